@@ -1,0 +1,57 @@
+// Diagnostics: one catalogue of codes, every error carries its code and (when known) the user's source location.
+export interface Loc {
+  readonly file: string;
+  readonly line: number;
+  readonly col: number;
+}
+
+export function formatLoc(loc: Loc): string {
+  return `${loc.file}(${loc.line},${loc.col})`;
+}
+
+/** The catalogue. K1xxx: IR types and shapes; K2xxx: DSL layers; K3xxx: text format; K4xxx: verifier;
+ *  K5xxx: passes and lowering; K6xxx: targets; K7xxx: runtime and artifacts; K8xxx: CLI. */
+export const DIAGNOSTICS = {
+  K1001: 'shape mismatch',
+  K1002: 'dtype mismatch',
+  K1003: 'bad attribute',
+  K1004: 'wrong number of inputs',
+  K1005: 'unknown op',
+  K1006: 'bad axis',
+  K2001: 'layer input mismatch',
+  K2002: 'bad layer configuration',
+  K3001: 'syntax error',
+  K3002: 'undefined value',
+  K4001: 'verifier: not SSA',
+  K4002: 'verifier: type differs from inference',
+  K4003: 'verifier: bad graph structure',
+  K5001: 'no gradient',
+  K5002: 'unsupported by pass',
+  K6001: 'no lowering for op on target',
+  K7001: 'bad artifact',
+  K7002: 'bad runtime input',
+  K8001: 'bad command line',
+} as const;
+
+export type DiagnosticCode = keyof typeof DIAGNOSTICS;
+
+export class KilnError extends Error {
+  readonly code: DiagnosticCode;
+  readonly loc: Loc | undefined;
+  readonly detail: string;
+  constructor(code: DiagnosticCode, detail: string, loc?: Loc) {
+    super(`${loc ? formatLoc(loc) + ': ' : ''}error ${code}: ${detail}`);
+    this.name = 'KilnError';
+    this.code = code;
+    this.loc = loc;
+    this.detail = detail;
+  }
+  /** The same error, located at `loc` (if it had no location yet). */
+  at(loc: Loc | undefined): KilnError {
+    return this.loc || !loc ? this : new KilnError(this.code, this.detail, loc);
+  }
+}
+
+export function fail(code: DiagnosticCode, detail: string, loc?: Loc): never {
+  throw new KilnError(code, detail, loc);
+}
