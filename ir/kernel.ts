@@ -1,0 +1,135 @@
+// The Kernel IR: what a fusion group lowers to and what every target renders.
+// A Program is a set of buffers (regions of one arena) and entry points, each an ordered list of
+// kernels. Kernels are loops over an iteration space with scalar expression bodies; views are
+// index arithmetic (a transpose or broadcast costs no copy); contractions and convolutions are
+// templates with fused epilogues.
+import type { Attrs } from './graph.ts';
+import type { DType, TensorType } from './types.ts';
+
+/** A buffer: a region of the arena. Offsets come from the memory plan. */
+export interface BufferDecl {
+  readonly name: string;
+  readonly dtype: DType;
+  /** Number of elements. */
+  readonly size: number;
+  /** input: fed per call; param: persistent state (weights, optimizer slots, counters);
+   *  output: read back per call; temp: lives only inside one entry call. */
+  readonly role: 'input' | 'param' | 'output' | 'temp';
+}
+
+/** Integer index arithmetic over the kernel's loop variables (v0, v1, ...). div and mod are
+ *  floor division / modulo of non-negative values. */
+export type IExpr =
+  | { readonly k: 'var'; readonly i: number }
+  | { readonly k: 'int'; readonly v: number }
+  | { readonly k: 'add' | 'sub' | 'mul' | 'div' | 'mod' | 'min' | 'max'; readonly a: IExpr; readonly b: IExpr };
+
+/** A bounds test `lo <= e < hi` used by guarded loads (padding, concat, conv borders). */
+export interface Bound {
+  readonly e: IExpr;
+  readonly lo: number;
+  readonly hi: number;
+}
+
+/** Scalar expressions, typed by `dtype` where it matters. */
+export type SExpr =
+  /** buf[at]; when `guard` is given and any bound fails, the value is `otherwise` instead (no load). */
+  | { readonly k: 'load'; readonly buf: string; readonly at: IExpr; readonly guard?: readonly Bound[]; readonly otherwise?: number }
+  | { readonly k: 'const'; readonly v: number; readonly dtype: DType }
+  /** An index as a value (iota, one_hot, comparisons on positions). */
+  | { readonly k: 'index'; readonly at: IExpr }
+  /** An elementwise op of the registry (its `scalar`), e.g. { op: 'add', args: [a, b] }; `dtype` is the result dtype. */
+  | { readonly k: 'op'; readonly op: string; readonly args: readonly SExpr[]; readonly dtype: DType; readonly attrs?: Attrs }
+  /** The counter-based RNG (ir/random.ts) at (seed, counter, index). */
+  | { readonly k: 'random'; readonly dist: 'uniform' | 'normal'; readonly seed: number; readonly counter: SExpr; readonly index: IExpr }
+  /** The current value of an accumulator (reductions) or of a template's result (epilogues). */
+  | { readonly k: 'acc'; readonly name: string };
+
+export interface Store {
+  readonly buf: string;
+  readonly at: IExpr;
+  readonly value: SExpr;
+}
+
+/** An accumulator of a loop kernel. Accumulators run in order, each one full pass over the
+ *  reduction space; a later one may read an earlier one (softmax: max, then sum of exp(x - max)). */
+export interface Accumulator {
+  readonly name: string;
+  readonly combine: 'sum' | 'max' | 'min' | 'argmax';
+  readonly value: SExpr;
+  readonly dtype: DType;
+}
+
+/** Elementwise, view, gather, iota, random and reduction work: for every point of `space`
+ *  (vars 0..space.length-1), run the accumulators over `reduce` (vars space.length..), then the stores. */
+export interface LoopKernel {
+  readonly kind: 'loop';
+  readonly name: string;
+  readonly space: readonly number[];
+  readonly reduce?: { readonly extents: readonly number[]; readonly accs: readonly Accumulator[] };
+  readonly stores: readonly Store[];
+}
+
+/** A strided view of a buffer as [batch..., rows, cols] (transposes and broadcasts are strides; 0 = broadcast). */
+export interface Operand {
+  readonly buf: string;
+  readonly offset: number;
+  readonly strides: readonly number[];
+}
+
+/** C[b, i, j] = epilogue(sum_p A[b, i, p] * B[b, p, j]) stored at out[b, i, j] (row-major by `batch, m, n`).
+ *  The epilogue reads the dot product as { k: 'acc', name: 'dot' } and loop vars 0..batch.length+1 as (b..., i, j). */
+export interface MatmulKernel {
+  readonly kind: 'matmul';
+  readonly name: string;
+  readonly batch: readonly number[];
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  readonly a: Operand;
+  readonly b: Operand;
+  readonly out: string;
+  readonly epilogue?: SExpr;
+}
+
+/** An op with a dedicated template (conv2d and its gradient forms, pooling and pooling gradients,
+ *  scatter_add): inputs and output are whole buffers of the given types, `attrs` are the op's
+ *  attributes; the epilogue reads the op's result element as { k: 'acc', name: 'out' } and the
+ *  output's coordinates as loop vars 0..rank-1. */
+export interface TemplateKernel {
+  readonly kind: 'template';
+  readonly name: string;
+  readonly op: string;
+  readonly attrs: Attrs;
+  readonly inputs: readonly string[];
+  readonly inputTypes: readonly TensorType[];
+  readonly out: string;
+  readonly outType: TensorType;
+  readonly epilogue?: SExpr;
+}
+
+export type Kernel = LoopKernel | MatmulKernel | TemplateKernel;
+
+export interface EntryPoint {
+  readonly name: string;
+  /** graph input name -> buffer */
+  readonly inputs: readonly { readonly name: string; readonly buf: string; readonly type: TensorType }[];
+  /** graph output name -> buffer */
+  readonly outputs: readonly { readonly name: string; readonly buf: string; readonly type: TensorType }[];
+  readonly kernels: readonly Kernel[];
+}
+
+export interface MemoryPlan {
+  readonly arenaBytes: number;
+  /** buffer name -> byte offset in the arena (16-byte aligned). */
+  readonly offsets: Readonly<Record<string, number>>;
+}
+
+export interface Program {
+  readonly name: string;
+  readonly buffers: readonly BufferDecl[];
+  /** param name -> buffer holding it (persistent across calls and entry points). */
+  readonly params: readonly { readonly name: string; readonly buf: string; readonly type: TensorType }[];
+  readonly entries: readonly EntryPoint[];
+  readonly memory: MemoryPlan;
+}
