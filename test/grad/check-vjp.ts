@@ -60,7 +60,11 @@ export function checkVjp(op: string, inputTypes: readonly TensorType[], attrs: A
       const data = Float64Array.from(x.data, (v, j) => v + sign * eps * d.data[j]!);
       return [`x${i}`, { type: x.type, data }];
     }));
-  const dot = (a: Tensor, b: Tensor): number => a.data.reduce((s, v, j) => s + v * b.data[j]!, 0);
+  const dot = (a: Tensor, b: Tensor): number => {
+    let s = 0;
+    for (let j = 0; j < a.data.length; j++) s += a.data[j]! * b.data[j]!;
+    return s;
+  };
   const yp = interpret(fwd, feeds(1), {}, { float64: true }).outputs.y!;
   const ym = interpret(fwd, feeds(-1), {}, { float64: true }).outputs.y!;
   const numeric = (dot(yp, g) - dot(ym, g)) / (2 * eps);
