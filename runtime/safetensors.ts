@@ -1,0 +1,82 @@
+// safetensors: an 8-byte little-endian header length, a JSON header
+// { name: { dtype, shape, data_offsets: [begin, end] }, __metadata__?: {...} }, then the raw bytes.
+// Reading validates everything before trusting it: a hostile file is refused with a typed error.
+export type SafeDType = 'F32' | 'I32' | 'BOOL';
+
+export interface NamedArray {
+  readonly dtype: SafeDType;
+  readonly shape: readonly number[];
+  readonly data: Float32Array | Int32Array | Uint8Array;
+}
+
+export class WeightsError extends Error {
+  constructor(detail: string) {
+    super(`error K7001: bad weights file: ${detail}`);
+    this.name = 'WeightsError';
+  }
+}
+
+const BYTES: Record<SafeDType, number> = { F32: 4, I32: 4, BOOL: 1 };
+
+export function encodeSafetensors(tensors: Readonly<Record<string, NamedArray>>, metadata: Record<string, string> = {}): Uint8Array {
+  const names = Object.keys(tensors).sort();
+  const header: Record<string, unknown> = { __metadata__: metadata };
+  let offset = 0;
+  for (const name of names) {
+    const t = tensors[name]!;
+    const bytes = t.data.byteLength;
+    header[name] = { dtype: t.dtype, shape: [...t.shape], data_offsets: [offset, offset + bytes] };
+    offset += bytes;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - ((8 + json.length) % 8)) % 8); // keep the data 8-byte aligned
+  const headerBytes = new TextEncoder().encode(json);
+  const out = new Uint8Array(8 + headerBytes.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
+  out.set(headerBytes, 8);
+  let at = 8 + headerBytes.length;
+  for (const name of names) {
+    const t = tensors[name]!;
+    out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), at);
+    at += t.data.byteLength;
+  }
+  return out;
+}
+
+export function decodeSafetensors(bytes: Uint8Array): { tensors: Record<string, NamedArray>; metadata: Record<string, string> } {
+  if (bytes.length < 8) throw new WeightsError(`${bytes.length} bytes is too short for a header`);
+  const n = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true);
+  if (n > BigInt(bytes.length - 8) || n > 100_000_000n) throw new WeightsError(`header length ${n} exceeds the file (${bytes.length} bytes)`);
+  const headerEnd = 8 + Number(n);
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, headerEnd)));
+  } catch (e) {
+    throw new WeightsError(`header is not valid UTF-8 JSON (${(e as Error).message})`);
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new WeightsError('header is not a JSON object');
+  const dataLen = bytes.length - headerEnd;
+  const tensors: Record<string, NamedArray> = {};
+  let metadata: Record<string, string> = {};
+  for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      metadata = entry as Record<string, string>;
+      continue;
+    }
+    const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (e.dtype !== 'F32' && e.dtype !== 'I32' && e.dtype !== 'BOOL') throw new WeightsError(`tensor '${name}' has unsupported dtype ${JSON.stringify(e.dtype)}`);
+    const shape = e.shape;
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new WeightsError(`tensor '${name}' has a bad shape`);
+    const off = e.data_offsets;
+    if (!Array.isArray(off) || off.length !== 2 || !off.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new WeightsError(`tensor '${name}' has bad data_offsets`);
+    const [begin, end] = off as [number, number];
+    const count = shape.reduce((a: number, b: number) => a * b, 1);
+    if (end < begin || end > dataLen || end - begin !== count * BYTES[e.dtype]) {
+      throw new WeightsError(`tensor '${name}': data_offsets [${begin}, ${end}] do not fit ${e.dtype}${JSON.stringify(shape)} inside ${dataLen} data bytes`);
+    }
+    const raw = bytes.slice(headerEnd + begin, headerEnd + end); // a copy: aligned and detached from the file
+    const data = e.dtype === 'F32' ? new Float32Array(raw.buffer) : e.dtype === 'I32' ? new Int32Array(raw.buffer) : new Uint8Array(raw.buffer);
+    tensors[name] = { dtype: e.dtype, shape, data };
+  }
+  return { tensors, metadata };
+}
