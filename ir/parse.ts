@@ -11,7 +11,7 @@ import { DTYPES, formatType, sameType, tensorType, type DType, type TensorType }
 
 type TokKind = 'value' | 'global' | 'ident' | 'number' | 'string' | 'punct' | 'eof';
 
-interface Tok {
+export interface Token {
   readonly kind: TokKind;
   /** The source text (for value/global tokens: the name without % or @; for strings: the decoded text). */
   readonly text: string;
@@ -28,8 +28,8 @@ function syntaxError(file: string, line: number, col: number, detail: string, co
   fail(code, `${file}:${line}:${col}: ${detail}`);
 }
 
-export function lex(text: string, file = '<input>'): Tok[] {
-  const toks: Tok[] = [];
+export function lex(text: string, file = '<input>'): Token[] {
+  const toks: Token[] = [];
   let i = 0, line = 1, col = 1;
   const advance = (n: number): void => {
     for (let k = 0; k < n; k++, i++) {
@@ -92,7 +92,7 @@ export function lex(text: string, file = '<input>'): Tok[] {
   return toks;
 }
 
-function describe(t: Tok): string {
+function describe(t: Token): string {
   switch (t.kind) {
     case 'eof': return 'end of file';
     case 'value': return `'%${t.text}'`;
@@ -103,7 +103,7 @@ function describe(t: Tok): string {
 }
 
 /** A number token's value (`nan`, `inf` and `-inf` included). */
-function numberOf(t: Tok): number {
+function numberOf(t: Token): number {
   if (t.text === 'nan') return NaN;
   if (t.text === 'inf') return Infinity;
   if (t.text === '-inf') return -Infinity;
@@ -114,12 +114,12 @@ function numberOf(t: Tok): number {
 
 class Parser {
   private pos = 0;
-  constructor(private readonly toks: readonly Tok[], private readonly file: string) {}
+  constructor(private readonly toks: readonly Token[], private readonly file: string) {}
 
-  peek(k = 0): Tok {
+  peek(k = 0): Token {
     return this.toks[Math.min(this.pos + k, this.toks.length - 1)]!;
   }
-  next(): Tok {
+  next(): Token {
     const t = this.peek();
     if (t.kind !== 'eof') this.pos++;
     return t;
@@ -134,15 +134,15 @@ class Parser {
     this.next();
     return true;
   }
-  expect(kind: TokKind, what: string, text?: string): Tok {
+  expect(kind: TokKind, what: string, text?: string): Token {
     if (!this.is(kind, text)) this.error(what);
     return this.next();
   }
-  error(what: string, t: Tok = this.peek(), code: DiagnosticCode = 'K3001'): never {
+  error(what: string, t: Token = this.peek(), code: DiagnosticCode = 'K3001'): never {
     return syntaxError(this.file, t.line, t.col, `expected ${what}, found ${describe(t)}`, code);
   }
   /** An error at token t that is not about what was expected. */
-  errorAt(t: Tok, code: DiagnosticCode, detail: string): never {
+  errorAt(t: Token, code: DiagnosticCode, detail: string): never {
     return syntaxError(this.file, t.line, t.col, detail, code);
   }
 
@@ -202,7 +202,7 @@ class Parser {
   }
 
   /** A declared input or param name: `%name`, which must be an identifier. */
-  declName(): Tok {
+  declName(): Token {
     const t = this.expect('value', 'a value name such as %x');
     if (!NAME_RE.test(t.text)) this.error('a name starting with a letter or _ (letters, digits, _ . / -)', t);
     return t;
@@ -239,7 +239,7 @@ class Parser {
     this.expect('ident', "'graph'", 'graph');
     const name = this.expect('global', 'a graph name such as @main').text;
     const env = new Map<string, Value>();
-    const define = (t: Tok, v: Value): void => {
+    const define = (t: Token, v: Value): void => {
       if (env.has(t.text)) this.errorAt(t, 'K4001', `%${t.text} is defined twice in @${name} (each value is assigned once)`);
       env.set(t.text, v);
     };
