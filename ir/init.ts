@@ -60,6 +60,11 @@ export const INITIALIZERS: Readonly<Record<string, Fill>> = {
     return Float64Array.from({ length: sizeOf(t.shape) }, (_, i) => mean + sd * truncatedNormal(seed, i));
   },
   orthogonal,
+  /** The flattened tensor cut into equal contiguous blocks, block i filled with values[i] (LSTM's unit forget bias). */
+  blocks: (t, a) => {
+    const v = (a.values ?? [0]) as readonly number[], size = sizeOf(t.shape);
+    return Float64Array.from({ length: size }, (_, i) => v[Math.floor((i * v.length) / size)]!);
+  },
 };
 
 export function initialValue(p: Param): Tensor {
