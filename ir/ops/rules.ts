@@ -8,7 +8,7 @@ import type { Node, Value } from '../graph.ts';
 import { allocData, formatType, normAxis, stridesOf, tensorType, type DType, type Shape, type Tensor, type TensorType } from '../types.ts';
 import type { Emit, EvalContext, OpDef } from './def.ts';
 import { broadcastStrides, forEachIndex, offsetOf } from './strided.ts';
-import { bool, broadcastShapes, ints, requireDType, requireSameDType, scalarConst, shapeStr, unbroadcast } from './util.ts';
+import { bool, broadcastShapes, ints, requireDType, requireSameDType, scalarConst, shapeStr, typesStr, unbroadcast } from './util.ts';
 
 /** An op definition that learns its name when registered. */
 export type OpRule = (name: string) => OpDef;
@@ -111,7 +111,8 @@ export function unary(doc: string, scalar: (x: number) => number, grad: UnaryGra
 /** The broadcast type of same-dtype inputs with `dtypes` allowed; K1002 / K1001 name the op and the types. */
 export function broadcastType(name: string, ts: readonly TensorType[], dtypes: readonly DType[], result?: DType): TensorType {
   requireSameDType(name, ts);
-  requireDType(name, ts[0]!, dtypes, ts.length > 1 ? 'inputs' : 'input');
+  const d = ts[0]!.dtype;
+  if (!dtypes.includes(d)) fail('K1002', `${name}: inputs ${typesStr(ts)} are ${d}, expected ${dtypes.join(' or ')}; insert a cast`);
   const shape = ts.reduce<number[]>((s, t) => broadcastShapes(name, s, t.shape), []);
   return tensorType(result ?? ts[0]!.dtype, shape);
 }
