@@ -17,11 +17,15 @@ function indices(next: () => number, shape: Shape, n: number): Tensor {
   return tensor('i32', shape, vals);
 }
 
+/** Shapes and attributes come from a scrambled seed: xorshift's first draws from a small seed are
+ *  all near 0, which would make every random shape [1]. */
+const shapeRng = (seed: number): (() => number) => rng(Math.imul(seed, 0x9e3779b1) >>> 0);
+
 const SEEDS = [1, 2, 3, 4, 5, 6, 7, 8];
 
 describe('index VJPs', () => {
   it.each(SEEDS)('gather (seed %i)', (seed) => {
-    const next = rng(seed);
+    const next = shapeRng(seed);
     const table = randomShape(next, randInt(next, 1, 3), 4);
     const axis = randInt(next, -table.length, table.length - 1);
     const n = table.at(axis)!;
@@ -30,7 +34,7 @@ describe('index VJPs', () => {
   });
 
   it.each(SEEDS)('scatter_add (seed %i)', (seed) => {
-    const next = rng(seed);
+    const next = shapeRng(seed);
     const result = randomShape(next, randInt(next, 1, 3), 4);
     const axis = randInt(next, 0, result.length - 1);
     const size = result[axis]!;
