@@ -287,7 +287,7 @@ class Parser {
         outputs.push({ name: this.next().text, value });
       } while (this.eat('punct', ','));
     }
-    this.expect('punct', "'}'", '}');
+    this.expect('punct', outputs.length ? "',' or '}'" : "'}'", '}');
     return { name, inputs, params, nodes, outputs, assigns };
   }
 
