@@ -3,7 +3,7 @@
 import { fail } from '../errors.ts';
 import { allocData, formatType, normAxis, stridesOf, tensorType, type Shape, type Tensor, type TensorType } from '../types.ts';
 import type { OpDef } from './def.ts';
-import { forEachIndex, offsetOf, readThrough } from './strided.ts';
+import { forEachIndex, readThrough } from './strided.ts';
 import { int, requireDType, str } from './util.ts';
 
 function indexAxis(op: string, axis: number, t: TensorType, what: string): number {
@@ -21,15 +21,20 @@ function checkedIndex(op: string, indices: Tensor, k: number, n: number): number
   return i;
 }
 
-/** The multi-index of the table / scatter target read or written for one multi-index of gather's
- *  result (= scatter_add's updates): [pre..., indices[mid...], post...]. `r` is the indices' rank. */
-function tableOffset(op: string, idx: readonly number[], axis: number, r: number, indices: Tensor, tableShape: Shape, tableStrides: readonly number[]): number {
-  const mid = offsetOf(idx.slice(axis, axis + r), stridesOf(indices.type.shape));
-  const row = checkedIndex(op, indices, mid, tableShape[axis]!);
-  let o = row * tableStrides[axis]!;
-  for (let a = 0; a < axis; a++) o += idx[a]! * tableStrides[a]!;
-  for (let a = axis + 1; a < tableShape.length; a++) o += idx[a - 1 + r]! * tableStrides[a]!;
-  return o;
+/** Where one multi-index of gather's result (= scatter_add's updates) reads or writes in the table
+ *  (= scatter_add's result): [pre..., indices[mid...], post...], `mid` spanning the indices' rank. */
+function tableAddress(op: string, axis: number, indices: Tensor, tableShape: Shape): (idx: readonly number[]) => number {
+  const r = indices.type.shape.length;
+  const idxStrides = stridesOf(indices.type.shape);
+  const strides = stridesOf(tableShape);
+  return (idx) => {
+    let k = 0;
+    for (let a = 0; a < r; a++) k += idx[axis + a]! * idxStrides[a]!;
+    let o = checkedIndex(op, indices, k, tableShape[axis]!) * strides[axis]!;
+    for (let a = 0; a < axis; a++) o += idx[a]! * strides[a]!;
+    for (let a = axis + 1; a < tableShape.length; a++) o += idx[a - 1 + r]! * strides[a]!;
+    return o;
+  };
 }
 
 export const INDEX = {
@@ -46,10 +51,7 @@ export const INDEX = {
     },
     eval: ([table, indices], a, out, ctx) => {
       const axis = indexAxis('gather', int(a, 'axis'), table!.type, 'table');
-      const shape = table!.type.shape;
-      const strides = stridesOf(shape);
-      const r = indices!.type.shape.length;
-      return readThrough(table!, out, ctx.float64, (idx) => tableOffset('gather', idx, axis, r, indices!, shape, strides));
+      return readThrough(table!, out, ctx.float64, tableAddress('gather', axis, indices!, table!.type.shape));
     },
     vjp: ({ emit, inputs: [table, indices], g, attrs }) => {
       const axis = indexAxis('gather', int(attrs, 'axis'), table!.type, 'table');
@@ -81,12 +83,10 @@ export const INDEX = {
       return tensorType(updates!.dtype, [...u.slice(0, axis), size, ...u.slice(axis + r)]);
     },
     eval: ([indices, updates], a, out, ctx) => {
-      const r = indices!.type.shape.length;
-      const axis = normAxis(int(a, 'axis'), out.shape.length);
-      const strides = stridesOf(out.shape);
+      const address = tableAddress('scatter_add', normAxis(int(a, 'axis'), out.shape.length), indices!, out.shape);
       const data = allocData(out, ctx.float64);
       forEachIndex(updates!.type.shape, (flat, idx) => {
-        const o = tableOffset('scatter_add', idx, axis, r, indices!, out.shape, strides);
+        const o = address(idx);
         data[o] = data[o]! + updates!.data[flat]!;
       });
       return { type: out, data };

@@ -19,7 +19,10 @@ export function resolveReshape(from: Shape, shape: readonly number[]): number[] 
   const n = sizeOf(from);
   const known = sizeOf(shape.filter((d) => d !== -1));
   if (holes === 1) {
-    if (known === 0 || n % known !== 0) {
+    if (known === 0) {
+      fail('K1003', `reshape: shape ${shapeStr(shape)} for ${shapeStr(from)} leaves -1 undetermined (the other sizes multiply to 0); give every size`);
+    }
+    if (n % known !== 0) {
       fail('K1001', `reshape: cannot reshape ${shapeStr(from)} (${n} elements) to ${shapeStr(shape)}: ${n} is not a multiple of ${known}`);
     }
     return shape.map((d) => (d === -1 ? n / known : d));
@@ -156,6 +159,7 @@ export const VIEW = {
       const to = ints(a, 'shape');
       const from = x!.shape;
       const lead = to.length - from.length;
+      if (to.some((d) => d < 0)) fail('K1003', `broadcast_to: target shape ${shapeStr(to)} for ${formatType(x!)} has a negative size`);
       const bad = lead < 0 ? 0 : from.findIndex((d, i) => d !== 1 && d !== to[lead + i]);
       if (lead < 0 || bad >= 0) {
         const why = lead < 0 ? 'the target has lower rank' : `dimension ${bad} is ${from[bad]}, target has ${to[lead + bad]}`;
@@ -231,9 +235,9 @@ export const VIEW = {
       const axis = concatAxis(xs.map((x) => x.type), num(a, 'axis'));
       const data = allocData(out, ctx.float64);
       const within = new Array<number>(out.shape.length);
+      const strides = stridesOf(out.shape);
       let base = 0;
       for (const x of xs) {
-        const strides = stridesOf(out.shape);
         forEachIndex(x.type.shape, (flat, idx) => {
           for (let i = 0; i < idx.length; i++) within[i] = idx[i]!;
           within[axis] = idx[axis]! + base;

@@ -77,6 +77,9 @@ describe('reshape', () => {
     const two = errorOf('reshape', [{ dtype: 'f32', shape: [2, 3] }], { shape: [-1, -1] });
     expect(two.code).toBe('K1003');
     expect(two.detail).toContain('more than one -1');
+    const zero = errorOf('reshape', [{ dtype: 'f32', shape: [0, 3] }], { shape: [-1, 0] });
+    expect(zero.code).toBe('K1003');
+    expect(zero.detail).toContain('reshape: shape [-1,0] for [0,3] leaves -1 undetermined');
   });
 });
 
@@ -110,6 +113,7 @@ describe('broadcast_to', () => {
     expect(e.code).toBe('K1001');
     expect(e.detail).toBe("broadcast_to: cannot broadcast f32[3,2] to shape [3,4] (dimension 1 is 2, target has 4); each dimension must equal the target's or be 1");
     expect(errorOf('broadcast_to', [{ dtype: 'f32', shape: [2, 2] }], { shape: [2] }).detail).toContain('lower rank');
+    expect(errorOf('broadcast_to', [{ dtype: 'f32', shape: [1] }], { shape: [-1] }).code).toBe('K1003');
   });
 });
 
