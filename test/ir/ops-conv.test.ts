@@ -1,8 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { makeNode } from '../../ir/builder.ts';
 import type { Attrs, Input } from '../../ir/graph.ts';
 import { resolvePadding } from '../../ir/ops/conv.ts';
-import { formatType, tensorType, type Shape, type Tensor } from '../../ir/types.ts';
+import { formatType, tensor, tensorType, type Shape, type Tensor } from '../../ir/types.ts';
 import { randomTensor, rng } from '../grad/check-vjp.ts';
 import { f32, runOp, values } from './run-op.ts';
 
@@ -141,4 +142,24 @@ describe('the three conv ops are one bilinear form', () => {
       expect(dot(w, dw)).toBeCloseTo(dot(y, dy), 3);
     }
   });
+});
+
+describe('PyTorch cross-check (test/fixtures/conv-torch.json, from scripts/make-conv-fixtures.py)', () => {
+  interface Encoded { shape: number[]; data: number[] }
+  interface Case { name: string; op: string; attrs: Attrs; inputs: Encoded[]; expected: Encoded }
+  const fixture = JSON.parse(readFileSync(new URL('../fixtures/conv-torch.json', import.meta.url), 'utf8')) as { cases: Case[] };
+
+  it('covers conv2d, both gradient forms and pooling', () => {
+    const ops = new Set(fixture.cases.map((c) => c.op));
+    expect([...ops].sort()).toEqual(['avg_pool2d', 'avg_pool2d_grad', 'conv2d', 'conv2d_filter_grad', 'conv2d_input_grad', 'max_pool2d', 'max_pool2d_grad']);
+  });
+
+  for (const c of fixture.cases) {
+    it(`${c.op}: ${c.name}`, () => {
+      const y = runOp(c.op, c.inputs.map((t) => tensor('f32', t.shape, t.data)), c.attrs);
+      expect(y.type.shape).toEqual(c.expected.shape);
+      const worst = Math.max(...values(y).map((v, i) => Math.abs(v - c.expected.data[i]!) / Math.max(1, Math.abs(c.expected.data[i]!))));
+      expect(worst).toBeLessThan(1e-5);
+    });
+  }
 });
