@@ -1,0 +1,105 @@
+// What a layer is: a function of one tensor that carries a stable name. Layers are made once (at
+// module load, with Keras-style names `dense_1`), and create their params in the trace they run in
+// (`<layer>/kernel`), so the same layer object serves every trace of a model (train and infer).
+import { KilnError, fail, type Loc } from '../../../ir/errors.ts';
+import type { Param } from '../../../ir/graph.ts';
+import { formatType, type DType, type Shape } from '../../../ir/types.ts';
+import { currentTrace, type TraceContext } from '../context.ts';
+import { resolveInitializer, type InitializerLike } from '../initializers.ts';
+import { callerLoc } from '../loc.ts';
+import type { Regularizer } from '../regularizers.ts';
+import { Tensor } from '../tensor.ts';
+
+export interface Layer {
+  (x: Tensor): Tensor;
+  /** The layer's name, the prefix of its params (`dense_1` -> `dense_1/kernel`). */
+  readonly name: string;
+  /** The layer type (`dense`, `lstm`, `sequential`). */
+  readonly kind: string;
+  /** Where the user made it. */
+  readonly createdAt: Loc | undefined;
+  /** The layers inside (sequential). */
+  readonly layers: readonly Layer[];
+  /** Whether a param (by full name) belongs to this layer or a layer inside it. */
+  owns(paramName: string): boolean;
+}
+
+export interface LayerOptions {
+  /** An explicit name instead of `<kind>_<n>`. */
+  readonly name?: string;
+}
+
+/** What a layer's body gets: the trace, and helpers that name params after the layer. */
+export interface LayerScope {
+  readonly ctx: TraceContext;
+  readonly name: string;
+  readonly training: boolean;
+  /** The param `<layer>/<name>`, created on first use. */
+  param(name: string, shape: Shape, init: InitializerLike, opts?: { dtype?: DType; trainable?: boolean }): Param;
+  /** `param` as a tensor, with its regularization penalty recorded in training. */
+  weight(name: string, shape: Shape, init: InitializerLike, reg?: Regularizer): Tensor;
+  /** Throws K2001 naming the layer unless `x` has rank `rank`; `layout` says what the axes are. */
+  requireRank(x: Tensor, rank: number, layout: string, hint: string): void;
+}
+
+export type LayerBody = (x: Tensor, s: LayerScope) => Tensor;
+
+const counters = new Map<string, number>();
+
+/** Keras-style unique names per layer type: dense_1, dense_2, conv2d_1, ... */
+export function uniqueName(kind: string): string {
+  const n = (counters.get(kind) ?? 0) + 1;
+  counters.set(kind, n);
+  return `${kind}_${n}`;
+}
+
+function scopeFor(ctx: TraceContext, name: string): LayerScope {
+  const s: LayerScope = {
+    ctx,
+    name,
+    training: ctx.training,
+    param: (p, shape, init, o = {}) => ctx.param(`${name}/${p}`, shape, resolveInitializer(init)(shape, `${name}/${p}`), o),
+    weight: (p, shape, init, reg) => {
+      const w = new Tensor(s.param(p, shape, init));
+      if (reg && ctx.training) ctx.penalties.push(reg(w).value);
+      return w;
+    },
+    requireRank: (x, rank, layout, hint) => {
+      if (x.rank !== rank) fail('K2001', `${name}: input ${formatType(x.value.type)} has rank ${x.rank}, expected rank ${rank} ${layout}; ${hint}`, ctx.loc());
+    },
+  };
+  return s;
+}
+
+/** Prefixes an error from inside a layer with the layer's name (once). */
+function labelled(e: unknown, name: string, loc: Loc | undefined): unknown {
+  if (!(e instanceof KilnError) || e.detail.startsWith(`${name}:`)) return e;
+  return new KilnError(e.code, `${name}: ${e.detail}`, e.loc ?? loc);
+}
+
+export function makeLayer(kind: string, opts: LayerOptions, body: LayerBody, layers: readonly Layer[] = []): Layer {
+  const name = opts.name ?? uniqueName(kind);
+  const createdAt = callerLoc();
+  const apply = (x: Tensor): Tensor => {
+    const ctx = currentTrace(name);
+    if (!(x instanceof Tensor)) fail('K2001', `${name}: expects a Tensor, got ${typeof x}`, callerLoc() ?? createdAt);
+    ctx.claimLayer(name, apply);
+    // Applied by the user's code: its line; applied by an enclosing layer: where the user made it.
+    const loc = ctx.nested ? createdAt ?? ctx.loc() : callerLoc() ?? createdAt;
+    return ctx.within(loc, () => {
+      try {
+        return body(x, scopeFor(ctx, name));
+      } catch (e) {
+        throw labelled(e, name, loc);
+      }
+    });
+  };
+  const owns = (p: string): boolean => p.startsWith(`${name}/`) || layers.some((l) => l.owns(p));
+  Object.defineProperty(apply, 'name', { value: name });
+  return Object.assign(apply, { kind, createdAt, layers, owns }) as Layer;
+}
+
+/** Layers applied in order; a sequential is a layer itself, so they nest. */
+export function sequential(layers: readonly Layer[], opts: LayerOptions = {}): Layer {
+  return makeLayer('sequential', opts, (x) => layers.reduce((h, l) => l(h), x), layers);
+}

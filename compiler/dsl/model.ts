@@ -1,0 +1,166 @@
+// Models: a name, typed inputs (per example; the batch is chosen at compile time), a forward
+// function or layer, and optionally a training setup. `trace` runs the forward (and in 'train' the
+// loss, penalties and metrics) into a GraphBuilder; the autodiff and training passes take it from there.
+import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
+import { GraphBuilder } from '../../ir/builder.ts';
+import { fail, type Loc } from '../../ir/errors.ts';
+import type { Assign, Graph, Input, Param, Value } from '../../ir/graph.ts';
+import type { DType, Shape } from '../../ir/types.ts';
+import { TraceContext, withTrace } from './context.ts';
+import type { Layer } from './layers/layer.ts';
+import { accuracy, type LossFn } from './losses.ts';
+import { callerLoc } from './loc.ts';
+import type { OptimizerSpec } from './optimizers.ts';
+import type { Clipping, Regularization } from './regularizers-clip.ts';
+import { Tensor } from './tensor.ts';
+
+export interface TensorSpec {
+  readonly dtype: DType;
+  /** Per example, without the batch axis. */
+  readonly shape: Shape;
+}
+
+export type Forward = Layer | ((inputs: Record<string, Tensor>, ctx: { training: boolean }) => Tensor | Record<string, Tensor>);
+
+export interface TrainDef {
+  readonly loss: LossFn;
+  readonly optimizer: OptimizerSpec;
+  /** Only 'accuracy' so far. */
+  readonly metrics?: readonly string[];
+  /** Which params the optimizer updates (default: all trainable ones). */
+  readonly trainable?: (paramName: string) => boolean;
+  readonly clip?: Clipping;
+  /** A penalty on every trainable weight, on top of the layers' own regularizers. */
+  readonly regularization?: Regularization;
+}
+
+export interface ModelDef {
+  readonly name: string;
+  /** The default compile-time batch size. */
+  readonly batch: number;
+  readonly inputs: Readonly<Record<string, TensorSpec>>;
+  readonly targets?: Readonly<Record<string, TensorSpec>>;
+  readonly forward: Forward;
+  readonly train?: TrainDef;
+  /** Filled in by a later issue (data loading). */
+  readonly dataset?: unknown;
+}
+
+export interface Model {
+  readonly kind: 'kiln.model';
+  readonly name: string;
+  readonly def: ModelDef;
+  /** Where defineModel was called. */
+  readonly definedAt: Loc | undefined;
+}
+
+export interface Traced {
+  readonly builder: GraphBuilder;
+  readonly inputs: Record<string, Input>;
+  readonly targets: Record<string, Input>;
+  readonly outputs: Record<string, Value>;
+  /** Scalar f32, mode 'train' only; includes the layers' regularization penalties. */
+  readonly loss?: Value;
+  readonly metrics: Record<string, Value>;
+  /** Params the optimizer updates, in creation order. */
+  readonly trainable: Param[];
+  /** BatchNorm running statistics, dropout counters: written in place every step, not trained.
+   *  `trace` does not add them to the builder: the training step does (`finishTraced` for tests). */
+  readonly stateUpdates: Assign[];
+}
+
+export interface TraceOptions {
+  readonly mode: 'train' | 'infer';
+  /** Overrides the model's batch size. */
+  readonly batch?: number;
+}
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+
+export function defineModel(def: ModelDef): Model {
+  const loc = callerLoc();
+  if (!NAME.test(def.name)) fail('K2002', `defineModel: name '${def.name}' must be letters, digits, _ . - (not starting with a digit)`, loc);
+  if (!(Number.isInteger(def.batch) && def.batch > 0)) fail('K2002', `defineModel(${def.name}): batch ${def.batch} must be a positive integer`, loc);
+  if (Object.keys(def.inputs).length === 0) fail('K2002', `defineModel(${def.name}): declare at least one input`, loc);
+  return Object.freeze({ kind: 'kiln.model', name: def.name, def, definedAt: loc });
+}
+
+export function isModel(x: unknown): x is Model {
+  return typeof x === 'object' && x !== null && (x as Model).kind === 'kiln.model';
+}
+
+function declare(b: GraphBuilder, specs: Readonly<Record<string, TensorSpec>>, batch: number, loc: Loc | undefined): Record<string, Input> {
+  return Object.fromEntries(Object.entries(specs).map(([name, s]) => [name, b.input(name, s.dtype, [batch, ...s.shape], loc)]));
+}
+
+const wrap = (vs: Record<string, Value>): Record<string, Tensor> =>
+  Object.fromEntries(Object.entries(vs).map(([k, v]) => [k, new Tensor(v)]));
+
+function runForward(def: ModelDef, ctx: TraceContext, inputs: Record<string, Tensor>): Record<string, Tensor> {
+  const f = def.forward;
+  if ('kind' in f && 'owns' in f) {
+    const names = Object.keys(inputs);
+    if (names.length !== 1) fail('K2002', `${def.name}: a layer as forward takes one input, the model declares ${names.join(', ')}; write forward as a function`);
+    return { y: ctx.within(f.createdAt, () => f(inputs[names[0]!]!)) };
+  }
+  const out = (f as Exclude<Forward, Layer>)(inputs, { training: ctx.training });
+  return out instanceof Tensor ? { y: out } : out;
+}
+
+export function trace(model: Model, opts: TraceOptions): Traced {
+  const def = model.def;
+  const batch = opts.batch ?? def.batch;
+  const training = opts.mode === 'train';
+  const train = def.train;
+  if (training && !train) fail('K2002', `${def.name}: trace in 'train' mode needs the model's train setup (loss, optimizer) in defineModel`);
+  const builder = new GraphBuilder(def.name);
+  const inputs = declare(builder, def.inputs, batch, model.definedAt);
+  const targets = training ? declare(builder, def.targets ?? {}, batch, model.definedAt) : {};
+  const ctx = new TraceContext(builder, training);
+  return withTrace(ctx, () => {
+    const outs = runForward(def, ctx, wrap(inputs));
+    const outputs = Object.fromEntries(Object.entries(outs).map(([k, t]) => [k, t.value]));
+    const isTrainable = train?.trainable ?? (() => true);
+    const trainable = ctx.params.filter((p) => p.trainable && isTrainable(p.param.name)).map((p) => p.param);
+    if (!training || !train) return { builder, inputs, targets, outputs, metrics: {}, trainable, stateUpdates: [] };
+    const tgts = wrap(targets);
+    // The loss and metrics are located at defineModel: a loss factory has no call site of its own.
+    const { loss, metrics } = ctx.within(model.definedAt, () => {
+      const l = ctx.penalties.reduce((acc, p) => acc.add(new Tensor(p)), train.loss(outs, tgts));
+      if (l.rank !== 0 || l.dtype !== 'f32') fail('K2002', `${def.name}: the loss must be an f32 scalar, got ${l}`, ctx.loc());
+      return { loss: l, metrics: Object.fromEntries((train.metrics ?? []).map((m) => [m, metric(def.name, m, outs, tgts).value])) };
+    });
+    return { builder, inputs, targets, outputs, loss: loss.value, metrics, trainable, stateUpdates: ctx.stateUpdates() };
+  });
+}
+
+function metric(model: string, name: string, outs: Record<string, Tensor>, tgts: Record<string, Tensor>): Tensor {
+  if (name !== 'accuracy') fail('K2002', `${model}: unknown metric '${name}'; known: accuracy`);
+  const [o, t] = [Object.values(outs), Object.values(tgts)];
+  if (o.length !== 1 || t.length !== 1) fail('K2002', `${model}: 'accuracy' needs exactly one output and one target, the model has ${o.length} and ${t.length}`);
+  return accuracy(t[0]!, o[0]!);
+}
+
+/** A graph of the trace: its outputs (plus 'loss' and the metrics in 'train'), and its state updates as assigns. */
+export function finishTraced(t: Traced, opts: { assignState?: boolean } = {}): Graph {
+  for (const [name, v] of Object.entries(t.outputs)) t.builder.output(name, v);
+  if (t.loss) t.builder.output('loss', t.loss);
+  for (const [name, v] of Object.entries(t.metrics)) t.builder.output(name, v);
+  if (opts.assignState ?? true) for (const a of t.stateUpdates) t.builder.assign(a.param, a.value);
+  return t.builder.finish();
+}
+
+/** The inference graph: inputs -> the model's outputs ('y' when forward returns one tensor). */
+export function inferGraph(model: Model, batch?: number): Graph {
+  return finishTraced(trace(model, { mode: 'infer', batch }));
+}
+
+/** The models a model file exports (default and named), by model name. */
+export async function loadModels(file: string): Promise<Record<string, Model>> {
+  const mod = (await import(pathToFileURL(resolve(file)).href)) as Record<string, unknown>;
+  const found: Record<string, Model> = {};
+  for (const v of Object.values(mod)) if (isModel(v)) found[v.name] = v;
+  if (Object.keys(found).length === 0) fail('K8001', `${file}: exports no model; export the result of defineModel (default or named)`);
+  return found;
+}
