@@ -6,17 +6,26 @@ import type { Attrs, Input, Value } from '../../ir/graph.ts';
 import { makeGraph } from '../../ir/graph.ts';
 import { interpret } from '../../ir/interpret.ts';
 import { opDef } from '../../ir/builder.ts';
+import { mix32 } from '../../ir/random.ts';
 import { tensorType, sizeOf, type Tensor, type TensorType } from '../../ir/types.ts';
 
-/** A small deterministic generator (tests must be reproducible). */
+/** A small deterministic generator (tests must be reproducible). The seed is scrambled first:
+ *  xorshift's first draws from a small raw seed are all near 0. */
 export function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
+  let s = mix32(seed >>> 0) || 1;
   return () => {
     s ^= s << 13; s >>>= 0;
     s ^= s >>> 17;
     s ^= s << 5; s >>>= 0;
     return s / 4294967296;
   };
+}
+
+export const randInt = (next: () => number, lo: number, hi: number): number => lo + Math.floor(next() * (hi - lo + 1));
+
+/** A random shape of the given rank with dims in [1, max]. */
+export function randomShape(next: () => number, rank: number, max = 4): number[] {
+  return Array.from({ length: rank }, () => randInt(next, 1, max));
 }
 
 export function randomTensor(t: TensorType, next: () => number, lo = -1, hi = 1): Tensor {
