@@ -11,13 +11,6 @@ import { ints, requireDType, shapeStr } from './util.ts';
 
 export type Pads = [top: number, bottom: number, left: number, right: number];
 
-/** The window geometry shared by conv2d (and, with unit dilations, pooling). */
-export interface Geometry {
-  readonly strides: readonly number[];
-  readonly dilations: readonly number[];
-  readonly pads: readonly number[];
-}
-
 /** Explicit pads for a padding mode. 'same' is TensorFlow's rule: the output has ceil(in / stride)
  *  rows and columns, and an odd total padding puts the extra pixel at the bottom / right. */
 export function resolvePadding(
