@@ -7,6 +7,7 @@ import { GraphBuilder } from '../../ir/builder.ts';
 import { fail, type Loc } from '../../ir/errors.ts';
 import type { Assign, Graph, Input, Param, Value } from '../../ir/graph.ts';
 import type { DType, Shape } from '../../ir/types.ts';
+import type { Dataset } from '../data/dataset.ts';
 import { TraceContext, withTrace } from './context.ts';
 import type { Layer } from './layers/layer.ts';
 import { accuracy, type LossFn } from './losses.ts';
@@ -43,8 +44,8 @@ export interface ModelDef {
   readonly targets?: Readonly<Record<string, TensorSpec>>;
   readonly forward: Forward;
   readonly train?: TrainDef;
-  /** Filled in by a later issue (data loading). */
-  readonly dataset?: unknown;
+  /** The data `kiln train` streams: columns named like the inputs and targets. */
+  readonly dataset?: () => Dataset | Promise<Dataset>;
 }
 
 export interface Model {
