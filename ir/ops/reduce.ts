@@ -1,13 +1,18 @@
 // Reductions over a set of axes (empty = all, negative axes count from the end), and argmax.
 import type { Value } from '../graph.ts';
-import { allocData, tensorType, type Shape } from '../types.ts';
+import { allocData, sameShape, tensorType, type Shape } from '../types.ts';
 import type { OpDef } from './def.ts';
 import { defineOps, forEachReduced, normAxes, reduce, reducedShape, type Calls, type OpRule, type ReduceGrad } from './rules.ts';
 import { bool, int, requireDType } from './util.ts';
 
+/** v (a result, or its cotangent) with the reduced axes kept as 1s, so it broadcasts against x. */
+function kept(o: Calls, v: Value, keep: Shape): Value {
+  return sameShape(v.type.shape, keep) ? v : o.reshape(v, keep);
+}
+
 /** g (of the reduced shape) broadcast back over x's shape. */
 function spread(o: Calls, g: Value, keep: Shape, to: Shape): Value {
-  return o.broadcastTo(o.reshape(g, keep), to);
+  return o.broadcastTo(kept(o, g, keep), to);
 }
 
 /** sum: every element receives g. */
@@ -20,9 +25,9 @@ const meanGrad: ReduceGrad = ({ x, g, axes, keep }, o) =>
 /** max / min, JAX's rule: g goes to every position equal to the result, divided by the number of
  *  such positions (ties share it equally), so the gradient of max(x, x) is 1/2 each. */
 const chooserGrad: ReduceGrad = ({ x, out, g, axes, keep }, o) => {
-  const hit = o.cast(o.equal(x, o.reshape(out, keep)), 'f32');
+  const hit = o.cast(o.equal(x, kept(o, out, keep)), 'f32');
   const ties = o.sum(hit, axes, true);
-  return o.mul(hit, o.div(o.reshape(g, keep), ties));
+  return o.mul(hit, o.div(kept(o, g, keep), ties));
 };
 
 /** The index of the first maximal element along `axis` (NaN is never maximal; 0 when none is above -Infinity). */

@@ -5,7 +5,7 @@
 // of axes) are written here once, over the index walk of ./strided.ts.
 import { fail } from '../errors.ts';
 import type { Node, Value } from '../graph.ts';
-import { allocData, formatType, normAxis, stridesOf, tensorType, type DType, type Shape, type Tensor, type TensorType } from '../types.ts';
+import { allocData, formatType, normAxis, sizeOf, stridesOf, tensorType, type DType, type Shape, type Tensor, type TensorType } from '../types.ts';
 import type { Emit, EvalContext, OpDef } from './def.ts';
 import { broadcastStrides, forEachIndex, offsetOf } from './strided.ts';
 import { bool, broadcastShapes, ints, requireDType, requireSameDType, scalarConst, shapeStr, typesStr, unbroadcast } from './util.ts';
@@ -161,7 +161,7 @@ export function reduce(doc: string, fold: { init: number; step: (acc: number, v:
     },
     eval: ([x], attrs, out, ctx) => {
       const axes = normAxes(name, x!.type, ints(attrs, 'axes'));
-      const acc = new Float64Array(out.shape.reduce((n, d) => n * d, 1)).fill(fold.init);
+      const acc = new Float64Array(sizeOf(out.shape)).fill(fold.init);
       forEachReduced(x!.type.shape, axes, (i, o) => { acc[o] = fold.step(acc[o]!, x!.data[i]!); });
       const count = axes.reduce((n, a) => n * x!.type.shape[a]!, 1);
       const data = allocData(out, ctx.float64);
