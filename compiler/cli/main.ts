@@ -7,6 +7,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   ops: () => import('./ops.ts'),
   fmt: () => import('./fmt.ts'),
   eval: () => import('./eval.ts'),
+  train: () => import('./train.ts'),
 };
 
 function usage(): string {

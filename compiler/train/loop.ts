@@ -12,6 +12,8 @@ export interface Session {
   predict(inputs: Readonly<Record<string, Column>>): Record<string, Column>;
   /** The current params (weights, optimizer slots, counters) by name. */
   params(): Record<string, NamedArray>;
+  /** Overwrites params by name (a saved model); names the session does not have are an error. */
+  load(params: Readonly<Record<string, NamedArray>>): void;
 }
 
 export interface EpochResult {
