@@ -19,12 +19,14 @@ export function excerpt(lines: readonly string[], at: number, context = CONTEXT)
 }
 
 export function verify(g: Graph): void {
-  const { lines, lineOf } = printLines(g);
+  // Line indices of the printed graph: the header, one per node, one per assign, then return. It is
+  // printed only when something is wrong, so verifying after every pass stays cheap.
   const broken: (code: DiagnosticCode, at: number, rule: string, loc?: Loc) => never = (code, at, rule, loc) => {
-    throw new KilnError(code, `verify @${g.name}: ${rule}\n${excerpt(lines, at)}`, loc);
+    throw new KilnError(code, `verify @${g.name}: ${rule}\n${excerpt(printLines(g).lines, at)}`, loc);
   };
   const header = 0;
-  const returnLine = lines.length - 2;
+  const assignLine = (k: number): number => 1 + g.nodes.length + k;
+  const returnLine = assignLine(g.assigns.length);
 
   const defined = new Set<Value>();
   const names = new Set<string>();
@@ -37,8 +39,8 @@ export function verify(g: Graph): void {
     defined.add(v);
   }
 
-  for (const n of g.nodes) {
-    const at = lineOf.get(n)!;
+  g.nodes.forEach((n, i) => {
+    const at = 1 + i;
     if (defined.has(n)) broken('K4001', at, `${n.op}: the same node appears twice in the node list`, n.loc);
     n.inputs.forEach((v, i) => {
       if (defined.has(v)) return;
@@ -53,11 +55,11 @@ export function verify(g: Graph): void {
       broken('K4002', at, `${n.op}: the node's type ${formatType(n.type)} differs from the inferred ${formatType(inferred)}`, n.loc);
     }
     defined.add(n);
-  }
+  });
 
   const assigned = new Set<Value>();
   g.assigns.forEach((a, k) => {
-    const at = returnLine - g.assigns.length + k;
+    const at = assignLine(k);
     if (!g.params.includes(a.param)) broken('K4003', at, `assign: %${a.param.name} is not a param of @${g.name}`);
     if (!defined.has(a.value)) broken('K4003', at, `assign: the new value of %${a.param.name} is not a value of @${g.name}`);
     if (assigned.has(a.param)) broken('K4003', at, `assign: %${a.param.name} is assigned twice`);

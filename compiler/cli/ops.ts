@@ -25,13 +25,16 @@ export interface OpRow {
   readonly doc: string;
 }
 
-/** The ops a target lowers, from `supportedOps` of targets/<t>/index.ts; empty when that target is not built yet. */
+/** The ops a target lowers, from `supportedOps` of targets/<t>/index.ts; empty (with a warning when it exists but
+ *  fails to load) when that target is not built yet. */
 export async function targetOps(t: Target): Promise<ReadonlySet<string>> {
   const path = `../../targets/${t}/index.ts`; // a variable path: the target may not exist yet
   try {
     const mod = (await import(path)) as { supportedOps?: (target: Target) => Iterable<string> };
     return new Set(mod.supportedOps ? mod.supportedOps(t) : []);
-  } catch {
+  } catch (e) {
+    const missing = (e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(`targets/${t}/index.ts`);
+    if (!missing) process.stderr.write(`kiln ops: targets/${t} does not load (${(e as Error).message.split('\n')[0]}); its column shows "no"\n`);
     return new Set();
   }
 }
