@@ -1,0 +1,112 @@
+// LoopKernel -> one wasm function. The innermost space variable (or, for row reductions, the
+// innermost reduction variable) runs 4 lanes at a time with a scalar tail; index arithmetic
+// decides per load whether that is a v128 load, a splat or a 4-lane gather.
+import type { Accumulator, LoopKernel, SExpr } from '../../ir/kernel.ts';
+import { affine, dtypeOf, store, sx, withMode } from './expr.ts';
+import { Func, type BufInfo } from './func.ts';
+import { OP_CODE } from './ops.ts';
+import { forLoop, get, i32c, lanes, sconst, set, vconst } from './wat.ts';
+
+const COMBINE = { sum: 'add', max: 'maximum', min: 'minimum' } as const;
+
+function identity(a: Accumulator): number {
+  if (a.combine === 'sum') return 0;
+  const big = a.dtype === 'f32' ? Infinity : 2147483647;
+  return a.combine === 'min' ? big : -big - (a.dtype === 'f32' ? 0 : 1);
+}
+
+function loads(e: SExpr, out: Extract<SExpr, { k: 'load' }>[] = []): Extract<SExpr, { k: 'load' }>[] {
+  if (e.k === 'load') out.push(e);
+  else if (e.k === 'op') for (const a of e.args) loads(a, out);
+  return out;
+}
+
+/** Which variable to vectorize: the one most loads are contiguous in (the innermost space var on ties). */
+export function chooseVector(k: LoopKernel): number | null {
+  const ns = k.space.length;
+  const red = k.reduce?.extents ?? [];
+  const sv = ns > 0 && k.space[ns - 1]! >= 4 ? ns - 1 : null;
+  const canReduce = red.length > 0 && red[red.length - 1]! >= 4 && !k.reduce!.accs.some((a) => a.combine === 'argmax');
+  const rv = canReduce ? ns + red.length - 1 : null;
+  if (rv === null || sv === null) return sv ?? rv;
+  const exprs = [...k.reduce!.accs.map((a) => a.value)];
+  const score = (v: number): number => exprs.flatMap((e) => loads(e)).filter((l) => affine(l.at, v)?.coef === 1).length;
+  return score(rv) > score(sv) ? rv : sv;
+}
+
+/** One accumulator: its identity, the passes over the reduction space, its final value in f.accs. */
+function accumulate(f: Func, k: LoopKernel, a: Accumulator, idx: number, vecVar: number | null): string {
+  const ns = k.space.length;
+  const red = k.reduce!.extents;
+  const spaceVec = vecVar !== null && vecVar < ns;
+  const vt = dtypeOf(f, a.value);
+  const argmax = a.combine === 'argmax';
+  const sfx = spaceVec ? 'v' : '';
+  const acc = f.local(`acc${idx}${sfx}`, spaceVec ? 'v128' : a.dtype === 'f32' ? 'f32' : 'i32');
+  const initType = argmax ? vt : a.dtype;
+  const ident = argmax ? (vt === 'f32' ? -Infinity : -2147483648) : identity(a);
+  const init = (vector: boolean): string => (vector ? vconst(initType, ident) : sconst(initType, ident));
+  const parts: string[] = [];
+  let pos = '';
+  let best = acc;
+  if (argmax) {
+    best = f.local(`best${idx}${sfx}`, spaceVec ? 'v128' : vt === 'f32' ? 'f32' : 'i32');
+    parts.push(set(best, init(spaceVec)), set(acc, spaceVec ? vconst('i32', 0) : i32c(0)));
+    // the flat position in the reduction space
+    pos = red.slice(1).reduce((p, e, i) => `(i32.add (i32.mul ${p} ${i32c(e)}) ${get(f.v(ns + i + 1))})`, get(f.v(ns)));
+  } else {
+    parts.push(set(acc, init(spaceVec)));
+  }
+  const op = a.combine === 'argmax' ? null : OP_CODE[COMBINE[a.combine]]!;
+  const combine = (into: string, value: string, vector: boolean): string => {
+    if (op) return set(into, withMode(f, vector ? f.vec : null, () => op(f, [get(into), value], [a.dtype, a.dtype], a.dtype, {})));
+    const t = f.tmp(vector ? 'v128' : vt === 'f32' ? 'f32' : 'i32');
+    if (!vector) return `${set(t, value)} (if (${vt === 'f32' ? 'f32' : 'i32'}.gt${vt === 'f32' ? '' : '_s'} ${get(t)} ${get(best)}) (then ${set(best, get(t))} ${set(into, pos)}))`;
+    const m = f.tmp('v128');
+    return `${set(t, value)} ${set(m, `(${lanes(vt)}.gt${vt === 'f32' ? '' : '_s'} ${get(t)} ${get(best)})`)} ${set(best, `(v128.bitselect ${get(t)} ${get(best)} ${get(m)})`)} ${set(into, `(v128.bitselect (i32x4.splat ${pos}) ${get(into)} ${get(m)})`)}`;
+  };
+  const inner = red.length - 1;
+  let body: string;
+  if (vecVar === ns + inner) {
+    // row reduction: 4 partial results, combined at the end, then the scalar tail
+    const n = red[inner]!;
+    const part = f.local(`part${idx}`, 'v128');
+    const vbody = withMode(f, vecVar, () => combine(part, sx(f, a.value), true));
+    const lanesCombined = [0, 1, 2, 3].reduce((p, l) => op!(f, [p, `(${lanes(a.dtype)}.extract_lane ${l} ${get(part)})`], [a.dtype, a.dtype], a.dtype, {}), get(acc));
+    const tail = withMode(f, null, () => combine(acc, sx(f, a.value), false));
+    body = [set(part, init(true)), forLoop(f.v(vecVar), 0, n - (n % 4), 4, vbody, `r${idx}v`), set(acc, lanesCombined), forLoop(f.v(vecVar), n - (n % 4), n, 1, tail, `r${idx}t`)].join('\n');
+  } else {
+    body = combine(acc, sx(f, a.value), spaceVec);
+  }
+  for (let i = inner - (vecVar === ns + inner ? 1 : 0); i >= 0; i--) body = forLoop(f.v(ns + i), 0, red[i]!, 1, body, `r${idx}_${i}`);
+  parts.push(body);
+  f.accs.set(a.name, { local: acc, dtype: a.dtype, vector: spaceVec });
+  return parts.join('\n');
+}
+
+/** Accumulators then stores, at one point of the space (in the function's current mode). */
+function point(f: Func, k: LoopKernel, vecVar: number | null): string {
+  const parts = (k.reduce?.accs ?? []).map((a, i) => accumulate(f, k, a, i, vecVar));
+  for (const s of k.stores) parts.push(store(f, s.buf, s.at, sx(f, s.value)));
+  return parts.join('\n');
+}
+
+export function renderLoop(k: LoopKernel, name: string, bufs: ReadonlyMap<string, BufInfo>, relaxed: boolean): string {
+  const f = new Func(name, bufs, relaxed);
+  if (k.space.some((d) => d === 0)) return f.render('');
+  const vecVar = chooseVector(k);
+  const ns = k.space.length;
+  let body: string;
+  if (vecVar !== null && vecVar === ns - 1) {
+    const n = k.space[ns - 1]!;
+    const vbody = withMode(f, vecVar, () => point(f, k, vecVar));
+    const tbody = withMode(f, null, () => point(f, k, null));
+    body = forLoop(f.v(vecVar), 0, n - (n % 4), 4, vbody, 'sv') + '\n' + forLoop(f.v(vecVar), n - (n % 4), n, 1, tbody, 'st');
+  } else {
+    body = withMode(f, null, () => point(f, k, vecVar));
+    if (ns > 0) body = forLoop(f.v(ns - 1), 0, k.space[ns - 1]!, 1, body, `s${ns - 1}`);
+  }
+  for (let i = ns - 2; i >= 0; i--) body = forLoop(f.v(i), 0, k.space[i]!, 1, body, `s${i}`);
+  return f.render(body);
+}
+

@@ -1,0 +1,145 @@
+// MatmulKernel -> a register-tiled f32x4 GEMM: B packed into 8-column panels in the scratch region,
+// A read in place through one row pointer (rows at constant byte offsets; packed row-major first
+// when its inner stride is not 1), a 4x8 micro-kernel holding the tile in eight v128 accumulators
+// (A splatted by v128.load32_splat), and the epilogue fused into the tile's stores.
+import type { IExpr, MatmulKernel, SExpr } from '../../ir/kernel.ts';
+import { store, sx, withMode } from './expr.ts';
+import { Func, type BufInfo } from './func.ts';
+import { forLoop, get, i32c, set } from './wat.ts';
+
+const MR = 4;
+const NR = 8;
+/** Rows of A per cache block (a multiple of MR). */
+const MC = 64;
+
+const panels = (n: number): number => Math.ceil(n / NR);
+const needsPackA = (k: MatmulKernel): boolean => k.a.strides[k.batch.length + 1] !== 1 && k.k > 0;
+/** A is read up to MR-1 rows past m (results discarded): that many rows must be addressable. */
+export const overreadBytes = (k: MatmulKernel): number => (needsPackA(k) ? 0 : (MR - 1) * Math.abs(k.a.strides[k.batch.length]! * 4) + 16);
+
+export function matmulScratchBytes(k: MatmulKernel): number {
+  const packB = panels(k.n) * NR * k.k * 4;
+  const packA = needsPackA(k) ? (Math.ceil(k.m / MR) * MR) * k.k * 4 : 0;
+  return packB + packA + overreadBytes(k);
+}
+
+/** The geometry a GEMM needs, shared by matmul and the conv templates (which build their own A and B). */
+export interface Gemm {
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  /** Byte address (i32 expression) of A[0, 0] and its row stride in bytes; A's inner stride is one f32. */
+  readonly aAddr: string;
+  readonly aRowBytes: number;
+  /** Byte address of the packed B panels. */
+  readonly packedB: number;
+  /** Emits the tile's results: (row local, col local, dot value in the current mode). */
+  readonly emit: (f: Func, row: string, col: string, dot: string) => string;
+}
+
+/** The packing of B[p, j] (byte address expression of element (p, j) given locals) into NR-wide panels. */
+export function packB(f: Func, g: { n: number; k: number; dst: number; src: (p: string, j: string) => string; contiguous: boolean }, tag: string): string {
+  const p = f.local(`pk_p${tag}`, 'i32'), jp = f.local(`pk_j${tag}`, 'i32'), c = f.local(`pk_c${tag}`, 'i32');
+  const full = Math.floor(g.n / NR);
+  const dstAt = (col: string): string => `(i32.add ${i32c(g.dst)} (i32.shl (i32.add (i32.mul (i32.add (i32.mul ${get(jp)} ${i32c(g.k)}) ${get(p)}) ${i32c(NR)}) ${col}) (i32.const 2)))`;
+  const j = `(i32.add (i32.mul ${get(jp)} ${i32c(NR)}) ${get(c)})`;
+  const scalarCol = `(f32.store ${dstAt(get(c))} (if (result f32) (i32.lt_s ${j} ${i32c(g.n)}) (then (f32.load ${g.src(get(p), j)})) (else (f32.const 0))))`;
+  const scalarPanel = forLoop(c, 0, NR, 1, scalarCol, `pc${tag}`);
+  const vecPanel = `(v128.store ${dstAt(i32c(0))} (v128.load ${g.src(get(p), `(i32.mul ${get(jp)} ${i32c(NR)})`)}))
+(v128.store offset=16 ${dstAt(i32c(0))} (v128.load offset=16 ${g.src(get(p), `(i32.mul ${get(jp)} ${i32c(NR)})`)}))`;
+  const body = forLoop(jp, 0, full, 1, g.contiguous ? vecPanel : scalarPanel, `pj${tag}`) + '\n' + forLoop(jp, full, panels(g.n), 1, scalarPanel, `pt${tag}`);
+  return forLoop(p, 0, g.k, 1, body, `pp${tag}`);
+}
+
+/** The blocked loops and the 4x8 micro-kernel over packed B; `emit` stores each result. */
+export function gemm(f: Func, g: Gemm): string {
+  const i0 = f.local('g_i0', 'i32'), jp = f.local('g_jp', 'i32'), i = f.local('g_i', 'i32');
+  const pa = f.local('g_pa', 'i32'), pb = f.local('g_pb', 'i32'), end = f.local('g_end', 'i32');
+  const b0 = f.local('g_b0', 'v128'), b1 = f.local('g_b1', 'v128'), a = f.local('g_a', 'v128');
+  const c = [...Array(MR * 2).keys()].map((x) => f.local(`g_c${x}`, 'v128'));
+  const fma = (x: string, y: string, acc: string): string => (f.relaxed ? `(f32x4.relaxed_madd ${x} ${y} ${acc})` : `(f32x4.add (f32x4.mul ${x} ${y}) ${acc})`);
+  const step: string[] = [set(b0, `(v128.load ${get(pb)})`), set(b1, `(v128.load offset=16 ${get(pb)})`)];
+  for (let r = 0; r < MR; r++) {
+    step.push(set(a, `(v128.load32_splat offset=${r * g.aRowBytes} ${get(pa)})`));
+    step.push(set(c[2 * r]!, fma(get(a), get(b0), get(c[2 * r]!))), set(c[2 * r + 1]!, fma(get(a), get(b1), get(c[2 * r + 1]!))));
+  }
+  const kloop = g.k === 0 ? '' : `(loop $Lk
+${step.join('\n')}
+${set(pa, `(i32.add ${get(pa)} (i32.const 4))`)}
+${set(pb, `(i32.add ${get(pb)} ${i32c(NR * 4)})`)}
+(br_if $Lk (i32.ne ${get(pb)} ${get(end)})))`;
+  const row = f.local('g_row', 'i32'), col = f.local('g_col', 'i32');
+  // full tiles store vectors; edge tiles go lane by lane
+  const fullTile: string[] = [], edgeTile: string[] = [];
+  for (let r = 0; r < MR; r++) {
+    for (let h = 0; h < 2; h++) {
+      const at = [set(row, `(i32.add ${get(i)} ${i32c(r)})`), set(col, `(i32.add (i32.mul ${get(jp)} ${i32c(NR)}) ${i32c(4 * h)})`)];
+      fullTile.push(...at, withMode(f, 0, () => g.emit(f, row, col, get(c[2 * r + h]!))));
+      const lanesCode = [0, 1, 2, 3].map((l) => `(if (i32.and (i32.lt_s ${get(row)} ${i32c(g.m)}) (i32.lt_s (i32.add ${get(col)} ${i32c(l)}) ${i32c(g.n)}))
+(then ${set(col, `(i32.add (i32.add (i32.mul ${get(jp)} ${i32c(NR)}) ${i32c(4 * h)}) ${i32c(l)})`)} ${withMode(f, null, () => g.emit(f, row, col, `(f32x4.extract_lane ${l} ${get(c[2 * r + h]!)})`))}))`);
+      edgeTile.push(...at, ...lanesCode);
+    }
+  }
+  const isFull = `(i32.and (i32.le_s (i32.add ${get(i)} ${i32c(MR)}) ${i32c(g.m)}) (i32.le_s (i32.mul (i32.add ${get(jp)} (i32.const 1)) ${i32c(NR)}) ${i32c(g.n)}))`;
+  const micro = [
+    ...c.map((x) => set(x, '(v128.const i32x4 0 0 0 0)')),
+    set(pa, `(i32.add ${g.aAddr} (i32.mul ${get(i)} ${i32c(g.aRowBytes)}))`),
+    set(pb, `(i32.add ${i32c(g.packedB)} (i32.mul ${get(jp)} ${i32c(g.k * NR * 4)}))`),
+    set(end, `(i32.add ${get(pb)} ${i32c(g.k * NR * 4)})`),
+    kloop,
+    `(if ${isFull} (then ${fullTile.join('\n')}) (else ${edgeTile.join('\n')}))`,
+  ].join('\n');
+  // i runs over the current block: a loop with a runtime bound
+  const iLoop = `${set(i, get(i0))}
+(loop $Li
+${micro}
+${set(i, `(i32.add ${get(i)} ${i32c(MR)})`)}
+(br_if $Li (i32.lt_s ${get(i)} (select ${i32c(g.m)} (i32.add ${get(i0)} ${i32c(MC)}) (i32.lt_s ${i32c(g.m)} (i32.add ${get(i0)} ${i32c(MC)})))))`;
+  const jLoop = forLoop(jp, 0, panels(g.n), 1, iLoop, 'gj');
+  return forLoop(i0, 0, g.m, MC, jLoop, 'gi');
+}
+
+/** The flat output index ((b...)*m + i)*n + j over the kernel's vars. */
+function outIndex(k: MatmulKernel): IExpr {
+  const dims = [...k.batch, k.m, k.n];
+  let e: IExpr = { k: 'var', i: 0 };
+  for (let d = 1; d < dims.length; d++) e = { k: 'add', a: { k: 'mul', a: e, b: { k: 'int', v: dims[d]! } }, b: { k: 'var', i: d } };
+  return e;
+}
+
+export function renderMatmul(k: MatmulKernel, name: string, bufs: ReadonlyMap<string, BufInfo>, scratch: number, relaxed: boolean): string {
+  const f = new Func(name, bufs, relaxed);
+  if (k.m === 0 || k.n === 0 || k.batch.some((d) => d === 0)) return f.render('');
+  const nb = k.batch.length;
+  const A = f.buf(k.a.buf), B = f.buf(k.b.buf);
+  const base = (o: typeof k.a, off: number): string => k.batch.reduce((acc, _d, d) => `(i32.add ${acc} (i32.mul ${get(f.v(d))} ${i32c(o.strides[d]! * 4)}))`, i32c(off + o.offset * 4));
+  const aBase = f.local('aBase', 'i32'), bBase = f.local('bBase', 'i32');
+  const packedB = scratch;
+  const packedA = scratch + panels(k.n) * NR * k.k * 4;
+  const [si, sp] = [k.a.strides[nb]! * 4, k.a.strides[nb + 1]! * 4];
+  const [bp, bj] = [k.b.strides[nb]! * 4, k.b.strides[nb + 1]! * 4];
+  const parts = [set(aBase, base(k.a, A.offset)), set(bBase, base(k.b, B.offset))];
+  parts.push(packB(f, { n: k.n, k: k.k, dst: packedB, contiguous: bj === 4, src: (p, j) => `(i32.add ${get(bBase)} (i32.add (i32.mul ${p} ${i32c(bp)}) (i32.mul ${j} ${i32c(bj)})))` }, ''));
+  let aAddr = get(aBase), aRowBytes = si;
+  if (needsPackA(k)) {
+    const r = f.local('pa_r', 'i32'), p = f.local('pa_p', 'i32');
+    const copy = `(f32.store (i32.add ${i32c(packedA)} (i32.shl (i32.add (i32.mul ${get(r)} ${i32c(k.k)}) ${get(p)}) (i32.const 2)))
+(f32.load (i32.add ${get(aBase)} (i32.add (i32.mul ${get(r)} ${i32c(si)}) (i32.mul ${get(p)} ${i32c(sp)})))))`;
+    parts.push(forLoop(r, 0, k.m, 1, forLoop(p, 0, k.k, 1, copy, 'pap'), 'par'));
+    aAddr = i32c(packedA);
+    aRowBytes = k.k * 4;
+  }
+  const out = outIndex(k);
+  const epi: SExpr = k.epilogue ?? { k: 'acc', name: 'dot' };
+  const dot = f.local('dot_v', 'v128'), dotS = f.local('dot_s', 'f32');
+  const emit = (g: Func, row: string, col: string, value: string): string => {
+    const vector = g.vec !== null;
+    g.vec = vector ? nb + 1 : null;
+    g.accs.set('dot', { local: vector ? dot : dotS, dtype: 'f32', vector });
+    return [set(g.v(nb), get(row)), set(g.v(nb + 1), get(col)), set(vector ? dot : dotS, value), store(g, k.out, out, sx(g, epi))].join('\n');
+  };
+  parts.push(gemm(f, { m: k.m, n: k.n, k: k.k, aAddr, aRowBytes, packedB, emit }));
+  let body = parts.join('\n');
+  for (let d = nb - 1; d >= 0; d--) body = forLoop(f.v(d), 0, k.batch[d]!, 1, body, `b${d}`);
+  return f.render(body);
+}

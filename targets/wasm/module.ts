@@ -1,0 +1,62 @@
+// A Program -> one WebAssembly module: the arena is its exported linear memory (plus a scratch
+// region for packed matmul panels after the memory plan's bytes), kernels are internal functions,
+// each entry point is an exported function calling its kernels in order.
+import { fail } from '../../ir/errors.ts';
+import type { Kernel, Program } from '../../ir/kernel.ts';
+import type { BufInfo } from './func.ts';
+import { renderLoop } from './loop.ts';
+import { mathFunctions } from './math.ts';
+import { renderMatmul, matmulScratchBytes } from './matmul.ts';
+import { renderTemplate, templateScratchBytes } from './template.ts';
+
+export interface RenderOptions {
+  /** Use relaxed SIMD (f32x4.relaxed_madd) in micro-kernels and polynomials. */
+  readonly relaxed?: boolean;
+}
+
+const PAGE = 65536;
+
+function buffersOf(p: Program): Map<string, BufInfo> {
+  const m = new Map<string, BufInfo>();
+  for (const b of p.buffers) {
+    const offset = p.memory.offsets[b.name];
+    if (offset === undefined) fail('K6001', `program @${p.name}: buffer '${b.name}' has no offset in the memory plan`);
+    m.set(b.name, { offset, dtype: b.dtype, size: b.size });
+  }
+  return m;
+}
+
+function scratchBytes(k: Kernel): number {
+  if (k.kind === 'matmul') return matmulScratchBytes(k);
+  if (k.kind === 'template') return templateScratchBytes(k);
+  return 0;
+}
+
+function renderKernel(k: Kernel, name: string, bufs: Map<string, BufInfo>, scratch: number, relaxed: boolean): string {
+  switch (k.kind) {
+    case 'loop': return renderLoop(k, name, bufs, relaxed);
+    case 'matmul': return renderMatmul(k, name, bufs, scratch, relaxed);
+    case 'template': return renderTemplate(k, name, bufs, scratch, relaxed);
+  }
+}
+
+/** The module's text. */
+export function programWat(p: Program, opts: RenderOptions = {}): string {
+  const relaxed = opts.relaxed ?? false;
+  const bufs = buffersOf(p);
+  const scratch = Math.ceil(p.memory.arenaBytes / 64) * 64;
+  const kernels = p.entries.flatMap((e) => e.kernels);
+  const total = scratch + Math.max(0, ...kernels.map(scratchBytes));
+  const funcs: string[] = [];
+  const entries: string[] = [];
+  p.entries.forEach((e, ei) => {
+    const names = e.kernels.map((k, ki) => `e${ei}_k${ki}_${k.name.replace(/[^A-Za-z0-9_]/g, '_')}`);
+    e.kernels.forEach((k, ki) => funcs.push(renderKernel(k, names[ki]!, bufs, scratch, relaxed)));
+    entries.push(`(func (export "${e.name}")\n${names.map((n) => `(call $${n})`).join('\n')})`);
+  });
+  return `(module
+(memory (export "memory") ${Math.max(1, Math.ceil(total / PAGE))})
+${mathFunctions(relaxed)}
+${funcs.join('\n')}
+${entries.join('\n')})`;
+}
