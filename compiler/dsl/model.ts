@@ -9,7 +9,7 @@ import type { Assign, Graph, Input, Param, Value } from '../../ir/graph.ts';
 import type { DType, Shape } from '../../ir/types.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { TraceContext, withTrace } from './context.ts';
-import type { Layer } from './layers/layer.ts';
+import { isLayer } from './layers/layer.ts';
 import { accuracy, type LossFn } from './losses.ts';
 import { callerLoc } from './loc.ts';
 import type { OptimizerSpec } from './optimizers.ts';
@@ -22,7 +22,8 @@ export interface TensorSpec {
   readonly shape: Shape;
 }
 
-export type Forward = Layer | ((inputs: Record<string, Tensor>, ctx: { training: boolean }) => Tensor | Record<string, Tensor>);
+/** The forward pass: a function of the named inputs, or a Layer (which is one: it takes a model's single input). */
+export type Forward = (inputs: Record<string, Tensor>, ctx: { training: boolean }) => Tensor | Record<string, Tensor>;
 
 export interface TrainDef {
   readonly loss: LossFn;
@@ -100,12 +101,8 @@ const wrap = (vs: Record<string, Value>): Record<string, Tensor> =>
 
 function runForward(def: ModelDef, ctx: TraceContext, inputs: Record<string, Tensor>): Record<string, Tensor> {
   const f = def.forward;
-  if ('kind' in f && 'owns' in f) {
-    const names = Object.keys(inputs);
-    if (names.length !== 1) fail('K2002', `${def.name}: a layer as forward takes one input, the model declares ${names.join(', ')}; write forward as a function`);
-    return { y: ctx.within(f.createdAt, () => f(inputs[names[0]!]!)) };
-  }
-  const out = (f as Exclude<Forward, Layer>)(inputs, { training: ctx.training });
+  // A layer as forward: its ops are located where the user made it, not at this call.
+  const out = isLayer(f) ? ctx.within(f.createdAt, () => f(inputs)) : f(inputs, { training: ctx.training });
   return out instanceof Tensor ? { y: out } : out;
 }
 

@@ -11,7 +11,8 @@ import type { Regularizer } from '../regularizers.ts';
 import { Tensor } from '../tensor.ts';
 
 export interface Layer {
-  (x: Tensor): Tensor;
+  /** Applies the layer; a record of one tensor (a model's inputs) stands for that tensor. */
+  (x: Tensor | Readonly<Record<string, Tensor>>): Tensor;
   /** The layer's name, the prefix of its params (`dense_1` -> `dense_1/kernel`). */
   readonly name: string;
   /** The layer type (`dense`, `lstm`, `sequential`). */
@@ -77,12 +78,19 @@ function labelled(e: unknown, name: string, loc: Loc | undefined): unknown {
   return new KilnError(e.code, `${name}: ${e.detail}`, e.loc ?? loc);
 }
 
+function soleTensor(name: string, arg: unknown): Tensor {
+  if (arg instanceof Tensor) return arg;
+  const vs = typeof arg === 'object' && arg !== null ? Object.values(arg) : [];
+  if (vs.length === 1 && vs[0] instanceof Tensor) return vs[0];
+  return fail('K2001', `${name}: expects one Tensor (or a record of exactly one), got ${vs.length > 1 ? `${vs.length} inputs` : typeof arg}; apply layers to tensors in a forward function`, callerLoc());
+}
+
 export function makeLayer(kind: string, opts: LayerOptions, body: LayerBody, layers: readonly Layer[] = []): Layer {
   const name = opts.name ?? uniqueName(kind);
   const createdAt = callerLoc();
-  const apply = (x: Tensor): Tensor => {
+  const apply = (arg: Tensor | Readonly<Record<string, Tensor>>): Tensor => {
     const ctx = currentTrace(name);
-    if (!(x instanceof Tensor)) fail('K2001', `${name}: expects a Tensor, got ${typeof x}`, callerLoc() ?? createdAt);
+    const x = soleTensor(name, arg);
     ctx.claimLayer(name, apply);
     // Applied by the user's code: its line; applied by an enclosing layer: where the user made it.
     const loc = ctx.nested ? createdAt ?? ctx.loc() : callerLoc() ?? createdAt;
@@ -99,7 +107,11 @@ export function makeLayer(kind: string, opts: LayerOptions, body: LayerBody, lay
   return Object.assign(apply, { kind, createdAt, layers, owns }) as Layer;
 }
 
+export function isLayer(f: unknown): f is Layer {
+  return typeof f === 'function' && 'owns' in f && 'kind' in f;
+}
+
 /** Layers applied in order; a sequential is a layer itself, so they nest. */
 export function sequential(layers: readonly Layer[], opts: LayerOptions = {}): Layer {
-  return makeLayer('sequential', opts, (x) => layers.reduce((h, l) => l(h), x), layers);
+  return makeLayer('sequential', opts, (x) => layers.reduce<Tensor>((h, l) => l(h), x), layers);
 }
