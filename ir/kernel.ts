@@ -15,6 +15,9 @@ export interface BufferDecl {
   /** input: fed per call; param: persistent state (weights, optimizer slots, counters);
    *  output: read back per call; temp: lives only inside one entry call. */
   readonly role: 'input' | 'param' | 'output' | 'temp';
+  /** Constant contents (folded non-splat constants), written once when the program is loaded;
+   *  such buffers have role 'param' but appear in no entry's or the program's param table. */
+  readonly init?: readonly number[];
 }
 
 /** Integer index arithmetic over the kernel's loop variables (v0, v1, ...). div and mod are
@@ -22,7 +25,9 @@ export interface BufferDecl {
 export type IExpr =
   | { readonly k: 'var'; readonly i: number }
   | { readonly k: 'int'; readonly v: number }
-  | { readonly k: 'add' | 'sub' | 'mul' | 'div' | 'mod' | 'min' | 'max'; readonly a: IExpr; readonly b: IExpr };
+  | { readonly k: 'add' | 'sub' | 'mul' | 'div' | 'mod' | 'min' | 'max'; readonly a: IExpr; readonly b: IExpr }
+  /** An i32 element of a buffer used as an index (gather's indices): buf[at]. */
+  | { readonly k: 'load'; readonly buf: string; readonly at: IExpr };
 
 /** A bounds test `lo <= e < hi` used by guarded loads (padding, concat, conv borders). */
 export interface Bound {

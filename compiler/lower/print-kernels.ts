@@ -1,0 +1,60 @@
+// The Kernel IR as readable text (`kiln inspect --stage kernels`).
+import type { IExpr, Kernel, Program, SExpr } from '../../ir/kernel.ts';
+import { formatType } from '../../ir/types.ts';
+
+const INFIX: Record<string, string> = { add: '+', sub: '-', mul: '*', div: '/', mod: '%' };
+
+export function printIExpr(e: IExpr): string {
+  switch (e.k) {
+    case 'var': return `v${e.i}`;
+    case 'int': return String(e.v);
+    case 'load': return `${e.buf}[${printIExpr(e.at)}]`;
+    default: return INFIX[e.k] ? `(${printIExpr(e.a)} ${INFIX[e.k]} ${printIExpr(e.b)})` : `${e.k}(${printIExpr(e.a)}, ${printIExpr(e.b)})`;
+  }
+}
+
+export function printSExpr(e: SExpr): string {
+  switch (e.k) {
+    case 'load': {
+      const at = `${e.buf}[${printIExpr(e.at)}]`;
+      if (!e.guard?.length) return at;
+      const g = e.guard.map((b) => `${b.lo} <= ${printIExpr(b.e)} < ${b.hi}`).join(' && ');
+      return `(${g} ? ${at} : ${e.otherwise ?? 0})`;
+    }
+    case 'const': return e.dtype === 'f32' ? String(e.v) : `${e.v}:${e.dtype}`;
+    case 'index': return `index(${printIExpr(e.at)})`;
+    case 'acc': return e.name;
+    case 'op': return `${e.op}${e.op === 'cast' ? `<${e.dtype}>` : ''}(${e.args.map(printSExpr).join(', ')})`;
+    case 'random': return `random_${e.dist}(${e.seed}, ${printSExpr(e.counter)}, ${printIExpr(e.index)})`;
+  }
+}
+
+export function printKernel(k: Kernel): string {
+  switch (k.kind) {
+    case 'loop': {
+      const lines = [`loop ${k.name} over [${k.space.join(',')}]${k.reduce ? ` reduce [${k.reduce.extents.join(',')}]` : ''} {`];
+      for (const a of k.reduce?.accs ?? []) lines.push(`  ${a.name}: ${a.dtype} = ${a.combine}(${printSExpr(a.value)})`);
+      for (const s of k.stores) lines.push(`  ${s.buf}[${printIExpr(s.at)}] = ${printSExpr(s.value)}`);
+      return `${lines.join('\n')}\n}`;
+    }
+    case 'matmul': {
+      const op = (o: { buf: string; offset: number; strides: readonly number[] }): string => `${o.buf}+${o.offset} strides [${o.strides.join(',')}]`;
+      return `matmul ${k.name} batch [${k.batch.join(',')}] m=${k.m} n=${k.n} k=${k.k}\n  a: ${op(k.a)}\n  b: ${op(k.b)}\n  ${k.out} = ${k.epilogue ? printSExpr(k.epilogue) : 'dot'}`;
+    }
+    case 'template': {
+      const ins = k.inputs.map((b, i) => `${b}: ${formatType(k.inputTypes[i]!)}`).join(', ');
+      const attrs = Object.entries(k.attrs).map(([a, v]) => `${a}=${JSON.stringify(v)}`).join(', ');
+      return `template ${k.name} ${k.op}(${ins}) {${attrs}}\n  ${k.out}: ${formatType(k.outType)} = ${k.epilogue ? printSExpr(k.epilogue) : 'out'}`;
+    }
+  }
+}
+
+export function printProgram(p: Program): string {
+  const lines = [`program @${p.name} arena ${p.memory.arenaBytes} bytes`];
+  for (const b of p.buffers) lines.push(`  buffer ${b.name}: ${b.dtype}[${b.size}] ${b.role} @${p.memory.offsets[b.name]}${b.init ? ' (constant)' : ''}`);
+  for (const e of p.entries) {
+    lines.push(`entry ${e.name}(${e.inputs.map((i) => `${i.name}=${i.buf}`).join(', ')}) -> (${e.outputs.map((o) => `${o.name}=${o.buf}`).join(', ')}): ${e.kernels.length} kernels`);
+    for (const k of e.kernels) lines.push(printKernel(k).replace(/^/gm, '  '));
+  }
+  return `${lines.join('\n')}\n`;
+}

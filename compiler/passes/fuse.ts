@@ -1,0 +1,173 @@
+// Fusion: which values are materialized (written to a buffer), and which kernels compute them.
+// - contractions (matmul), convolutions, pooling and scatter_add are template cores; the chain of
+//   single-use elementwise ops after a core becomes its epilogue (bias add + activation);
+// - reductions root loop kernels; their elementwise producers are inlined (the prologue);
+// - elementwise and view ops are inlined into their consumers, recomputed when they are cheap and
+//   materialized when their inlined expression grows past the limits;
+// - roots over the same iteration space share one kernel (reductions with the same axes run as a
+//   sequence of accumulators; an optimizer's update of a param and its slots is one kernel).
+import type { Graph, Node, Value } from '../../ir/graph.ts';
+import { usersOf } from '../../ir/graph.ts';
+import { opDef } from '../../ir/builder.ts';
+import { sameShape } from '../../ir/types.ts';
+import { formatType } from '../../ir/types.ts';
+import { isReduce, LoopBuilder } from '../lower/loop.ts';
+
+export interface Limits {
+  /** Most stores (outputs) in one kernel. */
+  readonly maxStores: number;
+  /** An inlined expression with more ops than this is materialized instead. */
+  readonly maxExprNodes: number;
+  /** A value read by several kernels is recomputed in each when it costs at most this many ops. */
+  readonly recomputeNodes: number;
+}
+
+export const DEFAULT_LIMITS: Limits = { maxStores: 8, maxExprNodes: 48, recomputeNodes: 8 };
+
+export interface FusionGroup {
+  readonly kind: 'loop' | 'matmul' | 'template';
+  /** Values this kernel stores, in order. */
+  readonly roots: readonly Node[];
+  /** matmul / template groups: the op whose result the epilogue (the path to roots[0]) reads. */
+  readonly core?: Node;
+}
+
+export interface Fusion {
+  readonly graph: Graph;
+  /** Nodes written to buffers (graph inputs and params always are). */
+  readonly materialized: ReadonlySet<Node>;
+  readonly groups: readonly FusionGroup[];
+}
+
+export function isCore(n: Node): boolean {
+  const k = opDef(n.op).kind;
+  return k === 'contraction' || k === 'conv' || k === 'pool' || n.op === 'scatter_add';
+}
+
+const isElementwise = (n: Node): boolean => opDef(n.op).kind === 'elementwise';
+const isView = (n: Node): boolean => opDef(n.op).kind === 'view';
+
+/** The end of the single-use, same-shape elementwise chain after a core: its epilogue's root. */
+function epilogueEnd(core: Node, users: Map<Value, Node[]>, pinned: ReadonlySet<Value>): Node {
+  let cur = core;
+  for (;;) {
+    const us = users.get(cur) ?? [];
+    const u = us[0];
+    if (pinned.has(cur) || !u || us.some((x) => x !== u) || !isElementwise(u) || !sameShape(u.type.shape, core.type.shape)) return cur;
+    if (!sameShape(cur.type.shape, u.type.shape)) return cur;
+    cur = u;
+  }
+}
+
+/** `v` reached through views of the given ops only, down to a materialized value. */
+function viewsOf(v: Value, ops: readonly string[], mat: ReadonlySet<Value>): Value {
+  let cur = v;
+  while (cur.kind === 'node' && !mat.has(cur) && ops.includes(cur.op)) cur = cur.inputs[0]!;
+  return cur;
+}
+
+const STRIDED = ['transpose', 'broadcast_to', 'slice'];
+const INDEXED = ['reshape', 'transpose', 'broadcast_to', 'slice'];
+
+/** True when `v` is a strided view (matmul operand): transposes, broadcasts and slices over a
+ *  reshape chain of a materialized value. */
+function strided(v: Value, mat: ReadonlySet<Value>): boolean {
+  const base = viewsOf(viewsOf(v, STRIDED, mat), ['reshape'], mat);
+  return base.kind !== 'node' || mat.has(base);
+}
+
+function decideMaterialized(g: Graph, limits: Limits): { mat: Set<Value>; coreOf: Map<Node, Node> } {
+  const users = usersOf(g);
+  const pinned = new Set<Value>([...g.outputs.map((o) => o.value), ...g.assigns.map((a) => a.value)]);
+  const mat = new Set<Value>([...g.inputs, ...g.params, ...pinned]);
+  const coreOf = new Map<Node, Node>();
+  for (const n of g.nodes) {
+    if (isReduce(n)) mat.add(n);
+    if (n.op === 'constant' && (n.attrs.value as readonly number[]).length > 1) mat.add(n);
+    if (isCore(n)) {
+      const end = epilogueEnd(n, users, pinned);
+      mat.add(end);
+      coreOf.set(end, n);
+    }
+  }
+  const need = (v: Value): boolean => v.kind === 'node' && !mat.has(v) && (mat.add(v), true);
+  for (let changed = true; changed; ) {
+    changed = false;
+    const cost = new Map<Value, number>();
+    for (const n of g.nodes) {
+      if (isCore(n)) {
+        // matmul operands are strided views; template operands whole buffers (a reshape is free)
+        for (const x of n.inputs) {
+          const base = viewsOf(x, ['reshape'], mat);
+          if (n.op === 'matmul' ? !strided(x, mat) : base.kind === 'node' && !mat.has(base)) changed = need(n.op === 'matmul' ? x : base) || changed;
+        }
+      }
+      if (n.op === 'pad' || n.op === 'concat') {
+        for (const x of n.inputs) {
+          const base = viewsOf(x, INDEXED, mat);
+          if (base.kind === 'node' && !mat.has(base)) changed = need(base) || changed;
+        }
+      }
+      if (n.op === 'gather') changed = need(n.inputs[1]!) || changed;
+      const own = isElementwise(n) ? 1 : 0;
+      const c = isCore(n) ? 0 : own + n.inputs.reduce((s, x) => s + (mat.has(x) ? 0 : cost.get(x) ?? 0), 0);
+      const shared = (users.get(n)?.length ?? 0) > 1 && c > limits.recomputeNodes;
+      if (!mat.has(n) && (isElementwise(n) || isView(n)) && (c > limits.maxExprNodes || shared)) changed = need(n) || changed;
+      cost.set(n, mat.has(n) ? 0 : c);
+    }
+  }
+  return { mat, coreOf };
+}
+
+/** The dry-run buffer names used while grouping: one per materialized value. */
+export function valueNames(g: Graph, mat: ReadonlySet<Value>): (v: Value) => string | undefined {
+  const ids = new Map<Value, number>(g.nodes.map((n, i) => [n, i]));
+  return (v) => (v.kind !== 'node' ? v.name : mat.has(v) ? `%${ids.get(v)}` : undefined);
+}
+
+export function fuse(g: Graph, limits: Limits = DEFAULT_LIMITS): Fusion {
+  const { mat, coreOf } = decideMaterialized(g, limits);
+  const bufOf = valueNames(g, mat);
+  const groups: FusionGroup[] = [];
+  let open: LoopBuilder | undefined;
+  const close = (): void => {
+    if (open) groups.push({ kind: 'loop', roots: open.roots });
+    open = undefined;
+  };
+  for (const n of g.nodes) {
+    if (!mat.has(n)) continue;
+    const core = coreOf.get(n);
+    if (core) {
+      close();
+      groups.push({ kind: core.op === 'matmul' ? 'matmul' : 'template', roots: [n], core });
+      continue;
+    }
+    if (open?.tryAdd(n)) continue;
+    close();
+    open = new LoopBuilder(n, bufOf, limits);
+    if (!open.tryAdd(n)) throw new Error(`fuse: ${n.op} ${formatType(n.type)} does not fit a kernel of its own`);
+  }
+  close();
+  return { graph: g, materialized: new Set([...mat].filter((v): v is Node => v.kind === 'node')), groups };
+}
+
+/** The fused stage as text: one line per kernel with the values it stores and the ops it inlines. */
+export function printFusion(f: Fusion): string {
+  const ids = new Map<Value, number>(f.graph.nodes.map((n, i) => [n, i]));
+  const name = (v: Value): string => (v.kind === 'node' ? `%${ids.get(v)}` : `%${v.name}`);
+  const lines = f.groups.map((grp, i) => {
+    const inner = new Set<Node>();
+    const walk = (v: Value): void => {
+      if (v.kind !== 'node' || inner.has(v)) return;
+      if (f.materialized.has(v) && !grp.roots.includes(v) && v !== grp.core) return;
+      inner.add(v);
+      v.inputs.forEach(walk);
+    };
+    grp.roots.forEach(walk);
+    if (grp.core) walk(grp.core);
+    const ops = f.graph.nodes.filter((n) => inner.has(n)).map((n) => `${name(n)}=${n.op}`);
+    const head = grp.core ? `${grp.kind}(${grp.core.op})` : grp.kind;
+    return `kernel ${i} ${head} -> ${grp.roots.map((r) => `${name(r)}: ${formatType(r.type)}`).join(', ')}\n    ${ops.join(' ')}`;
+  });
+  return `fused @${f.graph.name}: ${f.groups.length} kernels for ${f.graph.nodes.length} ops\n${lines.join('\n')}\n`;
+}

@@ -1,0 +1,51 @@
+// The compiler pipeline, top to bottom: each stage a pure function of the previous one.
+import type { Graph } from '../ir/graph.ts';
+import type { Program } from '../ir/kernel.ts';
+import { printGraph } from '../ir/print.ts';
+import { verify } from '../ir/verify.ts';
+import { cse } from './passes/cse.ts';
+import { dce } from './passes/dce.ts';
+import { DEFAULT_LIMITS, fuse, printFusion, type Fusion, type Limits } from './passes/fuse.ts';
+import { simplify } from './passes/simplify.ts';
+import { lowerProgram } from './lower/program.ts';
+import { printProgram } from './lower/print-kernels.ts';
+
+/** The graph passes, in order. */
+export const GRAPH_PASSES: readonly { readonly name: string; readonly run: (g: Graph) => Graph }[] = [
+  { name: 'simplify', run: simplify },
+  { name: 'cse', run: cse },
+  { name: 'dce', run: dce },
+];
+
+export interface CompileOptions {
+  /** Run the verifier after every graph pass. */
+  readonly verifyEach?: boolean;
+  readonly limits?: Limits;
+  /** Receives the text of every stage: 'input', each pass name, 'fused', 'kernels'. */
+  readonly dump?: (stage: string, text: string) => void;
+}
+
+/** simplify -> cse -> dce. */
+export function optimize(g: Graph, opts: CompileOptions = {}): Graph {
+  opts.dump?.('input', printGraph(g));
+  let cur = g;
+  for (const p of GRAPH_PASSES) {
+    cur = p.run(cur);
+    if (opts.verifyEach) verify(cur);
+    opts.dump?.(p.name, printGraph(cur));
+  }
+  return cur;
+}
+
+/** Entry graphs -> one Program; params with the same name are shared by the entries. */
+export function compileProgram(entries: readonly { name: string; graph: Graph }[], opts: CompileOptions = {}): Program {
+  const limits = opts.limits ?? DEFAULT_LIMITS;
+  const fused: { name: string; fusion: Fusion }[] = entries.map((e) => {
+    const fusion = fuse(optimize(e.graph, opts), limits);
+    opts.dump?.('fused', printFusion(fusion));
+    return { name: e.name, fusion };
+  });
+  const program = lowerProgram(entries[0]?.graph.name ?? 'program', fused, limits);
+  opts.dump?.('kernels', printProgram(program));
+  return program;
+}
