@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../ir/builder.ts';
 import { KilnError } from '../../ir/errors.ts';
-import type { Attrs } from '../../ir/graph.ts';
+import type { Attrs, Value } from '../../ir/graph.ts';
 import { initParams } from '../../ir/init.ts';
 import { interpret } from '../../ir/interpret.ts';
 import { OP_NAMES } from '../../ir/ops/index.ts';
@@ -105,6 +105,27 @@ describe('text format round trip', () => {
     expect(back.assigns.map((a) => [a.param.name, back.nodes.indexOf(a.value as never)])).toEqual([['count', 2], ['layer/w.0', 0]]);
     expect(back.outputs[0]!.name).toBe('my loss');
     expect(back.params[0]!.init).toEqual({ name: 'random_uniform', attrs: { max: 0.5, min: -0.5, seed: 3 } });
+  });
+
+  it('round-trips random graphs of broadcasting elementwise ops and reductions', () => {
+    const step = fc.record({ op: fc.constantFrom('add', 'sub', 'mul', 'maximum', 'exp', 'tanh', 'neg', 'sum'), a: fc.nat(), b: fc.nat(), loc: fc.boolean() });
+    fc.assert(fc.property(fc.array(step, { minLength: 1, maxLength: 12 }), (steps) => {
+      const b = new GraphBuilder('random');
+      const vals = [b.input('x', 'f32', [2, 3]), b.input('bias', 'f32', [3])] as Value[];
+      steps.forEach((s, k) => {
+        const [x, y] = [vals[s.a % vals.length]!, vals[s.b % vals.length]!];
+        const loc = s.loc ? { file: 'r.ts', line: k + 1, col: 2 } : undefined;
+        const args = ['add', 'sub', 'mul', 'maximum'].includes(s.op) ? [x, y] : [x];
+        vals.push(b.op(s.op, args, s.op === 'sum' ? { axes: [0], keepdims: true } : {}, loc));
+      });
+      b.output('out', vals[vals.length - 1]!);
+      b.output('first', vals[2]!);
+      const g = b.finish();
+      const text = printGraph(g);
+      const back = parseGraph(text);
+      verify(back);
+      return printGraph(back) === text && back.nodes.length === g.nodes.length;
+    }), { numRuns: 100 });
   });
 
   it('formats attribute values canonically', () => {
