@@ -9,6 +9,8 @@ import { DEFAULT_LIMITS, fuse, printFusion, type Fusion, type Limits } from './p
 import { simplify } from './passes/simplify.ts';
 import { lowerProgram } from './lower/program.ts';
 import { printProgram } from './lower/print-kernels.ts';
+import { inferGraph, type Model } from './dsl/model.ts';
+import { trainStep } from './passes/train-step.ts';
 
 /** The graph passes, in order. */
 export const GRAPH_PASSES: readonly { readonly name: string; readonly run: (g: Graph) => Graph }[] = [
@@ -48,4 +50,15 @@ export function compileProgram(entries: readonly { name: string; graph: Graph }[
   const program = lowerProgram(entries[0]?.graph.name ?? 'program', fused, limits);
   opts.dump?.('kernels', printProgram(program));
   return program;
+}
+
+/** A model's entry points: `infer`, and with `train` also `train_step` (sharing the params). */
+export function modelEntries(model: Model, opts: { train?: boolean; batch?: number } = {}): { name: string; graph: Graph }[] {
+  const entries = [{ name: 'infer', graph: inferGraph(model, opts.batch) }];
+  if (opts.train) entries.push({ name: 'train_step', graph: trainStep(model, opts.batch ? { batch: opts.batch } : {}) });
+  return entries;
+}
+
+export function compileModel(model: Model, opts: CompileOptions & { train?: boolean; batch?: number } = {}): Program {
+  return compileProgram(modelEntries(model, opts), opts);
 }

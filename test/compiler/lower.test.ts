@@ -88,6 +88,7 @@ describe('fusion', () => {
     const p = checkLowering(b.finish());
     const ks = p.entries[0]!.kernels;
     expect(ks.length).toBe(2);
-    expect(ks[0]!.kind === 'loop' && ks[0].stores.map((s) => s.buf)).toEqual(['p_v', 'p_w']);
+    const first = ks[0]!;
+    expect(first.kind === 'loop' ? first.stores.map((s) => s.buf) : []).toEqual(['p_v', 'p_w']);
   });
 });

@@ -1,0 +1,86 @@
+// A cost model: per kernel FLOPs, bytes read and written (each buffer touched counts once, whole:
+// compulsory traffic), arithmetic intensity; per program: kernel count, arena size, bytes moved,
+// and the bytes the unfused graph would move (every primitive op reading its inputs and writing
+// its output).
+import type { Graph } from '../../ir/graph.ts';
+import type { Kernel, Program, SExpr } from '../../ir/kernel.ts';
+import { sizeOf } from '../../ir/types.ts';
+import { buffersRead, buffersWritten, ELEMENT_BYTES } from './memory.ts';
+
+export interface KernelCost {
+  readonly name: string;
+  readonly flops: number;
+  readonly bytesRead: number;
+  readonly bytesWritten: number;
+  /** FLOPs per byte moved. */
+  readonly intensity: number;
+}
+
+export interface ProgramStats {
+  readonly ops: number;
+  readonly kernels: number;
+  readonly arenaBytes: number;
+  readonly bytesMoved: number;
+  readonly bytesMovedUnfused: number;
+}
+
+function opsIn(e: SExpr | undefined): number {
+  if (!e) return 0;
+  switch (e.k) {
+    case 'op': return 1 + e.args.reduce((s, a) => s + opsIn(a), 0);
+    case 'random': return 1 + opsIn(e.counter);
+    default: return 0;
+  }
+}
+
+/** FLOPs of a template op: multiply-adds of a convolution, one op per pooled or scattered element read. */
+function templateFlops(k: Extract<Kernel, { kind: 'template' }>): number {
+  const out = sizeOf(k.outType.shape);
+  const [a, b] = k.inputTypes;
+  switch (k.op) {
+    case 'conv2d': { const w = b!.shape; return 2 * out * w[0]! * w[1]! * w[2]!; }
+    case 'conv2d_input_grad': { const w = b!.shape; return 2 * sizeOf(a!.shape) * w[0]! * w[1]! * w[2]!; }
+    case 'conv2d_filter_grad': return 2 * sizeOf(b!.shape) * out / k.outType.shape[3]!;
+    default: return k.inputTypes.reduce((s, t) => s + sizeOf(t.shape), 0);
+  }
+}
+
+export function kernelCost(k: Kernel, sizeOfBuf: (b: string) => number): KernelCost {
+  const bytesRead = [...buffersRead(k)].reduce((s, b) => s + sizeOfBuf(b) * ELEMENT_BYTES, 0);
+  const bytesWritten = [...buffersWritten(k)].reduce((s, b) => s + sizeOfBuf(b) * ELEMENT_BYTES, 0);
+  let flops: number;
+  if (k.kind === 'loop') {
+    const points = sizeOf(k.space);
+    const inner = k.reduce ? sizeOf(k.reduce.extents) : 1;
+    flops = points * (inner * (k.reduce?.accs.reduce((s, a) => s + 1 + opsIn(a.value), 0) ?? 0) + k.stores.reduce((s, st) => s + opsIn(st.value), 0));
+  } else if (k.kind === 'matmul') {
+    const points = sizeOf(k.batch) * k.m * k.n;
+    flops = points * (2 * k.k + opsIn(k.epilogue));
+  } else {
+    flops = templateFlops(k) + sizeOf(k.outType.shape) * opsIn(k.epilogue);
+  }
+  const moved = bytesRead + bytesWritten;
+  return { name: k.name, flops, bytesRead, bytesWritten, intensity: moved ? flops / moved : 0 };
+}
+
+export function programCosts(p: Program): KernelCost[] {
+  const sizes = new Map(p.buffers.map((b) => [b.name, b.size]));
+  return p.entries.flatMap((e) => e.kernels.map((k) => kernelCost(k, (b) => sizes.get(b) ?? 0)));
+}
+
+/** Bytes the graph moves when every primitive op is its own kernel (views and constants included). */
+export function unfusedBytes(g: Graph): number {
+  return g.nodes.reduce((s, n) => s + (sizeOf(n.type.shape) + n.inputs.reduce((t, x) => t + sizeOf(x.type.shape), 0)) * ELEMENT_BYTES, 0);
+}
+
+/** `kiln inspect --stats`: the program's size against its (optimized) graphs. */
+export function programStats(p: Program, graphs: readonly Graph[]): ProgramStats {
+  const costs = programCosts(p);
+  return {
+    ops: graphs.reduce((s, g) => s + g.nodes.filter((n) => n.op !== 'constant').length, 0),
+    kernels: costs.length,
+    arenaBytes: p.memory.arenaBytes,
+    bytesMoved: costs.reduce((s, c) => s + c.bytesRead + c.bytesWritten, 0),
+    bytesMovedUnfused: graphs.reduce((s, g) => s + unfusedBytes(g), 0),
+  };
+}
