@@ -9,10 +9,10 @@ import { DTYPES, formatType, sameType, tensorType, type DType, type TensorType }
 
 // ---- lexer ----
 
-type TokKind = 'value' | 'global' | 'ident' | 'number' | 'string' | 'punct' | 'eof';
+export type TokenKind = 'value' | 'global' | 'ident' | 'number' | 'string' | 'punct' | 'eof';
 
 export interface Token {
-  readonly kind: TokKind;
+  readonly kind: TokenKind;
   /** The source text (for value/global tokens: the name without % or @; for strings: the decoded text). */
   readonly text: string;
   readonly line: number;
@@ -56,7 +56,7 @@ export function lex(text: string, file = '<input>'): Token[] {
     if (c === ' ' || c === '\t' || c === '\r' || c === '\n') { advance(1); continue; }
     if (text.startsWith('//', i)) { while (i < text.length && text[i] !== '\n') advance(1); continue; }
     const at = { line, col };
-    const push = (kind: TokKind, tokText: string, len: number): void => {
+    const push = (kind: TokenKind, tokText: string, len: number): void => {
       toks.push({ kind, text: tokText, ...at });
       advance(len);
     };
@@ -116,25 +116,25 @@ class Parser {
   private pos = 0;
   constructor(private readonly toks: readonly Token[], private readonly file: string) {}
 
-  peek(k = 0): Token {
-    return this.toks[Math.min(this.pos + k, this.toks.length - 1)]!;
+  peek(): Token {
+    return this.toks[Math.min(this.pos, this.toks.length - 1)]!;
   }
   next(): Token {
     const t = this.peek();
     if (t.kind !== 'eof') this.pos++;
     return t;
   }
-  is(kind: TokKind, text?: string): boolean {
+  is(kind: TokenKind, text?: string): boolean {
     const t = this.peek();
     return t.kind === kind && (text === undefined || t.text === text);
   }
   /** Consumes `text` if it is next. */
-  eat(kind: TokKind, text: string): boolean {
+  eat(kind: TokenKind, text: string): boolean {
     if (!this.is(kind, text)) return false;
     this.next();
     return true;
   }
-  expect(kind: TokKind, what: string, text?: string): Token {
+  expect(kind: TokenKind, what: string, text?: string): Token {
     if (!this.is(kind, text)) this.error(what);
     return this.next();
   }

@@ -71,6 +71,7 @@ describe('kiln fmt', () => {
     const r = kiln('fmt', MLP);
     expect(r.err).toBe('');
     expect(r.out).toBe(readFileSync(join(ROOT, MLP), 'utf8'));
+    expect(kiln('fmt', MLP, '--no-locations').out).toBe(r.out.replace(/ {2}loc\([^)]*\)/g, ''));
   });
 
   it('canonicalizes spacing, names, attribute order and defaults; --check tells', () => {
