@@ -75,8 +75,9 @@ ${set(pb, `(i32.add ${get(pb)} ${i32c(NR * 4)})`)}
     for (let h = 0; h < 2; h++) {
       const at = [set(row, `(i32.add ${get(i)} ${i32c(r)})`), set(col, `(i32.add (i32.mul ${get(jp)} ${i32c(NR)}) ${i32c(4 * h)})`)];
       fullTile.push(...at, withMode(f, 0, () => g.emit(f, row, col, get(c[2 * r + h]!))));
-      const lanesCode = [0, 1, 2, 3].map((l) => `(if (i32.and (i32.lt_s ${get(row)} ${i32c(g.m)}) (i32.lt_s (i32.add ${get(col)} ${i32c(l)}) ${i32c(g.n)}))
-(then ${set(col, `(i32.add (i32.add (i32.mul ${get(jp)} ${i32c(NR)}) ${i32c(4 * h)}) ${i32c(l)})`)} ${withMode(f, null, () => g.emit(f, row, col, `(f32x4.extract_lane ${l} ${get(c[2 * r + h]!)})`))}))`);
+      const lanesCode = [0, 1, 2, 3].map((l) => `${set(col, `(i32.add (i32.add (i32.mul ${get(jp)} ${i32c(NR)}) ${i32c(4 * h)}) ${i32c(l)})`)}
+(if (i32.and (i32.lt_s ${get(row)} ${i32c(g.m)}) (i32.lt_s ${get(col)} ${i32c(g.n)}))
+(then ${withMode(f, null, () => g.emit(f, row, col, `(f32x4.extract_lane ${l} ${get(c[2 * r + h]!)})`))}))`);
       edgeTile.push(...at, ...lanesCode);
     }
   }
@@ -94,7 +95,7 @@ ${set(pb, `(i32.add ${get(pb)} ${i32c(NR * 4)})`)}
 (loop $Li
 ${micro}
 ${set(i, `(i32.add ${get(i)} ${i32c(MR)})`)}
-(br_if $Li (i32.lt_s ${get(i)} (select ${i32c(g.m)} (i32.add ${get(i0)} ${i32c(MC)}) (i32.lt_s ${i32c(g.m)} (i32.add ${get(i0)} ${i32c(MC)})))))`;
+(br_if $Li (i32.lt_s ${get(i)} (select ${i32c(g.m)} (i32.add ${get(i0)} ${i32c(MC)}) (i32.lt_s ${i32c(g.m)} (i32.add ${get(i0)} ${i32c(MC)}))))))`;
   const jLoop = forLoop(jp, 0, panels(g.n), 1, iLoop, 'gj');
   return forLoop(i0, 0, g.m, MC, jLoop, 'gi');
 }

@@ -1,0 +1,66 @@
+// Shared by the wasm target tests: compile a graph (or take a hand-built Program), run it on
+// WebAssembly through the runtime and on the reference interpreter, compare within a tolerance.
+import { expect } from 'vitest';
+import type { Graph } from '../../ir/graph.ts';
+import { interpret } from '../../ir/interpret.ts';
+import type { Program } from '../../ir/kernel.ts';
+import { formatType, type Tensor, type TensorType } from '../../ir/types.ts';
+import { compileProgram } from '../../compiler/pipeline.ts';
+import { renderWasm } from '../../targets/wasm/index.ts';
+import { loadWasm, type RuntimeTensor } from '../../runtime/index.ts';
+import { randomTensor, rng } from '../grad/check-vjp.ts';
+
+/** A tensor in the runtime's typed-array kinds (f32 -> Float32Array). */
+export function runtimeTensor(t: Tensor): RuntimeTensor {
+  const data = t.type.dtype === 'f32' ? Float32Array.from(t.data) : t.type.dtype === 'i32' ? Int32Array.from(t.data) : Uint8Array.from(t.data);
+  return { type: t.type, data };
+}
+
+/** Random feeds: f32 uniform in [lo, hi), i32 in [0, intHi), bool half/half. */
+export function randomFeed(t: TensorType, next: () => number, lo = -1, hi = 1, intHi = 3): Tensor {
+  return runtimeTensor(randomTensor(t, next, t.dtype === 'i32' ? 0 : lo, t.dtype === 'i32' ? intHi : hi));
+}
+
+/** |got - want| <= tol * (1 + |want|) elementwise (NaN must match NaN); returns the worst relative error. */
+export function expectClose(got: RuntimeTensor | Tensor, want: Tensor, what: string, tol: number): number {
+  expect(formatType(got.type), what).toBe(formatType(want.type));
+  let worst = 0;
+  for (let i = 0; i < want.data.length; i++) {
+    const a = got.data[i]!, b = want.data[i]!;
+    if (Number.isNaN(b)) { expect(Number.isNaN(a), `${what}[${i}] is ${a}, expected NaN`).toBe(true); continue; }
+    if (a === b) continue;
+    const err = Math.abs(a - b) / (1 + Math.abs(b));
+    worst = Math.max(worst, err);
+    if (!(err <= tol)) expect(a, `${what}[${i}] (tolerance ${tol})`).toBe(b);
+  }
+  return worst;
+}
+
+export interface WasmCheck {
+  readonly seed?: number;
+  readonly tol?: number;
+  /** Range of f32 inputs and params. */
+  readonly lo?: number;
+  readonly hi?: number;
+  readonly intHi?: number;
+  /** Run the relaxed-SIMD binary instead of the plain one. */
+  readonly relaxed?: boolean;
+}
+
+/** Compiles `g`, runs its one entry 'main' on wasm and checks outputs and updated params against the interpreter. */
+export async function checkWasm(g: Graph, opts: WasmCheck = {}): Promise<Program> {
+  const next = rng(opts.seed ?? 1);
+  const feed = (t: TensorType): Tensor => randomFeed(t, next, opts.lo, opts.hi, opts.intHi);
+  const inputs = Object.fromEntries(g.inputs.map((i) => [i.name, feed(i.type)]));
+  const params = Object.fromEntries(g.params.map((p) => [p.name, feed(p.type)]));
+  const want = interpret(g, inputs, params);
+  const program = compileProgram([{ name: 'main', graph: g }]);
+  const bins = await renderWasm(program);
+  const exe = await loadWasm(opts.relaxed ? { simd: bins.binary, relaxed: bins.relaxed } : bins.binary, program);
+  for (const p of g.params) exe.writeParam(p.name, params[p.name] as RuntimeTensor);
+  const got = exe.run('main', inputs as Record<string, RuntimeTensor>);
+  const tol = opts.tol ?? 1e-5;
+  for (const o of g.outputs) expectClose(got[o.name]!, want.outputs[o.name]!, `output ${o.name}`, tol);
+  for (const p of g.params) expectClose(exe.readParam(p.name), want.assigns[p.name] ?? params[p.name]!, `param ${p.name}`, tol);
+  return program;
+}
