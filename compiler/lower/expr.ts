@@ -19,6 +19,8 @@ export interface ExprContext {
   readonly acc: (v: Node, idx: readonly IExpr[]) => SExpr | undefined;
   /** Called for every load emitted (safety checks of merged kernels and in-place updates). */
   readonly onLoad?: (buf: string, v: Value, at: IExpr) => void;
+  /** The ranges of the kernel's loop vars (folds the index arithmetic of reshapes). */
+  readonly extents?: readonly number[];
 }
 
 /** Raised when a value cannot be expressed in the kernel being built (the caller starts a new kernel). */
@@ -118,7 +120,7 @@ function viewAt(v: Node, idx: readonly IExpr[], ctx: ExprContext, guard?: Guard)
   const inShape = x.type.shape;
   switch (v.op) {
     case 'reshape':
-      return valueAt(x, delinearize(linearize(idx, v.type.shape), inShape), ctx, guard);
+      return valueAt(x, delinearize(linearize(idx, v.type.shape), inShape, ctx.extents), ctx, guard);
     case 'transpose': {
       const perm = resolvePerm(inShape, v.attrs.perm as readonly number[]);
       const inIdx = new Array<IExpr>(perm.length);

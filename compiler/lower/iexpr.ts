@@ -52,13 +52,45 @@ export function linearize(idx: readonly IExpr[], shape: Shape): IExpr {
   return flat;
 }
 
-/** The multi-index over `shape` of a row-major flat index. */
-export function delinearize(flat: IExpr, shape: Shape): IExpr[] {
+/** The largest value `e` takes when loop var i ranges over [0, extents[i]) (Infinity if unknown). */
+export function maxOf(e: IExpr, extents: readonly number[]): number {
+  switch (e.k) {
+    case 'var': return (extents[e.i] ?? Infinity) - 1;
+    case 'int': return e.v;
+    case 'add': return maxOf(e.a, extents) + maxOf(e.b, extents);
+    case 'mul': return maxOf(e.a, extents) * maxOf(e.b, extents);
+    case 'div': return e.b.k === 'int' ? Math.floor(maxOf(e.a, extents) / e.b.v) : Infinity;
+    case 'mod': return e.b.k === 'int' ? Math.min(e.b.v - 1, maxOf(e.a, extents)) : Infinity;
+    case 'min': return Math.min(maxOf(e.a, extents), maxOf(e.b, extents));
+    case 'max': return Math.max(maxOf(e.a, extents), maxOf(e.b, extents));
+    default: return Infinity;
+  }
+}
+
+/** x / c and x mod c knowing the range of the loop vars: (a*c + b) / c -> a and (a*c + b) mod c -> b
+ *  when 0 <= b < c; x / c -> 0 and x mod c -> x when x < c. */
+function divBy(x: IExpr, c: number, ext: readonly number[]): IExpr {
+  if (maxOf(x, ext) < c) return ic(0);
+  if (x.k === 'add' && x.a.k === 'mul' && x.a.b.k === 'int' && x.a.b.v % c === 0 && maxOf(x.b, ext) < c) return imul(x.a.a, ic(x.a.b.v / c));
+  if (x.k === 'mul' && x.b.k === 'int' && x.b.v % c === 0) return imul(x.a, ic(x.b.v / c));
+  return idiv(x, ic(c));
+}
+
+function modBy(x: IExpr, c: number, ext: readonly number[]): IExpr {
+  if (maxOf(x, ext) < c) return x;
+  if (x.k === 'add' && x.a.k === 'mul' && x.a.b.k === 'int' && x.a.b.v % c === 0 && maxOf(x.b, ext) < c) return x.b;
+  if (x.k === 'mul' && x.b.k === 'int' && x.b.v % c === 0) return ic(0);
+  return imod(x, ic(c));
+}
+
+/** The multi-index over `shape` of a row-major flat index (`extents`: the loop vars' ranges, for folding). */
+export function delinearize(flat: IExpr, shape: Shape, extents: readonly number[] = []): IExpr[] {
   const out = new Array<IExpr>(shape.length);
   let inner = 1;
   for (let d = shape.length - 1; d >= 0; d--) {
     const n = shape[d]!;
-    out[d] = n === 1 ? ic(0) : d === 0 ? idiv(flat, ic(inner)) : imod(idiv(flat, ic(inner)), ic(n));
+    const q = divBy(flat, inner, extents);
+    out[d] = n === 1 ? ic(0) : d === 0 ? q : modBy(q, n, extents);
     inner *= n;
   }
   return out;

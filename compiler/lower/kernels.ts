@@ -58,6 +58,7 @@ function epilogue(root: Node, core: Node, accName: string, bufOf: BufOf): SExpr 
   const own = vars(core.type.shape.length);
   const ctx: ExprContext = {
     bufOf: (v) => (v === core ? undefined : bufOf(v)),
+    extents: core.type.shape,
     acc: (v, idx) => {
       if (v !== core) return undefined;
       if (!idx.every((e, i) => sameIExpr(e, own[i]!))) fail('K5002', `lowering: ${root.op} reads ${core.op} at another point than its own`);

@@ -73,6 +73,7 @@ export class LoopBuilder {
   private ctx(inAcc: boolean): ExprContext {
     return {
       bufOf: this.bufOf,
+      extents: [...this.space, ...(this.red?.axes.map((a) => this.red!.inShape[a]!) ?? [])],
       acc: (v, idx) => {
         const name = this.accOf.get(v);
         if (name === undefined) return undefined;

@@ -32,6 +32,7 @@ export const ALGEBRA: Readonly<Record<string, Rule>> = {
   broadcast_same: (n, [a]) => (n.op === 'broadcast_to' ? keep(n, a) : undefined), // broadcast_to(x, shape(x)) -> x
   transpose_identity: (n, [a]) => (n.op === 'transpose' && identityPerm(resolvePerm(a!.type.shape, n.attrs.perm as number[])) ? keep(n, a) : undefined), // transpose(x, id) -> x
   transpose_transpose: (n, [a]) => (n.op === 'transpose' && isNode(a, 'transpose') ? composeTransposes(n, a) : undefined), // transpose(transpose(x, p), q) -> transpose(x, p[q])
+  mask_relu: (n, [a, b]) => (n.op === 'greater' && is(b, 0) && a?.type.dtype === 'f32' && !isNode(a, 'relu') ? makeNode('greater', [makeNode('relu', [a], {}, n.loc), b!], {}, n.loc) : undefined), // x > 0 -> relu(x) > 0 (the mask shares the activation)
   fold: (n, x) => foldConstant(n, x), // op(constants) -> constant
 };
 
