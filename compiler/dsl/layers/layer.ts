@@ -72,10 +72,15 @@ function scopeFor(ctx: TraceContext, name: string): LayerScope {
   return s;
 }
 
-/** Prefixes an error from inside a layer with the layer's name (once). */
+/** Errors that already name their (innermost) layer. */
+const LABELLED = new WeakSet<KilnError>();
+
+/** Prefixes an error from inside a layer with the innermost layer's name. */
 function labelled(e: unknown, name: string, loc: Loc | undefined): unknown {
-  if (!(e instanceof KilnError) || e.detail.startsWith(`${name}:`)) return e;
-  return new KilnError(e.code, `${name}: ${e.detail}`, e.loc ?? loc);
+  if (!(e instanceof KilnError) || LABELLED.has(e)) return e;
+  const out = e.detail.startsWith(`${name}:`) && e.loc ? e : new KilnError(e.code, e.detail.startsWith(`${name}:`) ? e.detail : `${name}: ${e.detail}`, e.loc ?? loc);
+  LABELLED.add(out);
+  return out;
 }
 
 function soleTensor(name: string, arg: unknown): Tensor {
