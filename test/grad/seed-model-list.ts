@@ -1,0 +1,33 @@
+// The seed models the PyTorch training fixtures cover, with the batch each fixture uses.
+import { loadModels, type Model } from '../../compiler/dsl/model.ts';
+import type { Fill } from './train-fixtures.ts';
+import * as fx from './fixture-models.ts';
+
+export interface SeedModel {
+  /** Fixture name: test/fixtures/train-<name>.json. */
+  readonly name: string;
+  readonly load: () => Promise<Model>;
+  readonly batch: number;
+  /** How each input and target is filled (default: uniform f32 in [-1, 1)). */
+  readonly fills: Readonly<Record<string, Fill>>;
+}
+
+/** The model `name` exported by an example file (or its only model). */
+const fromExample = (file: string, name?: string) => async (): Promise<Model> => {
+  const models = await loadModels(new URL(`../../examples/${file}`, import.meta.url).pathname);
+  const m = name ? models[name] : Object.values(models)[0];
+  if (!m) throw new Error(`examples/${file} exports no model '${name}'; it has ${Object.keys(models).join(', ')}`);
+  return m;
+};
+
+const inline = (m: Model) => async (): Promise<Model> => m;
+void fromExample;
+
+export const SEED_MODELS: readonly SeedModel[] = [
+  { name: 'xor', load: inline(fx.xor), batch: 4, fills: { x: { kind: 'binary' }, y: { kind: 'binary' } } },
+  { name: 'mnist_cnn', load: inline(fx.mnistCnn), batch: 4, fills: { x: { kind: 'uniform', lo: 0, hi: 1 }, y: { kind: 'ids', classes: 10 } } },
+  { name: 'text_lstm', load: inline(fx.textLstm), batch: 4, fills: { tokens: { kind: 'ids', classes: 50 }, y: { kind: 'ids', classes: 4 } } },
+  { name: 'text_gru', load: inline(fx.textGru), batch: 4, fills: { tokens: { kind: 'ids', classes: 50 }, y: { kind: 'ids', classes: 4 } } },
+  { name: 'gan_d_step', load: inline(fx.ganDiscriminator), batch: 4, fills: {} },
+  { name: 'gan_g_step', load: inline(fx.ganGenerator), batch: 4, fills: {} },
+];
