@@ -119,6 +119,18 @@ function decideMaterialized(g: Graph, limits: Limits): { mat: Set<Value>; coreOf
   return { mat, coreOf };
 }
 
+/** True when computing `n` reads one of `roots` (through the values inlined into it). */
+function reads(n: Node, roots: ReadonlySet<Value>, mat: ReadonlySet<Value>): boolean {
+  const seen = new Set<Value>();
+  const walk = (v: Value): boolean => {
+    if (roots.has(v)) return true;
+    if (v.kind !== 'node' || seen.has(v) || (v !== n && mat.has(v))) return false;
+    seen.add(v);
+    return v.inputs.some(walk);
+  };
+  return n.inputs.some(walk);
+}
+
 /** The dry-run buffer names used while grouping: one per materialized value. */
 export function valueNames(g: Graph, mat: ReadonlySet<Value>): (v: Value) => string | undefined {
   const ids = new Map<Value, number>(g.nodes.map((n, i) => [n, i]));
@@ -130,9 +142,19 @@ export function fuse(g: Graph, limits: Limits = DEFAULT_LIMITS): Fusion {
   const bufOf = valueNames(g, mat);
   const groups: FusionGroup[] = [];
   let open: LoopBuilder | undefined;
+  // roots independent of the open kernel that do not fit it run just before it, so it stays open
+  // for its siblings (Adam's slot updates around a scalar bias correction)
+  let hoisted: LoopBuilder[] = [];
   const close = (): void => {
+    for (const h of hoisted) groups.push({ kind: 'loop', roots: h.roots });
     if (open) groups.push({ kind: 'loop', roots: open.roots });
     open = undefined;
+    hoisted = [];
+  };
+  const start = (n: Node): LoopBuilder => {
+    const b = new LoopBuilder(n, bufOf, limits);
+    if (!b.tryAdd(n)) throw new Error(`fuse: ${n.op} ${formatType(n.type)} does not fit a kernel of its own`);
+    return b;
   };
   for (const n of g.nodes) {
     if (!mat.has(n)) continue;
@@ -143,9 +165,12 @@ export function fuse(g: Graph, limits: Limits = DEFAULT_LIMITS): Fusion {
       continue;
     }
     if (open?.tryAdd(n)) continue;
+    if (open && !reads(n, new Set(open.roots), mat)) {
+      if (!hoisted[hoisted.length - 1]?.tryAdd(n)) hoisted.push(start(n));
+      continue;
+    }
     close();
-    open = new LoopBuilder(n, bufOf, limits);
-    if (!open.tryAdd(n)) throw new Error(`fuse: ${n.op} ${formatType(n.type)} does not fit a kernel of its own`);
+    open = start(n);
   }
   close();
   return { graph: g, materialized: new Set([...mat].filter((v): v is Node => v.kind === 'node')), groups };

@@ -6,7 +6,8 @@ import { compileModel, modelEntries, optimize } from '../../compiler/pipeline.ts
 import { programStats } from '../../compiler/passes/cost.ts';
 import { interpret } from '../../ir/interpret.ts';
 import { interpretProgram } from '../../ir/interpret-kernels.ts';
-import { expectClose, feeds } from './helpers.ts';
+import { lossGraph } from '../../compiler/passes/train-step.ts';
+import { checkLowering, expectClose, feeds } from './helpers.ts';
 
 const { conv2d, maxPool2d, flatten, dense, sequential } = nn;
 
@@ -46,5 +47,36 @@ describe('MNIST CNN training step', () => {
     const got = interpretProgram(program, 'train_step', inputs, params);
     for (const o of train.outputs) expectClose(got.outputs[o.name]!, want.outputs[o.name]!, o.name, 1e-3);
     for (const a of train.assigns) expectClose(got.params[a.param.name]!, want.assigns[a.param.name]!, a.param.name, 1e-3);
+  });
+});
+
+describe('fusion bar on small graphs', () => {
+  it("Adam's update of a param and its two slots is one kernel", () => {
+    const p = compileModel(mnistCnn(2), { train: true });
+    const step = p.entries.find((e) => e.name === 'train_step')!;
+    const bufOf = new Map(p.params.map((q) => [q.name, q.buf]));
+    const slotted = p.params.filter((q) => bufOf.has(`${q.name}/adam_m`));
+    expect(slotted.length).toBe(6);
+    for (const q of slotted) {
+      const bufs = [q.name, `${q.name}/adam_m`, `${q.name}/adam_v`].map((n) => bufOf.get(n)!);
+      const writers = step.kernels.filter((k) => k.kind === 'loop' && k.stores.some((s) => bufs.includes(s.buf)));
+      expect(writers.length, q.name).toBe(1);
+      const w = writers[0]!;
+      expect(w.kind === 'loop' ? w.stores.map((s) => s.buf) : []).toEqual(expect.arrayContaining(bufs));
+    }
+  });
+
+  it('softmax + cross-entropy forward is at most two kernels', () => {
+    const model = defineModel({
+      name: 'ce',
+      batch: 4,
+      inputs: { logits: { dtype: 'f32', shape: [10] } },
+      targets: { label: { dtype: 'i32', shape: [] } },
+      forward: (i) => nn.activation('softmax')(i.logits!),
+      train: { loss: losses.sparseCategoricalCrossentropy(), optimizer: optimizers.sgd() },
+    });
+    const g = lossGraph(model);
+    const p = checkLowering(g, { tol: 1e-4 });
+    expect(p.entries[0]!.kernels.length).toBeLessThanOrEqual(2);
   });
 });
