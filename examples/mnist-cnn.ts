@@ -1,0 +1,27 @@
+// The MNIST CNN (Keras' classic convnet): three 3x3 convolutions with max pooling, then two dense
+// layers; Adam on sparse categorical cross-entropy.
+import { defineModel, losses, nn, optimizers } from '../compiler/index.ts';
+import { loadMnist } from './data/mnist.ts';
+
+export default defineModel({
+  name: 'mnist_cnn',
+  batch: 64,
+  inputs: { x: { dtype: 'f32', shape: [28, 28, 1] } },
+  targets: { y: { dtype: 'i32', shape: [] } },
+  forward: nn.sequential([
+    nn.conv2d(32, 3, { activation: 'relu' }),
+    nn.maxPool2d(2),
+    nn.conv2d(64, 3, { activation: 'relu' }),
+    nn.maxPool2d(2),
+    nn.conv2d(64, 3, { activation: 'relu' }),
+    nn.flatten(),
+    nn.dense(64, { activation: 'relu' }),
+    nn.dense(10, { activation: 'softmax' }),
+  ]),
+  train: {
+    loss: losses.sparseCategoricalCrossentropy(),
+    optimizer: optimizers.adam(),
+    metrics: ['accuracy'],
+  },
+  dataset: () => loadMnist(),
+});

@@ -1,0 +1,25 @@
+// A text classifier over token ids: Embedding 10000x64, two stacked recurrent layers (the first
+// returning its whole sequence), Dense 64 relu, Dense 10 softmax. text-lstm.ts and text-gru.ts
+// pick the recurrent layer.
+import { defineModel, losses, nn, optimizers, type Layer, type Model, type RecurrentOptions } from '../compiler/index.ts';
+
+export function textClassifier(name: string, recurrent: (units: number, opts?: RecurrentOptions) => Layer): Model {
+  return defineModel({
+    name,
+    batch: 32,
+    inputs: { x: { dtype: 'i32', shape: [50] } },
+    targets: { y: { dtype: 'i32', shape: [] } },
+    forward: nn.sequential([
+      nn.embedding(10000, 64),
+      recurrent(64, { returnSequences: true }),
+      recurrent(32),
+      nn.dense(64, { activation: 'relu' }),
+      nn.dense(10, { activation: 'softmax' }),
+    ]),
+    train: {
+      loss: losses.sparseCategoricalCrossentropy(),
+      optimizer: optimizers.adam(),
+      metrics: ['accuracy'],
+    },
+  });
+}
