@@ -10,7 +10,7 @@ import { forLoop, get, i32c, set } from './wat.ts';
 const MR = 4;
 const NR = 8;
 /** Rows of A per cache block (a multiple of MR). */
-const MC = 64;
+const MC = MR * 16;
 
 const panels = (n: number): number => Math.ceil(n / NR);
 const needsPackA = (k: MatmulKernel): boolean => k.a.strides[k.batch.length + 1] !== 1 && k.k > 0;
