@@ -11,6 +11,7 @@ import { lowerProgram } from './lower/program.ts';
 import { printProgram } from './lower/print-kernels.ts';
 import { inferGraph, type Model } from './dsl/model.ts';
 import { trainStep } from './passes/train-step.ts';
+import { programStats, type ProgramStats } from './passes/cost.ts';
 
 /** The graph passes, in order. */
 export const GRAPH_PASSES: readonly { readonly name: string; readonly run: (g: Graph) => Graph }[] = [
@@ -61,4 +62,18 @@ export function modelEntries(model: Model, opts: { train?: boolean; batch?: numb
 
 export function compileModel(model: Model, opts: CompileOptions & { train?: boolean; batch?: number } = {}): Program {
   return compileProgram(modelEntries(model, opts), opts);
+}
+
+/** The stages `kiln inspect --stage` shows from this pipeline (compiler/cli/inspect.ts lists them in
+ *  its STAGES table), each a function of a model's entry graphs to text; `--stats --json` uses
+ *  `inspectStats`. */
+export const PIPELINE_STAGES: Readonly<Record<string, (entries: readonly { name: string; graph: Graph }[], opts?: CompileOptions) => string>> = {
+  simplified: (entries) => entries.map((e) => printGraph(optimize(e.graph))).join('\n'),
+  fused: (entries, opts) => entries.map((e) => printFusion(fuse(optimize(e.graph), opts?.limits ?? DEFAULT_LIMITS))).join('\n'),
+  kernels: (entries, opts) => printProgram(compileProgram(entries, opts)),
+};
+
+/** `{ ops, kernels, arenaBytes, bytesMoved, bytesMovedUnfused }` of the compiled entries. */
+export function inspectStats(entries: readonly { name: string; graph: Graph }[], opts: CompileOptions = {}): ProgramStats {
+  return programStats(compileProgram(entries, opts), entries.map((e) => optimize(e.graph)));
 }

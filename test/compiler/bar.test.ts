@@ -2,7 +2,7 @@
 // cross-entropy forward, Adam's update; and the lowered training step matches the interpreter.
 import { describe, expect, it } from 'vitest';
 import { defineModel, losses, nn, optimizers } from '../../compiler/index.ts';
-import { compileModel, modelEntries, optimize } from '../../compiler/pipeline.ts';
+import { compileModel, compileProgram, inspectStats, modelEntries, optimize, PIPELINE_STAGES } from '../../compiler/pipeline.ts';
 import { programStats } from '../../compiler/passes/cost.ts';
 import { interpret } from '../../ir/interpret.ts';
 import { interpretProgram } from '../../ir/interpret-kernels.ts';
@@ -78,5 +78,17 @@ describe('fusion bar on small graphs', () => {
     const g = lossGraph(model);
     const p = checkLowering(g, { tol: 1e-4 });
     expect(p.entries[0]!.kernels.length).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('inspect stages', () => {
+  it('print the simplified graph, the fusion groups, the kernels and the stats', () => {
+    const entries = modelEntries(mnistCnn(2));
+    expect(PIPELINE_STAGES.simplified!(entries)).toContain('conv2d(');
+    expect(PIPELINE_STAGES.fused!(entries)).toMatch(/kernel 0 template\(conv2d\)/);
+    expect(PIPELINE_STAGES.kernels!(entries)).toMatch(/entry infer\(image=infer_in_image\)/);
+    const s = inspectStats(entries);
+    expect(s.kernels).toBe(compileProgram(entries).entries[0]!.kernels.length);
+    expect(s.bytesMoved).toBeLessThan(s.bytesMovedUnfused);
   });
 });
