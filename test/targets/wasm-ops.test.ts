@@ -98,3 +98,16 @@ describe('wasm: every registry op against the interpreter', () => {
     }
   }
 });
+
+describe('wasm: the relaxed-SIMD binary (fused multiply-adds) agrees too', () => {
+  it('matmul + bias + tanh, relaxed', async () => {
+    (await import('node:v8')).default.setFlagsFromString('--experimental-wasm-relaxed-simd');
+    const b = new GraphBuilder('dense');
+    const x = b.input('x', 'f32', [9, 23]);
+    const w = b.input('w', 'f32', [23, 18]);
+    const bias = b.input('bias', 'f32', [18]);
+    b.output('y', b.op('tanh', [b.op('add', [b.op('matmul', [x, w]), bias])]));
+    const p = await checkWasm(b.finish(), { relaxed: true, tol: 1e-5 });
+    expect(p.entries[0]!.kernels.map((k) => k.kind)).toEqual(['matmul']);
+  });
+});
