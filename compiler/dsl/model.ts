@@ -162,3 +162,18 @@ export async function loadModels(file: string): Promise<Record<string, Model>> {
   if (Object.keys(found).length === 0) fail('K8001', `${file}: exports no model; export the result of defineModel (default or named)`);
   return found;
 }
+
+/** One model of a file: `name` (model name), else the only one, else the default export. */
+export async function pickModel(file: string, name: string | undefined, command: string): Promise<Model> {
+  const models = await loadModels(file);
+  const names = Object.keys(models);
+  if (name !== undefined) {
+    const m = models[name];
+    if (!m) fail('K8001', `${command}: ${file} has no model '${name}'; it exports ${names.join(', ')}`);
+    return m;
+  }
+  if (names.length === 1) return models[names[0]!]!;
+  const mod = (await import(pathToFileURL(resolve(file)).href)) as { default?: unknown };
+  if (isModel(mod.default)) return mod.default;
+  return fail('K8001', `${command}: ${file} exports several models (${names.join(', ')}); pick one with --model`);
+}
