@@ -1,0 +1,40 @@
+// A training session on the compiled WebAssembly program: `train_step` and `infer` are entry
+// points of one module sharing its params, so a step is one call into wasm.
+import type { Graph } from '../../ir/graph.ts';
+import { initParams } from '../../ir/init.ts';
+import { loadWasm } from '../../runtime/index.ts';
+import type { NamedArray } from '../../runtime/safetensors.ts';
+import { renderWasm } from '../../targets/wasm/index.ts';
+import type { Column } from '../data/dataset.ts';
+import { compileProgram } from '../pipeline.ts';
+import { namedArray } from './interp-session.ts';
+import type { Session } from './loop.ts';
+
+export async function wasmSession(trainGraph: Graph, inferGraph: Graph, batch: number): Promise<Session> {
+  const program = compileProgram([
+    { name: 'infer', graph: inferGraph },
+    { name: 'train_step', graph: trainGraph },
+  ]);
+  const { binary, relaxed } = await renderWasm(program, { relaxed: true });
+  const exec = await loadWasm({ simd: binary, relaxed }, program);
+  for (const [name, t] of Object.entries(initParams(trainGraph))) {
+    exec.writeParam(name, namedArray(t).data);
+  }
+  const run = (entry: string, cols: Readonly<Record<string, Column>>): Record<string, Column> => {
+    const e = program.entries.find((x) => x.name === entry)!;
+    const ins = Object.fromEntries(e.inputs.map((i) => [i.name, cols[i.name]!]));
+    const out = exec.run(entry, ins);
+    return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, t.data as Column]));
+  };
+  return {
+    batch,
+    step: (cols) => run('train_step', cols).loss![0]!,
+    predict: (cols) => run('infer', cols),
+    params(): Record<string, NamedArray> {
+      return Object.fromEntries(program.params.map((p) => [p.name, namedArray(exec.readParam(p.name))]));
+    },
+    load(saved) {
+      for (const [name, a] of Object.entries(saved)) exec.writeParam(name, a.data);
+    },
+  };
+}
