@@ -1,0 +1,6 @@
+// Every implementation the bench runs, kiln first.
+import { ortNode, ortWeb } from './ort.ts';
+import { tfjsCpu, tfjsWasm } from './tfjs.ts';
+import type { Impl } from './types.ts';
+
+export const IMPLS: readonly Impl[] = [tfjsWasm, tfjsCpu, ortWeb, ortNode];

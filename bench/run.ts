@@ -1,0 +1,132 @@
+// The benchmark entry: `npx tsx bench/run.ts <suite|all|peak> [--json] [--impl a,b] [--budget ms] [--seed n] [--relaxed]`.
+// Every implementation runs the same seeded cases in this one process (PyTorch in a child it talks
+// to), one thread each; a peer that does not load is 'absent', one that cannot run a case 'cannot'.
+import { setFlagsFromString } from 'node:v8';
+import { SUITES, casesOf, type Case, type Suite } from './cases.ts';
+import { DEFAULT_POLICY, gflops, jsonLine, reasonOf, summaryDiff, type Row, type Summary, type TimingPolicy } from './harness.ts';
+import { measurePeak, type Peak } from './peak.ts';
+import { IMPLS } from './peers/index.ts';
+import type { Impl } from './peers/types.ts';
+import { suiteTable } from './report.ts';
+
+/** Whose output the others are checked against: the most established impl that ran the case. */
+const REFERENCE = ['torch', 'onnxruntime-node', 'tfjs-cpu', 'tfjs-wasm', 'onnxruntime-web', 'jax-js', 'kiln'];
+
+interface Options {
+  readonly suites: readonly (Suite | 'peak')[];
+  readonly json: boolean;
+  readonly impls: readonly string[] | undefined;
+  readonly policy: TimingPolicy;
+  readonly seed: number;
+}
+
+const USAGE = `usage: npm run bench -- <${[...SUITES, 'peak', 'all'].join('|')}>... [--json] [--impl ${IMPLS.map((i) => i.name).join(',')}] [--budget ms] [--seed n] [--relaxed]`;
+
+function parseArgs(argv: readonly string[]): Options {
+  const suites: (Suite | 'peak')[] = [];
+  let json = false;
+  let impls: string[] | undefined;
+  let budget = DEFAULT_POLICY.budgetMs;
+  let seed = 1234;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value\n${USAGE}`);
+      return v;
+    };
+    if (a === '--json') json = true;
+    else if (a === '--impl') impls = value().split(',');
+    else if (a === '--budget') budget = Number(value());
+    else if (a === '--seed') seed = Number(value());
+    // Must run before any module is compiled; makes the engine accept relaxed SIMD (Node 20 needs the flag).
+    else if (a === '--relaxed') setFlagsFromString('--experimental-wasm-relaxed-simd');
+    else if (a === 'all') suites.push(...SUITES);
+    else if ((SUITES as readonly string[]).includes(a) || a === 'peak') suites.push(a as Suite | 'peak');
+    else throw new Error(`unknown argument '${a}'\n${USAGE}`);
+  }
+  if (suites.length === 0) throw new Error(USAGE);
+  const unknown = impls?.filter((n) => !IMPLS.some((i) => i.name === n)) ?? [];
+  if (unknown.length) throw new Error(`unknown impl ${unknown.join(', ')}\n${USAGE}`);
+  if (!(budget > 0)) throw new Error(`--budget must be a positive number of milliseconds\n${USAGE}`);
+  return { suites, json, impls, policy: { ...DEFAULT_POLICY, budgetMs: budget }, seed };
+}
+
+/** Loads each impl once; a failure is kept as its 'absent' reason. */
+async function loadAll(impls: readonly Impl[], log: (s: string) => void): Promise<Map<Impl, string | undefined>> {
+  const loaded = new Map<Impl, string | undefined>();
+  for (const impl of impls) {
+    try {
+      await impl.load();
+      loaded.set(impl, undefined);
+    } catch (e) {
+      loaded.set(impl, reasonOf(e));
+    }
+    log(`loaded ${impl.name}: ${loaded.get(impl) ?? 'ok'}`);
+  }
+  return loaded;
+}
+
+async function runCase(c: Case, impl: Impl, absent: string | undefined, policy: TimingPolicy): Promise<{ row: Row; first?: Summary }> {
+  const base = { suite: c.suite, case: c.name, impl: impl.name, threads: impl.threads };
+  if (absent !== undefined) return { row: { ...base, status: impl.name === 'kiln' ? 'unavailable' : 'absent', reason: absent } };
+  try {
+    const m = await impl.bench(c, policy);
+    const g = c.kind === 'matmul' ? { gflops: gflops(c.flops, m.median_ms) } : {};
+    return { row: { ...base, status: 'ok', median_ms: m.median_ms, runs: m.runs, ...g }, first: m.first };
+  } catch (e) {
+    return { row: { ...base, status: impl.name === 'kiln' ? 'unavailable' : 'cannot', reason: reasonOf(e) } };
+  }
+}
+
+/** Adds each ok row's difference from the reference impl's first output. */
+function crossCheck(rows: Row[], firsts: Map<Row, Summary>): Row[] {
+  const ref = [...firsts.keys()].sort((a, b) => REFERENCE.indexOf(a.impl) - REFERENCE.indexOf(b.impl))[0];
+  if (!ref) return rows;
+  const refSum = firsts.get(ref)!;
+  return rows.map((r) => (firsts.has(r) ? { ...r, diff: summaryDiff(firsts.get(r)!, refSum) } : r));
+}
+
+async function main(): Promise<void> {
+  const opts = parseArgs(process.argv.slice(2));
+  const log = (s: string): void => { if (!opts.json) process.stderr.write(`${s}\n`); };
+  const impls = IMPLS.filter((i) => !opts.impls || opts.impls.includes(i.name));
+  const needPeers = opts.suites.some((s) => s !== 'peak');
+  const loaded = needPeers ? await loadAll(impls, log) : new Map<Impl, string | undefined>();
+  let peak: Peak[] | undefined;
+  for (const suite of opts.suites) {
+    if (suite === 'peak' || (suite === 'matmul' && !peak)) peak = [await measurePeak(false), await measurePeak(true)];
+    if (suite === 'peak') {
+      const rows: Row[] = peak.map((p) => ({
+        suite: 'peak', case: `f32x4 ${p.variant === 'relaxed' ? 'relaxed_madd' : 'mul+add'}`, impl: 'wasm', threads: 1,
+        ...(p.gflops === null ? { status: 'cannot' as const, reason: p.reason } : { status: 'ok' as const, gflops: p.gflops }),
+      }));
+      if (opts.json) rows.forEach((r) => console.log(jsonLine(r)));
+      else console.log(`${peak.map((p) => `wasm ${p.variant} peak: ${p.gflops === null ? `n/a (${p.reason})` : `${p.gflops.toFixed(1)} GFLOP/s`}`).join('\n')}\n`);
+      continue;
+    }
+    const rows: Row[] = [];
+    for (const c of casesOf(suite, opts.seed)) {
+      const firsts = new Map<Row, Summary>();
+      const caseRows: Row[] = [];
+      for (const impl of impls) {
+        log(`${suite} ${c.name} ${impl.name} ...`);
+        const { row, first } = await runCase(c, impl, loaded.get(impl), opts.policy);
+        caseRows.push(row);
+        if (first) firsts.set(row, first);
+      }
+      rows.push(...crossCheck(caseRows, firsts));
+    }
+    if (opts.json) rows.forEach((r) => console.log(jsonLine(r)));
+    else console.log(`${suiteTable(suite, rows, suite === 'matmul' ? peak : undefined)}\n`);
+  }
+  for (const impl of impls) await impl.close?.();
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  },
+);
