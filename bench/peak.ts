@@ -28,11 +28,11 @@ export function peakWat(relaxed: boolean): string {
     (f32x4.extract_lane 0 ${sum})))`;
 }
 
-export async function peakBinary(relaxed: boolean): Promise<Uint8Array> {
+export async function peakBinary(relaxed: boolean): Promise<Uint8Array<ArrayBuffer>> {
   const wabt = await wabtInit();
   const mod = wabt.parseWat('peak.wat', peakWat(relaxed), { simd: true, relaxed_simd: relaxed });
   try {
-    return mod.toBinary({}).buffer.slice();
+    return new Uint8Array(mod.toBinary({}).buffer);
   } finally {
     mod.destroy();
   }

@@ -20,7 +20,7 @@ export function suiteTable(suite: string, rows: readonly Row[], peak?: readonly 
   const best = peak?.reduce((m, p) => Math.max(m, p.gflops ?? 0), 0) ?? 0;
   const cells = rows.map((r) => {
     const kiln = rows.find((k) => k.impl === KILN && k.case === r.case && k.status === 'ok');
-    const out = [r.case, r.impl, r.status === 'ok' ? formatMs(r.median_ms!) : '-'];
+    const out = [r.case, r.impl, r.median_ms === undefined ? '-' : formatMs(r.median_ms)];
     if (withFlops) out.push(r.gflops === undefined ? '-' : r.gflops.toFixed(1));
     if (withFlops && best > 0) out.push(r.gflops === undefined ? '-' : `${((100 * r.gflops) / best).toFixed(0)}%`);
     out.push(r.impl === KILN ? '' : formatRatio(kiln?.median_ms, r.status === 'ok' ? r.median_ms : undefined));

@@ -87,6 +87,14 @@ function crossCheck(rows: Row[], firsts: Map<Row, Summary>): Row[] {
   return rows.map((r) => (firsts.has(r) ? { ...r, diff: summaryDiff(firsts.get(r)!, refSum) } : r));
 }
 
+/** The peak as rows of its own (suite 'peak', impl 'wasm'), GFLOP/s only. */
+function peakRows(peak: readonly Peak[]): Row[] {
+  return peak.map((p) => ({
+    suite: 'peak', case: `f32x4 ${p.variant === 'relaxed' ? 'relaxed_madd' : 'mul+add'}`, impl: 'wasm', threads: 1,
+    ...(p.gflops === null ? { status: 'cannot' as const, reason: p.reason } : { status: 'ok' as const, gflops: p.gflops }),
+  }));
+}
+
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   const log = (s: string): void => { if (!opts.json) process.stderr.write(`${s}\n`); };
@@ -94,15 +102,11 @@ async function main(): Promise<void> {
   const needPeers = opts.suites.some((s) => s !== 'peak');
   const loaded = needPeers ? await loadAll(impls, log) : new Map<Impl, string | undefined>();
   let peak: Peak[] | undefined;
+  const measurePeaks = async (): Promise<Peak[]> => (peak ??= [await measurePeak(false), await measurePeak(true)]);
   for (const suite of opts.suites) {
-    if (suite === 'peak' || (suite === 'matmul' && !peak)) peak = [await measurePeak(false), await measurePeak(true)];
     if (suite === 'peak') {
-      const rows: Row[] = peak.map((p) => ({
-        suite: 'peak', case: `f32x4 ${p.variant === 'relaxed' ? 'relaxed_madd' : 'mul+add'}`, impl: 'wasm', threads: 1,
-        ...(p.gflops === null ? { status: 'cannot' as const, reason: p.reason } : { status: 'ok' as const, gflops: p.gflops }),
-      }));
-      if (opts.json) rows.forEach((r) => console.log(jsonLine(r)));
-      else console.log(`${peak.map((p) => `wasm ${p.variant} peak: ${p.gflops === null ? `n/a (${p.reason})` : `${p.gflops.toFixed(1)} GFLOP/s`}`).join('\n')}\n`);
+      const rows = peakRows(await measurePeaks());
+      console.log(opts.json ? rows.map(jsonLine).join('\n') : `${suiteTable('peak', rows)}\n`);
       continue;
     }
     const rows: Row[] = [];
@@ -117,8 +121,8 @@ async function main(): Promise<void> {
       }
       rows.push(...crossCheck(caseRows, firsts));
     }
-    if (opts.json) rows.forEach((r) => console.log(jsonLine(r)));
-    else console.log(`${suiteTable(suite, rows, suite === 'matmul' ? peak : undefined)}\n`);
+    const pk = suite === 'matmul' ? await measurePeaks() : undefined;
+    console.log(opts.json ? [...rows, ...(pk ? peakRows(pk) : [])].map(jsonLine).join('\n') : `${suiteTable(suite, rows, pk)}\n`);
   }
   for (const impl of impls) await impl.close?.();
 }
