@@ -10,7 +10,7 @@ import type { DType, Shape } from '../../ir/types.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { TraceContext, withTrace } from './context.ts';
 import { isLayer } from './layers/layer.ts';
-import { accuracy, type LossFn } from './losses.ts';
+import { accuracy, type LossFn, type LossOptions } from './losses.ts';
 import { callerLoc } from './loc.ts';
 import type { OptimizerSpec } from './optimizers.ts';
 import type { Clipping, Regularization } from './regularizers-clip.ts';
@@ -127,17 +127,20 @@ export function trace(model: Model, opts: TraceOptions): Traced {
     const { loss, metrics } = ctx.within(model.definedAt, () => {
       const l = ctx.penalties.reduce((acc, p) => acc.add(new Tensor(p)), train.loss(outs, tgts));
       if (l.rank !== 0 || l.dtype !== 'f32') fail('K2002', `${def.name}: the loss must be an f32 scalar, got ${l}`, ctx.loc());
-      return { loss: l, metrics: Object.fromEntries((train.metrics ?? []).map((m) => [m, metric(def.name, m, outs, tgts).value])) };
+      return { loss: l, metrics: Object.fromEntries((train.metrics ?? []).map((m) => [m, metric(def.name, m, train.loss, outs, tgts).value])) };
     });
     return { builder, inputs, targets, outputs, loss: loss.value, metrics, trainable, stateUpdates: ctx.stateUpdates() };
   });
 }
 
-function metric(model: string, name: string, outs: Record<string, Tensor>, tgts: Record<string, Tensor>): Tensor {
+/** A metric of the output and target the loss uses (those it names, else the only ones). */
+function metric(model: string, name: string, loss: LossFn, outs: Record<string, Tensor>, tgts: Record<string, Tensor>): Tensor {
   if (name !== 'accuracy') fail('K2002', `${model}: unknown metric '${name}'; known: accuracy`);
-  const [o, t] = [Object.values(outs), Object.values(tgts)];
-  if (o.length !== 1 || t.length !== 1) fail('K2002', `${model}: 'accuracy' needs exactly one output and one target, the model has ${o.length} and ${t.length}`);
-  return accuracy(t[0]!, o[0]!);
+  const named = (loss as { options?: LossOptions }).options ?? {};
+  const pick = (m: Record<string, Tensor>, key: string | undefined): Tensor | undefined => (key !== undefined ? m[key] : Object.keys(m).length === 1 ? Object.values(m)[0] : undefined);
+  const [o, t] = [pick(outs, named.output), pick(tgts, named.target)];
+  if (!o || !t) fail('K2002', `${model}: 'accuracy' needs one output and one target (the model has [${Object.keys(outs).join(', ')}] and [${Object.keys(tgts).join(', ')}]); name them in the loss: losses.x({ output, target })`);
+  return accuracy(t, o);
 }
 
 /** A graph of the trace: its outputs (plus 'loss' and the metrics in 'train'), and its state updates as assigns. */
