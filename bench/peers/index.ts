@@ -1,6 +1,7 @@
 // Every implementation the bench runs, kiln first.
 import { ortNode, ortWeb } from './ort.ts';
 import { tfjsCpu, tfjsWasm } from './tfjs.ts';
+import { torchPeer } from './torch.ts';
 import type { Impl } from './types.ts';
 
-export const IMPLS: readonly Impl[] = [tfjsWasm, tfjsCpu, ortWeb, ortNode];
+export const IMPLS: readonly Impl[] = [tfjsWasm, tfjsCpu, ortWeb, ortNode, torchPeer];

@@ -1,0 +1,94 @@
+// The PyTorch peer: /usr/bin/python3 bench/torch_peer.py as a child process, one thread
+// (OPENBLAS_NUM_THREADS=1, torch.set_num_threads(1)). The case's arrays go through a temp folder;
+// the child times the case itself with the harness's protocol and answers with its median.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface, type Interface } from 'node:readline';
+import { ADAM, type Case, type Tensor } from '../cases.ts';
+import type { TimingPolicy } from '../harness.ts';
+import { BENCH_DIR } from './load.ts';
+import type { Impl, Measured } from './types.ts';
+
+const PYTHON = process.env.KILN_BENCH_PYTHON ?? '/usr/bin/python3';
+const ONE_THREAD = { OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
+
+interface Reply {
+  readonly error?: string;
+  readonly version?: string;
+  readonly median_ms?: number;
+  readonly runs?: number;
+  readonly first?: Measured['first'];
+}
+
+/** Writes the case's arrays as raw files and describes the case for the child. */
+function describe(c: Case, dir: string): unknown {
+  let n = 0;
+  const file = (t: Tensor | { shape: readonly number[]; data: Float32Array }): unknown => {
+    const name = `t${n++}.bin`;
+    writeFileSync(join(dir, name), new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+    return { file: name, shape: t.shape, dtype: t.data instanceof Int32Array ? 'i32' : 'f32' };
+  };
+  if (c.kind === 'matmul') return { kind: 'matmul', a: file(c.a), b: file(c.b) };
+  return {
+    kind: c.kind, input: c.spec.input, layers: c.spec.layers, adam: ADAM,
+    weights: c.weights.map((ws) => ws.map(file)), x: file(c.x), ...(c.labels ? { labels: file(c.labels) } : {}),
+  };
+}
+
+class TorchImpl implements Impl {
+  readonly name = 'torch';
+  readonly threads = 1;
+  private child: ChildProcessWithoutNullStreams | undefined;
+  private lines: Interface | undefined;
+  private stderr = '';
+
+  private ask(cmd: unknown): Promise<Reply> {
+    const child = this.child!;
+    return new Promise((resolve, reject) => {
+      const onExit = (code: number | null): void => reject(new Error(`torch_peer.py exited (${code}): ${this.stderr.trim().split('\n').at(-1) ?? ''}`));
+      child.once('exit', onExit);
+      this.lines!.once('line', (l) => {
+        child.off('exit', onExit);
+        try {
+          resolve(JSON.parse(l) as Reply);
+        } catch {
+          reject(new Error(`torch_peer.py: unreadable reply ${l.slice(0, 200)}`));
+        }
+      });
+      child.stdin.write(`${JSON.stringify(cmd)}\n`);
+    });
+  }
+
+  async load(): Promise<void> {
+    const child = spawn(PYTHON, [join(BENCH_DIR, 'torch_peer.py')], { env: { ...process.env, ...ONE_THREAD } });
+    this.child = child;
+    child.stderr.on('data', (d: Buffer) => { this.stderr += d.toString(); });
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', (e) => reject(new Error(`${PYTHON}: ${e.message}`)));
+    });
+    this.lines = createInterface({ input: child.stdout });
+    const hello = await this.ask({ cmd: 'hello' });
+    if (hello.error) throw new Error(hello.error);
+  }
+
+  async bench(c: Case, policy: TimingPolicy): Promise<Measured> {
+    const dir = mkdtempSync(join(tmpdir(), 'kiln-bench-'));
+    try {
+      const r = await this.ask({ cmd: 'bench', dir, policy, case: describe(c, dir) });
+      if (r.error || r.median_ms === undefined || r.runs === undefined || !r.first) throw new Error(r.error ?? 'torch_peer.py: incomplete reply');
+      return { median_ms: r.median_ms, runs: r.runs, first: r.first };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  async close(): Promise<void> {
+    this.child?.stdin.end();
+    this.child?.kill();
+  }
+}
+
+export const torchPeer: Impl = new TorchImpl();
