@@ -50,7 +50,7 @@ export class TraceContext {
   /** Reserves a layer name for one layer object: two different layers may not share a name (and so params). */
   claimLayer(name: string, layer: unknown): void {
     const old = this.layers.get(name);
-    if (old && old !== layer) fail('K2002', `${name}: two different layers are named '${name}' in model @${this.builder.name}; give each layer its own name`, this.loc());
+    if (old && old !== layer) fail('K2002', `${name}: two different layers are named '${name}' in model @${this.builder.name} (automatic names are counted per source file); give one of them a name`, this.loc());
     this.layers.set(name, layer);
   }
 

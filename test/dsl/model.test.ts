@@ -74,3 +74,14 @@ describe('models', () => {
     expect(() => trace(noTrain, { mode: 'train' })).toThrow(/needs the model's train setup/);
   });
 });
+
+describe('layer names', () => {
+  test('automatic names count per type within a file; two layers with one name are an error', () => {
+    const a = nn.dense(1), b = nn.dense(1), c = nn.conv2d(1, 1);
+    expect(Number(b.name.split('_')[1])).toBe(Number(a.name.split('_')[1]) + 1);
+    expect(c.name).toMatch(/^conv2d_\d+$/);
+    const twin = nn.dense(1, { name: a.name });
+    const m = defineModel({ name: 'twins', batch: 1, inputs: { x: { dtype: 'f32', shape: [1] } }, forward: ({ x }) => twin(a(x!)) });
+    expect(() => inferGraph(m)).toThrow(new RegExp(`${a.name}: two different layers are named '${a.name}'`));
+  });
+});

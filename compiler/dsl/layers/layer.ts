@@ -47,10 +47,12 @@ export type LayerBody = (x: Tensor, s: LayerScope) => Tensor;
 
 const counters = new Map<string, number>();
 
-/** Keras-style unique names per layer type: dense_1, dense_2, conv2d_1, ... */
-export function uniqueName(kind: string): string {
-  const n = (counters.get(kind) ?? 0) + 1;
-  counters.set(kind, n);
+/** Keras-style names per layer type: dense_1, dense_2, conv2d_1, ... counted per source file, so a
+ *  model file's param names (and default seeds) do not depend on what else the process loaded. */
+export function uniqueName(kind: string, file = ''): string {
+  const key = `${file}\0${kind}`;
+  const n = (counters.get(key) ?? 0) + 1;
+  counters.set(key, n);
   return `${kind}_${n}`;
 }
 
@@ -91,8 +93,8 @@ function soleTensor(name: string, arg: unknown): Tensor {
 }
 
 export function makeLayer(kind: string, opts: LayerOptions, body: LayerBody, layers: readonly Layer[] = []): Layer {
-  const name = opts.name ?? uniqueName(kind);
   const createdAt = callerLoc();
+  const name = opts.name ?? uniqueName(kind, createdAt?.file);
   const apply = (arg: Tensor | Readonly<Record<string, Tensor>>): Tensor => {
     const ctx = currentTrace(name);
     const x = soleTensor(name, arg);
