@@ -80,7 +80,8 @@ const LABELLED = new WeakSet<KilnError>();
 /** Prefixes an error from inside a layer with the innermost layer's name. */
 function labelled(e: unknown, name: string, loc: Loc | undefined): unknown {
   if (!(e instanceof KilnError) || LABELLED.has(e)) return e;
-  const out = e.detail.startsWith(`${name}:`) && e.loc ? e : new KilnError(e.code, e.detail.startsWith(`${name}:`) ? e.detail : `${name}: ${e.detail}`, e.loc ?? loc);
+  const detail = e.detail.startsWith(`${name}:`) ? e.detail : `${name}: ${e.detail}`;
+  const out = new KilnError(e.code, detail, e.loc ?? loc);
   LABELLED.add(out);
   return out;
 }
