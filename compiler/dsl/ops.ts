@@ -127,11 +127,21 @@ export const k = {
   less: (a: TensorLike, b: TensorLike) => binaryFn('less', a, b),
   greater: (a: TensorLike, b: TensorLike) => binaryFn('greater', a, b),
   equal: (a: TensorLike, b: TensorLike) => binaryFn('equal', a, b),
+  notEqual: (a: TensorLike, b: TensorLike) => binaryFn('not_equal', a, b),
+  lessEqual: (a: TensorLike, b: TensorLike) => binaryFn('less_equal', a, b),
+  greaterEqual: (a: TensorLike, b: TensorLike) => binaryFn('greater_equal', a, b),
   matmul: (a: Tensor, b: Tensor, opts?: { transposeA?: boolean; transposeB?: boolean }) => a.matmul(b, opts),
   neg: call('neg'),
   exp: call('exp'),
   log: call('log'),
   sqrt: call('sqrt'),
+  rsqrt: call('rsqrt'),
+  reciprocal: call('reciprocal'),
+  sign: call('sign'),
+  sin: call('sin'),
+  cos: call('cos'),
+  floor: call('floor'),
+  ceil: call('ceil'),
   abs: call('abs'),
   tanh: call('tanh'),
   sigmoid: call('sigmoid'),
@@ -165,7 +175,9 @@ export const k = {
   leakyRelu,
 };
 
-function binaryFn(op: 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'less' | 'greater' | 'equal', a: TensorLike, b: TensorLike): Tensor {
+type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'less' | 'less_equal' | 'greater' | 'greater_equal' | 'equal' | 'not_equal';
+
+function binaryFn(op: BinaryOp, a: TensorLike, b: TensorLike): Tensor {
   const [ta, tb] = lift(op, [a, b]);
   return emit(op, [ta!, tb!]);
 }
