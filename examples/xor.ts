@@ -14,4 +14,9 @@ export default defineModel({
     loss: losses.meanSquaredError(),
     optimizer: optimizers.sgd({ learningRate: 0.5 }),
   },
+  // The four points are both the training and the test split.
+  dataset: () => {
+    const split = { size: 4, columns: { x: Float32Array.from([0, 0, 0, 1, 1, 0, 1, 1]), y: Float32Array.from([0, 1, 1, 0]) } };
+    return { name: 'xor', train: split, test: split };
+  },
 });
