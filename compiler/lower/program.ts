@@ -5,7 +5,7 @@ import { fail } from '../../ir/errors.ts';
 import type { Graph, Param, Value } from '../../ir/graph.ts';
 import type { BufferDecl, EntryPoint, Kernel, LoopKernel, Program } from '../../ir/kernel.ts';
 import { formatType, sameType, sizeOf } from '../../ir/types.ts';
-import type { Fusion, Limits } from '../passes/fuse.ts';
+import { isTable, type Fusion, type Limits } from '../passes/fuse.ts';
 import { buffersRead, buffersWritten, planMemory } from '../passes/memory.ts';
 import { linearize, sameIExpr, vars } from './iexpr.ts';
 import { loadsOf, lowerGroup, type BufOf } from './kernels.ts';
@@ -32,6 +32,7 @@ function reads(k: Kernel, buf: string): boolean {
  *  very element being stored. */
 function inPlaceSafe(kernels: readonly Kernel[], paramBuf: string, valueBuf: string): boolean {
   const kv = kernels.findIndex((k) => buffersWritten(k).has(valueBuf));
+  if (kv < 0) return false; // a constant table: copied
   if (kernels.slice(kv + 1).some((k) => reads(k, paramBuf))) return false;
   const k = kernels[kv]!;
   if (k.kind !== 'loop') return !reads(k, paramBuf);
@@ -63,10 +64,14 @@ function lowerEntry(e: LoweredEntry, bufs: Buffers, paramBuf: (p: Param) => stri
     own.set(i, buf);
     return { name: i.name, buf, type: i.type };
   });
+  let t = 0;
+  for (const n of g.nodes) {
+    if (isTable(n)) own.set(n, bufs.add(`${e.name}_c${t++}`, n, 'param', n.attrs.value as number[]));
+  }
   const outputs: EntryPoint['outputs'][number][] = [];
   const copies: [string, string, number][] = [];
   for (const o of g.outputs) {
-    if (o.value.kind !== 'node') {
+    if (o.value.kind !== 'node' || isTable(o.value)) {
       const buf = bufs.add(`${e.name}_out_${o.name}`, o.value, 'output');
       copies.push([own.get(o.value)!, buf, sizeOf(o.value.type.shape)]);
       outputs.push({ name: o.name, buf, type: o.value.type });
@@ -75,11 +80,8 @@ function lowerEntry(e: LoweredEntry, bufs: Buffers, paramBuf: (p: Param) => stri
     if (!own.has(o.value)) own.set(o.value, bufs.add(`${e.name}_out_${o.name}`, o.value, 'output'));
     outputs.push({ name: o.name, buf: own.get(o.value)!, type: o.value.type });
   }
-  let t = 0;
   for (const n of g.nodes) {
-    if (!e.fusion.materialized.has(n) || own.has(n)) continue;
-    const isTable = n.op === 'constant' && (n.attrs.value as readonly number[]).length > 1;
-    own.set(n, bufs.add(`${e.name}_${isTable ? 'c' : 't'}${t++}`, n, isTable ? 'param' : 'temp', isTable ? (n.attrs.value as number[]) : undefined));
+    if (e.fusion.materialized.has(n) && !own.has(n)) own.set(n, bufs.add(`${e.name}_t${t++}`, n, 'temp'));
   }
   let k = 0;
   const lowerAll = (bufOf: BufOf): Kernel[] => {

@@ -44,6 +44,11 @@ export function isCore(n: Node): boolean {
   return k === 'contraction' || k === 'conv' || k === 'pool' || n.op === 'scatter_add';
 }
 
+/** A constant with one value per element: a buffer written once at load, read like a param. */
+export function isTable(n: Node): boolean {
+  return n.op === 'constant' && (n.attrs.value as readonly number[]).length > 1;
+}
+
 const isElementwise = (n: Node): boolean => opDef(n.op).kind === 'elementwise';
 const isView = (n: Node): boolean => opDef(n.op).kind === 'view';
 
@@ -83,7 +88,7 @@ function decideMaterialized(g: Graph, limits: Limits): { mat: Set<Value>; coreOf
   const coreOf = new Map<Node, Node>();
   for (const n of g.nodes) {
     if (isReduce(n)) mat.add(n);
-    if (n.op === 'constant' && (n.attrs.value as readonly number[]).length > 1) mat.add(n);
+    if (isTable(n)) mat.add(n);
     if (isCore(n)) {
       const end = epilogueEnd(n, users, pinned);
       mat.add(end);
@@ -157,7 +162,7 @@ export function fuse(g: Graph, limits: Limits = DEFAULT_LIMITS): Fusion {
     return b;
   };
   for (const n of g.nodes) {
-    if (!mat.has(n)) continue;
+    if (!mat.has(n) || isTable(n)) continue; // tables are written at load, by no kernel
     const core = coreOf.get(n);
     if (core) {
       close();

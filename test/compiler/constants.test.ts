@@ -1,0 +1,55 @@
+// Constants with one value per element (tables) are buffers written once at load: they lower as
+// outputs, as operands of elementwise ops, as a param's new value, and inside fused kernels.
+import { describe, expect, it } from 'vitest';
+import { GraphBuilder } from '../../ir/builder.ts';
+import { interpretProgram } from '../../ir/interpret-kernels.ts';
+import { compileProgram } from '../../compiler/pipeline.ts';
+import { checkLowering } from './helpers.ts';
+
+const TABLE = [1, -2, 3.5, 0, 4, -6];
+const table = (b: GraphBuilder) => b.op('constant', [], { value: TABLE, shape: [2, 3], dtype: 'f32' });
+
+describe('multi-value constants', () => {
+  it('as an output: the table itself', () => {
+    const b = new GraphBuilder('c_out');
+    b.output('y', table(b));
+    const p = checkLowering(b.finish());
+    const got = interpretProgram(p, 'main', {}, {});
+    expect(Array.from(got.outputs.y!.data)).toEqual(TABLE);
+  });
+
+  it('fed into add with an input', () => {
+    const b = new GraphBuilder('c_add');
+    const x = b.input('x', 'f32', [2, 3]);
+    b.output('y', b.op('add', [table(b), x]));
+    const g = b.finish();
+    checkLowering(g);
+    const x0 = { type: x.type, data: Float32Array.from([10, 20, 30, 40, 50, 60]) };
+    const got = interpretProgram(compileProgram([{ name: 'main', graph: g }]), 'main', { x: x0 }, {});
+    expect(Array.from(got.outputs.y!.data)).toEqual([11, 18, 33.5, 40, 54, 54]);
+  });
+
+  it('as a param\'s new value and as an output at once', () => {
+    const b = new GraphBuilder('c_assign');
+    const w = b.param('w', 'f32', [2, 3], { name: 'zeros', attrs: {} });
+    const c = table(b);
+    b.output('old', b.op('mul', [w, b.op('constant', [], { value: [2], shape: [], dtype: 'f32' })]));
+    b.output('c', c);
+    b.assign(w, c);
+    const g = b.finish();
+    checkLowering(g);
+    const w0 = { type: w.type, data: Float32Array.from([1, 1, 1, 2, 2, 2]) };
+    const got = interpretProgram(compileProgram([{ name: 'main', graph: g }]), 'main', {}, { w: w0 });
+    expect(Array.from(got.outputs.old!.data)).toEqual([2, 2, 2, 4, 4, 4]);
+    expect(Array.from(got.params.w!.data)).toEqual(TABLE);
+  });
+
+  it('broadcast inside a reduction and a matmul operand', () => {
+    const b = new GraphBuilder('c_fused');
+    const x = b.input('x', 'f32', [4, 2]);
+    const s = b.op('sum', [b.op('mul', [b.op('reshape', [table(b)], { shape: [3, 2] }), b.op('constant', [], { value: [1, 2], shape: [2], dtype: 'f32' })])], { axes: [1] });
+    b.output('s', s);
+    b.output('m', b.op('matmul', [x, table(b)]));
+    checkLowering(b.finish());
+  });
+});
