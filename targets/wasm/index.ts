@@ -1,13 +1,13 @@
 // The WebAssembly SIMD target: Kernel IR -> WAT -> binary (wabt), plain SIMD and relaxed SIMD.
 import { fail } from '../../ir/errors.ts';
 import type { Program } from '../../ir/kernel.ts';
-import { programWat, type RenderOptions } from './module.ts';
+import { kernelNames, programWat, type RenderOptions } from './module.ts';
 import { OP_CODE } from './ops.ts';
 import { TEMPLATE_OPS } from './template.ts';
 import wabtInit from 'wabt';
 
 export type { RenderOptions };
-export { programWat };
+export { kernelNames, programWat };
 
 /** Ops that are not elementwise but always lower to loop or matmul kernels. */
 const STRUCTURAL = ['sum', 'max', 'min', 'mean', 'argmax', 'reshape', 'transpose', 'broadcast_to', 'slice', 'pad', 'concat',

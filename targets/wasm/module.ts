@@ -8,10 +8,14 @@ import { renderLoop } from './loop.ts';
 import { mathFunctions } from './math.ts';
 import { renderMatmul, matmulScratchBytes } from './matmul.ts';
 import { renderTemplate, templateScratchBytes } from './template.ts';
+import { i32c } from './wat.ts';
 
 export interface RenderOptions {
   /** Use relaxed SIMD (f32x4.relaxed_madd) in micro-kernels and polynomials. */
   readonly relaxed?: boolean;
+  /** Profiling build: import `kiln.tick(id)` and call it before each kernel (id = its index in
+   *  `kernelNames(p).flat()`) and with -1 after an entry's last kernel. Never in shipped artifacts. */
+  readonly profile?: boolean;
 }
 
 const PAGE = 65536;
@@ -40,6 +44,11 @@ function renderKernel(k: Kernel, name: string, bufs: Map<string, BufInfo>, scrat
   }
 }
 
+/** Each entry's kernel function names, in call order. */
+export function kernelNames(p: Program): string[][] {
+  return p.entries.map((e, ei) => e.kernels.map((k, ki) => `e${ei}_k${ki}_${k.name.replace(/[^A-Za-z0-9_]/g, '_')}`));
+}
+
 /** The module's text. */
 export function programWat(p: Program, opts: RenderOptions = {}): string {
   const relaxed = opts.relaxed ?? false;
@@ -49,12 +58,17 @@ export function programWat(p: Program, opts: RenderOptions = {}): string {
   const total = scratch + Math.max(0, ...kernels.map(scratchBytes));
   const funcs: string[] = [];
   const entries: string[] = [];
+  const allNames = kernelNames(p);
+  let id = 0;
+  const tick = (n: number): string => (opts.profile ? `(call $tick ${i32c(n)})\n` : '');
   p.entries.forEach((e, ei) => {
-    const names = e.kernels.map((k, ki) => `e${ei}_k${ki}_${k.name.replace(/[^A-Za-z0-9_]/g, '_')}`);
+    const names = allNames[ei]!;
     e.kernels.forEach((k, ki) => funcs.push(renderKernel(k, names[ki]!, bufs, scratch, relaxed)));
-    entries.push(`(func (export "${e.name}")\n${names.map((n) => `(call $${n})`).join('\n')})`);
+    const calls = names.map((n) => `${tick(id++)}(call $${n})`).join('\n');
+    entries.push(`(func (export "${e.name}")\n${calls}\n${tick(-1)})`);
   });
   return `(module
+${opts.profile ? '(import "kiln" "tick" (func $tick (param i32)))' : ''}
 (memory (export "memory") ${Math.max(1, Math.ceil(total / PAGE))})
 ${mathFunctions(relaxed)}
 ${funcs.join('\n')}
