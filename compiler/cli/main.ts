@@ -8,6 +8,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   fmt: () => import('./fmt.ts'),
   eval: () => import('./eval.ts'),
   train: () => import('./train.ts'),
+  demo: () => import('./demo.ts'),
   inspect: () => import('./inspect.ts'),
 };
 

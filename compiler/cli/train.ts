@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fail } from '../../ir/errors.ts';
 import { decodeSafetensors, encodeSafetensors } from '../../runtime/safetensors.ts';
 import { gatherBatch } from '../data/dataset.ts';
-import { loadModels, type Model } from '../dsl/model.ts';
+import { pickModel } from '../dsl/model.ts';
 import { train, type EpochResult } from '../train/loop.ts';
 import { createSession, TARGETS, type Target } from '../train/session.ts';
 import { parseArgs, usageOf, type CommandSpec } from './args.ts';
@@ -33,18 +33,6 @@ function intFlag(v: string | boolean | undefined, name: string, dflt: number, mi
   const n = Number(v);
   if (!Number.isInteger(n) || n < min) fail('K8001', `train: --${name} must be an integer >= ${min}, got '${v}'`);
   return n;
-}
-
-export async function pickModel(file: string, name: string | undefined, command: string): Promise<Model> {
-  const models = await loadModels(file);
-  const names = Object.keys(models);
-  if (name !== undefined) {
-    const m = models[name];
-    if (!m) fail('K8001', `${command}: ${file} has no model '${name}'; it exports ${names.join(', ')}`);
-    return m;
-  }
-  if (names.length !== 1) fail('K8001', `${command}: ${file} exports several models (${names.join(', ')}); pick one with --model`);
-  return models[names[0]!]!;
 }
 
 function progress(epoch: number, step: number, steps: number, loss: number, sps: number): string {
