@@ -1,9 +1,12 @@
-// `kiln inspect <model.ts> [--model NAME] [--stage ir] [--batch N]`: a model's graph at one stage of
-// the pipeline, in the text format with source locations. Each stage is one row of STAGES.
+// `kiln inspect <model.ts> [--model NAME] [--train] [--stage ir|train|simplified|fused|kernels]
+// [--stats] [--json] [--batch N]`: a model at one stage of the pipeline, in the text format with
+// source locations. Each stage is one row of STAGES.
 import { fail } from '../../ir/errors.ts';
 import type { Graph } from '../../ir/graph.ts';
 import { print } from '../../ir/print.ts';
 import { inferGraph, pickModel, type Model } from '../dsl/model.ts';
+import { trainStep } from '../passes/train-step.ts';
+import { inspectStats, modelEntries, PIPELINE_STAGES } from '../pipeline.ts';
 import { parseArgs, requirePositionals, usageOf, type CommandSpec } from './args.ts';
 
 export const summary = 'print a model\'s graph at a stage of the pipeline';
@@ -11,11 +14,22 @@ export const summary = 'print a model\'s graph at a stage of the pipeline';
 export interface StageOptions {
   /** The compile-time batch (default: the model's). */
   readonly batch?: number;
+  /** Pipeline stages: compile the training step too (entry `train_step` beside `infer`). */
+  readonly train?: boolean;
+  readonly locations?: boolean;
 }
 
-/** What each stage shows: the graphs of the model after that stage. */
-export const STAGES: Record<string, { readonly help: string; readonly build: (m: Model, o: StageOptions) => Graph | readonly Graph[] }> = {
-  ir: { help: 'the inference graph as the DSL builds it', build: (m, o) => inferGraph(m, o.batch) },
+const graphs = (gs: Graph | readonly Graph[], o: StageOptions): string => print(gs, { locations: o.locations ?? true });
+const pipeline = (stage: string) => (m: Model, o: StageOptions): string =>
+  PIPELINE_STAGES[stage]!(modelEntries(m, { train: o.train ?? false, batch: o.batch }));
+
+/** What each stage shows, as text. */
+export const STAGES: Record<string, { readonly help: string; readonly render: (m: Model, o: StageOptions) => string }> = {
+  ir: { help: 'the inference graph as the DSL builds it', render: (m, o) => graphs(inferGraph(m, o.batch), o) },
+  train: { help: 'the training step: forward, loss, gradients, optimizer update', render: (m, o) => graphs(trainStep(m, { batch: o.batch }), o) },
+  simplified: { help: 'after simplify, CSE and DCE', render: pipeline('simplified') },
+  fused: { help: 'the fusion groups', render: pipeline('fused') },
+  kernels: { help: 'the Kernel IR program with its memory plan', render: pipeline('kernels') },
 };
 
 const SPEC: CommandSpec = {
@@ -25,16 +39,23 @@ const SPEC: CommandSpec = {
     model: { type: 'string', help: 'which exported model (default: the only one, or the default export)' },
     stage: { type: 'string', help: `what to print: ${Object.keys(STAGES).join(' | ')} (default ir)` },
     batch: { type: 'string', help: "batch size (default: the model's)" },
+    train: { type: 'boolean', help: 'with simplified/fused/kernels/--stats: include the training step' },
+    stats: { type: 'boolean', help: 'print the compiled program\'s statistics (ops, kernels, arena, bytes moved)' },
+    json: { type: 'boolean', help: 'with --stats: one JSON object' },
     'no-locations': { type: 'boolean', help: 'leave out the loc(...) source locations' },
   },
 };
 
 /** The text `kiln inspect` prints. */
-export async function inspect(file: string, opts: { model?: string; stage?: string; batch?: number; locations?: boolean } = {}): Promise<string> {
+export async function inspect(file: string, opts: StageOptions & { model?: string; stage?: string; stats?: boolean; json?: boolean } = {}): Promise<string> {
   const stage = STAGES[opts.stage ?? 'ir'];
   if (!stage) fail('K8001', `inspect: unknown stage '${opts.stage}'; stages: ${Object.keys(STAGES).join(', ')}`);
   const model = await pickModel(file, opts.model, 'inspect');
-  return print(stage.build(model, { batch: opts.batch }), { locations: opts.locations ?? true });
+  if (!opts.stats) return stage.render(model, opts);
+  const s = inspectStats(modelEntries(model, { train: opts.train ?? false, batch: opts.batch }));
+  const stats = { ops: s.ops, kernels: s.kernels, arenaBytes: s.arenaBytes, bytesMoved: s.bytesMoved, bytesMovedUnfused: s.bytesMovedUnfused };
+  if (opts.json) return JSON.stringify(stats) + '\n';
+  return Object.entries(stats).map(([k, v]) => `${k.padEnd(18)} ${v}`).join('\n') + '\n';
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -50,6 +71,9 @@ export async function run(argv: string[]): Promise<number> {
     model: args.flags.model as string | undefined,
     stage: args.flags.stage as string | undefined,
     batch,
+    train: args.flags.train === true,
+    stats: args.flags.stats === true,
+    json: args.flags.json === true,
     locations: args.flags['no-locations'] !== true,
   });
   process.stdout.write(text);
