@@ -290,6 +290,8 @@ def make(ex):
     first = run_steps(ex, None, 1)
     out = {
         'model': ex['model'], 'batch': ex['batch'], 'loss': first['loss'],
+        'init': {k: [float(np.sum(np.array(v['data'], dtype=np.float64))), float(np.sum(np.array(v['data'], dtype=np.float64) ** 2))]
+                 for k, v in ex['params'].items()},
         'grads': {k: summarize(v, spec) for k, v in first['grads'].items()},
         'steps': {},
     }

@@ -1,18 +1,7 @@
-// Small versions of the seed models (XOR MLP, MNIST CNN, text LSTM, text GRU, GAN discriminator and
-// generator steps), written with the public DSL, for the PyTorch training fixtures. Layer names are
+// Small models for the PyTorch training fixtures beside the examples' seed models: a CNN with
+// BatchNorm, dropout and strided convolutions, and a small GAN's discriminator and generator steps. Layer names are
 // explicit so param names (and so fixtures) do not depend on the order models are built in.
 import { defineModel, k, losses, nn, optimizers, type Model, type Tensor } from '../../compiler/dsl/index.ts';
-
-export const xor: Model = (() => {
-  const hidden = nn.dense(8, { name: 'xor_hidden', activation: 'tanh' });
-  const out = nn.dense(1, { name: 'xor_out', activation: 'sigmoid' });
-  return defineModel({
-    name: 'xor', batch: 4,
-    inputs: { x: { dtype: 'f32', shape: [2] } }, targets: { y: { dtype: 'f32', shape: [1] } },
-    forward: ({ x }) => out(hidden(x!)),
-    train: { loss: losses.binaryCrossentropy(), optimizer: optimizers.adam() },
-  });
-})();
 
 export const mnistCnn: Model = (() => {
   const net = nn.sequential([
@@ -32,20 +21,6 @@ export const mnistCnn: Model = (() => {
     train: { loss: losses.sparseCategoricalCrossentropy({ fromLogits: true }), optimizer: optimizers.adam(), metrics: ['accuracy'] },
   });
 })();
-
-function textModel(kind: 'lstm' | 'gru'): Model {
-  const embed = nn.embedding(50, 8, { name: `${kind}_embed` });
-  const rnn = kind === 'lstm' ? nn.lstm(16, { name: `${kind}_rnn` }) : nn.gru(16, { name: `${kind}_rnn` });
-  const out = nn.dense(4, { name: `${kind}_logits` });
-  return defineModel({
-    name: `text_${kind}`, batch: 4,
-    inputs: { tokens: { dtype: 'i32', shape: [12] } }, targets: { y: { dtype: 'i32', shape: [] } },
-    forward: ({ tokens }) => out(rnn(embed(tokens!))),
-    train: { loss: losses.sparseCategoricalCrossentropy({ fromLogits: true }), optimizer: optimizers.rmsprop() },
-  });
-}
-export const textLstm = textModel('lstm');
-export const textGru = textModel('gru');
 
 // GAN: a generator z -> 14x14 image through Conv2DTranspose, a convolutional discriminator; two
 // training models over the same layers, each training its own half.

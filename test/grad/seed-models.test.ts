@@ -11,7 +11,7 @@ import { initParams } from '../../ir/init.ts';
 import type { Tensor } from '../../ir/types.ts';
 import { gradientsGraph, trainStep } from '../../compiler/passes/train-step.ts';
 import { SEED_MODELS } from './seed-model-list.ts';
-import { FIXTURE_OPTIMIZERS, FIXTURE_STEPS, RTOL, expectMatches, fixtureBatch, type TrainFixture } from './train-fixtures.ts';
+import { FIXTURE_OPTIMIZERS, FIXTURE_STEPS, RTOL, expectMatches, expectSameInit, fixtureBatch, type TrainFixture } from './train-fixtures.ts';
 
 const load = (name: string): TrainFixture =>
   JSON.parse(readFileSync(new URL(`../fixtures/train-${name}.json`, import.meta.url), 'utf8')) as TrainFixture;
@@ -22,7 +22,9 @@ for (const seed of SEED_MODELS) {
 
     it('loss and the gradient of every trainable param at the initial weights', async () => {
       const g = gradientsGraph(await seed.load(), { batch: seed.batch });
-      const out = interpret(g, fixtureBatch(g, seed.fills), initParams(g), { float64: true }).outputs;
+      const params = initParams(g);
+      expectSameInit(seed.name, params, fixture.init);
+      const out = interpret(g, fixtureBatch(g, seed.fills), params, { float64: true }).outputs;
       expect(Math.abs(out.loss!.data[0]! - fixture.loss)).toBeLessThanOrEqual(RTOL * Math.abs(fixture.loss));
       const names = g.outputs.filter((o) => o.name.startsWith('grad/')).map((o) => o.name.slice(5));
       expect(names.sort()).toEqual(Object.keys(fixture.grads).sort());

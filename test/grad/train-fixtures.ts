@@ -133,11 +133,26 @@ export function expectMatches(what: string, got: ArrayLike<number>, want: Summar
   });
 }
 
+export const REGENERATE = 'npx tsx scripts/export-initial-weights.ts && /usr/bin/python3 scripts/make-train-fixtures.py /tmp/kiln-train-export test/fixtures';
+
+/** Checks that kiln's initial params are the ones the fixture was made from. */
+export function expectSameInit(model: string, params: Readonly<Record<string, Tensor>>, init: TrainFixture['init']): void {
+  const why = `${model}: kiln's initial params differ from the fixture's (param names or initializers changed); regenerate: ${REGENERATE}`;
+  expect(Object.keys(params).sort(), why).toEqual(Object.keys(init).sort());
+  for (const [name, [sum, sumsq]] of Object.entries(init)) {
+    let s = 0, q = 0;
+    for (const v of params[name]!.data) { s += v; q += v * v; }
+    expect(Math.abs(s - sum) <= 1e-9 * Math.max(1, sumsq) && Math.abs(q - sumsq) <= 1e-9 * Math.max(1, sumsq), `${why}: ${name}`).toBe(true);
+  }
+}
+
 /** A fixture file: test/fixtures/train-<model>.json. */
 export interface TrainFixture {
   readonly model: string;
   readonly batch: number;
   readonly loss: number;
+  /** Sum and sum of squares of each initial param: the fixture was made from these weights. */
+  readonly init: Record<string, [number, number]>;
   /** Gradient of the loss w.r.t. every trainable param at the initial weights. */
   readonly grads: Record<string, Summary>;
   /** Every trainable param after FIXTURE_STEPS steps on the same batch, per optimizer. */
