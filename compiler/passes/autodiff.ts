@@ -47,7 +47,7 @@ export function grad(roots: GradRoots, emit: LocEmit = defaultEmit): Map<Value, 
   for (const w of wrt) {
     if (w.type.dtype !== 'f32') fail('K5001', `grad: cannot differentiate with respect to ${describe(w)}; integer and boolean values get no gradient`);
   }
-  const seed = roots.seed ?? emit('constant', [], { value: [1], shape: [...of.type.shape], dtype: 'f32' });
+  const seed = roots.seed ?? emit('constant', [], { value: [1], shape: [...of.type.shape], dtype: 'f32' }, of.kind === 'node' ? of.loc : undefined);
   if (!sameType(seed.type, of.type)) {
     fail('K5001', `grad: seed is ${formatType(seed.type)} but the value differentiated is ${formatType(of.type)}; give a seed of the same type`);
   }
