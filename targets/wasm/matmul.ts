@@ -10,7 +10,7 @@ import { forLoop, get, i32c, set } from './wat.ts';
 const MR = 4;
 const NR = 8;
 /** Rows of A per cache block (a multiple of MR). */
-const MC = MR * 16;
+export const MC = MR * 16;
 
 const panels = (n: number): number => Math.ceil(n / NR);
 const needsPackA = (k: MatmulKernel): boolean => k.a.strides[k.batch.length + 1] !== 1 && k.k > 0;
@@ -35,7 +35,13 @@ export interface Gemm {
   readonly packedB: number;
   /** Emits the tile's results: (row local, col local, dot value in the current mode). */
   readonly emit: (f: Func, row: string, col: string, dot: string) => string;
+  /** Code run at the start of each block of MC rows (its first row is in the local `blockRow(f)`),
+   *  e.g. packing that block of A into scratch (then aAddr may depend on `blockRow(f)`). */
+  readonly prepare?: string;
 }
+
+/** The local holding the first row of the current row block. */
+export const blockRow = (f: Func): string => f.local('g_i0', 'i32');
 
 /** The packing of B[p, j] (byte address expression of element (p, j) given locals) into NR-wide panels. */
 export function packB(f: Func, g: { n: number; k: number; dst: number; src: (p: string, j: string) => string; contiguous: boolean }, tag: string): string {
@@ -53,7 +59,7 @@ export function packB(f: Func, g: { n: number; k: number; dst: number; src: (p: 
 
 /** The blocked loops and the 4x8 micro-kernel over packed B; `emit` stores each result. */
 export function gemm(f: Func, g: Gemm): string {
-  const i0 = f.local('g_i0', 'i32'), jp = f.local('g_jp', 'i32'), i = f.local('g_i', 'i32');
+  const i0 = blockRow(f), jp = f.local('g_jp', 'i32'), i = f.local('g_i', 'i32');
   const pa = f.local('g_pa', 'i32'), pb = f.local('g_pb', 'i32'), end = f.local('g_end', 'i32');
   const b0 = f.local('g_b0', 'v128'), b1 = f.local('g_b1', 'v128'), a = f.local('g_a', 'v128');
   const c = [...Array(MR * 2).keys()].map((x) => f.local(`g_c${x}`, 'v128'));
@@ -97,7 +103,7 @@ ${micro}
 ${set(i, `(i32.add ${get(i)} ${i32c(MR)})`)}
 (br_if $Li (i32.lt_s ${get(i)} (select ${i32c(g.m)} (i32.add ${get(i0)} ${i32c(MC)}) (i32.lt_s ${i32c(g.m)} (i32.add ${get(i0)} ${i32c(MC)}))))))`;
   const jLoop = forLoop(jp, 0, panels(g.n), 1, iLoop, 'gj');
-  return forLoop(i0, 0, g.m, MC, jLoop, 'gi');
+  return forLoop(i0, 0, g.m, MC, `${g.prepare ?? ''}\n${jLoop}`, 'gi');
 }
 
 /** The flat output index ((b...)*m + i)*n + j over the kernel's vars. */

@@ -1,11 +1,12 @@
-// TemplateKernel -> wasm. Convolutions, pooling and the average-pool gradient are rewritten into
-// LoopKernels (an IR-to-IR decomposition: the window is the reduction space, the channel axis is
+// TemplateKernel -> wasm. Convolutions are GEMMs (conv.ts) where they have that form; strided input
+// gradients, pooling and the average-pool gradient are rewritten into LoopKernels (an IR-to-IR decomposition: the window is the reduction space, the channel axis is
 // innermost, so the loop renderer vectorizes over channels); scatter_add and the max-pool gradient,
 // which scatter, are short scalar loops followed by the epilogue as a loop kernel.
 import { fail } from '../../ir/errors.ts';
 import type { Accumulator, IExpr, LoopKernel, SExpr, TemplateKernel } from '../../ir/kernel.ts';
 import type { Bound } from '../../ir/kernel.ts';
 import { Func, type BufInfo } from './func.ts';
+import { convScratchBytes, renderConv } from './conv.ts';
 import { renderLoop } from './loop.ts';
 import { forLoop, get, i32c, set } from './wat.ts';
 
@@ -147,11 +148,13 @@ ${forLoop(i!, 0, g.kh, 1, forLoop(j!, 0, g.kw, 1, tap, 'mj'), 'mi')}
 
 export const TEMPLATE_OPS: readonly string[] = [...Object.keys(DECOMPOSE), ...Object.keys(SCATTER)];
 
-export function templateScratchBytes(_k: TemplateKernel): number {
-  return 0;
+export function templateScratchBytes(k: TemplateKernel): number {
+  return convScratchBytes(k) ?? 0;
 }
 
-export function renderTemplate(k: TemplateKernel, name: string, bufs: ReadonlyMap<string, BufInfo>, _scratch: number, relaxed: boolean): string {
+export function renderTemplate(k: TemplateKernel, name: string, bufs: ReadonlyMap<string, BufInfo>, scratch: number, relaxed: boolean): string {
+  const conv = renderConv(k, name, bufs, scratch, relaxed);
+  if (conv !== null) return conv;
   const decompose = DECOMPOSE[k.op];
   if (decompose) return renderLoop(decompose(k), name, bufs, relaxed);
   const scatter = SCATTER[k.op];

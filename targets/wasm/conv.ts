@@ -1,0 +1,199 @@
+// conv2d and its gradient forms as GEMMs on the matmul micro-kernel (matmul.ts `gemm`, `packB`).
+// NHWC activations, [KH,KW,C,F] filters, K = KH*KW*C, rows = output pixels:
+//  conv2d              out[N*OH*OW, F] = patches(x)[N*OH*OW, K] x w[K, F]; each block of MC patch rows is
+//                      written into scratch just before the block runs (im2col, zeros for padding).
+//  conv2d_input_grad   stride 1: a conv2d of dy with the filter flipped in space and transposed in (C, F),
+//                      padded by dil*(KH-1) - pad; other strides have no GEMM form here (null).
+//  conv2d_filter_grad  dw[K, F] = patches(x)^T[K, N*OH*OW] x dy[N*OH*OW, F]; the transposed patches fill scratch.
+// The epilogue (bias, activation) runs on each result tile as it is stored.
+import type { IExpr, SExpr, TemplateKernel } from '../../ir/kernel.ts';
+import { store, sx } from './expr.ts';
+import { Func, type BufInfo } from './func.ts';
+import { blockRow, gemm, MC, packB } from './matmul.ts';
+import { forLoop, get, i32c, set } from './wat.ts';
+
+/** An im2col: input [n, h, w, c] read through a kh x kw window at output pixels [oh, ow]. */
+interface Geom {
+  readonly n: number; readonly h: number; readonly w: number; readonly c: number;
+  readonly oh: number; readonly ow: number;
+  readonly kh: number; readonly kw: number;
+  readonly sh: number; readonly sw: number; readonly dh: number; readonly dw: number;
+  readonly pt: number; readonly pl: number;
+}
+
+const NR = 8;
+const panelBytes = (n: number, k: number): number => Math.ceil(n / NR) * NR * k * 4;
+const ints = (k: TemplateKernel, name: string, d: readonly number[]): number[] => [...((k.attrs[name] as readonly number[] | undefined) ?? d)];
+
+/** The im2col geometry of a conv template (null: no GEMM form, the loop decomposition renders it). */
+function geomOf(k: TemplateKernel): Geom | null {
+  const [sh, sw] = ints(k, 'strides', [1, 1]) as [number, number];
+  const [dh, dw] = ints(k, 'dilations', [1, 1]) as [number, number];
+  const [pt, , pl] = ints(k, 'pads', [0, 0, 0, 0]) as [number, number, number];
+  const [a, b] = k.inputTypes.map((t) => t.shape) as [readonly number[], readonly number[]];
+  const o = k.outType.shape;
+  switch (k.op) {
+    case 'conv2d': return { n: a[0]!, h: a[1]!, w: a[2]!, c: a[3]!, oh: o[1]!, ow: o[2]!, kh: b[0]!, kw: b[1]!, sh, sw, dh, dw, pt, pl };
+    case 'conv2d_filter_grad': return { n: a[0]!, h: a[1]!, w: a[2]!, c: a[3]!, oh: b[1]!, ow: b[2]!, kh: o[0]!, kw: o[1]!, sh, sw, dh, dw, pt, pl };
+    case 'conv2d_input_grad':
+      if (sh !== 1 || sw !== 1) return null;
+      return { n: a[0]!, h: a[1]!, w: a[2]!, c: a[3]!, oh: o[1]!, ow: o[2]!, kh: b[0]!, kw: b[1]!, sh, sw, dh, dw, pt: dh * (b[0]! - 1) - pt, pl: dw * (b[1]! - 1) - pl };
+    default: return null;
+  }
+}
+
+/** Bytes of scratch a conv needs (packed B, then A), or null when it has no GEMM form. */
+export function convScratchBytes(k: TemplateKernel): number | null {
+  const g = geomOf(k);
+  if (!g) return null;
+  const K = g.kh * g.kw * g.c, M = g.n * g.oh * g.ow;
+  if (k.op === 'conv2d_filter_grad') return panelBytes(k.outType.shape[3]!, M) + Math.ceil(K / 4) * 4 * M * 4;
+  return panelBytes(k.outType.shape[3]!, K) + MC * K * 4;
+}
+
+/** Copies (or zeroes, when src is null) `count` floats at byte addresses held in locals. */
+function copyFloats(f: Func, count: number, dst: string, src: string | null, tag: string): string {
+  const vec = (o: number): string => `(v128.store offset=${o} ${get(dst)} ${src ? `(v128.load offset=${o} ${get(src)})` : '(v128.const i32x4 0 0 0 0)'})`;
+  const one = (o: number): string => `(f32.store offset=${o} ${get(dst)} ${src ? `(f32.load offset=${o} ${get(src)})` : '(f32.const 0)'})`;
+  const full = count - (count % 4);
+  const parts: string[] = [];
+  if (full <= 64) for (let o = 0; o < full * 4; o += 16) parts.push(vec(o));
+  else {
+    const i = f.local(`cp_${tag}`, 'i32');
+    const at = (x: string): string => `(i32.add ${get(x)} ${get(i)})`;
+    parts.push(forLoop(i, 0, full * 4, 16, `(v128.store ${at(dst)} ${src ? `(v128.load ${at(src)})` : '(v128.const i32x4 0 0 0 0)'})`, `cp${tag}`));
+  }
+  for (let o = full * 4; o < count * 4; o += 4) parts.push(one(o));
+  return parts.join('\n');
+}
+
+/** im2col of the current row block: patch rows [i0, min(i0 + MC, M)) into dst (row r at dst + (r - i0) K). */
+function im2colBlock(f: Func, g: Geom, x: number, dst: number): string {
+  const K = g.kh * g.kw * g.c, M = g.n * g.oh * g.ow, P = g.oh * g.ow;
+  const [row, end, n, t, oh, ow, i, j, h, w, src, d] = ['ic_row', 'ic_end', 'ic_n', 'ic_t', 'ic_oh', 'ic_ow', 'ic_i', 'ic_j', 'ic_h', 'ic_w', 'ic_src', 'ic_d'].map((s) => f.local(s, 'i32')) as [string, string, string, string, string, string, string, string, string, string, string, string];
+  const i0 = blockRow(f);
+  const tap = `${set(w, `(i32.add (i32.sub (i32.mul ${get(ow)} ${i32c(g.sw)}) ${i32c(g.pl)}) (i32.mul ${get(j)} ${i32c(g.dw)}))`)}
+(if (i32.and (i32.lt_u ${get(h)} ${i32c(g.h)}) (i32.lt_u ${get(w)} ${i32c(g.w)}))
+(then ${set(src, `(i32.add ${i32c(x)} (i32.mul (i32.add (i32.mul (i32.add (i32.mul ${get(n)} ${i32c(g.h)}) ${get(h)}) ${i32c(g.w)}) ${get(w)}) ${i32c(g.c * 4)}))`)}
+${copyFloats(f, g.c, d, src, 'a')})
+(else ${copyFloats(f, g.c, d, null, 'z')}))
+${set(d, `(i32.add ${get(d)} ${i32c(g.c * 4)})`)}`;
+  const taps = forLoop(i, 0, g.kh, 1, `${set(h, `(i32.add (i32.sub (i32.mul ${get(oh)} ${i32c(g.sh)}) ${i32c(g.pt)}) (i32.mul ${get(i)} ${i32c(g.dh)}))`)}
+${forLoop(j, 0, g.kw, 1, tap, 'icj')}`, 'ici');
+  return `${set(row, get(i0))}
+${set(end, `(select ${i32c(M)} (i32.add ${get(i0)} ${i32c(MC)}) (i32.lt_s ${i32c(M)} (i32.add ${get(i0)} ${i32c(MC)})))`)}
+(loop $Licr
+${set(n, `(i32.div_u ${get(row)} ${i32c(P)})`)} ${set(t, `(i32.rem_u ${get(row)} ${i32c(P)})`)}
+${set(oh, `(i32.div_u ${get(t)} ${i32c(g.ow)})`)} ${set(ow, `(i32.rem_u ${get(t)} ${i32c(g.ow)})`)}
+${set(d, `(i32.add ${i32c(dst)} (i32.mul (i32.sub ${get(row)} ${get(i0)}) ${i32c(K * 4)}))`)}
+${taps}
+${set(row, `(i32.add ${get(row)} (i32.const 1))`)}
+(br_if $Licr (i32.lt_s ${get(row)} ${get(end)})))`;
+}
+
+/** The transposed patches A[p, r] = patch r's element p, at dst + (p M + r) 4; the window's taps are
+ *  unrolled so each one's in-bounds output range is a constant (zeros outside it, no per-element test). */
+function im2colT(f: Func, g: Geom, x: number, dst: number): string {
+  const [c, n, oh, h, ow, d, src] = ['it_c', 'it_n', 'it_oh', 'it_h', 'it_ow', 'it_d', 'it_src'].map((s) => f.local(s, 'i32')) as [string, string, string, string, string, string, string];
+  const M = g.n * g.oh * g.ow;
+  const range = (pad: number, tap: number, s: number, size: number, out: number): [number, number] => {
+    const lo = Math.max(0, Math.ceil((pad - tap) / s));
+    const hi = Math.min(out, Math.floor((size - 1 + pad - tap) / s) + 1);
+    return [Math.min(lo, out), Math.max(Math.min(lo, out), hi)];
+  };
+  const parts: string[] = [];
+  for (let i = 0; i < g.kh; i++) {
+    for (let j = 0; j < g.kw; j++) {
+      const [hlo, hhi] = range(g.pt, i * g.dh, g.sh, g.h, g.oh), [wlo, whi] = range(g.pl, j * g.dw, g.sw, g.w, g.ow);
+      const first = (i * g.kw + j) * g.c;
+      // src = x[n, oh*sh - pt + i*dh, wlo*sw - pl + j*dw, c]
+      const srcAt = `(i32.add ${i32c(x)} (i32.shl (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul ${get(n)} ${i32c(g.h)}) (i32.add (i32.mul ${get(oh)} ${i32c(g.sh)}) ${i32c(i * g.dh - g.pt)})) ${i32c(g.w)}) ${i32c(wlo * g.sw - g.pl + j * g.dw)}) ${i32c(g.c)}) ${get(c)}) (i32.const 2)))`;
+      const inner = `${copyZeros(f, d, wlo, 'l')}
+${set(src, srcAt)}
+${forLoop(ow, wlo, whi, 1, `(f32.store ${get(d)} (f32.load ${get(src)})) ${set(d, `(i32.add ${get(d)} (i32.const 4))`)} ${set(src, `(i32.add ${get(src)} ${i32c(g.sw * g.c * 4)})`)}`, `itw${i}_${j}`)}
+${copyZeros(f, d, g.ow - whi, 'r')}`;
+      const rowOf = `(if (i32.and (i32.ge_s ${get(oh)} ${i32c(hlo)}) (i32.lt_s ${get(oh)} ${i32c(hhi)})) (then ${inner}) (else ${copyZeros(f, d, g.ow, 'e')}))`;
+      const body = forLoop(n, 0, g.n, 1, forLoop(oh, 0, g.oh, 1, rowOf, `ith${i}_${j}`), `itn${i}_${j}`);
+      parts.push(forLoop(c, 0, g.c, 1, `${set(d, `(i32.add ${i32c(dst + first * M * 4)} (i32.mul ${get(c)} ${i32c(M * 4)}))`)}\n${body}`, `itc${i}_${j}`));
+    }
+  }
+  return parts.join('\n');
+}
+
+/** `count` zero floats at the address in local d, advancing d. */
+function copyZeros(f: Func, d: string, count: number, tag: string): string {
+  if (count <= 0) return '';
+  return `${copyFloats(f, count, d, null, `z${tag}`)}\n${set(d, `(i32.add ${get(d)} ${i32c(count * 4)})`)}`;
+}
+
+/** Loop variables an expression reads. */
+function varsOf(e: SExpr | undefined, out = new Set<number>()): Set<number> {
+  const ivars = (x: IExpr): void => {
+    if (x.k === 'var') out.add(x.i);
+    else if (x.k === 'load') ivars(x.at);
+    else if (x.k !== 'int') { ivars(x.a); ivars(x.b); }
+  };
+  if (!e) return out;
+  if (e.k === 'load') { ivars(e.at); e.guard?.forEach((b) => ivars(b.e)); }
+  else if (e.k === 'index') ivars(e.at);
+  else if (e.k === 'random') { ivars(e.index); varsOf(e.counter, out); }
+  else if (e.k === 'op') e.args.forEach((a) => varsOf(a, out));
+  return out;
+}
+
+/** Stores a result tile into the output viewed as [rows, cols] (its last axis is cols), through the epilogue;
+ *  the output's leading coordinates are set from the row only when the epilogue reads them. */
+function emitRows(k: TemplateKernel) {
+  const shape = k.outType.shape, r = shape.length, cols = shape[r - 1]!;
+  const used = varsOf(k.epilogue);
+  const epi: SExpr = k.epilogue ?? { k: 'acc', name: 'out' };
+  const at: IExpr = { k: 'add', a: { k: 'mul', a: { k: 'var', i: r }, b: { k: 'int', v: cols } }, b: { k: 'var', i: r - 1 } };
+  return (g: Func, row: string, col: string, value: string): string => {
+    const vector = g.vec !== null;
+    g.vec = vector ? r - 1 : null;
+    const local = g.local(vector ? 'out_v' : 'out_s', vector ? 'v128' : 'f32');
+    g.accs.set('out', { local, dtype: 'f32', vector });
+    const parts = [set(g.v(r), get(row)), set(g.v(r - 1), get(col))];
+    let inner = 1;
+    for (let d = r - 2; d >= 0; d--) {
+      if (used.has(d)) parts.push(set(g.v(d), `(i32.rem_u (i32.div_u ${get(row)} ${i32c(inner)}) ${i32c(shape[d]!)})`));
+      inner *= shape[d]!;
+    }
+    parts.push(set(local, value), store(g, k.out, at, sx(g, epi)));
+    return parts.join('\n');
+  };
+}
+
+/** The GEMM rendering of a conv template, or null when it has none. */
+export function renderConv(k: TemplateKernel, name: string, bufs: ReadonlyMap<string, BufInfo>, scratch: number, relaxed: boolean): string | null {
+  const g = geomOf(k);
+  if (!g) return null;
+  const f = new Func(name, bufs, relaxed);
+  const X = f.buf(k.inputs[0]!), B = f.buf(k.inputs[1]!);
+  const K = g.kh * g.kw * g.c, M = g.n * g.oh * g.ow;
+  const emit = emitRows(k);
+  if ([K, M, k.outType.shape[3]!].includes(0)) return f.render(k.outType.shape.includes(0) ? '' : `(memory.fill ${i32c(f.buf(k.out).offset)} (i32.const 0) ${i32c(k.outType.shape.reduce((a, b) => a * b, 1) * 4)})`);
+  if (k.op === 'conv2d_filter_grad') {
+    const F = k.outType.shape[3]!;
+    const packedA = scratch + panelBytes(F, M);
+    const pack = packB(f, { n: F, k: M, dst: scratch, contiguous: true, src: (p, j) => `(i32.add ${i32c(B.offset)} (i32.shl (i32.add (i32.mul ${p} ${i32c(F)}) ${j}) (i32.const 2)))` }, '');
+    const mm = gemm(f, { m: K, n: F, k: M, aAddr: i32c(packedA), aRowBytes: M * 4, packedB: scratch, emit });
+    return f.render([pack, im2colT(f, g, X.offset, packedA), mm].join('\n'));
+  }
+  // conv2d, and stride-1 conv2d_input_grad as the conv of dy with the flipped, transposed filter
+  const F = k.outType.shape[3]!;
+  const [kh, kw, cw] = k.inputTypes[1]!.shape as [number, number, number, number];
+  const wSrc = k.op === 'conv2d'
+    ? (p: string, j: string): string => `(i32.add ${i32c(B.offset)} (i32.shl (i32.add (i32.mul ${p} ${i32c(F)}) ${j}) (i32.const 2)))`
+    : (p: string, j: string): string => {
+      // p = (i, jj, fo) over [kh, kw, Fo] reads w[kh-1-i, kw-1-jj, j, fo]; w is [kh, kw, C=F, Fo=g.c]
+      const fo = `(i32.rem_u ${p} ${i32c(g.c)})`, tapIdx = `(i32.div_u ${p} ${i32c(g.c)})`;
+      const flipped = `(i32.sub ${i32c(kh * kw - 1)} ${tapIdx})`;
+      return `(i32.add ${i32c(B.offset)} (i32.shl (i32.add (i32.mul (i32.add (i32.mul ${flipped} ${i32c(cw)}) ${j}) ${i32c(g.c)}) ${fo}) (i32.const 2)))`;
+    };
+  const pack = packB(f, { n: F, k: K, dst: scratch, contiguous: k.op === 'conv2d', src: wSrc }, '');
+  const packedA = scratch + panelBytes(F, K);
+  const aAddr = `(i32.sub ${i32c(packedA)} (i32.mul ${get(blockRow(f))} ${i32c(K * 4)}))`;
+  const mm = gemm(f, { m: M, n: F, k: K, aAddr, aRowBytes: K * 4, packedB: scratch, emit, prepare: im2colBlock(f, g, X.offset, packedA) });
+  return f.render(`${pack}\n${mm}`);
+}
