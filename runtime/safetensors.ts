@@ -74,7 +74,8 @@ export function decodeSafetensors(bytes: Uint8Array): { tensors: Record<string, 
     if (end < begin || end > dataLen || end - begin !== count * BYTES[e.dtype]) {
       throw new WeightsError(`tensor '${name}': data_offsets [${begin}, ${end}] do not fit ${e.dtype}${JSON.stringify(shape)} inside ${dataLen} data bytes`);
     }
-    const raw = bytes.slice(headerEnd + begin, headerEnd + end); // a copy: aligned and detached from the file
+    // A copy (Node's Buffer.slice would be a view into a shared pool): aligned and detached from the file.
+    const raw = new Uint8Array(bytes.subarray(headerEnd + begin, headerEnd + end));
     const data = e.dtype === 'F32' ? new Float32Array(raw.buffer) : e.dtype === 'I32' ? new Int32Array(raw.buffer) : new Uint8Array(raw.buffer);
     tensors[name] = { dtype: e.dtype, shape, data };
   }

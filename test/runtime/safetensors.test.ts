@@ -17,6 +17,12 @@ describe('safetensors', () => {
     expect(Array.from(back.tensors['optimizer/iterations']!.data)).toEqual([7]);
   });
 
+  it('reads from a Node Buffer (a view into a shared pool) without picking up neighbouring bytes', () => {
+    const back = decodeSafetensors(Buffer.from(encodeSafetensors(tensors)));
+    expect(Array.from(back.tensors['optimizer/iterations']!.data)).toEqual([7]);
+    expect(back.tensors['dense_1/kernel']!.data.length).toBe(6);
+  });
+
   it('refuses truncated, oversized and inconsistent files with a typed error', () => {
     const bytes = encodeSafetensors(tensors);
     expect(() => decodeSafetensors(bytes.subarray(0, 5))).toThrow(WeightsError);
