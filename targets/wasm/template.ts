@@ -1,14 +1,16 @@
-// TemplateKernel -> wasm. Convolutions are GEMMs (conv.ts) where they have that form; strided input
-// gradients, pooling and the average-pool gradient are rewritten into LoopKernels (an IR-to-IR decomposition: the window is the reduction space, the channel axis is
-// innermost, so the loop renderer vectorizes over channels); scatter_add and the max-pool gradient,
-// which scatter, are short scalar loops followed by the epilogue as a loop kernel.
+// TemplateKernel -> wasm. Convolutions are GEMMs (conv.ts) where they have that form. Strided input
+// gradients, pooling and the average-pool gradient are rewritten into LoopKernels (an IR-to-IR
+// decomposition: the window is the reduction space, the channel axis is innermost, so the loop
+// renderer vectorizes over channels). scatter_add and the max-pool gradient (pool.ts, vectorized over
+// channels), which scatter, are loops into the zeroed output followed by the epilogue as a loop kernel.
 import { fail } from '../../ir/errors.ts';
 import type { Accumulator, IExpr, LoopKernel, SExpr, TemplateKernel } from '../../ir/kernel.ts';
 import type { Bound } from '../../ir/kernel.ts';
 import { Func, type BufInfo } from './func.ts';
 import { convScratchBytes, renderConv } from './conv.ts';
 import { renderLoop } from './loop.ts';
-import { forLoop, get, i32c, set } from './wat.ts';
+import { maxPoolGrad } from './pool.ts';
+import { forLoop, get, i32c } from './wat.ts';
 
 const v = (i: number): IExpr => ({ k: 'var', i });
 const c = (x: number): IExpr => ({ k: 'int', v: x });
@@ -126,24 +128,7 @@ const SCATTER: Record<string, (f: Func, k: TemplateKernel) => string> = {
     const body = `(f32.store offset=${O.offset} ${dst} (f32.add (f32.load offset=${O.offset} ${dst}) (f32.load offset=${U.offset} ${src})))`;
     return forLoop(a, 0, pre, 1, forLoop(j, 0, cnt, 1, forLoop(b, 0, post, 1, body, 'sb'), 'sj'), 'sa');
   },
-  max_pool2d_grad: (f, k) => {
-    const [x, dy] = k.inputTypes.map((t) => t.shape);
-    const [wh, ww] = ints(k, 'window', []);
-    const g = geom(k, wh!, ww!);
-    const [X, DY, O] = [f.buf(k.inputs[0]!), f.buf(k.inputs[1]!), f.buf(k.out)];
-    const [n, oh, ow, ch, i, j, best, at, bv] = ['mn', 'moh', 'mow', 'mc', 'mi', 'mj', 'mbest', 'mat', 'mv'].map((s) => f.local(s, s === 'mbest' || s === 'mv' ? 'f32' : 'i32'));
-    const h = `(i32.add (i32.sub (i32.mul ${get(oh!)} ${i32c(g.sh)}) ${i32c(g.pt)}) ${get(i!)})`, w = `(i32.add (i32.sub (i32.mul ${get(ow!)} ${i32c(g.sw)}) ${i32c(g.pl)}) ${get(j!)})`;
-    const xi = `(i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul ${get(n!)} ${i32c(x![1]!)}) ${h}) ${i32c(x![2]!)}) ${w}) ${i32c(x![3]!)}) ${get(ch!)})`;
-    const inb = `(i32.and (i32.lt_u ${h} ${i32c(x![1]!)}) (i32.lt_u ${w} ${i32c(x![2]!)}))`;
-    const tap = `(if ${inb} (then ${set(bv!, `(f32.load offset=${X.offset} (i32.shl ${xi} (i32.const 2)))`)}
-(if (i32.or (i32.lt_s ${get(at!)} (i32.const 0)) (f32.gt ${get(bv!)} ${get(best!)})) (then ${set(best!, get(bv!))} ${set(at!, xi)}))))`;
-    const dyi = `(i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul ${get(n!)} ${i32c(dy![1]!)}) ${get(oh!)}) ${i32c(dy![2]!)}) ${get(ow!)}) ${i32c(dy![3]!)}) ${get(ch!)})`;
-    const addAt = `(f32.store offset=${O.offset} (i32.shl ${get(at!)} (i32.const 2)) (f32.add (f32.load offset=${O.offset} (i32.shl ${get(at!)} (i32.const 2))) (f32.load offset=${DY.offset} (i32.shl ${dyi} (i32.const 2)))))`;
-    const window = `${set(at!, i32c(-1))} ${set(best!, '(f32.const -inf)')}
-${forLoop(i!, 0, g.kh, 1, forLoop(j!, 0, g.kw, 1, tap, 'mj'), 'mi')}
-(if (i32.ge_s ${get(at!)} (i32.const 0)) (then ${addAt}))`;
-    return forLoop(n!, 0, dy![0]!, 1, forLoop(oh!, 0, dy![1]!, 1, forLoop(ow!, 0, dy![2]!, 1, forLoop(ch!, 0, dy![3]!, 1, window, 'mc'), 'mow'), 'moh'), 'mn');
-  },
+  max_pool2d_grad: maxPoolGrad,
 };
 
 export const TEMPLATE_OPS: readonly string[] = [...Object.keys(DECOMPOSE), ...Object.keys(SCATTER)];
