@@ -52,14 +52,17 @@ export function isTable(n: Node): boolean {
 const isElementwise = (n: Node): boolean => opDef(n.op).kind === 'elementwise';
 const isView = (n: Node): boolean => opDef(n.op).kind === 'view';
 
-/** The end of the single-use, same-shape elementwise chain after a core: its epilogue's root. */
-function epilogueEnd(core: Node, users: Map<Value, Node[]>, pinned: ReadonlySet<Value>): Node {
+/** The end of the single-use, same-shape elementwise chain after a core: its epilogue's root. A
+ *  chain stops before a node an earlier core's chain holds (LSTM gates: matmul(x, W) + matmul(h, U)
+ *  is the first matmul's epilogue, reading the second's buffer); `claimed` gains this chain. */
+function epilogueEnd(core: Node, users: Map<Value, Node[]>, pinned: ReadonlySet<Value>, claimed: Set<Node>): Node {
   let cur = core;
   for (;;) {
+    claimed.add(cur);
     const us = users.get(cur) ?? [];
     const u = us[0];
     if (pinned.has(cur) || !u || us.some((x) => x !== u) || !isElementwise(u) || !sameShape(u.type.shape, core.type.shape)) return cur;
-    if (!sameShape(cur.type.shape, u.type.shape)) return cur;
+    if (!sameShape(cur.type.shape, u.type.shape) || claimed.has(u)) return cur;
     cur = u;
   }
 }
@@ -86,11 +89,12 @@ function decideMaterialized(g: Graph, limits: Limits): { mat: Set<Value>; coreOf
   const pinned = new Set<Value>([...g.outputs.map((o) => o.value), ...g.assigns.map((a) => a.value)]);
   const mat = new Set<Value>([...g.inputs, ...g.params, ...pinned]);
   const coreOf = new Map<Node, Node>();
+  const claimed = new Set<Node>();
   for (const n of g.nodes) {
     if (isReduce(n)) mat.add(n);
     if (isTable(n)) mat.add(n);
     if (isCore(n)) {
-      const end = epilogueEnd(n, users, pinned);
+      const end = epilogueEnd(n, users, pinned, claimed);
       mat.add(end);
       coreOf.set(end, n);
     }

@@ -1,5 +1,6 @@
-// Constants with one value per element (tables) are buffers written once at load: they lower as
-// outputs, as operands of elementwise ops, as a param's new value, and inside fused kernels.
+// Fusion and lowering cases the seed models hit: constants with one value per element (tables) are
+// buffers written once at load (outputs, operands of elementwise ops, a param's new value, inside
+// fused kernels); two contractions summed (an LSTM's gates) each get a kernel.
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../ir/builder.ts';
 import { interpretProgram } from '../../ir/interpret-kernels.ts';
@@ -50,6 +51,34 @@ describe('multi-value constants', () => {
     const s = b.op('sum', [b.op('mul', [b.op('reshape', [table(b)], { shape: [3, 2] }), b.op('constant', [], { value: [1, 2], shape: [2], dtype: 'f32' })])], { axes: [1] });
     b.output('s', s);
     b.output('m', b.op('matmul', [x, table(b)]));
+    checkLowering(b.finish());
+  });
+});
+
+describe('two contractions feeding one elementwise chain', () => {
+  it("matmul(x, W) + matmul(h, U) + b -> sigmoid: one matmul is stored, the other's epilogue reads it", () => {
+    const b = new GraphBuilder('gates');
+    const zeros = { name: 'zeros', attrs: {} };
+    const x = b.input('x', 'f32', [2, 3]);
+    const h = b.input('h', 'f32', [2, 4]);
+    const w = b.param('w', 'f32', [3, 5], zeros);
+    const u = b.param('u', 'f32', [4, 5], zeros);
+    const bias = b.param('b', 'f32', [5], zeros);
+    const sum = b.op('add', [b.op('add', [b.op('matmul', [x, w]), b.op('matmul', [h, u])]), bias]);
+    b.output('y', b.op('sigmoid', [sum]));
+    const p = checkLowering(b.finish());
+    expect(p.entries[0]!.kernels.map((k) => k.kind)).toEqual(['matmul', 'matmul']);
+  });
+
+  it('a convolution and a matmul summed, with an activation after the sum', () => {
+    const b = new GraphBuilder('conv_plus_matmul');
+    const zeros = { name: 'zeros', attrs: {} };
+    const img = b.input('img', 'f32', [1, 3, 3, 2]);
+    const k = b.param('k', 'f32', [3, 3, 2, 4], zeros);
+    const x = b.input('x', 'f32', [9, 2]);
+    const w = b.param('w', 'f32', [2, 4], zeros);
+    const conv = b.op('reshape', [b.op('conv2d', [img, k], { pads: [1, 1, 1, 1] })], { shape: [9, 4] });
+    b.output('y', b.op('tanh', [b.op('add', [b.op('relu', [b.op('matmul', [x, w])]), conv])]));
     checkLowering(b.finish());
   });
 });
