@@ -1,0 +1,67 @@
+// The seed models of examples/ as differential test cases: each exported model, at a small batch,
+// with its entry graphs (infer, and train_step when it trains), its initial params (initParams)
+// and seeded batches. Shared by the Kernel IR (test/compiler/seed-models.test.ts) and WebAssembly
+// (test/targets/wasm-models.test.ts) differential tests.
+import type { Graph } from '../../ir/graph.ts';
+import { initParams } from '../../ir/init.ts';
+import type { Tensor } from '../../ir/types.ts';
+import { loadModels, type Model } from '../../compiler/dsl/model.ts';
+import { modelEntries } from '../../compiler/pipeline.ts';
+import { randomTensor, rng } from '../grad/check-vjp.ts';
+import { runtimeTensor } from '../targets/wasm-helpers.ts';
+
+export interface SeedCase {
+  /** examples/<file> */
+  readonly file: string;
+  /** The model's name (defineModel's `name`). */
+  readonly model: string;
+  readonly batch: number;
+  /** i32 inputs and targets: ids in [0, classes). */
+  readonly ids?: Readonly<Record<string, number>>;
+  /** f32 inputs and targets: uniform in [lo, hi). */
+  readonly range?: readonly [number, number];
+  /** Most relative error |got - want| / (1 + |want|) allowed after one entry call. */
+  readonly tol: number;
+}
+
+const TEXT = { x: 10000, y: 10 };
+
+/** Every model exported by examples/*.ts. The GAN's convolutions (about 10^8 multiply-adds per
+ *  example per step) run at batch 1 so that the graph interpreter stays within a test's time. */
+export const SEED_CASES: readonly SeedCase[] = [
+  { file: 'xor.ts', model: 'xor', batch: 4, range: [0, 1], tol: 1e-5 },
+  { file: 'mnist-cnn.ts', model: 'mnist_cnn', batch: 2, range: [0, 1], ids: { y: 10 }, tol: 1e-4 },
+  { file: 'text-lstm.ts', model: 'text_lstm', batch: 2, ids: TEXT, tol: 1e-4 },
+  { file: 'text-gru.ts', model: 'text_gru', batch: 2, ids: TEXT, tol: 1e-4 },
+  { file: 'gan.ts', model: 'gan_generator', batch: 1, tol: 1e-4 },
+  { file: 'gan.ts', model: 'gan_discriminator_step', batch: 1, tol: 1e-4 },
+  { file: 'gan.ts', model: 'gan_generator_step', batch: 1, tol: 1e-4 },
+];
+
+export async function seedModel(c: SeedCase): Promise<Model> {
+  const models = await loadModels(new URL(`../../examples/${c.file}`, import.meta.url).pathname);
+  const m = models[c.model];
+  if (!m) throw new Error(`examples/${c.file} exports no model '${c.model}'; it has ${Object.keys(models).join(', ')}`);
+  return m;
+}
+
+/** `infer`, and `train_step` when the model trains, at the case's batch. */
+export function seedEntries(m: Model, c: SeedCase): { name: string; graph: Graph }[] {
+  return modelEntries(m, { train: m.def.train !== undefined, batch: c.batch });
+}
+
+/** Initial values of every param of the entries (weights, optimizer slots, counters). */
+export function seedParams(entries: readonly { graph: Graph }[]): Record<string, Tensor> {
+  return initParams({ params: entries.flatMap((e) => e.graph.params) });
+}
+
+/** A seeded batch for `g`'s inputs (f32 in the case's range, ids below their class count). */
+export function seedBatch(g: Graph, c: SeedCase, seed: number): Record<string, Tensor> {
+  const next = rng(seed);
+  const [lo, hi] = c.range ?? [-1, 1];
+  return Object.fromEntries(g.inputs.map((i) => {
+    if (i.type.dtype === 'i32' && c.ids?.[i.name] === undefined) throw new Error(`seed case ${c.model}: give the id range of input '${i.name}'`);
+    const t = randomTensor(i.type, next, i.type.dtype === 'i32' ? 0 : lo, i.type.dtype === 'i32' ? c.ids![i.name]! : hi);
+    return [i.name, runtimeTensor(t)];
+  }));
+}
