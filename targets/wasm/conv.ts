@@ -2,8 +2,9 @@
 // NHWC activations, [KH,KW,C,F] filters, K = KH*KW*C, rows = output pixels:
 //  conv2d              out[N*OH*OW, F] = patches(x)[N*OH*OW, K] x w[K, F]; each block of MC patch rows is
 //                      written into scratch just before the block runs (im2col, zeros for padding).
-//  conv2d_input_grad   stride 1: a conv2d of dy with the filter flipped in space and transposed in (C, F),
-//                      padded by dil*(KH-1) - pad; other strides have no GEMM form here (null).
+//  conv2d_input_grad   dpatches[N*OH*OW, K] = dy[N*OH*OW, F] x w^T[F, K], a block of MC rows at a time into
+//                      scratch, each block then added into the zeroed dx (col2im); the caller runs the
+//                      epilogue in place afterwards.
 //  conv2d_filter_grad  dw[K, F] = patches(x)^T[K, N*OH*OW] x dy[N*OH*OW, F]; the transposed patches fill scratch.
 // The epilogue (bias, activation) runs on each result tile as it is stored.
 import type { IExpr, SExpr, TemplateKernel } from '../../ir/kernel.ts';
@@ -25,7 +26,7 @@ const NR = 8;
 const panelBytes = (n: number, k: number): number => Math.ceil(n / NR) * NR * k * 4;
 const ints = (k: TemplateKernel, name: string, d: readonly number[]): number[] => [...((k.attrs[name] as readonly number[] | undefined) ?? d)];
 
-/** The im2col geometry of a conv template (null: no GEMM form, the loop decomposition renders it). */
+/** The im2col geometry of a conv template (null: not a conv). */
 function geomOf(k: TemplateKernel): Geom | null {
   const [sh, sw] = ints(k, 'strides', [1, 1]) as [number, number];
   const [dh, dw] = ints(k, 'dilations', [1, 1]) as [number, number];
@@ -35,48 +36,56 @@ function geomOf(k: TemplateKernel): Geom | null {
   switch (k.op) {
     case 'conv2d': return { n: a[0]!, h: a[1]!, w: a[2]!, c: a[3]!, oh: o[1]!, ow: o[2]!, kh: b[0]!, kw: b[1]!, sh, sw, dh, dw, pt, pl };
     case 'conv2d_filter_grad': return { n: a[0]!, h: a[1]!, w: a[2]!, c: a[3]!, oh: b[1]!, ow: b[2]!, kh: o[0]!, kw: o[1]!, sh, sw, dh, dw, pt, pl };
-    case 'conv2d_input_grad':
-      if (sh !== 1 || sw !== 1) return null;
-      return { n: a[0]!, h: a[1]!, w: a[2]!, c: a[3]!, oh: o[1]!, ow: o[2]!, kh: b[0]!, kw: b[1]!, sh, sw, dh, dw, pt: dh * (b[0]! - 1) - pt, pl: dw * (b[1]! - 1) - pl };
+    // patches of dx (the conv's input) at the pixels of dy
+    case 'conv2d_input_grad': return { n: o[0]!, h: o[1]!, w: o[2]!, c: o[3]!, oh: a[1]!, ow: a[2]!, kh: b[0]!, kw: b[1]!, sh, sw, dh, dw, pt, pl };
     default: return null;
   }
 }
 
-/** Bytes of scratch a conv needs (packed B, then A), or null when it has no GEMM form. */
+/** The convs rendered whole by `renderConv` (conv2d_input_grad scatters: `convInputGrad` is its body). */
+export const CONV_OPS = ['conv2d', 'conv2d_filter_grad'] as const;
+
+/** Bytes of scratch a conv needs (packed B, then A or the block of results), or null when k is not a conv. */
 export function convScratchBytes(k: TemplateKernel): number | null {
   const g = geomOf(k);
   if (!g) return null;
-  const K = g.kh * g.kw * g.c, M = g.n * g.oh * g.ow;
-  if (k.op === 'conv2d_filter_grad') return panelBytes(k.outType.shape[3]!, M) + Math.ceil(K / 4) * 4 * M * 4;
-  return panelBytes(k.outType.shape[3]!, K) + MC * K * 4;
+  const K = g.kh * g.kw * g.c, M = g.n * g.oh * g.ow, F = k.inputTypes[1]!.shape[3]!;
+  if (k.op === 'conv2d_filter_grad') return panelBytes(F, M) + Math.ceil(K / 4) * 4 * M * 4;
+  // input grad: dy is A in place, read up to 3 rows past its end
+  if (k.op === 'conv2d_input_grad') return panelBytes(K, F) + MC * K * 4 + 3 * F * 4 + 16;
+  return panelBytes(F, K) + MC * K * 4;
 }
 
-/** Copies (or zeroes, when src is null) `count` floats at byte addresses held in locals. */
-function copyFloats(f: Func, count: number, dst: string, src: string | null, tag: string): string {
-  const vec = (o: number): string => `(v128.store offset=${o} ${get(dst)} ${src ? `(v128.load offset=${o} ${get(src)})` : '(v128.const i32x4 0 0 0 0)'})`;
-  const one = (o: number): string => `(f32.store offset=${o} ${get(dst)} ${src ? `(f32.load offset=${o} ${get(src)})` : '(f32.const 0)'})`;
+/** dst[0..count) = src[..] (or 0 when src is null; or dst += src with `add`), floats at byte addresses held in locals. */
+function copyFloats(f: Func, count: number, dst: string, src: string | null, tag: string, add = false): string {
+  const op = (t: 'v128' | 'f32', d: string, s: string, o: number): string => {
+    const value = s === '' ? (t === 'v128' ? '(v128.const i32x4 0 0 0 0)' : '(f32.const 0)') : `(${t}.load offset=${o} ${s})`;
+    const v = add ? `(${t === 'v128' ? 'f32x4' : 'f32'}.add (${t}.load offset=${o} ${d}) ${value})` : value;
+    return `(${t}.store offset=${o} ${d} ${v})`;
+  };
   const full = count - (count % 4);
   const parts: string[] = [];
-  if (full <= 64) for (let o = 0; o < full * 4; o += 16) parts.push(vec(o));
+  if (full <= 64) for (let o = 0; o < full * 4; o += 16) parts.push(op('v128', get(dst), src ? get(src) : '', o));
   else {
     const i = f.local(`cp_${tag}`, 'i32');
     const at = (x: string): string => `(i32.add ${get(x)} ${get(i)})`;
-    parts.push(forLoop(i, 0, full * 4, 16, `(v128.store ${at(dst)} ${src ? `(v128.load ${at(src)})` : '(v128.const i32x4 0 0 0 0)'})`, `cp${tag}`));
+    parts.push(forLoop(i, 0, full * 4, 16, op('v128', at(dst), src ? at(src) : '', 0), `cp${tag}`));
   }
-  for (let o = full * 4; o < count * 4; o += 4) parts.push(one(o));
+  for (let o = full * 4; o < count * 4; o += 4) parts.push(op('f32', get(dst), src ? get(src) : '', o));
   return parts.join('\n');
 }
 
-/** im2col of the current row block: patch rows [i0, min(i0 + MC, M)) into dst (row r at dst + (r - i0) K). */
-function im2colBlock(f: Func, g: Geom, x: number, dst: number): string {
+/** The patches of the current row block, rows [i0, min(i0 + MC, M)) at block + (r - i0) K: im2col copies
+ *  them out of the image x (zeros for padding); col2im adds them into it (padding taps dropped). */
+function patchBlock(f: Func, g: Geom, x: number, block: number, mode: 'im2col' | 'col2im'): string {
   const K = g.kh * g.kw * g.c, M = g.n * g.oh * g.ow, P = g.oh * g.ow;
   const [row, end, n, t, oh, ow, i, j, h, w, src, d] = ['ic_row', 'ic_end', 'ic_n', 'ic_t', 'ic_oh', 'ic_ow', 'ic_i', 'ic_j', 'ic_h', 'ic_w', 'ic_src', 'ic_d'].map((s) => f.local(s, 'i32')) as [string, string, string, string, string, string, string, string, string, string, string, string];
   const i0 = blockRow(f);
   const tap = `${set(w, `(i32.add (i32.sub (i32.mul ${get(ow)} ${i32c(g.sw)}) ${i32c(g.pl)}) (i32.mul ${get(j)} ${i32c(g.dw)}))`)}
 (if (i32.and (i32.lt_u ${get(h)} ${i32c(g.h)}) (i32.lt_u ${get(w)} ${i32c(g.w)}))
 (then ${set(src, `(i32.add ${i32c(x)} (i32.mul (i32.add (i32.mul (i32.add (i32.mul ${get(n)} ${i32c(g.h)}) ${get(h)}) ${i32c(g.w)}) ${get(w)}) ${i32c(g.c * 4)}))`)}
-${copyFloats(f, g.c, d, src, 'a')})
-(else ${copyFloats(f, g.c, d, null, 'z')}))
+${mode === 'im2col' ? copyFloats(f, g.c, d, src, 'a') : copyFloats(f, g.c, src, d, 'a', true)})
+${mode === 'im2col' ? `(else ${copyFloats(f, g.c, d, null, 'z')})` : ''})
 ${set(d, `(i32.add ${get(d)} ${i32c(g.c * 4)})`)}`;
   const taps = forLoop(i, 0, g.kh, 1, `${set(h, `(i32.add (i32.sub (i32.mul ${get(oh)} ${i32c(g.sh)}) ${i32c(g.pt)}) (i32.mul ${get(i)} ${i32c(g.dh)}))`)}
 ${forLoop(j, 0, g.kw, 1, tap, 'icj')}`, 'ici');
@@ -85,7 +94,7 @@ ${set(end, `(select ${i32c(M)} (i32.add ${get(i0)} ${i32c(MC)}) (i32.lt_s ${i32c
 (loop $Licr
 ${set(n, `(i32.div_u ${get(row)} ${i32c(P)})`)} ${set(t, `(i32.rem_u ${get(row)} ${i32c(P)})`)}
 ${set(oh, `(i32.div_u ${get(t)} ${i32c(g.ow)})`)} ${set(ow, `(i32.rem_u ${get(t)} ${i32c(g.ow)})`)}
-${set(d, `(i32.add ${i32c(dst)} (i32.mul (i32.sub ${get(row)} ${get(i0)}) ${i32c(K * 4)}))`)}
+${set(d, `(i32.add ${i32c(block)} (i32.mul (i32.sub ${get(row)} ${get(i0)}) ${i32c(K * 4)}))`)}
 ${taps}
 ${set(row, `(i32.add ${get(row)} (i32.const 1))`)}
 (br_if $Licr (i32.lt_s ${get(row)} ${get(end)})))`;
@@ -164,7 +173,25 @@ function emitRows(k: TemplateKernel) {
   };
 }
 
-/** The GEMM rendering of a conv template, or null when it has none. */
+/** conv2d_input_grad's body (dx is zeroed before it runs, its epilogue runs after): dy x w^T by blocks
+ *  of rows into scratch, each block added into dx. */
+export function convInputGrad(f: Func, k: TemplateKernel, scratch: number): string {
+  const g = geomOf(k)!;
+  const DY = f.buf(k.inputs[0]!), Wt = f.buf(k.inputs[1]!);
+  const K = g.kh * g.kw * g.c, M = g.n * g.oh * g.ow, F = k.inputTypes[1]!.shape[3]!;
+  if (K === 0 || M === 0 || F === 0) return '';
+  const block = scratch + panelBytes(K, F);
+  // B[p, j] = w[j, p] viewing w as [K, F]
+  const pack = packB(f, { n: K, k: F, dst: scratch, contiguous: false, src: (p, j) => `(i32.add ${i32c(Wt.offset)} (i32.shl (i32.add (i32.mul ${j} ${i32c(F)}) ${p}) (i32.const 2)))` }, '');
+  const emit = (e: Func, row: string, col: string, value: string): string => {
+    const at = `(i32.add ${i32c(block)} (i32.shl (i32.add (i32.mul (i32.sub ${get(row)} ${get(blockRow(e))}) ${i32c(K)}) ${get(col)}) (i32.const 2)))`;
+    return `(${e.vec !== null ? 'v128' : 'f32'}.store ${at} ${value})`;
+  };
+  const mm = gemm(f, { m: M, n: K, k: F, aAddr: i32c(DY.offset), aRowBytes: F * 4, packedB: scratch, emit, finish: patchBlock(f, g, f.buf(k.out).offset, block, 'col2im') });
+  return `${pack}\n${mm}`;
+}
+
+/** The GEMM rendering of conv2d or conv2d_filter_grad, or null for other templates. */
 export function renderConv(k: TemplateKernel, name: string, bufs: ReadonlyMap<string, BufInfo>, scratch: number, relaxed: boolean): string | null {
   const g = geomOf(k);
   if (!g) return null;
@@ -180,20 +207,11 @@ export function renderConv(k: TemplateKernel, name: string, bufs: ReadonlyMap<st
     const mm = gemm(f, { m: K, n: F, k: M, aAddr: i32c(packedA), aRowBytes: M * 4, packedB: scratch, emit });
     return f.render([pack, im2colT(f, g, X.offset, packedA), mm].join('\n'));
   }
-  // conv2d, and stride-1 conv2d_input_grad as the conv of dy with the flipped, transposed filter
+  if (k.op !== 'conv2d') return null;
   const F = k.outType.shape[3]!;
-  const [kh, kw, cw] = k.inputTypes[1]!.shape as [number, number, number, number];
-  const wSrc = k.op === 'conv2d'
-    ? (p: string, j: string): string => `(i32.add ${i32c(B.offset)} (i32.shl (i32.add (i32.mul ${p} ${i32c(F)}) ${j}) (i32.const 2)))`
-    : (p: string, j: string): string => {
-      // p = (i, jj, fo) over [kh, kw, Fo] reads w[kh-1-i, kw-1-jj, j, fo]; w is [kh, kw, C=F, Fo=g.c]
-      const fo = `(i32.rem_u ${p} ${i32c(g.c)})`, tapIdx = `(i32.div_u ${p} ${i32c(g.c)})`;
-      const flipped = `(i32.sub ${i32c(kh * kw - 1)} ${tapIdx})`;
-      return `(i32.add ${i32c(B.offset)} (i32.shl (i32.add (i32.mul (i32.add (i32.mul ${flipped} ${i32c(cw)}) ${j}) ${i32c(g.c)}) ${fo}) (i32.const 2)))`;
-    };
-  const pack = packB(f, { n: F, k: K, dst: scratch, contiguous: k.op === 'conv2d', src: wSrc }, '');
+  const pack = packB(f, { n: F, k: K, dst: scratch, contiguous: true, src: (p, j) => `(i32.add ${i32c(B.offset)} (i32.shl (i32.add (i32.mul ${p} ${i32c(F)}) ${j}) (i32.const 2)))` }, '');
   const packedA = scratch + panelBytes(F, K);
   const aAddr = `(i32.sub ${i32c(packedA)} (i32.mul ${get(blockRow(f))} ${i32c(K * 4)}))`;
-  const mm = gemm(f, { m: M, n: F, k: K, aAddr, aRowBytes: K * 4, packedB: scratch, emit, prepare: im2colBlock(f, g, X.offset, packedA) });
+  const mm = gemm(f, { m: M, n: F, k: K, aAddr, aRowBytes: K * 4, packedB: scratch, emit, prepare: patchBlock(f, g, X.offset, packedA, 'im2col') });
   return f.render(`${pack}\n${mm}`);
 }

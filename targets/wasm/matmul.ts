@@ -38,6 +38,8 @@ export interface Gemm {
   /** Code run at the start of each block of MC rows (its first row is in the local `blockRow(f)`),
    *  e.g. packing that block of A into scratch (then aAddr may depend on `blockRow(f)`). */
   readonly prepare?: string;
+  /** Code run after each block of MC rows is complete (e.g. consuming the block's results from scratch). */
+  readonly finish?: string;
 }
 
 /** The local holding the first row of the current row block. */
@@ -103,7 +105,7 @@ ${micro}
 ${set(i, `(i32.add ${get(i)} ${i32c(MR)})`)}
 (br_if $Li (i32.lt_s ${get(i)} (select ${i32c(g.m)} (i32.add ${get(i0)} ${i32c(MC)}) (i32.lt_s ${i32c(g.m)} (i32.add ${get(i0)} ${i32c(MC)}))))))`;
   const jLoop = forLoop(jp, 0, panels(g.n), 1, iLoop, 'gj');
-  return forLoop(i0, 0, g.m, MC, `${g.prepare ?? ''}\n${jLoop}`, 'gi');
+  return forLoop(i0, 0, g.m, MC, `${g.prepare ?? ''}\n${jLoop}\n${g.finish ?? ''}`, 'gi');
 }
 
 /** The flat output index ((b...)*m + i)*n + j over the kernel's vars. */

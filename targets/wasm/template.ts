@@ -1,13 +1,13 @@
-// TemplateKernel -> wasm. Convolutions are GEMMs (conv.ts) where they have that form. Strided input
-// gradients, pooling and the average-pool gradient are rewritten into LoopKernels (an IR-to-IR
-// decomposition: the window is the reduction space, the channel axis is innermost, so the loop
-// renderer vectorizes over channels). scatter_add and the max-pool gradient (pool.ts, vectorized over
-// channels), which scatter, are loops into the zeroed output followed by the epilogue as a loop kernel.
+// TemplateKernel -> wasm. Convolutions are GEMMs (conv.ts). Pooling and the average-pool gradient are
+// rewritten into LoopKernels (an IR-to-IR decomposition: the window is the reduction space, the
+// channel axis is innermost, so the loop renderer vectorizes over channels). The ops that scatter
+// (scatter_add, the max-pool gradient vectorized over channels in pool.ts, the conv input gradient's
+// col2im) write into the zeroed output, then the epilogue runs in place as a loop kernel.
 import { fail } from '../../ir/errors.ts';
 import type { Accumulator, IExpr, LoopKernel, SExpr, TemplateKernel } from '../../ir/kernel.ts';
 import type { Bound } from '../../ir/kernel.ts';
 import { Func, type BufInfo } from './func.ts';
-import { convScratchBytes, renderConv } from './conv.ts';
+import { CONV_OPS, convInputGrad, convScratchBytes, renderConv } from './conv.ts';
 import { renderLoop } from './loop.ts';
 import { maxPoolGrad } from './pool.ts';
 import { forLoop, get, i32c } from './wat.ts';
@@ -62,33 +62,6 @@ function countAxis(o: IExpr, s: number, pad: number, win: number, size: number):
 }
 
 const DECOMPOSE: Record<string, (k: TemplateKernel) => LoopKernel> = {
-  conv2d: (k) => {
-    const [x, w] = k.inputTypes.map((t) => t.shape);
-    const g = geom(k, w![0]!, w![1]!);
-    // out[n, oh, ow, f] = sum_{kh, kw, ch} x[n, oh*s + kh*d - p, ...] w[kh, kw, ch, f]
-    const h = add(sub(mul(v(1), g.sh), c(g.pt)), mul(v(4), g.dh)), ww = add(sub(mul(v(2), g.sw), c(g.pl)), mul(v(5), g.dw));
-    const prod = f32op('mul', [pixel(k.inputs[0]!, x!, v(0), h, ww, v(6)), { k: 'load', buf: k.inputs[1]!, at: flat([v(4), v(5), v(6), v(3)], w!) }]);
-    return loopOf(k, [g.kh, g.kw, x![3]!], [{ name: 'out', combine: 'sum', value: prod, dtype: 'f32' }]);
-  },
-  conv2d_filter_grad: (k) => {
-    const [x, dy] = k.inputTypes.map((t) => t.shape);
-    const fs = k.outType.shape;
-    const g = geom(k, fs[0]!, fs[1]!);
-    // dw[kh, kw, ch, f] = sum_{n, oh, ow} x[n, oh*s + kh*d - p, ow*s + kw*d - p, ch] dy[n, oh, ow, f]
-    const h = add(sub(mul(v(5), g.sh), c(g.pt)), mul(v(0), g.dh)), ww = add(sub(mul(v(6), g.sw), c(g.pl)), mul(v(1), g.dw));
-    const prod = f32op('mul', [pixel(k.inputs[0]!, x!, v(4), h, ww, v(2)), { k: 'load', buf: k.inputs[1]!, at: flat([v(4), v(5), v(6), v(3)], dy!) }]);
-    return loopOf(k, [dy![0]!, dy![1]!, dy![2]!], [{ name: 'out', combine: 'sum', value: prod, dtype: 'f32' }]);
-  },
-  conv2d_input_grad: (k) => {
-    const [dy, w] = k.inputTypes.map((t) => t.shape);
-    const g = geom(k, w![0]!, w![1]!);
-    // dx[n, h, w, ch] = sum_{kh, kw, f} dy[n, oh, ow, f] w[kh, kw, ch, f] where oh*s = h + p - kh*d
-    const th = sub(add(v(1), c(g.pt)), mul(v(4), g.dh)), tw = sub(add(v(2), c(g.pl)), mul(v(5), g.dw));
-    const oh: IExpr = { k: 'div', a: th, b: c(g.sh) }, ow: IExpr = { k: 'div', a: tw, b: c(g.sw) };
-    const dyv: SExpr = { k: 'load', buf: k.inputs[0]!, at: flat([v(0), oh, ow, v(6)], dy!), guard: [...tapGuard(th, g.sh, dy![1]!), ...tapGuard(tw, g.sw, dy![2]!)], otherwise: 0 };
-    const prod = f32op('mul', [dyv, { k: 'load', buf: k.inputs[1]!, at: flat([v(4), v(5), v(3), v(6)], w!) }]);
-    return loopOf(k, [g.kh, g.kw, dy![3]!], [{ name: 'out', combine: 'sum', value: prod, dtype: 'f32' }]);
-  },
   max_pool2d: (k) => pool(k, 'max'),
   avg_pool2d: (k) => pool(k, 'avg'),
   avg_pool2d_grad: (k) => {
@@ -114,7 +87,8 @@ function pool(k: TemplateKernel, kind: 'max' | 'avg'): LoopKernel {
 }
 
 /** Scalar scatter loops: out is zeroed, then each element is added at its target. */
-const SCATTER: Record<string, (f: Func, k: TemplateKernel) => string> = {
+const SCATTER: Record<string, (f: Func, k: TemplateKernel, scratch: number) => string> = {
+  conv2d_input_grad: convInputGrad,
   scatter_add: (f, k) => {
     const [ind, upd] = k.inputTypes.map((t) => t.shape);
     const axis = (k.attrs['axis'] as number | undefined) ?? 0;
@@ -131,7 +105,7 @@ const SCATTER: Record<string, (f: Func, k: TemplateKernel) => string> = {
   max_pool2d_grad: maxPoolGrad,
 };
 
-export const TEMPLATE_OPS: readonly string[] = [...Object.keys(DECOMPOSE), ...Object.keys(SCATTER)];
+export const TEMPLATE_OPS: readonly string[] = [...CONV_OPS, ...Object.keys(DECOMPOSE), ...Object.keys(SCATTER)];
 
 export function templateScratchBytes(k: TemplateKernel): number {
   return convScratchBytes(k) ?? 0;
@@ -148,7 +122,7 @@ export function renderTemplate(k: TemplateKernel, name: string, bufs: ReadonlyMa
   const O = f.buf(k.out);
   const total = k.outType.shape.reduce((a, b) => a * b, 1);
   const zero = total ? `(memory.fill ${i32c(O.offset)} (i32.const 0) ${i32c(total * 4)})` : '';
-  const main = f.render(`${zero}\n${scatter(f, k)}`);
+  const main = f.render(`${zero}\n${scatter(f, k, scratch)}`);
   if (!k.epilogue) return main;
   // the epilogue, in place: out[i] = epilogue(out[i]) (a one-element 'sum' reads the scattered value)
   const shape = k.outType.shape;

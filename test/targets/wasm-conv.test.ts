@@ -25,6 +25,7 @@ const CASES: Case[] = [
   { label: 'epilogue reads the batch coordinate', op: 'conv2d', ins: [[3, 6, 6, 4], [3, 3, 4, 8]], attrs: { pads: [1, 1, 1, 1] }, epi: (b, y) => b.op('mul', [y, b.input('s', 'f32', [3, 1, 1, 1])]) },
   { label: 'stride 1, dilated, uneven pads', op: 'conv2d_input_grad', ins: [[2, 6, 7, 7], [3, 3, 5, 7]], attrs: { input_shape: [2, 8, 7, 5], dilations: [2, 1], pads: [1, 1, 0, 2] } },
   { label: 'stride 1, pads wider than the window', op: 'conv2d_input_grad', ins: [[1, 9, 9, 3], [2, 2, 4, 3]], attrs: { input_shape: [1, 4, 4, 4], pads: [3, 3, 3, 3] } },
+  { label: 'strided, dilated, C=6, bias + relu', op: 'conv2d_input_grad', ins: [[2, 5, 5, 10], [3, 2, 6, 10]], attrs: { input_shape: [2, 11, 9, 6], strides: [2, 2], dilations: [1, 2], pads: [1, 0, 1, 1] }, epi: biasRelu(6) },
   { label: 'stride 1, many rows, relu', op: 'conv2d_input_grad', ins: [[2, 11, 11, 16], [3, 3, 9, 16]], attrs: { input_shape: [2, 13, 13, 9] }, epi: (b, y) => b.op('relu', [y]) },
   { label: 'stride 1, dilated, uneven pads', op: 'conv2d_filter_grad', ins: [[2, 8, 7, 5], [2, 6, 7, 7]], attrs: { filter_shape: [3, 3, 5, 7], dilations: [2, 1], pads: [1, 1, 0, 2] } },
   { label: 'strided, scaled', op: 'conv2d_filter_grad', ins: [[2, 9, 9, 6], [2, 5, 5, 9]], attrs: { filter_shape: [3, 3, 6, 9], strides: [2, 2], pads: [1, 1, 1, 1] }, epi: (b, y) => b.op('mul', [y, b.input('s', 'f32', [9])]) },
