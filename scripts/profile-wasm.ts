@@ -66,7 +66,8 @@ const plain = await executor(false);
 const perEntry: Record<string, number> = {};
 for (const e of program.entries) {
   const ins = feeds(program, e.name, 7);
-  plain.run(e.name, ins);
+  // warm up: V8 runs a kernel in its baseline compiler until it has tiered up
+  for (let r = 0; r < 5; r++) plain.run(e.name, ins);
   const ts: number[] = [];
   for (let r = 0; r < reps; r++) {
     const t = performance.now();
@@ -80,23 +81,26 @@ for (const e of program.entries) {
 const names = kernelNames(program).flat();
 const kernels = program.entries.flatMap((e) => e.kernels);
 const samples = names.map(() => [] as number[]);
-let cur = -1, since = 0;
+let cur = -1, since = 0, recording = false;
 const prof = await executor(true, (id) => {
   const now = performance.now();
-  if (cur >= 0) samples[cur]!.push(now - since);
+  if (cur >= 0 && recording) samples[cur]!.push(now - since);
   cur = id;
   since = performance.now();
 });
 for (const e of program.entries) {
   const ins = feeds(program, e.name, 7);
-  for (let r = 0; r <= reps; r++) prof.run(e.name, ins);
+  recording = false;
+  for (let r = 0; r < 5; r++) prof.run(e.name, ins);
+  recording = true;
+  for (let r = 0; r < reps; r++) prof.run(e.name, ins);
 }
 
 console.log(`${program.name}: batch ${batch}, ${relaxed ? 'relaxed' : 'plain'} SIMD, compile ${compileMs.toFixed(0)} ms`);
 for (const [e, ms] of Object.entries(perEntry)) console.log(`  ${e}: ${ms.toFixed(2)} ms per call (${argv.includes('--min') ? 'fastest' : 'median'} of ${reps})`);
 let off = 0;
 for (const e of program.entries) {
-  const rows = e.kernels.map((k, i) => ({ i: off + i, name: names[off + i]!, ms: stat(samples[off + i]!.slice(1)), what: describe(k) }));
+  const rows = e.kernels.map((k, i) => ({ i: off + i, name: names[off + i]!, ms: stat(samples[off + i]!), what: describe(k) }));
   off += e.kernels.length;
   const total = rows.reduce((a, r) => a + r.ms, 0);
   console.log(`\n${e.name}: ${rows.length} kernels, ${total.toFixed(2)} ms in kernels`);

@@ -10,7 +10,7 @@
 import type { IExpr, SExpr, TemplateKernel } from '../../ir/kernel.ts';
 import { store, sx } from './expr.ts';
 import { Func, type BufInfo } from './func.ts';
-import { blockRow, gemm, MC, packB } from './matmul.ts';
+import { blockRow, gemm, gemmScratchBytes, MC, packB } from './matmul.ts';
 import { forLoop, get, i32c, set } from './wat.ts';
 
 /** An im2col: input [n, h, w, c] read through a kh x kw window at output pixels [oh, ow]. */
@@ -24,6 +24,8 @@ interface Geom {
 
 const NR = 8;
 const panelBytes = (n: number, k: number): number => Math.ceil(n / NR) * NR * k * 4;
+/** Rows of A the micro-kernel may read (whole tiles of 4). */
+const aRows = (m: number): number => Math.ceil(m / 4) * 4;
 const ints = (k: TemplateKernel, name: string, d: readonly number[]): number[] => [...((k.attrs[name] as readonly number[] | undefined) ?? d)];
 
 /** The im2col geometry of a conv template (null: not a conv). */
@@ -50,10 +52,10 @@ export function convScratchBytes(k: TemplateKernel): number | null {
   const g = geomOf(k);
   if (!g) return null;
   const K = g.kh * g.kw * g.c, M = g.n * g.oh * g.ow, F = k.inputTypes[1]!.shape[3]!;
-  if (k.op === 'conv2d_filter_grad') return panelBytes(F, M) + Math.ceil(K / 4) * 4 * M * 4;
+  if (k.op === 'conv2d_filter_grad') return panelBytes(F, M) + aRows(K) * M * 4 + gemmScratchBytes(F, M);
   // input grad: dy is A in place, read up to 3 rows past its end
-  if (k.op === 'conv2d_input_grad') return panelBytes(K, F) + MC * K * 4 + 3 * F * 4 + 16;
-  return panelBytes(F, K) + MC * K * 4;
+  if (k.op === 'conv2d_input_grad') return panelBytes(K, F) + MC * K * 4 + gemmScratchBytes(K, F) + 3 * F * 4 + 16;
+  return panelBytes(F, K) + MC * K * 4 + gemmScratchBytes(F, K);
 }
 
 /** dst[0..count) = src[..] (or 0 when src is null; or dst += src with `add`), floats at byte addresses held in locals. */
@@ -187,7 +189,7 @@ export function convInputGrad(f: Func, k: TemplateKernel, scratch: number): stri
     const at = `(i32.add ${i32c(block)} (i32.shl (i32.add (i32.mul (i32.sub ${get(row)} ${get(blockRow(e))}) ${i32c(K)}) ${get(col)}) (i32.const 2)))`;
     return `(${e.vec !== null ? 'v128' : 'f32'}.store ${at} ${value})`;
   };
-  const mm = gemm(f, { m: M, n: K, k: F, aAddr: i32c(DY.offset), aRowBytes: F * 4, packedB: scratch, emit, finish: patchBlock(f, g, f.buf(k.out).offset, block, 'col2im') });
+  const mm = gemm(f, { m: M, n: K, k: F, aAddr: i32c(DY.offset), aRowBytes: F * 4, packedB: scratch, emit, partial: block + MC * K * 4, finish: patchBlock(f, g, f.buf(k.out).offset, block, 'col2im') });
   return `${pack}\n${mm}`;
 }
 
@@ -204,7 +206,7 @@ export function renderConv(k: TemplateKernel, name: string, bufs: ReadonlyMap<st
     const F = k.outType.shape[3]!;
     const packedA = scratch + panelBytes(F, M);
     const pack = packB(f, { n: F, k: M, dst: scratch, contiguous: true, src: (p, j) => `(i32.add ${i32c(B.offset)} (i32.shl (i32.add (i32.mul ${p} ${i32c(F)}) ${j}) (i32.const 2)))` }, '');
-    const mm = gemm(f, { m: K, n: F, k: M, aAddr: i32c(packedA), aRowBytes: M * 4, packedB: scratch, emit });
+    const mm = gemm(f, { m: K, n: F, k: M, aAddr: i32c(packedA), aRowBytes: M * 4, packedB: scratch, emit, partial: packedA + aRows(K) * M * 4 });
     return f.render([pack, im2colT(f, g, X.offset, packedA), mm].join('\n'));
   }
   if (k.op !== 'conv2d') return null;
@@ -212,6 +214,6 @@ export function renderConv(k: TemplateKernel, name: string, bufs: ReadonlyMap<st
   const pack = packB(f, { n: F, k: K, dst: scratch, contiguous: true, src: (p, j) => `(i32.add ${i32c(B.offset)} (i32.shl (i32.add (i32.mul ${p} ${i32c(F)}) ${j}) (i32.const 2)))` }, '');
   const packedA = scratch + panelBytes(F, K);
   const aAddr = `(i32.sub ${i32c(packedA)} (i32.mul ${get(blockRow(f))} ${i32c(K * 4)}))`;
-  const mm = gemm(f, { m: M, n: F, k: K, aAddr, aRowBytes: K * 4, packedB: scratch, emit, prepare: patchBlock(f, g, X.offset, packedA, 'im2col') });
+  const mm = gemm(f, { m: M, n: F, k: K, aAddr, aRowBytes: K * 4, packedB: scratch, emit, partial: packedA + MC * K * 4, prepare: patchBlock(f, g, X.offset, packedA, 'im2col') });
   return f.render(`${pack}\n${mm}`);
 }

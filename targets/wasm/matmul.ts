@@ -9,6 +9,8 @@ import { forLoop, get, i32c, set } from './wat.ts';
 
 const MR = 4;
 const NR = 8;
+/** k per cache block: a B panel's slice (KC x NR floats) stays in L1, the row block's A slice in L2. */
+const KC = Number(globalThis.process?.env?.['KC'] ?? 256);
 /** Rows of A per cache block (a multiple of MR). */
 export const MC = MR * 16;
 
@@ -20,7 +22,7 @@ export const overreadBytes = (k: MatmulKernel): number => (needsPackA(k) ? 0 : (
 export function matmulScratchBytes(k: MatmulKernel): number {
   const packB = panels(k.n) * NR * k.k * 4;
   const packA = needsPackA(k) ? (Math.ceil(k.m / MR) * MR) * k.k * 4 : 0;
-  return packB + packA + overreadBytes(k);
+  return packB + packA + gemmScratchBytes(k.n, k.k) + overreadBytes(k);
 }
 
 /** The geometry a GEMM needs, shared by matmul and the conv templates (which build their own A and B). */
@@ -38,6 +40,8 @@ export interface Gemm {
   /** Code run at the start of each block of MC rows (its first row is in the local `blockRow(f)`),
    *  e.g. packing that block of A into scratch (then aAddr may depend on `blockRow(f)`). */
   readonly prepare?: string;
+  /** Byte address of gemmScratchBytes(n, k) bytes of scratch (needed when k > KC). */
+  readonly partial?: number;
   /** Code run after each block of MC rows is complete (e.g. consuming the block's results from scratch). */
   readonly finish?: string;
 }
@@ -59,7 +63,12 @@ export function packB(f: Func, g: { n: number; k: number; dst: number; src: (p: 
   return forLoop(p, 0, g.k, 1, body, `pp${tag}`);
 }
 
-/** The blocked loops and the 4x8 micro-kernel over packed B; `emit` stores each result. */
+/** Bytes of scratch `gemm` needs for the partial sums of one row block when k is split into KC blocks. */
+export const gemmScratchBytes = (n: number, k: number): number => (k > KC ? MC * panels(n) * NR * 4 : 0);
+
+/** The blocked loops and the 4x8 micro-kernel over packed B; `emit` stores each result. Loops: row blocks
+ *  of MC (prepare, then finish, around each), k blocks of KC (partial sums kept in `partial` between them),
+ *  B panels, tiles of MR rows. */
 export function gemm(f: Func, g: Gemm): string {
   const i0 = blockRow(f), jp = f.local('g_jp', 'i32'), i = f.local('g_i', 'i32');
   const pa = f.local('g_pa', 'i32'), pb = f.local('g_pb', 'i32'), end = f.local('g_end', 'i32');
@@ -90,14 +99,35 @@ ${set(pb, `(i32.add ${get(pb)} ${i32c(NR * 4)})`)}
     }
   }
   const isFull = `(i32.and (i32.le_s (i32.add ${get(i)} ${i32c(MR)}) ${i32c(g.m)}) (i32.le_s (i32.mul (i32.add ${get(jp)} (i32.const 1)) ${i32c(NR)}) ${i32c(g.n)}))`;
-  const micro = [
-    ...c.map((x) => set(x, '(v128.const i32x4 0 0 0 0)')),
-    set(pa, `(i32.add ${g.aAddr} (i32.mul ${get(i)} ${i32c(g.aRowBytes)}))`),
-    set(pb, `(i32.add ${i32c(g.packedB)} (i32.mul ${get(jp)} ${i32c(g.k * NR * 4)}))`),
-    set(end, `(i32.add ${get(pb)} ${i32c(g.k * NR * 4)})`),
-    kloop,
-    `(if ${isFull} (then ${fullTile.join('\n')}) (else ${edgeTile.join('\n')}))`,
-  ].join('\n');
+  const emitTile = `(if ${isFull} (then ${fullTile.join('\n')}) (else ${edgeTile.join('\n')}))`;
+  const zero = c.map((x) => set(x, '(v128.const i32x4 0 0 0 0)')).join('\n');
+  const blocked = g.k > KC;
+  // k blocks: p0 is the block's first k, kb its length; partial sums of the tile live at `tileAt`
+  const p0 = f.local('g_p0', 'i32'), kb = f.local('g_kb', 'i32'), tile = f.local('g_tile', 'i32');
+  const rowBytes = panels(g.n) * NR * 4;
+  const tileAt = `(i32.add ${i32c(g.partial ?? 0)} (i32.add (i32.mul (i32.sub ${get(i)} ${get(i0)}) ${i32c(rowBytes)}) (i32.mul ${get(jp)} ${i32c(NR * 4)})))`;
+  const partialIo = (load: boolean): string => c.map((x, q) => {
+    const off = Math.floor(q / 2) * rowBytes + (q % 2) * 16;
+    return load ? set(x, `(v128.load offset=${off} ${get(tile)})`) : `(v128.store offset=${off} ${get(tile)} ${get(x)})`;
+  }).join('\n');
+  const micro = blocked
+    ? [
+      set(tile, tileAt),
+      `(if (i32.eqz ${get(p0)}) (then ${zero}) (else ${partialIo(true)}))`,
+      set(pa, `(i32.add ${g.aAddr} (i32.add (i32.mul ${get(i)} ${i32c(g.aRowBytes)}) (i32.shl ${get(p0)} (i32.const 2))))`),
+      set(pb, `(i32.add ${i32c(g.packedB)} (i32.add (i32.mul ${get(jp)} ${i32c(g.k * NR * 4)}) (i32.mul ${get(p0)} ${i32c(NR * 4)})))`),
+      set(end, `(i32.add ${get(pb)} (i32.mul ${get(kb)} ${i32c(NR * 4)}))`),
+      kloop,
+      `(if (i32.ge_s (i32.add ${get(p0)} ${get(kb)}) ${i32c(g.k)}) (then ${emitTile}) (else ${partialIo(false)}))`,
+    ].join('\n')
+    : [
+      zero,
+      set(pa, `(i32.add ${g.aAddr} (i32.mul ${get(i)} ${i32c(g.aRowBytes)}))`),
+      set(pb, `(i32.add ${i32c(g.packedB)} (i32.mul ${get(jp)} ${i32c(g.k * NR * 4)}))`),
+      set(end, `(i32.add ${get(pb)} ${i32c(g.k * NR * 4)})`),
+      kloop,
+      emitTile,
+    ].join('\n');
   // i runs over the current block: a loop with a runtime bound
   const iLoop = `${set(i, get(i0))}
 (loop $Li
@@ -105,7 +135,10 @@ ${micro}
 ${set(i, `(i32.add ${get(i)} ${i32c(MR)})`)}
 (br_if $Li (i32.lt_s ${get(i)} (select ${i32c(g.m)} (i32.add ${get(i0)} ${i32c(MC)}) (i32.lt_s ${i32c(g.m)} (i32.add ${get(i0)} ${i32c(MC)}))))))`;
   const jLoop = forLoop(jp, 0, panels(g.n), 1, iLoop, 'gj');
-  return forLoop(i0, 0, g.m, MC, `${g.prepare ?? ''}\n${jLoop}\n${g.finish ?? ''}`, 'gi');
+  const kLoop = blocked
+    ? forLoop(p0, 0, g.k, KC, `${set(kb, `(select ${i32c(KC)} (i32.sub ${i32c(g.k)} ${get(p0)}) (i32.lt_s (i32.add ${get(p0)} ${i32c(KC)}) ${i32c(g.k)}))`)}\n${jLoop}`, 'gp')
+    : jLoop;
+  return forLoop(i0, 0, g.m, MC, `${g.prepare ?? ''}\n${kLoop}\n${g.finish ?? ''}`, 'gi');
 }
 
 /** The flat output index ((b...)*m + i)*n + j over the kernel's vars. */
@@ -147,7 +180,8 @@ export function renderMatmul(k: MatmulKernel, name: string, bufs: ReadonlyMap<st
     g.accs.set('dot', { local: vector ? dot : dotS, dtype: 'f32', vector });
     return [set(g.v(nb), get(row)), set(g.v(nb + 1), get(col)), set(vector ? dot : dotS, value), store(g, k.out, out, sx(g, epi))].join('\n');
   };
-  parts.push(gemm(f, { m: k.m, n: k.n, k: k.k, aAddr, aRowBytes, packedB, emit }));
+  const partial = packedA + (needsPackA(k) ? Math.ceil(k.m / MR) * MR * k.k * 4 : 0);
+  parts.push(gemm(f, { m: k.m, n: k.n, k: k.k, aAddr, aRowBytes, packedB, emit, partial }));
   let body = parts.join('\n');
   for (let d = nb - 1; d >= 0; d--) body = forLoop(f.v(d), 0, k.batch[d]!, 1, body, `b${d}`);
   return f.render(body);
