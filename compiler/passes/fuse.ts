@@ -146,6 +146,9 @@ export function valueNames(g: Graph, mat: ReadonlySet<Value>): (v: Value) => str
   return (v) => (v.kind !== 'node' ? v.name : mat.has(v) ? `%${ids.get(v)}` : undefined);
 }
 
+/** How many closed kernels back a root may join (fuse). */
+const JOIN_LOOKBACK = 4;
+
 export function fuse(g: Graph, limits: Limits = DEFAULT_LIMITS): Fusion {
   const { mat, coreOf } = decideMaterialized(g, limits);
   const bufOf = valueNames(g, mat);
@@ -154,11 +157,29 @@ export function fuse(g: Graph, limits: Limits = DEFAULT_LIMITS): Fusion {
   // roots independent of the open kernel that do not fit it run just before it, so it stays open
   // for its siblings (Adam's slot updates around a scalar bias correction)
   let hoisted: LoopBuilder[] = [];
+  const builders = new Map<FusionGroup, LoopBuilder>();
+  const push = (b: LoopBuilder): void => {
+    const grp: FusionGroup = { kind: 'loop', roots: b.roots };
+    builders.set(grp, b);
+    groups.push(grp);
+  };
   const close = (): void => {
-    for (const h of hoisted) groups.push({ kind: 'loop', roots: h.roots });
-    if (open) groups.push({ kind: 'loop', roots: open.roots });
+    hoisted.forEach(push);
+    if (open) push(open);
     open = undefined;
     hoisted = [];
+  };
+  // a root that fits neither may join one of the last closed loop kernels when it reads nothing
+  // stored after that kernel (accuracy's argmax joins cross-entropy's reductions of the logits)
+  const joinEarlier = (n: Node): boolean => {
+    const later = new Set<Value>([...(open?.roots ?? []), ...hoisted.flatMap((h) => h.roots)]);
+    for (let i = groups.length - 1; i >= Math.max(0, groups.length - JOIN_LOOKBACK); i--) {
+      if (reads(n, later, mat)) return false;
+      const grp = groups[i]!;
+      if (builders.get(grp)?.tryAdd(n)) return true;
+      grp.roots.forEach((r) => later.add(r));
+    }
+    return false;
   };
   const start = (n: Node): LoopBuilder => {
     const b = new LoopBuilder(n, bufOf, limits);
@@ -175,7 +196,7 @@ export function fuse(g: Graph, limits: Limits = DEFAULT_LIMITS): Fusion {
     }
     if (open?.tryAdd(n)) continue;
     if (open && !reads(n, new Set(open.roots), mat)) {
-      if (!hoisted[hoisted.length - 1]?.tryAdd(n)) hoisted.push(start(n));
+      if (!hoisted[hoisted.length - 1]?.tryAdd(n) && !joinEarlier(n)) hoisted.push(start(n));
       continue;
     }
     close();
