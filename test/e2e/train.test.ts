@@ -13,6 +13,8 @@ import xor from '../../examples/xor.ts';
 
 const KILN = join(import.meta.dirname, '../../bin/kiln.js');
 
+interface EpochLine { epoch: number; loss: number; accuracy: number; seconds: number }
+
 /** Records the loss of every step. */
 function recording(s: Session, losses: number[]): Session {
   return { ...s, step: (b) => { const l = s.step(b); losses.push(l); return l; } };
@@ -83,7 +85,7 @@ describe('kiln train (CLI)', () => {
   it('prints one JSON line per epoch, saves the params, and reloads them', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kiln-train-'));
     const out = execFileSync('node', [KILN, 'train', 'examples/xor.ts', '--epochs', '2500', '--json', '--save', dir], { encoding: 'utf8' });
-    const lines = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+    const lines = out.trim().split('\n').map((l) => JSON.parse(l) as EpochLine);
     expect(lines).toHaveLength(2500);
     expect(Object.keys(lines[0]!).sort()).toEqual(['accuracy', 'epoch', 'loss', 'seconds']);
     expect(lines[2499]!.loss).toBeLessThan(lines[0]!.loss / 5);
@@ -93,7 +95,7 @@ describe('kiln train (CLI)', () => {
     expect(Array.from(saved.tensors['optimizer/iterations']!.data)).toEqual([2500]);
     // Starting from the saved weights, one more step begins where the last run ended.
     const again = execFileSync('node', [KILN, 'train', 'examples/xor.ts', '--epochs', '1', '--json', '--init', join(dir, 'weights.safetensors')], { encoding: 'utf8' });
-    const first = JSON.parse(again.trim()) as Record<string, number>;
+    const first = JSON.parse(again.trim()) as EpochLine;
     expect(first.accuracy).toBe(1);
     expect(first.loss).toBeLessThan(lines[0]!.loss / 5);
   });
