@@ -1,7 +1,8 @@
 // MatmulKernel -> a register-tiled f32x4 GEMM: B packed into 8-column panels in the scratch region,
-// A read in place through one row pointer (rows at constant byte offsets; packed row-major first
-// when its inner stride is not 1), a 4x8 micro-kernel holding the tile in eight v128 accumulators
-// (A splatted by v128.load32_splat), and the epilogue fused into the tile's stores.
+// A read in place through one row pointer (rows at constant byte offsets), or packed into 4-row tiles
+// (one stream) when its inner stride is not 1 or k is long; k split into cache blocks of KC; a 4x8
+// micro-kernel holding the tile in eight v128 accumulators (A splatted by v128.load32_splat), and the
+// epilogue fused into the tile's stores.
 import type { IExpr, MatmulKernel, SExpr } from '../../ir/kernel.ts';
 import { store, sx, withMode } from './expr.ts';
 import { Func, type BufInfo } from './func.ts';
@@ -10,12 +11,13 @@ import { forLoop, get, i32c, set } from './wat.ts';
 const MR = 4;
 const NR = 8;
 /** k per cache block: a B panel's slice (KC x NR floats) stays in L1, the row block's A slice in L2. */
-const KC = Number(globalThis.process?.env?.['KC'] ?? 256);
+const KC = 256;
 /** Rows of A per cache block (a multiple of MR). */
 export const MC = MR * 16;
 
 const panels = (n: number): number => Math.ceil(n / NR);
-const needsPackA = (k: MatmulKernel): boolean => k.a.strides[k.batch.length + 1] !== 1 && k.k > 0;
+/** A is packed (into MR-row tiles) when its inner stride is not 1, or when k spans several k blocks. */
+const needsPackA = (k: MatmulKernel): boolean => (k.a.strides[k.batch.length + 1] !== 1 || k.k > KC) && k.k > 0;
 /** A is read up to MR-1 rows past m (results discarded): that many rows must be addressable. */
 export const overreadBytes = (k: MatmulKernel): number => (needsPackA(k) ? 0 : (MR - 1) * Math.abs(k.a.strides[k.batch.length]! * 4) + 16);
 
@@ -40,6 +42,9 @@ export interface Gemm {
   /** Code run at the start of each block of MC rows (its first row is in the local `blockRow(f)`),
    *  e.g. packing that block of A into scratch (then aAddr may depend on `blockRow(f)`). */
   readonly prepare?: string;
+  /** A is packed in tiles of MR rows, k-major inside a tile (A[i, p] at aAddr + ((i / MR) k + p) MR + i % MR
+   *  floats): the micro-kernel reads one stream. aRowBytes is then unused. */
+  readonly aTiled?: boolean;
   /** Byte address of gemmScratchBytes(n, k) bytes of scratch (needed when k > KC). */
   readonly partial?: number;
   /** Code run after each block of MC rows is complete (e.g. consuming the block's results from scratch). */
@@ -66,6 +71,14 @@ export function packB(f: Func, g: { n: number; k: number; dst: number; src: (p: 
 /** Bytes of scratch `gemm` needs for the partial sums of one row block when k is split into KC blocks. */
 export const gemmScratchBytes = (n: number, k: number): number => (k > KC ? MC * panels(n) * NR * 4 : 0);
 
+/** Packs A[r, p] (byte address expression of element (r, p) given locals) into tiles of MR rows, k-major
+ *  inside a tile (`aTiled`). */
+export function packA(f: Func, g: { m: number; k: number; dst: number; src: (r: string, p: string) => string }): string {
+  const r = f.local('pa_r', 'i32'), p = f.local('pa_p', 'i32');
+  const dst = `(i32.add ${i32c(g.dst)} (i32.shl (i32.add (i32.shl (i32.add (i32.mul (i32.shr_u ${get(r)} (i32.const 2)) ${i32c(g.k)}) ${get(p)}) (i32.const 2)) (i32.and ${get(r)} (i32.const 3))) (i32.const 2)))`;
+  return forLoop(r, 0, g.m, 1, forLoop(p, 0, g.k, 1, `(f32.store ${dst} (f32.load ${g.src(get(r), get(p))}))`, 'pap'), 'par');
+}
+
 /** The blocked loops and the 4x8 micro-kernel over packed B; `emit` stores each result. Loops: row blocks
  *  of MC (prepare, then finish, around each), k blocks of KC (partial sums kept in `partial` between them),
  *  B panels, tiles of MR rows. */
@@ -75,14 +88,16 @@ export function gemm(f: Func, g: Gemm): string {
   const b0 = f.local('g_b0', 'v128'), b1 = f.local('g_b1', 'v128'), a = f.local('g_a', 'v128');
   const c = [...Array(MR * 2).keys()].map((x) => f.local(`g_c${x}`, 'v128'));
   const fma = (x: string, y: string, acc: string): string => (f.relaxed ? `(f32x4.relaxed_madd ${x} ${y} ${acc})` : `(f32x4.add (f32x4.mul ${x} ${y}) ${acc})`);
+  // A's bytes per row index (from the block's start) and per k step
+  const aRow = g.aTiled ? g.k * 4 : g.aRowBytes, aStep = g.aTiled ? MR * 4 : 4;
   const step: string[] = [set(b0, `(v128.load ${get(pb)})`), set(b1, `(v128.load offset=16 ${get(pb)})`)];
   for (let r = 0; r < MR; r++) {
-    step.push(set(a, `(v128.load32_splat offset=${r * g.aRowBytes} ${get(pa)})`));
+    step.push(set(a, `(v128.load32_splat offset=${g.aTiled ? r * 4 : r * g.aRowBytes} ${get(pa)})`));
     step.push(set(c[2 * r]!, fma(get(a), get(b0), get(c[2 * r]!))), set(c[2 * r + 1]!, fma(get(a), get(b1), get(c[2 * r + 1]!))));
   }
   const kloop = g.k === 0 ? '' : `(loop $Lk
 ${step.join('\n')}
-${set(pa, `(i32.add ${get(pa)} (i32.const 4))`)}
+${set(pa, `(i32.add ${get(pa)} ${i32c(aStep)})`)}
 ${set(pb, `(i32.add ${get(pb)} ${i32c(NR * 4)})`)}
 (br_if $Lk (i32.ne ${get(pb)} ${get(end)})))`;
   const row = f.local('g_row', 'i32'), col = f.local('g_col', 'i32');
@@ -114,7 +129,7 @@ ${set(pb, `(i32.add ${get(pb)} ${i32c(NR * 4)})`)}
     ? [
       set(tile, tileAt),
       `(if (i32.eqz ${get(p0)}) (then ${zero}) (else ${partialIo(true)}))`,
-      set(pa, `(i32.add ${g.aAddr} (i32.add (i32.mul ${get(i)} ${i32c(g.aRowBytes)}) (i32.shl ${get(p0)} (i32.const 2))))`),
+      set(pa, `(i32.add ${g.aAddr} (i32.add (i32.mul ${get(i)} ${i32c(aRow)}) (i32.mul ${get(p0)} ${i32c(aStep)})))`),
       set(pb, `(i32.add ${i32c(g.packedB)} (i32.add (i32.mul ${get(jp)} ${i32c(g.k * NR * 4)}) (i32.mul ${get(p0)} ${i32c(NR * 4)})))`),
       set(end, `(i32.add ${get(pb)} (i32.mul ${get(kb)} ${i32c(NR * 4)}))`),
       kloop,
@@ -122,7 +137,7 @@ ${set(pb, `(i32.add ${get(pb)} ${i32c(NR * 4)})`)}
     ].join('\n')
     : [
       zero,
-      set(pa, `(i32.add ${g.aAddr} (i32.mul ${get(i)} ${i32c(g.aRowBytes)}))`),
+      set(pa, `(i32.add ${g.aAddr} (i32.mul ${get(i)} ${i32c(aRow)}))`),
       set(pb, `(i32.add ${i32c(g.packedB)} (i32.mul ${get(jp)} ${i32c(g.k * NR * 4)}))`),
       set(end, `(i32.add ${get(pb)} ${i32c(g.k * NR * 4)})`),
       kloop,
@@ -162,14 +177,11 @@ export function renderMatmul(k: MatmulKernel, name: string, bufs: ReadonlyMap<st
   const [bp, bj] = [k.b.strides[nb]! * 4, k.b.strides[nb + 1]! * 4];
   const parts = [set(aBase, base(k.a, A.offset)), set(bBase, base(k.b, B.offset))];
   parts.push(packB(f, { n: k.n, k: k.k, dst: packedB, contiguous: bj === 4, src: (p, j) => `(i32.add ${get(bBase)} (i32.add (i32.mul ${p} ${i32c(bp)}) (i32.mul ${j} ${i32c(bj)})))` }, ''));
-  let aAddr = get(aBase), aRowBytes = si;
+  let aAddr = get(aBase), aTiled = false;
   if (needsPackA(k)) {
-    const r = f.local('pa_r', 'i32'), p = f.local('pa_p', 'i32');
-    const copy = `(f32.store (i32.add ${i32c(packedA)} (i32.shl (i32.add (i32.mul ${get(r)} ${i32c(k.k)}) ${get(p)}) (i32.const 2)))
-(f32.load (i32.add ${get(aBase)} (i32.add (i32.mul ${get(r)} ${i32c(si)}) (i32.mul ${get(p)} ${i32c(sp)})))))`;
-    parts.push(forLoop(r, 0, k.m, 1, forLoop(p, 0, k.k, 1, copy, 'pap'), 'par'));
+    parts.push(packA(f, { m: k.m, k: k.k, dst: packedA, src: (r, p) => `(i32.add ${get(aBase)} (i32.add (i32.mul ${r} ${i32c(si)}) (i32.mul ${p} ${i32c(sp)})))` }));
     aAddr = i32c(packedA);
-    aRowBytes = k.k * 4;
+    aTiled = true;
   }
   const out = outIndex(k);
   const epi: SExpr = k.epilogue ?? { k: 'acc', name: 'dot' };
@@ -181,7 +193,7 @@ export function renderMatmul(k: MatmulKernel, name: string, bufs: ReadonlyMap<st
     return [set(g.v(nb), get(row)), set(g.v(nb + 1), get(col)), set(vector ? dot : dotS, value), store(g, k.out, out, sx(g, epi))].join('\n');
   };
   const partial = packedA + (needsPackA(k) ? Math.ceil(k.m / MR) * MR * k.k * 4 : 0);
-  parts.push(gemm(f, { m: k.m, n: k.n, k: k.k, aAddr, aRowBytes, packedB, emit, partial }));
+  parts.push(gemm(f, { m: k.m, n: k.n, k: k.k, aAddr, aRowBytes: si, aTiled, packedB, emit, partial }));
   let body = parts.join('\n');
   for (let d = nb - 1; d >= 0; d--) body = forLoop(f.v(d), 0, k.batch[d]!, 1, body, `b${d}`);
   return f.render(body);
