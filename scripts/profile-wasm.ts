@@ -107,5 +107,17 @@ for (const e of program.entries) {
   for (const r of [...rows].sort((a, b) => b.ms - a.ms).slice(0, top)) {
     console.log(`  ${r.ms.toFixed(3).padStart(8)} ms ${((100 * r.ms) / total).toFixed(1).padStart(5)}%  ${r.name.padEnd(40)} ${r.what}`);
   }
+  // kernels of the same shape together (an unrolled recurrence repeats each step's kernels)
+  const groups = new Map<string, { n: number; ms: number }>();
+  for (const r of rows) {
+    const g = groups.get(r.what) ?? { n: 0, ms: 0 };
+    groups.set(r.what, { n: g.n + 1, ms: g.ms + r.ms });
+  }
+  if (groups.size < rows.length) {
+    console.log(`  by shape:`);
+    for (const [what, g] of [...groups].sort((a, b) => b[1].ms - a[1].ms).slice(0, top)) {
+      console.log(`  ${g.ms.toFixed(3).padStart(8)} ms ${((100 * g.ms) / total).toFixed(1).padStart(5)}%  ${String(g.n).padStart(4)}x  ${what}`);
+    }
+  }
 }
 void kernels;

@@ -131,6 +131,8 @@ export function ivec(f: Func, e: IExpr): string {
 
 /** An SExpr in the function's current mode. */
 export function sx(f: Func, e: SExpr): string {
+  const shared = f.memo.get(e);
+  if (shared && shared.vec === f.vec) return get(shared.local);
   const vector = f.vec !== null;
   switch (e.k) {
     case 'load': return vector ? vectorLoad(f, e) : guardedScalarLoad(f, e, 0);

@@ -1,0 +1,60 @@
+// The loop renderer shares subexpressions that a kernel's stores repeat (targets/wasm/loop.ts
+// `repeated`): computed once per point, except those reading a buffer the kernel stores to, which
+// must see the earlier store. Checked on the chosen groups, on the rendered code (one call of the
+// math function per mode) and on the values.
+import { describe, expect, it } from 'vitest';
+import type { Program, SExpr } from '../../ir/kernel.ts';
+import { repeated } from '../../targets/wasm/loop.ts';
+import { programWat, renderWasm } from '../../targets/wasm/index.ts';
+import { loadWasm } from '../../runtime/index.ts';
+
+const v0 = { k: 'var' as const, i: 0 };
+const load = (buf: string): SExpr => ({ k: 'load', buf, at: v0 });
+const op = (name: string, ...args: SExpr[]): SExpr => ({ k: 'op', op: name, dtype: 'f32', args });
+const f32 = (shape: number[]) => ({ dtype: 'f32' as const, shape });
+
+// a = sigmoid(x) * sigmoid(x) + x; b = a + sigmoid(x) * a   (distinct but equal sigmoid nodes; b reads a)
+const A = op('add', op('mul', op('sigmoid', load('x')), op('sigmoid', load('x'))), load('x'));
+const B = op('add', load('a'), op('mul', op('sigmoid', load('x')), load('a')));
+const N = 7;
+const PROGRAM: Program = {
+  name: 'cse',
+  buffers: [
+    { name: 'x', dtype: 'f32', size: N, role: 'input' },
+    { name: 'a', dtype: 'f32', size: N, role: 'output' },
+    { name: 'b', dtype: 'f32', size: N, role: 'output' },
+  ],
+  params: [],
+  entries: [{
+    name: 'main',
+    inputs: [{ name: 'x', buf: 'x', type: f32([N]) }],
+    outputs: [{ name: 'a', buf: 'a', type: f32([N]) }, { name: 'b', buf: 'b', type: f32([N]) }],
+    kernels: [{ kind: 'loop', name: 'k0', space: [N], stores: [{ buf: 'a', at: v0, value: A }, { buf: 'b', at: v0, value: B }] }],
+  }],
+  memory: { arenaBytes: 96, offsets: { x: 0, a: 32, b: 64 } },
+};
+
+describe('wasm loop kernels: repeated subexpressions', () => {
+  it('finds the repeated sigmoid and its load, not the loads of a stored buffer', () => {
+    const groups = repeated([A, B], new Set(['a', 'b']));
+    const spelled = groups.map((g) => (g[0]!.k === 'op' ? g[0]!.op : g[0]!.k === 'load' ? `load ${g[0]!.buf}` : g[0]!.k));
+    expect(spelled).toEqual(['load x', 'sigmoid']);
+    expect(groups.map((g) => g.length)).toEqual([4, 3]);
+  });
+
+  it('computes a shared sigmoid once per mode and gives the values of the unshared expressions', async () => {
+    const wat = programWat(PROGRAM);
+    const kernel = wat.slice(wat.indexOf('(func $e0_k0_k0'));
+    // one call in the f32x4 body, one in the scalar tail
+    expect(kernel.match(/call \$sigmoid/g)?.length).toBe(2);
+    const exe = await loadWasm((await renderWasm(PROGRAM)).binary, PROGRAM);
+    const x = Float32Array.from({ length: N }, (_, i) => i - 3.5);
+    const out = exe.run('main', { x });
+    const sig = (t: number): number => 1 / (1 + Math.exp(-t));
+    x.forEach((t, i) => {
+      const a = sig(t) * sig(t) + t;
+      expect(out['a']!.data[i]).toBeCloseTo(a, 5);
+      expect(out['b']!.data[i]).toBeCloseTo(a + sig(t) * a, 5);
+    });
+  });
+});
