@@ -1,7 +1,8 @@
 // Issue 5's differential test: for every seed model of examples/, `infer` and `train_step` compiled
 // by compileProgram and run on the Kernel IR interpreter give the graph interpreter's outputs and
 // assigned params (same initial params from initParams, same seeded batch), each element within
-// the case's tolerance |got - want| <= tol * (1 + |want|) (test/compiler/seed-cases.ts).
+// the case's tolerance |got - want| <= tol * (1 + |want|), and each assigned param's update within
+// UPDATE_TOL of the interpreter's (test/compiler/seed-cases.ts).
 import { describe, expect, it } from 'vitest';
 import type { Graph } from '../../ir/graph.ts';
 import { interpret } from '../../ir/interpret.ts';
@@ -10,7 +11,7 @@ import type { Program } from '../../ir/kernel.ts';
 import type { Tensor } from '../../ir/types.ts';
 import { compileProgram } from '../../compiler/pipeline.ts';
 import { expectClose } from '../targets/wasm-helpers.ts';
-import { SEED_CASES, seedBatch, seedEntries, seedModel, seedParams } from './seed-cases.ts';
+import { expectUpdate, SEED_CASES, seedBatch, seedEntries, seedModel, seedParams } from './seed-cases.ts';
 
 const loaded = await Promise.all(SEED_CASES.map(async (c) => ({ c, entries: seedEntries(await seedModel(c), c) })));
 
@@ -30,6 +31,7 @@ for (const { c, entries } of loaded) {
         for (const p of program.params) {
           expectClose(got.params[p.name]!, want.assigns[p.name] ?? params[p.name]!, `${e.name} param ${p.name}`, c.tol);
         }
+        for (const a of g.assigns) expectUpdate(got.params[a.param.name]!.data, want.assigns[a.param.name]!.data, params[a.param.name]!.data, `${e.name} update of ${a.param.name}`);
         if (e.name === 'train_step') expect(g.assigns.length).toBeGreaterThan(0);
       }, 120_000);
     }
