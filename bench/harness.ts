@@ -7,8 +7,9 @@ export interface Row {
   readonly case: string;
   readonly impl: string;
   readonly threads: number;
-  /** ok: measured; cannot: the impl lacks something this case needs; absent: the impl did not load. */
-  readonly status: 'ok' | 'cannot' | 'absent' | 'unavailable';
+  /** ok: measured; cannot: the impl lacks something this case needs; absent: the impl did not load;
+   *  unavailable: kiln's own path failed; skipped: too slow to run without --slow (the reason says why). */
+  readonly status: 'ok' | 'cannot' | 'absent' | 'unavailable' | 'skipped';
   readonly median_ms?: number;
   readonly gflops?: number;
   readonly runs?: number;

@@ -1,4 +1,4 @@
-// The benchmark entry: `npx tsx bench/run.ts <suite|all|peak> [--json] [--impl a,b] [--budget ms] [--seed n] [--relaxed]`.
+// The benchmark entry: `npx tsx bench/run.ts <suite|all|peak> [--json] [--impl a,b] [--budget ms] [--seed n] [--relaxed] [--slow]`.
 // Every implementation runs the same seeded cases in this one process (PyTorch in a child it talks
 // to), one thread each; a peer that does not load is 'absent', one that cannot run a case 'cannot'.
 import { setFlagsFromString } from 'node:v8';
@@ -18,9 +18,10 @@ interface Options {
   readonly impls: readonly string[] | undefined;
   readonly policy: TimingPolicy;
   readonly seed: number;
+  readonly slow: boolean;
 }
 
-const USAGE = `usage: npm run bench -- <${[...SUITES, 'peak', 'all'].join('|')}>... [--json] [--impl ${IMPLS.map((i) => i.name).join(',')}] [--budget ms] [--seed n] [--relaxed]`;
+const USAGE = `usage: npm run bench -- <${[...SUITES, 'peak', 'all'].join('|')}>... [--json] [--impl ${IMPLS.map((i) => i.name).join(',')}] [--budget ms] [--seed n] [--relaxed] [--slow]`;
 
 function parseArgs(argv: readonly string[]): Options {
   const suites: (Suite | 'peak')[] = [];
@@ -28,6 +29,7 @@ function parseArgs(argv: readonly string[]): Options {
   let impls: string[] | undefined;
   let budget = DEFAULT_POLICY.budgetMs;
   let seed = 1234;
+  let slow = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): string => {
@@ -39,6 +41,7 @@ function parseArgs(argv: readonly string[]): Options {
     else if (a === '--impl') impls = value().split(',');
     else if (a === '--budget') budget = Number(value());
     else if (a === '--seed') seed = Number(value());
+    else if (a === '--slow') slow = true;
     // Must run before any module is compiled; makes the engine accept relaxed SIMD (Node 20 needs the flag).
     else if (a === '--relaxed') setFlagsFromString('--experimental-wasm-relaxed-simd');
     else if (a === 'all') suites.push(...SUITES);
@@ -49,7 +52,7 @@ function parseArgs(argv: readonly string[]): Options {
   const unknown = impls?.filter((n) => !IMPLS.some((i) => i.name === n)) ?? [];
   if (unknown.length) throw new Error(`unknown impl ${unknown.join(', ')}\n${USAGE}`);
   if (!(budget > 0)) throw new Error(`--budget must be a positive number of milliseconds\n${USAGE}`);
-  return { suites, json, impls, policy: { ...DEFAULT_POLICY, budgetMs: budget }, seed };
+  return { suites, json, impls, policy: { ...DEFAULT_POLICY, budgetMs: budget }, seed, slow };
 }
 
 /** Loads each impl once; a failure is kept as its 'absent' reason. */
@@ -67,9 +70,12 @@ async function loadAll(impls: readonly Impl[], log: (s: string) => void): Promis
   return loaded;
 }
 
-async function runCase(c: Case, impl: Impl, absent: string | undefined, policy: TimingPolicy): Promise<{ row: Row; first?: Summary }> {
+async function runCase(c: Case, impl: Impl, absent: string | undefined, opts: Options): Promise<{ row: Row; first?: Summary }> {
   const base = { suite: c.suite, case: c.name, impl: impl.name, threads: impl.threads };
   if (absent !== undefined) return { row: { ...base, status: impl.name === 'kiln' ? 'unavailable' : 'absent', reason: absent } };
+  const slow = opts.slow ? undefined : impl.slowReason?.(c);
+  if (slow !== undefined) return { row: { ...base, status: 'skipped', reason: slow } };
+  const policy = opts.policy;
   try {
     const m = await impl.bench(c, policy);
     const g = c.kind === 'matmul' ? { gflops: gflops(c.flops, m.median_ms) } : {};
@@ -115,7 +121,7 @@ async function main(): Promise<void> {
       const caseRows: Row[] = [];
       for (const impl of impls) {
         log(`${suite} ${c.name} ${impl.name} ...`);
-        const { row, first } = await runCase(c, impl, loaded.get(impl), opts.policy);
+        const { row, first } = await runCase(c, impl, loaded.get(impl), opts);
         caseRows.push(row);
         if (first) firsts.set(row, first);
       }

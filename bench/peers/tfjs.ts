@@ -11,7 +11,7 @@ let tf: any;
 
 async function loadCore(): Promise<any> {
   if (!tf) {
-    const m = await importPeer('@tensorflow/tfjs-core');
+    const m = await importPeer('@tensorflow/tfjs'); // the umbrella: core with its gradients registered
     tf = m.default ?? m;
   }
   return tf;
@@ -21,7 +21,7 @@ async function loadCore(): Promise<any> {
 function forward(layers: readonly Layer[], w: readonly (readonly any[])[], x: any): any {
   let h = x;
   layers.forEach((l, i) => {
-    const [k, b, u] = w[i]!;
+    const [k, b, u] = w[i]!; // see makeWeights for each layer's order
     const act = (a: string): string => (a === 'relu' ? 'relu' : 'linear');
     switch (l.kind) {
       case 'dense': {
@@ -34,7 +34,7 @@ function forward(layers: readonly Layer[], w: readonly (readonly any[])[], x: an
       case 'maxpool': h = tf.maxPool(h, l.size, l.size, 'valid'); break;
       case 'flatten': h = tf.reshape(h, [h.shape[0], -1]); break;
       case 'embedding': h = tf.gather(k, h); break;
-      case 'lstm': h = lstm(h, k, u, b, l.units, l.returnSequences); break;
+      case 'lstm': h = lstm(h, k, b, u, l.units, l.returnSequences); break; // kernel, recurrent, bias
     }
   });
   return h;
@@ -104,10 +104,11 @@ function runnerFor(c: Case): Runner {
   return c.kind === 'infer' ? inferRunner(c) : trainRunner(c);
 }
 
-function tfjsImpl(name: string, backend: 'wasm' | 'cpu', register: () => Promise<void>): Impl {
+function tfjsImpl(name: string, backend: 'wasm' | 'cpu', register: () => Promise<void>, slowReason?: (c: Case) => string | undefined): Impl {
   return {
     name,
     threads: 1,
+    ...(slowReason ? { slowReason } : {}),
     async load() {
       await loadCore();
       await register();
@@ -127,6 +128,10 @@ export const tfjsWasm = tfjsImpl('tfjs-wasm', 'wasm', async () => {
   wasm.setThreadsCount(1);
 });
 
+// Measured here: cnn-train about 40 s a step; lstm-train over 10 minutes a step and 4 GB (its
+// UnsortedSegmentSum, the embedding's gradient, loops over the 10000 rows of the table).
 export const tfjsCpu = tfjsImpl('tfjs-cpu', 'cpu', async () => {
   await importPeer('@tensorflow/tfjs-backend-cpu');
-});
+}, (c) => (c.kind !== 'train' ? undefined : c.suite === 'lstm-train'
+  ? 'a step takes over 10 minutes here (UnsortedSegmentSum over 10000 embedding rows); --slow runs it'
+  : 'a step takes about 40 s here; --slow runs it'));

@@ -24,6 +24,8 @@ export interface Impl {
   load(): Promise<void>;
   /** Times one case; throws (with the op or feature missing) when the impl cannot run it. */
   bench(c: Case, policy: TimingPolicy): Promise<Measured>;
+  /** Why this impl is not run on a case unless the bench is run with --slow (a step takes minutes). */
+  slowReason?(c: Case): string | undefined;
   close?(): Promise<void>;
 }
 

@@ -1,0 +1,90 @@
+// kiln itself: the case's model written with kiln's DSL (the same layer list every peer builds),
+// compiled ahead of time (compiler/pipeline.ts -> targets/wasm), run by the wasm runtime. One
+// exported call per inference or training step; the seeded weights are written into its params.
+import { GraphBuilder } from '../../ir/builder.ts';
+import type { Graph } from '../../ir/graph.ts';
+import type { Program } from '../../ir/kernel.ts';
+import { defineModel, losses, nn, optimizers, type Layer as KilnLayer, type Model } from '../../compiler/index.ts';
+import { compileModel, compileProgram } from '../../compiler/pipeline.ts';
+import { renderWasm } from '../../targets/wasm/index.ts';
+import { loadWasm, type WasmExecutor } from '../../runtime/index.ts';
+import { ADAM, type Case, type MatmulCase, type ModelCase } from '../cases.ts';
+import type { TimingPolicy } from '../harness.ts';
+import type { Layer, ModelSpec } from '../models.ts';
+import { timeRunner, type Impl, type Measured, type Runner } from './types.ts';
+
+/** kiln's param names of each layer's weights, in bench/models.ts's order. */
+const PARAMS: Record<Layer['kind'], readonly string[]> = {
+  dense: ['kernel', 'bias'], conv: ['kernel', 'bias'], embedding: ['embeddings'],
+  lstm: ['kernel', 'recurrent_kernel', 'bias'], maxpool: [], flatten: [],
+};
+
+const layerName = (i: number): string => `l${i}`;
+
+function kilnLayer(l: Layer, i: number): KilnLayer {
+  const name = layerName(i);
+  switch (l.kind) {
+    case 'dense': return nn.dense(l.units, { activation: l.act, name });
+    case 'conv': return nn.conv2d(l.filters, l.size, { activation: l.act, name });
+    case 'maxpool': return nn.maxPool2d(l.size, { name });
+    case 'flatten': return nn.flatten({ name });
+    case 'embedding': return nn.embedding(l.vocab, l.dim, { name });
+    case 'lstm': return nn.lstm(l.units, { returnSequences: l.returnSequences, name });
+  }
+}
+
+/** The bench model in kiln's DSL: softmax output, sparse categorical cross-entropy, Adam. */
+export function kilnModel(spec: ModelSpec, batch: number): Model {
+  return defineModel({
+    name: spec.name.replace(/-/g, '_'),
+    batch,
+    inputs: { x: { dtype: spec.inputDtype, shape: spec.input } },
+    targets: { y: { dtype: 'i32', shape: [] } },
+    forward: nn.sequential(spec.layers.map(kilnLayer)),
+    train: {
+      loss: losses.sparseCategoricalCrossentropy(),
+      optimizer: optimizers.adam({ learningRate: ADAM.lr, beta1: ADAM.beta1, beta2: ADAM.beta2, epsilon: ADAM.eps }),
+    },
+  });
+}
+
+/** One matmul as the `infer` entry of a program: y = a · b. */
+export function matmulGraph(n: number): Graph {
+  const b = new GraphBuilder('matmul');
+  const x = b.input('a', 'f32', [n, n]);
+  const w = b.input('b', 'f32', [n, n]);
+  b.output('y', b.op('matmul', [x, w]));
+  return b.finish();
+}
+
+async function load(program: Program): Promise<WasmExecutor> {
+  const bins = await renderWasm(program);
+  return loadWasm({ simd: bins.binary, relaxed: bins.relaxed }, program);
+}
+
+async function matmulRunner(c: MatmulCase): Promise<Runner> {
+  const exec = await load(compileProgram([{ name: 'infer', graph: matmulGraph(c.n) }]));
+  const feeds = { a: c.a.data, b: c.b.data };
+  return { run: () => exec.run('infer', feeds).y!.data };
+}
+
+async function modelRunner(c: ModelCase): Promise<Runner> {
+  const train = c.kind === 'train';
+  const exec = await load(compileModel(kilnModel(c.spec, c.batch), { train, batch: c.batch }));
+  c.spec.layers.forEach((l, i) => PARAMS[l.kind].forEach((p, j) => exec.writeParam(`${layerName(i)}/${p}`, c.weights[i]![j]!.data)));
+  if (!train) {
+    const feeds = { x: c.x.data };
+    return { run: () => exec.run('infer', feeds).y!.data };
+  }
+  const feeds = { x: c.x.data, y: c.labels!.data };
+  return { run: () => exec.run('train_step', feeds).loss!.data };
+}
+
+export const kiln: Impl = {
+  name: 'kiln',
+  threads: 1,
+  async load() {},
+  bench(c: Case, policy: TimingPolicy): Promise<Measured> {
+    return timeRunner(() => (c.kind === 'matmul' ? matmulRunner(c) : modelRunner(c)), policy);
+  },
+};
