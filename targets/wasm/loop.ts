@@ -1,10 +1,12 @@
 // LoopKernel -> one wasm function. The innermost space variable (or, for row reductions, the
 // innermost reduction variable) runs 4 lanes at a time with a scalar tail; index arithmetic
-// decides per load whether that is a v128 load, a splat or a 4-lane gather.
+// decides per load whether that is a v128 load, a splat or a 4-lane gather. A variable that many
+// guards test alone is unrolled into specialized copies (specialize.ts).
 import type { Accumulator, IExpr, LoopKernel, SExpr } from '../../ir/kernel.ts';
 import { affine, dtypeOf, store, sx, withMode } from './expr.ts';
 import { Func, type BufInfo } from './func.ts';
 import { OP_CODE } from './ops.ts';
+import { guardVar, specialize } from './specialize.ts';
 import { forLoop, get, i32c, lanes, sconst, set, vconst } from './wat.ts';
 
 const COMBINE = { sum: 'add', max: 'maximum', min: 'minimum' } as const;
@@ -133,22 +135,30 @@ function point(f: Func, k: LoopKernel, vecVar: number | null): string {
   return parts.join('\n');
 }
 
+/** The loops over space variables from..rank-1 around the points; at `spec`, one copy of the inner loops
+ *  per value of that variable, specialized (specialize.ts). */
+function nest(f: Func, k: LoopKernel, vecVar: number | null, from: number, spec: number | null): string {
+  const ns = k.space.length;
+  if (from === spec) {
+    const dtypeOfBuf = (b: string) => f.buf(b).dtype;
+    return [...Array(k.space[spec]!).keys()].map((c) => `${set(f.v(spec), i32c(c))}\n${nest(f, specialize(k, spec, c, dtypeOfBuf), vecVar, from + 1, null)}`).join('\n');
+  }
+  if (from >= ns) return withMode(f, null, () => point(f, k, vecVar));
+  if (from === ns - 1) {
+    const n = k.space[ns - 1]!;
+    if (vecVar === ns - 1) {
+      const vbody = withMode(f, vecVar, () => point(f, k, vecVar));
+      const tbody = withMode(f, null, () => point(f, k, null));
+      return forLoop(f.v(vecVar), 0, n - (n % 4), 4, vbody, 'sv') + '\n' + forLoop(f.v(vecVar), n - (n % 4), n, 1, tbody, 'st');
+    }
+    return forLoop(f.v(ns - 1), 0, n, 1, withMode(f, null, () => point(f, k, vecVar)), `s${ns - 1}`);
+  }
+  return forLoop(f.v(from), 0, k.space[from]!, 1, nest(f, k, vecVar, from + 1, spec), `s${from}`);
+}
+
 export function renderLoop(k: LoopKernel, name: string, bufs: ReadonlyMap<string, BufInfo>, relaxed: boolean): string {
   const f = new Func(name, bufs, relaxed);
   if (k.space.some((d) => d === 0)) return f.render('');
   const vecVar = chooseVector(k);
-  const ns = k.space.length;
-  let body: string;
-  if (vecVar !== null && vecVar === ns - 1) {
-    const n = k.space[ns - 1]!;
-    const vbody = withMode(f, vecVar, () => point(f, k, vecVar));
-    const tbody = withMode(f, null, () => point(f, k, null));
-    body = forLoop(f.v(vecVar), 0, n - (n % 4), 4, vbody, 'sv') + '\n' + forLoop(f.v(vecVar), n - (n % 4), n, 1, tbody, 'st');
-  } else {
-    body = withMode(f, null, () => point(f, k, vecVar));
-    if (ns > 0) body = forLoop(f.v(ns - 1), 0, k.space[ns - 1]!, 1, body, `s${ns - 1}`);
-  }
-  for (let i = ns - 2; i >= 0; i--) body = forLoop(f.v(i), 0, k.space[i]!, 1, body, `s${i}`);
-  return f.render(body);
+  return f.render(nest(f, k, vecVar, 0, guardVar(k, vecVar)));
 }
-
