@@ -3,7 +3,10 @@
 // assigned params (same initial params from initParams, same seeded batch), each element within
 // the case's tolerance |got - want| <= tol * (1 + |want|), and each assigned param's update within
 // UPDATE_TOL of the interpreter's (test/compiler/seed-cases.ts).
+import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { KilnError } from '../../ir/errors.ts';
+import { loadModels } from '../../compiler/dsl/model.ts';
 import type { Graph } from '../../ir/graph.ts';
 import { interpret } from '../../ir/interpret.ts';
 import { interpretProgram } from '../../ir/interpret-kernels.ts';
@@ -12,6 +15,20 @@ import type { Tensor } from '../../ir/types.ts';
 import { compileProgram } from '../../compiler/pipeline.ts';
 import { expectClose } from '../targets/wasm-helpers.ts';
 import { expectUpdate, SEED_CASES, seedBatch, seedEntries, seedModel, seedParams } from './seed-cases.ts';
+
+it('the cases cover every model exported by examples/*.ts', async () => {
+  const dir = new URL('../../examples/', import.meta.url).pathname;
+  const exported: string[] = [];
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts')).sort()) {
+    try {
+      exported.push(...Object.keys(await loadModels(dir + file)).map((m) => `${file}:${m}`));
+    } catch (e) {
+      if (!(e instanceof KilnError && e.code === 'K8001')) throw e; // a helper file without models
+    }
+  }
+  expect(exported.length).toBeGreaterThanOrEqual(7);
+  expect(SEED_CASES.map((c) => `${c.file}:${c.model}`).sort()).toEqual(exported.sort());
+});
 
 const loaded = await Promise.all(SEED_CASES.map(async (c) => ({ c, entries: seedEntries(await seedModel(c), c) })));
 
