@@ -52,17 +52,18 @@ export function isTable(n: Node): boolean {
 const isElementwise = (n: Node): boolean => opDef(n.op).kind === 'elementwise';
 const isView = (n: Node): boolean => opDef(n.op).kind === 'view';
 
-/** The end of the single-use, same-shape elementwise chain after a core: its epilogue's root. A
- *  chain stops before a node an earlier core's chain holds (LSTM gates: matmul(x, W) + matmul(h, U)
- *  is the first matmul's epilogue, reading the second's buffer); `claimed` gains this chain. */
-function epilogueEnd(core: Node, users: Map<Value, Node[]>, pinned: ReadonlySet<Value>, claimed: Set<Node>): Node {
-  let cur = core;
-  for (;;) {
+/** The single-use, same-shape elementwise chain after a core, the core first: its epilogue, whose
+ *  last node is the group's root. A chain stops before a node an earlier core's chain holds (LSTM
+ *  gates: matmul(x, W) + matmul(h, U) is the first matmul's epilogue, reading the second's buffer);
+ *  `claimed` gains this chain. */
+function epilogueChain(core: Node, users: Map<Value, Node[]>, pinned: ReadonlySet<Value>, claimed: Set<Node>): Node[] {
+  const chain = [core];
+  for (let cur = core; ; chain.push(cur)) {
     claimed.add(cur);
     const us = users.get(cur) ?? [];
     const u = us[0];
-    if (pinned.has(cur) || !u || us.some((x) => x !== u) || !isElementwise(u) || !sameShape(u.type.shape, core.type.shape)) return cur;
-    if (!sameShape(cur.type.shape, u.type.shape) || claimed.has(u)) return cur;
+    if (pinned.has(cur) || !u || us.some((x) => x !== u) || !isElementwise(u) || !sameShape(u.type.shape, core.type.shape)) return chain;
+    if (!sameShape(cur.type.shape, u.type.shape) || claimed.has(u)) return chain;
     cur = u;
   }
 }
@@ -88,15 +89,15 @@ function decideMaterialized(g: Graph, limits: Limits): { mat: Set<Value>; coreOf
   const users = usersOf(g);
   const pinned = new Set<Value>([...g.outputs.map((o) => o.value), ...g.assigns.map((a) => a.value)]);
   const mat = new Set<Value>([...g.inputs, ...g.params, ...pinned]);
-  const coreOf = new Map<Node, Node>();
+  const chains: Node[][] = [];
   const claimed = new Set<Node>();
   for (const n of g.nodes) {
     if (isReduce(n)) mat.add(n);
     if (isTable(n)) mat.add(n);
     if (isCore(n)) {
-      const end = epilogueEnd(n, users, pinned, claimed);
-      mat.add(end);
-      coreOf.set(end, n);
+      const chain = epilogueChain(n, users, pinned, claimed);
+      mat.add(chain[chain.length - 1]!);
+      chains.push(chain);
     }
   }
   const need = (v: Value): boolean => v.kind === 'node' && !mat.has(v) && (mat.add(v), true);
@@ -125,6 +126,9 @@ function decideMaterialized(g: Graph, limits: Limits): { mat: Set<Value>; coreOf
       cost.set(n, mat.has(n) ? 0 : c);
     }
   }
+  // an epilogue ends at its first value the limits materialized (a long activation chain); the
+  // rest of its chain becomes a loop kernel reading it
+  const coreOf = new Map<Node, Node>(chains.map((ch) => [ch.slice(1).find((x) => mat.has(x)) ?? ch[0]!, ch[0]!]));
   return { mat, coreOf };
 }
 

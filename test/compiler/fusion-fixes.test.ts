@@ -1,6 +1,7 @@
 // Fusion and lowering cases the seed models hit: constants with one value per element (tables) are
 // buffers written once at load (outputs, operands of elementwise ops, a param's new value, inside
-// fused kernels); two contractions summed (an LSTM's gates) each get a kernel.
+// fused kernels); two contractions summed (an LSTM's gates) each get a kernel; an epilogue longer
+// than the expression limit ends where the limit materializes a value.
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../ir/builder.ts';
 import { interpretProgram } from '../../ir/interpret-kernels.ts';
@@ -80,5 +81,25 @@ describe('two contractions feeding one elementwise chain', () => {
     const conv = b.op('reshape', [b.op('conv2d', [img, k], { pads: [1, 1, 1, 1] })], { shape: [9, 4] });
     b.output('y', b.op('tanh', [b.op('add', [b.op('relu', [b.op('matmul', [x, w])]), conv])]));
     checkLowering(b.finish());
+  });
+});
+
+describe('an epilogue longer than the expression limit', () => {
+  it('matmul then 60 alternating sin/tanh: the matmul epilogue ends at the materialized value, a loop kernel does the rest', () => {
+    const b = new GraphBuilder('long_epilogue');
+    let h = b.op('matmul', [b.input('x', 'f32', [2, 3]), b.input('w', 'f32', [3, 4])]);
+    for (let i = 0; i < 60; i++) h = b.op(i % 2 ? 'tanh' : 'sin', [h]);
+    b.output('y', h);
+    const p = checkLowering(b.finish());
+    expect(p.entries[0]!.kernels.map((k) => k.kind)).toEqual(['matmul', 'loop']);
+  });
+
+  it('conv2d then 60 alternating sin/tanh', () => {
+    const b = new GraphBuilder('long_conv_epilogue');
+    let h = b.op('conv2d', [b.input('x', 'f32', [1, 4, 4, 2]), b.input('k', 'f32', [3, 3, 2, 3])]);
+    for (let i = 0; i < 60; i++) h = b.op(i % 2 ? 'tanh' : 'sin', [h]);
+    b.output('y', h);
+    const p = checkLowering(b.finish());
+    expect(p.entries[0]!.kernels.map((k) => k.kind)).toEqual(['template', 'loop']);
   });
 });
