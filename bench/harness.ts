@@ -41,12 +41,13 @@ export function runsFor(warmMs: number, p: TimingPolicy = DEFAULT_POLICY): numbe
   return Math.max(p.minRuns, Math.min(p.maxRuns, Math.floor(p.budgetMs / Math.max(warmMs, 1e-3))));
 }
 
-/** Warm-up (two calls when they are cheap, so lazy compilation settles), then the median of N timed calls. */
+/** Warm-up: one call, and a second (lazy compilation, jit tracing and caches settle in the first)
+ *  unless the first took over 5 budgets; then the median of N timed calls, N from the last warm-up. */
 export async function measure<T>(fn: () => Promise<T> | T, p: TimingPolicy = DEFAULT_POLICY): Promise<{ first: T; median_ms: number; runs: number }> {
   let t0 = performance.now();
   const first = await fn();
   let warm = performance.now() - t0;
-  if (warm < p.budgetMs / 4) {
+  if (warm < 5 * p.budgetMs) {
     t0 = performance.now();
     await fn();
     warm = performance.now() - t0;
