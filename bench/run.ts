@@ -104,6 +104,9 @@ function peakRows(peak: readonly Peak[]): Row[] {
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   const log = (s: string): void => { if (!opts.json) process.stderr.write(`${s}\n`); };
+  const print = (s: string): void => void process.stdout.write(`${s}\n`);
+  // Peers' own chatter (tfjs greets Node users on console.log) must not mix with the tables or JSON lines.
+  console.log = console.info = console.warn = console.error;
   const impls = IMPLS.filter((i) => !opts.impls || opts.impls.includes(i.name));
   const needPeers = opts.suites.some((s) => s !== 'peak');
   const loaded = needPeers ? await loadAll(impls, log) : new Map<Impl, string | undefined>();
@@ -112,7 +115,7 @@ async function main(): Promise<void> {
   for (const suite of opts.suites) {
     if (suite === 'peak') {
       const rows = peakRows(await measurePeaks());
-      console.log(opts.json ? rows.map(jsonLine).join('\n') : `${suiteTable('peak', rows)}\n`);
+      print(opts.json ? rows.map(jsonLine).join('\n') : `${suiteTable('peak', rows)}\n`);
       continue;
     }
     const rows: Row[] = [];
@@ -128,7 +131,7 @@ async function main(): Promise<void> {
       rows.push(...crossCheck(caseRows, firsts));
     }
     const pk = suite === 'matmul' ? await measurePeaks() : undefined;
-    console.log(opts.json ? [...rows, ...(pk ? peakRows(pk) : [])].map(jsonLine).join('\n') : `${suiteTable(suite, rows, pk)}\n`);
+    print(opts.json ? [...rows, ...(pk ? peakRows(pk) : [])].map(jsonLine).join('\n') : `${suiteTable(suite, rows, pk)}\n`);
   }
   for (const impl of impls) await impl.close?.();
 }
