@@ -6,6 +6,7 @@
 import type { IExpr, MatmulKernel, SExpr } from '../../ir/kernel.ts';
 import { store, sx, withMode } from './expr.ts';
 import { Func, type BufInfo } from './func.ts';
+import { mapExprIndex } from './specialize.ts';
 import { forLoop, get, i32c, set } from './wat.ts';
 
 const MR = 4;
@@ -21,7 +22,8 @@ const needsPackA = (k: MatmulKernel): boolean => (k.a.strides[k.batch.length + 1
 /** A is read up to MR-1 rows past m (results discarded): that many rows must be addressable. */
 export const overreadBytes = (k: MatmulKernel): number => (needsPackA(k) ? 0 : (MR - 1) * Math.abs(k.a.strides[k.batch.length]! * 4) + 16);
 
-export function matmulScratchBytes(k: MatmulKernel): number {
+export function matmulScratchBytes(kernel: MatmulKernel): number {
+  const k = mergeBatch(kernel);
   const packB = panels(k.n) * NR * k.k * 4;
   const packA = needsPackA(k) ? (Math.ceil(k.m / MR) * MR) * k.k * 4 : 0;
   return packB + packA + gemmScratchBytes(k.n, k.k) + overreadBytes(k);
@@ -164,7 +166,31 @@ function outIndex(k: MatmulKernel): IExpr {
   return e;
 }
 
-export function renderMatmul(k: MatmulKernel, name: string, bufs: ReadonlyMap<string, BufInfo>, scratch: number, relaxed: boolean): string {
+/** A batched matmul whose B is the same for every batch and whose A rows run on across batches (x @ W over
+ *  [batch, time, features]) as one GEMM over batch * m rows: B packed once, full-size blocks. The epilogue
+ *  reads the batch coordinates back from the merged row. */
+export function mergeBatch(k: MatmulKernel): MatmulKernel {
+  const nb = k.batch.length;
+  if (nb === 0 || k.batch.some((_, d) => k.b.strides[d] !== 0)) return k;
+  const rows = [...k.batch, k.m];
+  if (rows.slice(0, nb).some((_, d) => k.a.strides[d] !== rows[d + 1]! * k.a.strides[d + 1]! && rows[d] !== 1)) return k;
+  const m = rows.reduce((x, y) => x * y, 1);
+  const i: IExpr = { k: 'var', i: 0 };
+  const coord = (d: number): IExpr => {
+    const inner = rows.slice(d + 1).reduce((x, y) => x * y, 1);
+    return { k: 'mod', a: { k: 'div', a: i, b: { k: 'int', v: inner } }, b: { k: 'int', v: rows[d]! } };
+  };
+  const sub = (v: number): IExpr => (v === nb + 1 ? { k: 'var', i: 1 } : coord(v));
+  return {
+    ...k, batch: [], m,
+    a: { ...k.a, strides: k.a.strides.slice(nb) },
+    b: { ...k.b, strides: k.b.strides.slice(nb) },
+    ...(k.epilogue ? { epilogue: mapExprIndex(k.epilogue, sub) } : {}),
+  };
+}
+
+export function renderMatmul(kernel: MatmulKernel, name: string, bufs: ReadonlyMap<string, BufInfo>, scratch: number, relaxed: boolean): string {
+  const k = mergeBatch(kernel);
   const f = new Func(name, bufs, relaxed);
   if (k.m === 0 || k.n === 0 || k.batch.some((d) => d === 0)) return f.render('');
   const nb = k.batch.length;

@@ -47,18 +47,34 @@ const floorDiv = (a: number, b: number): number => Math.floor(a / b);
 const floorMod = (a: number, b: number): number => a - Math.floor(a / b) * b;
 const IFOLD = { add: (a: number, b: number) => a + b, sub: (a: number, b: number) => a - b, mul: (a: number, b: number) => a * b, div: floorDiv, mod: floorMod, min: Math.min, max: Math.max } as const;
 
-/** e with variable v set to c, constant subexpressions folded. */
-export function foldIndex(e: IExpr, v: number, c: number): IExpr {
+/** e with each variable i replaced by sub(i), constant subexpressions folded. */
+export function mapIndex(e: IExpr, sub: (i: number) => IExpr): IExpr {
   switch (e.k) {
-    case 'var': return e.i === v ? { k: 'int', v: c } : e;
+    case 'var': return sub(e.i);
     case 'int': return e;
-    case 'load': return { ...e, at: foldIndex(e.at, v, c) };
+    case 'load': return { ...e, at: mapIndex(e.at, sub) };
     default: {
-      const a = foldIndex(e.a, v, c), b = foldIndex(e.b, v, c);
+      const a = mapIndex(e.a, sub), b = mapIndex(e.b, sub);
       if (a.k === 'int' && b.k === 'int' && !((e.k === 'div' || e.k === 'mod') && b.v === 0)) return { k: 'int', v: IFOLD[e.k](a.v, b.v) };
       return { k: e.k, a, b };
     }
   }
+}
+
+/** Every index of an expression through mapIndex. */
+export function mapExprIndex(e: SExpr, sub: (i: number) => IExpr): SExpr {
+  switch (e.k) {
+    case 'load': return { ...e, at: mapIndex(e.at, sub), ...(e.guard ? { guard: e.guard.map((b) => ({ ...b, e: mapIndex(b.e, sub) })) } : {}) };
+    case 'index': return { ...e, at: mapIndex(e.at, sub) };
+    case 'random': return { ...e, counter: mapExprIndex(e.counter, sub), index: mapIndex(e.index, sub) };
+    case 'op': return { ...e, args: e.args.map((a) => mapExprIndex(a, sub)) };
+    default: return e;
+  }
+}
+
+/** e with variable v set to c, constant subexpressions folded. */
+export function foldIndex(e: IExpr, v: number, c: number): IExpr {
+  return mapIndex(e, (i) => (i === v ? { k: 'int', v: c } : { k: 'var', i }));
 }
 
 const isZero = (e: SExpr): boolean => e.k === 'const' && e.v === 0;

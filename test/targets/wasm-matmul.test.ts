@@ -3,6 +3,8 @@
 // tiles on both axes, a fused epilogue on the last k block, and a transposed (packed) A.
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../ir/builder.ts';
+import type { MatmulKernel } from '../../ir/kernel.ts';
+import { mergeBatch } from '../../targets/wasm/matmul.ts';
 import { checkWasm } from './wasm-helpers.ts';
 
 const CASES = [
@@ -10,6 +12,23 @@ const CASES = [
   { label: 'k = 512 (2 whole k blocks), batched', a: [2, 9, 512], b: [512, 16] },
   { label: 'k = 300, transposed A', a: [300, 13], b: [300, 11], attrs: { transpose_a: true } },
 ];
+
+describe('wasm: a batched matmul with a shared B runs as one GEMM over batch * m rows', () => {
+  it('[3, 5, 24] x [24, 10], the epilogue reads the batch and row coordinates', async () => {
+    const b = new GraphBuilder('merged');
+    const y = b.op('matmul', [b.input('a', 'f32', [3, 5, 24]), b.input('b', 'f32', [24, 10])]);
+    const perBatch = b.input('s', 'f32', [3, 1, 1]), perRow = b.input('r', 'f32', [5, 1]);
+    b.output('y', b.op('mul', [b.op('add', [y, perRow]), perBatch]));
+    const p = await checkWasm(b.finish(), { tol: 1e-5 });
+    const [k] = p.entries[0]!.kernels;
+    expect(k!.kind).toBe('matmul');
+    expect(mergeBatch(k as MatmulKernel)).toMatchObject({ batch: [], m: 15 });
+  });
+  it('a B that differs per batch is not merged', () => {
+    const k: MatmulKernel = { kind: 'matmul', name: 'k', batch: [2], m: 3, n: 4, k: 5, a: { buf: 'a', offset: 0, strides: [15, 5, 1] }, b: { buf: 'b', offset: 0, strides: [20, 4, 1] }, out: 'y' };
+    expect(mergeBatch(k)).toBe(k);
+  });
+});
 
 describe('wasm: blocked GEMM against the interpreter', () => {
   for (const c of CASES) {
