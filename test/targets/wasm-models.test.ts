@@ -5,51 +5,70 @@
 // element within the case's tolerance |got - want| <= tol * (1 + |want|) (the polynomial
 // exp/log/tanh of the wasm target differ from Math in the last bits: about 1e-6 after three steps
 // of the MNIST CNN), and each step's update of each assigned param within UPDATE_TOL of the
-// interpreter's (test/compiler/seed-cases.ts).
+// interpreter's (test/compiler/seed-cases.ts). Then every optimizer, penalty and clipping on small
+// bodies (test/compiler/train-variants.ts), and two Kernel IR behaviours the steps rely on.
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../ir/builder.ts';
+import type { Graph } from '../../ir/graph.ts';
+import { initParams } from '../../ir/init.ts';
 import { interpret } from '../../ir/interpret.ts';
 import type { Tensor } from '../../ir/types.ts';
-import { compileProgram } from '../../compiler/pipeline.ts';
+import { compileProgram, modelEntries } from '../../compiler/pipeline.ts';
 import { renderWasm } from '../../targets/wasm/index.ts';
 import { loadWasm, type RuntimeTensor } from '../../runtime/index.ts';
 import { expectUpdate, SEED_CASES, seedBatch, seedEntries, seedModel, seedParams } from '../compiler/seed-cases.ts';
+import { BODIES, EXTRAS, OPTIMIZERS, variantBatch, variantModel } from '../compiler/train-variants.ts';
 import { checkWasm, expectClose, runtimeTensor } from './wasm-helpers.ts';
+
+type Entry = { name: string; graph: Graph };
+
+/** `steps` training steps (batch seeds 1..steps) then infer (seed 100) on one wasm instance,
+ *  each call checked against the graph interpreter run from the same params. */
+async function checkSteps(entries: readonly Entry[], params0: Record<string, Tensor>, steps: number, batch: (g: Graph, seed: number) => Record<string, Tensor>, tol: number): Promise<void> {
+  const program = compileProgram(entries);
+  const exe = await loadWasm((await renderWasm(program, { relaxed: false })).binary, program);
+  let params = params0;
+  for (const p of program.params) exe.writeParam(p.name, runtimeTensor(params[p.name]!));
+  const run = (e: Entry, seed: number): void => {
+    const inputs = batch(e.graph, seed);
+    const want = interpret(e.graph, inputs, params);
+    const before = params;
+    params = { ...params, ...want.assigns };
+    const got = exe.run(e.name, inputs as Record<string, RuntimeTensor>);
+    const what = `${e.name} (batch seed ${seed})`;
+    for (const o of e.graph.outputs) expectClose(got[o.name]!, want.outputs[o.name]!, `${what} output ${o.name}`, tol);
+    for (const p of program.params) expectClose(exe.readParam(p.name), params[p.name]!, `${what} param ${p.name}`, tol);
+    for (const a of e.graph.assigns) expectUpdate(exe.readParam(a.param.name).data, params[a.param.name]!.data, before[a.param.name]!.data, `${what} update of ${a.param.name}`);
+  };
+  const train = entries.find((e) => e.name === 'train_step');
+  for (let step = 1; train && step <= steps; step++) run(train, step);
+  run(entries.find((e) => e.name === 'infer')!, 100);
+}
 
 const loaded = await Promise.all(SEED_CASES.map(async (c) => ({ c, entries: seedEntries(await seedModel(c), c) })));
 
 for (const { c, entries } of loaded) {
-  const train = entries.find((e) => e.name === 'train_step');
-  const infer = entries.find((e) => e.name === 'infer')!;
-  const tol = c.tol;
-  const steps = train ? c.steps : 0;
+  const steps = entries.some((e) => e.name === 'train_step') ? c.steps : 0;
   describe(`${c.model} (examples/${c.file}, batch ${c.batch}) on WebAssembly`, () => {
-    it(`${steps ? `${steps} training step${steps > 1 ? 's' : ''} then ` : ''}infer match the graph interpreter (tolerance ${tol})`, async () => {
-      const program = compileProgram(entries);
-      const exe = await loadWasm((await renderWasm(program, { relaxed: false })).binary, program);
-      let params: Record<string, Tensor> = seedParams(entries);
-      for (const p of program.params) exe.writeParam(p.name, runtimeTensor(params[p.name]!));
-      const check = (entry: string, got: Record<string, RuntimeTensor>, want: Record<string, Tensor>): void => {
-        for (const [name, t] of Object.entries(want)) expectClose(got[name]!, t, `${entry} output ${name}`, tol);
-        for (const p of program.params) expectClose(exe.readParam(p.name), params[p.name]!, `${entry} param ${p.name}`, tol);
-      };
-      for (let step = 1; step <= steps; step++) {
-        const inputs = seedBatch(train!.graph, c, step);
-        const want = interpret(train!.graph, inputs, params);
-        const before = params;
-        params = { ...params, ...want.assigns };
-        check(`step ${step}`, exe.run('train_step', inputs as Record<string, RuntimeTensor>), want.outputs);
-        for (const a of train!.graph.assigns) {
-          expectUpdate(exe.readParam(a.param.name).data, params[a.param.name]!.data, before[a.param.name]!.data, `step ${step} update of ${a.param.name}`);
-        }
-      }
-      const inputs = seedBatch(infer.graph, c, 100);
-      check('infer', exe.run('infer', inputs as Record<string, RuntimeTensor>), interpret(infer.graph, inputs, params).outputs);
+    it(`${steps ? `${steps} training step${steps > 1 ? 's' : ''} then ` : ''}infer match the graph interpreter (tolerance ${c.tol})`, async () => {
+      await checkSteps(entries, seedParams(entries), steps, (g, seed) => seedBatch(g, c, seed), c.tol);
     }, 180_000);
   });
 }
 
-// The two Kernel IR behaviours the models' steps rely on, small enough to point at a failure.
+describe('training variants on WebAssembly: every optimizer on each body, the penalties and clippings with Adam', () => {
+  const combos = [
+    ...Object.keys(BODIES).flatMap((body) => Object.keys(OPTIMIZERS).map((opt) => [body, opt, 'plain'] as const)),
+    ...Object.keys(BODIES).flatMap((body) => Object.keys(EXTRAS).filter((x) => x !== 'plain').map((extra) => [body, 'adam', extra] as const)),
+  ];
+  for (const [body, optimizer, extra] of combos) {
+    it(`${body}; ${optimizer}; ${extra}: two steps then infer (tolerance 1e-4)`, async () => {
+      const entries = modelEntries(variantModel(body, optimizer, extra), { train: true });
+      await checkSteps(entries, initParams({ params: entries.flatMap((e) => e.graph.params) }), 2, variantBatch, 1e-4);
+    });
+  }
+});
+
 describe('in-place updates and constant tables on WebAssembly', () => {
   it('a store reads the value an earlier store of the same loop kernel wrote (Adam reads its new slots)', async () => {
     const zeros = { name: 'zeros', attrs: {} };
@@ -69,7 +88,7 @@ describe('in-place updates and constant tables on WebAssembly', () => {
     expect(Array.from(exe.readParam('w').data)).toEqual([-5, -13, -25, -41, -61, -85, -113]);
   });
 
-  it('a constant table as an output, an operand and a param\'s new value', async () => {
+  it("a constant table as an output, an operand and a param's new value", async () => {
     const b = new GraphBuilder('table');
     const x = b.input('x', 'f32', [2, 3]);
     const w = b.param('w', 'f32', [2, 3], { name: 'zeros', attrs: {} });
