@@ -1,13 +1,11 @@
 // Finite-difference check of one op's VJP rule, in the interpreter's float64 mode:
 // for random x, cotangent g and direction d,  <g, (f(x + eps d) - f(x - eps d)) / 2eps>  ==  sum_i <vjp_i(g), d_i>.
 import { expect } from 'vitest';
-import { makeNode } from '../../ir/builder.ts';
-import type { Attrs, Input, Value } from '../../ir/graph.ts';
-import { makeGraph } from '../../ir/graph.ts';
+import type { Attrs } from '../../ir/graph.ts';
 import { interpret } from '../../ir/interpret.ts';
-import { opDef } from '../../ir/builder.ts';
 import { mix32 } from '../../ir/random.ts';
-import { tensorType, sizeOf, type Tensor, type TensorType } from '../../ir/types.ts';
+import { sizeOf, type Tensor, type TensorType } from '../../ir/types.ts';
+import { vjpGraphs } from './vjp-values.ts';
 
 /** A small deterministic generator (tests must be reproducible). The seed is scrambled first:
  *  xorshift's first draws from a small raw seed are all near 0. */
@@ -49,15 +47,7 @@ export function checkVjp(op: string, inputTypes: readonly TensorType[], attrs: A
   const next = rng(opts.seed ?? 1);
   const eps = opts.eps ?? 1e-6;
   const rtol = opts.rtol ?? 1e-5;
-  const ins: Input[] = inputTypes.map((t, i) => ({ kind: 'input', name: `x${i}`, type: tensorType(t.dtype, t.shape) }));
-  const out = makeNode(op, ins, attrs);
-  const gIn: Input = { kind: 'input', name: 'g', type: out.type };
-  const rule = opDef(op).vjp;
-  if (rule === 'none') throw new Error(`${op} has no VJP rule`);
-  const cots = rule({ emit: (o, i, a) => makeNode(o, i, a), inputs: ins, out, g: gIn, attrs: out.attrs });
-  const outputs = cots.flatMap((c, i): { name: string; value: Value }[] => (c ? [{ name: `d${i}`, value: c }] : []));
-  const fwd = makeGraph({ name: 'fwd', inputs: ins, params: [], outputs: [{ name: 'y', value: out }] });
-  const bwd = makeGraph({ name: 'bwd', inputs: [...ins, gIn], params: [], outputs });
+  const { out, cots, fwd, bwd } = vjpGraphs(op, inputTypes, attrs);
 
   const xs = inputTypes.map((t, i) => opts.values?.[i] ?? randomTensor(t, next));
   const g = randomTensor(out.type, next);
