@@ -6,6 +6,7 @@ import { gatherBatch, type Column } from '../data/dataset.ts';
 import { train } from '../train/loop.ts';
 import { createSession } from '../train/session.ts';
 import { parseArgs, usageOf, type CommandSpec } from './args.ts';
+import { intFlag } from './train.ts';
 import { pickModel } from '../dsl/model.ts';
 
 export const summary = 'train the MNIST CNN on WebAssembly for an epoch and show predictions';
@@ -21,7 +22,7 @@ const SPEC: CommandSpec = {
 
 const SHADES = ' .:-=+*#%@';
 
-/** A 28x28 digit as text, two characters per pixel column pair (14 columns, 14 rows). */
+/** A 28x28 digit as text: one character per pixel column, one line per two pixel rows (28 x 14). */
 function asciiDigit(px: ArrayLike<number>): string[] {
   const rows: string[] = [];
   for (let y = 0; y < 28; y += 2) {
@@ -41,8 +42,8 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(usageOf(SPEC));
     return 0;
   }
-  const epochs = Number(args.flags.epochs ?? 1);
-  const show = Number(args.flags.show ?? 4);
+  const epochs = intFlag(args.flags.epochs, 'epochs', 1, 1, 'demo');
+  const show = intFlag(args.flags.show, 'show', 4, 0, 'demo');
   const file = fileURLToPath(new URL('../../examples/mnist-cnn.ts', import.meta.url));
   const model = await pickModel(file, undefined, 'demo');
   const t0 = performance.now();

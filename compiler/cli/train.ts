@@ -28,10 +28,10 @@ const SPEC: CommandSpec = {
   },
 };
 
-function intFlag(v: string | boolean | undefined, name: string, dflt: number, min = 1): number {
+export function intFlag(v: string | boolean | undefined, name: string, dflt: number, min = 1, command = 'train'): number {
   if (v === undefined) return dflt;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min) fail('K8001', `train: --${name} must be an integer >= ${min}, got '${v}'`);
+  if (!Number.isInteger(n) || n < min) fail('K8001', `${command}: --${name} must be an integer >= ${min}, got '${v}'`);
   return n;
 }
 
