@@ -2,18 +2,10 @@
 // user's line: file(line,col) of the call in this file.
 import { describe, expect, test } from 'vitest';
 import { callerLoc, inferGraph, KilnError, nn, type Loc } from '../../compiler/index.ts';
+import { kilnErrorOf } from '../ir/run-op.ts';
 import { model1 } from './helpers.ts';
 
 /** Builds the model and returns the KilnError it throws. */
-function errorOf(build: () => unknown): KilnError {
-  try {
-    build();
-  } catch (e) {
-    if (e instanceof KilnError) return e;
-    throw e;
-  }
-  throw new Error('expected a KilnError');
-}
 
 const FILE = 'test/dsl/errors.test.ts';
 /** The line after the one `callerLoc()` ran on. */
@@ -22,7 +14,7 @@ const nextLine = (l: Loc | undefined): string => `${FILE}(${l!.line + 1},`;
 describe('errors name the layer and the user line', () => {
   test('a Dense layer fed the wrong number of features', () => {
     let here: Loc | undefined;
-    const e = errorOf(() => inferGraph(model1([2, 3], ({ x }) => {
+    const e = kilnErrorOf(() => inferGraph(model1([2, 3], ({ x }) => {
       here = callerLoc();
       return nn.dense(4, { inputDim: 5 })(x!);
     })));
@@ -34,7 +26,7 @@ describe('errors name the layer and the user line', () => {
   test('a shared Dense layer called on a different input size', () => {
     const shared = nn.dense(2);
     let here: Loc | undefined;
-    const e = errorOf(() => inferGraph(model1([2, 3], ({ x }) => {
+    const e = kilnErrorOf(() => inferGraph(model1([2, 3], ({ x }) => {
       const h = shared(x!.slice([0, 0], [2, 2]));
       here = callerLoc();
       return shared(x!).add(h);
@@ -45,7 +37,7 @@ describe('errors name the layer and the user line', () => {
 
   test('a conv2d on a rank-2 tensor', () => {
     let here: Loc | undefined;
-    const e = errorOf(() => inferGraph(model1([2, 4], ({ x }) => {
+    const e = kilnErrorOf(() => inferGraph(model1([2, 4], ({ x }) => {
       here = callerLoc();
       return nn.conv2d(8, 3)(x!);
     })));
@@ -56,7 +48,7 @@ describe('errors name the layer and the user line', () => {
 
   test('an LSTM fed a rank-2 tensor', () => {
     let here: Loc | undefined;
-    const e = errorOf(() => inferGraph(model1([2, 4], ({ x }) => {
+    const e = kilnErrorOf(() => inferGraph(model1([2, 4], ({ x }) => {
       here = callerLoc();
       return nn.lstm(8)(x!);
     })));
@@ -67,14 +59,14 @@ describe('errors name the layer and the user line', () => {
   test('inside a sequential, the line where the bad layer was made', () => {
     const here = callerLoc();
     const bad = nn.lstm(8);
-    const e = errorOf(() => inferGraph(model1([2, 3, 3], nn.sequential([nn.flatten(), bad]))));
+    const e = kilnErrorOf(() => inferGraph(model1([2, 3, 3], nn.sequential([nn.flatten(), bad]))));
     expect(e.detail).toMatch(/^lstm_\d+: input f32\[2,9\] has rank 2/);
     expect(e.message.startsWith(nextLine(here))).toBe(true);
   });
 
   test('a tensor op: matmul of mismatched shapes at the line of the call', () => {
     let here: Loc | undefined;
-    const e = errorOf(() => inferGraph(model1([2, 3], ({ x }) => {
+    const e = kilnErrorOf(() => inferGraph(model1([2, 3], ({ x }) => {
       here = callerLoc();
       return x!.matmul(x!);
     })));
@@ -83,7 +75,7 @@ describe('errors name the layer and the user line', () => {
   });
 
   test('layers called outside a trace say how to use them', () => {
-    const e = errorOf(() => nn.dense(3)({} as never));
+    const e = kilnErrorOf(() => nn.dense(3)({} as never));
     expect(e.detail).toMatch(/^dense_\d+: layers create params, so they run only while a model is traced/);
   });
 });

@@ -1,25 +1,14 @@
 // Elementwise ops: broadcasting inference, reference evaluation on hand-computed cases, error messages.
 import { describe, expect, it } from 'vitest';
 import { makeNode } from '../../ir/builder.ts';
-import { KilnError } from '../../ir/errors.ts';
 import type { Input } from '../../ir/graph.ts';
 import { ELEMENTWISE } from '../../ir/ops/elementwise.ts';
 import { tensor, tensorType, type DType, type Shape } from '../../ir/types.ts';
-import { f32, runOp, values } from './run-op.ts';
+import { f32, runOp, values, kilnErrorOf } from './run-op.ts';
 
 const input = (name: string, dtype: DType, shape: Shape): Input => ({ kind: 'input', name, type: tensorType(dtype, shape) });
 const i32 = (shape: Shape, v: readonly number[]) => tensor('i32', shape, v);
 const bool = (shape: Shape, v: readonly number[]) => tensor('bool', shape, v);
-
-function errorOf(f: () => unknown): KilnError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof KilnError) return e;
-    throw e;
-  }
-  throw new Error('expected a KilnError');
-}
 
 describe('broadcasting inference', () => {
   const cases: [Shape, Shape, Shape][] = [
@@ -39,16 +28,16 @@ describe('broadcasting inference', () => {
   }
 
   it('rejects incompatible shapes naming the op and both shapes', () => {
-    const e = errorOf(() => makeNode('add', [input('a', 'f32', [2, 3]), input('b', 'f32', [4])]));
+    const e = kilnErrorOf(() => makeNode('add', [input('a', 'f32', [2, 3]), input('b', 'f32', [4])]));
     expect(e.code).toBe('K1001');
     expect(e.detail).toContain('add: shapes [2,3] and [4] cannot be broadcast together');
-    const m = errorOf(() => makeNode('maximum', [input('a', 'f32', [3, 2]), input('b', 'f32', [2, 3, 3])]));
+    const m = kilnErrorOf(() => makeNode('maximum', [input('a', 'f32', [3, 2]), input('b', 'f32', [2, 3, 3])]));
     expect(m.detail).toContain('maximum: shapes [3,2] and [2,3,3]');
   });
 
   it('a builder error carries the user source location as file(line,col)', () => {
     const loc = { file: 'examples/mlp.ts', line: 12, col: 7 };
-    const e = errorOf(() => makeNode('mul', [input('a', 'f32', [2, 3]), input('b', 'f32', [4])], {}, loc));
+    const e = kilnErrorOf(() => makeNode('mul', [input('a', 'f32', [2, 3]), input('b', 'f32', [4])], {}, loc));
     expect(e.loc).toEqual(loc);
     expect(e.message).toBe('examples/mlp.ts(12,7): error K1001: mul: shapes [2,3] and [4] cannot be broadcast together (dimension -1 is 3 vs 4); make the sizes equal or 1');
   });
@@ -57,7 +46,7 @@ describe('broadcasting inference', () => {
     expect(makeNode('less', [input('a', 'i32', [3, 1]), input('b', 'i32', [4])]).type).toEqual({ dtype: 'bool', shape: [3, 4] });
     const w = makeNode('where', [input('c', 'bool', [2, 1, 1]), input('a', 'f32', [3, 1]), input('b', 'f32', [4])]);
     expect(w.type).toEqual({ dtype: 'f32', shape: [2, 3, 4] });
-    const e = errorOf(() => makeNode('where', [input('c', 'bool', [5]), input('a', 'f32', [3, 1]), input('b', 'f32', [4])]));
+    const e = kilnErrorOf(() => makeNode('where', [input('c', 'bool', [5]), input('a', 'f32', [3, 1]), input('b', 'f32', [4])]));
     expect(e.code).toBe('K1001');
     expect(e.detail).toContain('where: shapes [5] and [3,4]');
   });
@@ -65,30 +54,30 @@ describe('broadcasting inference', () => {
 
 describe('dtype rules', () => {
   it('arithmetic needs equal dtypes and says to cast', () => {
-    const e = errorOf(() => makeNode('add', [input('a', 'f32', [2]), input('b', 'i32', [2])]));
+    const e = kilnErrorOf(() => makeNode('add', [input('a', 'f32', [2]), input('b', 'i32', [2])]));
     expect(e.code).toBe('K1002');
     expect(e.detail).toBe('add: inputs f32[2] and i32[2] have different dtypes; insert a cast');
   });
 
   it('float-only unary ops reject i32, naming the op and the type', () => {
-    const e = errorOf(() => makeNode('exp', [input('x', 'i32', [2, 3])]));
+    const e = kilnErrorOf(() => makeNode('exp', [input('x', 'i32', [2, 3])]));
     expect(e.code).toBe('K1002');
     expect(e.detail).toContain('exp: input has type i32[2,3], expected dtype f32');
     expect(makeNode('abs', [input('x', 'i32', [2])]).type.dtype).toBe('i32');
-    expect(errorOf(() => makeNode('neg', [input('x', 'bool', [2])])).detail).toContain('neg: input has type bool[2]');
+    expect(kilnErrorOf(() => makeNode('neg', [input('x', 'bool', [2])])).detail).toContain('neg: input has type bool[2]');
   });
 
   it('arithmetic rejects bool; where needs a bool cond', () => {
-    expect(errorOf(() => makeNode('mul', [input('a', 'bool', [2]), input('b', 'bool', [2])])).detail).toBe('mul: inputs bool[2] and bool[2] are bool, expected f32 or i32; insert a cast');
-    const e = errorOf(() => makeNode('where', [input('c', 'f32', [2]), input('a', 'f32', [2]), input('b', 'f32', [2])]));
+    expect(kilnErrorOf(() => makeNode('mul', [input('a', 'bool', [2]), input('b', 'bool', [2])])).detail).toBe('mul: inputs bool[2] and bool[2] are bool, expected f32 or i32; insert a cast');
+    const e = kilnErrorOf(() => makeNode('where', [input('c', 'f32', [2]), input('a', 'f32', [2]), input('b', 'f32', [2])]));
     expect(e.code).toBe('K1002');
     expect(e.detail).toBe('where: cond has type f32[2], expected dtype bool');
-    expect(errorOf(() => makeNode('where', [input('c', 'bool', [2]), input('a', 'f32', [2]), input('b', 'i32', [2])])).detail)
+    expect(kilnErrorOf(() => makeNode('where', [input('c', 'bool', [2]), input('a', 'f32', [2]), input('b', 'i32', [2])])).detail)
       .toContain('where: inputs f32[2] and i32[2] have different dtypes');
   });
 
   it('arity is checked', () => {
-    const e = errorOf(() => makeNode('add', [input('a', 'f32', [2])]));
+    const e = kilnErrorOf(() => makeNode('add', [input('a', 'f32', [2])]));
     expect(e.code).toBe('K1004');
     expect(e.detail).toBe('add: takes 2 inputs, got 1');
   });
@@ -150,7 +139,7 @@ describe('cast', () => {
     expect(values(runOp('cast', [i32([2], [16777217, -3])], { dtype: 'f32' }))).toEqual([16777216, -3]);
   });
   it('needs a dtype attribute', () => {
-    const e = errorOf(() => makeNode('cast', [input('x', 'f32', [2])]));
+    const e = kilnErrorOf(() => makeNode('cast', [input('x', 'f32', [2])]));
     expect(e.code).toBe('K1003');
     expect(e.detail).toContain("cast: missing attribute 'dtype'");
   });

@@ -7,6 +7,7 @@ import type { Attrs, Input } from '../../ir/graph.ts';
 import { makeGraph } from '../../ir/graph.ts';
 import { interpret } from '../../ir/interpret.ts';
 import { tensor, type Shape, type Tensor, type TensorType } from '../../ir/types.ts';
+import { kilnErrorOf } from './run-op.ts';
 import { randomTensor, rng } from '../grad/check-vjp.ts';
 
 function run(op: string, xs: readonly Tensor[], attrs: Attrs): Tensor {
@@ -20,18 +21,8 @@ function expectResult(y: Tensor, shape: Shape, values: readonly number[]): void 
   expect(Array.from(y.data)).toEqual(values);
 }
 
-function kilnError(f: () => unknown): KilnError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof KilnError) return e;
-    throw e;
-  }
-  throw new Error('did not fail');
-}
-
 const errorOf = (op: string, types: readonly TensorType[], attrs: Attrs): KilnError =>
-  kilnError(() => makeNode(op, types.map((t, i): Input => ({ kind: 'input', name: `x${i}`, type: t })), attrs));
+  kilnErrorOf(() => makeNode(op, types.map((t, i): Input => ({ kind: 'input', name: `x${i}`, type: t })), attrs));
 
 const table32 = tensor('f32', [3, 2], [0, 1, 2, 3, 4, 5]);
 
@@ -54,7 +45,7 @@ describe('gather', () => {
   });
   it('throws K7002 naming the index and the range for out-of-range indices', () => {
     for (const bad of [3, -1]) {
-      const e = kilnError(() => run('gather', [table32, tensor('i32', [2], [0, bad])], {}));
+      const e = kilnErrorOf(() => run('gather', [table32, tensor('i32', [2], [0, bad])], {}));
       expect(e.code).toBe('K7002');
       expect(e.detail).toBe(`gather: index ${bad} (at position 1 of indices i32[2]) is outside [0, 3); clamp or mask the indices`);
     }
@@ -81,7 +72,7 @@ describe('scatter_add', () => {
     expectResult(y, [2, 3], [2, 7, 1, 6, 15, 5]);
   });
   it('throws K7002 for an index outside [0, size)', () => {
-    const e = kilnError(() => run('scatter_add', [tensor('i32', [2], [4, 0]), tensor('f32', [2], [1, 1])], { size: 4 }));
+    const e = kilnErrorOf(() => run('scatter_add', [tensor('i32', [2], [4, 0]), tensor('f32', [2], [1, 1])], { size: 4 }));
     expect(e.code).toBe('K7002');
     expect(e.detail).toContain('scatter_add: index 4 (at position 0 of indices i32[2]) is outside [0, 4)');
   });

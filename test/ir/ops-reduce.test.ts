@@ -5,19 +5,11 @@ import { KilnError } from '../../ir/errors.ts';
 import type { Attrs, Input } from '../../ir/graph.ts';
 import { REDUCE } from '../../ir/ops/reduce.ts';
 import { tensor, tensorType, type DType, type Shape } from '../../ir/types.ts';
-import { f32, runOp, values } from './run-op.ts';
+import { f32, runOp, values, kilnErrorOf } from './run-op.ts';
 
 const input = (dtype: DType, shape: Shape): Input => ({ kind: 'input', name: 'x', type: tensorType(dtype, shape) });
 
-function errorOf(op: string, x: Input, attrs: Attrs): KilnError {
-  try {
-    makeNode(op, [x], attrs);
-  } catch (e) {
-    if (e instanceof KilnError) return e;
-    throw e;
-  }
-  throw new Error(`${op} should have failed`);
-}
+const errorOf = (op: string, x: Input, attrs: Attrs): KilnError => kilnErrorOf(() => makeNode(op, [x], attrs));
 
 // [[1, 5, 3],
 //  [4, 2, 6]]

@@ -6,17 +6,9 @@ import type { Attrs, Value } from '../../ir/graph.ts';
 import { randomNormal, randomUniform } from '../../ir/random.ts';
 import { SOURCE } from '../../ir/ops/source.ts';
 import { tensor, tensorType, type Tensor } from '../../ir/types.ts';
-import { runOp, values } from './run-op.ts';
+import { runOp, values, kilnErrorOf } from './run-op.ts';
 
-function errorOf(op: string, inputs: readonly Value[], attrs: Attrs): KilnError {
-  try {
-    makeNode(op, inputs, attrs);
-  } catch (e) {
-    if (e instanceof KilnError) return e;
-    throw e;
-  }
-  throw new Error(`${op} should have failed`);
-}
+const errorOf = (op: string, inputs: readonly Value[], attrs: Attrs): KilnError => kilnErrorOf(() => makeNode(op, inputs, attrs));
 
 const counter = (c: number): Tensor => tensor('i32', [], [c]);
 

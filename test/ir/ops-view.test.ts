@@ -7,6 +7,7 @@ import { makeGraph } from '../../ir/graph.ts';
 import { interpret } from '../../ir/interpret.ts';
 import { resolveReshape, resolveSlice } from '../../ir/ops/view.ts';
 import { forEachIndex } from '../../ir/ops/strided.ts';
+import { kilnErrorOf } from './run-op.ts';
 import { tensor, type DType, type Shape, type Tensor } from '../../ir/types.ts';
 
 /** Runs one op on the given tensors through the interpreter; returns its result. */
@@ -29,13 +30,7 @@ function expectResult(y: Tensor, shape: Shape, values: readonly number[]): void 
 /** The KilnError an op's construction throws. */
 function errorOf(op: string, types: readonly Tensor['type'][], attrs: Attrs): KilnError {
   const ins: Input[] = types.map((t, i) => ({ kind: 'input', name: `x${i}`, type: t }));
-  try {
-    makeNode(op, ins, attrs);
-  } catch (e) {
-    if (e instanceof KilnError) return e;
-    throw e;
-  }
-  throw new Error(`${op} did not fail`);
+  return kilnErrorOf(() => makeNode(op, ins, attrs));
 }
 
 describe('forEachIndex', () => {

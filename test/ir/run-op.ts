@@ -1,5 +1,6 @@
 // Runs one op on concrete tensors through the reference interpreter (the way a graph would).
 import { makeNode } from '../../ir/builder.ts';
+import { KilnError } from '../../ir/errors.ts';
 import type { Attrs, Input } from '../../ir/graph.ts';
 import { makeGraph } from '../../ir/graph.ts';
 import { interpret } from '../../ir/interpret.ts';
@@ -21,4 +22,15 @@ export function f32(shape: Shape, values?: readonly number[]): Tensor {
 /** Plain numbers of a result, for toEqual / toBeCloseTo comparisons. */
 export function values(t: Tensor): number[] {
   return Array.from(t.data);
+}
+
+/** The KilnError `f` throws; any other outcome fails the test. */
+export function kilnErrorOf(f: () => unknown): KilnError {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof KilnError) return e;
+    throw e;
+  }
+  throw new Error('expected a KilnError');
 }
