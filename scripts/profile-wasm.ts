@@ -105,7 +105,9 @@ for (const e of program.entries) {
   const total = rows.reduce((a, r) => a + r.ms, 0);
   console.log(`\n${e.name}: ${rows.length} kernels, ${total.toFixed(2)} ms in kernels`);
   for (const r of [...rows].sort((a, b) => b.ms - a.ms).slice(0, top)) {
-    console.log(`  ${r.ms.toFixed(3).padStart(8)} ms ${((100 * r.ms) / total).toFixed(1).padStart(5)}%  ${r.name.padEnd(40)} ${r.what}`);
+    const xs = samples[r.i]!;
+    const spread = `[${Math.min(...xs).toFixed(2)}..${Math.max(...xs).toFixed(2)}]`;
+    console.log(`  ${r.ms.toFixed(3).padStart(8)} ms ${((100 * r.ms) / total).toFixed(1).padStart(5)}% ${spread.padStart(14)}  ${r.name.padEnd(40)} ${r.what}`);
   }
   // kernels of the same shape together (an unrolled recurrence repeats each step's kernels)
   const groups = new Map<string, { n: number; ms: number }>();
