@@ -3,8 +3,8 @@
 // where opA transposes the last two axes of a when `transpose_a` is set (likewise for b).
 import { fail } from '../errors.ts';
 import type { Attrs, Value } from '../graph.ts';
-import { allocData, formatType, stridesOf, tensorType, type Shape, type Tensor, type TensorType } from '../types.ts';
-import type { EvalContext, OpDef, VjpArgs } from './def.ts';
+import { allocData, formatType, sameShape, stridesOf, tensorType, type Shape, type Tensor, type TensorType } from '../types.ts';
+import type { Emit, EvalContext, OpDef, VjpArgs } from './def.ts';
 import { bool, broadcastShapes, requireDType, unbroadcast } from './util.ts';
 
 /** The [rows, cols] of a matrix operand as the product sees it (after its transpose flag). */
@@ -73,13 +73,30 @@ function evalMatmul([a, b]: readonly Tensor[], attrs: Attrs, out: TensorType, ct
 }
 
 /** C = opA(A) opB(B):  dA = g opB(B)^T (transposed back if A was),  dB = opA(A)^T g (likewise);
- *  batch dimensions that were broadcast are summed away by `unbroadcast`. */
+ *  batch dimensions that were broadcast are summed away by `unbroadcast`, except for a B shared by
+ *  the whole batch (x·W), whose gradient is one GEMM (`sharedRightGrad`). */
 function vjpMatmul({ emit, inputs: [a, b], g, attrs }: VjpArgs): Value[] {
   const ta = bool(attrs, 'transpose_a'), tb = bool(attrs, 'transpose_b');
   const mm = (x: Value, y: Value, tx: boolean, ty: boolean): Value => emit('matmul', [x, y], { transpose_a: tx, transpose_b: ty });
   const da = ta ? mm(b!, g, tb, true) : mm(g, b!, false, !tb);
-  const db = tb ? mm(g, a!, true, ta) : mm(a!, g, !ta, false);
+  const db = sharedRightGrad(emit, a!, b!, g, ta, tb) ?? (tb ? mm(g, a!, true, ta) : mm(a!, g, !ta, false));
   return [unbroadcast(emit, da, a!.type.shape), unbroadcast(emit, db, b!.type.shape)];
+}
+
+/** dB when B's batch dims are all broadcast and A (untransposed) has g's batch dims: the sum over
+ *  the batch of A_b^T g_b is one contraction over batch x rows, so
+ *  dB = reshape(A, [B*m, k])^T reshape(g, [B*m, n])   (transposed when B is)
+ *  instead of B batched GEMMs and a reduction over the batch. Undefined otherwise. (A broadcast A
+ *  has no such form: its contraction runs over batch x cols, which are not adjacent in g.) */
+function sharedRightGrad(emit: Emit, a: Value, b: Value, g: Value, ta: boolean, tb: boolean): Value | undefined {
+  const batch = g.type.shape.slice(0, -2);
+  if (ta || batch.length === 0 || !b.type.shape.slice(0, -2).every((d) => d === 1)) return undefined;
+  if (!sameShape(a.type.shape.slice(0, -2), batch)) return undefined;
+  const [m, k] = matrixDims(a.type, false);
+  const n = g.type.shape[g.type.shape.length - 1]!;
+  const rows = batch.reduce((p, d) => p * d, m);
+  const a2 = emit('reshape', [a], { shape: [rows, k] }), g2 = emit('reshape', [g], { shape: [rows, n] });
+  return tb ? emit('matmul', [g2, a2], { transpose_a: true }) : emit('matmul', [a2, g2], { transpose_a: true });
 }
 
 export const MATMUL = {
