@@ -7,9 +7,9 @@ import type { Node, Value } from '../../ir/graph.ts';
 import type { Accumulator, IExpr, LoopKernel, SExpr, Store } from '../../ir/kernel.ts';
 import { opDef } from '../../ir/builder.ts';
 import { normAxes, reducedShape } from '../../ir/ops/rules.ts';
-import { sameShape, type Shape } from '../../ir/types.ts';
+import { normAxis, sameShape, type Shape } from '../../ir/types.ts';
 import { computeAt, Unfusable, valueAt, type ExprContext } from './expr.ts';
-import { ic, linearize, sameIExpr, vars } from './iexpr.ts';
+import { iadd, ic, linearize, sameIExpr, vars } from './iexpr.ts';
 
 export interface LoopLimits {
   /** Most stores (outputs) in one kernel. */
@@ -32,18 +32,29 @@ export function isReduce(n: Node): boolean {
   return opDef(n.op).kind === 'reduce';
 }
 
+/** A concat of at most maxStores equal-shaped pieces, some computed elementwise (not in a buffer):
+ *  a loop over one piece's space stores it piecewise (`LoopBuilder.addConcat`), which fusion
+ *  relies on when it leaves such pieces unmaterialized. */
+export function isPiecewise(n: Node, bufOf: (v: Value) => string | undefined, limits: LoopLimits): boolean {
+  const shape = n.inputs[0]?.type.shape;
+  if (n.op !== 'concat' || !shape || n.inputs.length > limits.maxStores || !n.inputs.every((x) => sameShape(x.type.shape, shape))) return false;
+  return n.inputs.some((x) => x.kind === 'node' && bufOf(x) === undefined && opDef(x.op).kind === 'elementwise');
+}
+
 export class LoopBuilder {
   readonly space: number[];
   private readonly red: Reduction | undefined;
   private readonly accs: Accumulator[] = [];
   private readonly stores: Store[] = [];
   private readonly accOf = new Map<Node, string>();
-  private readonly storedAt = new Map<string, IExpr>();
+  /** Where each buffer this kernel stores is stored (a concat stored piecewise: once per piece). */
+  private readonly storedAt = new Map<string, IExpr[]>();
   readonly roots: Node[] = [];
 
   constructor(first: Node, private readonly bufOf: (v: Value) => string | undefined, private readonly limits: LoopLimits) {
     this.red = isReduce(first) ? reductionOf(first) : undefined;
-    this.space = this.red ? reducedShape(this.red.inShape, this.red.axes, true) : [...first.type.shape];
+    const pieces = isPiecewise(first, bufOf, limits) ? first.inputs[0]!.type.shape : undefined;
+    this.space = this.red ? reducedShape(this.red.inShape, this.red.axes, true) : [...(pieces ?? first.type.shape)];
   }
 
   /** Adds a root; false (and nothing changed) when it does not fit this kernel. */
@@ -85,7 +96,7 @@ export class LoopBuilder {
       },
       onLoad: (buf, _v, at) => {
         const stored = this.storedAt.get(buf);
-        if (stored && (inAcc || !sameIExpr(stored, at))) throw new Unfusable(`a read of ${buf} at another point than it is stored`);
+        if (stored && (inAcc || !stored.some((s) => sameIExpr(s, at)))) throw new Unfusable(`a read of ${buf} at another point than it is stored`);
       },
     };
   }
@@ -111,23 +122,39 @@ export class LoopBuilder {
     const name = `acc${this.accs.length}`;
     this.accs.push({ name, combine: COMBINE[r.op]!, value, dtype: r.op === 'argmax' ? 'i32' : r.type.dtype });
     this.accOf.set(r, name);
-    this.store(r, this.accValue(r, name));
+    this.store(r, [{ at: linearize(this.pointIndex(r.type.shape), r.type.shape), value: this.accValue(r, name) }]);
   }
 
   private addPointwise(p: Node): void {
+    if (!this.red && !sameShape(p.type.shape, this.space) && p.op === 'concat') return this.addConcat(p);
     const idx = this.red ? this.pointIndex(p.type.shape) : sameShape(p.type.shape, this.space) ? vars(this.space.length) : undefined;
     if (!idx) throw new Unfusable(`${p.op}: another iteration space`);
     const value = computeAt(p, idx, this.ctx(false));
-    this.store(p, value);
+    this.store(p, [{ at: linearize(this.pointIndex(p.type.shape), p.type.shape), value }]);
   }
 
-  private store(n: Node, value: SExpr): void {
+  /** A concat of pieces over this kernel's space, stored piecewise: each piece's value at the
+   *  point, at the point shifted along the concat axis (no guarded loads, no copy kernel). */
+  private addConcat(p: Node): void {
+    const axis = normAxis(p.attrs.axis as number, p.type.shape.length);
+    if (this.stores.length + p.inputs.length > this.limits.maxStores) throw new Unfusable('concat: more pieces than stores');
+    const idx = vars(this.space.length);
+    let start = 0;
+    const pieces = p.inputs.map((x) => {
+      if (!sameShape(x.type.shape, this.space)) throw new Unfusable(`concat: a piece [${x.type.shape.join(',')}] is not this kernel's space`);
+      const at = linearize(idx.map((e, d) => (d === axis ? iadd(e, ic(start)) : e)), p.type.shape);
+      start += x.type.shape[axis]!;
+      return { at, value: valueAt(x, idx, this.ctx(false)) };
+    });
+    this.store(p, pieces);
+  }
+
+  private store(n: Node, parts: readonly { at: IExpr; value: SExpr }[]): void {
     const buf = this.bufOf(n);
     if (buf === undefined) return;
-    const at = linearize(this.pointIndex(n.type.shape), n.type.shape);
     if (this.storedAt.has(buf)) throw new Unfusable(`${buf} stored twice`);
-    this.storedAt.set(buf, at);
-    this.stores.push({ buf, at, value });
+    this.storedAt.set(buf, parts.map((s) => s.at));
+    for (const { at, value } of parts) this.stores.push({ buf, at, value });
   }
 
   build(name: string): LoopKernel {

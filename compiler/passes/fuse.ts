@@ -5,7 +5,9 @@
 // - elementwise and view ops are inlined into their consumers, recomputed when they are cheap and
 //   materialized when their inlined expression grows past the limits;
 // - roots over the same iteration space share one kernel (reductions with the same axes run as a
-//   sequence of accumulators; an optimizer's update of a param and its slots is one kernel).
+//   sequence of accumulators; an optimizer's update of a param and its slots is one kernel);
+// - a concat of computed pieces used by nothing else is stored piecewise by the kernel computing
+//   them (an LSTM cell's gate cotangents go straight into the buffer the recurrent matmul reads).
 import type { Graph, Node, Value } from '../../ir/graph.ts';
 import { usersOf } from '../../ir/graph.ts';
 import { opDef } from '../../ir/builder.ts';
@@ -85,6 +87,16 @@ function strided(v: Value, mat: ReadonlySet<Value>): boolean {
   return base.kind !== 'node' || mat.has(base);
 }
 
+/** A concat whose pieces are computed values of one shape read by nothing else (an LSTM cell's
+ *  four gate cotangents): it is materialized, and the kernel computing the pieces stores them
+ *  straight into it (`LoopBuilder.addConcat`) instead of each piece to a buffer of its own and a
+ *  copy kernel joining them with guarded loads. */
+function piecewise(n: Node, users: Map<Value, Node[]>, mat: ReadonlySet<Value>, limits: Limits): boolean {
+  if (n.op !== 'concat' || n.inputs.length > limits.maxStores) return false;
+  const shape = n.inputs[0]!.type.shape;
+  return n.inputs.every((x) => x.kind === 'node' && !mat.has(x) && isElementwise(x) && sameShape(x.type.shape, shape) && users.get(x)!.every((u) => u === n));
+}
+
 function decideMaterialized(g: Graph, limits: Limits): { mat: Set<Value>; coreOf: Map<Node, Node> } {
   const users = usersOf(g);
   const pinned = new Set<Value>([...g.outputs.map((o) => o.value), ...g.assigns.map((a) => a.value)]);
@@ -112,7 +124,8 @@ function decideMaterialized(g: Graph, limits: Limits): { mat: Set<Value>; coreOf
           if (n.op === 'matmul' ? !strided(x, mat) : base.kind === 'node' && !mat.has(base)) changed = need(n.op === 'matmul' ? x : base) || changed;
         }
       }
-      if (n.op === 'pad' || n.op === 'concat') {
+      if (piecewise(n, users, mat, limits)) changed = need(n) || changed;
+      else if (n.op === 'pad' || n.op === 'concat') {
         for (const x of n.inputs) {
           const base = viewsOf(x, INDEXED, mat);
           if (base.kind === 'node' && !mat.has(base)) changed = need(base) || changed;
