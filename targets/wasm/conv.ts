@@ -10,7 +10,7 @@
 import type { IExpr, SExpr, TemplateKernel } from '../../ir/kernel.ts';
 import { store, sx } from './expr.ts';
 import { Func, type BufInfo } from './func.ts';
-import { blockRow, gemm, gemmScratchBytes, MC, packB } from './matmul.ts';
+import { blockK, blockKLen, blockRow, gemm, gemmScratchBytes, MC, MR, NR, packB } from './matmul.ts';
 import { forLoop, get, i32c, set } from './wat.ts';
 
 /** An im2col: input [n, h, w, c] read through a kh x kw window at output pixels [oh, ow]. */
@@ -22,10 +22,9 @@ interface Geom {
   readonly pt: number; readonly pl: number;
 }
 
-const NR = 8;
 const panelBytes = (n: number, k: number): number => Math.ceil(n / NR) * NR * k * 4;
 /** Rows of A the micro-kernel may read (whole tiles of 4). */
-const aRows = (m: number): number => Math.ceil(m / 4) * 4;
+const aRows = (m: number): number => Math.ceil(m / MR) * MR;
 const ints = (k: TemplateKernel, name: string, d: readonly number[]): number[] => [...((k.attrs[name] as readonly number[] | undefined) ?? d)];
 
 /** The im2col geometry of a conv template (null: not a conv). */
@@ -52,7 +51,10 @@ export function convScratchBytes(k: TemplateKernel): number | null {
   const g = geomOf(k);
   if (!g) return null;
   const K = g.kh * g.kw * g.c, M = g.n * g.oh * g.ow, F = k.inputTypes[1]!.shape[3]!;
-  if (k.op === 'conv2d_filter_grad') return panelBytes(F, M) + aRows(K) * M * 4 + gemmScratchBytes(F, M);
+  if (k.op === 'conv2d_filter_grad') {
+    const kc = filterKc(K);
+    return (F % NR === 0 ? 0 : panelBytes(F, M)) + aRows(K) * kc * 4 + gemmScratchBytes(F, M, kc, aRows(K));
+  }
   // input grad: dy is A in place, read up to 3 rows past its end
   if (k.op === 'conv2d_input_grad') return panelBytes(K, F) + MC * K * 4 + gemmScratchBytes(K, F) + 3 * F * 4 + 16;
   return panelBytes(F, K) + MC * K * 4 + gemmScratchBytes(F, K);
@@ -102,33 +104,60 @@ ${set(row, `(i32.add ${get(row)} (i32.const 1))`)}
 (br_if $Licr (i32.lt_s ${get(row)} ${get(end)})))`;
 }
 
-/** The transposed patches A[p, r] = patch r's element p, at dst + (p M + r) 4; the window's taps are
- *  unrolled so each one's in-bounds output range is a constant (zeros outside it, no per-element test). */
-function im2colT(f: Func, g: Geom, x: number, dst: number): string {
-  const [c, n, oh, h, ow, d, src] = ['it_c', 'it_n', 'it_oh', 'it_h', 'it_ow', 'it_d', 'it_src'].map((s) => f.local(s, 'i32')) as [string, string, string, string, string, string, string];
-  const M = g.n * g.oh * g.ow;
-  const range = (pad: number, tap: number, s: number, size: number, out: number): [number, number] => {
-    const lo = Math.max(0, Math.ceil((pad - tap) / s));
-    const hi = Math.min(out, Math.floor((size - 1 + pad - tap) / s) + 1);
-    return [Math.min(lo, out), Math.max(Math.min(lo, out), hi)];
+/** k (output pixels) per block of the filter grad: the block's transposed patches (all K rows) stay in L2. */
+const filterKc = (K: number): number => Math.max(16, Math.min(256, Math.floor(65536 / aRows(K)) & ~15));
+
+/** The filter grad's A for the current k block: the transposed patches A[q, p] = patch p's element q for
+ *  the block's pixels p0 <= p < p0 + kb, in MR-row tiles (`aTiled`, tile length kc) at dst. Pixel by pixel,
+ *  (n, oh, ow) stepped along; each window tap is tested once, then its C channels copied (a tile of 4 rows
+ *  is 4 channels of one tap when C % 4 = 0: one v128 each) or zeroed for padding. */
+function patchSliceT(f: Func, g: Geom, x: number, dst: number, kc: number): string {
+  const [n, oh, ow, pp, d, base, src, hv, wv, c] = ['pt_n', 'pt_oh', 'pt_ow', 'pt_p', 'pt_d', 'pt_base', 'pt_src', 'pt_h', 'pt_w', 'pt_c'].map((s) => f.local(s, 'i32')) as [string, string, string, string, string, string, string, string, string, string];
+  const p0 = blockK(f), kb = blockKLen(f);
+  const P = g.oh * g.ow, C = g.c;
+  const vector = C % 4 === 0, groups = vector ? C / 4 : C, unroll = groups <= 16;
+  /** Byte offset from d of A[q, p] for q = tap * C + ch. */
+  const at = (q: number): number => (Math.floor(q / MR) * kc) * MR * 4 + (q % MR) * 4;
+  // one tap's C channels (src: the pixel's channel 0, or null: zeros)
+  const channels = (tap: number, from: string | null): string => {
+    const t = vector ? 'v128' : 'f32', zero = vector ? '(v128.const i32x4 0 0 0 0)' : '(f32.const 0)', w = vector ? 16 : 4;
+    if (unroll) {
+      return [...Array(groups).keys()].map((q) => `(${t}.store offset=${at(tap * C + q * (vector ? 4 : 1))} ${get(d)} ${from ? `(${t}.load offset=${q * w} ${get(from)})` : zero})`).join('\n');
+    }
+    // q = tap C + c: tile q / MR, row q % MR
+    const q = `(i32.add ${i32c(tap * C)} ${get(c)})`;
+    const to = `(i32.add ${get(d)} (i32.add (i32.mul (i32.shr_u ${q} (i32.const 2)) ${i32c(kc * MR * 4)}) (i32.shl (i32.and ${q} (i32.const 3)) (i32.const 2))))`;
+    const value = from ? `(${t}.load (i32.add ${get(from)} (i32.shl ${get(c)} (i32.const 2))))` : zero;
+    return forLoop(c, 0, C, vector ? 4 : 1, `(${t}.store ${to} ${value})`, `ptc${tap}${from ? 'c' : 'z'}`);
   };
-  const parts: string[] = [];
+  const taps: string[] = [];
   for (let i = 0; i < g.kh; i++) {
     for (let j = 0; j < g.kw; j++) {
-      const [hlo, hhi] = range(g.pt, i * g.dh, g.sh, g.h, g.oh), [wlo, whi] = range(g.pl, j * g.dw, g.sw, g.w, g.ow);
-      const first = (i * g.kw + j) * g.c;
-      // src = x[n, oh*sh - pt + i*dh, wlo*sw - pl + j*dw, c]
-      const srcAt = `(i32.add ${i32c(x)} (i32.shl (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul ${get(n)} ${i32c(g.h)}) (i32.add (i32.mul ${get(oh)} ${i32c(g.sh)}) ${i32c(i * g.dh - g.pt)})) ${i32c(g.w)}) ${i32c(wlo * g.sw - g.pl + j * g.dw)}) ${i32c(g.c)}) ${get(c)}) (i32.const 2)))`;
-      const inner = `${copyZeros(f, d, wlo, 'l')}
-${set(src, srcAt)}
-${forLoop(ow, wlo, whi, 1, `(f32.store ${get(d)} (f32.load ${get(src)})) ${set(d, `(i32.add ${get(d)} (i32.const 4))`)} ${set(src, `(i32.add ${get(src)} ${i32c(g.sw * g.c * 4)})`)}`, `itw${i}_${j}`)}
-${copyZeros(f, d, g.ow - whi, 'r')}`;
-      const rowOf = `(if (i32.and (i32.ge_s ${get(oh)} ${i32c(hlo)}) (i32.lt_s ${get(oh)} ${i32c(hhi)})) (then ${inner}) (else ${copyZeros(f, d, g.ow, 'e')}))`;
-      const body = forLoop(n, 0, g.n, 1, forLoop(oh, 0, g.oh, 1, rowOf, `ith${i}_${j}`), `itn${i}_${j}`);
-      parts.push(forLoop(c, 0, g.c, 1, `${set(d, `(i32.add ${i32c(dst + first * M * 4)} (i32.mul ${get(c)} ${i32c(M * 4)}))`)}\n${body}`, `itc${i}_${j}`));
+      const tap = i * g.kw + j;
+      taps.push(`${set(hv, `(i32.add ${get(oh)} ${i32c(i * g.dh)})`)} ${set(wv, `(i32.add ${get(ow)} ${i32c(j * g.dw)})`)}
+(if (i32.and (i32.lt_u ${get(hv)} ${i32c(g.h)}) (i32.lt_u ${get(wv)} ${i32c(g.w)}))
+(then ${set(src, `(i32.add ${get(base)} ${i32c((i * g.dh * g.w + j * g.dw) * C * 4)})`)}
+${channels(tap, src)})
+(else ${channels(tap, null)}))`);
     }
   }
-  return parts.join('\n');
+  // oh, ow hold the window's top-left input coordinates (oh*sh - pt, ow*sw - pl); base its address
+  const baseAt = `(i32.add ${i32c(x)} (i32.mul (i32.add (i32.mul (i32.add (i32.mul ${get(n)} ${i32c(g.h)}) ${get(oh)}) ${i32c(g.w)}) ${get(ow)}) ${i32c(C * 4)}))`;
+  const owEnd = (g.ow - 1) * g.sw - g.pl;
+  return `${set(n, `(i32.div_u ${get(p0)} ${i32c(P)})`)}
+${set(oh, `(i32.sub (i32.mul (i32.div_u (i32.rem_u ${get(p0)} ${i32c(P)}) ${i32c(g.ow)}) ${i32c(g.sh)}) ${i32c(g.pt)})`)}
+${set(ow, `(i32.sub (i32.mul (i32.rem_u ${get(p0)} ${i32c(g.ow)}) ${i32c(g.sw)}) ${i32c(g.pl)})`)}
+${set(pp, i32c(0))}
+(loop $Lpt
+${set(base, baseAt)}
+${set(d, `(i32.add ${i32c(dst)} (i32.shl ${get(pp)} (i32.const 4)))`)}
+${taps.join('\n')}
+(if (i32.eq ${get(ow)} ${i32c(owEnd)})
+(then ${set(ow, i32c(-g.pl))}
+(if (i32.eq ${get(oh)} ${i32c((g.oh - 1) * g.sh - g.pt)}) (then ${set(oh, i32c(-g.pt))} ${set(n, `(i32.add ${get(n)} (i32.const 1))`)}) (else ${set(oh, `(i32.add ${get(oh)} ${i32c(g.sh)})`)})))
+(else ${set(ow, `(i32.add ${get(ow)} ${i32c(g.sw)})`)}))
+${set(pp, `(i32.add ${get(pp)} (i32.const 1))`)}
+(br_if $Lpt (i32.lt_s ${get(pp)} ${get(kb)})))`;
 }
 
 /** `count` zero floats at the address in local d, advancing d. */
@@ -203,11 +232,16 @@ export function renderConv(k: TemplateKernel, name: string, bufs: ReadonlyMap<st
   const emit = emitRows(k);
   if ([K, M, k.outType.shape[3]!].includes(0)) return f.render(k.outType.shape.includes(0) ? '' : `(memory.fill ${i32c(f.buf(k.out).offset)} (i32.const 0) ${i32c(k.outType.shape.reduce((a, b) => a * b, 1) * 4)})`);
   if (k.op === 'conv2d_filter_grad') {
-    const F = k.outType.shape[3]!;
-    const packedA = scratch + panelBytes(F, M);
-    const pack = packB(f, { n: F, k: M, dst: scratch, contiguous: true, src: (p, j) => `(i32.add ${i32c(B.offset)} (i32.shl (i32.add (i32.mul ${p} ${i32c(F)}) ${j}) (i32.const 2)))` }, '');
-    const mm = gemm(f, { m: K, n: F, k: M, aAddr: i32c(packedA), aRowBytes: M * 4, packedB: scratch, emit, partial: packedA + aRows(K) * M * 4 });
-    return f.render([pack, im2colT(f, g, X.offset, packedA), mm].join('\n'));
+    // one row block of all K rows; each k block of pixels builds its slice of A, dy (B) is read in place
+    const F = k.outType.shape[3]!, kc = filterKc(K), inPlace = F % NR === 0;
+    const slice = scratch + (inPlace ? 0 : panelBytes(F, M));
+    const pack = inPlace ? '' : packB(f, { n: F, k: M, dst: scratch, contiguous: true, src: (p, j) => `(i32.add ${i32c(B.offset)} (i32.shl (i32.add (i32.mul ${p} ${i32c(F)}) ${j}) (i32.const 2)))` }, '');
+    const aAddr = `(i32.sub ${i32c(slice)} (i32.mul ${get(blockK(f))} ${i32c(MR * 4)}))`;
+    const mm = gemm(f, {
+      m: K, n: F, k: M, aAddr, aRowBytes: 0, aTiled: true, aTileK: kc, kc, mc: aRows(K), packedB: inPlace ? B.offset : scratch,
+      ...(inPlace ? { bRowBytes: F * 4 } : {}), emit, partial: slice + aRows(K) * kc * 4, prepareK: patchSliceT(f, g, X.offset, slice, kc),
+    });
+    return f.render(`${pack}\n${mm}`);
   }
   if (k.op !== 'conv2d') return null;
   const F = k.outType.shape[3]!;

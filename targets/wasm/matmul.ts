@@ -9,8 +9,8 @@ import { Func, type BufInfo } from './func.ts';
 import { mapExprIndex } from './specialize.ts';
 import { forLoop, get, i32c, set } from './wat.ts';
 
-const MR = 4;
-const NR = 8;
+export const MR = 4;
+export const NR = 8;
 /** k per cache block: a B panel's slice (KC x NR floats) stays in L1, the row block's A slice in L2. */
 const KC = 256;
 /** Rows of A per cache block (a multiple of MR). */
@@ -51,10 +51,23 @@ export interface Gemm {
   readonly partial?: number;
   /** Code run after each block of MC rows is complete (e.g. consuming the block's results from scratch). */
   readonly finish?: string;
+  /** Code run at the start of each k block (its first k in `blockK(f)`, its length in `blockKLen(f)`), e.g.
+   *  packing that slice of A; given, k is always blocked. */
+  readonly prepareK?: string;
+  /** k per cache block (default KC) and rows per row block (default MC, a multiple of MR). */
+  readonly kc?: number;
+  readonly mc?: number;
+  /** With aTiled: the k extent of each packed tile (default k; a k block's slice: its kc). */
+  readonly aTileK?: number;
+  /** B read in place, [k, n] with rows this many bytes apart (n a multiple of NR), instead of packed panels. */
+  readonly bRowBytes?: number;
 }
 
 /** The local holding the first row of the current row block. */
 export const blockRow = (f: Func): string => f.local('g_i0', 'i32');
+/** The locals holding the first k and the length of the current k block. */
+export const blockK = (f: Func): string => f.local('g_p0', 'i32');
+export const blockKLen = (f: Func): string => f.local('g_kb', 'i32');
 
 /** The packing of B[p, j] (byte address expression of element (p, j) given locals) into NR-wide panels. */
 export function packB(f: Func, g: { n: number; k: number; dst: number; src: (p: string, j: string) => string; contiguous: boolean }, tag: string): string {
@@ -71,7 +84,7 @@ export function packB(f: Func, g: { n: number; k: number; dst: number; src: (p: 
 }
 
 /** Bytes of scratch `gemm` needs for the partial sums of one row block when k is split into KC blocks. */
-export const gemmScratchBytes = (n: number, k: number): number => (k > KC ? MC * panels(n) * NR * 4 : 0);
+export const gemmScratchBytes = (n: number, k: number, kc = KC, mc = MC): number => (k > kc ? mc * panels(n) * NR * 4 : 0);
 
 /** Packs A[r, p] (byte address expression of element (r, p) given locals) into tiles of MR rows, k-major
  *  inside a tile (`aTiled`). */
@@ -91,7 +104,10 @@ export function gemm(f: Func, g: Gemm): string {
   const c = [...Array(MR * 2).keys()].map((x) => f.local(`g_c${x}`, 'v128'));
   const fma = (x: string, y: string, acc: string): string => (f.relaxed ? `(f32x4.relaxed_madd ${x} ${y} ${acc})` : `(f32x4.add (f32x4.mul ${x} ${y}) ${acc})`);
   // A's bytes per row index (from the block's start) and per k step
-  const aRow = g.aTiled ? g.k * 4 : g.aRowBytes, aStep = g.aTiled ? MR * 4 : 4;
+  const kc = g.kc ?? KC, mc = g.mc ?? MC;
+  const aRow = g.aTiled ? (g.aTileK ?? g.k) * 4 : g.aRowBytes, aStep = g.aTiled ? MR * 4 : 4;
+  // B's bytes per k step and per panel
+  const bStep = g.bRowBytes ?? NR * 4, bPanel = g.bRowBytes === undefined ? g.k * NR * 4 : NR * 4;
   const step: string[] = [set(b0, `(v128.load ${get(pb)})`), set(b1, `(v128.load offset=16 ${get(pb)})`)];
   for (let r = 0; r < MR; r++) {
     step.push(set(a, `(v128.load32_splat offset=${g.aTiled ? r * 4 : r * g.aRowBytes} ${get(pa)})`));
@@ -100,7 +116,7 @@ export function gemm(f: Func, g: Gemm): string {
   const kloop = g.k === 0 ? '' : `(loop $Lk
 ${step.join('\n')}
 ${set(pa, `(i32.add ${get(pa)} ${i32c(aStep)})`)}
-${set(pb, `(i32.add ${get(pb)} ${i32c(NR * 4)})`)}
+${set(pb, `(i32.add ${get(pb)} ${i32c(bStep)})`)}
 (br_if $Lk (i32.ne ${get(pb)} ${get(end)})))`;
   const row = f.local('g_row', 'i32'), col = f.local('g_col', 'i32');
   // full tiles store vectors; edge tiles go lane by lane
@@ -118,9 +134,9 @@ ${set(pb, `(i32.add ${get(pb)} ${i32c(NR * 4)})`)}
   const isFull = `(i32.and (i32.le_s (i32.add ${get(i)} ${i32c(MR)}) ${i32c(g.m)}) (i32.le_s (i32.mul (i32.add ${get(jp)} (i32.const 1)) ${i32c(NR)}) ${i32c(g.n)}))`;
   const emitTile = `(if ${isFull} (then ${fullTile.join('\n')}) (else ${edgeTile.join('\n')}))`;
   const zero = c.map((x) => set(x, '(v128.const i32x4 0 0 0 0)')).join('\n');
-  const blocked = g.k > KC;
+  const blocked = g.k > kc || g.prepareK !== undefined;
   // k blocks: p0 is the block's first k, kb its length; partial sums of the tile live at `tileAt`
-  const p0 = f.local('g_p0', 'i32'), kb = f.local('g_kb', 'i32'), tile = f.local('g_tile', 'i32');
+  const p0 = blockK(f), kb = blockKLen(f), tile = f.local('g_tile', 'i32');
   const rowBytes = panels(g.n) * NR * 4;
   const tileAt = `(i32.add ${i32c(g.partial ?? 0)} (i32.add (i32.mul (i32.sub ${get(i)} ${get(i0)}) ${i32c(rowBytes)}) (i32.mul ${get(jp)} ${i32c(NR * 4)})))`;
   const partialIo = (load: boolean): string => c.map((x, q) => {
@@ -132,16 +148,16 @@ ${set(pb, `(i32.add ${get(pb)} ${i32c(NR * 4)})`)}
       set(tile, tileAt),
       `(if (i32.eqz ${get(p0)}) (then ${zero}) (else ${partialIo(true)}))`,
       set(pa, `(i32.add ${g.aAddr} (i32.add (i32.mul ${get(i)} ${i32c(aRow)}) (i32.mul ${get(p0)} ${i32c(aStep)})))`),
-      set(pb, `(i32.add ${i32c(g.packedB)} (i32.add (i32.mul ${get(jp)} ${i32c(g.k * NR * 4)}) (i32.mul ${get(p0)} ${i32c(NR * 4)})))`),
-      set(end, `(i32.add ${get(pb)} (i32.mul ${get(kb)} ${i32c(NR * 4)}))`),
+      set(pb, `(i32.add ${i32c(g.packedB)} (i32.add (i32.mul ${get(jp)} ${i32c(bPanel)}) (i32.mul ${get(p0)} ${i32c(bStep)})))`),
+      set(end, `(i32.add ${get(pb)} (i32.mul ${get(kb)} ${i32c(bStep)}))`),
       kloop,
       `(if (i32.ge_s (i32.add ${get(p0)} ${get(kb)}) ${i32c(g.k)}) (then ${emitTile}) (else ${partialIo(false)}))`,
     ].join('\n')
     : [
       zero,
       set(pa, `(i32.add ${g.aAddr} (i32.mul ${get(i)} ${i32c(aRow)}))`),
-      set(pb, `(i32.add ${i32c(g.packedB)} (i32.mul ${get(jp)} ${i32c(g.k * NR * 4)}))`),
-      set(end, `(i32.add ${get(pb)} ${i32c(g.k * NR * 4)})`),
+      set(pb, `(i32.add ${i32c(g.packedB)} (i32.mul ${get(jp)} ${i32c(bPanel)}))`),
+      set(end, `(i32.add ${get(pb)} ${i32c(g.k * bStep)})`),
       kloop,
       emitTile,
     ].join('\n');
@@ -150,12 +166,12 @@ ${set(pb, `(i32.add ${get(pb)} ${i32c(NR * 4)})`)}
 (loop $Li
 ${micro}
 ${set(i, `(i32.add ${get(i)} ${i32c(MR)})`)}
-(br_if $Li (i32.lt_s ${get(i)} (select ${i32c(g.m)} (i32.add ${get(i0)} ${i32c(MC)}) (i32.lt_s ${i32c(g.m)} (i32.add ${get(i0)} ${i32c(MC)}))))))`;
+(br_if $Li (i32.lt_s ${get(i)} (select ${i32c(g.m)} (i32.add ${get(i0)} ${i32c(mc)}) (i32.lt_s ${i32c(g.m)} (i32.add ${get(i0)} ${i32c(mc)}))))))`;
   const jLoop = forLoop(jp, 0, panels(g.n), 1, iLoop, 'gj');
   const kLoop = blocked
-    ? forLoop(p0, 0, g.k, KC, `${set(kb, `(select ${i32c(KC)} (i32.sub ${i32c(g.k)} ${get(p0)}) (i32.lt_s (i32.add ${get(p0)} ${i32c(KC)}) ${i32c(g.k)}))`)}\n${jLoop}`, 'gp')
+    ? forLoop(p0, 0, g.k, kc, `${set(kb, `(select ${i32c(kc)} (i32.sub ${i32c(g.k)} ${get(p0)}) (i32.lt_s (i32.add ${get(p0)} ${i32c(kc)}) ${i32c(g.k)}))`)}\n${g.prepareK ?? ''}\n${jLoop}`, 'gp')
     : jLoop;
-  return forLoop(i0, 0, g.m, MC, `${g.prepare ?? ''}\n${kLoop}\n${g.finish ?? ''}`, 'gi');
+  return forLoop(i0, 0, g.m, mc, `${g.prepare ?? ''}\n${kLoop}\n${g.finish ?? ''}`, 'gi');
 }
 
 /** The flat output index ((b...)*m + i)*n + j over the kernel's vars. */
