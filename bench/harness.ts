@@ -1,5 +1,5 @@
-// The bench's pure helpers: statistics, the adaptive timing protocol, output summaries for
-// cross-checking implementations, and the JSON line and ratio formats. No peer code here.
+// The bench's helpers: statistics, the timing protocol (warm-up stopping rule, interleaved rounds),
+// output summaries for cross-checking implementations, and the JSON line and ratio formats. No peer code here.
 
 /** One row of a suite: an implementation on a case. */
 export interface Row {
@@ -26,40 +26,108 @@ export function median(xs: readonly number[]): number {
 }
 
 export interface TimingPolicy {
-  /** Milliseconds of measured runs to aim for after the warm-up. */
+  /** Milliseconds of measured runs to aim for per impl, after the warm-up. */
   readonly budgetMs: number;
   readonly minRuns: number;
   readonly maxRuns: number;
+  /** Milliseconds of warm-up calls per impl at least (V8 tiers wasm up in the background: Liftoff
+   *  code first, TurboFan later), and at least minWarmCalls calls. */
+  readonly warmMs: number;
+  readonly minWarmCalls: number;
 }
 
-export const DEFAULT_POLICY: TimingPolicy = { budgetMs: 2000, minRuns: 3, maxRuns: 50 };
+export const DEFAULT_POLICY: TimingPolicy = { budgetMs: 2000, minRuns: 3, maxRuns: 50, warmMs: 1000, minWarmCalls: 3 };
 
-/** How many measured runs follow a warm-up that took `warmMs`: enough to fill the budget, at least
+/** The policy of a `--budget`: the warm-up is a second, or the budget when it is shorter. */
+export function policyFor(budgetMs: number): TimingPolicy {
+  return { ...DEFAULT_POLICY, budgetMs, warmMs: Math.min(DEFAULT_POLICY.warmMs, budgetMs) };
+}
+
+/** How many measured runs an impl gets when a call takes `callMs`: enough to fill the budget, at least
  *  minRuns unless one run alone exceeds the budget (then a single run: slow peers must not stall the suite). */
-export function runsFor(warmMs: number, p: TimingPolicy = DEFAULT_POLICY): number {
-  if (warmMs >= p.budgetMs) return 1;
-  return Math.max(p.minRuns, Math.min(p.maxRuns, Math.floor(p.budgetMs / Math.max(warmMs, 1e-3))));
+export function runsFor(callMs: number, p: TimingPolicy = DEFAULT_POLICY): number {
+  if (callMs >= p.budgetMs) return 1;
+  return Math.max(p.minRuns, Math.min(p.maxRuns, Math.floor(p.budgetMs / Math.max(callMs, 1e-3))));
 }
 
-/** Warm-up: one call, and a second (lazy compilation, jit tracing and caches settle in the first)
- *  unless the first took over 5 budgets; then the median of N timed calls, N from the last warm-up. */
-export async function measure<T>(fn: () => Promise<T> | T, p: TimingPolicy = DEFAULT_POLICY): Promise<{ first: T; median_ms: number; runs: number }> {
-  let t0 = performance.now();
-  const first = await fn();
-  let warm = performance.now() - t0;
-  if (warm < 5 * p.budgetMs) {
-    t0 = performance.now();
-    await fn();
-    warm = performance.now() - t0;
+const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+
+/** Whether call times are still falling (tier-up, caches settling): the median of the last third of
+ *  the calls is more than 10% below the median of the third before it. */
+export function stillFalling(times: readonly number[]): boolean {
+  const k = Math.floor(times.length / 3);
+  if (k === 0) return true;
+  return median(times.slice(-k)) < 0.9 * median(times.slice(-2 * k, -k));
+}
+
+/** The warm-up's stopping rule, given the times of the warm-up calls so far: at least minWarmCalls
+ *  calls and warmMs, and then until the times stop falling (at most 4 warmMs). A slow impl stops as
+ *  soon as its calls add up to 5 budgets (one call of a 40 s training step is warm-up enough). */
+export function warmupDone(times: readonly number[], p: TimingPolicy = DEFAULT_POLICY): boolean {
+  const spent = sum(times);
+  if (times.length > 0 && spent >= 5 * p.budgetMs) return true;
+  if (times.length < p.minWarmCalls || spent < p.warmMs) return false;
+  return spent >= 4 * p.warmMs || !stillFalling(times);
+}
+
+/** A warmed-up call's time, from the warm-up: the median of its last third. */
+export function callEstimate(warmTimes: readonly number[]): number {
+  return median(warmTimes.slice(-Math.max(1, Math.floor(warmTimes.length / 3))));
+}
+
+/** Interleaved rounds: impl i's runs[i] calls spread evenly over max(runs) rounds (call j in round
+ *  floor((j + 1/2) R / runs[i])), so a burst of load from other tenants hits every impl alike; each
+ *  round lists the impls it calls, its order rotated by one per round so none always follows the same. */
+export function schedule(runs: readonly number[]): number[][] {
+  const R = Math.max(0, ...runs);
+  const rounds: number[][] = Array.from({ length: R }, () => []);
+  runs.forEach((n, i) => {
+    for (let j = 0; j < n; j++) rounds[Math.floor(((j + 0.5) * R) / n)]!.push(i);
+  });
+  return rounds.map((r, k) => (r.length ? [...r.slice(k % r.length), ...r.slice(0, k % r.length)] : r));
+}
+
+/** One impl's prepared case as the protocol sees it: `call` does one full call and resolves to its
+ *  time in milliseconds (taken by the impl itself: around the call in this process, or in PyTorch's). */
+export interface Timed {
+  call(): Promise<number>;
+}
+
+export interface Timing {
+  readonly median_ms: number;
+  readonly runs: number;
+  /** Warm-up calls made before the measured runs. */
+  readonly warmup: number;
+}
+
+/** The protocol for one case: warms each impl up in turn (warmupDone), then times all of them in
+ *  interleaved rounds (schedule), each impl's runs from its warmed-up call time (runsFor). An impl
+ *  whose call throws gets its error and drops out; the others go on. */
+export async function measureRounds(impls: readonly Timed[], p: TimingPolicy = DEFAULT_POLICY, onWarm?: (i: number, times: readonly number[]) => void): Promise<(Timing | Error)[]> {
+  const failed = new Map<number, Error>();
+  const fail = (i: number, e: unknown): void => void failed.set(i, e instanceof Error ? e : new Error(String(e)));
+  const warm: number[][] = impls.map(() => []);
+  for (const [i, impl] of impls.entries()) {
+    try {
+      while (!warmupDone(warm[i]!, p)) warm[i]!.push(await impl.call());
+      onWarm?.(i, warm[i]!);
+    } catch (e) {
+      fail(i, e);
+    }
   }
-  const n = runsFor(warm, p);
-  const samples: number[] = [];
-  for (let i = 0; i < n; i++) {
-    t0 = performance.now();
-    await fn();
-    samples.push(performance.now() - t0);
+  const samples: number[][] = impls.map(() => []);
+  const rounds = schedule(impls.map((_, i) => (failed.has(i) ? 0 : runsFor(callEstimate(warm[i]!), p))));
+  for (const round of rounds) {
+    for (const i of round) {
+      if (failed.has(i)) continue;
+      try {
+        samples[i]!.push(await impls[i]!.call());
+      } catch (e) {
+        fail(i, e);
+      }
+    }
   }
-  return { first, median_ms: median(samples), runs: n };
+  return impls.map((_, i) => failed.get(i) ?? { median_ms: median(samples[i]!), runs: samples[i]!.length, warmup: warm[i]!.length });
 }
 
 /** A small fingerprint of an output: enough to tell two implementations apart without shipping it. */

@@ -50,7 +50,7 @@ export async function measurePeak(relaxed: boolean): Promise<Peak> {
   const variant = relaxed ? 'relaxed' : 'simd';
   const bin = await peakBinary(relaxed);
   if (!WebAssembly.validate(bin)) {
-    return { variant, gflops: null, reason: relaxed ? 'relaxed SIMD is not enabled in this engine (node --experimental-wasm-relaxed-simd, or bench --relaxed)' : 'WebAssembly SIMD is not supported' };
+    return { variant, gflops: null, reason: relaxed ? 'relaxed SIMD is not enabled in this engine (bench run with --no-relaxed, or node without --experimental-wasm-relaxed-simd)' : 'WebAssembly SIMD is not supported' };
   }
   const { instance } = await WebAssembly.instantiate(bin);
   const peak = instance.exports.peak as (n: number) => number;

@@ -1,13 +1,15 @@
-// The benchmark entry: `npx tsx bench/run.ts <suite|all|peak> [--json] [--impl a,b] [--budget ms] [--seed n] [--relaxed] [--slow]`.
+// The benchmark entry: `npx tsx bench/run.ts <suite|all|peak> [--json] [--impl a,b] [--budget ms] [--seed n] [--no-relaxed] [--slow]`.
 // Every implementation runs the same seeded cases in this one process (PyTorch in a child it talks
 // to), one thread each; a peer that does not load is 'absent', one that cannot run a case 'cannot'.
+// Per case: every impl prepared, each warmed up until steady, then all timed in interleaved rounds.
 import { setFlagsFromString } from 'node:v8';
 import { SUITES, casesOf, type Case, type Suite } from './cases.ts';
-import { DEFAULT_POLICY, gflops, jsonLine, reasonOf, summaryDiff, type Row, type Summary, type TimingPolicy } from './harness.ts';
+import { DEFAULT_POLICY, gflops, jsonLine, measureRounds, policyFor, reasonOf, summaryDiff, type Row, type Summary, type TimingPolicy } from './harness.ts';
 import { measurePeak, type Peak } from './peak.ts';
 import { IMPLS } from './peers/index.ts';
-import type { Impl } from './peers/types.ts';
-import { suiteTable } from './report.ts';
+import type { Impl, Prepared } from './peers/types.ts';
+import { relaxedSimdSupported } from '../runtime/index.ts';
+import { simdText, suiteTable } from './report.ts';
 
 /** Whose output the others are checked against: the most established impl that ran the case. */
 const REFERENCE = ['torch', 'onnxruntime-node', 'tfjs-cpu', 'tfjs-wasm', 'onnxruntime-web', 'jax-js', 'kiln'];
@@ -21,7 +23,7 @@ interface Options {
   readonly slow: boolean;
 }
 
-const USAGE = `usage: npm run bench -- <${[...SUITES, 'peak', 'all'].join('|')}>... [--json] [--impl ${IMPLS.map((i) => i.name).join(',')}] [--budget ms] [--seed n] [--relaxed] [--slow]`;
+const USAGE = `usage: npm run bench -- <${[...SUITES, 'peak', 'all'].join('|')}>... [--json] [--impl ${IMPLS.map((i) => i.name).join(',')}] [--budget ms] [--seed n] [--no-relaxed] [--slow]`;
 
 function parseArgs(argv: readonly string[]): Options {
   const suites: (Suite | 'peak')[] = [];
@@ -30,6 +32,7 @@ function parseArgs(argv: readonly string[]): Options {
   let budget = DEFAULT_POLICY.budgetMs;
   let seed = 1234;
   let slow = false;
+  let relaxed = true;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): string => {
@@ -42,8 +45,8 @@ function parseArgs(argv: readonly string[]): Options {
     else if (a === '--budget') budget = Number(value());
     else if (a === '--seed') seed = Number(value());
     else if (a === '--slow') slow = true;
-    // Must run before any module is compiled; makes the engine accept relaxed SIMD (Node 20 needs the flag).
-    else if (a === '--relaxed') setFlagsFromString('--experimental-wasm-relaxed-simd');
+    else if (a === '--relaxed') relaxed = true; // the default; kept for old command lines
+    else if (a === '--no-relaxed') relaxed = false;
     else if (a === 'all') suites.push(...SUITES);
     else if ((SUITES as readonly string[]).includes(a) || a === 'peak') suites.push(a as Suite | 'peak');
     else throw new Error(`unknown argument '${a}'\n${USAGE}`);
@@ -52,7 +55,10 @@ function parseArgs(argv: readonly string[]): Options {
   const unknown = impls?.filter((n) => !IMPLS.some((i) => i.name === n)) ?? [];
   if (unknown.length) throw new Error(`unknown impl ${unknown.join(', ')}\n${USAGE}`);
   if (!(budget > 0)) throw new Error(`--budget must be a positive number of milliseconds\n${USAGE}`);
-  return { suites, json, impls, policy: { ...DEFAULT_POLICY, budgetMs: budget }, seed, slow };
+  // Before any module is compiled: relaxed SIMD on, as in every current browser engine and Node 22+
+  // (Node 20's V8 needs the flag), or off with --no-relaxed to measure plain SIMD.
+  setFlagsFromString(relaxed ? '--experimental-wasm-relaxed-simd' : '--no-experimental-wasm-relaxed-simd');
+  return { suites, json, impls, policy: policyFor(budget), seed, slow };
 }
 
 /** Loads each impl once; a failure is kept as its 'absent' reason. */
@@ -70,19 +76,50 @@ async function loadAll(impls: readonly Impl[], log: (s: string) => void): Promis
   return loaded;
 }
 
-async function runCase(c: Case, impl: Impl, absent: string | undefined, opts: Options): Promise<{ row: Row; first?: Summary }> {
-  const base = { suite: c.suite, case: c.name, impl: impl.name, threads: impl.threads };
-  if (absent !== undefined) return { row: { ...base, status: impl.name === 'kiln' ? 'unavailable' : 'absent', reason: absent } };
-  const slow = opts.slow ? undefined : impl.slowReason?.(c);
-  if (slow !== undefined) return { row: { ...base, status: 'skipped', reason: slow } };
-  const policy = opts.policy;
-  try {
-    const m = await impl.bench(c, policy);
-    const g = c.kind === 'matmul' ? { gflops: gflops(c.flops, m.median_ms) } : {};
-    return { row: { ...base, status: 'ok', median_ms: m.median_ms, runs: m.runs, ...g }, first: m.first };
-  } catch (e) {
-    return { row: { ...base, status: impl.name === 'kiln' ? 'unavailable' : 'cannot', reason: reasonOf(e) } };
+/** One case on every impl: each prepared (or its row says why not), then timed together by
+ *  measureRounds; returns the rows, cross-checked against the reference impl's first output. */
+async function runCase(c: Case, impls: readonly Impl[], loaded: Map<Impl, string | undefined>, opts: Options, log: (s: string) => void): Promise<Row[]> {
+  const rows = new Map<Impl, Row>();
+  const prepared = new Map<Impl, Prepared>();
+  const base = (impl: Impl): Pick<Row, 'suite' | 'case' | 'impl' | 'threads'> => ({ suite: c.suite, case: c.name, impl: impl.name, threads: impl.threads });
+  const failed = (impl: Impl, e: unknown): Row => ({ ...base(impl), status: impl.name === 'kiln' ? 'unavailable' : 'cannot', reason: reasonOf(e) });
+  for (const impl of impls) {
+    const absent = loaded.get(impl);
+    const slow = opts.slow ? undefined : impl.slowReason?.(c);
+    if (absent !== undefined) rows.set(impl, { ...base(impl), status: impl.name === 'kiln' ? 'unavailable' : 'absent', reason: absent });
+    else if (slow !== undefined) rows.set(impl, { ...base(impl), status: 'skipped', reason: slow });
+    else {
+      try {
+        prepared.set(impl, await impl.prepare(c));
+      } catch (e) {
+        rows.set(impl, failed(impl, e));
+      }
+    }
   }
+  const timed = [...prepared];
+  log(`${c.suite} ${c.name}: warming up ${timed.map(([i]) => i.name).join(', ')}`);
+  const results = await measureRounds(timed.map(([, p]) => p), opts.policy, (i, times) => {
+    log(`  ${timed[i]![0].name}: ${times.length} warm-up calls, ${times.reduce((a, b) => a + b, 0).toFixed(0)} ms, last ${times.at(-1)!.toFixed(2)} ms`);
+  });
+  const firsts = new Map<Row, Summary>();
+  for (const [k, [impl, p]] of timed.entries()) {
+    const m = results[k]!;
+    const first = p.first();
+    if (m instanceof Error || first === undefined) {
+      rows.set(impl, failed(impl, m instanceof Error ? m : new Error('no output')));
+    } else {
+      const g = c.kind === 'matmul' ? { gflops: gflops(c.flops, m.median_ms) } : {};
+      const row: Row = { ...base(impl), status: 'ok', median_ms: m.median_ms, runs: m.runs, ...g };
+      rows.set(impl, row);
+      firsts.set(row, first);
+    }
+    try {
+      await p.dispose();
+    } catch {
+      // a failed release changes no measurement
+    }
+  }
+  return crossCheck(impls.map((i) => rows.get(i)!), firsts);
 }
 
 /** Adds each ok row's difference from the reference impl's first output. */
@@ -107,6 +144,8 @@ async function main(): Promise<void> {
   const print = (s: string): void => void process.stdout.write(`${s}\n`);
   // Peers' own chatter (tfjs greets Node users on console.log) must not mix with the tables or JSON lines.
   console.log = console.info = console.warn = console.error;
+  const relaxed = relaxedSimdSupported();
+  log(`WebAssembly: ${simdText(relaxed)}${relaxed ? ' (--no-relaxed for plain SIMD)' : ''}; warm-up ${opts.policy.warmMs} ms and ${opts.policy.minWarmCalls} calls at least per impl, then interleaved rounds`);
   const impls = IMPLS.filter((i) => !opts.impls || opts.impls.includes(i.name));
   const needPeers = opts.suites.some((s) => s !== 'peak');
   const loaded = needPeers ? await loadAll(impls, log) : new Map<Impl, string | undefined>();
@@ -115,23 +154,13 @@ async function main(): Promise<void> {
   for (const suite of opts.suites) {
     if (suite === 'peak') {
       const rows = peakRows(await measurePeaks());
-      print(opts.json ? rows.map(jsonLine).join('\n') : `${suiteTable('peak', rows)}\n`);
+      print(opts.json ? rows.map(jsonLine).join('\n') : `${suiteTable('peak', rows, { relaxed })}\n`);
       continue;
     }
     const rows: Row[] = [];
-    for (const c of casesOf(suite, opts.seed)) {
-      const firsts = new Map<Row, Summary>();
-      const caseRows: Row[] = [];
-      for (const impl of impls) {
-        log(`${suite} ${c.name} ${impl.name} ...`);
-        const { row, first } = await runCase(c, impl, loaded.get(impl), opts);
-        caseRows.push(row);
-        if (first) firsts.set(row, first);
-      }
-      rows.push(...crossCheck(caseRows, firsts));
-    }
+    for (const c of casesOf(suite, opts.seed)) rows.push(...await runCase(c, impls, loaded, opts, log));
     const pk = suite === 'matmul' ? await measurePeaks() : undefined;
-    print(opts.json ? [...rows, ...(pk ? peakRows(pk) : [])].map(jsonLine).join('\n') : `${suiteTable(suite, rows, pk)}\n`);
+    print(opts.json ? [...rows, ...(pk ? peakRows(pk) : [])].map(jsonLine).join('\n') : `${suiteTable(suite, rows, { relaxed, peak: pk })}\n`);
   }
   for (const impl of impls) await impl.close?.();
 }

@@ -1,12 +1,15 @@
 """PyTorch peer of kiln's bench (run by bench/peers/torch.ts with /usr/bin/python3).
 
-Reads one JSON command per line on stdin, answers one JSON line on stdout. A case's arrays are
-raw little-endian files in the directory the command names. Timing follows bench/harness.ts:
-a warm-up call (and a second unless the first took over 5 budgets), then the median of N calls, N filling the time budget.
+Reads one JSON command per line on stdin, answers one JSON line on stdout:
+  hello                      -> version and threads
+  prepare (dir, case)        -> id: the case built (a case's arrays are raw little-endian files in dir)
+  call (id, summarize)       -> ms: one call of the case, timed here; first: its output's summary if asked
+  dispose (id)               -> {}
+The protocol itself (warm-up, interleaved rounds, medians) is bench/harness.ts's: it sends the calls.
 One thread: OPENBLAS_NUM_THREADS / OMP_NUM_THREADS=1 (set by the caller) and torch.set_num_threads(1).
 """
+import itertools
 import json
-import math
 import os
 import sys
 import time
@@ -22,29 +25,6 @@ torch.set_num_interop_threads(1)
 def load(d, t):
     dtype = np.int32 if t["dtype"] == "i32" else np.float32
     return np.fromfile(os.path.join(d, t["file"]), dtype=dtype).reshape(t["shape"])
-
-
-def runs_for(warm_ms, p):
-    if warm_ms >= p["budgetMs"]:
-        return 1
-    return max(p["minRuns"], min(p["maxRuns"], math.floor(p["budgetMs"] / max(warm_ms, 1e-3))))
-
-
-def measure(fn, p):
-    t0 = time.perf_counter()
-    first = fn()
-    warm = (time.perf_counter() - t0) * 1e3
-    if warm < 5 * p["budgetMs"]:
-        t0 = time.perf_counter()
-        fn()
-        warm = (time.perf_counter() - t0) * 1e3
-    n = runs_for(warm, p)
-    samples = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - t0) * 1e3)
-    return first, float(np.median(samples)), n
 
 
 def summarize(x):
@@ -132,20 +112,26 @@ def input_tensor(case, d):
     return t.permute(0, 3, 1, 2).contiguous() if t.dim() == 4 else t
 
 
-def bench(cmd):
-    case, d, policy = cmd["case"], cmd["dir"], cmd["policy"]
+def prepare(cmd):
+    """The case as a function of no arguments doing one full call and returning its output."""
+    case, d = cmd["case"], cmd["dir"]
     if case["kind"] == "matmul":
         a, b = torch.from_numpy(load(d, case["a"])), torch.from_numpy(load(d, case["b"]))
-        with torch.inference_mode():
-            first, ms, n = measure(lambda: summarize(torch.mm(a, b).numpy()), policy)
-        return {"median_ms": ms, "runs": n, "first": first}
+
+        def matmul():
+            with torch.inference_mode():
+                return torch.mm(a, b).numpy()
+
+        return matmul
     model = Model(case, d)
     x = input_tensor(case, d)
     if case["kind"] == "infer":
-        with torch.inference_mode():
-            probs = lambda: F.softmax(model(x), dim=-1).numpy()
-            first, ms, n = measure(lambda: summarize(probs()), policy)
-        return {"median_ms": ms, "runs": n, "first": first}
+
+        def infer():
+            with torch.inference_mode():
+                return F.softmax(model(x), dim=-1).numpy()
+
+        return infer
     y = torch.from_numpy(load(d, case["labels"]).astype(np.int64))
     adam = case["adam"]
     opt = torch.optim.Adam(model.parameters(), lr=adam["lr"], betas=(adam["beta1"], adam["beta2"]), eps=adam["eps"])
@@ -155,20 +141,43 @@ def bench(cmd):
         loss = F.cross_entropy(model(x), y)
         loss.backward()
         opt.step()
-        return summarize([loss.item()])
+        return [loss.item()]
 
-    first, ms, n = measure(step, policy)
-    return {"median_ms": ms, "runs": n, "first": first}
+    return step
+
+
+prepared = {}
+ids = itertools.count()
+
+
+def call(cmd):
+    fn = prepared[cmd["id"]]
+    t0 = time.perf_counter()
+    out = fn()
+    ms = (time.perf_counter() - t0) * 1e3
+    return {"ms": ms, **({"first": summarize(out)} if cmd.get("summarize") else {})}
+
+
+def answer(cmd):
+    if cmd["cmd"] == "hello":
+        return {"version": torch.__version__, "threads": torch.get_num_threads()}
+    if cmd["cmd"] == "prepare":
+        i = next(ids)
+        prepared[i] = prepare(cmd)
+        return {"id": i}
+    if cmd["cmd"] == "call":
+        return call(cmd)
+    if cmd["cmd"] == "dispose":
+        prepared.pop(cmd["id"], None)
+        return {}
+    raise ValueError(f"unknown command {cmd['cmd']}")
 
 
 def main():
     for line in sys.stdin:
         cmd = json.loads(line)
         try:
-            if cmd["cmd"] == "hello":
-                out = {"version": torch.__version__, "threads": torch.get_num_threads()}
-            else:
-                out = bench(cmd)
+            out = answer(cmd)
         except Exception as e:  # reported as the impl's 'cannot' reason
             out = {"error": f"{type(e).__name__}: {e}"}
         sys.stdout.write(json.dumps(out) + "\n")

@@ -3,13 +3,14 @@
 // jax-js counts references: a jitted function consumes its arguments, so each call passes `.ref`s.
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { ADAM, type Case, type MatmulCase, type ModelCase } from '../cases.ts';
-import type { TimingPolicy } from '../harness.ts';
 import { flattenedFrom, hwioToOihw, nchwFlattenKernel, type Layer } from '../models.ts';
 import { nchwInput } from '../onnx.ts';
 import { importPeer } from './load.ts';
-import { timeRunner, type Impl, type Measured, type Runner } from './types.ts';
+import { inProcess, type Impl, type Prepared, type Runner } from './types.ts';
 
 let jax: any;
+
+const hasWorker = (): boolean => typeof (globalThis as { Worker?: unknown }).Worker !== 'undefined';
 
 /** Logits of the layer list; images NCHW (the flatten's dense kernel is re-ordered to match). */
 function forward(layers: readonly Layer[], w: readonly (readonly any[])[], x: any): any {
@@ -118,12 +119,17 @@ export const jaxPeer: Impl = {
   threads: 1,
   async load() {
     jax = await importPeer('@jax-js/jax');
-    if (typeof (globalThis as { Worker?: unknown }).Worker !== 'undefined') throw new Error('jax-js: a global Worker exists, its wasm backend would use several threads');
+    if (hasWorker()) throw new Error('jax-js: a global Worker exists, its wasm backend would use several threads');
     const devices: string[] = await jax.init('wasm');
     if (!devices.includes('wasm')) throw new Error(`jax-js: no wasm device (got ${devices.join(', ')})`);
     jax.defaultDevice('wasm');
   },
-  bench(c: Case, policy: TimingPolicy): Promise<Measured> {
-    return timeRunner(async () => (c.kind === 'matmul' ? matmulRunner(c) : c.kind === 'infer' ? inferRunner(c) : trainRunner(c)), policy);
+  async prepare(c: Case): Promise<Prepared> {
+    // jax-js made its memory unshared at init (no Worker then), but its code generator asks again on
+    // every compile: a Worker that appeared since (Emscripten's Node glue of onnxruntime-web sets
+    // global.Worker; bench/peers/ort.ts undoes it) makes modules import a shared memory with a maximum,
+    // and instantiation fails with "memory import 0 has no maximum limit".
+    if (hasWorker()) throw new Error('jax-js: a global Worker appeared after jax-js initialized (another peer set it); its modules would import a shared memory and fail to instantiate');
+    return inProcess(c.kind === 'matmul' ? matmulRunner(c) : c.kind === 'infer' ? inferRunner(c) : trainRunner(c));
   },
 };

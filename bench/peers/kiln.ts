@@ -9,9 +9,8 @@ import { compileModel, compileProgram } from '../../compiler/pipeline.ts';
 import { renderWasm } from '../../targets/wasm/index.ts';
 import { loadWasm, type WasmExecutor } from '../../runtime/index.ts';
 import { ADAM, type Case, type MatmulCase, type ModelCase } from '../cases.ts';
-import type { TimingPolicy } from '../harness.ts';
 import type { Layer, ModelSpec } from '../models.ts';
-import { timeRunner, type Impl, type Measured, type Runner } from './types.ts';
+import { inProcess, type Impl, type Prepared, type Runner } from './types.ts';
 
 /** kiln's param names of each layer's weights, in bench/models.ts's order. */
 const PARAMS: Record<Layer['kind'], readonly string[]> = {
@@ -84,7 +83,7 @@ export const kiln: Impl = {
   name: 'kiln',
   threads: 1,
   async load() {},
-  bench(c: Case, policy: TimingPolicy): Promise<Measured> {
-    return timeRunner(() => (c.kind === 'matmul' ? matmulRunner(c) : modelRunner(c)), policy);
+  async prepare(c: Case): Promise<Prepared> {
+    return inProcess(await (c.kind === 'matmul' ? matmulRunner(c) : modelRunner(c)));
   },
 };

@@ -2,10 +2,9 @@
 // and @tensorflow/tfjs-backend-cpu (plain JS). Fused matmul/conv ops, as tfjs-layers uses them.
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { ADAM, type Case, type ModelCase } from '../cases.ts';
-import type { TimingPolicy } from '../harness.ts';
 import type { Layer, Weight } from '../models.ts';
 import { importPeer } from './load.ts';
-import { timeRunner, type Impl, type Measured, type Runner } from './types.ts';
+import { inProcess, type Impl, type Prepared, type Runner } from './types.ts';
 
 let tf: any;
 
@@ -115,10 +114,14 @@ function tfjsImpl(name: string, backend: 'wasm' | 'cpu', register: () => Promise
       if (!(await tf.setBackend(backend))) throw new Error(`${name}: tf.setBackend('${backend}') failed`);
       await tf.ready();
     },
-    async bench(c: Case, policy: TimingPolicy): Promise<Measured> {
-      await tf.setBackend(backend);
-      await tf.ready();
-      return timeRunner(async () => runnerFor(c), policy);
+    async prepare(c: Case): Promise<Prepared> {
+      // tfjs-wasm and tfjs-cpu share one engine: its backend is set before preparing (the tensors
+      // live on it) and before each call, since the rounds interleave the two.
+      const use = async (): Promise<void> => {
+        if (tf.getBackend() !== backend) await tf.setBackend(backend);
+      };
+      await use();
+      return inProcess({ ...runnerFor(c), before: use });
     },
   };
 }

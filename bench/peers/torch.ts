@@ -1,15 +1,16 @@
 // The PyTorch peer: /usr/bin/python3 bench/torch_peer.py as a child process, one thread
 // (OPENBLAS_NUM_THREADS=1, torch.set_num_threads(1)). The case's arrays go through a temp folder;
-// the child times the case itself with the harness's protocol and answers with its median.
+// the child prepares the case once, then answers each `call` request with that one call's time, taken
+// on its side (the pipe's round trip is not timed), so the harness's rounds interleave it like the others.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { ADAM, type Case, type Tensor } from '../cases.ts';
-import type { TimingPolicy } from '../harness.ts';
+import type { Summary } from '../harness.ts';
 import { BENCH_DIR } from './load.ts';
-import type { Impl, Measured } from './types.ts';
+import type { Impl, Prepared } from './types.ts';
 
 const PYTHON = process.env.KILN_BENCH_PYTHON ?? '/usr/bin/python3';
 const ONE_THREAD = { OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
@@ -17,9 +18,9 @@ const ONE_THREAD = { OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_TH
 interface Reply {
   readonly error?: string;
   readonly version?: string;
-  readonly median_ms?: number;
-  readonly runs?: number;
-  readonly first?: Measured['first'];
+  readonly id?: number;
+  readonly ms?: number;
+  readonly first?: Summary;
 }
 
 /** Writes the case's arrays as raw files and describes the case for the child. */
@@ -74,15 +75,34 @@ class TorchImpl implements Impl {
     if (hello.error) throw new Error(hello.error);
   }
 
-  async bench(c: Case, policy: TimingPolicy): Promise<Measured> {
+  /** Asks and throws the child's error, if any. */
+  private async must(cmd: unknown): Promise<Reply> {
+    const r = await this.ask(cmd);
+    if (r.error) throw new Error(r.error);
+    return r;
+  }
+
+  async prepare(c: Case): Promise<Prepared> {
     const dir = mkdtempSync(join(tmpdir(), 'kiln-bench-'));
+    let id: number;
     try {
-      const r = await this.ask({ cmd: 'bench', dir, policy, case: describe(c, dir) });
-      if (r.error || r.median_ms === undefined || r.runs === undefined || !r.first) throw new Error(r.error ?? 'torch_peer.py: incomplete reply');
-      return { median_ms: r.median_ms, runs: r.runs, first: r.first };
+      const r = await this.must({ cmd: 'prepare', dir, case: describe(c, dir) });
+      if (r.id === undefined) throw new Error('torch_peer.py: no id in its reply to prepare');
+      id = r.id;
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+    let first: Summary | undefined;
+    return {
+      call: async () => {
+        const r = await this.must({ cmd: 'call', id, summarize: first === undefined });
+        if (r.ms === undefined) throw new Error('torch_peer.py: no time in its reply to call');
+        first ??= r.first;
+        return r.ms;
+      },
+      first: () => first,
+      dispose: async () => void (await this.must({ cmd: 'dispose', id })),
+    };
   }
 
   async close(): Promise<void> {

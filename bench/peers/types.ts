@@ -1,19 +1,22 @@
 // What an implementation provides to the harness.
 import type { Case } from '../cases.ts';
-import { measure, summarize, type Summary, type TimingPolicy } from '../harness.ts';
+import { summarize, type Summary, type Timed } from '../harness.ts';
 
-/** A prepared case: `run` does one full call (inference, matmul or training step) and returns its
- *  output (probabilities, the product, or the step's loss) as it is visible to the caller. */
+/** An in-process prepared case: `run` does one full call (inference, matmul or training step) and
+ *  returns its output (probabilities, the product, or the step's loss) as it is visible to the caller. */
 export interface Runner {
   run(): Promise<ArrayLike<number>> | ArrayLike<number>;
+  /** Untimed, before each call: brings shared library state back to this runner (tfjs's backend),
+   *  since the rounds interleave its calls with other impls'. */
+  before?(): Promise<void> | void;
   dispose?(): void;
 }
 
-export interface Measured {
-  readonly median_ms: number;
-  readonly runs: number;
-  /** Summary of the first call's output, to cross-check implementations. */
-  readonly first: Summary;
+/** A case prepared on one impl, ready for the rounds of harness.ts's measureRounds. */
+export interface Prepared extends Timed {
+  /** Summary of the first call's output (undefined before the first call), to cross-check impls. */
+  first(): Summary | undefined;
+  dispose(): Promise<void> | void;
 }
 
 export interface Impl {
@@ -22,25 +25,28 @@ export interface Impl {
   readonly threads: number;
   /** Loads the library; throws (with the reason) when it is absent. */
   load(): Promise<void>;
-  /** Times one case; throws (with the op or feature missing) when the impl cannot run it. */
-  bench(c: Case, policy: TimingPolicy): Promise<Measured>;
+  /** Prepares one case (model built, weights and inputs in place); throws (with the op or feature
+   *  missing) when the impl cannot run it. */
+  prepare(c: Case): Promise<Prepared>;
   /** Why this impl is not run on a case unless the bench is run with --slow (a step takes minutes). */
   slowReason?(c: Case): string | undefined;
   close?(): Promise<void>;
 }
 
-/** An in-process impl: prepare a runner, then time it with the shared protocol. Only the first
- *  call's output is summarized (right away: a runner may return a view that later calls overwrite). */
-export async function timeRunner(prepare: () => Promise<Runner>, policy: TimingPolicy): Promise<Measured> {
-  const r = await prepare();
-  try {
-    let first: Summary | undefined;
-    const { median_ms, runs } = await measure(async () => {
+/** An in-process runner as a Prepared: each call timed around `run` alone. Only the first call's
+ *  output is summarized (right away, untimed: a runner may return a view that later calls overwrite). */
+export function inProcess(r: Runner): Prepared {
+  let first: Summary | undefined;
+  return {
+    async call() {
+      await r.before?.();
+      const t0 = performance.now();
       const out = await r.run();
+      const ms = performance.now() - t0;
       first ??= summarize(out);
-    }, policy);
-    return { median_ms, runs, first: first! };
-  } finally {
-    r.dispose?.();
-  }
+      return ms;
+    },
+    first: () => first,
+    dispose: () => r.dispose?.(),
+  };
 }

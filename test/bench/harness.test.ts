@@ -1,6 +1,6 @@
 // The bench's pure helpers (no peer is loaded, nothing is timed).
 import { describe, expect, it } from 'vitest';
-import { formatMs, formatRatio, gflops, jsonLine, median, runsFor, summarize, summaryDiff, table } from '../../bench/harness.ts';
+import { callEstimate, DEFAULT_POLICY, formatMs, formatRatio, gflops, jsonLine, measureRounds, median, policyFor, runsFor, schedule, stillFalling, summarize, summaryDiff, table, warmupDone } from '../../bench/harness.ts';
 import { CNN, hwioToOihw, nchwFlattenKernel, rng, shapes, transpose } from '../../bench/models.ts';
 import { casesOf } from '../../bench/cases.ts';
 import { peakBinary, FLOPS_PER_ITER } from '../../bench/peak.ts';
@@ -13,15 +13,114 @@ describe('statistics and timing policy', () => {
   });
 
   it('runs fill the budget between minRuns and maxRuns; one run past the budget', () => {
-    const p = { budgetMs: 1000, minRuns: 3, maxRuns: 50 };
+    const p = { ...DEFAULT_POLICY, budgetMs: 1000, minRuns: 3, maxRuns: 50 };
     expect(runsFor(100, p)).toBe(10);
     expect(runsFor(1, p)).toBe(50);
     expect(runsFor(600, p)).toBe(3);
     expect(runsFor(1000, p)).toBe(1);
   });
 
+  it('the warm-up is a second, or the whole budget when that is shorter', () => {
+    expect(policyFor(1500)).toMatchObject({ budgetMs: 1500, warmMs: 1000 });
+    expect(policyFor(300)).toMatchObject({ budgetMs: 300, warmMs: 300 });
+  });
+
   it('GFLOP/s of a 512 matmul in 10 ms', () => {
     expect(gflops(2 * 512 ** 3, 10)).toBeCloseTo(26.84, 2);
+  });
+});
+
+describe('warm-up stopping rule', () => {
+  const p = { ...DEFAULT_POLICY, budgetMs: 1500, warmMs: 1000, minWarmCalls: 3 };
+  const calls = (n: number, ms: number): number[] => Array.from({ length: n }, () => ms);
+
+  it('times still falling: the last third more than 10% below the third before', () => {
+    expect(stillFalling([30, 30, 30, 20, 20, 20])).toBe(true);
+    expect(stillFalling([30, 30, 30, 28, 28, 28])).toBe(false);
+    expect(stillFalling([20, 20, 20, 25, 25, 25])).toBe(false); // slower (noise) is not falling
+    expect(stillFalling([5, 4])).toBe(true); // too few calls to tell
+  });
+
+  it('needs both the warm-up time and the minimum calls', () => {
+    expect(warmupDone([], p)).toBe(false);
+    expect(warmupDone(calls(2, 600), p)).toBe(false); // 1.2 s but 2 calls
+    expect(warmupDone(calls(3, 600), p)).toBe(true);
+    expect(warmupDone(calls(39, 25), p)).toBe(false); // 975 ms
+    expect(warmupDone(calls(40, 25), p)).toBe(true);
+  });
+
+  it("keeps warming while tier-up still speeds calls up (kiln's LSTM step), up to 4 warm-ups", () => {
+    const lstm = [320, 30, 28, 56, 37, ...calls(18, 30), ...calls(15, 23)]; // 1.3 s; TurboFan code lands late
+    expect(stillFalling(lstm)).toBe(true);
+    expect(warmupDone(lstm, p)).toBe(false);
+    expect(warmupDone([...lstm, ...calls(20, 23)], p)).toBe(true);
+    const falling = Array.from({ length: 3000 }, (_, i) => 40 / Math.sqrt(1 + i)); // never settles
+    const stop = falling.findIndex((_, i) => warmupDone(falling.slice(0, i + 1), p));
+    expect(falling.slice(0, stop + 1).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(4 * p.warmMs);
+    expect(falling.slice(0, stop).reduce((a, b) => a + b, 0)).toBeLessThan(4 * p.warmMs);
+  });
+
+  it('a slow impl stops once its calls add up to 5 budgets, even after one call', () => {
+    expect(warmupDone([40_000], p)).toBe(true);
+    expect(warmupDone([7000], p)).toBe(false);
+  });
+
+  it("estimates a call from the warm-up's last third", () => {
+    expect(callEstimate([320, 30, 28, 24, 23, 22])).toBe(22.5);
+    expect(callEstimate([40_000])).toBe(40_000);
+  });
+});
+
+describe('interleaved rounds', () => {
+  const callsOf = (rounds: number[][], i: number): number[] => rounds.flatMap((r, k) => (r.includes(i) ? [k] : []));
+
+  it('equal runs: every impl in every round, the order rotated', () => {
+    expect(schedule([3, 3, 3])).toEqual([[0, 1, 2], [1, 2, 0], [2, 0, 1]]);
+  });
+
+  it("each impl's runs spread evenly over the rounds, a single run in the middle", () => {
+    const rounds = schedule([8, 4, 1, 2]);
+    expect(rounds).toHaveLength(8);
+    expect(callsOf(rounds, 0)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(callsOf(rounds, 1)).toEqual([1, 3, 5, 7]);
+    expect(callsOf(rounds, 2)).toEqual([4]);
+    expect(callsOf(rounds, 3)).toEqual([2, 6]);
+  });
+
+  it('an impl with no runs (it failed) is in no round', () => {
+    expect(schedule([0, 2])).toEqual([[1], [1]]);
+    expect(schedule([])).toEqual([]);
+  });
+
+  /** A fake impl whose calls log their order and return preset times. */
+  const fake = (name: string, ms: (k: number) => number, log: string[], failAt = Infinity) => {
+    let k = 0;
+    return { call: async () => { if (k === failAt) throw new Error(`${name} broke`); log.push(name); return ms(k++); } };
+  };
+
+  it('warms each impl up in turn, then interleaves the measured calls; medians per impl', async () => {
+    const log: string[] = [];
+    const p = { ...DEFAULT_POLICY, budgetMs: 100, warmMs: 50, minWarmCalls: 3, minRuns: 3, maxRuns: 50 };
+    const a = fake('a', (k) => (k === 0 ? 60 : 10), log); // slow first call, then 10 ms
+    const b = fake('b', () => 20, log);
+    const [ra, rb] = await measureRounds([a, b], p);
+    // a: 60 + 10 ms reaches 50 ms but takes 3 calls; b: 3 calls of 20 ms
+    expect(log.slice(0, 6)).toEqual(['a', 'a', 'a', 'b', 'b', 'b']);
+    expect(ra).toEqual({ median_ms: 10, runs: 10, warmup: 3 });
+    expect(rb).toEqual({ median_ms: 20, runs: 5, warmup: 3 });
+    const measured = log.slice(6);
+    expect(measured).toHaveLength(15);
+    expect(measured.slice(0, 4)).toEqual(['a', 'b', 'a', 'a']); // b's first call in round 1 (rotated first), not after all of a's
+  });
+
+  it('an impl that throws drops out with its error; the others are still measured', async () => {
+    const log: string[] = [];
+    const p = { ...DEFAULT_POLICY, budgetMs: 100, warmMs: 10, minWarmCalls: 3, minRuns: 3, maxRuns: 20 };
+    const [ra, rb, rc] = await measureRounds([fake('a', () => 10, log, 5), fake('b', () => 10, log, 1), fake('c', () => 10, log)], p);
+    expect(ra).toBeInstanceOf(Error);
+    expect((ra as Error).message).toBe('a broke');
+    expect((rb as Error).message).toBe('b broke');
+    expect(rc).toEqual({ median_ms: 10, runs: 10, warmup: 3 });
   });
 });
 
