@@ -181,9 +181,10 @@ function varsOf(e: SExpr | undefined, out = new Set<number>()): Set<number> {
   return out;
 }
 
-/** Stores a result tile into the output viewed as [rows, cols] (its last axis is cols), through the epilogue;
+/** Stores a result (a vector of 4 columns or a scalar, by the mode) into the output viewed as [rows, cols]
+ *  (its last axis is cols), through the epilogue;
  *  the output's leading coordinates are set from the row only when the epilogue reads them. */
-function emitRows(k: TemplateKernel) {
+export function emitRows(k: TemplateKernel) {
   const shape = k.outType.shape, r = shape.length, cols = shape[r - 1]!;
   const used = varsOf(k.epilogue);
   const epi: SExpr = k.epilogue ?? { k: 'acc', name: 'out' };

@@ -1,15 +1,16 @@
-// TemplateKernel -> wasm. Convolutions are GEMMs (conv.ts). Pooling and the average-pool gradient are
-// rewritten into LoopKernels (an IR-to-IR decomposition: the window is the reduction space, the
-// channel axis is innermost, so the loop renderer vectorizes over channels). The ops that scatter
-// (scatter_add, the max-pool gradient vectorized over channels in pool.ts, the conv input gradient's
-// col2im) write into the zeroed output, then the epilogue runs in place as a loop kernel.
+// TemplateKernel -> wasm. Convolutions are GEMMs (conv.ts); max pooling and its gradient are written
+// over channels (pool.ts). Average pooling and its gradient are rewritten into LoopKernels (an IR-to-IR
+// decomposition: the window is the reduction space, the channel axis is innermost, so the loop renderer
+// vectorizes over channels). The ops that scatter (scatter_add, the max-pool gradient when windows
+// overlap or leave x partly uncovered, the conv input gradient's col2im) write into the zeroed output,
+// then the epilogue runs in place as a loop kernel.
 import { fail } from '../../ir/errors.ts';
 import type { Accumulator, IExpr, LoopKernel, SExpr, TemplateKernel } from '../../ir/kernel.ts';
 import type { Bound } from '../../ir/kernel.ts';
 import { Func, type BufInfo } from './func.ts';
 import { CONV_OPS, convInputGrad, convScratchBytes, renderConv } from './conv.ts';
 import { renderLoop } from './loop.ts';
-import { maxPoolGrad } from './pool.ts';
+import { maxPoolGrad, renderPool } from './pool.ts';
 import { forLoop, get, i32c } from './wat.ts';
 
 const v = (i: number): IExpr => ({ k: 'var', i });
@@ -62,8 +63,7 @@ function countAxis(o: IExpr, s: number, pad: number, win: number, size: number):
 }
 
 const DECOMPOSE: Record<string, (k: TemplateKernel) => LoopKernel> = {
-  max_pool2d: (k) => pool(k, 'max'),
-  avg_pool2d: (k) => pool(k, 'avg'),
+  avg_pool2d: avgPool,
   avg_pool2d_grad: (k) => {
     const dy = k.inputTypes[0]!.shape, x = k.outType.shape;
     const [wh, ww] = ints(k, 'window', []);
@@ -76,12 +76,11 @@ const DECOMPOSE: Record<string, (k: TemplateKernel) => LoopKernel> = {
   },
 };
 
-function pool(k: TemplateKernel, kind: 'max' | 'avg'): LoopKernel {
+function avgPool(k: TemplateKernel): LoopKernel {
   const x = k.inputTypes[0]!.shape;
   const [wh, ww] = ints(k, 'window', []);
   const g = geom(k, wh!, ww!);
   const h = add(sub(mul(v(1), g.sh), c(g.pt)), v(4)), w = add(sub(mul(v(2), g.sw), c(g.pl)), v(5));
-  if (kind === 'max') return loopOf(k, [g.kh, g.kw], [{ name: 'out', combine: 'max', value: pixel(k.inputs[0]!, x, v(0), h, w, v(3), -Infinity), dtype: 'f32' }]);
   const count: SExpr = { k: 'op', op: 'cast', dtype: 'f32', attrs: { dtype: 'f32' }, args: [{ k: 'index', at: { k: 'mul', a: countAxis(v(1), g.sh, g.pt, g.kh, x[1]!), b: countAxis(v(2), g.sw, g.pl, g.kw, x[2]!) } }] };
   return loopOf(k, [g.kh, g.kw], [{ name: 'out', combine: 'sum', value: pixel(k.inputs[0]!, x, v(0), h, w, v(3)), dtype: 'f32' }], f32op('div', [OUT, count]));
 }
@@ -105,15 +104,15 @@ const SCATTER: Record<string, (f: Func, k: TemplateKernel, scratch: number) => s
   max_pool2d_grad: maxPoolGrad,
 };
 
-export const TEMPLATE_OPS: readonly string[] = [...CONV_OPS, ...Object.keys(DECOMPOSE), ...Object.keys(SCATTER)];
+export const TEMPLATE_OPS: readonly string[] = [...CONV_OPS, 'max_pool2d', ...Object.keys(DECOMPOSE), ...Object.keys(SCATTER)];
 
 export function templateScratchBytes(k: TemplateKernel): number {
   return convScratchBytes(k) ?? 0;
 }
 
 export function renderTemplate(k: TemplateKernel, name: string, bufs: ReadonlyMap<string, BufInfo>, scratch: number, relaxed: boolean): string {
-  const conv = renderConv(k, name, bufs, scratch, relaxed);
-  if (conv !== null) return conv;
+  const whole = renderConv(k, name, bufs, scratch, relaxed) ?? renderPool(k, name, bufs, relaxed);
+  if (whole !== null) return whole;
   const decompose = DECOMPOSE[k.op];
   if (decompose) return renderLoop(decompose(k), name, bufs, relaxed);
   const scatter = SCATTER[k.op];
