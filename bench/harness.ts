@@ -30,13 +30,14 @@ export interface TimingPolicy {
   readonly budgetMs: number;
   readonly minRuns: number;
   readonly maxRuns: number;
-  /** Milliseconds of warm-up calls per impl at least (V8 tiers wasm up in the background: Liftoff
-   *  code first, TurboFan later), and at least minWarmCalls calls. */
+  /** Milliseconds of warm-up calls per impl at least, not counting the first call (compiling,
+   *  instantiating, tracing), and at least minWarmCalls calls: V8 tiers wasm up in the background,
+   *  Liftoff code first and TurboFan later. */
   readonly warmMs: number;
   readonly minWarmCalls: number;
 }
 
-export const DEFAULT_POLICY: TimingPolicy = { budgetMs: 2000, minRuns: 3, maxRuns: 50, warmMs: 1000, minWarmCalls: 3 };
+export const DEFAULT_POLICY: TimingPolicy = { budgetMs: 2000, minRuns: 3, maxRuns: 50, warmMs: 1000, minWarmCalls: 5 };
 
 /** The policy of a `--budget`: the warm-up is a second, or the budget when it is shorter. */
 export function policyFor(budgetMs: number): TimingPolicy {
@@ -61,13 +62,14 @@ export function stillFalling(times: readonly number[]): boolean {
 }
 
 /** The warm-up's stopping rule, given the times of the warm-up calls so far: at least minWarmCalls
- *  calls and warmMs, and then until the times stop falling (at most 4 warmMs). A slow impl stops as
- *  soon as its calls add up to 5 budgets (one call of a 40 s training step is warm-up enough). */
+ *  calls and warmMs after the first call, and then until the times after the first stop falling (at
+ *  most 4 warmMs). A slow impl stops as soon as its calls add up to 5 budgets (one call of a 40 s
+ *  training step is warm-up enough). */
 export function warmupDone(times: readonly number[], p: TimingPolicy = DEFAULT_POLICY): boolean {
-  const spent = sum(times);
-  if (times.length > 0 && spent >= 5 * p.budgetMs) return true;
-  if (times.length < p.minWarmCalls || spent < p.warmMs) return false;
-  return spent >= 4 * p.warmMs || !stillFalling(times);
+  if (times.length > 0 && sum(times) >= 5 * p.budgetMs) return true;
+  const settling = times.slice(1);
+  if (times.length < p.minWarmCalls || sum(settling) < p.warmMs) return false;
+  return sum(settling) >= 4 * p.warmMs || !stillFalling(settling);
 }
 
 /** A warmed-up call's time, from the warm-up: the median of its last third. */

@@ -31,7 +31,7 @@ describe('statistics and timing policy', () => {
 });
 
 describe('warm-up stopping rule', () => {
-  const p = { ...DEFAULT_POLICY, budgetMs: 1500, warmMs: 1000, minWarmCalls: 3 };
+  const p = { ...DEFAULT_POLICY, budgetMs: 1500, warmMs: 1000, minWarmCalls: 5 };
   const calls = (n: number, ms: number): number[] => Array.from({ length: n }, () => ms);
 
   it('times still falling: the last third more than 10% below the third before', () => {
@@ -41,23 +41,24 @@ describe('warm-up stopping rule', () => {
     expect(stillFalling([5, 4])).toBe(true); // too few calls to tell
   });
 
-  it('needs both the warm-up time and the minimum calls', () => {
+  it('needs both the warm-up time after the first call and the minimum calls', () => {
     expect(warmupDone([], p)).toBe(false);
-    expect(warmupDone(calls(2, 600), p)).toBe(false); // 1.2 s but 2 calls
-    expect(warmupDone(calls(3, 600), p)).toBe(true);
-    expect(warmupDone(calls(39, 25), p)).toBe(false); // 975 ms
-    expect(warmupDone(calls(40, 25), p)).toBe(true);
+    expect(warmupDone(calls(4, 600), p)).toBe(false); // 1.8 s after the first, but 4 calls
+    expect(warmupDone(calls(5, 600), p)).toBe(true);
+    expect(warmupDone(calls(40, 25), p)).toBe(false); // 975 ms after the first
+    expect(warmupDone(calls(41, 25), p)).toBe(true);
+    expect(warmupDone([900, ...calls(4, 230)], p)).toBe(false); // a slow first call (compiling) does not count
   });
 
   it("keeps warming while tier-up still speeds calls up (kiln's LSTM step), up to 4 warm-ups", () => {
-    const lstm = [320, 30, 28, 56, 37, ...calls(18, 30), ...calls(15, 23)]; // 1.3 s; TurboFan code lands late
+    const lstm = [320, 30, 28, 56, 37, ...calls(18, 30), ...calls(15, 23)]; // 1 s after the first; TurboFan code lands late
     expect(stillFalling(lstm)).toBe(true);
     expect(warmupDone(lstm, p)).toBe(false);
     expect(warmupDone([...lstm, ...calls(20, 23)], p)).toBe(true);
     const falling = Array.from({ length: 3000 }, (_, i) => 40 / Math.sqrt(1 + i)); // never settles
     const stop = falling.findIndex((_, i) => warmupDone(falling.slice(0, i + 1), p));
-    expect(falling.slice(0, stop + 1).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(4 * p.warmMs);
-    expect(falling.slice(0, stop).reduce((a, b) => a + b, 0)).toBeLessThan(4 * p.warmMs);
+    expect(falling.slice(1, stop + 1).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(4 * p.warmMs);
+    expect(falling.slice(1, stop).reduce((a, b) => a + b, 0)).toBeLessThan(4 * p.warmMs);
   });
 
   it('a slow impl stops once its calls add up to 5 budgets, even after one call', () => {
@@ -104,11 +105,11 @@ describe('interleaved rounds', () => {
     const a = fake('a', (k) => (k === 0 ? 60 : 10), log); // slow first call, then 10 ms
     const b = fake('b', () => 20, log);
     const [ra, rb] = await measureRounds([a, b], p);
-    // a: 60 + 10 ms reaches 50 ms but takes 3 calls; b: 3 calls of 20 ms
-    expect(log.slice(0, 6)).toEqual(['a', 'a', 'a', 'b', 'b', 'b']);
-    expect(ra).toEqual({ median_ms: 10, runs: 10, warmup: 3 });
-    expect(rb).toEqual({ median_ms: 20, runs: 5, warmup: 3 });
-    const measured = log.slice(6);
+    // a: 50 ms after its 60 ms first call is 5 calls of 10 ms; b: 60 ms after the first, 3 calls of 20 ms
+    expect(log.slice(0, 10)).toEqual(['a', 'a', 'a', 'a', 'a', 'a', 'b', 'b', 'b', 'b']);
+    expect(ra).toEqual({ median_ms: 10, runs: 10, warmup: 6 });
+    expect(rb).toEqual({ median_ms: 20, runs: 5, warmup: 4 });
+    const measured = log.slice(10);
     expect(measured).toHaveLength(15);
     expect(measured.slice(0, 4)).toEqual(['a', 'b', 'a', 'a']); // b's first call in round 1 (rotated first), not after all of a's
   });
@@ -120,7 +121,7 @@ describe('interleaved rounds', () => {
     expect(ra).toBeInstanceOf(Error);
     expect((ra as Error).message).toBe('a broke');
     expect((rb as Error).message).toBe('b broke');
-    expect(rc).toEqual({ median_ms: 10, runs: 10, warmup: 3 });
+    expect(rc).toEqual({ median_ms: 10, runs: 10, warmup: 4 }); // two calls after the first are too few to tell steady
   });
 });
 
