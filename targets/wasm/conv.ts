@@ -60,12 +60,13 @@ export function convScratchBytes(k: TemplateKernel): number | null {
   return panelBytes(F, K) + MC * K * 4 + gemmScratchBytes(F, K);
 }
 
-/** dst[0..count) = src[..] (or 0 when src is null; or dst += src with `add`), floats at byte addresses held in locals. */
-function copyFloats(f: Func, count: number, dst: string, src: string | null, tag: string, add = false): string {
+/** dst[0..count) = src[..] (or 0 when src is null; or dst += src with `add`), floats at byte addresses held in
+ *  locals plus constant offsets. */
+function copyFloats(f: Func, count: number, dst: string, src: string | null, tag: string, add = false, dOff = 0, sOff = 0): string {
   const op = (t: 'v128' | 'f32', d: string, s: string, o: number): string => {
-    const value = s === '' ? (t === 'v128' ? '(v128.const i32x4 0 0 0 0)' : '(f32.const 0)') : `(${t}.load offset=${o} ${s})`;
-    const v = add ? `(${t === 'v128' ? 'f32x4' : 'f32'}.add (${t}.load offset=${o} ${d}) ${value})` : value;
-    return `(${t}.store offset=${o} ${d} ${v})`;
+    const value = s === '' ? (t === 'v128' ? '(v128.const i32x4 0 0 0 0)' : '(f32.const 0)') : `(${t}.load offset=${o + sOff} ${s})`;
+    const v = add ? `(${t === 'v128' ? 'f32x4' : 'f32'}.add (${t}.load offset=${o + dOff} ${d}) ${value})` : value;
+    return `(${t}.store offset=${o + dOff} ${d} ${v})`;
   };
   const full = count - (count % 4);
   const parts: string[] = [];
@@ -79,29 +80,65 @@ function copyFloats(f: Func, count: number, dst: string, src: string | null, tag
   return parts.join('\n');
 }
 
+/** A loop over `count` output pixels from pixel `first` (i32 expressions): per pixel the locals h, w hold
+ *  its window's top-left input coordinates (oh*sh - pt, ow*sw - pl) and base the address of x[n, h, w, 0]
+ *  (wrapped when outside x); `body(k)` runs with k counting pixels from 0, then (n, oh, ow) step on. */
+function eachPixel(f: Func, g: Geom, x: number, first: string, count: string, body: (k: string) => string, tag: string): string {
+  const [n, h, w, base, k] = ['px_n', 'px_h', 'px_w', 'px_base', 'px_k'].map((s) => f.local(s, 'i32')) as [string, string, string, string, string];
+  const P = g.oh * g.ow;
+  return `${set(n, `(i32.div_u ${first} ${i32c(P)})`)}
+${set(h, `(i32.sub (i32.mul (i32.div_u (i32.rem_u ${first} ${i32c(P)}) ${i32c(g.ow)}) ${i32c(g.sh)}) ${i32c(g.pt)})`)}
+${set(w, `(i32.sub (i32.mul (i32.rem_u ${first} ${i32c(g.ow)}) ${i32c(g.sw)}) ${i32c(g.pl)})`)}
+${set(k, i32c(0))}
+(loop $Lpx${tag}
+${set(base, `(i32.add ${i32c(x)} (i32.mul (i32.add (i32.mul (i32.add (i32.mul ${get(n)} ${i32c(g.h)}) ${get(h)}) ${i32c(g.w)}) ${get(w)}) ${i32c(g.c * 4)}))`)}
+${body(k)}
+(if (i32.eq ${get(w)} ${i32c((g.ow - 1) * g.sw - g.pl)})
+(then ${set(w, i32c(-g.pl))}
+(if (i32.eq ${get(h)} ${i32c((g.oh - 1) * g.sh - g.pt)}) (then ${set(h, i32c(-g.pt))} ${set(n, `(i32.add ${get(n)} (i32.const 1))`)}) (else ${set(h, `(i32.add ${get(h)} ${i32c(g.sh)})`)})))
+(else ${set(w, `(i32.add ${get(w)} ${i32c(g.sw)})`)}))
+${set(k, `(i32.add ${get(k)} (i32.const 1))`)}
+(br_if $Lpx${tag} (i32.lt_s ${get(k)} ${count})))`;
+}
+
+/** The pixel's window taps, unrolled: `inBounds(tap, src)` for each tap inside x (src: a local holding the
+ *  address of its channel 0), `outside(tap)` for each in the padding. A window wholly inside x (always,
+ *  when no window reaches the padding) takes a path with no per-tap test, reading at constant offsets
+ *  from the pixel's base. */
+function windowTaps(f: Func, g: Geom, inBounds: (tap: number, src: string, sOff: number) => string, outside: (tap: number) => string): string {
+  const [h, w, base, src] = ['px_h', 'px_w', 'px_base', 'px_src'].map((s) => f.local(s, 'i32')) as [string, string, string, string];
+  const span = (size: number, out: number, s: number, pad: number, k: number, d: number): boolean => pad === 0 && (out - 1) * s + (k - 1) * d < size;
+  const allInside = span(g.h, g.oh, g.sh, g.pt, g.kh, g.dh) && span(g.w, g.ow, g.sw, g.pl, g.kw, g.dw);
+  const fast: string[] = [], checked: string[] = [];
+  for (let i = 0; i < g.kh; i++) {
+    for (let j = 0; j < g.kw; j++) {
+      const tap = i * g.kw + j, off = (i * g.dh * g.w + j * g.dw) * g.c * 4;
+      fast.push(inBounds(tap, base, off));
+      if (allInside) continue;
+      const out = outside(tap);
+      checked.push(`(if (i32.and (i32.lt_u (i32.add ${get(h)} ${i32c(i * g.dh)}) ${i32c(g.h)}) (i32.lt_u (i32.add ${get(w)} ${i32c(j * g.dw)}) ${i32c(g.w)}))
+(then ${set(src, `(i32.add ${get(base)} ${i32c(off)})`)}
+${inBounds(tap, src, 0)})${out ? `\n(else ${out})` : ''})`);
+    }
+  }
+  if (allInside) return fast.join('\n');
+  const inside = `(i32.and (i32.and (i32.ge_s ${get(h)} (i32.const 0)) (i32.lt_s ${get(h)} ${i32c(g.h - (g.kh - 1) * g.dh)})) (i32.and (i32.ge_s ${get(w)} (i32.const 0)) (i32.lt_s ${get(w)} ${i32c(g.w - (g.kw - 1) * g.dw)})))`;
+  return `(if ${inside} (then ${fast.join('\n')}) (else ${checked.join('\n')}))`;
+}
+
 /** The patches of the current row block, rows [i0, min(i0 + MC, M)) at block + (r - i0) K: im2col copies
  *  them out of the image x (zeros for padding); col2im adds them into it (padding taps dropped). */
 function patchBlock(f: Func, g: Geom, x: number, block: number, mode: 'im2col' | 'col2im'): string {
-  const K = g.kh * g.kw * g.c, M = g.n * g.oh * g.ow, P = g.oh * g.ow;
-  const [row, end, n, t, oh, ow, i, j, h, w, src, d] = ['ic_row', 'ic_end', 'ic_n', 'ic_t', 'ic_oh', 'ic_ow', 'ic_i', 'ic_j', 'ic_h', 'ic_w', 'ic_src', 'ic_d'].map((s) => f.local(s, 'i32')) as [string, string, string, string, string, string, string, string, string, string, string, string];
+  const K = g.kh * g.kw * g.c, M = g.n * g.oh * g.ow;
+  const d = f.local('ic_d', 'i32');
   const i0 = blockRow(f);
-  const tap = `${set(w, `(i32.add (i32.sub (i32.mul ${get(ow)} ${i32c(g.sw)}) ${i32c(g.pl)}) (i32.mul ${get(j)} ${i32c(g.dw)}))`)}
-(if (i32.and (i32.lt_u ${get(h)} ${i32c(g.h)}) (i32.lt_u ${get(w)} ${i32c(g.w)}))
-(then ${set(src, `(i32.add ${i32c(x)} (i32.mul (i32.add (i32.mul (i32.add (i32.mul ${get(n)} ${i32c(g.h)}) ${get(h)}) ${i32c(g.w)}) ${get(w)}) ${i32c(g.c * 4)}))`)}
-${mode === 'im2col' ? copyFloats(f, g.c, d, src, 'a') : copyFloats(f, g.c, src, d, 'a', true)})
-${mode === 'im2col' ? `(else ${copyFloats(f, g.c, d, null, 'z')})` : ''})
-${set(d, `(i32.add ${get(d)} ${i32c(g.c * 4)})`)}`;
-  const taps = forLoop(i, 0, g.kh, 1, `${set(h, `(i32.add (i32.sub (i32.mul ${get(oh)} ${i32c(g.sh)}) ${i32c(g.pt)}) (i32.mul ${get(i)} ${i32c(g.dh)}))`)}
-${forLoop(j, 0, g.kw, 1, tap, 'icj')}`, 'ici');
-  return `${set(row, get(i0))}
-${set(end, `(select ${i32c(M)} (i32.add ${get(i0)} ${i32c(MC)}) (i32.lt_s ${i32c(M)} (i32.add ${get(i0)} ${i32c(MC)})))`)}
-(loop $Licr
-${set(n, `(i32.div_u ${get(row)} ${i32c(P)})`)} ${set(t, `(i32.rem_u ${get(row)} ${i32c(P)})`)}
-${set(oh, `(i32.div_u ${get(t)} ${i32c(g.ow)})`)} ${set(ow, `(i32.rem_u ${get(t)} ${i32c(g.ow)})`)}
-${set(d, `(i32.add ${i32c(block)} (i32.mul (i32.sub ${get(row)} ${get(i0)}) ${i32c(K * 4)}))`)}
-${taps}
-${set(row, `(i32.add ${get(row)} (i32.const 1))`)}
-(br_if $Licr (i32.lt_s ${get(row)} ${get(end)})))`;
+  const count = `(i32.sub (select ${i32c(M)} (i32.add ${get(i0)} ${i32c(MC)}) (i32.lt_s ${i32c(M)} (i32.add ${get(i0)} ${i32c(MC)}))) ${get(i0)})`;
+  const copy = (tap: number, src: string, sOff: number): string => (mode === 'im2col'
+    ? copyFloats(f, g.c, d, src, 'a', false, tap * g.c * 4, sOff)
+    : copyFloats(f, g.c, src, d, 'a', true, sOff, tap * g.c * 4));
+  const zero = (tap: number): string => (mode === 'im2col' ? copyFloats(f, g.c, d, null, 'z', false, tap * g.c * 4) : '');
+  return eachPixel(f, g, x, get(i0), count, (k) => `${set(d, `(i32.add ${i32c(block)} (i32.mul ${get(k)} ${i32c(K * 4)}))`)}
+${windowTaps(f, g, copy, zero)}`, 'ic');
 }
 
 /** k (output pixels) per block of the filter grad: the block's transposed patches (all K rows) stay in L2. */
@@ -112,58 +149,25 @@ const filterKc = (K: number): number => Math.max(16, Math.min(256, Math.floor(65
  *  (n, oh, ow) stepped along; each window tap is tested once, then its C channels copied (a tile of 4 rows
  *  is 4 channels of one tap when C % 4 = 0: one v128 each) or zeroed for padding. */
 function patchSliceT(f: Func, g: Geom, x: number, dst: number, kc: number): string {
-  const [n, oh, ow, pp, d, base, src, hv, wv, c] = ['pt_n', 'pt_oh', 'pt_ow', 'pt_p', 'pt_d', 'pt_base', 'pt_src', 'pt_h', 'pt_w', 'pt_c'].map((s) => f.local(s, 'i32')) as [string, string, string, string, string, string, string, string, string, string];
-  const p0 = blockK(f), kb = blockKLen(f);
-  const P = g.oh * g.ow, C = g.c;
+  const [d, c] = ['pt_d', 'pt_c'].map((s) => f.local(s, 'i32')) as [string, string];
+  const C = g.c;
   const vector = C % 4 === 0, groups = vector ? C / 4 : C, unroll = groups <= 16;
   /** Byte offset from d of A[q, p] for q = tap * C + ch. */
   const at = (q: number): number => (Math.floor(q / MR) * kc) * MR * 4 + (q % MR) * 4;
-  // one tap's C channels (src: the pixel's channel 0, or null: zeros)
-  const channels = (tap: number, from: string | null): string => {
+  // one tap's C channels (from: a local holding the pixel's channel 0 less sOff, or null: zeros)
+  const channels = (tap: number, from: string | null, sOff = 0): string => {
     const t = vector ? 'v128' : 'f32', zero = vector ? '(v128.const i32x4 0 0 0 0)' : '(f32.const 0)', w = vector ? 16 : 4;
     if (unroll) {
-      return [...Array(groups).keys()].map((q) => `(${t}.store offset=${at(tap * C + q * (vector ? 4 : 1))} ${get(d)} ${from ? `(${t}.load offset=${q * w} ${get(from)})` : zero})`).join('\n');
+      return [...Array(groups).keys()].map((q) => `(${t}.store offset=${at(tap * C + q * (vector ? 4 : 1))} ${get(d)} ${from ? `(${t}.load offset=${sOff + q * w} ${get(from)})` : zero})`).join('\n');
     }
     // q = tap C + c: tile q / MR, row q % MR
     const q = `(i32.add ${i32c(tap * C)} ${get(c)})`;
     const to = `(i32.add ${get(d)} (i32.add (i32.mul (i32.shr_u ${q} (i32.const 2)) ${i32c(kc * MR * 4)}) (i32.shl (i32.and ${q} (i32.const 3)) (i32.const 2))))`;
-    const value = from ? `(${t}.load (i32.add ${get(from)} (i32.shl ${get(c)} (i32.const 2))))` : zero;
+    const value = from ? `(${t}.load offset=${sOff} (i32.add ${get(from)} (i32.shl ${get(c)} (i32.const 2))))` : zero;
     return forLoop(c, 0, C, vector ? 4 : 1, `(${t}.store ${to} ${value})`, `ptc${tap}${from ? 'c' : 'z'}`);
   };
-  const taps: string[] = [];
-  for (let i = 0; i < g.kh; i++) {
-    for (let j = 0; j < g.kw; j++) {
-      const tap = i * g.kw + j;
-      taps.push(`${set(hv, `(i32.add ${get(oh)} ${i32c(i * g.dh)})`)} ${set(wv, `(i32.add ${get(ow)} ${i32c(j * g.dw)})`)}
-(if (i32.and (i32.lt_u ${get(hv)} ${i32c(g.h)}) (i32.lt_u ${get(wv)} ${i32c(g.w)}))
-(then ${set(src, `(i32.add ${get(base)} ${i32c((i * g.dh * g.w + j * g.dw) * C * 4)})`)}
-${channels(tap, src)})
-(else ${channels(tap, null)}))`);
-    }
-  }
-  // oh, ow hold the window's top-left input coordinates (oh*sh - pt, ow*sw - pl); base its address
-  const baseAt = `(i32.add ${i32c(x)} (i32.mul (i32.add (i32.mul (i32.add (i32.mul ${get(n)} ${i32c(g.h)}) ${get(oh)}) ${i32c(g.w)}) ${get(ow)}) ${i32c(C * 4)}))`;
-  const owEnd = (g.ow - 1) * g.sw - g.pl;
-  return `${set(n, `(i32.div_u ${get(p0)} ${i32c(P)})`)}
-${set(oh, `(i32.sub (i32.mul (i32.div_u (i32.rem_u ${get(p0)} ${i32c(P)}) ${i32c(g.ow)}) ${i32c(g.sh)}) ${i32c(g.pt)})`)}
-${set(ow, `(i32.sub (i32.mul (i32.rem_u ${get(p0)} ${i32c(g.ow)}) ${i32c(g.sw)}) ${i32c(g.pl)})`)}
-${set(pp, i32c(0))}
-(loop $Lpt
-${set(base, baseAt)}
-${set(d, `(i32.add ${i32c(dst)} (i32.shl ${get(pp)} (i32.const 4)))`)}
-${taps.join('\n')}
-(if (i32.eq ${get(ow)} ${i32c(owEnd)})
-(then ${set(ow, i32c(-g.pl))}
-(if (i32.eq ${get(oh)} ${i32c((g.oh - 1) * g.sh - g.pt)}) (then ${set(oh, i32c(-g.pt))} ${set(n, `(i32.add ${get(n)} (i32.const 1))`)}) (else ${set(oh, `(i32.add ${get(oh)} ${i32c(g.sh)})`)})))
-(else ${set(ow, `(i32.add ${get(ow)} ${i32c(g.sw)})`)}))
-${set(pp, `(i32.add ${get(pp)} (i32.const 1))`)}
-(br_if $Lpt (i32.lt_s ${get(pp)} ${get(kb)})))`;
-}
-
-/** `count` zero floats at the address in local d, advancing d. */
-function copyZeros(f: Func, d: string, count: number, tag: string): string {
-  if (count <= 0) return '';
-  return `${copyFloats(f, count, d, null, `z${tag}`)}\n${set(d, `(i32.add ${get(d)} ${i32c(count * 4)})`)}`;
+  return eachPixel(f, g, x, get(blockK(f)), get(blockKLen(f)), (k) => `${set(d, `(i32.add ${i32c(dst)} (i32.shl ${get(k)} (i32.const 4)))`)}
+${windowTaps(f, g, channels, (tap) => channels(tap, null))}`, 'pt');
 }
 
 /** Loop variables an expression reads. */
