@@ -16,7 +16,8 @@ export interface Arena {
 
 type Vars = number[];
 type IFn = (v: Vars) => number;
-type SFn = (v: Vars, accs: Map<string, number>) => number;
+/** A compiled expression at a point: loop vars, and the point's accumulator and binding values by name. */
+type SFn = (v: Vars, named: Map<string, number>) => number;
 
 /** What an element of `dtype` holds for the computed value `v` (as the registry's reference loops store it). */
 export function coerce(dtype: DType, v: number): number {
@@ -75,7 +76,11 @@ class Machine {
     switch (e.k) {
       case 'const': { const c = coerce(e.dtype, e.v); return () => c; }
       case 'index': { const at = this.iexpr(e.at); return (v) => at(v); }
-      case 'acc': { const n = e.name; return (_v, accs) => accs.get(n)!; }
+      case 'acc': { const n = e.name; return (_v, named) => named.get(n)!; }
+      case 'let': {
+        const n = e.name;
+        return (_v, named) => named.get(n) ?? fail('K7001', `kernel interpreter: binding '${n}' is read before it is computed`);
+      }
       case 'load': {
         const at = this.iexpr(e.at), base = this.base(e.buf), mem = this.view(e.buf);
         if (!e.guard?.length) return (v) => mem[base + at(v)]!;
@@ -134,6 +139,8 @@ class Machine {
     const stores = k.stores.map((s) => ({ at: this.iexpr(s.at), value: this.sexpr(s.value), put: this.storer(s.buf) }));
     const red = k.reduce;
     const accs = (red?.accs ?? []).map((a) => ({ ...a, value: this.sexpr(a.value) }));
+    checkBindings(k);
+    const lets = (k.lets ?? []).map((l) => ({ name: l.name, dtype: l.dtype, value: this.sexpr(l.value) }));
     const accVals = new Map<string, number>();
     const vars: Vars = new Array<number>(n + (red?.extents.length ?? 0)).fill(0);
     forEachPoint(k.space, vars, 0, () => {
@@ -151,6 +158,7 @@ class Machine {
         });
         accVals.set(a.name, coerce(a.dtype, a.combine === 'argmax' ? arg : best));
       }
+      for (const l of lets) accVals.set(l.name, coerce(l.dtype, l.value(vars, accVals)));
       for (const s of stores) s.put(s.at(vars), s.value(vars, accVals));
     });
   }
@@ -192,6 +200,28 @@ class Machine {
       put(flat++, epi ? epi(vars, accs) : x);
     });
   }
+}
+
+function letsRead(e: SExpr, out: string[] = []): string[] {
+  if (e.k === 'let') out.push(e.name);
+  else if (e.k === 'op') e.args.forEach((a) => letsRead(a, out));
+  else if (e.k === 'random') letsRead(e.counter, out);
+  return out;
+}
+
+/** A binding reads only earlier ones; accumulators read none; every binding read exists. */
+function checkBindings(k: LoopKernel): void {
+  const known = new Set<string>();
+  const check = (e: SExpr, where: string): void => {
+    const bad = letsRead(e).find((n) => !known.has(n));
+    if (bad !== undefined) fail('K7001', `kernel interpreter: ${k.name}: ${where} reads binding '${bad}' before it is computed`);
+  };
+  for (const a of k.reduce?.accs ?? []) check(a.value, `accumulator ${a.name}`);
+  for (const l of k.lets ?? []) {
+    check(l.value, `binding ${l.name}`);
+    known.add(l.name);
+  }
+  for (const s of k.stores) check(s.value, `the store to ${s.buf}`);
 }
 
 /** Runs `body` for every point of `extents` (row-major), with the point in vars[first..]. */

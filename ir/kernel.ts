@@ -48,7 +48,9 @@ export type SExpr =
   /** The counter-based RNG (ir/random.ts) at (seed, counter, index). */
   | { readonly k: 'random'; readonly dist: 'uniform' | 'normal'; readonly seed: number; readonly counter: SExpr; readonly index: IExpr }
   /** The current value of an accumulator (reductions) or of a template's result (epilogues). */
-  | { readonly k: 'acc'; readonly name: string };
+  | { readonly k: 'acc'; readonly name: string }
+  /** The value of a loop kernel's binding (LoopKernel.lets) at the current point. */
+  | { readonly k: 'let'; readonly name: string };
 
 export interface Store {
   readonly buf: string;
@@ -65,13 +67,25 @@ export interface Accumulator {
   readonly dtype: DType;
 }
 
+/** A value computed once per point of a loop kernel and read by name ({ k: 'let', name }): a
+ *  subexpression its stores repeat (compiler/lower/share.ts). It may read the accumulators and
+ *  earlier bindings; it is evaluated before the point's stores, so it sees buffers as they were
+ *  before them. */
+export interface Binding {
+  readonly name: string;
+  readonly value: SExpr;
+  readonly dtype: DType;
+}
+
 /** Elementwise, view, gather, iota, random and reduction work: for every point of `space`
- *  (vars 0..space.length-1), run the accumulators over `reduce` (vars space.length..), then the stores. */
+ *  (vars 0..space.length-1), run the accumulators over `reduce` (vars space.length..), then the
+ *  bindings in order, then the stores in order. */
 export interface LoopKernel {
   readonly kind: 'loop';
   readonly name: string;
   readonly space: readonly number[];
   readonly reduce?: { readonly extents: readonly number[]; readonly accs: readonly Accumulator[] };
+  readonly lets?: readonly Binding[];
   readonly stores: readonly Store[];
 }
 

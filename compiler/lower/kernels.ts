@@ -10,6 +10,7 @@ import type { FusionGroup, Limits } from '../passes/fuse.ts';
 import { computeAt, type ExprContext } from './expr.ts';
 import { sameIExpr, vars } from './iexpr.ts';
 import { LoopBuilder } from './loop.ts';
+import { share } from './share.ts';
 
 export type BufOf = (v: Value) => string | undefined;
 
@@ -115,7 +116,7 @@ export function lowerGroup(group: FusionGroup, bufOf: BufOf, limits: Limits, nam
     if (!b.tryAdd(r)) fail('K5002', `lowering: ${r.op} does not fit a kernel of its own`);
   }
   kernels.push(b.build(nameOf()));
-  return kernels;
+  return kernels.map((k) => (k.kind === 'loop' ? share(k) : k));
 }
 
 /** Every load of a scalar expression (with the store position it belongs to, for in-place checks). */

@@ -23,7 +23,7 @@ export function printSExpr(e: SExpr): string {
     }
     case 'const': return e.dtype === 'f32' ? String(e.v) : `${e.v}:${e.dtype}`;
     case 'index': return `index(${printIExpr(e.at)})`;
-    case 'acc': return e.name;
+    case 'acc': case 'let': return e.name;
     case 'op': return `${e.op}${e.op === 'cast' ? `<${e.dtype}>` : ''}(${e.args.map(printSExpr).join(', ')})`;
     case 'random': return `random_${e.dist}(${e.seed}, ${printSExpr(e.counter)}, ${printIExpr(e.index)})`;
   }
@@ -34,6 +34,7 @@ export function printKernel(k: Kernel): string {
     case 'loop': {
       const lines = [`loop ${k.name} over [${k.space.join(',')}]${k.reduce ? ` reduce [${k.reduce.extents.join(',')}]` : ''} {`];
       for (const a of k.reduce?.accs ?? []) lines.push(`  ${a.name}: ${a.dtype} = ${a.combine}(${printSExpr(a.value)})`);
+      for (const l of k.lets ?? []) lines.push(`  let ${l.name}: ${l.dtype} = ${printSExpr(l.value)}`);
       for (const s of k.stores) lines.push(`  ${s.buf}[${printIExpr(s.at)}] = ${printSExpr(s.value)}`);
       return `${lines.join('\n')}\n}`;
     }

@@ -39,6 +39,8 @@ function inPlaceSafe(kernels: readonly Kernel[], paramBuf: string, valueBuf: str
   if (k.reduce?.accs.some((a) => loadsOf(a.value).some((l) => l.buf === paramBuf))) return false;
   const si = k.stores.findIndex((s) => s.buf === valueBuf);
   const at = k.stores[si]!.at;
+  // bindings run before every store: like reads in the first one
+  if (k.lets?.some((l) => loadsOf(l.value).some((ld) => ld.buf === paramBuf && !sameIExpr(ld.at, at)))) return false;
   return k.stores.every((s, i) => loadsOf(s.value).every((l) => l.buf !== paramBuf || (i <= si && sameIExpr(l.at, at))));
 }
 

@@ -52,7 +52,7 @@ export function kernelCost(k: Kernel, sizeOfBuf: (b: string) => number): KernelC
   if (k.kind === 'loop') {
     const points = sizeOf(k.space);
     const inner = k.reduce ? sizeOf(k.reduce.extents) : 1;
-    flops = points * (inner * (k.reduce?.accs.reduce((s, a) => s + 1 + opsIn(a.value), 0) ?? 0) + k.stores.reduce((s, st) => s + opsIn(st.value), 0));
+    flops = points * (inner * (k.reduce?.accs.reduce((s, a) => s + 1 + opsIn(a.value), 0) ?? 0) + [...(k.lets ?? []), ...k.stores].reduce((s, st) => s + opsIn(st.value), 0));
   } else if (k.kind === 'matmul') {
     const points = sizeOf(k.batch) * k.m * k.n;
     flops = points * (2 * k.k + opsIn(k.epilogue));

@@ -35,6 +35,7 @@ export function buffersRead(k: Kernel): Set<string> {
   const out = new Set<string>();
   if (k.kind === 'loop') {
     k.reduce?.accs.forEach((a) => sexprBufs(a.value, out));
+    k.lets?.forEach((l) => sexprBufs(l.value, out));
     k.stores.forEach((s) => { sexprBufs(s.value, out); iexprBufs(s.at, out); });
   } else if (k.kind === 'matmul') {
     out.add(k.a.buf).add(k.b.buf);

@@ -68,9 +68,9 @@ export function dtypeOf(f: Func, e: SExpr): DType {
     case 'const': case 'op': return e.dtype;
     case 'index': return 'i32';
     case 'random': return 'f32';
-    case 'acc': {
+    case 'acc': case 'let': {
       const a = f.accs.get(e.name);
-      if (!a) fail('K6001', `${f.name}: expression reads accumulator '${e.name}', which is not defined at this point`);
+      if (!a) fail('K6001', `${f.name}: expression reads ${e.k === 'acc' ? 'accumulator' : 'binding'} '${e.name}', which is not defined at this point`);
       return a.dtype;
     }
   }
@@ -131,19 +131,17 @@ export function ivec(f: Func, e: IExpr): string {
 
 /** An SExpr in the function's current mode. */
 export function sx(f: Func, e: SExpr): string {
-  const shared = f.memo.get(e);
-  if (shared && shared.vec === f.vec) return get(shared.local);
   const vector = f.vec !== null;
   switch (e.k) {
     case 'load': return vector ? vectorLoad(f, e) : guardedScalarLoad(f, e, 0);
     case 'const': return vector ? vconst(e.dtype, e.v) : sconst(e.dtype, e.v);
     case 'index': return vector ? ivec(f, e.at) : ix(f, e.at);
-    case 'acc': {
+    case 'acc': case 'let': {
       dtypeOf(f, e);
       const a = f.accs.get(e.name)!;
       if (vector === a.vector) return get(a.local);
       if (vector) return `(${lanes(a.dtype)}.splat ${get(a.local)})`;
-      return fail('K6001', `${f.name}: scalar code reads the vector accumulator '${e.name}'`);
+      return fail('K6001', `${f.name}: scalar code reads the vector value '${e.name}'`);
     }
     case 'random': {
       const idx = vector ? ivec(f, e.index) : `(i32x4.splat ${ix(f, e.index)})`;

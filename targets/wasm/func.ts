@@ -17,10 +17,8 @@ export class Func {
   private tmpCount = 0;
   /** The loop variable rendered 4 lanes at a time (lane l is var + l), or null in scalar mode. */
   vec: number | null = null;
-  /** Accumulator (or template result) name -> the local holding it (a vector local or a scalar one). */
+  /** Accumulator, loop binding or template result name -> the local holding it (a vector local or a scalar one). */
   readonly accs = new Map<string, { local: string; dtype: DType; vector: boolean }>();
-  /** Subexpressions already computed into a local at this point (loop.ts shares repeated ones). */
-  readonly memo = new Map<object, { local: string; vec: number | null }>();
 
   constructor(
     readonly name: string,

@@ -2,7 +2,7 @@
 // innermost reduction variable) runs 4 lanes at a time with a scalar tail; index arithmetic
 // decides per load whether that is a v128 load, a splat or a 4-lane gather. A variable that many
 // guards test alone is unrolled into specialized copies (specialize.ts).
-import type { Accumulator, IExpr, LoopKernel, SExpr } from '../../ir/kernel.ts';
+import type { Accumulator, LoopKernel, SExpr } from '../../ir/kernel.ts';
 import { affine, dtypeOf, store, sx, withMode } from './expr.ts';
 import { Func, type BufInfo } from './func.ts';
 import { OP_CODE } from './ops.ts';
@@ -86,52 +86,17 @@ function accumulate(f: Func, k: LoopKernel, a: Accumulator, idx: number, vecVar:
   return parts.join('\n');
 }
 
-/** The subexpressions (ops, loads, random draws) that occur more than once in `roots`, children before
- *  parents, each with every node object that spells it. */
-export function repeated(roots: readonly SExpr[], written: ReadonlySet<string>): SExpr[][] {
-  const keys = new Map<SExpr, string>();
-  const byKey = new Map<string, SExpr[]>();
-  const order: string[] = [];
-  // a subexpression reading a buffer the stores write must stay after the stores before it
-  const tainted = new Set<string>();
-  const reads = (x: IExpr): boolean => x.k === 'load' ? written.has(x.buf) || reads(x.at) : x.k === 'var' || x.k === 'int' ? false : reads(x.a) || reads(x.b);
-  const visit = (e: SExpr): string => {
-    const known = keys.get(e);
-    if (known !== undefined) {
-      byKey.get(known)!.push(e);
-      return known;
-    }
-    const key = e.k === 'op' ? `${e.op}:${e.dtype}:${JSON.stringify(e.attrs ?? {})}(${e.args.map(visit).join(',')})` : JSON.stringify(e);
-    keys.set(e, key);
-    const dirty = e.k === 'op' ? e.args.some((a) => tainted.has(keys.get(a)!))
-      : e.k === 'load' ? written.has(e.buf) || reads(e.at) || (e.guard ?? []).some((g) => reads(g.e))
-      : e.k === 'random' ? tainted.has(keys.get(e.counter) ?? visit(e.counter)) || reads(e.index)
-      : e.k === 'index' ? reads(e.at) : false;
-    if (dirty) tainted.add(key);
-    const seen = byKey.get(key);
-    if (seen) seen.push(e);
-    else {
-      byKey.set(key, [e]);
-      if (e.k === 'op' || e.k === 'load' || e.k === 'random') order.push(key);
-    }
-    return key;
-  };
-  roots.forEach(visit);
-  return order.filter((key) => !tainted.has(key)).map((key) => byKey.get(key)!).filter((nodes) => nodes.length > 1);
-}
-
-/** Accumulators then stores, at one point of the space (in the function's current mode). A subexpression
- *  the stores repeat (an LSTM step's sigmoid of a gate, in every gradient it feeds) is computed once. */
+/** Accumulators, bindings, then stores, at one point of the space (in the function's current mode).
+ *  Each binding (a subexpression the stores repeat, compiler/lower/share.ts) is computed once into a local. */
 function point(f: Func, k: LoopKernel, vecVar: number | null): string {
   const parts = (k.reduce?.accs ?? []).map((a, i) => accumulate(f, k, a, i, vecVar));
-  for (const nodes of repeated(k.stores.map((s) => s.value), new Set(k.stores.map((s) => s.buf)))) {
-    const d = dtypeOf(f, nodes[0]!);
-    const local = f.tmp(f.vec !== null ? 'v128' : d === 'f32' ? 'f32' : 'i32');
-    parts.push(set(local, sx(f, nodes[0]!)));
-    for (const n of nodes) f.memo.set(n, { local, vec: f.vec });
+  for (const l of k.lets ?? []) {
+    const vector = f.vec !== null;
+    const local = f.tmp(vector ? 'v128' : l.dtype === 'f32' ? 'f32' : 'i32');
+    parts.push(set(local, sx(f, l.value)));
+    f.accs.set(l.name, { local, dtype: l.dtype, vector });
   }
   for (const s of k.stores) parts.push(store(f, s.buf, s.at, sx(f, s.value)));
-  f.memo.clear();
   return parts.join('\n');
 }
 

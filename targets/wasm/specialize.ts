@@ -18,7 +18,7 @@ function varsOf(e: IExpr, out: Set<number>): Set<number> {
 }
 
 function exprsOf(k: LoopKernel): SExpr[] {
-  return [...(k.reduce?.accs.map((a) => a.value) ?? []), ...k.stores.map((s) => s.value)];
+  return [...(k.reduce?.accs.map((a) => a.value) ?? []), ...(k.lets?.map((l) => l.value) ?? []), ...k.stores.map((s) => s.value)];
 }
 
 /** The space variable to specialize on, or null. */
@@ -112,6 +112,7 @@ export function specialize(k: LoopKernel, v: number, c: number, dtypeOfBuf: (buf
   return {
     ...k,
     ...(k.reduce ? { reduce: { ...k.reduce, accs: k.reduce.accs.map((a) => ({ ...a, value: fe(a.value) })) } } : {}),
+    ...(k.lets ? { lets: k.lets.map((l) => ({ ...l, value: fe(l.value) })) } : {}),
     stores: k.stores.map((s) => ({ buf: s.buf, at: foldIndex(s.at, v, c), value: fe(s.value) })),
   };
 }

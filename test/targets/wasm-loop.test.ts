@@ -1,10 +1,9 @@
-// The loop renderer shares subexpressions that a kernel's stores repeat (targets/wasm/loop.ts
-// `repeated`): computed once per point, except those reading a buffer the kernel stores to, which
-// must see the earlier store. Checked on the chosen groups, on the rendered code (one call of the
-// math function per mode) and on the values.
+// The loop renderer computes a kernel's bindings (the subexpressions its stores repeat, bound by
+// compiler/lower/share.ts) once per point. Checked on the rendered code (one call of the math
+// function per mode) and on the values; the choice of bindings is tested in test/compiler/share.test.ts.
 import { describe, expect, it } from 'vitest';
 import type { Program, SExpr } from '../../ir/kernel.ts';
-import { repeated } from '../../targets/wasm/loop.ts';
+import { share } from '../../compiler/lower/share.ts';
 import { programWat, renderWasm } from '../../targets/wasm/index.ts';
 import { loadWasm } from '../../runtime/index.ts';
 
@@ -29,19 +28,12 @@ const PROGRAM: Program = {
     name: 'main',
     inputs: [{ name: 'x', buf: 'x', type: f32([N]) }],
     outputs: [{ name: 'a', buf: 'a', type: f32([N]) }, { name: 'b', buf: 'b', type: f32([N]) }],
-    kernels: [{ kind: 'loop', name: 'k0', space: [N], stores: [{ buf: 'a', at: v0, value: A }, { buf: 'b', at: v0, value: B }] }],
+    kernels: [share({ kind: 'loop', name: 'k0', space: [N], stores: [{ buf: 'a', at: v0, value: A }, { buf: 'b', at: v0, value: B }] })],
   }],
   memory: { arenaBytes: 96, offsets: { x: 0, a: 32, b: 64 } },
 };
 
 describe('wasm loop kernels: repeated subexpressions', () => {
-  it('finds the repeated sigmoid and its load, not the loads of a stored buffer', () => {
-    const groups = repeated([A, B], new Set(['a', 'b']));
-    const spelled = groups.map((g) => (g[0]!.k === 'op' ? g[0]!.op : g[0]!.k === 'load' ? `load ${g[0]!.buf}` : g[0]!.k));
-    expect(spelled).toEqual(['load x', 'sigmoid']);
-    expect(groups.map((g) => g.length)).toEqual([4, 3]);
-  });
-
   it('computes a shared sigmoid once per mode and gives the values of the unshared expressions', async () => {
     const wat = programWat(PROGRAM);
     const kernel = wat.slice(wat.indexOf('(func $e0_k0_k0'));
