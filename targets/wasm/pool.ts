@@ -38,21 +38,24 @@ function poolOf(k: TemplateKernel): Pool {
 }
 
 /** The loops over windows: per window the locals tap[t] (x[n, h, w, 0]'s byte offset, or -1 in the padding),
- *  y (the window's pixel index in y) set, then `group` for each 4 channels (local ch) and each channel left. */
-function windows(f: Func, p: Pool, group: (vector: boolean, ch: string, tap: readonly string[], y: string) => string): string {
+ *  pix[t] (its pixel index (n H + h) W + w), y (the window's pixel index in y) set, then `group` for each 4
+ *  channels (local ch) and each channel left. */
+function windows(f: Func, p: Pool, group: (vector: boolean, ch: string, tap: readonly string[], y: string, pix: readonly string[]) => string): string {
   const [n, oh, ow, ch, h, w, y] = ['pn', 'poh', 'pow', 'pch', 'ph', 'pw', 'py'].map((s) => f.local(s, 'i32')) as [string, string, string, string, string, string, string];
   const tap = [...Array(p.kh * p.kw).keys()].map((t) => f.local(`ptap${t}`, 'i32'));
+  const pix = tap.map((_, t) => f.local(`ppix${t}`, 'i32'));
   const setTaps = tap.map((local, t) => {
     const i = Math.floor(t / p.kw), j = t % p.kw;
     const hw = `${set(h, `(i32.add (i32.mul ${get(oh)} ${i32c(p.sh)}) ${i32c(i - p.pt)})`)} ${set(w, `(i32.add (i32.mul ${get(ow)} ${i32c(p.sw)}) ${i32c(j - p.pl)})`)}`;
-    const at = `(i32.shl (i32.mul (i32.add (i32.mul (i32.add (i32.mul ${get(n)} ${i32c(p.h)}) ${get(h)}) ${i32c(p.w)}) ${get(w)}) ${i32c(p.c)}) (i32.const 2))`;
-    return `${hw}\n${set(local, p.interior ? at : `(select ${at} (i32.const -1) (i32.and (i32.lt_u ${get(h)} ${i32c(p.h)}) (i32.lt_u ${get(w)} ${i32c(p.w)})))`)}`;
+    const at = `(i32.mul ${get(pix[t]!)} ${i32c(p.c * 4)})`;
+    return `${hw}\n${set(pix[t]!, `(i32.add (i32.mul (i32.add (i32.mul ${get(n)} ${i32c(p.h)}) ${get(h)}) ${i32c(p.w)}) ${get(w)})`)}
+${set(local, p.interior ? at : `(select ${at} (i32.const -1) (i32.and (i32.lt_u ${get(h)} ${i32c(p.h)}) (i32.lt_u ${get(w)} ${i32c(p.w)})))`)}`;
   }).join('\n');
   const full = p.c - (p.c % 4);
   const window = `${setTaps}
 ${set(y, `(i32.add (i32.mul (i32.add (i32.mul ${get(n)} ${i32c(p.oh)}) ${get(oh)}) ${i32c(p.ow)}) ${get(ow)})`)}
-${forLoop(ch, 0, full, 4, group(true, ch, tap, y), 'pcv')}
-${forLoop(ch, full, p.c, 1, group(false, ch, tap, y), 'pct')}`;
+${forLoop(ch, 0, full, 4, group(true, ch, tap, y, pix), 'pcv')}
+${forLoop(ch, full, p.c, 1, group(false, ch, tap, y, pix), 'pct')}`;
   return forLoop(n, 0, p.n, 1, forLoop(oh, 0, p.oh, 1, forLoop(ow, 0, p.ow, 1, window, 'pow'), 'poh'), 'pn');
 }
 
@@ -77,10 +80,11 @@ function argmax(f: Func, p: Pool, x: BufInfo, vector: boolean, ch: string, tap: 
   const [best, idx, v, m] = [l.local('pbest'), l.local('pidx', 'i32'), l.local('pv'), l.local('pm', 'i32')];
   const id = (t: number): string => (vector ? `(v128.const i32x4 ${t} ${t} ${t} ${t})` : i32c(t));
   const track = tap.map((tp, t) => {
-    const first = p.interior && t === 0;
-    const upd = first
+    // interior windows start from tap 0; others from 'none yet' (idx -1), which any tap replaces
+    const gt = vector ? `(f32x4.gt ${get(v)} ${get(best)})` : `(f32.gt ${get(v)} ${get(best)})`;
+    const upd = p.interior && t === 0
       ? `${set(best, get(v))} ${set(idx, id(0))}`
-      : `${set(m, vector ? `(v128.or (f32x4.gt ${get(v)} ${get(best)}) (i32x4.eq ${get(idx)} ${id(-1)}))` : `(i32.or (f32.gt ${get(v)} ${get(best)}) (i32.eq ${get(idx)} ${id(-1)}))`)}
+      : `${set(m, p.interior ? gt : vector ? `(v128.or ${gt} (i32x4.eq ${get(idx)} ${id(-1)}))` : `(i32.or ${gt} (i32.eq ${get(idx)} ${id(-1)}))`)}
 ${set(best, vector ? `(v128.bitselect ${get(v)} ${get(best)} ${get(m)})` : `(select ${get(v)} ${get(best)} ${get(m)})`)}
 ${set(idx, vector ? `(v128.bitselect ${id(t)} ${get(idx)} ${get(m)})` : `(select ${id(t)} ${get(idx)} ${get(m)})`)}`;
     return ifIn(p, tp, `${set(v, `(${l.ld} offset=${x.offset} ${l.at(tp)})`)}\n${upd}`);
@@ -140,12 +144,11 @@ export function renderPool(k: TemplateKernel, name: string, bufs: ReadonlyMap<st
     }));
   }
   const DY = f.buf(k.inputs[1]!);
-  return f.render(windows(f, p, (vector, ch, tap, y) => {
+  return f.render(windows(f, p, (vector, ch, tap, y, pix) => {
     const l = lanesOf(f, vector, ch);
     const { code, idx } = argmax(f, p, X, vector, ch, tap);
     const gy = l.local('pgy');
-    // tap t's pixel index in x: its byte offset / (4 C)
-    const stores = tap.map((tp, t) => out(vector, ch, `(i32.div_u ${get(tp)} ${i32c(p.c * 4)})`, routed(vector, gy, idx, t)));
+    const stores = tap.map((_, t) => out(vector, ch, get(pix[t]!), routed(vector, gy, idx, t)));
     return [code, set(gy, `(${l.ld} offset=${DY.offset} (i32.add (i32.mul ${get(y)} ${i32c(p.c * 4)}) (i32.shl ${get(ch)} (i32.const 2))))`), ...stores].join('\n');
   }));
 }
