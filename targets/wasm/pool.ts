@@ -5,8 +5,9 @@
 //                   then f32x4.pmax with each later one; stored through the epilogue.
 //  max_pool2d_grad  the first maximal tap is tracked per lane (best value, tap id); dy goes to the tap whose
 //                   id matches (a masked value). When windows overlap it is added into the zeroed dx
-//                   (`maxPoolGrad`, the epilogue then runs in place); when they tile x exactly each element
-//                   of dx is stored once, through the epilogue (`renderPool`), with no zeroing pass.
+//                   (`maxPoolGrad`, the epilogue then runs in place); when they abut (stride = window, no
+//                   padding) each element of dx is stored once, through the epilogue (`renderPool`), the
+//                   uncovered last rows and columns as 0, with no zeroing pass.
 import type { TemplateKernel } from '../../ir/kernel.ts';
 import { emitRows } from './conv.ts';
 import { withMode } from './expr.ts';
@@ -22,8 +23,8 @@ interface Pool {
   readonly interior: boolean;
   /** The windows do not overlap (each element of x is in at most one). */
   readonly disjoint: boolean;
-  /** Disjoint windows that cover x exactly. */
-  readonly tiles: boolean;
+  /** Interior windows that abut (stride = window): they cover x but for its last rows and columns. */
+  readonly abut: boolean;
 }
 
 function poolOf(k: TemplateKernel): Pool {
@@ -34,7 +35,7 @@ function poolOf(k: TemplateKernel): Pool {
   const [n, h, w, c] = x as [number, number, number, number], [oh, ow] = [y[1]!, y[2]!];
   const interior = pt === 0 && pl === 0 && (oh - 1) * sh + kh <= h && (ow - 1) * sw + kw <= w;
   const disjoint = sh >= kh && sw >= kw;
-  return { n, h, w, c, oh, ow, kh, kw, sh, sw, pt, pl, interior, disjoint, tiles: interior && sh === kh && sw === kw && oh * sh === h && ow * sw === w };
+  return { n, h, w, c, oh, ow, kh, kw, sh, sw, pt, pl, interior, disjoint, abut: interior && sh === kh && sw === kw };
 }
 
 /** The loops over windows: per window the locals tap[t] (x[n, h, w, 0]'s byte offset, or -1 in the padding),
@@ -116,12 +117,13 @@ export function maxPoolGrad(f: Func, k: TemplateKernel): string {
   });
 }
 
-/** max_pool2d, and max_pool2d_grad whose windows tile x, each element stored once through the epilogue;
- *  null for other templates (max_pool2d_grad with overlapping or partial windows scatters: `maxPoolGrad`). */
+/** max_pool2d, and max_pool2d_grad whose windows abut, each element of dx stored once through the epilogue
+ *  (the rows and columns no window covers get its value at 0); null for other templates (max_pool2d_grad
+ *  with overlapping, gapped or padded windows scatters: `maxPoolGrad`). */
 export function renderPool(k: TemplateKernel, name: string, bufs: ReadonlyMap<string, BufInfo>, relaxed: boolean): string | null {
   if (k.op !== 'max_pool2d' && k.op !== 'max_pool2d_grad') return null;
   const p = poolOf(k);
-  if (k.op === 'max_pool2d_grad' && !p.tiles) return null;
+  if (k.op === 'max_pool2d_grad' && !p.abut) return null;
   const f = new Func(name, bufs, relaxed);
   const X = f.buf(k.inputs[0]!);
   const emit = emitRows(k);
@@ -144,11 +146,24 @@ export function renderPool(k: TemplateKernel, name: string, bufs: ReadonlyMap<st
     }));
   }
   const DY = f.buf(k.inputs[1]!);
-  return f.render(windows(f, p, (vector, ch, tap, y, pix) => {
+  const grads = windows(f, p, (vector, ch, tap, y, pix) => {
     const l = lanesOf(f, vector, ch);
     const { code, idx } = argmax(f, p, X, vector, ch, tap);
     const gy = l.local('pgy');
     const stores = tap.map((_, t) => out(vector, ch, get(pix[t]!), routed(vector, gy, idx, t)));
     return [code, set(gy, `(${l.ld} offset=${DY.offset} (i32.add (i32.mul ${get(y)} ${i32c(p.c * 4)}) (i32.shl ${get(ch)} (i32.const 2))))`), ...stores].join('\n');
-  }));
+  });
+  return f.render(`${grads}\n${margin(f, p, out)}`);
+}
+
+/** dx's last rows [oh sh, h) and columns [ow sw, w), which no abutting window covers, stored as 0. */
+function margin(f: Func, p: Pool, out: (vector: boolean, ch: string, pixel: string, value: string) => string): string {
+  const [n, h, w, ch] = ['pm_n', 'pm_h', 'pm_w', 'pm_ch'].map((s) => f.local(s, 'i32')) as [string, string, string, string];
+  const full = p.c - (p.c % 4);
+  const pixel = `(i32.add (i32.mul (i32.add (i32.mul ${get(n)} ${i32c(p.h)}) ${get(h)}) ${i32c(p.w)}) ${get(w)})`;
+  const zeros = `${forLoop(ch, 0, full, 4, out(true, ch, pixel, '(v128.const i32x4 0 0 0 0)'), 'pmv')}
+${forLoop(ch, full, p.c, 1, out(false, ch, pixel, '(f32.const 0)'), 'pms')}`;
+  const rows = (h0: number, h1: number, w0: number, tag: string): string => forLoop(h, h0, h1, 1, forLoop(w, w0, p.w, 1, zeros, `pmw${tag}`), `pmh${tag}`);
+  const body = `${rows(p.oh * p.sh, p.h, 0, 'b')}\n${rows(0, p.oh * p.sh, p.ow * p.sw, 'r')}`;
+  return p.oh * p.sh < p.h || p.ow * p.sw < p.w ? forLoop(n, 0, p.n, 1, body, 'pmn') : '';
 }

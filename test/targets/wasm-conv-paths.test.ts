@@ -46,9 +46,10 @@ describe('wasm: max pooling paths against the interpreter', () => {
         const y = b.op('max_pool2d', [x], c.attrs as never);
         b.output('y', b.op('mul', [y, b.input('s', 'f32', [c.x[3]!])]));
         const dy = b.input('dy', 'f32', y.type.shape);
-        // an epilogue reading another tensor at dx's coordinates (as relu's gradient does)
+        // an epilogue reading another tensor at dx's coordinates (as relu's gradient does), nonzero where dx is 0
         const dx = b.op('max_pool2d_grad', [x, dy], c.attrs as never);
-        b.output('dx', b.op('mul', [dx, b.input('mask', 'f32', c.x)]));
+        const mask = b.input('mask', 'f32', c.x);
+        b.output('dx', b.op('add', [b.op('mul', [dx, mask]), mask]));
         const p = await checkWasm(b.finish());
         const ops = p.entries[0]!.kernels.flatMap((k) => (k.kind === 'template' ? [[k.op, k.epilogue !== undefined]] : []));
         expect(ops).toEqual(expect.arrayContaining([['max_pool2d', true], ['max_pool2d_grad', true]]));
