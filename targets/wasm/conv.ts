@@ -5,7 +5,11 @@
 //  conv2d_input_grad   dpatches[N*OH*OW, K] = dy[N*OH*OW, F] x w^T[F, K], a block of MC rows at a time into
 //                      scratch, each block then added into the zeroed dx (col2im); the caller runs the
 //                      epilogue in place afterwards.
-//  conv2d_filter_grad  dw[K, F] = patches(x)^T[K, N*OH*OW] x dy[N*OH*OW, F]; the transposed patches fill scratch.
+//  conv2d_filter_grad  dw[K, F] = patches(x)^T[K, N*OH*OW] x dy[N*OH*OW, F], k (pixels) in blocks: each block's
+//                      transposed patches are built into scratch in 4-row tiles (L2-sized) just before it
+//                      runs; dy is read in place when F % 8 = 0 (packed otherwise).
+// im2col, col2im and the patch build walk the pixels in order with the window's taps unrolled; a window
+// wholly inside x copies at constant offsets with no per-tap bounds test.
 // The epilogue (bias, activation) runs on each result tile as it is stored.
 import type { IExpr, SExpr, TemplateKernel } from '../../ir/kernel.ts';
 import { store, sx } from './expr.ts';
