@@ -13,14 +13,15 @@ import { usersOf } from '../../ir/graph.ts';
 import { opDef } from '../../ir/builder.ts';
 import { sameShape } from '../../ir/types.ts';
 import { formatType } from '../../ir/types.ts';
-import { isReduce, LoopBuilder } from '../lower/loop.ts';
+import { isReduce, LoopBuilder, reductionOf } from '../lower/loop.ts';
 
 export interface Limits {
   /** Most stores (outputs) in one kernel. */
   readonly maxStores: number;
   /** An inlined expression with more ops than this is materialized instead. */
   readonly maxExprNodes: number;
-  /** A value read by several kernels is recomputed in each when it costs at most this many ops. */
+  /** A value read by several kernels is recomputed in each when it costs at most this many simple
+   *  ops (each op counts its registry `cost`: a transcendental one several). */
   readonly recomputeNodes: number;
 }
 
@@ -97,6 +98,43 @@ function piecewise(n: Node, users: Map<Value, Node[]>, mat: ReadonlySet<Value>, 
   return n.inputs.every((x) => x.kind === 'node' && !mat.has(x) && isElementwise(x) && sameShape(x.type.shape, shape) && users.get(x)!.every((u) => u === n));
 }
 
+/** A value's inlined expression: its elementwise ops (`nodes`, bounded by maxExprNodes) and what
+ *  evaluating them costs (`cost`, each op its registry cost: weighed against recomputeNodes). */
+interface Expr {
+  readonly nodes: number;
+  readonly cost: number;
+}
+
+const NO_EXPR: Expr = { nodes: 0, cost: 0 };
+const ownExpr = (n: Node): Expr => (isElementwise(n) ? { nodes: 1, cost: opDef(n.op).cost ?? 1 } : NO_EXPR);
+const addExpr = (a: Expr, b: Expr): Expr => ({ nodes: a.nodes + b.nodes, cost: a.cost + b.cost });
+
+/** True when `n` runs inside a reduction kernel: it reads a reduction over its own shape and a
+ *  reduction over the same axes reads it (softmax's p = exp(x - max) / sum, read by
+ *  cross-entropy's sum of log p). Storing it would not save recomputing it: it would end the
+ *  kernel's chain of accumulators, and the reductions that read it would run one kernel later. */
+function insideReduction(n: Node, users: Map<Value, Node[]>, mat: ReadonlySet<Value>): boolean {
+  const axesOf = (r: Node): string | undefined => (isReduce(r) && sameShape(r.inputs[0]!.type.shape, n.type.shape) ? reductionOf(r).axes.join() : undefined);
+  const inlined = (v: Value): v is Node => v.kind === 'node' && !mat.has(v);
+  const read = new Set<string>();
+  const seen = new Set<Value>();
+  const up = (v: Value): void => {
+    if (v.kind !== 'node' || seen.has(v)) return;
+    seen.add(v);
+    const axes = axesOf(v);
+    if (axes !== undefined) read.add(axes);
+    else if (inlined(v)) v.inputs.forEach(up);
+  };
+  n.inputs.forEach(up);
+  const down = (u: Node): boolean => {
+    if (seen.has(u)) return false;
+    seen.add(u);
+    const axes = axesOf(u);
+    return axes !== undefined ? read.has(axes) : inlined(u) && (users.get(u) ?? []).some(down);
+  };
+  return read.size > 0 && (users.get(n) ?? []).some(down);
+}
+
 function decideMaterialized(g: Graph, limits: Limits): { mat: Set<Value>; coreOf: Map<Node, Node> } {
   const users = usersOf(g);
   const pinned = new Set<Value>([...g.outputs.map((o) => o.value), ...g.assigns.map((a) => a.value)]);
@@ -115,7 +153,7 @@ function decideMaterialized(g: Graph, limits: Limits): { mat: Set<Value>; coreOf
   const need = (v: Value): boolean => v.kind === 'node' && !mat.has(v) && (mat.add(v), true);
   for (let changed = true; changed; ) {
     changed = false;
-    const cost = new Map<Value, number>();
+    const expr = new Map<Value, Expr>();
     for (const n of g.nodes) {
       if (isCore(n)) {
         // matmul operands are strided views; template operands whole buffers (a reshape is free)
@@ -132,11 +170,10 @@ function decideMaterialized(g: Graph, limits: Limits): { mat: Set<Value>; coreOf
         }
       }
       if (n.op === 'gather') changed = need(n.inputs[1]!) || changed;
-      const own = isElementwise(n) ? 1 : 0;
-      const c = isCore(n) ? 0 : own + n.inputs.reduce((s, x) => s + (mat.has(x) ? 0 : cost.get(x) ?? 0), 0);
-      const shared = (users.get(n)?.length ?? 0) > 1 && c > limits.recomputeNodes;
-      if (!mat.has(n) && (isElementwise(n) || isView(n)) && (c > limits.maxExprNodes || shared)) changed = need(n) || changed;
-      cost.set(n, mat.has(n) ? 0 : c);
+      const e = isCore(n) ? NO_EXPR : n.inputs.reduce((s, x) => addExpr(s, mat.has(x) ? NO_EXPR : expr.get(x) ?? NO_EXPR), ownExpr(n));
+      const shared = (users.get(n)?.length ?? 0) > 1 && e.cost > limits.recomputeNodes && !insideReduction(n, users, mat);
+      if (!mat.has(n) && (isElementwise(n) || isView(n)) && (e.nodes > limits.maxExprNodes || shared)) changed = need(n) || changed;
+      expr.set(n, mat.has(n) ? NO_EXPR : e);
     }
   }
   // an epilogue ends at its first value the limits materialized (a long activation chain); the

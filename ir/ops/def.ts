@@ -61,6 +61,9 @@ export interface OpDef {
   readonly vjp: VjpRule | 'none';
   /** Elementwise ops only: the scalar function (the interpreter and constant folding use it; kernels render it). */
   readonly scalar?: (...args: number[]) => number;
+  /** Elementwise ops only: what one evaluation costs in simple ops (add, mul, select: 1, the default),
+   *  which fusion weighs when it recomputes a value rather than storing it. */
+  readonly cost?: number;
   /** One line for `kiln ops`. */
   readonly doc: string;
 }

@@ -144,6 +144,15 @@ export function compare(doc: string, scalar: (a: number, b: number) => number): 
   });
 }
 
+/** What a transcendental function (exp, log, tanh, sigmoid, sin, cos, pow) costs in simple ops:
+ *  the targets evaluate it as a polynomial (WebAssembly has none built in). */
+export const TRANSCENDENTAL_COST = 4;
+
+/** `rule` (an elementwise one) whose evaluation costs `TRANSCENDENTAL_COST` simple ops. */
+export function transcendental(rule: OpRule): OpRule {
+  return (name) => ({ ...rule(name), cost: TRANSCENDENTAL_COST });
+}
+
 // ---- reductions ----
 
 /** The cotangent rule of a reduction over `axes` (normalized); `keep` is the keepdims shape of the result. */
