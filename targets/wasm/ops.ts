@@ -1,12 +1,13 @@
 // The elementwise ops' code: one table keyed by op name. Each entry renders scalar or vector code
 // (the function's mode says which) from its rendered arguments. Ops WebAssembly has no instruction
-// for (exp, log, tanh, sigmoid, pow, sin, cos) call the shared vector decompositions of math.ts;
-// in scalar mode through lane 0.
+// for (exp, log, tanh, sigmoid, pow, sin, cos) use the shared vector decompositions of math.ts:
+// expanded inline (or called) in vector mode, called through lane 0 in scalar mode.
 import type { Attrs } from '../../ir/graph.ts';
 import { fail } from '../../ir/errors.ts';
 import type { DType } from '../../ir/types.ts';
 import type { Func } from './func.ts';
 import { fromLanes } from './expr.ts';
+import { inlineMath, type MathName } from './math.ts';
 import { get, lanes, scalarType, sconst, set, vconst } from './wat.ts';
 
 export type OpCode = (f: Func, args: readonly string[], types: readonly DType[], out: DType, attrs: Attrs) => string;
@@ -39,11 +40,11 @@ const cmp = (name: string): OpCode => (f, args, types) => {
   return `(${ty(f, d)}.${name}${d === 'i32' ? '_s' : d === 'bool' ? '_u' : ''} ${args.join(' ')})`;
 };
 
-/** A call to a math.ts vector function; in scalar mode through lane 0. */
-const mathFn = (name: string): OpCode => (f, args, types) => {
+/** A math.ts vector function: inline (or a call) in vector mode; in scalar mode a call through lane 0. */
+const mathFn = (name: MathName): OpCode => (f, args, types) => {
   need(name, types, ['f32']);
-  const call = `(call $${name} ${args.map((a) => (vec(f) ? a : `(f32x4.splat ${a})`)).join(' ')})`;
-  return vec(f) ? call : `(f32x4.extract_lane 0 ${call})`;
+  if (vec(f)) return inlineMath(name, args, () => f.tmp('v128'), f.relaxed);
+  return `(f32x4.extract_lane 0 (call $${name} ${args.map((a) => `(f32x4.splat ${a})`).join(' ')}))`;
 };
 
 /** Scalar i32 min/max (wasm has no scalar instruction for them). */
