@@ -49,7 +49,9 @@ const MAGIC = 12582912;
 const MAGIC_BITS = 0x4b400000;
 
 /** The shared core of e^x (locals c, t, n, r, p): c = x clamped to [lo, hi], t = c/ln2 + MAGIC,
- *  n = round(c/ln2), r = c - n ln2 (two-part ln2), p = e^r by a degree-7 polynomial; e^c = p 2^n. */
+ *  n = round(c/ln2), r = c - n ln2 (two-part ln2), p = e^r = 1 + r + r^2 P(r) with P of degree 4 (a weighted
+ *  minimax fit on |r| <= 0.35, relative error 3.3e-9, far below f32 rounding; Cephes's degree 5 bought
+ *  nothing measurable); e^c = p 2^n. */
 function expReduced(s: Scope, lo: number, hi: number): string[] {
   const { m, L, S } = s;
   return [
@@ -57,7 +59,7 @@ function expReduced(s: Scope, lo: number, hi: number): string[] {
     S('t', m(L('c'), k(Math.LOG2E), k(MAGIC))),
     S('n', sub(L('t'), k(MAGIC))),
     S('r', m(L('n'), k(2.12194440e-4), m(L('n'), k(-0.693359375), L('c')))),
-    S('p', add(m(horner(m, L('r'), [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1]), mul(L('r'), L('r')), L('r')), k(1))),
+    S('p', add(m(horner(m, L('r'), [1.3813133241e-3, 8.3694244177e-3, 4.1668457335e-2, 1.6666514744e-1, 4.9999993048e-1]), mul(L('r'), L('r')), L('r')), k(1))),
   ];
 }
 
