@@ -25,10 +25,10 @@ const mad = (relaxed: boolean): Mad => (a, b, c) => (relaxed ? `(f32x4.relaxed_m
 /** Horner evaluation of c[0]*x^(n-1) + ... + c[n-1]. */
 const horner = (m: Mad, x: string, c: readonly number[]): string => c.slice(1).reduce((acc, ci) => m(acc, x, k(ci)), k(c[0]!));
 
-/** Where a math body is instantiated: `L`/`S` read and write its named locals (parameters included),
- *  `call` invokes another math function (a call, or a nested inline expansion). */
 export type MathName = 'exp' | 'exp_clamped' | 'log' | 'tanh' | 'sigmoid' | 'sincos' | 'sin' | 'cos' | 'pow';
 
+/** Where a math body is instantiated: `L`/`S` read and write its named locals (parameters included),
+ *  `call` invokes another math function (a call, or a nested inline expansion). */
 interface Scope {
   readonly m: Mad;
   L(n: string): string;
