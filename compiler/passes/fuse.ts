@@ -13,7 +13,7 @@ import { usersOf } from '../../ir/graph.ts';
 import { opDef } from '../../ir/builder.ts';
 import { sameShape } from '../../ir/types.ts';
 import { formatType } from '../../ir/types.ts';
-import { isReduce, LoopBuilder, reductionOf } from '../lower/loop.ts';
+import { isReduce, LoopBuilder } from '../lower/loop.ts';
 
 export interface Limits {
   /** Most stores (outputs) in one kernel. */
@@ -109,30 +109,19 @@ const NO_EXPR: Expr = { nodes: 0, cost: 0 };
 const ownExpr = (n: Node): Expr => (isElementwise(n) ? { nodes: 1, cost: opDef(n.op).cost ?? 1 } : NO_EXPR);
 const addExpr = (a: Expr, b: Expr): Expr => ({ nodes: a.nodes + b.nodes, cost: a.cost + b.cost });
 
-/** True when `n` runs inside a reduction kernel: it reads a reduction over its own shape and a
- *  reduction over the same axes reads it (softmax's p = exp(x - max) / sum, read by
- *  cross-entropy's sum of log p). Storing it would not save recomputing it: it would end the
- *  kernel's chain of accumulators, and the reductions that read it would run one kernel later. */
-function insideReduction(n: Node, users: Map<Value, Node[]>, mat: ReadonlySet<Value>): boolean {
-  const axesOf = (r: Node): string | undefined => (isReduce(r) && sameShape(r.inputs[0]!.type.shape, n.type.shape) ? reductionOf(r).axes.join() : undefined);
-  const inlined = (v: Value): v is Node => v.kind === 'node' && !mat.has(v);
-  const read = new Set<string>();
-  const seen = new Set<Value>();
-  const up = (v: Value): void => {
-    if (v.kind !== 'node' || seen.has(v)) return;
-    seen.add(v);
-    const axes = axesOf(v);
-    if (axes !== undefined) read.add(axes);
-    else if (inlined(v)) v.inputs.forEach(up);
-  };
-  n.inputs.forEach(up);
-  const down = (u: Node): boolean => {
+/** True when a reduction over `n`'s shape reads it (through inlined values): `n` is in the
+ *  reduction's prologue (softmax's p, read by cross-entropy's sum of log p; binary cross-entropy's
+ *  e^-|x|, read by its mean). Storing it would not spare that kernel its recompute but would add a
+ *  kernel before it: such a value is recomputed whatever it costs (up to maxExprNodes). */
+function feedsReduction(n: Node, users: Map<Value, Node[]>, mat: ReadonlySet<Value>): boolean {
+  const seen = new Set<Node>();
+  const reads = (u: Node): boolean => {
     if (seen.has(u)) return false;
     seen.add(u);
-    const axes = axesOf(u);
-    return axes !== undefined ? read.has(axes) : inlined(u) && (users.get(u) ?? []).some(down);
+    if (isReduce(u)) return sameShape(u.inputs[0]!.type.shape, n.type.shape);
+    return !mat.has(u) && (users.get(u) ?? []).some(reads);
   };
-  return read.size > 0 && (users.get(n) ?? []).some(down);
+  return (users.get(n) ?? []).some(reads);
 }
 
 function decideMaterialized(g: Graph, limits: Limits): { mat: Set<Value>; coreOf: Map<Node, Node> } {
@@ -171,7 +160,7 @@ function decideMaterialized(g: Graph, limits: Limits): { mat: Set<Value>; coreOf
       }
       if (n.op === 'gather') changed = need(n.inputs[1]!) || changed;
       const e = isCore(n) ? NO_EXPR : n.inputs.reduce((s, x) => addExpr(s, mat.has(x) ? NO_EXPR : expr.get(x) ?? NO_EXPR), ownExpr(n));
-      const shared = (users.get(n)?.length ?? 0) > 1 && e.cost > limits.recomputeNodes && !insideReduction(n, users, mat);
+      const shared = (users.get(n)?.length ?? 0) > 1 && e.cost > limits.recomputeNodes && !feedsReduction(n, users, mat);
       if (!mat.has(n) && (isElementwise(n) || isView(n)) && (e.nodes > limits.maxExprNodes || shared)) changed = need(n) || changed;
       expr.set(n, mat.has(n) ? NO_EXPR : e);
     }

@@ -1,8 +1,9 @@
 // Fusion's recompute decision weighs each op by its registry cost: a transcendental op (sigmoid,
 // tanh, exp, ...) counts as several simple ops, so an LSTM's cell state c' = σ(f)·c + σ(i)·tanh(g),
 // read by the next step and by h' = σ(o)·tanh(c'), is stored once rather than recomputed with its
-// gates; a value inside a reduction kernel (softmax's clipped p, read by cross-entropy's sum and
-// by the gradient) is recomputed whatever it costs, so softmax + cross-entropy stays two kernels.
+// gates; a value a reduction reads (softmax's clipped p, read by cross-entropy's sum and by the
+// gradient; binary cross-entropy's e^-|x|) is recomputed whatever it costs, as storing it would add
+// a kernel before the reduction: softmax + cross-entropy stays two kernels.
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder, opDef } from '../../ir/builder.ts';
 import type { Node, Value } from '../../ir/graph.ts';
@@ -69,7 +70,7 @@ describe('an LSTM cell chain', () => {
   });
 
   it('is recomputed when the limit allows its cost (the decision is the weighted cost, not a rule for cells)', () => {
-    const f = fuse(g, { ...DEFAULT_LIMITS, recomputeNodes: 4 * TRANSCENDENTAL_COST + 3 });
+    const f = fuse(g, { ...DEFAULT_LIMITS, recomputeNodes: 3 * TRANSCENDENTAL_COST + 3 });
     expect(f.materialized.has(c1)).toBe(false);
   });
 });
@@ -98,6 +99,32 @@ describe('softmax + cross-entropy', () => {
   it('the clipped probabilities, costlier than the recompute limit, stay inside the reduction kernel: two kernels', () => {
     const f = fuse(g);
     expect(f.materialized.has(clipped)).toBe(false);
+    const p = checkLowering(g);
+    expect(p.entries[0]!.kernels.map((kn) => kn.kind)).toEqual(['loop', 'loop']);
+  });
+});
+
+/** Binary cross-entropy on logits, log(1 + e^-|x|) + relu(x) - x y, with its gradient
+ *  sigmoid(x) - y written with the same e^-|x| as a second output. */
+function binaryCrossEntropy(): { g: ReturnType<GraphBuilder['finish']>; e: Node } {
+  const b = new GraphBuilder('binary_ce');
+  const x = b.input('x', 'f32', [8, 1]);
+  const y = b.input('y', 'f32', [8, 1]);
+  const one = b.op('constant', [], { value: [1], shape: [], dtype: 'f32' });
+  const e = b.op('exp', [b.op('neg', [b.op('abs', [x])])]);
+  const terms = b.op('sub', [b.op('add', [b.op('log', [b.op('add', [one, e])]), b.op('relu', [x])]), b.op('mul', [x, y])]);
+  b.output('loss', b.op('mean', [terms], { axes: [] }));
+  const r = b.op('div', [one, b.op('add', [one, e])]);
+  const sig = b.op('where', [b.op('greater_equal', [x, b.op('constant', [], { value: [0], shape: [], dtype: 'f32' })]), r, b.op('mul', [e, r])]);
+  b.output('dx', b.op('sub', [sig, y]));
+  return { g: b.finish(), e };
+}
+
+describe('binary cross-entropy', () => {
+  const { g, e } = binaryCrossEntropy();
+
+  it("e^-|x|, costlier than the recompute limit and read by the loss's mean, is recomputed: two kernels", () => {
+    expect(fuse(g).materialized.has(e)).toBe(false);
     const p = checkLowering(g);
     expect(p.entries[0]!.kernels.map((kn) => kn.kind)).toEqual(['loop', 'loop']);
   });
