@@ -249,20 +249,26 @@ export function fuse(g: Graph, limits: Limits = DEFAULT_LIMITS): Fusion {
   return { graph: g, materialized: new Set([...mat].filter((v): v is Node => v.kind === 'node')), groups };
 }
 
+/** The nodes a group computes: its roots, its core and everything they inline (not what other groups store). */
+export function groupNodes(f: Fusion, grp: Fusion['groups'][number]): Set<Node> {
+  const inner = new Set<Node>();
+  const walk = (v: Value): void => {
+    if (v.kind !== 'node' || inner.has(v)) return;
+    if (f.materialized.has(v) && !grp.roots.includes(v) && v !== grp.core) return;
+    inner.add(v);
+    v.inputs.forEach(walk);
+  };
+  grp.roots.forEach(walk);
+  if (grp.core) walk(grp.core);
+  return inner;
+}
+
 /** The fused stage as text: one line per kernel with the values it stores and the ops it inlines. */
 export function printFusion(f: Fusion): string {
   const ids = new Map<Value, number>(f.graph.nodes.map((n, i) => [n, i]));
   const name = (v: Value): string => (v.kind === 'node' ? `%${ids.get(v)}` : `%${v.name}`);
   const lines = f.groups.map((grp, i) => {
-    const inner = new Set<Node>();
-    const walk = (v: Value): void => {
-      if (v.kind !== 'node' || inner.has(v)) return;
-      if (f.materialized.has(v) && !grp.roots.includes(v) && v !== grp.core) return;
-      inner.add(v);
-      v.inputs.forEach(walk);
-    };
-    grp.roots.forEach(walk);
-    if (grp.core) walk(grp.core);
+    const inner = groupNodes(f, grp);
     const ops = f.graph.nodes.filter((n) => inner.has(n)).map((n) => `${name(n)}=${n.op}`);
     const head = grp.core ? `${grp.kind}(${grp.core.op})` : grp.kind;
     return `kernel ${i} ${head} -> ${grp.roots.map((r) => `${name(r)}: ${formatType(r.type)}`).join(', ')}\n    ${ops.join(' ')}`;

@@ -8,24 +8,11 @@ import { describe, expect, it } from 'vitest';
 import { GraphBuilder, opDef } from '../../ir/builder.ts';
 import type { Node, Value } from '../../ir/graph.ts';
 import { TRANSCENDENTAL_COST } from '../../ir/ops/rules.ts';
-import { DEFAULT_LIMITS, fuse, type Fusion } from '../../compiler/passes/fuse.ts';
+import { DEFAULT_LIMITS, fuse, groupNodes, type Fusion } from '../../compiler/passes/fuse.ts';
 import { checkLowering } from './helpers.ts';
 
 /** For each group of `f`, the nodes it computes: its roots, its core and what they inline. */
-function computedBy(f: Fusion): Set<Node>[] {
-  return f.groups.map((grp) => {
-    const inner = new Set<Node>();
-    const walk = (v: Value): void => {
-      if (v.kind !== 'node' || inner.has(v)) return;
-      if (f.materialized.has(v) && !grp.roots.includes(v) && v !== grp.core) return;
-      inner.add(v);
-      v.inputs.forEach(walk);
-    };
-    grp.roots.forEach(walk);
-    if (grp.core) walk(grp.core);
-    return inner;
-  });
-}
+const computedBy = (f: Fusion): Set<Node>[] => f.groups.map((grp) => groupNodes(f, grp));
 
 describe('recompute cost in the op registry', () => {
   it('transcendental ops cost several simple ops, arithmetic one', () => {

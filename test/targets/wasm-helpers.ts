@@ -64,3 +64,12 @@ export async function checkWasm(g: Graph, opts: WasmCheck = {}): Promise<Program
   for (const p of g.params) expectClose(exe.readParam(p.name), want.assigns[p.name] ?? params[p.name]!, `param ${p.name}`, tol);
   return program;
 }
+
+/** `count` f32 values whose bit patterns are evenly spread over [lo, hi] (both as f32 bit patterns of the same sign). */
+export function spread(lo: number, hi: number, count: number): Float32Array {
+  const bits = new Uint32Array(new Float32Array([lo, hi]).buffer);
+  const out = new Float32Array(count);
+  const ob = new Uint32Array(out.buffer);
+  for (let i = 0; i < count; i++) ob[i] = Math.round(bits[0]! + ((bits[1]! - bits[0]!) * i) / (count - 1));
+  return out;
+}

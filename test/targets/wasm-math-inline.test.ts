@@ -8,19 +8,11 @@ import { setFlagsFromString } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { relaxedSimdSupported } from '../../runtime/wasm.ts';
 import { assemble } from '../../targets/wasm/index.ts';
+import { spread } from './wasm-helpers.ts';
 import { inlineMath, mathFunctions, type MathName } from '../../targets/wasm/math.ts';
 
 const N = 1 << 16;
 const UNARY: readonly MathName[] = ['exp', 'exp_clamped', 'sigmoid', 'tanh', 'log', 'sin', 'cos'];
-
-/** `count` values whose f32 bit patterns are evenly spread over [lo, hi] (same sign). */
-function spread(lo: number, hi: number, count: number): Float32Array {
-  const bits = new Uint32Array(new Float32Array([lo, hi]).buffer);
-  const out = new Float32Array(count);
-  const ob = new Uint32Array(out.buffer);
-  for (let i = 0; i < count; i++) ob[i] = Math.round(bits[0]! + ((bits[1]! - bits[0]!) * i) / (count - 1));
-  return out;
-}
 
 const pos = spread(1e-45, 3.4e38, N / 2 - 4);
 const XS = Float32Array.from([...pos, ...pos.map((x) => -x), 0, -0, Infinity, -Infinity, NaN, 1, -1, 0.5]);

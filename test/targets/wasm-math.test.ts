@@ -12,6 +12,7 @@ import { setFlagsFromString } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { relaxedSimdSupported } from '../../runtime/wasm.ts';
 import { assemble } from '../../targets/wasm/index.ts';
+import { spread } from './wasm-helpers.ts';
 import { mathFunctions } from '../../targets/wasm/math.ts';
 
 const N = 1 << 14; // lanes per call batch
@@ -33,15 +34,6 @@ async function load(relaxed: boolean): Promise<(fn: string, a: Float32Array, b?:
     (instance.exports[fn] as (n: number) => void)(a.length * 4);
     return mem.slice(0, a.length);
   };
-}
-
-/** `count` f32 values whose bit patterns are evenly spread over [lo, hi] (both as f32 bit patterns of the same sign). */
-function spread(lo: number, hi: number, count: number): Float32Array {
-  const bits = new Uint32Array(new Float32Array([lo, hi]).buffer);
-  const out = new Float32Array(count);
-  const ob = new Uint32Array(out.buffer);
-  for (let i = 0; i < count; i++) ob[i] = Math.round(bits[0]! + ((bits[1]! - bits[0]!) * i) / (count - 1));
-  return out;
 }
 
 /** Positive and negative values over [tiny, big] in magnitude, plus 0, -0, inf, -inf, NaN. */
