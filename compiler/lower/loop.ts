@@ -36,9 +36,16 @@ export function isReduce(n: Node): boolean {
  *  a loop over one piece's space stores it piecewise (`LoopBuilder.addConcat`), which fusion
  *  relies on when it leaves such pieces unmaterialized. */
 export function isPiecewise(n: Node, bufOf: (v: Value) => string | undefined, limits: LoopLimits): boolean {
-  const shape = n.inputs[0]?.type.shape;
-  if (n.op !== 'concat' || !shape || n.inputs.length > limits.maxStores || !n.inputs.every((x) => sameShape(x.type.shape, shape))) return false;
+  if (!concatPieceShape(n, limits.maxStores)) return false;
   return n.inputs.some((x) => x.kind === 'node' && bufOf(x) === undefined && opDef(x.op).kind === 'elementwise');
+}
+
+/** The shape shared by the pieces of a concat of at most `maxStores` equal-shaped pieces (the
+ *  concats a kernel can store piecewise); undefined for any other node. */
+export function concatPieceShape(n: Node, maxStores: number): Shape | undefined {
+  const shape = n.inputs[0]?.type.shape;
+  if (n.op !== 'concat' || !shape || n.inputs.length > maxStores || !n.inputs.every((x) => sameShape(x.type.shape, shape))) return undefined;
+  return shape;
 }
 
 export class LoopBuilder {

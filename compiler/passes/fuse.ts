@@ -13,7 +13,7 @@ import { usersOf } from '../../ir/graph.ts';
 import { opDef } from '../../ir/builder.ts';
 import { sameShape } from '../../ir/types.ts';
 import { formatType } from '../../ir/types.ts';
-import { isReduce, LoopBuilder } from '../lower/loop.ts';
+import { concatPieceShape, isReduce, LoopBuilder } from '../lower/loop.ts';
 
 export interface Limits {
   /** Most stores (outputs) in one kernel. */
@@ -93,9 +93,8 @@ function strided(v: Value, mat: ReadonlySet<Value>): boolean {
  *  straight into it (`LoopBuilder.addConcat`) instead of each piece to a buffer of its own and a
  *  copy kernel joining them with guarded loads. */
 function piecewise(n: Node, users: Map<Value, Node[]>, mat: ReadonlySet<Value>, limits: Limits): boolean {
-  if (n.op !== 'concat' || n.inputs.length > limits.maxStores) return false;
-  const shape = n.inputs[0]!.type.shape;
-  return n.inputs.every((x) => x.kind === 'node' && !mat.has(x) && isElementwise(x) && sameShape(x.type.shape, shape) && users.get(x)!.every((u) => u === n));
+  if (!concatPieceShape(n, limits.maxStores)) return false;
+  return n.inputs.every((x) => x.kind === 'node' && !mat.has(x) && isElementwise(x) && users.get(x)!.every((u) => u === n));
 }
 
 /** A value's inlined expression: its elementwise ops (`nodes`, bounded by maxExprNodes) and what
