@@ -6,7 +6,8 @@
 // a part inside one is bound too when it is still used twice (once from the binding, once elsewhere).
 // Bindings run before the stores, so a subtree reading a buffer the kernel stores is shared only
 // when every store it occurs in runs before (or is) the first store to that buffer.
-import type { Binding, IExpr, LoopKernel, SExpr } from '../../ir/kernel.ts';
+import type { Binding, LoopKernel, SExpr } from '../../ir/kernel.ts';
+import { sexprBufs } from '../passes/memory.ts';
 
 interface Entry {
   /** The first expression object spelling this subtree. */
@@ -17,20 +18,6 @@ interface Entry {
   readonly reads: ReadonlySet<string>;
   /** An op or a random draw: worth a binding. */
   readonly worth: boolean;
-}
-
-function indexReads(e: IExpr, out: Set<string>): void {
-  if (e.k === 'load') { out.add(e.buf); indexReads(e.at, out); }
-  else if (e.k !== 'var' && e.k !== 'int') { indexReads(e.a, out); indexReads(e.b, out); }
-}
-
-function leafReads(e: SExpr, out: Set<string>): void {
-  switch (e.k) {
-    case 'load': out.add(e.buf); indexReads(e.at, out); e.guard?.forEach((g) => indexReads(g.e, out)); break;
-    case 'index': indexReads(e.at, out); break;
-    case 'random': leafReads(e.counter, out); indexReads(e.index, out); break;
-    case 'op': e.args.forEach((a) => leafReads(a, out)); break;
-  }
 }
 
 /** Interns subtrees by structure: equal subtrees get one id; ids are numbered children first. */
@@ -49,7 +36,7 @@ class Table {
     if (id === undefined) {
       const reads = new Set<string>();
       if (e.k === 'op') args.forEach((a) => this.entries[a]!.reads.forEach((b) => reads.add(b)));
-      else leafReads(e, reads);
+      else sexprBufs(e, reads);
       const size = 1 + args.reduce((s, a) => s + this.entries[a]!.size, 0);
       id = this.entries.push({ expr: e, args, size, reads, worth: e.k === 'op' || e.k === 'random' }) - 1;
       this.ids.set(key, id);

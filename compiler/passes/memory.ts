@@ -20,7 +20,8 @@ function iexprBufs(e: IExpr, out: Set<string>): void {
   }
 }
 
-function sexprBufs(e: SExpr | undefined, out: Set<string>): void {
+/** Adds to `out` every buffer a scalar expression reads (loads, index loads, guards, random indices). */
+export function sexprBufs(e: SExpr | undefined, out: Set<string>): void {
   if (!e) return;
   switch (e.k) {
     case 'load': out.add(e.buf); iexprBufs(e.at, out); e.guard?.forEach((g) => iexprBufs(g.e, out)); break;
