@@ -8,18 +8,8 @@ import { interpret } from '../../ir/interpret.ts';
 import { parse } from '../../ir/parse.ts';
 import { verifyAll } from '../../ir/verify.ts';
 import { formatType, sizeOf, tensor, type Tensor } from '../../ir/types.ts';
-import { parseArgs, readText, requireFlag, requirePositionals, usageOf, type CommandSpec } from './args.ts';
-
-export const summary = 'run a .kir graph on the reference interpreter';
-
-const SPEC: CommandSpec = {
-  name: 'eval',
-  usage: '<file.kir> --inputs <file.json> [--graph <name>]',
-  flags: {
-    inputs: { type: 'string', help: 'JSON file of input (and optionally param) values by name' },
-    graph: { type: 'string', help: 'the graph to run when the file holds several' },
-  },
-};
+import { defineCommand, text } from './command.ts';
+import { readText } from './files.ts';
 
 export interface TensorJson {
   readonly dtype: string;
@@ -114,22 +104,28 @@ export function evalGraph(g: Graph, json: Readonly<Record<string, unknown>>): Re
   return Object.fromEntries(Object.entries(outputs).map(([k, t]) => [k, tensorToJson(t)]));
 }
 
-export function run(args: string[]): number {
-  const parsed = parseArgs(SPEC, args);
-  if (parsed.flags.help) { process.stdout.write(usageOf(SPEC)); return 0; }
-  const [file] = requirePositionals(SPEC, parsed, 1);
-  const inputsFile = requireFlag(SPEC, parsed, 'inputs');
-  const graphs = parse(readText('eval', file!), file);
-  verifyAll(graphs);
-  const g = pickGraph(graphs, parsed.flags.graph as string | undefined);
-  let json: unknown;
-  try {
-    json = JSON.parse(readText('eval', inputsFile));
-  } catch (e) {
-    if (!(e instanceof SyntaxError)) throw e;
-    fail('K8001', `eval: ${inputsFile} is not valid JSON: ${e.message}`);
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) fail('K8001', `eval: ${inputsFile} must hold an object {name: tensor}`);
-  process.stdout.write(JSON.stringify(evalGraph(g, json as Record<string, unknown>)) + '\n');
-  return 0;
-}
+export default defineCommand({
+  name: 'eval',
+  summary: 'run a .kir graph on the reference interpreter',
+  args: ['<file.kir>'],
+  options: {
+    inputs: text('JSON file of input (and optionally param) values by name', { required: true, value: 'file.json' }),
+    graph: text('the graph to run when the file holds several', { value: 'name' }),
+  },
+  run: ([file], opts) => {
+    const inputsFile = opts.inputs;
+    const graphs = parse(readText('eval', file!), file);
+    verifyAll(graphs);
+    const g = pickGraph(graphs, opts.graph);
+    let json: unknown;
+    try {
+      json = JSON.parse(readText('eval', inputsFile));
+    } catch (e) {
+      if (!(e instanceof SyntaxError)) throw e;
+      fail('K8001', `eval: ${inputsFile} is not valid JSON: ${e.message}`);
+    }
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) fail('K8001', `eval: ${inputsFile} must hold an object {name: tensor}`);
+    process.stdout.write(JSON.stringify(evalGraph(g, json as Record<string, unknown>)) + '\n');
+    return 0;
+  },
+});

@@ -7,9 +7,7 @@ import { print } from '../../ir/print.ts';
 import { inferGraph, pickModel, type Model } from '../dsl/model.ts';
 import { trainStep } from '../passes/train-step.ts';
 import { inspectStats, modelEntries, PIPELINE_STAGES } from '../pipeline.ts';
-import { parseArgs, requirePositionals, usageOf, type CommandSpec } from './args.ts';
-
-export const summary = 'print a model\'s graph at a stage of the pipeline';
+import { choice, defineCommand, flag, int, text } from './command.ts';
 
 export interface StageOptions {
   /** The compile-time batch (default: the model's). */
@@ -32,20 +30,6 @@ export const STAGES: Record<string, { readonly help: string; readonly render: (m
   kernels: { help: 'the Kernel IR program with its memory plan', render: pipeline('kernels') },
 };
 
-const SPEC: CommandSpec = {
-  name: 'inspect',
-  usage: '<model.ts> [options]',
-  flags: {
-    model: { type: 'string', help: 'which exported model (default: the only one, or the default export)' },
-    stage: { type: 'string', help: `what to print: ${Object.keys(STAGES).join(' | ')} (default ir)` },
-    batch: { type: 'string', help: "batch size (default: the model's)" },
-    train: { type: 'boolean', help: 'with simplified/fused/kernels/--stats: include the training step' },
-    stats: { type: 'boolean', help: 'print the compiled program\'s statistics (ops, kernels, arena, bytes moved)' },
-    json: { type: 'boolean', help: 'with --stats: one JSON object' },
-    'no-locations': { type: 'boolean', help: 'leave out the loc(...) source locations' },
-  },
-};
-
 /** The text `kiln inspect` prints. */
 export async function inspect(file: string, opts: StageOptions & { model?: string; stage?: string; stats?: boolean; json?: boolean } = {}): Promise<string> {
   const stage = STAGES[opts.stage ?? 'ir'];
@@ -58,24 +42,21 @@ export async function inspect(file: string, opts: StageOptions & { model?: strin
   return Object.entries(stats).map(([k, v]) => `${k.padEnd(18)} ${v}`).join('\n') + '\n';
 }
 
-export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(SPEC, argv);
-  if (args.flags.help) {
-    process.stdout.write(usageOf(SPEC));
+export default defineCommand({
+  name: 'inspect',
+  summary: "print a model's graph at a stage of the pipeline",
+  args: ['<model.ts>'],
+  options: {
+    model: text('which exported model (default: the only one, or the default export)', { value: 'name' }),
+    stage: choice('what to print', Object.keys(STAGES), { default: 'ir' }),
+    batch: int("batch size (default: the model's)"),
+    train: flag('with simplified/fused/kernels/--stats: include the training step'),
+    stats: flag("print the compiled program's statistics (ops, kernels, arena, bytes moved)"),
+    json: flag('with --stats: one JSON object'),
+    noLocations: flag('leave out the loc(...) source locations'),
+  },
+  run: async ([file], opts) => {
+    process.stdout.write(await inspect(file!, { ...opts, locations: !opts.noLocations }));
     return 0;
-  }
-  const [file] = requirePositionals(SPEC, args, 1);
-  const batch = args.flags.batch === undefined ? undefined : Number(args.flags.batch);
-  if (batch !== undefined && !(Number.isInteger(batch) && batch > 0)) fail('K8001', `inspect: --batch must be a positive integer, got '${args.flags.batch}'`);
-  const text = await inspect(file!, {
-    model: args.flags.model as string | undefined,
-    stage: args.flags.stage as string | undefined,
-    batch,
-    train: args.flags.train === true,
-    stats: args.flags.stats === true,
-    json: args.flags.json === true,
-    locations: args.flags['no-locations'] !== true,
-  });
-  process.stdout.write(text);
-  return 0;
-}
+  },
+});

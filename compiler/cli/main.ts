@@ -1,39 +1,43 @@
-// kiln's command line: one module per command, each exporting `run(args) => exit code`.
-import { KilnError } from '../../ir/errors.ts';
+// kiln's command line: one module per command (a `defineCommand` default export), one line each in COMMANDS.
+// `kiln --help` lists them with their summaries, `kiln help <command>` or `kiln <command> -h` shows one.
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import type { AnyCommand } from './command.ts';
+import demo from './demo.ts';
+import evalCommand from './eval.ts';
+import fmt from './fmt.ts';
+import inspect from './inspect.ts';
+import ops from './ops.ts';
+import { reportError } from './report.ts';
+import train from './train.ts';
 
-type Command = { run: (args: string[]) => Promise<number> | number; summary: string };
+/** Every command, in the order `kiln --help` lists them. */
+const COMMANDS: readonly AnyCommand[] = [train, inspect, demo, ops, fmt, evalCommand];
 
-const COMMANDS: Record<string, () => Promise<Command>> = {
-  ops: () => import('./ops.ts'),
-  fmt: () => import('./fmt.ts'),
-  eval: () => import('./eval.ts'),
-  train: () => import('./train.ts'),
-  demo: () => import('./demo.ts'),
-  inspect: () => import('./inspect.ts'),
-};
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-function usage(): string {
-  return `usage: kiln <command> [options]\ncommands: ${Object.keys(COMMANDS).join(', ')}\n`;
+function program(done: (code: number) => void): Command {
+  const p = new Command('kiln')
+    .description('compile deep-learning models written in TypeScript into fused WebAssembly kernels, and train them')
+    .version(VERSION, '--version', 'print the version')
+    .option('--debug', 'print stack traces with errors')
+    .helpCommand('help [command]', 'show help for a command')
+    .showSuggestionAfterError(true)
+    .configureOutput({ outputError: () => {} }) // errors are printed once, by reportError
+    .exitOverride();
+  for (const c of COMMANDS) c.attach(p, done);
+  return p;
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...args] = argv;
-  if (!name || name === '--help' || name === '-h') {
-    process.stdout.write(usage());
-    return name ? 0 : 1;
-  }
-  const load = COMMANDS[name];
-  if (!load) {
-    process.stderr.write(`kiln: unknown command '${name}'\n${usage()}`);
-    return 1;
-  }
+  let code = 0;
+  const debug = argv.includes('--debug');
   try {
-    return await (await load()).run(args);
+    await program((c) => (code = c)).parseAsync(argv, { from: 'user' });
+    return code;
   } catch (e) {
-    if (e instanceof KilnError) {
-      process.stderr.write(`${e.message}\n`);
-      return 1;
-    }
-    throw e;
+    // --help, --version, `kiln help <command>` (0), `kiln` alone (help on stderr, 1)
+    if (e instanceof CommanderError && ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(e.code)) return e.exitCode;
+    return reportError(e, { debug, write: (s) => process.stderr.write(s) });
   }
 }

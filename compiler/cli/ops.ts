@@ -1,15 +1,7 @@
 // `kiln ops [--json]`: the op registry as a support table (kind, VJP, lowering to each target).
 import type { AttrSpec, OpDef } from '../../ir/ops/def.ts';
 import { OPS } from '../../ir/ops/index.ts';
-import { parseArgs, requirePositionals, usageOf, type CommandSpec } from './args.ts';
-
-export const summary = 'list the ops: kind, gradient, lowering to wasm and WGSL';
-
-const SPEC: CommandSpec = {
-  name: 'ops',
-  usage: '[--json]',
-  flags: { json: { type: 'boolean', help: 'print JSON (one object per op) instead of a table' } },
-};
+import { defineCommand, flag } from './command.ts';
 
 export type Target = 'wasm' | 'wgsl';
 export const TARGETS: readonly Target[] = ['wasm', 'wgsl'];
@@ -53,17 +45,19 @@ export function table(header: readonly string[], rows: readonly (readonly string
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
 }
 
-export async function run(args: string[]): Promise<number> {
-  const parsed = parseArgs(SPEC, args);
-  if (parsed.flags.help) { process.stdout.write(usageOf(SPEC)); return 0; }
-  requirePositionals(SPEC, parsed, 0);
-  const rows = await opRows();
-  if (parsed.flags.json) {
-    process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+export default defineCommand({
+  name: 'ops',
+  summary: 'list the ops: kind, gradient, lowering to wasm and WGSL',
+  options: { json: flag('print JSON (one object per op) instead of a table') },
+  run: async (_args, opts) => {
+    const rows = await opRows();
+    if (opts.json) {
+      process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+      return 0;
+    }
+    const yes = (b: boolean): string => (b ? 'yes' : 'no');
+    process.stdout.write(table(['op', 'kind', 'vjp', 'wasm', 'wgsl', 'doc'],
+      rows.map((r) => [r.op, r.kind, yes(r.vjp), yes(r.wasm), yes(r.wgsl), r.doc])));
     return 0;
-  }
-  const yes = (b: boolean): string => (b ? 'yes' : 'no');
-  process.stdout.write(table(['op', 'kind', 'vjp', 'wasm', 'wgsl', 'doc'],
-    rows.map((r) => [r.op, r.kind, yes(r.vjp), yes(r.wasm), yes(r.wgsl), r.doc])));
-  return 0;
-}
+  },
+});

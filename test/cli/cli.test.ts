@@ -40,6 +40,40 @@ function crossEntropy(logits: number[], classes: number, labels: number[]): numb
   }, 0);
 }
 
+describe('the command line', () => {
+  it('--help lists every command with its summary; kiln alone prints it as an error', () => {
+    const r = kiln('--help');
+    expect(r.code).toBe(0);
+    for (const c of ['train', 'inspect', 'demo', 'ops', 'fmt', 'eval', 'help']) expect(r.out).toMatch(new RegExp(`^  ${c} .*  \\S`, 'm'));
+    expect(r.out).toContain('train a model on its dataset');
+    const bare = kiln();
+    expect(bare.code).toBe(1);
+    expect(bare.err).toBe(r.out);
+  });
+
+  it('kiln help <command>, <command> -h and --help print the same help', () => {
+    const help = kiln('help', 'train');
+    expect(help.code).toBe(0);
+    expect(help.out).toMatch(/^Usage: kiln train \[options\] <model\.ts>/);
+    expect(help.out).toMatch(/--epochs <n> +number of epochs \(default: 1\)/);
+    expect(kiln('train', '-h').out).toBe(help.out);
+    expect(kiln('train', '--help').out).toBe(help.out);
+    expect(kiln('help', 'fmt').out).toMatch(/--no-locations +leave out loc/);
+  });
+
+  it('--version prints the package version', () => {
+    const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+    expect(kiln('--version')).toMatchObject({ code: 0, out: `${version}\n` });
+  });
+
+  it('unknown commands and misspelled flags are K8001 with a suggestion', () => {
+    expect(kiln('trian')).toMatchObject({ code: 1, err: "error K8001: unknown command 'trian'; did you mean train?; see kiln --help\n" });
+    expect(kiln('train', 'examples/xor.ts', '--epoch', '2').err).toMatch(/^error K8001: train: unknown option '--epoch'; did you mean --epochs\?; see kiln help train\n$/);
+    expect(kiln('train', 'examples/xor.ts', '--epochs', '1.5').err).toBe("error K8001: train: --epochs must be an integer >= 1, got '1.5'; see kiln help train\n");
+    expect(kiln('inspect', 'examples/xor.ts', '--stage', 'fused?').err).toBe("error K8001: inspect: --stage 'fused?' is not one of ir, train, simplified, fused, kernels; see kiln help inspect\n");
+  });
+});
+
 describe('kiln ops', () => {
   it('--json lists every op of the registry with its kind and gradient', () => {
     const r = kiln('ops', '--json');
@@ -148,10 +182,11 @@ describe('kiln eval', () => {
   });
 
   it('reports missing flags, missing files and bad inputs clearly', () => {
-    expect(kiln('eval', MLP).err).toMatch(/^error K8001: eval: missing --inputs <value>/);
+    expect(kiln('eval', MLP).err).toBe("error K8001: eval: required option '--inputs <file.json>' not specified; see kiln help eval\n");
     expect(kiln('eval', 'nowhere.kir', '--inputs', MLP_INPUTS).err).toBe("error K8001: eval: cannot read 'nowhere.kir': no such file\n");
-    expect(kiln('fmt').err).toBe('error K8001: fmt: expected 1 argument (<file.kir> [--no-locations] [--check]), got 0\n');
-    expect(kiln('ops', '--tabel').err).toBe("error K8001: ops: unknown flag '--tabel'; accepted: --json\n");
+    expect(kiln('fmt').err).toBe("error K8001: fmt: missing required argument 'file.kir'; see kiln help fmt\n");
+    expect(kiln('fmt', 'a.kir', 'b.kir').err).toBe("error K8001: fmt: too many arguments for 'fmt'. Expected 1 argument but got 2; see kiln help fmt\n");
+    expect(kiln('ops', '--tabel').err).toBe("error K8001: ops: unknown option '--tabel'; accepted: --json; see kiln help ops\n");
     const wrong = writeTmp('wrong.json', '{"x": [[1, 2], [3, 4]], "y": [0, 1, 2, 0]}');
     const r = kiln('eval', MLP, '--inputs', wrong);
     expect(r.code).toBe(1);
