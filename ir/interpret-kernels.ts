@@ -5,6 +5,7 @@
 import { fail } from './errors.ts';
 import { opDef } from './builder.ts';
 import type { BufferDecl, EntryPoint, IExpr, Kernel, LoopKernel, MatmulKernel, Program, SExpr, TemplateKernel } from './kernel.ts';
+import { namesRead } from './kernel-walk.ts';
 import { randomNormal, randomUniform } from './random.ts';
 import { allocData, formatType, sameType, type DType, type Tensor } from './types.ts';
 
@@ -202,18 +203,11 @@ class Machine {
   }
 }
 
-function letsRead(e: SExpr, out: string[] = []): string[] {
-  if (e.k === 'let') out.push(e.name);
-  else if (e.k === 'op') e.args.forEach((a) => letsRead(a, out));
-  else if (e.k === 'random') letsRead(e.counter, out);
-  return out;
-}
-
 /** A binding reads only earlier ones; accumulators read none; every binding read exists. */
 function checkBindings(k: LoopKernel): void {
   const known = new Set<string>();
   const check = (e: SExpr, where: string): void => {
-    const bad = letsRead(e).find((n) => !known.has(n));
+    const bad = namesRead(e, 'let').find((n) => !known.has(n));
     if (bad !== undefined) fail('K7001', `kernel interpreter: ${k.name}: ${where} reads binding '${bad}' before it is computed`);
   };
   for (const a of k.reduce?.accs ?? []) check(a.value, `accumulator ${a.name}`);

@@ -9,7 +9,7 @@ import type { Bound, IExpr, SExpr } from '../../ir/kernel.ts';
 import { opDef } from '../../ir/builder.ts';
 import { resolvePerm, resolveSlice } from '../../ir/ops/view.ts';
 import { normAxis, type DType, type Shape } from '../../ir/types.ts';
-import { delinearize, iadd, ic, imul, isub, linearize } from './iexpr.ts';
+import { delinearize, iadd, ic, imul, isub, linearize } from '../../ir/iexpr.ts';
 
 export interface ExprContext {
   /** The buffer holding a materialized value (input, param, root of a group), if any. */

@@ -8,7 +8,7 @@ import { resolvePerm, resolveSlice } from '../../ir/ops/view.ts';
 import { stridesOf } from '../../ir/types.ts';
 import type { FusionGroup, Limits } from '../passes/fuse.ts';
 import { computeAt, type ExprContext } from './expr.ts';
-import { sameIExpr, vars } from './iexpr.ts';
+import { sameIExpr, vars } from '../../ir/iexpr.ts';
 import { LoopBuilder } from './loop.ts';
 import { share } from './share.ts';
 
@@ -117,14 +117,4 @@ export function lowerGroup(group: FusionGroup, bufOf: BufOf, limits: Limits, nam
   }
   kernels.push(b.build(nameOf()));
   return kernels.map((k) => (k.kind === 'loop' ? share(k) : k));
-}
-
-/** Every load of a scalar expression (with the store position it belongs to, for in-place checks). */
-export function loadsOf(e: SExpr, out: { buf: string; at: IExpr }[] = []): { buf: string; at: IExpr }[] {
-  switch (e.k) {
-    case 'load': out.push({ buf: e.buf, at: e.at }); break;
-    case 'op': e.args.forEach((a) => loadsOf(a, out)); break;
-    case 'random': loadsOf(e.counter, out); break;
-  }
-  return out;
 }

@@ -9,7 +9,7 @@ import { opDef } from '../../ir/builder.ts';
 import { normAxes, reducedShape } from '../../ir/ops/rules.ts';
 import { normAxis, sameShape, type Shape } from '../../ir/types.ts';
 import { computeAt, Unfusable, valueAt, type ExprContext } from './expr.ts';
-import { iadd, ic, linearize, sameIExpr, vars } from './iexpr.ts';
+import { iadd, ic, linearize, sameIExpr, vars } from '../../ir/iexpr.ts';
 
 export interface LoopLimits {
   /** Most stores (outputs) in one kernel. */

@@ -6,9 +6,10 @@ import type { Graph, Param, Value } from '../../ir/graph.ts';
 import type { BufferDecl, EntryPoint, Kernel, LoopKernel, Program } from '../../ir/kernel.ts';
 import { formatType, sameType, sizeOf } from '../../ir/types.ts';
 import { isTable, type Fusion, type Limits } from '../passes/fuse.ts';
-import { buffersRead, buffersWritten, planMemory } from '../passes/memory.ts';
-import { linearize, sameIExpr, vars } from './iexpr.ts';
-import { loadsOf, lowerGroup, type BufOf } from './kernels.ts';
+import { planMemory } from '../passes/memory.ts';
+import { linearize, sameIExpr, vars } from '../../ir/iexpr.ts';
+import { buffersRead, buffersWritten, readsOf } from '../../ir/kernel-walk.ts';
+import { lowerGroup, type BufOf } from './kernels.ts';
 
 export interface LoweredEntry {
   readonly name: string;
@@ -36,12 +37,12 @@ function inPlaceSafe(kernels: readonly Kernel[], paramBuf: string, valueBuf: str
   if (kernels.slice(kv + 1).some((k) => reads(k, paramBuf))) return false;
   const k = kernels[kv]!;
   if (k.kind !== 'loop') return !reads(k, paramBuf);
-  if (k.reduce?.accs.some((a) => loadsOf(a.value).some((l) => l.buf === paramBuf))) return false;
+  if (k.reduce?.accs.some((a) => readsOf(a.value).some((l) => l.buf === paramBuf))) return false;
   const si = k.stores.findIndex((s) => s.buf === valueBuf);
   const at = k.stores[si]!.at;
   // bindings run before every store: like reads in the first one
-  if (k.lets?.some((l) => loadsOf(l.value).some((ld) => ld.buf === paramBuf && !sameIExpr(ld.at, at)))) return false;
-  return k.stores.every((s, i) => loadsOf(s.value).every((l) => l.buf !== paramBuf || (i <= si && sameIExpr(l.at, at))));
+  if (k.lets?.some((l) => readsOf(l.value).some((ld) => ld.buf === paramBuf && !sameIExpr(ld.at, at)))) return false;
+  return k.stores.every((s, i) => readsOf(s.value).every((l) => l.buf !== paramBuf || (i <= si && sameIExpr(l.at, at))));
 }
 
 class Buffers {

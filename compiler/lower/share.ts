@@ -7,7 +7,7 @@
 // Bindings run before the stores, so a subtree reading a buffer the kernel stores is shared only
 // when every store it occurs in runs before (or is) the first store to that buffer.
 import type { Binding, LoopKernel, SExpr } from '../../ir/kernel.ts';
-import { sexprBufs } from '../passes/memory.ts';
+import { bufsRead } from '../../ir/kernel-walk.ts';
 
 interface Entry {
   /** The first expression object spelling this subtree. */
@@ -36,7 +36,7 @@ class Table {
     if (id === undefined) {
       const reads = new Set<string>();
       if (e.k === 'op') args.forEach((a) => this.entries[a]!.reads.forEach((b) => reads.add(b)));
-      else sexprBufs(e, reads);
+      else bufsRead(e, reads);
       const size = 1 + args.reduce((s, a) => s + this.entries[a]!.size, 0);
       id = this.entries.push({ expr: e, args, size, reads, worth: e.k === 'op' || e.k === 'random' }) - 1;
       this.ids.set(key, id);

@@ -5,7 +5,8 @@
 import type { Graph } from '../../ir/graph.ts';
 import type { Kernel, Program, SExpr } from '../../ir/kernel.ts';
 import { sizeOf } from '../../ir/types.ts';
-import { buffersRead, buffersWritten, ELEMENT_BYTES } from './memory.ts';
+import { buffersRead, buffersWritten, countNodes } from '../../ir/kernel-walk.ts';
+import { ELEMENT_BYTES } from './memory.ts';
 
 export interface KernelCost {
   readonly name: string;
@@ -24,14 +25,8 @@ export interface ProgramStats {
   readonly bytesMovedUnfused: number;
 }
 
-function opsIn(e: SExpr | undefined): number {
-  if (!e) return 0;
-  switch (e.k) {
-    case 'op': return 1 + e.args.reduce((s, a) => s + opsIn(a), 0);
-    case 'random': return 1 + opsIn(e.counter);
-    default: return 0;
-  }
-}
+/** Arithmetic ops and random draws in an expression. */
+const opsIn = (e: SExpr | undefined): number => countNodes(e, (x) => x.k === 'op' || x.k === 'random');
 
 /** FLOPs of a template op: multiply-adds of a convolution, one op per pooled or scattered element read. */
 function templateFlops(k: Extract<Kernel, { kind: 'template' }>): number {

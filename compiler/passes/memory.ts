@@ -3,55 +3,13 @@
 // Each entry point then lays out its inputs, outputs and temps from the same base (entries never
 // run at once): inputs and outputs live for the whole call, a temp from the first kernel that
 // touches it to the last, and temps whose lifetimes do not overlap share bytes.
-import type { IExpr, Kernel, MemoryPlan, Program, SExpr } from '../../ir/kernel.ts';
+import type { MemoryPlan, Program } from '../../ir/kernel.ts';
+import { buffersRead, buffersWritten } from '../../ir/kernel-walk.ts';
 
 export const ALIGN = 16;
 export const ELEMENT_BYTES = 4;
 
 const align = (n: number): number => Math.ceil(n / ALIGN) * ALIGN;
-
-function iexprBufs(e: IExpr, out: Set<string>): void {
-  if (e.k === 'load') {
-    out.add(e.buf);
-    iexprBufs(e.at, out);
-  } else if (e.k !== 'var' && e.k !== 'int') {
-    iexprBufs(e.a, out);
-    iexprBufs(e.b, out);
-  }
-}
-
-/** Adds to `out` every buffer a scalar expression reads (loads, index loads, guards, random indices). */
-export function sexprBufs(e: SExpr | undefined, out: Set<string>): void {
-  if (!e) return;
-  switch (e.k) {
-    case 'load': out.add(e.buf); iexprBufs(e.at, out); e.guard?.forEach((g) => iexprBufs(g.e, out)); break;
-    case 'index': iexprBufs(e.at, out); break;
-    case 'op': e.args.forEach((a) => sexprBufs(a, out)); break;
-    case 'random': sexprBufs(e.counter, out); iexprBufs(e.index, out); break;
-  }
-}
-
-/** Buffers a kernel reads. */
-export function buffersRead(k: Kernel): Set<string> {
-  const out = new Set<string>();
-  if (k.kind === 'loop') {
-    k.reduce?.accs.forEach((a) => sexprBufs(a.value, out));
-    k.lets?.forEach((l) => sexprBufs(l.value, out));
-    k.stores.forEach((s) => { sexprBufs(s.value, out); iexprBufs(s.at, out); });
-  } else if (k.kind === 'matmul') {
-    out.add(k.a.buf).add(k.b.buf);
-    sexprBufs(k.epilogue, out);
-  } else {
-    k.inputs.forEach((b) => out.add(b));
-    sexprBufs(k.epilogue, out);
-  }
-  return out;
-}
-
-/** Buffers a kernel writes. */
-export function buffersWritten(k: Kernel): Set<string> {
-  return new Set(k.kind === 'loop' ? k.stores.map((s) => s.buf) : [k.out]);
-}
 
 interface Interval {
   readonly name: string;

@@ -2,7 +2,8 @@
 // innermost reduction variable) runs 4 lanes at a time with a scalar tail; index arithmetic
 // decides per load whether that is a v128 load, a splat or a 4-lane gather. A variable that many
 // guards test alone is unrolled into specialized copies (specialize.ts).
-import type { Accumulator, LoopKernel, SExpr } from '../../ir/kernel.ts';
+import type { Accumulator, LoopKernel } from '../../ir/kernel.ts';
+import { readsOf } from '../../ir/kernel-walk.ts';
 import { affine, dtypeOf, store, sx, withMode } from './expr.ts';
 import { Func, type BufInfo } from './func.ts';
 import { OP_CODE } from './ops.ts';
@@ -17,12 +18,6 @@ function identity(a: Accumulator): number {
   return a.combine === 'min' ? big : -big - (a.dtype === 'f32' ? 0 : 1);
 }
 
-function loads(e: SExpr, out: Extract<SExpr, { k: 'load' }>[] = []): Extract<SExpr, { k: 'load' }>[] {
-  if (e.k === 'load') out.push(e);
-  else if (e.k === 'op') for (const a of e.args) loads(a, out);
-  return out;
-}
-
 /** Which variable to vectorize: the one most loads are contiguous in (the innermost space var on ties). */
 export function chooseVector(k: LoopKernel): number | null {
   const ns = k.space.length;
@@ -32,7 +27,7 @@ export function chooseVector(k: LoopKernel): number | null {
   const rv = canReduce ? ns + red.length - 1 : null;
   if (rv === null || sv === null) return sv ?? rv;
   const exprs = [...k.reduce!.accs.map((a) => a.value)];
-  const score = (v: number): number => exprs.flatMap((e) => loads(e)).filter((l) => affine(l.at, v)?.coef === 1).length;
+  const score = (v: number): number => exprs.flatMap((e) => readsOf(e)).filter((l) => !l.index && affine(l.at, v)?.coef === 1).length;
   return score(rv) > score(sv) ? rv : sv;
 }
 

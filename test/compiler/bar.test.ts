@@ -3,7 +3,7 @@
 // MNIST-style stand-in, whose lowered training step also runs against the interpreter.
 import { describe, expect, it } from 'vitest';
 import type { Kernel, Program } from '../../ir/kernel.ts';
-import { buffersRead, buffersWritten } from '../../compiler/passes/memory.ts';
+import { buffersRead, buffersWritten } from '../../ir/kernel-walk.ts';
 import { loadModels } from '../../compiler/dsl/model.ts';
 import { defineModel, losses, nn, optimizers } from '../../compiler/index.ts';
 import { compileModel, compileProgram, inspectStats, modelEntries, optimize, PIPELINE_STAGES } from '../../compiler/pipeline.ts';

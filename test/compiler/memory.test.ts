@@ -7,7 +7,8 @@ import { GraphBuilder } from '../../ir/builder.ts';
 import type { Program } from '../../ir/kernel.ts';
 import { loadModels } from '../../compiler/dsl/model.ts';
 import { compileProgram, modelEntries } from '../../compiler/pipeline.ts';
-import { ALIGN, buffersRead, buffersWritten, ELEMENT_BYTES } from '../../compiler/passes/memory.ts';
+import { ALIGN, ELEMENT_BYTES } from '../../compiler/passes/memory.ts';
+import { buffersRead, buffersWritten } from '../../ir/kernel-walk.ts';
 
 interface Range { readonly name: string; readonly from: number; readonly to: number }
 
