@@ -10,7 +10,7 @@ export function formatLoc(loc: Loc): string {
 }
 
 /** The catalogue. K1xxx: IR types and shapes; K2xxx: DSL layers; K3xxx: text format; K4xxx: verifier;
- *  K5xxx: passes and lowering; K6xxx: targets; K7xxx: runtime and artifacts; K8xxx: CLI. */
+ *  K5xxx: passes and lowering; K6xxx: targets; K7xxx: runtime, artifacts, datasets, weights; K8xxx: CLI and files; K9001: kiln's own bugs. */
 export const DIAGNOSTICS = {
   K1001: 'shape mismatch',
   K1002: 'dtype mismatch',
@@ -28,9 +28,19 @@ export const DIAGNOSTICS = {
   K5001: 'no gradient',
   K5002: 'unsupported by pass',
   K6001: 'no lowering for op on target',
+  K6002: 'program exceeds the target memory',
   K7001: 'bad artifact',
   K7002: 'bad runtime input',
+  K7003: 'bad dataset',
+  K7004: 'weights do not match the model',
+  K7005: 'non-finite values',
   K8001: 'bad command line',
+  K8002: 'file cannot be read or written',
+  K8003: 'model file does not load',
+  K8004: 'model file does not type-check',
+  K8005: 'output exists (--force overwrites)',
+  K8006: 'interrupted',
+  K9001: 'internal error (a kiln bug)',
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTICS;

@@ -81,3 +81,73 @@ export function decodeSafetensors(bytes: Uint8Array): { tensors: Record<string, 
   }
   return { tensors, metadata };
 }
+
+/** A tensor a model holds: what a weights file must give for it. */
+export interface ParamSpec {
+  readonly dtype: SafeDType;
+  readonly shape: readonly number[];
+  /** Training state the model can start without (optimizer slots, step counters): never required. */
+  readonly optional?: boolean;
+}
+
+export interface WeightsMatch {
+  /** Names whose tensors match and will be loaded. */
+  readonly loaded: readonly string[];
+  /** Required params the file lacks (allowed with `partial`). */
+  readonly missing: readonly string[];
+  /** Optional params (optimizer state) the file lacks: they keep their initial values. */
+  readonly missingOptional: readonly string[];
+  /** Tensors of the file the model does not have (allowed with `partial`). */
+  readonly unexpected: readonly string[];
+}
+
+/** Thrown when weights do not fit the model they are loaded into. */
+export class WeightsMismatchError extends Error {
+  readonly code: 'K7004' | 'K7005';
+  constructor(code: 'K7004' | 'K7005', detail: string) {
+    super(`error ${code}: ${detail}`);
+    this.name = 'WeightsMismatchError';
+    this.code = code;
+  }
+}
+
+const list = (names: readonly string[]): string => (names.length > 6 ? `${names.slice(0, 6).join(', ')} and ${names.length - 6} more` : names.join(', '));
+
+/**
+ * Checks saved tensors against a model's params before anything is loaded: every shared name must have
+ * the same dtype and exactly the same shape (a transposed [4,2] for [2,4] is refused) and finite values;
+ * a required param missing from the file, or a tensor the model does not have, is an error unless
+ * `partial` (fine-tuning loads what matches and reports the rest). Optimizer state is never required.
+ */
+export function matchWeights(
+  saved: Readonly<Record<string, NamedArray>>,
+  expected: Readonly<Record<string, ParamSpec>>,
+  opts: { partial?: boolean; source?: string } = {},
+): WeightsMatch {
+  const src = opts.source ?? 'the weights file';
+  const loaded: string[] = [];
+  const unexpected: string[] = [];
+  for (const [name, t] of Object.entries(saved)) {
+    const want = expected[name];
+    if (!want) {
+      unexpected.push(name);
+      continue;
+    }
+    if (t.dtype !== want.dtype || t.shape.join(',') !== want.shape.join(',')) {
+      throw new WeightsMismatchError('K7004', `${src}: '${name}' is ${t.dtype}[${t.shape.join(',')}], the model's is ${want.dtype}[${want.shape.join(',')}]${t.dtype === want.dtype && t.shape.length === want.shape.length && [...t.shape].reverse().join(',') === want.shape.join(',') ? ' (transposed?)' : ''}; the file was saved from a different model or layer configuration`);
+    }
+    if (t.dtype === 'F32') {
+      const bad = (t.data as Float32Array).findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) throw new WeightsMismatchError('K7005', `${src}: '${name}' holds ${t.data[bad]} at index ${bad} (NaN or infinite weights); the run that saved it diverged — retrain or use an earlier save`);
+    }
+    loaded.push(name);
+  }
+  const absent = Object.keys(expected).filter((n) => !(n in saved));
+  const missing = absent.filter((n) => !expected[n]!.optional);
+  const missingOptional = absent.filter((n) => expected[n]!.optional);
+  if (!opts.partial && (missing.length > 0 || unexpected.length > 0)) {
+    const parts = [missing.length > 0 ? `lacks ${missing.length} of the model's params (${list(missing)})` : '', unexpected.length > 0 ? `has ${unexpected.length} tensors the model does not (${list(unexpected)})` : ''];
+    throw new WeightsMismatchError('K7004', `${src} ${parts.filter(Boolean).join(' and ')}; it was saved from a different model (load only the matching tensors with a partial load)`);
+  }
+  return { loaded, missing, missingOptional, unexpected };
+}

@@ -92,8 +92,8 @@ function attach<O extends Decls>(program: Command, def: CommandDef<O>, done: (co
 // ---- option kinds: each returns one declaration ----
 
 /** A boolean switch `--name`. Spell the key `noX` for a `--no-x` that turns something off. */
-export function flag(help: string): OptionDecl<boolean> {
-  return { help, parse: () => true };
+export function flag(help: string): OptionDecl<boolean> & { default: boolean } {
+  return { help, parse: () => true, default: false };
 }
 
 /** A string value `--name <value>`. */

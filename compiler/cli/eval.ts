@@ -7,7 +7,7 @@ import { initialValue } from '../../ir/init.ts';
 import { interpret } from '../../ir/interpret.ts';
 import { parse } from '../../ir/parse.ts';
 import { verifyAll } from '../../ir/verify.ts';
-import { formatType, sizeOf, tensor, type Tensor } from '../../ir/types.ts';
+import { formatType, sizeOf, tensor, type DType, type Tensor } from '../../ir/types.ts';
 import { defineCommand, text } from './command.ts';
 import { readText } from './files.ts';
 
@@ -46,11 +46,23 @@ function flatten(name: string, x: unknown): { values: unknown[]; shape: number[]
   return { values: parts.flatMap((p) => p.values), shape: [x.length, ...inner] };
 }
 
-function scalarOf(name: string, v: unknown): number {
-  if (typeof v === 'number') return v;
+const F32_MAX = 3.4028234663852886e38;
+
+/** A JSON value as an element of `dtype`, refused (K7002 naming the tensor and the index) unless it fits exactly. */
+function scalarOf(name: string, v: unknown, dtype: DType, at: number): number {
+  const where = `eval: '${name}'[${at}] is ${JSON.stringify(v)}`;
   if (typeof v === 'boolean') return v ? 1 : 0;
-  if (typeof v === 'string' && v in SPECIAL) return SPECIAL[v]!;
-  return fail('K7002', `eval: '${name}' holds ${JSON.stringify(v)}; values are numbers, booleans, "nan", "inf" or "-inf"`);
+  if (dtype === 'f32') {
+    if (typeof v === 'string' && v in SPECIAL) return SPECIAL[v]!;
+    if (typeof v !== 'number') return fail('K7002', `${where}; f32 values are numbers, booleans, "nan", "inf" or "-inf"`);
+    if (Math.abs(v) > F32_MAX) fail('K7002', `${where}, outside f32's range (±3.4028235e38); write "inf" or "-inf" for infinities`);
+    return v;
+  }
+  if (typeof v !== 'number') return fail('K7002', `${where}; ${dtype} values are ${dtype === 'i32' ? 'integers' : 'true, false, 0 or 1'}`);
+  if (dtype === 'bool' && v !== 0 && v !== 1) fail('K7002', `${where}; bool values are true, false, 0 or 1`);
+  if (!Number.isInteger(v)) fail('K7002', `${where}, not an integer; i32 values are integers`);
+  if (v < -(2 ** 31) || v > 2 ** 31 - 1) fail('K7002', `${where}, outside i32's range [-2147483648, 2147483647]`);
+  return v;
 }
 
 /** A JSON value as a tensor of `target`'s type; K7002 naming both shapes when they differ. */
@@ -72,7 +84,7 @@ export function tensorFromJson(name: string, json: unknown, target: Value): Tens
   if (values.length !== sizeOf(want.shape)) {
     fail('K7002', `eval: '${name}' has ${values.length} values for ${formatType(want)} (needs ${sizeOf(want.shape)})`);
   }
-  return tensor(want.dtype, want.shape, values.map((v) => scalarOf(name, v)));
+  return tensor(want.dtype, want.shape, values.map((v, i) => scalarOf(name, v, want.dtype, i)));
 }
 
 function pickGraph(graphs: readonly Graph[], name: string | undefined): Graph {
@@ -86,8 +98,24 @@ function pickGraph(graphs: readonly Graph[], name: string | undefined): Graph {
   return g;
 }
 
+/** The interpreter holds each value in memory: at most this many elements (1 GiB of f32). */
+const MAX_ELEMENTS = 2 ** 28;
+
+/** K7002 when a value of g is too large to interpret (a broadcast to 4e11 elements), naming it. */
+function checkSizes(g: Graph): void {
+  const values: Value[] = [...g.inputs, ...g.params, ...g.nodes];
+  for (const [i, v] of values.entries()) {
+    const n = sizeOf(v.type.shape);
+    if (n > MAX_ELEMENTS) {
+      const what = v.kind === 'node' ? `%${i - g.inputs.length - g.params.length} = ${v.op}(...)` : `%${v.name}`;
+      fail('K7002', `eval: ${what} of @${g.name} is ${formatType(v.type)}, ${n.toExponential(2)} elements; the interpreter holds at most 2^28 (${MAX_ELEMENTS}) per value — use smaller shapes`, v.kind === 'node' ? v.loc : undefined);
+    }
+  }
+}
+
 /** Runs g on the JSON values; params the JSON leaves out start from their initializers. */
 export function evalGraph(g: Graph, json: Readonly<Record<string, unknown>>): Record<string, TensorJson> {
+  checkSizes(g);
   const declared = new Map<string, Value>([...g.inputs, ...g.params].map((v) => [v.name, v]));
   for (const k of Object.keys(json)) {
     if (!declared.has(k)) {

@@ -8,6 +8,7 @@ import { inferGraph, pickModel, type Model } from '../dsl/model.ts';
 import { trainStep } from '../passes/train-step.ts';
 import { inspectStats, modelEntries, PIPELINE_STAGES } from '../pipeline.ts';
 import { choice, defineCommand, flag, int, text } from './command.ts';
+import { checkModelPath } from './model-file.ts';
 
 export interface StageOptions {
   /** The compile-time batch (default: the model's). */
@@ -34,6 +35,7 @@ export const STAGES: Record<string, { readonly help: string; readonly render: (m
 export async function inspect(file: string, opts: StageOptions & { model?: string; stage?: string; stats?: boolean; json?: boolean } = {}): Promise<string> {
   const stage = STAGES[opts.stage ?? 'ir'];
   if (!stage) fail('K8001', `inspect: unknown stage '${opts.stage}'; stages: ${Object.keys(STAGES).join(', ')}`);
+  checkModelPath('inspect', file);
   const model = await pickModel(file, opts.model, 'inspect');
   if (!opts.stats) return stage.render(model, opts);
   const s = inspectStats(modelEntries(model, { train: opts.train ?? false, batch: opts.batch }));

@@ -1,14 +1,15 @@
 // `kiln train <model.ts>`: compile the model's training step, stream its dataset's batches through
 // it, evaluate the test split after each epoch, optionally save the trained params.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fail } from '../../ir/errors.ts';
-import { decodeSafetensors, encodeSafetensors } from '../../runtime/safetensors.ts';
+import { decodeSafetensors, encodeSafetensors, matchWeights, type NamedArray } from '../../runtime/safetensors.ts';
 import { gatherBatch } from '../data/dataset.ts';
-import { pickModel } from '../dsl/model.ts';
-import { train, type EpochResult } from '../train/loop.ts';
-import { createSession, TARGETS, type Target } from '../train/session.ts';
-import { choice, defineCommand, flag, int, text } from './command.ts';
+import { indexRanges, validateDataset, type ColumnSpec } from '../data/validate.ts';
+import { finishTraced, inferGraph, trace, type Model } from '../dsl/model.ts';
+import { train, type EpochResult, type Session } from '../train/loop.ts';
+import { createSession, TARGETS } from '../train/session.ts';
+import { choice, defineCommand, flag, int, text, usageError } from './command.ts';
+import { checkOutputPath, readFileBytes, writeAtomic } from './files.ts';
+import { loadModel } from './model-file.ts';
 import { progress } from './progress.ts';
 
 export default defineCommand({
@@ -24,28 +25,31 @@ export default defineCommand({
     steps: int('at most this many steps per epoch'),
     json: flag('print one JSON line per epoch'),
     save: text('directory to write the trained params to (weights.safetensors)', { value: 'dir' }),
-    init: text('a weights.safetensors to start from', { value: 'file' }),
+    init: text('a weights.safetensors to start from (names, dtypes and shapes must match the model)', { value: 'file' }),
+    force: flag('overwrite an existing --save file (otherwise kiln refuses and keeps it)'),
+    noTypecheck: flag('run the model file without type-checking it first'),
   },
   run: async ([file], opts) => {
-    const target: Target = opts.target;
-    const model = await pickModel(file!, opts.model, 'train');
+    // Everything the user named is checked before the model compiles: the output, the weights, the data.
+    const savePath = opts.save === undefined ? undefined : checkOutputPath(opts.save, { command: 'train', flag: '--save', kind: 'folder', file: 'weights.safetensors', force: opts.force });
+    const init = opts.init === undefined ? undefined : decodeSafetensors(readFileBytes('train', opts.init)).tensors;
+    const model = await loadModel('train', file!, { model: opts.model, typecheck: !opts.noTypecheck });
     if (!model.def.dataset) fail('K8001', `train: model '${model.name}' names no dataset; give defineModel a dataset: () => Dataset`);
-    const json = opts.json;
-    const epochs = opts.epochs;
-    const seed = opts.seed;
-    const maxSteps = opts.steps;
+    if (!model.def.train) fail('K8001', `train: model '${model.name}' has no training setup; give defineModel a train: { loss, optimizer }`);
+    const target0 = Object.keys(model.def.targets ?? {})[0];
+    if (!target0) fail('K8001', `train: model '${model.name}' declares no targets`);
     const batch = opts.batch ?? model.def.batch;
+    const data = validateDataset(await model.def.dataset(), modelColumns(model, batch));
+    if (batch > data.train.size) usageError('train', `the batch (${batch}) is larger than the train split (${data.train.size} examples), so no step could run; pass --batch ${data.train.size} or less`);
+    const { json, epochs, seed, steps: maxSteps, target } = opts;
     const bar = progress(process.stdout, !json);
 
     const t0 = performance.now();
     const session = await createSession(model, { target, batch });
     const compileSeconds = (performance.now() - t0) / 1000;
-    if (opts.init !== undefined) session.load(decodeSafetensors(readFileSync(opts.init)).tensors);
-    const data = await model.def.dataset();
+    if (init) loadWeights(session, init, model, batch, opts.init!, json);
     const probe = gatherBatch(data.test, Int32Array.from({ length: batch }, (_, b) => b % data.test.size), 0, batch);
     const output = Object.keys(session.predict(probe))[0]!;
-    const target0 = Object.keys(model.def.targets ?? {})[0];
-    if (!target0) fail('K8001', `train: model '${model.name}' declares no targets`);
     if (!json) process.stdout.write(`${model.name}: compiled for ${target} in ${compileSeconds.toFixed(2)} s; ${data.train.size} training / ${data.test.size} test examples, batch ${batch}\n`);
 
     const results: EpochResult[] = train(session, data, {
@@ -62,13 +66,27 @@ export default defineCommand({
       },
     });
 
-    if (opts.save !== undefined) {
-      mkdirSync(opts.save, { recursive: true });
-      const path = join(opts.save, 'weights.safetensors');
+    if (savePath !== undefined) {
       const last = results[results.length - 1];
-      writeFileSync(path, encodeSafetensors(session.params(), { model: model.name, epochs: String(epochs), accuracy: String(last?.accuracy ?? '') }));
-      if (!json) process.stdout.write(`saved ${path}\n`);
+      writeAtomic(savePath, encodeSafetensors(session.params(), { model: model.name, epochs: String(epochs), accuracy: String(last?.accuracy ?? '') }), { force: opts.force });
+      if (!json) process.stdout.write(`saved ${savePath}\n`);
     }
     return 0;
   },
 });
+
+/** The columns the model reads, with the id ranges its graph implies (class ids, token ids). */
+function modelColumns(model: Model, batch: number): Record<string, ColumnSpec> {
+  const ranges = indexRanges(finishTraced(trace(model, { mode: 'train', batch })));
+  const specs = { ...model.def.inputs, ...model.def.targets };
+  return Object.fromEntries(Object.entries(specs).map(([name, s]) => [name, { ...s, range: ranges[name] }]));
+}
+
+/** Loads saved params after checking them against the session's (names, dtypes, exact shapes, finite values). */
+function loadWeights(session: Session, saved: Record<string, NamedArray>, model: Model, batch: number, source: string, quiet: boolean): void {
+  const inference = new Set(inferGraph(model, batch).params.map((p) => p.name));
+  const expected = Object.fromEntries(Object.entries(session.params()).map(([name, a]) => [name, { dtype: a.dtype, shape: a.shape, optional: !inference.has(name) }]));
+  const m = matchWeights(saved, expected, { source });
+  session.load(Object.fromEntries(m.loaded.map((n) => [n, saved[n]!])));
+  if (!quiet && m.missingOptional.length > 0) process.stdout.write(`${source}: no optimizer state (${m.missingOptional.length} tensors); the optimizer starts fresh\n`);
+}

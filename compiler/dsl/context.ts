@@ -41,6 +41,7 @@ export class TraceContext {
       }
       return old;
     }
+    checkDims(`${name.split('/')[0]}: param %${name}`, shape, this.loc());
     const p = this.builder.param(name, dtype, shape, init, this.loc());
     this.byName.set(name, p);
     this.params.push({ param: p, trainable: opts.trainable ?? true });
@@ -113,4 +114,15 @@ export function withTrace<T>(ctx: TraceContext, f: () => T): T {
 /** Where an op being emitted now comes from: the innermost layer's site, else the user's call site. */
 export function opLoc(): Loc | undefined {
   return active ? active.loc() : callerLoc();
+}
+
+/** Every dimension a positive integer: K2002 naming `what`, the bad dimension and the user's line. */
+export function checkDims(what: string, shape: unknown, loc: Loc | undefined): void {
+  if (!Array.isArray(shape)) fail('K2002', `${what}: shape ${String(shape)} is not an array of dimensions`, loc);
+  shape.forEach((d: unknown, i) => {
+    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d <= 0) {
+      const why = typeof d !== 'number' ? 'not a number' : !Number.isFinite(d) ? 'not finite' : !Number.isInteger(d) ? 'fractional' : d <= 0 ? 'not positive' : 'too large';
+      fail('K2002', `${what}: dimension ${i} of [${shape.join(', ')}] is ${String(d)} (${why}); dimensions are positive integers`, loc);
+    }
+  });
 }

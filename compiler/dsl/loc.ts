@@ -1,6 +1,6 @@
 // The user's source location of a DSL call, read from the JavaScript stack: the first frame outside
 // kiln's own compiler/ and ir/ folders, as a path relative to the working directory.
-import { relative, sep } from 'node:path';
+import { isAbsolute, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Loc } from '../../ir/errors.ts';
 
@@ -11,6 +11,12 @@ const FRAME = /\(?((?:file:\/\/)?[^\s()]+):(\d+):(\d+)\)?\s*$/;
 
 function framePath(raw: string): string {
   return raw.startsWith('file://') ? fileURLToPath(raw) : raw;
+}
+
+/** A path as messages show it: relative to the working directory when inside it, else absolute. */
+export function displayPath(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel.startsWith('..') || isAbsolute(rel) ? file : rel;
 }
 
 /** Where the user's code called into the DSL, or undefined when no user frame is on the stack. */
@@ -25,7 +31,7 @@ export function callerLoc(): Loc | undefined {
     const file = framePath(m[1]!);
     if (!file.startsWith('/') || file.includes(`${sep}node_modules${sep}`)) continue;
     if (SKIP.some((d) => file.startsWith(d))) continue;
-    return { file: relative(process.cwd(), file), line: Number(m[2]), col: Number(m[3]) };
+    return { file: displayPath(file), line: Number(m[2]), col: Number(m[3]) };
   }
   return undefined;
 }

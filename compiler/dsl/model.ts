@@ -8,7 +8,7 @@ import { fail, type Loc } from '../../ir/errors.ts';
 import type { Assign, Graph, Input, Param, Value } from '../../ir/graph.ts';
 import type { DType, Shape } from '../../ir/types.ts';
 import type { Dataset } from '../data/dataset.ts';
-import { TraceContext, withTrace } from './context.ts';
+import { checkDims, TraceContext, withTrace } from './context.ts';
 import { isLayer } from './layers/layer.ts';
 import { accuracy, type LossFn, type LossOptions } from './losses.ts';
 import { callerLoc } from './loc.ts';
@@ -85,6 +85,9 @@ export function defineModel(def: ModelDef): Model {
   if (!NAME.test(def.name)) fail('K2002', `defineModel: name '${def.name}' must be letters, digits, _ . - (not starting with a digit)`, loc);
   if (!(Number.isInteger(def.batch) && def.batch > 0)) fail('K2002', `defineModel(${def.name}): batch ${def.batch} must be a positive integer`, loc);
   if (Object.keys(def.inputs).length === 0) fail('K2002', `defineModel(${def.name}): declare at least one input`, loc);
+  for (const [kind, specs] of [['input', def.inputs], ['target', def.targets ?? {}]] as const) {
+    for (const [name, s] of Object.entries(specs)) checkDims(`defineModel(${def.name}): ${kind} '${name}'`, s.shape, loc);
+  }
   return Object.freeze({ kind: 'kiln.model', name: def.name, def, definedAt: loc });
 }
 

@@ -2,6 +2,7 @@
 // step, then an evaluation of the test split through the compiled `infer` entry.
 import { batches, gatherBatch, type Column, type Dataset, type Split } from '../data/dataset.ts';
 import type { NamedArray } from '../../runtime/safetensors.ts';
+import { fail } from '../../ir/errors.ts';
 
 /** A compiled model being trained: one call per step, whatever the backend. */
 export interface Session {
@@ -78,7 +79,7 @@ export function train(session: Session, data: Dataset, opts: TrainOptions): Epoc
     for (const b of batches(data.train, session.batch, opts.seed, epoch)) {
       if (step >= steps) break;
       const loss = session.step(b);
-      if (!Number.isFinite(loss)) throw new Error(`train: the loss became ${loss} at epoch ${epoch}, step ${step + 1}; lower the learning rate`);
+      if (!Number.isFinite(loss)) fail('K7005', `train: the loss became ${loss} at epoch ${epoch}, step ${step + 1} (the data is finite: training diverged); lower the learning rate or clip the gradients`);
       sum += loss;
       step++;
       const secs = (performance.now() - t0) / 1000;

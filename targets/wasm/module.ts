@@ -44,6 +44,21 @@ function renderKernel(k: Kernel, name: string, bufs: Map<string, BufInfo>, scrat
   }
 }
 
+/** wasm32 addresses 4 GiB: 65536 pages of 64 KiB. */
+export const MAX_MEMORY_BYTES = 65536 * PAGE;
+
+/** K6002 when the program's arena and kernel scratch would not fit wasm32's memory, naming the largest buffers. */
+function checkMemory(p: Program, total: number): void {
+  if (total <= MAX_MEMORY_BYTES) return;
+  const gib = (b: number): string => `${(b / 2 ** 30).toFixed(2)} GiB`;
+  const largest = p.buffers
+    .map((b) => [b.name, b.size * (b.dtype === 'bool' ? 1 : 4)] as const)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 3)
+    .map(([name, bytes]) => `${name} ${gib(bytes)}`);
+  fail('K6002', `wasm: program @${p.name} needs ${gib(total)} of memory (arena ${gib(p.memory.arenaBytes)}), more than wasm32's 4 GiB${largest.length ? `; the largest buffers: ${largest.join(', ')}` : ''}; reduce the batch size or the layer sizes`);
+}
+
 /** Each entry's kernel function names, in call order. */
 export function kernelNames(p: Program): string[][] {
   return p.entries.map((e, ei) => e.kernels.map((k, ki) => `e${ei}_k${ki}_${k.name.replace(/[^A-Za-z0-9_]/g, '_')}`));
@@ -56,6 +71,7 @@ export function programWat(p: Program, opts: RenderOptions = {}): string {
   const scratch = Math.ceil(p.memory.arenaBytes / 64) * 64;
   const kernels = p.entries.flatMap((e) => e.kernels);
   const total = scratch + Math.max(0, ...kernels.map(scratchBytes));
+  checkMemory(p, total);
   const funcs: string[] = [];
   const entries: string[] = [];
   const allNames = kernelNames(p);

@@ -183,7 +183,7 @@ describe('kiln eval', () => {
 
   it('reports missing flags, missing files and bad inputs clearly', () => {
     expect(kiln('eval', MLP).err).toBe("error K8001: eval: required option '--inputs <file.json>' not specified; see kiln help eval\n");
-    expect(kiln('eval', 'nowhere.kir', '--inputs', MLP_INPUTS).err).toBe("error K8001: eval: cannot read 'nowhere.kir': no such file\n");
+    expect(kiln('eval', 'nowhere.kir', '--inputs', MLP_INPUTS).err).toBe("error K8002: eval: cannot read 'nowhere.kir': no such file\n");
     expect(kiln('fmt').err).toBe("error K8001: fmt: missing required argument 'file.kir'; see kiln help fmt\n");
     expect(kiln('fmt', 'a.kir', 'b.kir').err).toBe("error K8001: fmt: too many arguments for 'fmt'. Expected 1 argument but got 2; see kiln help fmt\n");
     expect(kiln('ops', '--tabel').err).toBe("error K8001: ops: unknown option '--tabel'; accepted: --json; see kiln help ops\n");
