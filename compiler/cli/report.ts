@@ -92,10 +92,12 @@ function userMessage(e: unknown): Located | undefined {
   if (/^(\S.*: )?error K\d{4}: /.test(e.message)) return { loc: (e as { loc?: Loc }).loc, text: e.message };
   const err = e as NodeJS.ErrnoException & { errors?: { text: string; location?: { file: string; line: number; column: number } }[] };
   // esbuild's TransformError (tsx compiling a model file): a syntax error at the user's line
-  const first = err.errors?.[0];
-  if (first?.location) {
-    const loc = { file: displayPath(first.location.file), line: first.location.line, col: first.location.column + 1 };
-    return { loc, text: `${formatLoc(loc)}: error K8003: syntax error: ${first.text}` };
+  // esbuild's TransformError (tsx compiling a model file), as it arrives from the loader thread:
+  // "Transform failed with 1 error:\n/path/m.ts:3:0: ERROR: Expected "}" but found end of file"
+  const syntax = e.name === 'TransformError' || err.errors ? /^(.+):(\d+):(\d+): ERROR: (.*)$/m.exec(e.message) : null;
+  if (syntax) {
+    const loc = { file: displayPath(syntax[1]!), line: Number(syntax[2]), col: Number(syntax[3]) + 1 };
+    return { loc, text: `${formatLoc(loc)}: error K8003: syntax error: ${syntax[4]}` };
   }
   if (err.code && err.syscall && /^E[A-Z]+$/.test(err.code)) {
     const why = ERRNO[err.code] ?? err.code;

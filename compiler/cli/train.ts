@@ -1,16 +1,19 @@
 // `kiln train <model.ts>`: compile the model's training step, stream its dataset's batches through
 // it, evaluate the test split after each epoch, optionally save the trained params.
+import { existsSync } from 'node:fs';
 import { fail } from '../../ir/errors.ts';
 import { decodeSafetensors, encodeSafetensors, matchWeights, type NamedArray } from '../../runtime/safetensors.ts';
 import { gatherBatch } from '../data/dataset.ts';
 import { indexRanges, validateDataset, type ColumnSpec } from '../data/validate.ts';
 import { finishTraced, inferGraph, trace, type Model } from '../dsl/model.ts';
-import { train, type EpochResult, type Session } from '../train/loop.ts';
+import { trainSteps, type Session } from '../train/loop.ts';
 import { createSession, TARGETS } from '../train/session.ts';
 import { choice, defineCommand, flag, int, text, usageError } from './command.ts';
 import { checkOutputPath, readFileBytes, writeAtomic } from './files.ts';
+import { catchInterrupt, drive } from './interrupt.ts';
 import { loadModel } from './model-file.ts';
 import { progress } from './progress.ts';
+import { EXIT } from './report.ts';
 
 export default defineCommand({
   name: 'train',
@@ -52,24 +55,38 @@ export default defineCommand({
     const output = Object.keys(session.predict(probe))[0]!;
     if (!json) process.stdout.write(`${model.name}: compiled for ${target} in ${compileSeconds.toFixed(2)} s; ${data.train.size} training / ${data.test.size} test examples, batch ${batch}\n`);
 
-    const results: EpochResult[] = train(session, data, {
-      epochs,
-      seed,
-      maxSteps,
-      output,
-      target: target0,
-      onStep: bar.step,
-      onEpoch: (r) => {
+    let at = { epoch: 0, step: 0 };
+    const stop = catchInterrupt((t) => process.stderr.write(t));
+    try {
+      const results = await drive(trainSteps(session, data, {
+        epochs,
+        seed,
+        maxSteps,
+        output,
+        target: target0,
+        onStep: (s) => {
+          at = s;
+          bar.step(s);
+        },
+        onEpoch: (r) => {
+          bar.endEpoch();
+          if (json) process.stdout.write(JSON.stringify({ epoch: r.epoch, loss: r.loss, accuracy: r.accuracy, seconds: r.seconds }) + '\n');
+          else process.stdout.write(`epoch ${r.epoch}: loss ${r.loss.toFixed(4)}  test accuracy ${(100 * r.accuracy).toFixed(2)}%  ${r.seconds.toFixed(1)} s (${r.steps} steps)\n`);
+        },
+      }), stop);
+      if (!results) {
         bar.endEpoch();
-        if (json) process.stdout.write(JSON.stringify({ epoch: r.epoch, loss: r.loss, accuracy: r.accuracy, seconds: r.seconds }) + '\n');
-        else process.stdout.write(`epoch ${r.epoch}: loss ${r.loss.toFixed(4)}  test accuracy ${(100 * r.accuracy).toFixed(2)}%  ${r.seconds.toFixed(1)} s (${r.steps} steps)\n`);
-      },
-    });
-
-    if (savePath !== undefined) {
-      const last = results[results.length - 1];
-      writeAtomic(savePath, encodeSafetensors(session.params(), { model: model.name, epochs: String(epochs), accuracy: String(last?.accuracy ?? '') }), { force: opts.force });
-      if (!json) process.stdout.write(`saved ${savePath}\n`);
+        const kept = savePath === undefined ? 'no --save was given' : existsSync(savePath) ? `the last good weights are still ${savePath} (from an earlier run, unchanged)` : `${savePath} was not written`;
+        process.stderr.write(`error K8006: train: interrupted at epoch ${at.epoch}, step ${at.step}; nothing saved: ${kept}\n`);
+        return EXIT.interrupted;
+      }
+      if (savePath !== undefined) {
+        const last = results[results.length - 1];
+        writeAtomic(savePath, encodeSafetensors(session.params(), { model: model.name, epochs: String(epochs), accuracy: String(last?.accuracy ?? '') }), { force: opts.force });
+        if (!json) process.stdout.write(`saved ${savePath}\n`);
+      }
+    } finally {
+      stop.dispose();
     }
     return 0;
   },

@@ -68,7 +68,9 @@ export function evaluate(session: Session, split: Split, output: string, target:
   return correct / split.size;
 }
 
-export function train(session: Session, data: Dataset, opts: TrainOptions): EpochResult[] {
+/** The training run one step at a time: yields after every step, returns the epochs' results.
+ *  `train` runs it through; the CLI drives it asynchronously so Ctrl-C can stop it between steps. */
+export function* trainSteps(session: Session, data: Dataset, opts: TrainOptions): Generator<void, EpochResult[]> {
   const results: EpochResult[] = [];
   const perEpoch = Math.floor(data.train.size / session.batch);
   const steps = Math.min(perEpoch, opts.maxSteps ?? perEpoch);
@@ -84,6 +86,7 @@ export function train(session: Session, data: Dataset, opts: TrainOptions): Epoc
       step++;
       const secs = (performance.now() - t0) / 1000;
       opts.onStep?.({ epoch, step, steps, loss: sum / step, samplesPerSecond: (step * session.batch) / secs });
+      yield;
     }
     const seconds = (performance.now() - t0) / 1000;
     const accuracy = evaluate(session, data.test, opts.output, opts.target);
@@ -92,4 +95,12 @@ export function train(session: Session, data: Dataset, opts: TrainOptions): Epoc
     opts.onEpoch?.(r);
   }
   return results;
+}
+
+export function train(session: Session, data: Dataset, opts: TrainOptions): EpochResult[] {
+  const run = trainSteps(session, data, opts);
+  for (;;) {
+    const r = run.next();
+    if (r.done) return r.value;
+  }
 }
