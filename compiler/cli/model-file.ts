@@ -4,7 +4,6 @@ import { statSync } from 'node:fs';
 import { fail, formatLoc, KilnError } from '../../ir/errors.ts';
 import { pickModel, type Model } from '../dsl/model.ts';
 import { excerpt } from './report.ts';
-import { typecheckFile } from './typecheck.ts';
 
 export interface LoadOptions {
   /** Which exported model (default: the only one, or the default export). */
@@ -26,7 +25,8 @@ export function checkModelPath(command: string, file: string): void {
 }
 
 /** TypeScript's errors in `file` as one K8004 (each with its position and line), or nothing. */
-export function checkTypes(command: string, file: string): void {
+export async function checkTypes(command: string, file: string): Promise<void> {
+  const { typecheckFile } = await import('./typecheck.ts'); // TypeScript itself: loaded only when used
   const diags = typecheckFile(file);
   if (diags.length === 0) return;
   const lines = diags.slice(0, 20).map((d) => `${d.loc ? formatLoc(d.loc) + ': ' : ''}error ${d.code}: ${d.message}\n${d.loc ? excerpt(d.loc) : ''}`);
@@ -39,6 +39,6 @@ export function checkTypes(command: string, file: string): void {
 
 export async function loadModel(command: string, file: string, opts: LoadOptions = {}): Promise<Model> {
   checkModelPath(command, file);
-  if (opts.typecheck ?? true) checkTypes(command, file);
+  if (opts.typecheck ?? true) await checkTypes(command, file);
   return pickModel(file, opts.model, command);
 }
