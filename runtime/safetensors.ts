@@ -60,9 +60,13 @@ export function decodeSafetensors(bytes: Uint8Array): { tensors: Record<string, 
   let metadata: Record<string, string> = {};
   for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
+      if (typeof entry !== 'object' || entry === null || Array.isArray(entry) || !Object.values(entry).every((v) => typeof v === 'string')) {
+        throw new WeightsError('__metadata__ must be an object of strings');
+      }
       metadata = entry as Record<string, string>;
       continue;
     }
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new WeightsError(`tensor '${name}' is described by ${JSON.stringify(entry)}, not an object`);
     const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (e.dtype !== 'F32' && e.dtype !== 'I32' && e.dtype !== 'BOOL') throw new WeightsError(`tensor '${name}' has unsupported dtype ${JSON.stringify(e.dtype)}`);
     const shape = e.shape;
