@@ -30,6 +30,12 @@ export const DIAGNOSTICS = {
   K6001: 'no lowering for op on target',
   K7001: 'bad artifact',
   K7002: 'bad runtime input',
+  K7003: 'unsupported artifact format version',
+  K7004: 'artifact file hash mismatch',
+  K7005: 'bad memory plan',
+  K7006: 'weights do not match the manifest',
+  K7007: 'bad program module',
+  K7008: 'backend unavailable',
   K8001: 'bad command line',
 } as const;
 

@@ -1,4 +1,7 @@
-// kiln's runtime: loads compiled programs and runs them. Imports nothing from the compiler.
+// kiln's runtime: loads compiled artifacts and runs them. Imports nothing from the compiler.
 export { loadWasm, relaxedSimdSupported, WasmExecutor } from './wasm.ts';
-export type { ProgramManifest, RuntimeTensor, TensorData, WasmBinaries } from './wasm.ts';
-export { RuntimeError } from './errors.ts';
+export type { RuntimeTensor, TensorData, TensorInput, WasmBinaries } from './wasm.ts';
+export { KilnError } from './errors.ts';
+export * from './manifest.ts';
+export { checkFile, checkInputs, checkWeights, parseManifest, sha256Hex } from './validate.ts';
+export { decodeSafetensors, encodeSafetensors, type NamedArray, type SafeDType } from './safetensors.ts';
