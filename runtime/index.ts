@@ -1,7 +1,9 @@
 // kiln's runtime: loads compiled artifacts and runs them. Imports nothing from the compiler.
+export { loadModel, type Backend, type Executor, type KilnModel, type LoadOptions, type Outputs } from './model.ts';
+export type { ArtifactSource } from './files.ts';
 export { loadWasm, relaxedSimdSupported, WasmExecutor } from './wasm.ts';
 export type { RuntimeTensor, TensorData, TensorInput, WasmBinaries } from './wasm.ts';
 export { KilnError } from './errors.ts';
 export * from './manifest.ts';
 export { checkFile, checkInputs, checkWeights, parseManifest, sha256Hex } from './validate.ts';
-export { decodeSafetensors, encodeSafetensors, type NamedArray, type SafeDType } from './safetensors.ts';
+export { decodeSafetensors, encodeSafetensors, WeightsError, type NamedArray, type SafeDType } from './safetensors.ts';

@@ -18,7 +18,7 @@ export interface ManifestOptions {
   readonly batch?: number;
   /** Role of each param by name (default: `paramInfo` from names alone). */
   readonly params?: (name: string) => ParamInfo;
-  /** Integer ranges of inputs by name: min <= v < max. */
+  /** Integer ranges of inputs (not outputs) by name: min <= v < max. */
   readonly ranges?: Readonly<Record<string, readonly [number, number]>>;
   /** Every file the artifact holds (`fileSpecs`). */
   readonly files?: Readonly<Record<string, FileSpec>>;
@@ -50,8 +50,8 @@ export function toManifest(p: Program, opts: ManifestOptions = {}): Manifest {
   const names = new Set(p.params.map((x) => x.name));
   const info = opts.params ?? ((n: string) => paramInfo(n, names));
   const paramBufs = new Set(p.params.map((x) => x.buf));
-  const io = (x: Program['entries'][number]['inputs'][number]): IOSpec => {
-    const range = opts.ranges?.[x.name];
+  const io = (x: Program['entries'][number]['inputs'][number], input = false): IOSpec => {
+    const range = input ? opts.ranges?.[x.name] : undefined;
     return { name: x.name, dtype: x.type.dtype, shape: [...x.type.shape], buffer: x.buf, ...(range ? { range: [range[0], range[1]] as const } : {}) };
   };
   const params: ParamSpec[] = p.params.map((x) => {
@@ -63,7 +63,7 @@ export function toManifest(p: Program, opts: ManifestOptions = {}): Manifest {
     format: FORMAT,
     version: FORMAT_VERSION,
     model: { name: p.name, batch: opts.batch ?? p.entries[0]?.inputs[0]?.type.shape[0] ?? 1 },
-    entries: p.entries.map((e) => ({ name: e.name, inputs: e.inputs.map(io), outputs: e.outputs.map(io) })),
+    entries: p.entries.map((e) => ({ name: e.name, inputs: e.inputs.map((i) => io(i, true)), outputs: e.outputs.map((o) => io(o)) })),
     params,
     memory: {
       arenaBytes: p.memory.arenaBytes,
