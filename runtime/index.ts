@@ -5,5 +5,5 @@ export { loadWasm, relaxedSimdSupported, WasmExecutor } from './wasm.ts';
 export type { RuntimeTensor, TensorData, TensorInput, WasmBinaries } from './wasm.ts';
 export { KilnError } from './errors.ts';
 export * from './manifest.ts';
-export { checkFile, checkInputs, checkWeights, parseManifest, sha256Hex } from './validate.ts';
+export { checkFile, checkInputs, checkWeights, parseManifest, readManifest, sha256Hex } from './validate.ts';
 export { decodeSafetensors, encodeSafetensors, WeightsError, type NamedArray, type SafeDType } from './safetensors.ts';

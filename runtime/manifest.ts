@@ -111,7 +111,15 @@ export interface Manifest {
   readonly targets: { readonly wasm?: WasmTarget; readonly webgpu?: WebGpuTarget };
   /** Every file the manifest names, with its hash; the runtime checks each before use. */
   readonly files: Readonly<Record<string, FileSpec>>;
+  /** sha-256 of manifest.json's own bytes with this value written as 64 zeros (`sealManifest`):
+   *  a damaged manifest is refused like a damaged file. */
+  readonly manifestSha256?: string;
 }
+
+/** The placeholder `manifestSha256` holds while the manifest's bytes are hashed. */
+export const UNSEALED = '0'.repeat(64);
+/** Where the seal sits in manifest.json's text. */
+export const SEAL = /"manifestSha256":\s*"([0-9a-f]{64})"/;
 
 /** Number of elements of a shape. */
 export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);

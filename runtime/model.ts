@@ -5,7 +5,7 @@ import { bad, KilnError } from './errors.ts';
 import { fileReader, writeFileAtomic, type ArtifactSource } from './files.ts';
 import type { Manifest } from './manifest.ts';
 import { decodeSafetensors, encodeSafetensors, type NamedArray } from './safetensors.ts';
-import { checkFile, checkWeights, parseManifest, type TensorData, type TensorInput } from './validate.ts';
+import { checkFile, checkWeights, readManifest, type TensorData, type TensorInput } from './validate.ts';
 import { loadWasm, relaxedSimdSupported, type RuntimeTensor } from './wasm.ts';
 
 export type Backend = 'wasm' | 'webgpu';
@@ -86,7 +86,7 @@ const asArray = (t: RuntimeTensor): NamedArray => ({ dtype: t.type.dtype === 'f3
 /** Loads a compiled artifact: a folder path (Node), a URL, or the files by name. */
 export async function loadModel(source: ArtifactSource, opts: LoadOptions = {}): Promise<KilnModel> {
   const read = fileReader(source);
-  const m = parseManifest(await read('manifest.json'));
+  const m = await readManifest(await read('manifest.json'));
   const weightBytes = await read(m.weights);
   await checkFile(m, m.weights, weightBytes);
   const weights = decodeSafetensors(weightBytes, m.weights).tensors;

@@ -3,7 +3,7 @@
 // weights against the params, each call's inputs against the entry. Every failure is a KilnError
 // naming what was expected and what was found.
 import { bad } from './errors.ts';
-import { ELEMENT_BYTES, FORMAT, FORMAT_VERSION, formatSpec, sizeOf, type BufferSpec, type DType, type IOSpec, type KernelSpec, type Manifest } from './manifest.ts';
+import { ELEMENT_BYTES, FORMAT, FORMAT_VERSION, SEAL, UNSEALED, formatSpec, sizeOf, type BufferSpec, type DType, type IOSpec, type KernelSpec, type Manifest } from './manifest.ts';
 import type { NamedArray } from './safetensors.ts';
 import { checkSchema, type Schema } from './schema.ts';
 import SCHEMA from './manifest.schema.json' with { type: 'json' };
@@ -13,22 +13,39 @@ export const MAX_ARENA_BYTES = 2 ** 32;
 
 const major = (v: string): number => Number(v.split('.')[0]);
 
-/** Parses and checks a manifest (JSON text, bytes or a parsed value). */
-export function parseManifest(source: string | Uint8Array | unknown): Manifest {
-  let json = source;
-  if (typeof source === 'string' || source instanceof Uint8Array) {
-    try {
-      json = JSON.parse(typeof source === 'string' ? source : new TextDecoder('utf-8', { fatal: true }).decode(source));
-    } catch (e) {
-      bad('K7001', `manifest.json: expected UTF-8 JSON, found a parse error (${(e as Error).message})`);
-    }
+/** Reads manifest.json's bytes: JSON, then the version, then its seal (the sha-256 of its own bytes,
+ *  `manifestSha256`), then everything parseManifest checks. */
+export async function readManifest(bytes: Uint8Array): Promise<Manifest> {
+  let text = '';
+  let json: unknown;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    json = JSON.parse(text);
+  } catch (e) {
+    bad('K7001', `manifest.json: expected UTF-8 JSON, found a parse error (${(e as Error).message})`);
   }
+  checkVersion(json);
+  const seal = SEAL.exec(text);
+  const claimed = (json as { manifestSha256?: unknown }).manifestSha256;
+  if (!seal || claimed !== seal[1]) bad('K7001', `manifest.json: expected one "manifestSha256": "<64 hex digits>" field, found ${seal ? 'a mismatch between text and value' : 'none'}`);
+  const zeroed = new TextEncoder().encode(text.slice(0, seal.index) + text.slice(seal.index).replace(seal[1]!, UNSEALED));
+  const h = await sha256Hex(zeroed);
+  if (h !== seal[1]) bad('K7004', `manifest.json: expected sha-256 ${seal[1]} (its manifestSha256), found ${h}`);
+  return parseManifest(json);
+}
+
+function checkVersion(json: unknown): void {
   const o = json as { format?: unknown; version?: unknown };
   if (typeof o !== 'object' || o === null || o.format !== FORMAT) bad('K7001', `manifest.json: expected format "${FORMAT}", found ${JSON.stringify(o?.format)}`);
   if (typeof o.version !== 'string' || !/^\d+\.\d+$/.test(o.version)) bad('K7001', `manifest.json: expected a version 'major.minor', found ${JSON.stringify(o.version)}`);
   if (major(o.version) !== major(FORMAT_VERSION)) {
     bad('K7003', `manifest.json: artifact format version ${o.version}, this runtime reads version ${FORMAT_VERSION} (major ${major(FORMAT_VERSION)}); ${major(o.version) > major(FORMAT_VERSION) ? 'update the kiln runtime' : 'recompile the model'}`);
   }
+}
+
+/** Checks a parsed manifest: version, schema, cross-references, memory plan. */
+export function parseManifest(json: unknown): Manifest {
+  checkVersion(json);
   const err = checkSchema(json, SCHEMA as Schema);
   if (err) bad('K7001', `manifest.json: ${err}`);
   const m = json as Manifest;

@@ -12,7 +12,7 @@ import { trace, type Model } from '../dsl/model.ts';
 import { compileProgram, modelEntries } from '../pipeline.ts';
 import { namedArray } from '../train/interp-session.ts';
 import { generateApi } from './api.ts';
-import { fileSpecs, paramInfo, toManifest, type ParamInfo } from './manifest.ts';
+import { fileSpecs, paramInfo, sealManifest, toManifest, type ParamInfo } from './manifest.ts';
 
 export const TARGET_NAMES = ['wasm', 'webgpu'] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
@@ -79,6 +79,6 @@ export async function buildArtifact(model: Model, opts: BuildOptions): Promise<{
   if (relaxed) files['program.relaxed.wasm'] = relaxed;
   stage('manifest');
   const manifest = toManifest(program, { batch, params: info, ranges, files: await fileSpecs(files), wasm });
-  files['manifest.json'] = new TextEncoder().encode(JSON.stringify(manifest, null, 1) + '\n');
+  files['manifest.json'] = new TextEncoder().encode(await sealManifest(manifest));
   return { manifest, files };
 }

@@ -1,7 +1,7 @@
 // Program -> Manifest: the compiler's internal Program mapped onto the artifact's own versioned format
 // (runtime/manifest.ts), which is all an executor reads.
 import type { Program } from '../../ir/kernel.ts';
-import { FORMAT, FORMAT_VERSION, type FileSpec, type IOSpec, type Manifest, type ParamRole, type ParamSpec } from '../../runtime/manifest.ts';
+import { FORMAT, FORMAT_VERSION, UNSEALED, type FileSpec, type IOSpec, type Manifest, type ParamRole, type ParamSpec } from '../../runtime/manifest.ts';
 import { sha256Hex } from '../../runtime/validate.ts';
 import { buffersRead, buffersWritten } from '../passes/memory.ts';
 import { ITERATIONS } from '../passes/train-step.ts';
@@ -43,6 +43,13 @@ export async function fileSpecs(files: Readonly<Record<string, Uint8Array>>): Pr
   const out: Record<string, FileSpec> = {};
   for (const [name, bytes] of Object.entries(files)) out[name] = { sha256: await sha256Hex(bytes), bytes: bytes.length };
   return out;
+}
+
+/** manifest.json's text, sealed: `manifestSha256` is the sha-256 of the text with it as 64 zeros. */
+export async function sealManifest(m: Manifest): Promise<string> {
+  const text = JSON.stringify({ ...m, manifestSha256: UNSEALED }, null, 1) + '\n';
+  const field = `"manifestSha256": "${UNSEALED}"`;
+  return text.replace(field, field.replace(UNSEALED, await sha256Hex(new TextEncoder().encode(text))));
 }
 
 /** The manifest of a compiled Program. */

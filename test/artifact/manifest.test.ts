@@ -3,13 +3,13 @@
 // runtime's parseManifest accepts it.
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
-import { fileSpecs, toManifest } from '../../compiler/artifact/manifest.ts';
+import { fileSpecs, sealManifest, toManifest } from '../../compiler/artifact/manifest.ts';
 import { loadModels } from '../../compiler/dsl/model.ts';
 import { compileModel } from '../../compiler/pipeline.ts';
 import SCHEMA from '../../runtime/manifest.schema.json' with { type: 'json' };
 import { FORMAT_VERSION, type Manifest } from '../../runtime/manifest.ts';
 import { checkSchema, type Schema } from '../../runtime/schema.ts';
-import { parseManifest } from '../../runtime/validate.ts';
+import { parseManifest, readManifest } from '../../runtime/validate.ts';
 
 const validate = new Ajv({ allErrors: true }).compile(SCHEMA);
 
@@ -48,7 +48,10 @@ describe('artifact manifest', () => {
     expect(m.version).toBe(FORMAT_VERSION);
     expect(validate(m), JSON.stringify(validate.errors)).toBe(true);
     expect(checkSchema(m, SCHEMA as Schema)).toBeNull();
-    expect(parseManifest(JSON.stringify(m))).toEqual(m);
+    expect(parseManifest(JSON.parse(JSON.stringify(m)))).toEqual(m);
+    const sealed = await sealManifest(m);
+    expect(validate(JSON.parse(sealed))).toBe(true);
+    expect(await readManifest(new TextEncoder().encode(sealed))).toEqual(JSON.parse(sealed));
     expect(m.params.map((p) => `${p.name}:${p.role}`)).toContain('optimizer/iterations:step-counter');
     expect(m.params.filter((p) => p.role === 'weight').map((p) => p.name).sort()).toEqual(['dense_1/bias', 'dense_1/kernel', 'dense_2/bias', 'dense_2/kernel']);
     expect(Object.keys(m.targets.wasm!.kernels)).toEqual(['infer', 'train_step']);
