@@ -7,3 +7,4 @@ export { KilnError } from './errors.ts';
 export * from './manifest.ts';
 export { checkFile, checkInputs, checkWeights, parseManifest, readManifest, sha256Hex } from './validate.ts';
 export { decodeSafetensors, encodeSafetensors, WeightsError, type NamedArray, type SafeDType } from './safetensors.ts';
+export { readNpy, writeNpy, type NpyArray } from './npy.ts';
