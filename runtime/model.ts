@@ -6,7 +6,7 @@ import { fileReader, writeFileAtomic, type ArtifactSource } from './files.ts';
 import type { Manifest } from './manifest.ts';
 import { decodeSafetensors, encodeSafetensors, type NamedArray } from './safetensors.ts';
 import { checkFile, checkWeights, readManifest, type TensorData, type TensorInput } from './validate.ts';
-import { loadWasm, relaxedSimdSupported, type RuntimeTensor } from './wasm.ts';
+import { loadWasm, type RuntimeTensor } from './wasm.ts';
 
 export type Backend = 'wasm' | 'webgpu';
 
@@ -72,11 +72,12 @@ async function openExecutor(m: Manifest, read: (name: string) => Promise<Uint8Ar
   }
   const wasm = m.targets.wasm;
   if (!wasm) bad('K7008', `loadModel: expected a wasm target to fall back to${why ? ` (${why})` : ''}, found none in the artifact`);
-  const relaxed = wasm.files.relaxed !== undefined && opts.relaxedSimd !== false && relaxedSimdSupported();
-  const file = relaxed ? wasm.files.relaxed! : wasm.files.simd;
-  const bytes = await read(file);
-  await checkFile(m, file, bytes);
-  const exec = await loadWasm(relaxed ? { simd: bytes, relaxed: bytes } : bytes, m, opts);
+  // Both variants are checked, whichever runs: a damaged artifact is refused on every engine.
+  const simd = await read(wasm.files.simd);
+  await checkFile(m, wasm.files.simd, simd);
+  const relaxed = wasm.files.relaxed === undefined ? undefined : await read(wasm.files.relaxed);
+  if (relaxed) await checkFile(m, wasm.files.relaxed!, relaxed);
+  const exec = await loadWasm({ simd, relaxed }, m, opts);
   const info = `wasm (${exec.variant === 'relaxed' ? 'relaxed SIMD' : 'SIMD'})${why ? `: ${why}` : ''}`;
   return { exec, backend: 'wasm', info };
 }
