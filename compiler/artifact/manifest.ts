@@ -3,7 +3,7 @@
 import type { Program } from '../../ir/kernel.ts';
 import { FORMAT, FORMAT_VERSION, UNSEALED, type FileSpec, type IOSpec, type Manifest, type ParamRole, type ParamSpec } from '../../runtime/manifest.ts';
 import { sha256Hex } from '../../runtime/validate.ts';
-import { buffersRead, buffersWritten } from '../passes/memory.ts';
+import { buffersRead, buffersWritten } from '../../ir/kernel-walk.ts';
 import { ITERATIONS } from '../passes/train-step.ts';
 
 /** What the compiler knows of each param beyond its type (from the model's trace). */
