@@ -20,7 +20,6 @@ const API = join(ROOT, '.kiln', `published-${process.pid}`);
 let tmp: string;
 
 beforeAll(() => {
-  execFileSync(process.execPath, [join(ROOT, 'scripts/build-runtime.mjs')], { cwd: ROOT });
   tmp = mkdtempSync(join(tmpdir(), 'kiln-published-'));
   kiln('compile', 'examples/mnist-cnn.ts', '--target', 'all', '--out', join(tmp, 'm'));
   kiln('compile', 'examples/mnist-cnn.ts', '--batch', '8', '--out', API);
