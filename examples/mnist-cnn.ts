@@ -22,7 +22,7 @@ export default defineModel({
   name: 'mnist_cnn',
   batch: 64,
   inputs: { x: { dtype: 'f32', shape: [28, 28, 1] } },
-  targets: { y: { dtype: 'i32', shape: [] } },
+  targets: { y: { dtype: 'i32', shape: [], range: [0, 10] } },
   forward: ({ x }) => net(x!.sub(MEAN).div(STD)),
   train: {
     loss: losses.sparseCategoricalCrossentropy(),

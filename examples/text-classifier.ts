@@ -7,8 +7,8 @@ export function textClassifier(name: string, recurrent: (units: number, opts?: R
   return defineModel({
     name,
     batch: 32,
-    inputs: { x: { dtype: 'i32', shape: [50] } },
-    targets: { y: { dtype: 'i32', shape: [] } },
+    inputs: { x: { dtype: 'i32', shape: [50], range: [0, 10000] } },
+    targets: { y: { dtype: 'i32', shape: [], range: [0, 10] } },
     forward: nn.sequential([
       nn.embedding(10000, 64),
       recurrent(64, { returnSequences: true }),

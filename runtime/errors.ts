@@ -1,8 +1,12 @@
-// The runtime's typed errors: the same codes and message shape as ir/errors.ts's KilnError
-// (K7001 bad artifact, K7002 bad runtime input), without importing compiler code.
-export class RuntimeError extends Error {
-  constructor(readonly code: 'K7001' | 'K7002', readonly detail: string) {
-    super(`error ${code}: ${detail}`);
-    this.name = 'KilnError';
-  }
+// The runtime's typed errors: ir/errors.ts's KilnError (a leaf module with no imports), so an app
+// catches one class whether the compiler or the runtime threw. Codes K7001-K7008: bad artifact,
+// bad call input, unsupported format version, hash mismatch, bad memory plan, weights mismatch,
+// bad program module, backend unavailable.
+import { KilnError, type DiagnosticCode } from '../ir/errors.ts';
+
+export { KilnError };
+export type RuntimeCode = Extract<DiagnosticCode, `K70${string}`>;
+
+export function bad(code: RuntimeCode, detail: string): never {
+  throw new KilnError(code, detail);
 }

@@ -1,6 +1,8 @@
 // safetensors: an 8-byte little-endian header length, a JSON header
 // { name: { dtype, shape, data_offsets: [begin, end] }, __metadata__?: {...} }, then the raw bytes.
 // Reading validates everything before trusting it: a hostile file is refused with a typed error.
+import { KilnError } from './errors.ts';
+
 export type SafeDType = 'F32' | 'I32' | 'BOOL';
 
 export interface NamedArray {
@@ -9,10 +11,10 @@ export interface NamedArray {
   readonly data: Float32Array | Int32Array | Uint8Array;
 }
 
-export class WeightsError extends Error {
-  constructor(detail: string) {
-    super(`error K7001: bad weights file: ${detail}`);
-    this.name = 'WeightsError';
+/** A safetensors file that cannot be read: a KilnError (K7006) naming the file. */
+export class WeightsError extends KilnError {
+  constructor(file: string, detail: string) {
+    super('K7006', `${file}: ${detail}`);
   }
 }
 
@@ -43,40 +45,40 @@ export function encodeSafetensors(tensors: Readonly<Record<string, NamedArray>>,
   return out;
 }
 
-export function decodeSafetensors(bytes: Uint8Array): { tensors: Record<string, NamedArray>; metadata: Record<string, string> } {
-  if (bytes.length < 8) throw new WeightsError(`${bytes.length} bytes is too short for a header`);
+export function decodeSafetensors(bytes: Uint8Array, file = 'safetensors file'): { tensors: Record<string, NamedArray>; metadata: Record<string, string> } {
+  if (bytes.length < 8) throw new WeightsError(file, `${bytes.length} bytes is too short for a header`);
   const n = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true);
-  if (n > BigInt(bytes.length - 8) || n > 100_000_000n) throw new WeightsError(`header length ${n} exceeds the file (${bytes.length} bytes)`);
+  if (n > BigInt(bytes.length - 8) || n > 100_000_000n) throw new WeightsError(file, `header length ${n} exceeds the file (${bytes.length} bytes)`);
   const headerEnd = 8 + Number(n);
   let header: unknown;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, headerEnd)));
   } catch (e) {
-    throw new WeightsError(`header is not valid UTF-8 JSON (${(e as Error).message})`);
+    throw new WeightsError(file, `header is not valid UTF-8 JSON (${(e as Error).message})`);
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new WeightsError('header is not a JSON object');
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new WeightsError(file, 'header is not a JSON object');
   const dataLen = bytes.length - headerEnd;
-  const tensors: Record<string, NamedArray> = {};
+  const tensors: Record<string, NamedArray> = Object.create(null); // a tensor named __proto__ stays a tensor
   let metadata: Record<string, string> = {};
   for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
       if (typeof entry !== 'object' || entry === null || Array.isArray(entry) || !Object.values(entry).every((v) => typeof v === 'string')) {
-        throw new WeightsError('__metadata__ must be an object of strings');
+        throw new WeightsError(file, '__metadata__ must be an object of strings');
       }
       metadata = entry as Record<string, string>;
       continue;
     }
-    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new WeightsError(`tensor '${name}' is described by ${JSON.stringify(entry)}, not an object`);
+    if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new WeightsError(file, `tensor '${name}' is described by ${JSON.stringify(entry)}, not an object`);
     const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (e.dtype !== 'F32' && e.dtype !== 'I32' && e.dtype !== 'BOOL') throw new WeightsError(`tensor '${name}' has unsupported dtype ${JSON.stringify(e.dtype)}`);
+    if (e.dtype !== 'F32' && e.dtype !== 'I32' && e.dtype !== 'BOOL') throw new WeightsError(file, `tensor '${name}' has unsupported dtype ${JSON.stringify(e.dtype)}`);
     const shape = e.shape;
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new WeightsError(`tensor '${name}' has a bad shape`);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new WeightsError(file, `tensor '${name}' has a bad shape`);
     const off = e.data_offsets;
-    if (!Array.isArray(off) || off.length !== 2 || !off.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new WeightsError(`tensor '${name}' has bad data_offsets`);
+    if (!Array.isArray(off) || off.length !== 2 || !off.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new WeightsError(file, `tensor '${name}' has bad data_offsets`);
     const [begin, end] = off as [number, number];
     const count = shape.reduce((a: number, b: number) => a * b, 1);
     if (end < begin || end > dataLen || end - begin !== count * BYTES[e.dtype]) {
-      throw new WeightsError(`tensor '${name}': data_offsets [${begin}, ${end}] do not fit ${e.dtype}${JSON.stringify(shape)} inside ${dataLen} data bytes`);
+      throw new WeightsError(file, `tensor '${name}': data_offsets [${begin}, ${end}] do not fit ${e.dtype}${JSON.stringify(shape)} inside ${dataLen} data bytes`);
     }
     // A copy (Node's Buffer.slice would be a view into a shared pool): aligned and detached from the file.
     const raw = new Uint8Array(bytes.subarray(headerEnd + begin, headerEnd + end));
@@ -107,8 +109,8 @@ export interface WeightsMatch {
 
 /** Thrown when weights do not fit the model they are loaded into. */
 export class WeightsMismatchError extends Error {
-  readonly code: 'K7004' | 'K7005';
-  constructor(code: 'K7004' | 'K7005', detail: string) {
+  readonly code: 'K7011' | 'K7012';
+  constructor(code: 'K7011' | 'K7012', detail: string) {
     super(`error ${code}: ${detail}`);
     this.name = 'WeightsMismatchError';
     this.code = code;
@@ -138,11 +140,11 @@ export function matchWeights(
       continue;
     }
     if (t.dtype !== want.dtype || t.shape.join(',') !== want.shape.join(',')) {
-      throw new WeightsMismatchError('K7004', `${src}: '${name}' is ${t.dtype}[${t.shape.join(',')}], the model's is ${want.dtype}[${want.shape.join(',')}]${t.dtype === want.dtype && t.shape.length === want.shape.length && [...t.shape].reverse().join(',') === want.shape.join(',') ? ' (transposed?)' : ''}; the file was saved from a different model or layer configuration`);
+      throw new WeightsMismatchError('K7011', `${src}: '${name}' is ${t.dtype}[${t.shape.join(',')}], the model's is ${want.dtype}[${want.shape.join(',')}]${t.dtype === want.dtype && t.shape.length === want.shape.length && [...t.shape].reverse().join(',') === want.shape.join(',') ? ' (transposed?)' : ''}; the file was saved from a different model or layer configuration`);
     }
     if (t.dtype === 'F32') {
       const bad = (t.data as Float32Array).findIndex((v) => !Number.isFinite(v));
-      if (bad >= 0) throw new WeightsMismatchError('K7005', `${src}: '${name}' holds ${t.data[bad]} at index ${bad} (NaN or infinite weights); the run that saved it diverged — retrain or use an earlier save`);
+      if (bad >= 0) throw new WeightsMismatchError('K7012', `${src}: '${name}' holds ${t.data[bad]} at index ${bad} (NaN or infinite weights); the run that saved it diverged — retrain or use an earlier save`);
     }
     loaded.push(name);
   }
@@ -151,7 +153,7 @@ export function matchWeights(
   const missingOptional = absent.filter((n) => expected[n]!.optional);
   if (!opts.partial && (missing.length > 0 || unexpected.length > 0)) {
     const parts = [missing.length > 0 ? `lacks ${missing.length} of the model's params (${list(missing)})` : '', unexpected.length > 0 ? `has ${unexpected.length} tensors the model does not (${list(unexpected)})` : ''];
-    throw new WeightsMismatchError('K7004', `${src} ${parts.filter(Boolean).join(' and ')}; it was saved from a different model (load only the matching tensors with a partial load)`);
+    throw new WeightsMismatchError('K7011', `${src} ${parts.filter(Boolean).join(' and ')}; it was saved from a different model (load only the matching tensors with a partial load)`);
   }
   return { loaded, missing, missingOptional, unexpected };
 }

@@ -1,26 +1,16 @@
-// The wasm executor: instantiates a compiled program (relaxed SIMD when the engine has it, plain
-// SIMD otherwise), copies inputs into the arena, calls one exported entry (which runs all of its
-// kernels), and copies outputs back. No per-kernel JS; no compiler code.
-import type { BufferDecl, EntryPoint, MemoryPlan, Program } from '../ir/kernel.ts';
-import { RuntimeError } from './errors.ts';
+// The wasm executor: instantiates a compiled module (relaxed SIMD when the engine has it, plain SIMD
+// otherwise) against a checked manifest, copies inputs into the arena, calls one exported entry
+// (which runs all of its kernels), and copies outputs back. No per-kernel JS; no compiler code.
+import { bad } from './errors.ts';
+import { ELEMENT_BYTES, sizeOf, type BufferSpec, type EntrySpec, type IOSpec, type Manifest, type ParamSpec, type TensorSpec } from './manifest.ts';
+import { checkInput, checkInputs, type TensorData, type TensorInput } from './validate.ts';
 
-type TensorType = EntryPoint['inputs'][number]['type'];
-type DType = TensorType['dtype'];
-export type TensorData = Float32Array | Int32Array | Uint8Array;
+export type { TensorData, TensorInput };
 
-/** A value going in or coming out: a typed array of the dtype's kind (f32: Float32Array, i32: Int32Array, bool: Uint8Array). */
+/** A value coming out: its spec and a typed array of the dtype's kind (f32: Float32Array, i32: Int32Array, bool: Uint8Array). */
 export interface RuntimeTensor {
-  readonly type: TensorType;
+  readonly type: TensorSpec;
   readonly data: TensorData;
-}
-
-/** What the executor needs of a compiled Program (a Program itself qualifies). */
-export interface ProgramManifest {
-  readonly name: string;
-  readonly buffers: readonly BufferDecl[];
-  readonly params: Program['params'];
-  readonly entries: readonly Pick<EntryPoint, 'name' | 'inputs' | 'outputs'>[];
-  readonly memory: MemoryPlan;
 }
 
 export interface WasmBinaries {
@@ -37,22 +27,22 @@ export function relaxedSimdSupported(): boolean {
   return WebAssembly.validate(bin);
 }
 
-const size = (t: TensorType): number => t.shape.reduce((a, b) => a * b, 1);
-const fmt = (t: TensorType): string => `${t.dtype}[${t.shape.join(',')}]`;
-const ARRAY: Record<DType, string> = { f32: 'Float32Array', i32: 'Int32Array', bool: 'Uint8Array' };
-
-function alloc(t: TensorType): TensorData {
-  const n = size(t);
+function alloc(t: TensorSpec): TensorData {
+  const n = sizeOf(t.shape);
   return t.dtype === 'f32' ? new Float32Array(n) : t.dtype === 'i32' ? new Int32Array(n) : new Uint8Array(n);
 }
 
 export class WasmExecutor {
+  readonly backend = 'wasm';
   private readonly f32: Float32Array;
   private readonly i32: Int32Array;
-  private readonly bufs = new Map<string, BufferDecl>();
+  private readonly bufs: Map<string, BufferSpec>;
+  private readonly entries: Map<string, EntrySpec>;
+  private readonly params: Map<string, ParamSpec>;
 
   constructor(
-    readonly manifest: ProgramManifest,
+    /** A manifest checked by parseManifest. */
+    readonly manifest: Manifest,
     readonly instance: WebAssembly.Instance,
     /** Which binary runs: 'relaxed' or 'simd'. */
     readonly variant: 'relaxed' | 'simd',
@@ -60,86 +50,84 @@ export class WasmExecutor {
     const mem = instance.exports['memory'] as WebAssembly.Memory;
     this.f32 = new Float32Array(mem.buffer);
     this.i32 = new Int32Array(mem.buffer);
-    for (const b of manifest.buffers) {
-      this.bufs.set(b.name, b);
-      if (b.init) this.put(b.name, b.init);
-    }
-  }
-
-  private offset(buf: string): number {
-    const o = this.manifest.memory.offsets[buf];
-    if (o === undefined || o % 4 !== 0) throw new RuntimeError('K7001', `program @${this.manifest.name}: buffer '${buf}' has no valid offset in the memory plan`);
-    return o / 4;
+    this.bufs = new Map(manifest.memory.buffers.map((b) => [b.name, b]));
+    this.entries = new Map(manifest.entries.map((e) => [e.name, e]));
+    this.params = new Map(manifest.params.map((p) => [p.name, p]));
+    for (const b of manifest.memory.buffers) if (b.init) this.put(b.name, b.init);
   }
 
   private put(buf: string, data: ArrayLike<number>): void {
     const b = this.bufs.get(buf)!;
-    const at = this.offset(buf);
+    const at = b.offset / ELEMENT_BYTES;
     if (b.dtype === 'f32') this.f32.set(data, at);
     else this.i32.set(data, at);
   }
 
-  private take(buf: string, type: TensorType): RuntimeTensor {
+  private take(buf: string, type: TensorSpec): RuntimeTensor {
     const data = alloc(type);
-    const at = this.offset(buf);
+    const at = this.bufs.get(buf)!.offset / ELEMENT_BYTES;
     const src = type.dtype === 'f32' ? this.f32 : this.i32;
     data.set(src.subarray(at, at + data.length));
-    return { type, data };
+    return { type: { dtype: type.dtype, shape: type.shape }, data };
   }
 
-  private check(kind: string, name: string, t: TensorType, given: RuntimeTensor | TensorData | undefined): TensorData {
-    if (given === undefined) throw new RuntimeError('K7002', `${kind} '${name}' is missing (${fmt(t)})`);
-    const data = 'data' in given && !ArrayBuffer.isView(given) ? given.data : (given as TensorData);
-    if ('type' in given && !ArrayBuffer.isView(given) && fmt(given.type) !== fmt(t)) {
-      throw new RuntimeError('K7002', `${kind} '${name}' is ${fmt(given.type)}, expected ${fmt(t)}`);
-    }
-    if (data.constructor.name !== ARRAY[t.dtype]) throw new RuntimeError('K7002', `${kind} '${name}' is a ${data.constructor.name}, expected a ${ARRAY[t.dtype]} for ${fmt(t)}`);
-    if (data.length !== size(t)) throw new RuntimeError('K7002', `${kind} '${name}' has ${data.length} elements, expected ${size(t)} for ${fmt(t)}`);
-    return data;
-  }
-
-  /** Runs an entry point: copies the inputs in, calls it, returns copies of its outputs. */
-  run(entry: string, inputs: Readonly<Record<string, RuntimeTensor | TensorData>> = {}): Record<string, RuntimeTensor> {
-    const e = this.manifest.entries.find((x) => x.name === entry);
-    if (!e) throw new RuntimeError('K7002', `no entry point '${entry}' in program @${this.manifest.name}; it has ${this.manifest.entries.map((x) => x.name).join(', ')}`);
-    for (const k of Object.keys(inputs)) {
-      if (!e.inputs.some((i) => i.name === k)) throw new RuntimeError('K7002', `${entry}: unknown input '${k}'; inputs are ${e.inputs.map((i) => i.name).join(', ')}`);
-    }
-    for (const i of e.inputs) this.put(i.buf, this.check(`${entry}: input`, i.name, i.type, inputs[i.name]));
+  /** Runs an entry point: checks and copies the inputs in, calls it, returns copies of its outputs. */
+  run(entry: string, inputs: Readonly<Record<string, TensorInput>> = {}): Record<string, RuntimeTensor> {
+    const e = this.entries.get(entry);
+    if (!e) bad('K7002', `model ${this.manifest.model.name}: expected an entry point (${[...this.entries.keys()].join(', ')}), found '${entry}'`);
+    const data = checkInputs(e, inputs);
+    e.inputs.forEach((i, k) => this.put(i.buffer, data[k]!));
     (this.instance.exports[entry] as () => void)();
     const out: Record<string, RuntimeTensor> = {};
-    for (const o of e.outputs) out[o.name] = this.take(o.buf, o.type);
+    for (const o of e.outputs) out[o.name] = this.take(o.buffer, o);
     return out;
   }
 
-  private param(name: string): Program['params'][number] {
-    const p = this.manifest.params.find((x) => x.name === name);
-    if (!p) throw new RuntimeError('K7002', `no param '${name}' in program @${this.manifest.name}`);
+  private param(name: string): ParamSpec {
+    const p = this.params.get(name);
+    if (!p) bad('K7002', `model ${this.manifest.model.name}: expected a param name, found '${name}'`);
     return p;
   }
 
   readParam(name: string): RuntimeTensor {
     const p = this.param(name);
-    return this.take(p.buf, p.type);
+    return this.take(p.buffer, p);
   }
 
-  writeParam(name: string, value: RuntimeTensor | TensorData): void {
+  writeParam(name: string, value: TensorInput): void {
     const p = this.param(name);
-    this.put(p.buf, this.check('param', name, p.type, value));
+    const spec: IOSpec = { name, dtype: p.dtype, shape: p.shape, buffer: p.buffer };
+    this.put(p.buffer, checkInput('param', spec, value));
   }
 }
 
-/** Instantiates a compiled program: the relaxed binary when given and supported, else plain SIMD. */
-export async function loadWasm(bytes: Uint8Array | WasmBinaries, manifest: ProgramManifest): Promise<WasmExecutor> {
+/** Checks a module's interface: no imports, an exported memory, one exported function per entry. */
+function checkModule(m: Manifest, mod: WebAssembly.Module, file: string): void {
+  const imports = WebAssembly.Module.imports(mod);
+  if (imports.length) bad('K7007', `${file}: expected a module with no imports, found ${imports.map((i) => `${i.module}.${i.name} (${i.kind})`).join(', ')}`);
+  const exports = new Map(WebAssembly.Module.exports(mod).map((x) => [x.name, x.kind]));
+  if (exports.get('memory') !== 'memory') bad('K7007', `${file}: expected an exported memory 'memory', found ${exports.get('memory') ?? 'none'}`);
+  for (const e of m.entries) if (exports.get(e.name) !== 'function') bad('K7007', `${file}: expected an exported function '${e.name}', found ${exports.get(e.name) ?? 'none'}`);
+}
+
+/** Instantiates a compiled program: the relaxed binary when given and supported (unless
+ *  `relaxedSimd: false`), else plain SIMD. The manifest must come from parseManifest and the bytes
+ *  must be checked against it (loadModel does both). */
+export async function loadWasm(bytes: Uint8Array | WasmBinaries, manifest: Manifest, opts: { relaxedSimd?: boolean } = {}): Promise<WasmExecutor> {
   const bins: WasmBinaries = bytes instanceof Uint8Array ? { simd: bytes } : bytes;
-  const relaxed = bins.relaxed !== undefined && relaxedSimdSupported();
+  const relaxed = bins.relaxed !== undefined && opts.relaxedSimd !== false && relaxedSimdSupported();
   const bin = relaxed ? bins.relaxed! : bins.simd;
-  const { instance } = await WebAssembly.instantiate(bin as Uint8Array<ArrayBuffer>, {});
-  if (!(instance.exports['memory'] instanceof WebAssembly.Memory)) throw new RuntimeError('K7001', `program @${manifest.name}: the module exports no memory`);
-  const mem = instance.exports['memory'];
-  if (mem.buffer.byteLength < manifest.memory.arenaBytes) throw new RuntimeError('K7001', `program @${manifest.name}: module memory ${mem.buffer.byteLength} bytes < arena ${manifest.memory.arenaBytes}`);
-  for (const e of manifest.entries) {
-    if (typeof instance.exports[e.name] !== 'function') throw new RuntimeError('K7001', `program @${manifest.name}: the module does not export entry '${e.name}'`);
+  const files = manifest.targets.wasm?.files;
+  const file = (relaxed ? files?.relaxed : files?.simd) ?? 'program.wasm';
+  let mod: WebAssembly.Module;
+  try {
+    mod = await WebAssembly.compile(bin as Uint8Array<ArrayBuffer>);
+  } catch (e) {
+    return bad('K7007', `${file}: expected a valid WebAssembly module, found one the engine refuses (${(e as Error).message})`);
   }
+  checkModule(manifest, mod, file);
+  const instance = await WebAssembly.instantiate(mod, {});
+  const mem = instance.exports['memory'] as WebAssembly.Memory;
+  if (mem.buffer.byteLength < manifest.memory.arenaBytes) bad('K7007', `${file}: expected a memory of at least ${manifest.memory.arenaBytes} bytes (the arena), found ${mem.buffer.byteLength}`);
   return new WasmExecutor(manifest, instance, relaxed ? 'relaxed' : 'simd');
 }

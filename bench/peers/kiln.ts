@@ -11,6 +11,7 @@ import { loadWasm, type WasmExecutor } from '../../runtime/index.ts';
 import { ADAM, type Case, type MatmulCase, type ModelCase } from '../cases.ts';
 import type { Layer, ModelSpec } from '../models.ts';
 import { inProcess, type Impl, type Prepared, type Runner } from './types.ts';
+import { toManifest } from '../../compiler/artifact/manifest.ts';
 
 /** kiln's param names of each layer's weights, in bench/models.ts's order. */
 const PARAMS: Record<Layer['kind'], readonly string[]> = {
@@ -58,7 +59,7 @@ export function matmulGraph(n: number): Graph {
 
 async function load(program: Program): Promise<WasmExecutor> {
   const bins = await renderWasm(program);
-  return loadWasm({ simd: bins.binary, relaxed: bins.relaxed }, program);
+  return loadWasm({ simd: bins.binary, relaxed: bins.relaxed }, toManifest(program));
 }
 
 async function matmulRunner(c: MatmulCase): Promise<Runner> {

@@ -10,7 +10,8 @@ export interface OptionDecl<T> {
   readonly help: string;
   /** The placeholder in `--name <value>`; absent for a boolean flag. */
   readonly value?: string;
-  readonly parse: (raw: string) => T;
+  /** `previous`: the value so far, when the option is given more than once. */
+  readonly parse: (raw: string, previous?: unknown) => T;
   readonly default?: T;
   readonly required?: boolean;
   /** A short alias, e.g. '-o'. */
@@ -63,9 +64,9 @@ function attach<O extends Decls>(program: Command, def: CommandDef<O>, done: (co
     const o = new Option(`${d.short ? d.short + ', ' : ''}${long}${d.value ? ` <${d.value}>` : ''}`, d.help);
     if (d.value) {
       // A bad value is a K8001 naming the command and the flag (thrown past commander, which rethrows it).
-      o.argParser((raw: string) => {
+      o.argParser((raw: string, previous: unknown) => {
         try {
-          return d.parse(raw);
+          return d.parse(raw, previous);
         } catch (e) {
           return usageError(def.name, `${long} ${(e as Error).message}`);
         }
@@ -115,6 +116,11 @@ export function choice<const C extends readonly string[], const T extends { defa
     return raw;
   };
   return { help: `${help}: ${choices.join(' | ')}`, value: 'name', parse, ...o };
+}
+
+/** A string value that may be given several times (`--input a --input b`), collected in order. */
+export function list(help: string, o: { value?: string } = {}): OptionDecl<string[]> {
+  return { help: `${help} (repeatable)`, value: o.value ?? 'value', parse: (raw, previous) => [...((previous as string[] | undefined) ?? []), raw] };
 }
 
 /** An integer `--name <n>` at least `min` (default 1) and at most `max`. */

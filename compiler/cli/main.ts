@@ -10,9 +10,11 @@ import inspect from './inspect.ts';
 import ops from './ops.ts';
 import { reportError } from './report.ts';
 import train from './train.ts';
+import compile from './compile.ts';
+import runArtifact from './run.ts';
 
 /** Every command, in the order `kiln --help` lists them. */
-const COMMANDS: readonly AnyCommand[] = [train, inspect, demo, ops, fmt, evalCommand];
+const COMMANDS: readonly AnyCommand[] = [train, inspect, demo, ops, fmt, evalCommand, compile, runArtifact];
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 

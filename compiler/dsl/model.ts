@@ -20,6 +20,9 @@ export interface TensorSpec {
   readonly dtype: DType;
   /** Per example, without the batch axis. */
   readonly shape: Shape;
+  /** i32 only: every value v satisfies range[0] <= v < range[1] (class labels, token ids). Compiled
+   *  artifacts declare it and the runtime refuses calls with values outside it. */
+  readonly range?: readonly [number, number];
 }
 
 /** The forward pass: a function of the named inputs, or a Layer (which is one: it takes a model's single input). */
@@ -87,6 +90,12 @@ export function defineModel(def: ModelDef): Model {
   if (Object.keys(def.inputs).length === 0) fail('K2002', `defineModel(${def.name}): declare at least one input`, loc);
   for (const [kind, specs] of [['input', def.inputs], ['target', def.targets ?? {}]] as const) {
     for (const [name, s] of Object.entries(specs)) checkDims(`defineModel(${def.name}): ${kind} '${name}'`, s.shape, loc);
+  }
+  for (const [name, s] of Object.entries({ ...def.inputs, ...def.targets })) {
+    const r = s.range;
+    if (r && (s.dtype !== 'i32' || !Number.isSafeInteger(r[0]) || !Number.isSafeInteger(r[1]) || r[0] >= r[1])) {
+      fail('K2002', `defineModel(${def.name}): '${name}' has range ${JSON.stringify(r)}; a range is [lo, hi) with integers lo < hi, on an i32 value`, loc);
+    }
   }
   return Object.freeze({ kind: 'kiln.model', name: def.name, def, definedAt: loc });
 }

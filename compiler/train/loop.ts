@@ -81,7 +81,7 @@ export function* trainSteps(session: Session, data: Dataset, opts: TrainOptions)
     for (const b of batches(data.train, session.batch, opts.seed, epoch)) {
       if (step >= steps) break;
       const loss = session.step(b);
-      if (!Number.isFinite(loss)) fail('K7005', `train: the loss became ${loss} at epoch ${epoch}, step ${step + 1} (the data is finite: training diverged); lower the learning rate or clip the gradients`);
+      if (!Number.isFinite(loss)) fail('K7012', `train: the loss became ${loss} at epoch ${epoch}, step ${step + 1} (the data is finite: training diverged); lower the learning rate or clip the gradients`);
       sum += loss;
       step++;
       const secs = (performance.now() - t0) / 1000;

@@ -9,6 +9,7 @@ import type { Column } from '../data/dataset.ts';
 import { compileProgram } from '../pipeline.ts';
 import { namedArray } from './interp-session.ts';
 import type { Session } from './loop.ts';
+import { toManifest } from '../artifact/manifest.ts';
 
 export async function wasmSession(trainGraph: Graph, inferGraph: Graph, batch: number): Promise<Session> {
   const program = compileProgram([
@@ -16,7 +17,7 @@ export async function wasmSession(trainGraph: Graph, inferGraph: Graph, batch: n
     { name: 'train_step', graph: trainGraph },
   ]);
   const { binary, relaxed } = await renderWasm(program, { relaxed: true });
-  const exec = await loadWasm({ simd: binary, relaxed }, program);
+  const exec = await loadWasm({ simd: binary, relaxed }, toManifest(program));
   for (const [name, t] of Object.entries(initParams(trainGraph))) {
     exec.writeParam(name, namedArray(t).data);
   }

@@ -145,24 +145,24 @@ export function cases(weights: { good: Uint8Array; transposed: Uint8Array; missi
     { name: 'program over 4 GiB of wasm memory', files: xor(data('nn.dense(4,', 'nn.dense(2000000000,')), args: TRAIN, expect: 'K6002', message: /more than wasm32's 4 GiB.*reduce the batch size/ },
 
     // datasets
-    { name: 'split without size', files: xor(data(SPLIT, "return { name: 'xor', train: { columns: split.columns }, test: split } as any;")), args: TRAIN, expect: 'K7003', message: /train has no 'size'/ },
-    { name: 'dataset without test', files: xor(data(SPLIT, "return { name: 'xor', train: split } as any;")), args: TRAIN, expect: 'K7003', message: /test is missing/ },
-    { name: 'dataset() returns null', files: xor(data(SPLIT, 'return null as any;')), args: TRAIN, expect: 'K7003' },
-    { name: 'negative size', files: xor(data('size: 4,', 'size: -4,')), args: TRAIN, expect: 'K7003' },
-    { name: 'fractional size', files: xor(data('size: 4,', 'size: 2.5,')), args: TRAIN, expect: 'K7003' },
-    { name: 'empty train split', files: xor(data(SPLIT, "return { name: 'xor', train: { size: 0, columns: { x: new Float32Array(0), y: new Float32Array(0) } }, test: split };")), args: TRAIN, expect: 'K7003', message: /train split is empty/ },
-    { name: 'NaN in the data', files: xor(data(X, 'Float32Array.from([0, 0, 0, NaN, 1, 0, 1, 1])')), args: TRAIN, expect: 'K7003', message: /column 'x': example 1 \(value 1\) is NaN/ },
-    { name: 'infinity in the data', files: xor(data(X, 'Float32Array.from([0, 0, 0, 1, 1, 0, Infinity, 1])')), args: TRAIN, expect: 'K7003', message: /example 3 \(value 0\) is Infinity/ },
-    { name: 'column too short', files: xor(data(X, 'Float32Array.from([0, 0, 0, 1, 1, 0, 1])')), args: TRAIN, expect: 'K7003', message: /has 7 values.*needs 8/ },
-    { name: 'column of the wrong dtype', files: xor(data(X, 'Int32Array.from([0, 0, 0, 1, 1, 0, 1, 1])')), args: TRAIN, expect: 'K7003', message: /is an Int32Array.*Float32Array/ },
-    { name: 'column as a plain array', files: xor(data(X, '[0, 0, 0, 1, 1, 0, 1, 1] as any')), args: TRAIN, expect: 'K7003', message: /plain Array/ },
-    { name: 'column misnamed', files: xor(data('columns: { x:', 'columns: { xs:')), args: TRAIN, expect: 'K7003', message: /column 'x' is missing.*xs, y/ },
-    { name: 'label 7 for 3 classes', files: { 'm.ts': classifier('[0, 1, 7, 2]') }, args: TRAIN, expect: 'K7003', message: /column 'y': example 2 is 7, outside \[0, 3\)/ },
-    { name: 'label -1', files: { 'm.ts': classifier('[0, -1, 1, 2]') }, args: TRAIN, expect: 'K7003', message: /example 1 is -1/ },
-    { name: 'label 100', files: { 'm.ts': classifier('[100, 1, 1, 2]') }, args: TRAIN, expect: 'K7003', message: /example 0 is 100/ },
+    { name: 'split without size', files: xor(data(SPLIT, "return { name: 'xor', train: { columns: split.columns }, test: split } as any;")), args: TRAIN, expect: 'K7010', message: /train has no 'size'/ },
+    { name: 'dataset without test', files: xor(data(SPLIT, "return { name: 'xor', train: split } as any;")), args: TRAIN, expect: 'K7010', message: /test is missing/ },
+    { name: 'dataset() returns null', files: xor(data(SPLIT, 'return null as any;')), args: TRAIN, expect: 'K7010' },
+    { name: 'negative size', files: xor(data('size: 4,', 'size: -4,')), args: TRAIN, expect: 'K7010' },
+    { name: 'fractional size', files: xor(data('size: 4,', 'size: 2.5,')), args: TRAIN, expect: 'K7010' },
+    { name: 'empty train split', files: xor(data(SPLIT, "return { name: 'xor', train: { size: 0, columns: { x: new Float32Array(0), y: new Float32Array(0) } }, test: split };")), args: TRAIN, expect: 'K7010', message: /train split is empty/ },
+    { name: 'NaN in the data', files: xor(data(X, 'Float32Array.from([0, 0, 0, NaN, 1, 0, 1, 1])')), args: TRAIN, expect: 'K7010', message: /column 'x': example 1 \(value 1\) is NaN/ },
+    { name: 'infinity in the data', files: xor(data(X, 'Float32Array.from([0, 0, 0, 1, 1, 0, Infinity, 1])')), args: TRAIN, expect: 'K7010', message: /example 3 \(value 0\) is Infinity/ },
+    { name: 'column too short', files: xor(data(X, 'Float32Array.from([0, 0, 0, 1, 1, 0, 1])')), args: TRAIN, expect: 'K7010', message: /has 7 values.*needs 8/ },
+    { name: 'column of the wrong dtype', files: xor(data(X, 'Int32Array.from([0, 0, 0, 1, 1, 0, 1, 1])')), args: TRAIN, expect: 'K7010', message: /is an Int32Array.*Float32Array/ },
+    { name: 'column as a plain array', files: xor(data(X, '[0, 0, 0, 1, 1, 0, 1, 1] as any')), args: TRAIN, expect: 'K7010', message: /plain Array/ },
+    { name: 'column misnamed', files: xor(data('columns: { x:', 'columns: { xs:')), args: TRAIN, expect: 'K7010', message: /column 'x' is missing.*xs, y/ },
+    { name: 'label 7 for 3 classes', files: { 'm.ts': classifier('[0, 1, 7, 2]') }, args: TRAIN, expect: 'K7010', message: /column 'y': example 2 is 7, outside \[0, 3\)/ },
+    { name: 'label -1', files: { 'm.ts': classifier('[0, -1, 1, 2]') }, args: TRAIN, expect: 'K7010', message: /example 1 is -1/ },
+    { name: 'label 100', files: { 'm.ts': classifier('[100, 1, 1, 2]') }, args: TRAIN, expect: 'K7010', message: /example 0 is 100/ },
     { name: 'labels in range train', files: { 'm.ts': classifier('[0, 1, 2, 2]') }, args: TRAIN, expect: 'ok' },
-    { name: 'token id outside the embedding', files: { 'm.ts': embedder('[1, 2, 3, 4, 10, 5]') }, args: TRAIN, expect: 'K7003', message: /example 1 \(value 1\) is 10, outside \[0, 10\)/ },
-    { name: 'diverging training', files: xor((s) => s.replace("{ activation: 'sigmoid' }", '{}').replace("nn.dense(1, { activation: 'sigmoid' })", 'nn.dense(1)').replace('learningRate: 0.5', 'learningRate: 1e30')), args: [...TRAIN, '--epochs', '50'], expect: 'K7005', message: /training diverged/ },
+    { name: 'token id outside the embedding', files: { 'm.ts': embedder('[1, 2, 3, 4, 10, 5]') }, args: TRAIN, expect: 'K7010', message: /example 1 \(value 1\) is 10, outside \[0, 10\)/ },
+    { name: 'diverging training', files: xor((s) => s.replace("{ activation: 'sigmoid' }", '{}').replace("nn.dense(1, { activation: 'sigmoid' })", 'nn.dense(1)').replace('learningRate: 0.5', 'learningRate: 1e30')), args: [...TRAIN, '--epochs', '50'], expect: 'K7012', message: /training diverged/ },
 
     // output paths
     { name: '--save names a file', files: { ...xor((s) => s), f: 'precious' }, args: [...TRAIN, '--save', '@/f'], expect: 'K8002', message: /is an existing file/, keep: ['f'] },
@@ -180,21 +180,21 @@ export function cases(weights: { good: Uint8Array; transposed: Uint8Array; missi
     // weights files
     { name: '--init missing', files: xor((s) => s), args: [...TRAIN, '--init', '@/none.safetensors'], expect: 'K8002', message: /no such file/ },
     { name: '--init a folder', files: { ...xor((s) => s), 'd/x': '' }, args: [...TRAIN, '--init', '@/d'], expect: 'K8002', message: /is a folder/ },
-    { name: '--init garbage', files: { ...xor((s) => s), 'w.st': 'not a weights file at all' }, args: [...TRAIN, '--init', '@/w.st'], expect: 'K7001' },
-    { name: '--init truncated', files: { ...xor((s) => s), 'w.st': weights.good.subarray(0, weights.good.length - 5) }, args: [...TRAIN, '--init', '@/w.st'], expect: 'K7001' },
-    { name: '--init transposed kernel', files: { ...xor((s) => s), 'w.st': weights.transposed }, args: [...TRAIN, '--init', '@/w.st'], expect: 'K7004', message: /'dense_1\/kernel' is F32\[4,2\], the model's is F32\[2,4\] \(transposed\?\)/ },
-    { name: '--init missing a tensor', files: { ...xor((s) => s), 'w.st': weights.missing }, args: [...TRAIN, '--init', '@/w.st'], expect: 'K7004', message: /lacks 1 of the model's params \(dense_2\/bias\)/ },
-    { name: '--init with an unexpected tensor', files: { ...xor((s) => s), 'w.st': weights.extra }, args: [...TRAIN, '--init', '@/w.st'], expect: 'K7004', message: /the model does not \(dense_9\/kernel\)/ },
-    { name: '--init with the wrong dtype', files: { ...xor((s) => s), 'w.st': weights.i32 }, args: [...TRAIN, '--init', '@/w.st'], expect: 'K7004', message: /is I32\[4\]/ },
-    { name: '--init with NaN weights', files: { ...xor((s) => s), 'w.st': weights.nan }, args: [...TRAIN, '--init', '@/w.st'], expect: 'K7005', message: /NaN or infinite weights/ },
+    { name: '--init garbage', files: { ...xor((s) => s), 'w.st': 'not a weights file at all' }, args: [...TRAIN, '--init', '@/w.st'], expect: 'K7006' },
+    { name: '--init truncated', files: { ...xor((s) => s), 'w.st': weights.good.subarray(0, weights.good.length - 5) }, args: [...TRAIN, '--init', '@/w.st'], expect: 'K7006' },
+    { name: '--init transposed kernel', files: { ...xor((s) => s), 'w.st': weights.transposed }, args: [...TRAIN, '--init', '@/w.st'], expect: 'K7011', message: /'dense_1\/kernel' is F32\[4,2\], the model's is F32\[2,4\] \(transposed\?\)/ },
+    { name: '--init missing a tensor', files: { ...xor((s) => s), 'w.st': weights.missing }, args: [...TRAIN, '--init', '@/w.st'], expect: 'K7011', message: /lacks 1 of the model's params \(dense_2\/bias\)/ },
+    { name: '--init with an unexpected tensor', files: { ...xor((s) => s), 'w.st': weights.extra }, args: [...TRAIN, '--init', '@/w.st'], expect: 'K7011', message: /the model does not \(dense_9\/kernel\)/ },
+    { name: '--init with the wrong dtype', files: { ...xor((s) => s), 'w.st': weights.i32 }, args: [...TRAIN, '--init', '@/w.st'], expect: 'K7011', message: /is I32\[4\]/ },
+    { name: '--init with NaN weights', files: { ...xor((s) => s), 'w.st': weights.nan }, args: [...TRAIN, '--init', '@/w.st'], expect: 'K7012', message: /NaN or infinite weights/ },
     { name: '--init without optimizer state', files: { ...xor((s) => s), 'w.st': weights.noSlots }, args: [...TRAIN, '--init', '@/w.st'], expect: 'ok' },
-    { name: '--init from another model', files: { 'm.ts': classifier('[0, 1, 2, 2]'), 'w.st': weights.good }, args: [...TRAIN, '--init', '@/w.st'], expect: 'K7004' },
+    { name: '--init from another model', files: { 'm.ts': classifier('[0, 1, 2, 2]'), 'w.st': weights.good }, args: [...TRAIN, '--init', '@/w.st'], expect: 'K7011' },
 
     // kiln eval, fmt
     ...evalCases(),
 
     // --debug shows the stack of a user error
-    { name: '--debug prints the stack', files: xor(data(X, 'Float32Array.from([0, 0, 0, NaN, 1, 0, 1, 1])')), args: [...TRAIN, '--debug'], expect: 'K7003', message: /\n\s+at / },
+    { name: '--debug prints the stack', files: xor(data(X, 'Float32Array.from([0, 0, 0, NaN, 1, 0, 1, 1])')), args: [...TRAIN, '--debug'], expect: 'K7010', message: /\n\s+at / },
   ];
 }
 

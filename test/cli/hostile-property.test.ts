@@ -155,7 +155,7 @@ describe('dataset validator', () => {
   const split = fc.record({ size: fc.oneof(fc.integer({ min: -1, max: 5 }), fc.double(), fc.anything()), columns: fc.oneof(fc.record({ x: column, y: column }), fc.anything()) }, { requiredKeys: [] });
   const dataset = fc.oneof(fc.record({ name: fc.string(), train: split, test: split }, { requiredKeys: [] }), fc.anything());
 
-  it('random structures: a typed K7003 or a dataset that satisfies the model', () => {
+  it('random structures: a typed K7010 or a dataset that satisfies the model', () => {
     fc.assert(fc.property(dataset, (d) => {
       const r = typedOrResult(() => validateDataset(d, columns), [KilnError]);
       if (r) satisfies(r);

@@ -17,6 +17,7 @@ import { loadWasm, type RuntimeTensor } from '../../runtime/index.ts';
 import { rng } from '../grad/check-vjp.ts';
 import { runtimeTensor } from '../targets/wasm-helpers.ts';
 import { SEED_CASES, seedBatch, seedEntries, seedModel, seedParams } from './seed-cases.ts';
+import { toManifest } from '../../compiler/artifact/manifest.ts';
 
 const N = 9;
 const v0: IExpr = { k: 'var', i: 0 };
@@ -153,7 +154,7 @@ for (const model of ['text_lstm', 'text_gru']) {
     it('gives the same bits on WebAssembly', async () => {
       const results = [];
       for (const p of [program, plain]) {
-        const exe = await loadWasm((await renderWasm(p, { relaxed: false })).binary, p);
+        const exe = await loadWasm((await renderWasm(p, { relaxed: false })).binary, toManifest(p));
         for (const q of p.params) exe.writeParam(q.name, runtimeTensor(params[q.name]!));
         const outputs = exe.run('train_step', batch as Record<string, RuntimeTensor>);
         results.push({ outputs, params: Object.fromEntries(p.params.map((q) => [q.name, exe.readParam(q.name)])) });

@@ -32,6 +32,7 @@ import { renderWasm } from '../../targets/wasm/index.ts';
 import { loadWasm, type RuntimeTensor, type WasmExecutor } from '../../runtime/index.ts';
 import { runtimeTensor } from '../targets/wasm-helpers.ts';
 import { COMPILED_SEED_MODELS } from './seed-model-list.ts';
+import { toManifest } from '../../compiler/artifact/manifest.ts';
 import {
   FIXTURE_OPTIMIZERS, FIXTURE_STEPS, FLOAT32, FLOAT32_ILL_CONDITIONED, RTOL, expectMatches, expectSameInit, fixtureBatch,
   type Tolerance, type TrainFixture,
@@ -73,7 +74,7 @@ for (const seed of COMPILED_SEED_MODELS) {
         ...optimizers.map(([, o], k) => ({ name: stepEntry(k), graph: trainStep(model, { batch: seed.batch, optimizer: o.kiln }) })),
       ];
       const program: Program = compileProgram(entries);
-      const exe = await loadWasm((await renderWasm(program, { relaxed: false })).binary, program);
+      const exe = await loadWasm((await renderWasm(program, { relaxed: false })).binary, toManifest(program));
       const init = initParams({ params: entries.flatMap((e) => e.graph.params) });
       const batch = fixtureBatch(entries[0]!.graph, seed.fills);
       c = {

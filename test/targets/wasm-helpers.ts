@@ -9,6 +9,7 @@ import { compileProgram } from '../../compiler/pipeline.ts';
 import { renderWasm } from '../../targets/wasm/index.ts';
 import { loadWasm, type RuntimeTensor } from '../../runtime/index.ts';
 import { randomTensor, rng } from '../grad/check-vjp.ts';
+import { toManifest } from '../../compiler/artifact/manifest.ts';
 
 /** A tensor in the runtime's typed-array kinds (f32 -> Float32Array). */
 export function runtimeTensor(t: Tensor): RuntimeTensor {
@@ -56,7 +57,7 @@ export async function checkWasm(g: Graph, opts: WasmCheck = {}): Promise<Program
   const want = interpret(g, inputs, params);
   const program = compileProgram([{ name: 'main', graph: g }]);
   const bins = await renderWasm(program);
-  const exe = await loadWasm(opts.relaxed ? { simd: bins.binary, relaxed: bins.relaxed } : bins.binary, program);
+  const exe = await loadWasm(opts.relaxed ? { simd: bins.binary, relaxed: bins.relaxed } : bins.binary, toManifest(program));
   for (const p of g.params) exe.writeParam(p.name, params[p.name] as RuntimeTensor);
   const got = exe.run('main', inputs as Record<string, RuntimeTensor>);
   const tol = opts.tol ?? 1e-5;

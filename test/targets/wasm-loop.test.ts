@@ -6,6 +6,7 @@ import type { Program, SExpr } from '../../ir/kernel.ts';
 import { share } from '../../compiler/lower/share.ts';
 import { programWat, renderWasm } from '../../targets/wasm/index.ts';
 import { loadWasm } from '../../runtime/index.ts';
+import { toManifest } from '../../compiler/artifact/manifest.ts';
 
 const v0 = { k: 'var' as const, i: 0 };
 const load = (buf: string): SExpr => ({ k: 'load', buf, at: v0 });
@@ -40,7 +41,7 @@ describe('wasm loop kernels: repeated subexpressions', () => {
     // one inline expansion in the f32x4 body, one call in the scalar tail
     expect(kernel.match(/\(; sigmoid ;\)/g)?.length).toBe(1);
     expect(kernel.match(/call \$sigmoid/g)?.length).toBe(1);
-    const exe = await loadWasm((await renderWasm(PROGRAM)).binary, PROGRAM);
+    const exe = await loadWasm((await renderWasm(PROGRAM)).binary, toManifest(PROGRAM));
     const x = Float32Array.from({ length: N }, (_, i) => i - 3.5);
     const out = exe.run('main', { x });
     const sig = (t: number): number => 1 / (1 + Math.exp(-t));

@@ -19,6 +19,7 @@ import { loadWasm, type RuntimeTensor } from '../../runtime/index.ts';
 import { expectUpdate, SEED_CASES, seedBatch, seedEntries, seedModel, seedParams } from '../compiler/seed-cases.ts';
 import { BODIES, EXTRAS, OPTIMIZERS, variantBatch, variantModel } from '../compiler/train-variants.ts';
 import { checkWasm, expectClose, runtimeTensor } from './wasm-helpers.ts';
+import { toManifest } from '../../compiler/artifact/manifest.ts';
 
 type Entry = { name: string; graph: Graph };
 
@@ -26,7 +27,7 @@ type Entry = { name: string; graph: Graph };
  *  each call checked against the graph interpreter run from the same params. */
 async function checkSteps(entries: readonly Entry[], params0: Record<string, Tensor>, steps: number, batch: (g: Graph, seed: number) => Record<string, Tensor>, tol: number): Promise<void> {
   const program = compileProgram(entries);
-  const exe = await loadWasm((await renderWasm(program, { relaxed: false })).binary, program);
+  const exe = await loadWasm((await renderWasm(program, { relaxed: false })).binary, toManifest(program));
   let params = params0;
   for (const p of program.params) exe.writeParam(p.name, runtimeTensor(params[p.name]!));
   const run = (e: Entry, seed: number): void => {
@@ -81,7 +82,7 @@ describe('in-place updates and constant tables on WebAssembly', () => {
     b.assign(w, b.op('sub', [w, b.op('mul', [m2, m2])]));
     const p = compileProgram([{ name: 'main', graph: b.finish() }]);
     expect(p.entries[0]!.kernels.length).toBe(1); // p_m[i] = p_m[i] + g[i]; p_w[i] = p_w[i] - p_m[i]^2
-    const exe = await loadWasm((await renderWasm(p, { relaxed: false })).binary, p);
+    const exe = await loadWasm((await renderWasm(p, { relaxed: false })).binary, toManifest(p));
     exe.run('main', { g: Float32Array.from([1, 2, 3, 4, 5, 6, 7]) });
     exe.run('main', { g: Float32Array.from([1, 1, 1, 1, 1, 1, 1]) });
     expect(Array.from(exe.readParam('m').data)).toEqual([2, 3, 4, 5, 6, 7, 8]);

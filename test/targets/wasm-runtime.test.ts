@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { Program } from '../../ir/kernel.ts';
 import { renderWasm } from '../../targets/wasm/index.ts';
 import { loadWasm, relaxedSimdSupported } from '../../runtime/index.ts';
+import { toManifest } from '../../compiler/artifact/manifest.ts';
 
 const f32 = (shape: number[]) => ({ dtype: 'f32' as const, shape });
 const v = (i: number) => ({ k: 'var' as const, i });
@@ -38,7 +39,7 @@ const P = PROGRAM;
 
 describe('wasm runtime executor', () => {
   it('writes constant tables at load, keeps params across calls, reads and writes params by name', async () => {
-    const exe = await loadWasm((await renderWasm(P)).binary, P);
+    const exe = await loadWasm((await renderWasm(P)).binary, toManifest(P));
     exe.writeParam('w', new Float32Array([10, 20, 30, 40, 50, 60]));
     const x = { type: f32([2, 3]), data: new Float32Array([1, 1, 1, 2, 2, 2]) };
     expect(Array.from(exe.run('step', { x }).y!.data)).toEqual([11, 22, 33, 48, 60, 72]);
@@ -47,14 +48,14 @@ describe('wasm runtime executor', () => {
   });
 
   it('rejects bad inputs with K7002 naming the input and the types', async () => {
-    const exe = await loadWasm((await renderWasm(P)).binary, P);
-    expect(() => exe.run('step', {})).toThrow(/K7002: step: input 'x' is missing \(f32\[2,3\]\)/);
-    expect(() => exe.run('step', { x: { type: f32([3, 2]), data: new Float32Array(6) } })).toThrow(/'x' is f32\[3,2\], expected f32\[2,3\]/);
-    expect(() => exe.run('step', { x: new Int32Array(6) })).toThrow(/'x' is a Int32Array, expected a Float32Array/);
-    expect(() => exe.run('step', { x: new Float32Array(5) })).toThrow(/has 5 elements, expected 6/);
+    const exe = await loadWasm((await renderWasm(P)).binary, toManifest(P));
+    expect(() => exe.run('step', {})).toThrow(/K7002: step: input 'x': expected f32\[2,3\], found nothing/);
+    expect(() => exe.run('step', { x: { shape: [3, 2], data: new Float32Array(6) } })).toThrow(/'x': expected shape \[2,3\], found \[3,2\]/);
+    expect(() => exe.run('step', { x: new Int32Array(6) })).toThrow(/'x': expected a Float32Array for f32\[2,3\], found Int32Array/);
+    expect(() => exe.run('step', { x: new Float32Array(5) })).toThrow(/expected 6 elements for f32\[2,3\], found 5/);
     expect(() => exe.run('step', { x: new Float32Array(6), z: new Float32Array(1) })).toThrow(/unknown input 'z'/);
-    expect(() => exe.run('train', {})).toThrow(/no entry point 'train'/);
-    expect(() => exe.readParam('v')).toThrow(/K7002: no param 'v'/);
+    expect(() => exe.run('train', {})).toThrow(/expected an entry point \(step\), found 'train'/);
+    expect(() => exe.readParam('v')).toThrow(/K7002: model hand: expected a param name, found 'v'/);
   });
 
   it('an op without a wasm lowering fails at compile time with K6001 naming it', async () => {
@@ -65,11 +66,11 @@ describe('wasm runtime executor', () => {
   it('picks the relaxed-SIMD binary when the engine supports it, and both give the same results', async () => {
     const bins = await renderWasm(P);
     expect(bins.relaxed).toBeInstanceOf(Uint8Array);
-    const plain = await loadWasm({ simd: bins.binary, relaxed: bins.relaxed }, P);
+    const plain = await loadWasm({ simd: bins.binary, relaxed: bins.relaxed }, toManifest(P));
     expect(plain.variant).toBe(relaxedSimdSupported() ? 'relaxed' : 'simd');
     v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
     expect(relaxedSimdSupported()).toBe(true);
-    const relaxed = await loadWasm({ simd: bins.binary, relaxed: bins.relaxed }, P);
+    const relaxed = await loadWasm({ simd: bins.binary, relaxed: bins.relaxed }, toManifest(P));
     expect(relaxed.variant).toBe('relaxed');
     const x = new Float32Array([1, 2, 3, 4, 5, 6]);
     expect(Array.from(relaxed.run('step', { x }).y!.data)).toEqual(Array.from(plain.run('step', { x }).y!.data));

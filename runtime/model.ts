@@ -1,0 +1,149 @@
+// loadModel: reads an artifact (manifest first, then each file checked against its hash), picks a
+// backend, loads the weights into the params, and gives the app infer / trainStep / params /
+// checkpoints. Nothing from an artifact is evaluated as code.
+import { bad, KilnError } from './errors.ts';
+import { fileReader, writeFileAtomic, type ArtifactSource } from './files.ts';
+import type { Manifest } from './manifest.ts';
+import { decodeSafetensors, encodeSafetensors, type NamedArray } from './safetensors.ts';
+import { checkFile, checkWeights, readManifest, type TensorData, type TensorInput } from './validate.ts';
+import { loadWasm, type RuntimeTensor } from './wasm.ts';
+
+export type Backend = 'wasm' | 'webgpu';
+
+export interface LoadOptions {
+  /** 'auto' (default): WebGPU when the artifact has a webgpu target and an adapter exists, else wasm. */
+  readonly backend?: 'auto' | Backend;
+  /** A GPUDevice to run on (webgpu). */
+  readonly device?: unknown;
+  /** false: the plain SIMD module even where relaxed SIMD runs. */
+  readonly relaxedSimd?: boolean;
+}
+
+/** What a backend runs: entries, and param reads and writes by name. */
+export interface Executor {
+  run(entry: string, inputs: Readonly<Record<string, TensorInput>>): Record<string, RuntimeTensor> | Promise<Record<string, RuntimeTensor>>;
+  readParam(name: string): RuntimeTensor | Promise<RuntimeTensor>;
+  writeParam(name: string, value: TensorInput): void | Promise<void>;
+}
+
+export type Outputs = Record<string, TensorData>;
+
+export interface KilnModel {
+  readonly manifest: Manifest;
+  /** Which backend runs the model. */
+  readonly backend: Backend;
+  /** Why that backend, e.g. 'wasm (relaxed SIMD): no WebGPU adapter'. */
+  readonly backendInfo: string;
+  infer(inputs: Readonly<Record<string, TensorInput>>): Promise<Outputs>;
+  /** One training step (forward, loss, gradients, optimizer update); returns the loss and metrics. */
+  trainStep(inputs: Readonly<Record<string, TensorInput>>): Promise<Outputs>;
+  /** Runs any entry point by name. */
+  run(entry: string, inputs: Readonly<Record<string, TensorInput>>): Promise<Outputs>;
+  /** Every param (weights, optimizer slots, step counter, BatchNorm statistics, RNG counters). */
+  getParams(): Promise<Record<string, NamedArray>>;
+  /** Sets the params given (checked: names, dtypes, shapes). */
+  setParams(params: Readonly<Record<string, NamedArray | TensorData>>): Promise<void>;
+  /** All params in one safetensors file (written atomically to `path` in Node when given). */
+  saveCheckpoint(path?: string): Promise<Uint8Array>;
+  /** Restores a checkpoint (bytes, or a path in Node): every param, so training resumes exactly. */
+  loadCheckpoint(source: Uint8Array | string): Promise<void>;
+}
+
+interface Gpu { requestAdapter(): Promise<unknown> }
+
+async function hasWebGpu(): Promise<boolean> {
+  const gpu = (globalThis as { navigator?: { gpu?: Gpu } }).navigator?.gpu;
+  if (!gpu) return false;
+  try {
+    return (await gpu.requestAdapter()) != null;
+  } catch {
+    return false;
+  }
+}
+
+async function openExecutor(m: Manifest, read: (name: string) => Promise<Uint8Array>, opts: LoadOptions): Promise<{ exec: Executor; backend: Backend; info: string }> {
+  const want = opts.backend ?? 'auto';
+  if (want !== 'auto' && want !== 'wasm' && want !== 'webgpu') bad('K7008', `loadModel: expected backend 'auto', 'wasm' or 'webgpu', found '${String(want)}'`);
+  let why = '';
+  if (want !== 'wasm') {
+    const gpu = opts.device !== undefined || (await hasWebGpu());
+    why = !m.targets.webgpu ? 'the artifact has no webgpu target' : !gpu ? 'no WebGPU adapter' : 'this runtime has no WebGPU executor yet';
+    if (want === 'webgpu') bad('K7008', `loadModel: expected to run on WebGPU, but ${why}`);
+  }
+  const wasm = m.targets.wasm;
+  if (!wasm) bad('K7008', `loadModel: expected a wasm target to fall back to${why ? ` (${why})` : ''}, found none in the artifact`);
+  // Both variants are checked, whichever runs: a damaged artifact is refused on every engine.
+  const simd = await read(wasm.files.simd);
+  await checkFile(m, wasm.files.simd, simd);
+  const relaxed = wasm.files.relaxed === undefined ? undefined : await read(wasm.files.relaxed);
+  if (relaxed) await checkFile(m, wasm.files.relaxed!, relaxed);
+  const exec = await loadWasm({ simd, relaxed }, m, opts);
+  const info = `wasm (${exec.variant === 'relaxed' ? 'relaxed SIMD' : 'SIMD'})${why ? `: ${why}` : ''}`;
+  return { exec, backend: 'wasm', info };
+}
+
+const asArray = (t: RuntimeTensor): NamedArray => ({ dtype: t.type.dtype === 'f32' ? 'F32' : t.type.dtype === 'i32' ? 'I32' : 'BOOL', shape: [...t.type.shape], data: t.data });
+
+/** Loads a compiled artifact: a folder path (Node), a URL, or the files by name. */
+export async function loadModel(source: ArtifactSource, opts: LoadOptions = {}): Promise<KilnModel> {
+  const read = fileReader(source);
+  const m = await readManifest(await read('manifest.json'));
+  const weightBytes = await read(m.weights);
+  await checkFile(m, m.weights, weightBytes);
+  const weights = decodeSafetensors(weightBytes, m.weights).tensors;
+  checkWeights(m, weights);
+  const { exec, backend, info } = await openExecutor(m, read, opts);
+  for (const p of m.params) await exec.writeParam(p.name, weights[p.name]!.data);
+
+  const run = async (entry: string, inputs: Readonly<Record<string, TensorInput>>): Promise<Outputs> => {
+    const out = await exec.run(entry, inputs);
+    return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, t.data]));
+  };
+  const getParams = async (): Promise<Record<string, NamedArray>> => {
+    const out: Record<string, NamedArray> = {};
+    for (const p of m.params) out[p.name] = asArray(await exec.readParam(p.name));
+    return out;
+  };
+  const setParams = async (params: Readonly<Record<string, NamedArray | TensorData>>): Promise<void> => {
+    for (const [name, v] of Object.entries(params)) {
+      if (ArrayBuffer.isView(v)) await exec.writeParam(name, v);
+      else {
+        checkWeights({ ...m, params: m.params.filter((p) => p.name === name) }, { [name]: v }, 'setParams');
+        await exec.writeParam(name, v.data);
+      }
+    }
+  };
+  const entry = (name: string): ((i: Readonly<Record<string, TensorInput>>) => Promise<Outputs>) => (inputs) => {
+    if (!m.entries.some((e) => e.name === name)) bad('K7002', `model ${m.model.name}: expected an entry '${name}', found only ${m.entries.map((e) => e.name).join(', ')}${name === 'train_step' ? ' (compiled with --no-train?)' : ''}`);
+    return run(name, inputs);
+  };
+  return {
+    manifest: m,
+    backend,
+    backendInfo: info,
+    infer: entry('infer'),
+    trainStep: entry('train_step'),
+    run,
+    getParams,
+    setParams,
+    async saveCheckpoint(path) {
+      const bytes = encodeSafetensors(await getParams(), { format: 'kiln.checkpoint', model: m.model.name });
+      if (path !== undefined) await writeFileAtomic(path, bytes);
+      return bytes;
+    },
+    async loadCheckpoint(source) {
+      const name = typeof source === 'string' ? source : 'checkpoint';
+      const bytes = typeof source === 'string' ? await readPath(source) : source;
+      const t = decodeSafetensors(bytes, name).tensors;
+      checkWeights(m, t, name);
+      for (const p of m.params) await exec.writeParam(p.name, t[p.name]!.data);
+    },
+  };
+}
+
+async function readPath(path: string): Promise<Uint8Array> {
+  const cut = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
+  return fileReader(cut < 0 ? '.' : path.slice(0, cut) || '/')(path.slice(cut + 1));
+}
+
+export { KilnError };

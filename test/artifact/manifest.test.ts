@@ -1,0 +1,68 @@
+// The manifest format: a compiled seed model's manifest satisfies the JSON Schema (checked by ajv),
+// the runtime's own schema checker agrees with ajv on it and on broken copies of it, and the
+// runtime's parseManifest accepts it.
+import { Ajv } from 'ajv';
+import { describe, expect, it } from 'vitest';
+import { fileSpecs, sealManifest, toManifest } from '../../compiler/artifact/manifest.ts';
+import { loadModels } from '../../compiler/dsl/model.ts';
+import { compileModel } from '../../compiler/pipeline.ts';
+import SCHEMA from '../../runtime/manifest.schema.json' with { type: 'json' };
+import { FORMAT_VERSION, type Manifest } from '../../runtime/manifest.ts';
+import { checkSchema, type Schema } from '../../runtime/schema.ts';
+import { parseManifest, readManifest } from '../../runtime/validate.ts';
+
+const validate = new Ajv({ allErrors: true }).compile(SCHEMA);
+
+async function xorManifest(): Promise<Manifest> {
+  const { xor: model } = await loadModels(new URL('../../examples/xor.ts', import.meta.url).pathname);
+  const program = compileModel(model!, { train: true });
+  const files = await fileSpecs({ 'program.wasm': new Uint8Array([1]), 'weights.safetensors': new Uint8Array([2]) });
+  return toManifest(program, { files });
+}
+
+/** Copies of `m` with one field broken each. */
+function broken(m: Manifest): [string, unknown][] {
+  const j = (): any => JSON.parse(JSON.stringify(m));
+  const cases: [string, (x: any) => void][] = [
+    ['no entries', (x) => delete x.entries],
+    ['dtype f64', (x) => (x.params[0].dtype = 'f64')],
+    ['negative offset', (x) => (x.memory.buffers[0].offset = -16)],
+    ['fractional size', (x) => (x.memory.buffers[0].size = 1.5)],
+    ['bad hash', (x) => (x.files['program.wasm'].sha256 = 'xyz')],
+    ['path in a file name', (x) => (x.weights = '../etc/passwd')],
+    ['unknown role', (x) => (x.params[0].role = 'buffer')],
+    ['string batch', (x) => (x.model.batch = '4')],
+    ['3 workgroups missing', (x) => (x.targets.webgpu = { file: 'k.wgsl', kernels: { infer: [{ name: 'k', reads: [], writes: [], entryPoint: 'k', workgroups: [1, 1] }] } })],
+    ['file name key with a slash', (x) => (x.files['a/b'] = { sha256: '0'.repeat(64), bytes: 1 })],
+  ];
+  return cases.map(([name, f]) => {
+    const x = j();
+    f(x);
+    return [name, x];
+  });
+}
+
+describe('artifact manifest', () => {
+  it('a compiled model\'s manifest satisfies the JSON Schema and parseManifest', async () => {
+    const m = await xorManifest();
+    expect(m.version).toBe(FORMAT_VERSION);
+    expect(validate(m), JSON.stringify(validate.errors)).toBe(true);
+    expect(checkSchema(m, SCHEMA as Schema)).toBeNull();
+    expect(parseManifest(JSON.parse(JSON.stringify(m)))).toEqual(m);
+    const sealed = await sealManifest(m);
+    expect(validate(JSON.parse(sealed))).toBe(true);
+    expect(await readManifest(new TextEncoder().encode(sealed))).toEqual(JSON.parse(sealed));
+    expect(m.params.map((p) => `${p.name}:${p.role}`)).toContain('optimizer/iterations:step-counter');
+    expect(m.params.filter((p) => p.role === 'weight').map((p) => p.name).sort()).toEqual(['dense_1/bias', 'dense_1/kernel', 'dense_2/bias', 'dense_2/kernel']);
+    expect(Object.keys(m.targets.wasm!.kernels)).toEqual(['infer', 'train_step']);
+  });
+
+  it('the runtime\'s schema checker and ajv agree on broken manifests', async () => {
+    const m = await xorManifest();
+    for (const [name, x] of broken(m)) {
+      expect(validate(x), name).toBe(false);
+      expect(checkSchema(x, SCHEMA as Schema), name).not.toBeNull();
+      expect(() => parseManifest(x), name).toThrow(/K7001/);
+    }
+  });
+});

@@ -1,0 +1,100 @@
+// The web app in headless Chromium (playwright-core, the system's /usr/bin/chromium): examples/web is
+// built around a compiled MNIST CNN, served on 127.0.0.1, and classifies the sample digits exactly
+// as Node does (examples/node/classify.js's predictions, and the runtime's probabilities bit for
+// bit on the same plain-SIMD module), shows its backend and latency, trains in the page with a
+// falling loss, and logs no console errors.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadModel } from '../../runtime/index.ts';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const CHROMIUM = '/usr/bin/chromium';
+const FLAGS = ['--no-sandbox', '--headless', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.json': 'application/json', '.wasm': 'application/wasm' };
+
+let tmp: string;
+let server: Server;
+let url: string;
+let browser: Browser;
+
+beforeAll(async () => {
+  tmp = mkdtempSync(join(tmpdir(), 'kiln-web-'));
+  const run = (...args: string[]) => execFileSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8' });
+  run('bin/kiln.js', 'compile', 'examples/mnist-cnn.ts', '--target', 'all', '--out', join(tmp, 'm'));
+  run('examples/web/build.mjs', join(tmp, 'm'));
+  const dist = join(ROOT, 'examples/web/dist');
+  server = createServer((req, res) => {
+    const path = normalize(join(dist, decodeURIComponent(new URL(req.url!, 'http://x').pathname)));
+    const file = path.endsWith('/') ? join(path, 'index.html') : path;
+    if (!file.startsWith(dist) || !existsSync(file)) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  url = `http://127.0.0.1:${(server.address() as { port: number }).port}/`;
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  server?.close();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+describe.skipIf(!existsSync(CHROMIUM))('examples/web in Chromium', () => {
+  it('classifies the sample digits as Node does, trains with a falling loss, no console errors', async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${url}?simd=plain`);
+    await page.waitForSelector('#status[data-ready="true"]', { timeout: 120_000 });
+    const web = await page.evaluate(() => (window as unknown as { kiln: { backend: string; backendInfo: string; predictions: number[]; probs: number[]; latencyMs: number } }).kiln);
+    expect(web.backend).toBe('wasm');
+    expect(await page.textContent('#status')).toMatch(/on wasm \(SIMD\)/);
+    expect(web.latencyMs).toBeGreaterThan(0);
+    expect(await page.locator('#samples figure').count()).toBe(64);
+
+    const node = JSON.parse(spawnSync(process.execPath, ['examples/node/classify.js', join(tmp, 'm'), '--json'], { cwd: ROOT, encoding: 'utf8' }).stdout);
+    expect(web.predictions).toEqual(node.predictions);
+    const m = await loadModel(join(tmp, 'm'), { relaxedSimd: false });
+    const x = Float32Array.from(JSON.parse(readFileSync(join(ROOT, 'examples/web/dist/samples.json'), 'utf8')).x);
+    expect(web.probs).toEqual(Array.from((await m.infer({ x })).y!));
+
+    await page.click('#train');
+    await page.waitForFunction(() => (window as unknown as { kiln: { losses: number[] } }).kiln.losses.length === 20, undefined, { timeout: 120_000 });
+    const losses = await page.evaluate(() => (window as unknown as { kiln: { losses: number[] } }).kiln.losses);
+    expect(losses[19]).toBeLessThan(losses[0]!);
+    expect(await page.textContent('#loss')).toMatch(/^step 20: loss \d+\.\d{4}$/);
+
+    // a drawn stroke is classified as the first row of a batch
+    const box = (await page.locator('#pad').boundingBox())!;
+    await page.mouse.move(box.x + 140, box.y + 40);
+    await page.mouse.down();
+    await page.mouse.move(box.x + 140, box.y + 240, { steps: 10 });
+    await page.mouse.up();
+    await page.waitForFunction(() => document.getElementById('guess')!.textContent !== '-');
+    expect(await page.textContent('#guess')).toMatch(/^\d$/);
+    expect(await page.textContent('#latency')).toMatch(/ms on wasm$/);
+    expect(errors).toEqual([]);
+  }, 240_000);
+
+  it('runs the relaxed-SIMD module where Chromium has it, with the same predictions', async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    await page.goto(url);
+    await page.waitForSelector('#status[data-ready="true"]', { timeout: 120_000 });
+    expect(await page.textContent('#status')).toMatch(/on wasm \(relaxed SIMD\)/);
+    const node = JSON.parse(spawnSync(process.execPath, ['examples/node/classify.js', join(tmp, 'm'), '--json'], { cwd: ROOT, encoding: 'utf8' }).stdout);
+    expect(await page.evaluate(() => (window as unknown as { kiln: { predictions: number[] } }).kiln.predictions)).toEqual(node.predictions);
+    expect(errors).toEqual([]);
+  }, 240_000);
+});
