@@ -89,7 +89,7 @@ function userMessage(e: unknown): Located | undefined {
   if (e instanceof CommanderError) return { text: commanderMessage(e) };
   if (!(e instanceof Error)) return undefined;
   // KilnError (ir/errors.ts), RuntimeError and WeightsError (runtime/): `[loc: ]error Kxxxx: ...`
-  if (/^(\S.*: )?error K\d{4}: /.test(e.message)) return { loc: (e as { loc?: Loc }).loc, text: e.message };
+  if (/^(\S.*: )?error K\d{4}: /.test(e.message) && !e.message.includes('(a kiln bug)')) return { loc: (e as { loc?: Loc }).loc, text: e.message };
   const err = e as NodeJS.ErrnoException & { errors?: { text: string; location?: { file: string; line: number; column: number } }[] };
   // esbuild's TransformError (tsx compiling a model file): a syntax error at the user's line
   // esbuild's TransformError (tsx compiling a model file), as it arrives from the loader thread:

@@ -121,6 +121,7 @@ function runForward(def: ModelDef, ctx: TraceContext, inputs: Record<string, Ten
 export function trace(model: Model, opts: TraceOptions): Traced {
   const def = model.def;
   const batch = opts.batch ?? def.batch;
+  if (!(Number.isSafeInteger(batch) && batch > 0)) fail('K2002', `${def.name}: batch ${batch} must be a positive integer`, model.definedAt);
   const training = opts.mode === 'train';
   const train = def.train;
   if (training && !train) fail('K2002', `${def.name}: trace in 'train' mode needs the model's train setup (loss, optimizer) in defineModel`);

@@ -74,6 +74,7 @@ export function* trainSteps(session: Session, data: Dataset, opts: TrainOptions)
   const results: EpochResult[] = [];
   const perEpoch = Math.floor(data.train.size / session.batch);
   const steps = Math.min(perEpoch, opts.maxSteps ?? perEpoch);
+  if (perEpoch === 0) fail('K7010', `train: the batch (${session.batch}) is larger than the train split (${data.train.size} examples), so no step could run; use a batch of ${data.train.size} or less`);
   for (let epoch = 1; epoch <= opts.epochs; epoch++) {
     const t0 = performance.now();
     let sum = 0;
@@ -81,7 +82,7 @@ export function* trainSteps(session: Session, data: Dataset, opts: TrainOptions)
     for (const b of batches(data.train, session.batch, opts.seed, epoch)) {
       if (step >= steps) break;
       const loss = session.step(b);
-      if (!Number.isFinite(loss)) fail('K7012', `train: the loss became ${loss} at epoch ${epoch}, step ${step + 1} (the data is finite: training diverged); lower the learning rate or clip the gradients`);
+      if (!Number.isFinite(loss)) fail('K7012', `train: the loss became ${loss} at epoch ${epoch}, step ${step + 1} ; training diverged: lower the learning rate or clip the gradients (kiln train has checked that the data is finite)`);
       sum += loss;
       step++;
       const secs = (performance.now() - t0) / 1000;

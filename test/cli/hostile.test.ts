@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSession } from '../../compiler/train/session.ts';
 import xor from '../../examples/xor.ts';
 import { encodeSafetensors, type NamedArray } from '../../runtime/safetensors.ts';
-import { cases, ROOT, type Case } from './hostile-cases.ts';
+import { cases, ROOT, xorModel, type Case } from './hostile-cases.ts';
 
 const CHILD_TIMEOUT_MS = 90_000;
 
@@ -120,6 +120,31 @@ describe('hostile input through the CLI', () => {
     process.stdout.write(`hostile inputs: ${all.length} cases, ${failures} failures\n`);
     rmSync(base, { recursive: true, force: true });
   });
+
+  it('Ctrl-C during training stops cleanly: exit 130, K8006, earlier weights kept, no temporary files', async () => {
+    const dir = join(base, 'interrupt');
+    mkdirSync(join(dir, 'w'), { recursive: true });
+    writeFileSync(join(dir, 'm.ts'), xorModel());
+    const earlier = encodeSafetensors({ a: { dtype: 'F32', shape: [1], data: Float32Array.from([7]) } });
+    writeFileSync(join(dir, 'w/weights.safetensors'), earlier);
+    const child = spawn(process.execPath, ['bin/kiln.js', 'train', join(dir, 'm.ts'), '--no-typecheck', '--epochs', '10000000', '--save', join(dir, 'w'), '--force'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    let sent = false;
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((resolve) => {
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (!sent && /epoch 5:/.test(out)) sent = child.kill('SIGINT');
+      });
+      child.on('close', resolve);
+    });
+    expect(code, err).toBe(130);
+    expect(err).toMatch(/^interrupt: stopping after this step/m);
+    expect(err).toMatch(/error K8006: train: interrupted at epoch \d+, step \d+; nothing saved: the last good weights are still .*weights\.safetensors \(from an earlier run, unchanged\)/);
+    expect(readFileSync(join(dir, 'w/weights.safetensors')).equals(earlier)).toBe(true);
+    expect(readdirSync(join(dir, 'w'))).toEqual(['weights.safetensors']);
+  }, 120_000);
 
   it('case names are unique', () => expect(new Set(all.map((c) => c.name)).size).toBe(all.length));
 
