@@ -3,6 +3,7 @@
 // compiler/artifact/write.ts's job.
 import { fail } from '../../ir/errors.ts';
 import type { Graph } from '../../ir/graph.ts';
+import type { Program } from '../../ir/kernel.ts';
 import { initParams } from '../../ir/init.ts';
 import type { Manifest } from '../../runtime/manifest.ts';
 import { encodeSafetensors, type NamedArray } from '../../runtime/safetensors.ts';
@@ -47,7 +48,8 @@ function initialWeights(graphs: readonly Graph[]): Record<string, NamedArray> {
   return Object.fromEntries(Object.entries(init).map(([k, t]) => [k, namedArray(t)]));
 }
 
-export async function buildArtifact(model: Model, opts: BuildOptions): Promise<{ manifest: Manifest; files: Record<string, Uint8Array> }> {
+/** The artifact's files and manifest, and the Program they were made from. */
+export async function buildArtifact(model: Model, opts: BuildOptions): Promise<{ manifest: Manifest; files: Record<string, Uint8Array>; program: Program }> {
   const stage = (s: (typeof STAGES)[number]): void => opts.onStage?.(s, STAGES.indexOf(s), STAGES.length);
   if (opts.targets.includes('webgpu')) fail('K8001', `compile: --target webgpu: this kiln has no WGSL target yet; use --target wasm`);
   const train = opts.train ?? model.def.train !== undefined;
@@ -80,5 +82,5 @@ export async function buildArtifact(model: Model, opts: BuildOptions): Promise<{
   stage('manifest');
   const manifest = toManifest(program, { batch, params: info, ranges, files: await fileSpecs(files), wasm });
   files['manifest.json'] = new TextEncoder().encode(await sealManifest(manifest));
-  return { manifest, files };
+  return { manifest, files, program };
 }

@@ -1,33 +1,27 @@
 // compile -> load -> run: every seed model's artifact, loaded through the runtime's loadModel from its
-// files, gives bitwise the results of the same program run in process (compileProgram + loadWasm
+// files, gives bitwise the results of the same program run in process (rendered again + loadWasm
 // with initParams), over several calls of every entry; its weights file holds the initial params.
 // Checkpoints: save -> load into a fresh model -> continue training gives bit-identical params to an
 // uninterrupted run (a model with Adam slots, BatchNorm statistics, dropout RNG counters).
 import { describe, expect, it } from 'vitest';
 import { buildArtifact } from '../../compiler/artifact/build.ts';
 import { toManifest } from '../../compiler/artifact/manifest.ts';
-import { compileProgram } from '../../compiler/pipeline.ts';
 import { namedArray } from '../../compiler/train/interp-session.ts';
 import { loadModel, loadWasm, type KilnModel, type TensorData } from '../../runtime/index.ts';
 import { renderWasm } from '../../targets/wasm/index.ts';
-import { SEED_CASES, seedBatch, seedEntries, seedModel, seedParams, type SeedCase } from '../compiler/seed-cases.ts';
+import { SEED_CASES, seedBatch, seedEntries, seedModel, seedParams } from '../compiler/seed-cases.ts';
 
 const bits = (a: TensorData): number[] => Array.from(new Uint32Array(a.buffer, a.byteOffset, a.byteLength / 4));
-
-async function artifact(c: SeedCase): Promise<KilnModel> {
-  const { files } = await buildArtifact(await seedModel(c), { targets: ['wasm'], batch: c.batch });
-  return loadModel(files, { backend: 'wasm', relaxedSimd: false });
-}
 
 describe('compile -> load -> run', () => {
   for (const c of SEED_CASES) {
     it(`${c.model}: the loaded artifact equals the in-process program bit for bit`, async () => {
       const entries = seedEntries(await seedModel(c), c);
-      const program = compileProgram(entries);
+      const { files, program } = await buildArtifact(await seedModel(c), { targets: ['wasm'], batch: c.batch });
       const inProcess = await loadWasm((await renderWasm(program, { relaxed: false })).binary, toManifest(program));
       const init = seedParams(entries);
       for (const [name, t] of Object.entries(init)) inProcess.writeParam(name, namedArray(t).data);
-      const loaded = await artifact(c);
+      const loaded = await loadModel(files, { backend: 'wasm', relaxedSimd: false });
       expect(loaded.backend).toBe('wasm');
       const params = await loaded.getParams();
       expect(Object.keys(params).sort()).toEqual(Object.keys(init).sort());
