@@ -86,8 +86,9 @@ const asArray = (t: RuntimeTensor): NamedArray => ({ dtype: t.type.dtype === 'f3
 
 /** Loads a compiled artifact: a folder path (Node), a URL, or the files by name. */
 export async function loadModel(source: ArtifactSource, opts: LoadOptions = {}): Promise<KilnModel> {
-  const read = fileReader(source);
-  const m = await readManifest(await read('manifest.json'));
+  const readAny = fileReader(source);
+  const m = await readManifest(await readAny('manifest.json', MAX_MANIFEST_BYTES));
+  const read = (name: string): Promise<Uint8Array> => readAny(name, m.files[name]?.bytes ?? 0);
   const weightBytes = await read(m.weights);
   await checkFile(m, m.weights, weightBytes);
   const weights = decodeSafetensors(weightBytes, m.weights).tensors;
@@ -143,7 +144,10 @@ export async function loadModel(source: ArtifactSource, opts: LoadOptions = {}):
 
 async function readPath(path: string): Promise<Uint8Array> {
   const cut = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
-  return fileReader(cut < 0 ? '.' : path.slice(0, cut) || '/')(path.slice(cut + 1));
+  return fileReader(cut < 0 ? '.' : path.slice(0, cut) || '/')(path.slice(cut + 1), 2 ** 32);
 }
+
+/** No manifest is larger (a mnist_cnn manifest is about 30 KB). */
+const MAX_MANIFEST_BYTES = 64 * 2 ** 20;
 
 export { KilnError };

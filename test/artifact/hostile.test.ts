@@ -99,6 +99,12 @@ describe('hostile artifacts', () => {
     }
     const m = files['manifest.json']!;
     await expectError('K7001', /manifest\.json: expected UTF-8 JSON/, { ...files, 'manifest.json': m.subarray(0, m.length - 10) });
+    // larger than the manifest says (or than any manifest): refused before it is read
+    const w = files['weights.safetensors']!;
+    const longer = new Uint8Array(w.length + 1);
+    longer.set(w);
+    await expectError('K7004', new RegExp(`weights\\.safetensors: expected at most ${w.length} bytes, found ${w.length + 1}`), { ...files, 'weights.safetensors': longer });
+    await expectError('K7004', /manifest\.json: expected at most 67108864 bytes, found 67108865/, { ...files, 'manifest.json': new Uint8Array(2 ** 26 + 1) });
   });
 
   it('300 random single-bit flips of every file the runtime reads each end in a typed error', async () => {
