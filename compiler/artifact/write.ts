@@ -1,8 +1,10 @@
 // Writing an artifact folder: the output path is checked before any work, and every file is written
-// atomically (a temporary file in the folder, then a rename), manifest.json last.
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// atomically (compiler/cli/files.ts's writeAtomic: a temporary file in the folder, fsynced, renamed),
+// manifest.json last.
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fail } from '../../ir/errors.ts';
+import { writeAtomic } from '../cli/files.ts';
 
 /** Files `kiln compile` may replace in an existing folder. */
 const ARTIFACT_FILE = /^(manifest\.json|program(\.relaxed)?\.wasm|kernels\.wgsl|weights\.safetensors|index\.(ts|js|d\.ts))$/;
@@ -16,7 +18,7 @@ export function checkOutDir(command: string, dir: string): void {
     if (entries.length && !entries.includes('manifest.json')) {
       fail('K8001', `${command}: --out ${dir} is a non-empty folder with no manifest.json (holds ${entries.slice(0, 4).join(', ')}${entries.length > 4 ? ', ...' : ''}); choose a new or empty folder`);
     }
-    const foreign = entries.filter((e) => !ARTIFACT_FILE.test(e) && !e.endsWith('.tmp'));
+    const foreign = entries.filter((e) => !ARTIFACT_FILE.test(e) && !/^\..*\.tmp-/.test(e)); // a temporary file of an interrupted write
     if (foreign.length) fail('K8001', `${command}: --out ${dir} holds files that are not part of an artifact (${foreign.slice(0, 4).join(', ')}); choose a new or empty folder`);
     try {
       accessSync(abs, constants.W_OK);
@@ -35,21 +37,9 @@ export function checkOutDir(command: string, dir: string): void {
   }
 }
 
-/** Writes `bytes` to `path` through a temporary file and a rename. */
-export function writeAtomic(path: string, bytes: Uint8Array | string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  try {
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-}
-
 /** Writes the artifact's files into `dir` (created if needed), manifest.json last. */
 export function writeArtifact(dir: string, files: Readonly<Record<string, Uint8Array>>): void {
   mkdirSync(dir, { recursive: true });
   const names = Object.keys(files).sort((a, b) => Number(a === 'manifest.json') - Number(b === 'manifest.json'));
-  for (const name of names) writeAtomic(join(dir, name), files[name]!);
+  for (const name of names) writeAtomic(join(dir, name), files[name]!, { force: true });
 }

@@ -7,7 +7,7 @@ import { fail } from '../../ir/errors.ts';
 import { formatSpec } from '../../runtime/manifest.ts';
 import { loadModel } from '../../runtime/model.ts';
 import { readNpy, writeNpy } from '../../runtime/npy.ts';
-import { checkOutDir, writeAtomic } from '../artifact/write.ts';
+import { checkOutputPath, writeAtomic } from './files.ts';
 import { choice, defineCommand, flag, list, text } from './command.ts';
 
 const preview = (d: ArrayLike<number>): string => {
@@ -29,7 +29,8 @@ export default defineCommand({
   epilog: 'Example:\n  kiln run build/mnist --input x=digits.npy --out predictions/',
   run: async ([dir], opts) => {
     const out = opts.out;
-    if (out) checkOutDir('run', out);
+    // outputs replace earlier <name>.npy files in the folder; the folder is checked before any work
+    if (out) checkOutputPath(out, { command: 'run', flag: '--out', kind: 'folder', file: 'output.npy', force: true });
     const given: Record<string, { file: string; bytes: Uint8Array }> = {};
     for (const spec of opts.input ?? []) {
       const eq = spec.indexOf('=');
@@ -56,7 +57,7 @@ export default defineCommand({
     const ms = performance.now() - t0;
     if (out) {
       mkdirSync(out, { recursive: true });
-      for (const o of entry.outputs) writeAtomic(join(out, `${o.name}.npy`), writeNpy({ dtype: o.dtype, shape: o.shape, data: outputs[o.name]! }));
+      for (const o of entry.outputs) writeAtomic(join(out, `${o.name}.npy`), writeNpy({ dtype: o.dtype, shape: o.shape, data: outputs[o.name]! }), { force: true });
     }
     if (opts.json) {
       process.stdout.write(JSON.stringify({ backend: model.backendInfo, ms, outputs: Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, Array.from(v)])) }) + '\n');

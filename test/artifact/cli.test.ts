@@ -98,6 +98,8 @@ describe('kiln compile and kiln run', () => {
     const r = kiln('run', art, '--input', `x=${join(tmp, 'x.npy')}`, '--out', out);
     expect(r.err).toBe('');
     expect(r.out).toMatch(/^y: f32\[4,1\] \[.*\]\nxor infer on wasm .* in [\d.]+ ms; wrote y\.npy to /);
+    expect(kiln('run', art, '--input', `x=${join(tmp, 'x.npy')}`, '--out', out).code).toBe(0); // a rerun replaces y.npy
+    expect(readdirSync(out)).toEqual(['y.npy']);
     const y = readNpy(readFileSync(join(out, 'y.npy')));
     expect(y.shape).toEqual([4, 1]);
     expect(Array.from(y.data, (v) => Math.round(v))).toEqual([0, 1, 1, 0]);
@@ -119,7 +121,7 @@ describe('kiln compile and kiln run', () => {
       [['run', join(tmp, 'xor'), '--input', `x=${join(tmp, 'a-file')}`], /error K7002: .*a-file: expected a \.npy file/],
       [['run', join(tmp, 'xor'), '--input', `z=${join(tmp, 'x.npy')}`], /error K7002: infer: unknown input 'z'; expected x: f32\[4,2\]/],
       [['run', join(tmp, 'xor'), '--entry', 'predict'], /error K7002: run: expected an entry point \(infer, train_step\), found 'predict'/],
-      [['run', join(tmp, 'xor'), '--out', join(tmp, 'a-file')], /error K8001: run: --out .*a-file is a file/],
+      [['run', join(tmp, 'xor'), '--out', join(tmp, 'a-file')], /error K8002: run: --out '.*a-file' is an existing file; --out names a folder/],
     ];
     for (const [args, pattern] of cases) {
       const r = kiln(...args);
