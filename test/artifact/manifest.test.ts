@@ -4,7 +4,10 @@
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { fileSpecs, sealManifest, toManifest } from '../../compiler/artifact/manifest.ts';
-import { loadModels } from '../../compiler/dsl/model.ts';
+import { buildArtifact } from '../../compiler/artifact/build.ts';
+import { defineModel, loadModels } from '../../compiler/dsl/model.ts';
+import { losses, nn, optimizers } from '../../compiler/index.ts';
+import type { Tensor } from '../../compiler/dsl/tensor.ts';
 import { compileModel } from '../../compiler/pipeline.ts';
 import SCHEMA from '../../runtime/manifest.schema.json' with { type: 'json' };
 import { FORMAT_VERSION, type Manifest } from '../../runtime/manifest.ts';
@@ -43,6 +46,24 @@ function broken(m: Manifest): [string, unknown][] {
 }
 
 describe('artifact manifest', () => {
+  it('declared integer ranges land on the inputs (not outputs of the same name); a bad range is K2002 at defineModel', async () => {
+    const tokens = defineModel({
+      name: 'tokens',
+      batch: 2,
+      inputs: { x: { dtype: 'i32', shape: [3], range: [0, 5] } },
+      targets: { y: { dtype: 'i32', shape: [], range: [0, 2] } },
+      forward: nn.sequential([nn.embedding(5, 2), nn.flatten(), nn.dense(2, { activation: 'softmax' })]),
+      train: { loss: losses.sparseCategoricalCrossentropy(), optimizer: optimizers.sgd() },
+    });
+    const { manifest } = await buildArtifact(tokens, { targets: ['wasm'] });
+    const step = manifest.entries.find((e) => e.name === 'train_step')!;
+    expect(step.inputs.map((i) => [i.name, i.range])).toEqual([['x', [0, 5]], ['y', [0, 2]]]);
+    expect(manifest.entries.find((e) => e.name === 'infer')!.outputs.every((o) => o.range === undefined)).toBe(true);
+    const def = { name: 'm', batch: 1, forward: (i: Record<string, Tensor>) => i.x! };
+    expect(() => defineModel({ ...def, inputs: { x: { dtype: 'f32', shape: [2], range: [0, 3] } } })).toThrow(/K2002: defineModel\(m\): 'x' has range \[0,3\]; a range is \[lo, hi\) with integers lo < hi, on an i32 value/);
+    expect(() => defineModel({ ...def, inputs: { x: { dtype: 'i32', shape: [2], range: [3, 3] } } })).toThrow(/K2002/);
+  }, 120_000);
+
   it('a compiled model\'s manifest satisfies the JSON Schema and parseManifest', async () => {
     const m = await xorManifest();
     expect(m.version).toBe(FORMAT_VERSION);
