@@ -4,8 +4,8 @@
 // Every element takes 4 bytes; bool is stored as i32 0/1.
 import { fail } from './errors.ts';
 import { opDef } from './builder.ts';
-import type { BufferDecl, EntryPoint, IExpr, Kernel, LoopKernel, MatmulKernel, Program, SExpr, TemplateKernel } from './kernel.ts';
-import { namesRead } from './kernel-walk.ts';
+import type { BufferDecl, Combine, EntryPoint, IExpr, Kernel, LoopKernel, MatmulKernel, Program, SExpr, TemplateKernel } from './kernel.ts';
+import { loopExprs, namesRead, varsOf } from './kernel-walk.ts';
 import { randomNormal, randomUniform } from './random.ts';
 import { allocData, formatType, sameType, type DType, type Tensor } from './types.ts';
 
@@ -108,6 +108,10 @@ class Machine {
         if (args.length === 2) { const [a, b] = args as [SFn, SFn]; return (v, s) => coerce(dtype, f(a(v, s), b(v, s))); }
         return (v, s) => coerce(dtype, f(...args.map((a) => a(v, s))));
       }
+      case 'reduce': {
+        const value = this.sexpr(e.value), { combine, extents, first, dtype } = e;
+        return (v, named) => coerce(dtype, reduceOver(combine, extents, v, first, () => value(v, named)));
+      }
     }
   }
 
@@ -137,30 +141,28 @@ class Machine {
 
   loop(k: LoopKernel): void {
     const n = k.space.length;
-    const stores = k.stores.map((s) => ({ at: this.iexpr(s.at), value: this.sexpr(s.value), put: this.storer(s.buf) }));
+    const stores = k.stores.map((s) => {
+      const at = this.iexpr(s.at), value = this.sexpr(s.value), put = this.storer(s.buf);
+      if (s.combine !== 'sum') return (v: Vars, named: Map<string, number>) => put(at(v), value(v, named));
+      const mem = this.view(s.buf), base = this.base(s.buf);
+      return (v: Vars, named: Map<string, number>) => { const i = at(v); put(i, mem[base + i]! + value(v, named)); };
+    });
+    for (const buf of new Set(k.stores.filter((s) => s.combine === 'sum').map((s) => s.buf))) {
+      const put = this.storer(buf);
+      for (let i = 0; i < this.decl(buf).size; i++) put(i, 0);
+    }
     const red = k.reduce;
     const accs = (red?.accs ?? []).map((a) => ({ ...a, value: this.sexpr(a.value) }));
     checkBindings(k);
     const lets = (k.lets ?? []).map((l) => ({ name: l.name, dtype: l.dtype, value: this.sexpr(l.value) }));
-    const accVals = new Map<string, number>();
-    const vars: Vars = new Array<number>(n + (red?.extents.length ?? 0)).fill(0);
+    const named = new Map<string, number>();
+    const used = new Set<number>();
+    loopExprs(k).forEach((e) => varsOf(e, used));
+    const vars: Vars = new Array<number>(Math.max(n + (red?.extents.length ?? 0), ...[...used].map((i) => i + 1))).fill(0);
     forEachPoint(k.space, vars, 0, () => {
-      for (const a of accs) {
-        let best = a.combine === 'sum' ? 0 : a.combine === 'min' ? Infinity : -Infinity;
-        let arg = 0, seen = false;
-        let r = 0;
-        forEachPoint(red!.extents, vars, n, () => {
-          const x = a.value(vars, accVals);
-          if (a.combine === 'sum') best += x;
-          else if (a.combine === 'max') best = Math.max(best, x);
-          else if (a.combine === 'min') best = Math.min(best, x);
-          else if (!seen || x > best) { seen = x === x; best = x; arg = r; }
-          r++;
-        });
-        accVals.set(a.name, coerce(a.dtype, a.combine === 'argmax' ? arg : best));
-      }
-      for (const l of lets) accVals.set(l.name, coerce(l.dtype, l.value(vars, accVals)));
-      for (const s of stores) s.put(s.at(vars), s.value(vars, accVals));
+      for (const a of accs) named.set(a.name, coerce(a.dtype, reduceOver(a.combine, red!.extents, vars, n, () => a.value(vars, named))));
+      for (const l of lets) named.set(l.name, coerce(l.dtype, l.value(vars, named)));
+      for (const s of stores) s(vars, named);
     });
   }
 
@@ -216,6 +218,22 @@ function checkBindings(k: LoopKernel): void {
     known.add(l.name);
   }
   for (const s of k.stores) check(s.value, `the store to ${s.buf}`);
+}
+
+/** `combine` of value() over the points of `extents` (vars[first..]): argmax gives the row-major
+ *  position of the first maximum (NaN never wins). */
+function reduceOver(combine: Combine, extents: readonly number[], vars: Vars, first: number, value: () => number): number {
+  let best = combine === 'sum' ? 0 : combine === 'min' ? Infinity : -Infinity;
+  let arg = 0, seen = false, r = 0;
+  forEachPoint(extents, vars, first, () => {
+    const x = value();
+    if (combine === 'sum') best += x;
+    else if (combine === 'max') best = Math.max(best, x);
+    else if (combine === 'min') best = Math.min(best, x);
+    else if (!seen || x > best) { seen = x === x; best = x; arg = r; }
+    r++;
+  });
+  return combine === 'argmax' ? arg : best;
 }
 
 /** Runs `body` for every point of `extents` (row-major), with the point in vars[first..]. */

@@ -35,6 +35,7 @@ export function visitSExpr(e: SExpr, v: Visitor): void {
       visitSExpr(e.counter, v);
       visitIExpr(e.index, v);
       break;
+    case 'reduce': visitSExpr(e.value, v); break;
     case 'const': case 'acc': case 'let': break;
   }
 }
@@ -65,6 +66,7 @@ export function mapSExpr(e: SExpr, m: Mapper): SExpr {
     case 'index': r = { ...e, at: ix(e.at) }; break;
     case 'op': r = { ...e, args: e.args.map((a) => mapSExpr(a, m)) }; break;
     case 'random': r = { ...e, counter: mapSExpr(e.counter, m), index: ix(e.index) }; break;
+    case 'reduce': r = { ...e, value: mapSExpr(e.value, m) }; break;
     case 'const': case 'acc': case 'let': r = e; break;
   }
   return m.sexpr ? m.sexpr(r) : r;

@@ -1,8 +1,8 @@
 // The Kernel IR: what a fusion group lowers to and what every target renders.
 // A Program is a set of buffers (regions of one arena) and entry points, each an ordered list of
 // kernels. Kernels are loops over an iteration space with scalar expression bodies; views are
-// index arithmetic (a transpose or broadcast costs no copy); contractions and convolutions are
-// templates with fused epilogues.
+// index arithmetic (a transpose or broadcast costs no copy); pooling, pooling gradients and
+// scatter_add are loop kernels too; contractions and convolutions are templates with fused epilogues.
 import type { Attrs } from './graph.ts';
 import type { DType, TensorType } from './types.ts';
 
@@ -50,19 +50,28 @@ export type SExpr =
   /** The current value of an accumulator (reductions) or of a template's result (epilogues). */
   | { readonly k: 'acc'; readonly name: string }
   /** The value of a loop kernel's binding (LoopKernel.lets) at the current point. */
-  | { readonly k: 'let'; readonly name: string };
+  | { readonly k: 'let'; readonly name: string }
+  /** A reduction of the point's own: `combine` of `value` over loop vars first..first+extents.length-1
+   *  (row-major, combined as an Accumulator; argmax is the flat position of the first maximum, i32).
+   *  A max-pool gradient routes each element through the argmax of a window that covers it. */
+  | { readonly k: 'reduce'; readonly combine: Combine; readonly first: number; readonly extents: readonly number[]; readonly value: SExpr; readonly dtype: DType };
+
+export type Combine = 'sum' | 'max' | 'min' | 'argmax';
 
 export interface Store {
   readonly buf: string;
   readonly at: IExpr;
   readonly value: SExpr;
+  /** 'sum': a scatter. The kernel starts `buf` at zero and adds the value at `at`, which may repeat
+   *  across points (scatter_add); every store to `buf` in the kernel must then be a 'sum' store. */
+  readonly combine?: 'sum';
 }
 
 /** An accumulator of a loop kernel. Accumulators run in order, each one full pass over the
  *  reduction space; a later one may read an earlier one (softmax: max, then sum of exp(x - max)). */
 export interface Accumulator {
   readonly name: string;
-  readonly combine: 'sum' | 'max' | 'min' | 'argmax';
+  readonly combine: Combine;
   readonly value: SExpr;
   readonly dtype: DType;
 }
@@ -111,8 +120,7 @@ export interface MatmulKernel {
   readonly epilogue?: SExpr;
 }
 
-/** An op with a dedicated template (conv2d and its gradient forms, pooling and pooling gradients,
- *  scatter_add): inputs and output are whole buffers of the given types, `attrs` are the op's
+/** An op with a dedicated template (conv2d and its gradient forms): inputs and output are whole buffers of the given types, `attrs` are the op's
  *  attributes; the epilogue reads the op's result element as { k: 'acc', name: 'out' } and the
  *  output's coordinates as loop vars 0..rank-1. */
 export interface TemplateKernel {

@@ -1,6 +1,7 @@
 // One fusion group -> one or more kernels: loop groups through LoopBuilder (split again if buffer
 // aliasing refuses a merge), matmul groups with strided operands (transposes, broadcasts and slices
-// are strides) and an epilogue, template groups with whole-buffer operands and an epilogue.
+// are strides) and an epilogue, pooling and scatter_add groups as loop kernels (pool.ts), conv
+// groups as templates with whole-buffer operands and an epilogue.
 import { fail } from '../../ir/errors.ts';
 import type { Node, Value } from '../../ir/graph.ts';
 import type { IExpr, Kernel, MatmulKernel, Operand, SExpr, TemplateKernel } from '../../ir/kernel.ts';
@@ -10,6 +11,7 @@ import type { FusionGroup, Limits } from '../passes/fuse.ts';
 import { computeAt, type ExprContext } from './expr.ts';
 import { sameIExpr, vars } from '../../ir/iexpr.ts';
 import { LoopBuilder } from './loop.ts';
+import { LOOP_CORES } from './pool.ts';
 import { share } from './share.ts';
 
 export type BufOf = (v: Value) => string | undefined;
@@ -103,6 +105,10 @@ function templateKernel(name: string, root: Node, core: Node, out: string, bufOf
 /** The kernels of one group (a loop group splits where buffer aliasing refuses a merge). */
 export function lowerGroup(group: FusionGroup, bufOf: BufOf, limits: Limits, nameOf: () => string): Kernel[] {
   const root = group.roots[0]!;
+  if (group.core && LOOP_CORES[group.core.op]) {
+    const c = { core: group.core, out: bufOf(root)!, bufOf, epilogue: epilogue(root, group.core, 'out', bufOf), maxStores: limits.maxStores, nameOf };
+    return LOOP_CORES[group.core.op]!(c).map((k) => (k.kind === 'loop' ? share(k) : k));
+  }
   if (group.core) {
     const out = bufOf(root)!;
     return [group.kind === 'matmul' ? matmulKernel(nameOf(), root, group.core, out, bufOf) : templateKernel(nameOf(), root, group.core, out, bufOf)];

@@ -26,6 +26,10 @@ export function printSExpr(e: SExpr): string {
     case 'acc': case 'let': return e.name;
     case 'op': return `${e.op}${e.op === 'cast' ? `<${e.dtype}>` : ''}(${e.args.map(printSExpr).join(', ')})`;
     case 'random': return `random_${e.dist}(${e.seed}, ${printSExpr(e.counter)}, ${printIExpr(e.index)})`;
+    case 'reduce': {
+      const over = e.extents.map((n, i) => `v${e.first + i} < ${n}`).join(', ');
+      return `${e.combine}<${e.dtype}>[${over}](${printSExpr(e.value)})`;
+    }
   }
 }
 
@@ -35,7 +39,7 @@ export function printKernel(k: Kernel): string {
       const lines = [`loop ${k.name} over [${k.space.join(',')}]${k.reduce ? ` reduce [${k.reduce.extents.join(',')}]` : ''} {`];
       for (const a of k.reduce?.accs ?? []) lines.push(`  ${a.name}: ${a.dtype} = ${a.combine}(${printSExpr(a.value)})`);
       for (const l of k.lets ?? []) lines.push(`  let ${l.name}: ${l.dtype} = ${printSExpr(l.value)}`);
-      for (const s of k.stores) lines.push(`  ${s.buf}[${printIExpr(s.at)}] = ${printSExpr(s.value)}`);
+      for (const s of k.stores) lines.push(`  ${s.buf}[${printIExpr(s.at)}] ${s.combine === 'sum' ? '+=' : '='} ${printSExpr(s.value)}`);
       return `${lines.join('\n')}\n}`;
     }
     case 'matmul': {

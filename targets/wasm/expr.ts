@@ -1,11 +1,12 @@
 // Kernel IR expressions -> folded WAT, in scalar mode or f32x4 mode along one loop variable.
 // Bool values are i32 0/1 in scalar mode and i32x4 lane masks (-1/0) in vector mode.
 import { fail } from '../../ir/errors.ts';
-import type { Bound, IExpr, SExpr } from '../../ir/kernel.ts';
+import type { Bound, Combine, IExpr, SExpr } from '../../ir/kernel.ts';
 import type { DType } from '../../ir/types.ts';
-import type { Func } from './func.ts';
+import type { Func, WasmType } from './func.ts';
+import { foldVars } from './specialize.ts';
 import { OP_CODE } from './ops.ts';
-import { get, i32c, lanes, scalarType, sconst, set, vconst } from './wat.ts';
+import { forLoop, get, i32c, lanes, scalarType, sconst, set, vconst } from './wat.ts';
 
 const IOPS = { add: 'i32.add', sub: 'i32.sub', mul: 'i32.mul', div: 'i32.div_s', mod: 'i32.rem_s' } as const;
 
@@ -14,7 +15,7 @@ export function ix(f: Func, e: IExpr, lane = 0): string {
   switch (e.k) {
     case 'var': return lane && e.i === f.vec ? `(i32.add ${get(f.v(e.i))} ${i32c(lane)})` : get(f.v(e.i));
     case 'int': return i32c(e.v);
-    case 'load': return `(i32.load offset=${f.buf(e.buf).offset} (i32.shl ${ix(f, e.at, lane)} ${i32c(2)}))`;
+    case 'load': return `(${mem('i32.load', f, e.at, f.buf(e.buf).offset, lane)})`;
     case 'min': case 'max': {
       const a = ix(f, e.a, lane), b = ix(f, e.b, lane);
       return `(select ${a} ${b} (i32.${e.k === 'min' ? 'lt_s' : 'gt_s'} ${a} ${b}))`;
@@ -22,6 +23,74 @@ export function ix(f: Func, e: IExpr, lane = 0): string {
     default: return `(${IOPS[e.k]} ${ix(f, e.a, lane)} ${ix(f, e.b, lane)})`;
   }
 }
+
+/** An index as sum of coef * term + c (terms: loop vars, or subexpressions that are not affine, keyed
+ *  by structure). */
+interface Linear {
+  readonly terms: Map<string, { readonly e: IExpr; coef: number }>;
+  c: number;
+}
+
+function linear(e: IExpr): Linear {
+  switch (e.k) {
+    case 'int': return { terms: new Map(), c: e.v };
+    case 'var': return { terms: new Map([[`v${String(e.i).padStart(4, '0')}`, { e, coef: 1 }]]), c: 0 };
+    case 'add': case 'sub': {
+      const a = linear(e.a), b = linear(e.b), sign = e.k === 'add' ? 1 : -1;
+      for (const [key, t] of b.terms) {
+        const had = a.terms.get(key);
+        if (had) had.coef += sign * t.coef;
+        else a.terms.set(key, { e: t.e, coef: sign * t.coef });
+      }
+      a.c += sign * b.c;
+      return a;
+    }
+    case 'mul': {
+      const a = linear(e.a), b = linear(e.b);
+      const [k, x] = a.terms.size === 0 ? [a.c, b] : b.terms.size === 0 ? [b.c, a] : [null, null];
+      if (k !== null) {
+        for (const t of x!.terms.values()) t.coef *= k;
+        x!.c *= k;
+        return x!;
+      }
+      break;
+    }
+  }
+  return { terms: new Map([[`~${JSON.stringify(e)}`, { e, coef: 1 }]]), c: 0 };
+}
+
+/** The byte address of element `at` of a buffer (vector variable at `lane`) as a base expression and a
+ *  constant offset: every load of a window then shares one base (computed once) and differs only in
+ *  its `offset=` immediate. */
+export function address(f: Func, at: IExpr, bufOffset: number, lane = 0): { readonly addr: string; readonly offset: number } {
+  const l = linear(at);
+  if (lane && f.vec !== null) l.c += lane * (l.terms.get(`v${String(f.vec).padStart(4, '0')}`)?.coef ?? 0);
+  const parts = [...l.terms.entries()].filter(([, t]) => t.coef !== 0).sort(([a], [b]) => (a < b ? -1 : 1)).map(([, t]) => {
+    const x = t.e.k === 'var' ? get(f.v(t.e.i)) : ix(f, t.e, lane);
+    return t.coef === 1 ? x : `(i32.mul ${x} ${i32c(t.coef)})`;
+  });
+  // wasm adds the immediate to the base as unsigned: only a base that cannot be negative takes it
+  const offset = bufOffset + l.c * 4;
+  const inImmediate = offset >= 0 && [...l.terms.values()].every((t) => t.coef >= 0 && nonNegative(t.e));
+  if (!inImmediate) parts.push(i32c(l.c));
+  const sum = parts.length ? parts.reduce((a, b) => `(i32.add ${a} ${b})`) : i32c(0);
+  return { addr: `(i32.shl ${sum} ${i32c(2)})`, offset: inImmediate ? offset : bufOffset };
+}
+
+/** True when an index is never negative (loop vars and index loads are not). */
+function nonNegative(e: IExpr): boolean {
+  switch (e.k) {
+    case 'var': case 'load': return true;
+    case 'int': return e.v >= 0;
+    case 'sub': return false;
+    default: return nonNegative(e.a) && nonNegative(e.b);
+  }
+}
+
+const mem = (op: string, f: Func, at: IExpr, bufOffset: number, lane = 0): string => {
+  const a = address(f, at, bufOffset, lane);
+  return `${op} offset=${a.offset} ${a.addr}`;
+};
 
 const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : Math.abs(a));
 
@@ -68,6 +137,7 @@ export function dtypeOf(f: Func, e: SExpr): DType {
     case 'const': case 'op': return e.dtype;
     case 'index': return 'i32';
     case 'random': return 'f32';
+    case 'reduce': return e.dtype;
     case 'acc': case 'let': {
       const a = f.accs.get(e.name);
       if (!a) fail('K6001', `${f.name}: expression reads ${e.k === 'acc' ? 'accumulator' : 'binding'} '${e.name}', which is not defined at this point`);
@@ -84,7 +154,7 @@ function guardCond(f: Func, g: readonly Bound[], lane: number): string {
 
 function scalarLoad(f: Func, buf: string, at: IExpr, lane: number): string {
   const b = f.buf(buf);
-  return `(${scalarType(b.dtype)}.load offset=${b.offset} (i32.shl ${ix(f, at, lane)} ${i32c(2)}))`;
+  return `(${mem(`${scalarType(b.dtype)}.load`, f, at, b.offset, lane)})`;
 }
 
 function guardedScalarLoad(f: Func, e: Extract<SExpr, { k: 'load' }>, lane: number): string {
@@ -114,8 +184,7 @@ function vectorLoad(f: Func, e: Extract<SExpr, { k: 'load' }>): string {
     const lanesV = fromLanes(b.dtype, (l) => guardedScalarLoad(f, e, l));
     return b.dtype === 'bool' ? toMask(lanesV) : lanesV;
   }
-  const addr = `(i32.shl ${ix(f, e.at)} ${i32c(2)})`;
-  let load = `(${af.coef === 0 ? 'v128.load32_splat' : 'v128.load'} offset=${b.offset} ${addr})`;
+  let load = `(${mem(af.coef === 0 ? 'v128.load32_splat' : 'v128.load', f, e.at, b.offset)})`;
   if (b.dtype === 'bool') load = toMask(load);
   if (!e.guard?.length) return load;
   return `(if (result v128) ${guardCond(f, e.guard, 0)} (then ${load}) (else ${vconst(b.dtype, e.otherwise ?? 0)}))`;
@@ -155,7 +224,71 @@ export function sx(f: Func, e: SExpr): string {
       const args = e.args.map((a) => sx(f, a));
       return code(f, args, types, e.dtype, e.attrs ?? {});
     }
+    case 'reduce': return reduceExpr(f, e);
   }
+}
+
+/** A reduction fully unrolled when it has at most this many points. */
+export const UNROLL = 16;
+
+/** The points of `extents` (row-major), each as its vars first.. -> values. */
+export function pointsOf(extents: readonly number[], first: number): Map<number, number>[] {
+  let pts: number[][] = [[]];
+  for (const n of extents) pts = pts.flatMap((p) => Array.from({ length: n }, (_, i) => [...p, i]));
+  return pts.map((p) => new Map(p.map((x, i) => [first + i, x])));
+}
+
+/** The identity of a combine: 0 for sums, the far end of the dtype's range for max / min / argmax. */
+export function identity(combine: Combine, d: DType): number {
+  if (combine === 'sum') return 0;
+  const big = d === 'f32' ? Infinity : 2147483647;
+  return combine === 'min' ? big : -big - (d === 'f32' ? 0 : 1);
+}
+
+export const COMBINE_OP = { sum: 'add', max: 'maximum', min: 'minimum' } as const;
+
+/** One step of a reduction in the function's current mode (vector: 4 lanes): `into` combines `value`;
+ *  for argmax `best` holds the maximum so far (of dtype vt) and `into` its position `pos` (an i32),
+ *  the first maximum kept. */
+export function combineStep(f: Func, combine: Combine, dtype: DType, vt: DType, into: string, best: string, value: string, pos: string): string {
+  const vector = f.vec !== null;
+  if (combine !== 'argmax') return set(into, OP_CODE[COMBINE_OP[combine]]!(f, [get(into), value], [dtype, dtype], dtype, {}));
+  const t = f.tmp(vector ? 'v128' : scalarType(vt));
+  const gt = `${vt === 'f32' ? 'gt' : 'gt_s'}`;
+  if (!vector) return `${set(t, value)} (if (${scalarType(vt)}.${gt} ${get(t)} ${get(best)}) (then ${set(best, get(t))} ${set(into, pos)}))`;
+  const m = f.tmp('v128');
+  return `${set(t, value)} ${set(m, `(${lanes(vt)}.${gt} ${get(t)} ${get(best)})`)} ${set(best, `(v128.bitselect ${get(t)} ${get(best)} ${get(m)})`)} ${set(into, `(v128.bitselect (i32x4.splat ${pos}) ${get(into)} ${get(m)})`)}`;
+}
+
+/** A reduction inside an expression, as a block yielding its result: unrolled over its points when
+ *  they are few (their indices then fold), else loops over its vars. */
+function reduceExpr(f: Func, e: Extract<SExpr, { k: 'reduce' }>): string {
+  const vector = f.vec !== null;
+  const vt = dtypeOf(f, e.value);
+  const type = (d: DType): WasmType => (vector ? 'v128' : scalarType(d));
+  const argmax = e.combine === 'argmax';
+  const acc = f.tmp(type(e.dtype));
+  const best = argmax ? f.tmp(type(vt)) : acc;
+  const initType = argmax ? vt : e.dtype;
+  const ident = identity(argmax ? 'max' : e.combine, initType);
+  const parts = [set(best, vector ? vconst(initType, ident) : sconst(initType, ident))];
+  if (argmax) parts.push(set(acc, vector ? vconst('i32', 0) : i32c(0)));
+  const points = e.extents.reduce((a, b) => a * b, 1);
+  if (points <= UNROLL) {
+    pointsOf(e.extents, e.first).forEach((vals, p) => {
+      parts.push(combineStep(f, e.combine, e.dtype, vt, acc, best, sx(f, foldVars(e.value, vals, (b) => f.buf(b).dtype)), i32c(p)));
+    });
+  } else {
+    const v = (i: number): string => f.v(e.first + i);
+    const pos = e.extents.slice(1).reduce((p, n, i) => `(i32.add (i32.mul ${p} ${i32c(n)}) ${get(v(i + 1))})`, get(v(0)));
+    let body = combineStep(f, e.combine, e.dtype, vt, acc, best, sx(f, e.value), pos);
+    const id = f.label('x');
+    for (let i = e.extents.length - 1; i >= 0; i--) body = forLoop(v(i), 0, e.extents[i]!, 1, body, `${id}_${i}`);
+    parts.push(body);
+  }
+  return `(block (result ${type(e.dtype)})
+${parts.join('\n')}
+${get(acc)})`;
 }
 
 /** Runs `fn` with the function temporarily in another mode. */
@@ -169,16 +302,22 @@ export function withMode<T>(f: Func, vec: number | null, fn: () => T): T {
   }
 }
 
-/** Stores a value (rendered in the current mode) at buf[at]; bool masks are stored as 0/1. */
-export function store(f: Func, buf: string, at: IExpr, value: string): string {
+/** Stores a value (rendered in the current mode) at buf[at]; bool masks are stored as 0/1. A 'sum'
+ *  store adds the value into the element (lane by lane unless the 4 lanes are 4 distinct elements). */
+export function store(f: Func, buf: string, at: IExpr, value: string, combine?: 'sum'): string {
   const b = f.buf(buf);
-  const st = `${scalarType(b.dtype)}.store offset=${b.offset}`;
-  const addr = (l: number): string => `(i32.shl ${ix(f, at, l)} ${i32c(2)})`;
-  if (f.vec === null) return `(${st} ${addr(0)} ${value})`;
+  const put = (type: 'v128' | 'f32' | 'i32', add: string, l: number, v: string): string => {
+    const a = address(f, at, b.offset, l);
+    if (combine !== 'sum') return `(${type}.store offset=${a.offset} ${a.addr} ${v})`;
+    const local = f.tmp('i32');
+    return `${set(local, a.addr)} (${type}.store offset=${a.offset} ${get(local)} (${add} (${type}.load offset=${a.offset} ${get(local)}) ${v}))`;
+  };
+  const st = scalarType(b.dtype), sadd = `${st}.add`;
+  if (f.vec === null) return put(st, sadd, 0, value);
   const v = b.dtype === 'bool' ? `(v128.and ${value} ${vconst('i32', 1)})` : value;
-  if (affine(at, f.vec)?.coef === 1) return `(v128.store offset=${b.offset} ${addr(0)} ${v})`;
+  if (affine(at, f.vec)?.coef === 1) return put('v128', `${lanes(b.dtype)}.add`, 0, v);
   const t = f.tmp('v128');
   const parts = [set(t, v)];
-  for (let l = 0; l < 4; l++) parts.push(`(${st} ${addr(l)} (${lanes(b.dtype)}.extract_lane ${l} ${get(t)}))`);
+  for (let l = 0; l < 4; l++) parts.push(put(st, sadd, l, `(${lanes(b.dtype)}.extract_lane ${l} ${get(t)})`));
   return parts.join('\n');
 }

@@ -15,6 +15,7 @@ export type WasmType = 'i32' | 'f32' | 'v128';
 export class Func {
   private readonly locals = new Map<string, WasmType>();
   private tmpCount = 0;
+  private labelCount = 0;
   /** The loop variable rendered 4 lanes at a time (lane l is var + l), or null in scalar mode. */
   vec: number | null = null;
   /** Accumulator, loop binding or template result name -> the local holding it (a vector local or a scalar one). */
@@ -38,6 +39,11 @@ export class Func {
   /** A fresh temporary local. */
   tmp(type: WasmType): string {
     return this.local(`t${this.tmpCount++}_${type}`, type);
+  }
+
+  /** A loop label unique in this function. */
+  label(tag: string): string {
+    return `${tag}${this.labelCount++}`;
   }
 
   /** Local of loop variable i. */

@@ -11,7 +11,8 @@ export { kernelNames, programWat };
 
 /** Ops that are not elementwise but always lower to loop or matmul kernels. */
 const STRUCTURAL = ['sum', 'max', 'min', 'mean', 'argmax', 'reshape', 'transpose', 'broadcast_to', 'slice', 'pad', 'concat',
-  'gather', 'one_hot', 'constant', 'iota', 'random_uniform', 'random_normal', 'matmul'];
+  'gather', 'one_hot', 'constant', 'iota', 'random_uniform', 'random_normal', 'matmul',
+  'max_pool2d', 'avg_pool2d', 'max_pool2d_grad', 'avg_pool2d_grad', 'scatter_add'];
 
 /** The ops with a wasm lowering. */
 export function supportedOps(): Set<string> {

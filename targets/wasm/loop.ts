@@ -4,19 +4,11 @@
 // guards test alone is unrolled into specialized copies (specialize.ts).
 import type { Accumulator, LoopKernel } from '../../ir/kernel.ts';
 import { readsOf } from '../../ir/kernel-walk.ts';
-import { affine, dtypeOf, store, sx, withMode } from './expr.ts';
+import { affine, combineStep, COMBINE_OP, dtypeOf, identity, pointsOf, store, sx, UNROLL, withMode } from './expr.ts';
 import { Func, type BufInfo } from './func.ts';
 import { OP_CODE } from './ops.ts';
-import { guardVar, specialize } from './specialize.ts';
+import { foldVars, guardVar, specialize } from './specialize.ts';
 import { forLoop, get, i32c, lanes, sconst, set, vconst } from './wat.ts';
-
-const COMBINE = { sum: 'add', max: 'maximum', min: 'minimum' } as const;
-
-function identity(a: Accumulator): number {
-  if (a.combine === 'sum') return 0;
-  const big = a.dtype === 'f32' ? Infinity : 2147483647;
-  return a.combine === 'min' ? big : -big - (a.dtype === 'f32' ? 0 : 1);
-}
 
 /** Which variable to vectorize: the one most loads are contiguous in (the innermost space var on ties). */
 export function chooseVector(k: LoopKernel): number | null {
@@ -31,7 +23,8 @@ export function chooseVector(k: LoopKernel): number | null {
   return score(rv) > score(sv) ? rv : sv;
 }
 
-/** One accumulator: its identity, the passes over the reduction space, its final value in f.accs. */
+/** One accumulator: its identity, the passes over the reduction space (unrolled when it has few
+ *  points and is not the vector variable's), its final value in f.accs. */
 function accumulate(f: Func, k: LoopKernel, a: Accumulator, idx: number, vecVar: number | null): string {
   const ns = k.space.length;
   const red = k.reduce!.extents;
@@ -41,39 +34,39 @@ function accumulate(f: Func, k: LoopKernel, a: Accumulator, idx: number, vecVar:
   const sfx = spaceVec ? 'v' : '';
   const acc = f.local(`acc${idx}${sfx}`, spaceVec ? 'v128' : a.dtype === 'f32' ? 'f32' : 'i32');
   const initType = argmax ? vt : a.dtype;
-  const ident = argmax ? (vt === 'f32' ? -Infinity : -2147483648) : identity(a);
+  const ident = identity(argmax ? 'max' : a.combine, initType);
   const init = (vector: boolean): string => (vector ? vconst(initType, ident) : sconst(initType, ident));
   const parts: string[] = [];
-  let pos = '';
   let best = acc;
   if (argmax) {
     best = f.local(`best${idx}${sfx}`, spaceVec ? 'v128' : vt === 'f32' ? 'f32' : 'i32');
     parts.push(set(best, init(spaceVec)), set(acc, spaceVec ? vconst('i32', 0) : i32c(0)));
-    // the flat position in the reduction space
-    pos = red.slice(1).reduce((p, e, i) => `(i32.add (i32.mul ${p} ${i32c(e)}) ${get(f.v(ns + i + 1))})`, get(f.v(ns)));
   } else {
     parts.push(set(acc, init(spaceVec)));
   }
-  const op = a.combine === 'argmax' ? null : OP_CODE[COMBINE[a.combine]]!;
-  const combine = (into: string, value: string, vector: boolean): string => {
-    if (op) return set(into, withMode(f, vector ? f.vec : null, () => op(f, [get(into), value], [a.dtype, a.dtype], a.dtype, {})));
-    const t = f.tmp(vector ? 'v128' : vt === 'f32' ? 'f32' : 'i32');
-    if (!vector) return `${set(t, value)} (if (${vt === 'f32' ? 'f32' : 'i32'}.gt${vt === 'f32' ? '' : '_s'} ${get(t)} ${get(best)}) (then ${set(best, get(t))} ${set(into, pos)}))`;
-    const m = f.tmp('v128');
-    return `${set(t, value)} ${set(m, `(${lanes(vt)}.gt${vt === 'f32' ? '' : '_s'} ${get(t)} ${get(best)})`)} ${set(best, `(v128.bitselect ${get(t)} ${get(best)} ${get(m)})`)} ${set(into, `(v128.bitselect (i32x4.splat ${pos}) ${get(into)} ${get(m)})`)}`;
-  };
+  // the flat position in the reduction space
+  const pos = red.slice(1).reduce((p, e, i) => `(i32.add (i32.mul ${p} ${i32c(e)}) ${get(f.v(ns + i + 1))})`, get(f.v(ns)));
+  const step = (into: string, value: string, vector: boolean, at = pos): string =>
+    withMode(f, vector ? f.vec ?? vecVar : null, () => combineStep(f, a.combine, a.dtype, vt, into, best, value, at));
   const inner = red.length - 1;
+  const points = red.reduce((x, y) => x * y, 1);
+  if (vecVar !== ns + inner && points <= UNROLL) {
+    const dtypeOfBuf = (b: string) => f.buf(b).dtype;
+    pointsOf(red, ns).forEach((vals, p) => parts.push(step(acc, sx(f, foldVars(a.value, vals, dtypeOfBuf)), spaceVec, i32c(p))));
+    f.accs.set(a.name, { local: acc, dtype: a.dtype, vector: spaceVec });
+    return parts.join('\n');
+  }
   let body: string;
   if (vecVar === ns + inner) {
     // row reduction: 4 partial results, combined at the end, then the scalar tail
     const n = red[inner]!;
     const part = f.local(`part${idx}`, 'v128');
-    const vbody = withMode(f, vecVar, () => combine(part, sx(f, a.value), true));
-    const lanesCombined = [0, 1, 2, 3].reduce((p, l) => op!(f, [p, `(${lanes(a.dtype)}.extract_lane ${l} ${get(part)})`], [a.dtype, a.dtype], a.dtype, {}), get(acc));
-    const tail = withMode(f, null, () => combine(acc, sx(f, a.value), false));
+    const vbody = withMode(f, vecVar, () => step(part, sx(f, a.value), true));
+    const lanesCombined = [0, 1, 2, 3].reduce((p, l) => OP_CODE[COMBINE_OP[a.combine as 'sum']]!(f, [p, `(${lanes(a.dtype)}.extract_lane ${l} ${get(part)})`], [a.dtype, a.dtype], a.dtype, {}), get(acc));
+    const tail = withMode(f, null, () => step(acc, sx(f, a.value), false));
     body = [set(part, init(true)), forLoop(f.v(vecVar), 0, n - (n % 4), 4, vbody, `r${idx}v`), set(acc, lanesCombined), forLoop(f.v(vecVar), n - (n % 4), n, 1, tail, `r${idx}t`)].join('\n');
   } else {
-    body = combine(acc, sx(f, a.value), spaceVec);
+    body = step(acc, sx(f, a.value), spaceVec);
   }
   for (let i = inner - (vecVar === ns + inner ? 1 : 0); i >= 0; i--) body = forLoop(f.v(ns + i), 0, red[i]!, 1, body, `r${idx}_${i}`);
   parts.push(body);
@@ -91,7 +84,7 @@ function point(f: Func, k: LoopKernel, vecVar: number | null): string {
     parts.push(set(local, sx(f, l.value)));
     f.accs.set(l.name, { local, dtype: l.dtype, vector });
   }
-  for (const s of k.stores) parts.push(store(f, s.buf, s.at, sx(f, s.value)));
+  for (const s of k.stores) parts.push(store(f, s.buf, s.at, sx(f, s.value), s.combine));
   return parts.join('\n');
 }
 
@@ -120,5 +113,10 @@ export function renderLoop(k: LoopKernel, name: string, bufs: ReadonlyMap<string
   const f = new Func(name, bufs, relaxed);
   if (k.space.some((d) => d === 0)) return f.render('');
   const vecVar = chooseVector(k);
-  return f.render(nest(f, k, vecVar, 0, guardVar(k, vecVar)));
+  // a scatter ('sum' stores) adds into its zeroed buffers
+  const zero = [...new Set(k.stores.filter((s) => s.combine === 'sum').map((s) => s.buf))].map((b) => {
+    const info = f.buf(b);
+    return `(memory.fill ${i32c(info.offset)} (i32.const 0) ${i32c(info.size * 4)})`;
+  });
+  return f.render([...zero, nest(f, k, vecVar, 0, guardVar(k, vecVar))].join('\n'));
 }

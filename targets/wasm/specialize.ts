@@ -62,7 +62,13 @@ const fixVar = (v: number, c: number) => (x: IExpr): IExpr => (x.k === 'var' ? (
 
 /** An expression with variable v set to c, folded (see foldNode). */
 export function foldExpr(e: SExpr, v: number, c: number, dtypeOfBuf: (buf: string) => DType): SExpr {
-  return mapSExpr(e, { iexpr: fixVar(v, c), sexpr: (x) => foldNode(x, dtypeOfBuf) });
+  return foldVars(e, new Map([[v, c]]), dtypeOfBuf);
+}
+
+/** An expression with the given variables set to constants, folded (see foldNode). */
+export function foldVars(e: SExpr, values: ReadonlyMap<number, number>, dtypeOfBuf: (buf: string) => DType): SExpr {
+  const iexpr = (x: IExpr): IExpr => (x.k === 'var' ? (values.has(x.i) ? ic(values.get(x.i)!) : x) : foldIExprNode(x));
+  return mapSExpr(e, { iexpr, sexpr: (x) => foldNode(x, dtypeOfBuf) });
 }
 
 /** The kernel with space variable v fixed to c. */

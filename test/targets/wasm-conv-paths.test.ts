@@ -1,10 +1,7 @@
-// The code paths of the wasm conv and pooling templates chosen by shape (targets/wasm/conv.ts, pool.ts)
-// against the interpreter: the filter grad's per-pixel patch build (C a multiple of 4: one v128 per 4
+// The code paths of the wasm conv templates chosen by shape (targets/wasm/conv.ts) against the
+// interpreter: the filter grad's per-pixel patch build (C a multiple of 4: one v128 per 4
 // channels, unrolled or looped over wide C; other C: scalars), dy read in place (F a multiple of 8) or
-// packed, several k blocks of pixels, and padding, strides and dilations on each path; max pooling and its
-// gradient with windows that tile x (dx stored once through the epilogue), leave it partly uncovered,
-// reach the padding or overlap, channel counts with and without a scalar tail, and ties (x rounded to a
-// few integers: the first maximal tap in window order must win, as in the interpreter).
+// packed, several k blocks of pixels, and padding, strides and dilations on each path.
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../ir/builder.ts';
 import type { Value } from '../../ir/graph.ts';
@@ -27,36 +24,6 @@ const CASES: Case[] = [
   { label: 'C=3, F=24 in place, padding wider than the window', op: 'conv2d_filter_grad', ins: [[2, 5, 5, 3], [2, 10, 10, 24]], attrs: { filter_shape: [2, 2, 3, 24], pads: [3, 3, 3, 3] } },
   { label: 'C=1, F=32, scaled', op: 'conv2d_filter_grad', ins: [[5, 14, 13, 1], [5, 12, 11, 32]], attrs: { filter_shape: [3, 3, 1, 32] }, epi: (b, y) => b.op('mul', [y, b.input('s', 'f32', [32])]) },
 ];
-
-const POOLS = [
-  { label: '2x2 stride 2 tiling x, C=6', x: [2, 8, 6, 6], attrs: { window: [2, 2], strides: [2, 2] } },
-  { label: '3x2 windows tiling x, C=4, 2 images', x: [2, 9, 4, 4], attrs: { window: [3, 2], strides: [3, 2] } },
-  { label: '2x2 stride 2, uncovered last row and column, C=9', x: [1, 7, 5, 9], attrs: { window: [2, 2], strides: [2, 2] } },
-  { label: '2x2 stride 2 into the padding, C=5', x: [2, 6, 5, 5], attrs: { window: [2, 2], strides: [2, 2], pads: [1, 1, 1, 0] } },
-  { label: '3x3 stride 1 (overlapping), C=8', x: [1, 6, 6, 8], attrs: { window: [3, 3], strides: [1, 1] } },
-];
-
-describe('wasm: max pooling paths against the interpreter', () => {
-  for (const c of POOLS) {
-    for (const ties of [false, true]) {
-      it(`max_pool2d and its gradient: ${c.label}${ties ? ', ties' : ''}`, async () => {
-        const b = new GraphBuilder('pool');
-        let x: Value = b.input('x', 'f32', c.x);
-        if (ties) x = b.op('floor', [b.op('mul', [x, b.op('constant', [], { value: [2], shape: [], dtype: 'f32' })])]);
-        const y = b.op('max_pool2d', [x], c.attrs as never);
-        b.output('y', b.op('mul', [y, b.input('s', 'f32', [c.x[3]!])]));
-        const dy = b.input('dy', 'f32', y.type.shape);
-        // an epilogue reading another tensor at dx's coordinates (as relu's gradient does), nonzero where dx is 0
-        const dx = b.op('max_pool2d_grad', [x, dy], c.attrs as never);
-        const mask = b.input('mask', 'f32', c.x);
-        b.output('dx', b.op('add', [b.op('mul', [dx, mask]), mask]));
-        const p = await checkWasm(b.finish());
-        const ops = p.entries[0]!.kernels.flatMap((k) => (k.kind === 'template' ? [[k.op, k.epilogue !== undefined]] : []));
-        expect(ops).toEqual(expect.arrayContaining([['max_pool2d', true], ['max_pool2d_grad', true]]));
-      });
-    }
-  }
-});
 
 describe('wasm: conv template paths against the interpreter', () => {
   for (const c of CASES) {
