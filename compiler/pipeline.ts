@@ -3,12 +3,13 @@ import type { Graph } from '../ir/graph.ts';
 import type { Program } from '../ir/kernel.ts';
 import { printGraph } from '../ir/print.ts';
 import { verify } from '../ir/verify.ts';
+import { verifyProgram } from '../ir/verify-kernels.ts';
 import { cse } from './passes/cse.ts';
 import { dce } from './passes/dce.ts';
 import { DEFAULT_LIMITS, fuse, printFusion, type Fusion, type Limits } from './passes/fuse.ts';
 import { simplify } from './passes/simplify.ts';
 import { lowerProgram } from './lower/program.ts';
-import { printProgram } from './lower/print-kernels.ts';
+import { printProgram } from '../ir/print-kernels.ts';
 import { inferGraph, type Model } from './dsl/model.ts';
 import { trainStep } from './passes/train-step.ts';
 import { programStats, type ProgramStats } from './passes/cost.ts';
@@ -21,7 +22,7 @@ export const GRAPH_PASSES: readonly { readonly name: string; readonly run: (g: G
 ];
 
 export interface CompileOptions {
-  /** Run the verifier after every graph pass. */
+  /** Run the verifier after every graph pass and the Kernel IR verifier after every kernel pass. */
   readonly verifyEach?: boolean;
   readonly limits?: Limits;
   /** Receives the text of every stage: 'input', each pass name, 'fused', 'kernels'. */
@@ -49,6 +50,7 @@ export function compileProgram(entries: readonly { name: string; graph: Graph }[
     return { name: e.name, fusion };
   });
   const program = lowerProgram(entries[0]?.graph.name ?? 'program', fused, limits);
+  if (opts.verifyEach) verifyProgram(program);
   opts.dump?.('kernels', printProgram(program));
   return program;
 }

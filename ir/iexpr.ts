@@ -81,8 +81,15 @@ export function linearize(idx: readonly IExpr[], shape: Shape): IExpr {
 }
 
 /** Inclusive bounds [lo, hi] of the values `e` takes when each loop var i ranges over
- *  [0, extents[i]) (an unknown var or an index load: unbounded). */
-export function rangeOf(e: IExpr, extents: readonly number[]): readonly [number, number] {
+ *  [0, extents[i]) (an unknown var or an index load: unbounded). `known` may narrow a subexpression's
+ *  range (a guard that holds wherever `e` is used). */
+export function rangeOf(e: IExpr, extents: readonly number[], known?: (e: IExpr) => readonly [number, number] | undefined): readonly [number, number] {
+  const r = ownRange(e, extents, known);
+  const k = known?.(e);
+  return k ? [Math.max(r[0], k[0]), Math.min(r[1], k[1])] : r;
+}
+
+function ownRange(e: IExpr, extents: readonly number[], known?: (e: IExpr) => readonly [number, number] | undefined): readonly [number, number] {
   switch (e.k) {
     case 'var': {
       const n = extents[e.i];
@@ -91,7 +98,7 @@ export function rangeOf(e: IExpr, extents: readonly number[]): readonly [number,
     case 'int': return [e.v, e.v];
     case 'load': return [-Infinity, Infinity];
     default: {
-      const [al, ah] = rangeOf(e.a, extents), [bl, bh] = rangeOf(e.b, extents);
+      const [al, ah] = rangeOf(e.a, extents, known), [bl, bh] = rangeOf(e.b, extents, known);
       switch (e.k) {
         case 'add': return [al + bl, ah + bh];
         case 'sub': return [al - bh, ah - bl];

@@ -10,7 +10,7 @@ import { interpretProgram } from '../../ir/interpret-kernels.ts';
 import type { IExpr, Kernel, LoopKernel, Program, SExpr } from '../../ir/kernel.ts';
 import type { Tensor } from '../../ir/types.ts';
 import { compileProgram } from '../../compiler/pipeline.ts';
-import { printKernel } from '../../compiler/lower/print-kernels.ts';
+import { printKernel } from '../../ir/print-kernels.ts';
 import { share } from '../../compiler/lower/share.ts';
 import { renderWasm } from '../../targets/wasm/index.ts';
 import { loadWasm, type RuntimeTensor } from '../../runtime/index.ts';

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../ir/builder.ts';
 import type { Value } from '../../ir/graph.ts';
 import type { Kernel } from '../../ir/kernel.ts';
-import { printKernel } from '../../compiler/lower/print-kernels.ts';
+import { printKernel } from '../../ir/print-kernels.ts';
 import { checkLowering } from '../compiler/helpers.ts';
 import { checkWasm } from './wasm-helpers.ts';
 

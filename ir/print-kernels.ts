@@ -1,6 +1,6 @@
 // The Kernel IR as readable text (`kiln inspect --stage kernels`).
-import type { IExpr, Kernel, Program, SExpr } from '../../ir/kernel.ts';
-import { formatType } from '../../ir/types.ts';
+import type { IExpr, Kernel, Program, SExpr } from './kernel.ts';
+import { formatType } from './types.ts';
 
 const INFIX: Record<string, string> = { add: '+', sub: '-', mul: '*', div: '/', mod: '%' };
 
