@@ -97,10 +97,6 @@ export function currentTrace(what: string): TraceContext {
   return active;
 }
 
-export function maybeTrace(): TraceContext | undefined {
-  return active;
-}
-
 export function withTrace<T>(ctx: TraceContext, f: () => T): T {
   if (active) fail('K2002', `trace: model @${ctx.builder.name} is traced while @${active.builder.name} is being traced; trace models one at a time`);
   active = ctx;

@@ -1,5 +1,5 @@
-// The issue's bar on the MNIST CNN of examples/mnist-cnn.ts trained with Adam (its default batch):
-// kernel count, bytes moved, softmax + cross-entropy forward, Adam's update; the same on a small
+// Fusion of the MNIST CNN of examples/mnist-cnn.ts trained with Adam (its default batch): kernel
+// count, bytes moved, softmax + cross-entropy forward, Adam's update; the same on a small
 // MNIST-style stand-in, whose lowered training step also runs against the interpreter.
 import { describe, expect, it } from 'vitest';
 import type { Kernel, Program } from '../../ir/kernel.ts';
@@ -56,7 +56,7 @@ function kernelsBetween(kernels: readonly Kernel[], from: number, to: number): n
   return [...after].filter((i) => i !== from && before.has(i)).sort((a, b) => a - b);
 }
 
-describe('issue 5 bar on the MNIST CNN of examples/mnist-cnn.ts (batch 64, Adam)', async () => {
+describe('fusion of the MNIST CNN of examples/mnist-cnn.ts (batch 64, Adam)', async () => {
   const models = await loadModels(new URL('../../examples/mnist-cnn.ts', import.meta.url).pathname);
   const model = models.mnist_cnn!;
   const batch = model.def.batch;
