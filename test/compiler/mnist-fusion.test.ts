@@ -71,6 +71,12 @@ describe('fusion of the MNIST CNN of examples/mnist-cnn.ts (batch 64, Adam)', as
     expect(stats.bytesMoved).toBeLessThanOrEqual(stats.bytesMovedUnfused / 2);
   });
 
+  it('at most 35 kernels per step, every one a loop or contraction kernel but the convolutions', () => {
+    expect(kernels.length).toBeLessThanOrEqual(35);
+    const templates = kernels.flatMap((k) => (k.kind === 'template' ? [k.op] : []));
+    expect(templates.filter((op) => !op.startsWith('conv2d'))).toEqual([]);
+  });
+
   it('softmax + cross-entropy forward: at most two kernels from the logits to the loss', () => {
     const logits = kernels.findIndex((k) => k.kind === 'matmul' && k.m === batch && k.n === 10);
     const loss = kernels.findIndex((k) => buffersWritten(k).has(program.entries[0]!.outputs.find((o) => o.name === 'loss')!.buf));
