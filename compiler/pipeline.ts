@@ -1,6 +1,11 @@
-// The compiler pipeline, top to bottom: each stage a pure function of the previous one.
+// The compiler pipeline, top to bottom, each stage a pure function of the previous one:
+//   model (DSL) -> graph (inferGraph) -> training step (trainStep: autodiff, loss, optimizer)
+//   -> GRAPH_PASSES (simplify, CSE, DCE) -> fuse -> lower (once) -> KERNEL_PASSES -> memory plan
+//   -> a target's render (targets/). `compileProgram` runs the compiler's part; with `verifyEach` the
+//   graph verifier runs after every graph pass and the Kernel IR verifier after lowering and every
+//   kernel pass; `dump` receives each stage's text under the names in STAGE_NAMES.
 import type { Graph } from '../ir/graph.ts';
-import type { Program } from '../ir/kernel.ts';
+import type { Program, UnplannedProgram } from '../ir/kernel.ts';
 import { printGraph } from '../ir/print.ts';
 import { verify } from '../ir/verify.ts';
 import { verifyProgram } from '../ir/verify-kernels.ts';
@@ -9,6 +14,8 @@ import { dce } from './passes/dce.ts';
 import { DEFAULT_LIMITS, fuse, printFusion, type Fusion, type Limits } from './passes/fuse.ts';
 import { simplify } from './passes/simplify.ts';
 import { lowerProgram } from './lower/program.ts';
+import { specializeLoops } from './lower/specialize.ts';
+import { planMemory } from './passes/memory.ts';
 import { printProgram } from '../ir/print-kernels.ts';
 import { inferGraph, type Model } from './dsl/model.ts';
 import { trainStep } from './passes/train-step.ts';
@@ -25,7 +32,7 @@ export interface CompileOptions {
   /** Run the verifier after every graph pass and the Kernel IR verifier after every kernel pass. */
   readonly verifyEach?: boolean;
   readonly limits?: Limits;
-  /** Receives the text of every stage: 'input', each pass name, 'fused', 'kernels'. */
+  /** Receives the text of every stage, named as in STAGE_NAMES. */
   readonly dump?: (stage: string, text: string) => void;
 }
 
@@ -41,6 +48,14 @@ export function optimize(g: Graph, opts: CompileOptions = {}): Graph {
   return cur;
 }
 
+/** The Kernel IR passes, in order, between lowering and the memory plan. */
+export const KERNEL_PASSES: readonly { readonly name: string; readonly run: (p: UnplannedProgram) => UnplannedProgram }[] = [
+  { name: 'specialize', run: specializeLoops },
+];
+
+/** Every stage's name as `dump` receives it, in pipeline order ('simplified' is the graph after DCE). */
+export const STAGE_NAMES = ['input', ...GRAPH_PASSES.map((p) => p.name), 'fused', 'lowered', ...KERNEL_PASSES.map((p) => p.name), 'kernels'] as const;
+
 /** Entry graphs -> one Program; params with the same name are shared by the entries. */
 export function compileProgram(entries: readonly { name: string; graph: Graph }[], opts: CompileOptions = {}): Program {
   const limits = opts.limits ?? DEFAULT_LIMITS;
@@ -49,8 +64,14 @@ export function compileProgram(entries: readonly { name: string; graph: Graph }[
     opts.dump?.('fused', printFusion(fusion));
     return { name: e.name, fusion };
   });
-  const program = lowerProgram(entries[0]?.graph.name ?? 'program', fused, limits);
-  if (opts.verifyEach) verifyProgram(program);
+  const kernelStage = (name: string, p: UnplannedProgram): UnplannedProgram => {
+    if (opts.verifyEach) verifyProgram(p);
+    opts.dump?.(name, printProgram(p));
+    return p;
+  };
+  let lowered = kernelStage('lowered', lowerProgram(entries[0]?.graph.name ?? 'program', fused, limits));
+  for (const pass of KERNEL_PASSES) lowered = kernelStage(pass.name, pass.run(lowered));
+  const program: Program = { ...lowered, memory: planMemory(lowered) };
   opts.dump?.('kernels', printProgram(program));
   return program;
 }
@@ -70,10 +91,16 @@ export function compileModel(model: Model, opts: CompileOptions & { train?: bool
  *  its STAGES table), each a function of a model's entry graphs to text; `--stats --json` uses
  *  `inspectStats`. */
 export const PIPELINE_STAGES: Readonly<Record<string, (entries: readonly { name: string; graph: Graph }[], opts?: CompileOptions) => string>> = {
-  simplified: (entries) => entries.map((e) => printGraph(optimize(e.graph))).join('\n'),
-  fused: (entries, opts) => entries.map((e) => printFusion(fuse(optimize(e.graph), opts?.limits ?? DEFAULT_LIMITS))).join('\n'),
-  kernels: (entries, opts) => printProgram(compileProgram(entries, opts)),
+  ...Object.fromEntries(STAGE_NAMES.map((stage) => [stage, (entries: readonly { name: string; graph: Graph }[], opts?: CompileOptions) => stageText(stage, entries, opts)])),
+  simplified: (entries, opts) => stageText('dce', entries, opts),
 };
+
+/** The text of one stage (each entry's, for the graph stages), from a compile that dumps it. */
+function stageText(stage: string, entries: readonly { name: string; graph: Graph }[], opts: CompileOptions = {}): string {
+  const texts: string[] = [];
+  compileProgram(entries, { ...opts, dump: (s, text) => { if (s === stage) texts.push(text); } });
+  return texts.join('\n');
+}
 
 /** `{ ops, kernels, arenaBytes, bytesMoved, bytesMovedUnfused }` of the compiled entries. */
 export function inspectStats(entries: readonly { name: string; graph: Graph }[], opts: CompileOptions = {}): ProgramStats {

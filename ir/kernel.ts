@@ -96,6 +96,9 @@ export interface LoopKernel {
   readonly reduce?: { readonly extents: readonly number[]; readonly accs: readonly Accumulator[] };
   readonly lets?: readonly Binding[];
   readonly stores: readonly Store[];
+  /** A schedule hint, not a change of meaning: run one copy of the loops inside this space variable
+   *  per value of it, the variable a constant (its guards fold: compiler/lower/specialize.ts). */
+  readonly specialize?: number;
 }
 
 /** A strided view of a buffer as [batch..., rows, cols] (transposes and broadcasts are strides; 0 = broadcast). */
@@ -151,6 +154,9 @@ export interface MemoryPlan {
   /** buffer name -> byte offset in the arena (16-byte aligned). */
   readonly offsets: Readonly<Record<string, number>>;
 }
+
+/** A program before its memory plan (what the kernel passes rewrite). */
+export type UnplannedProgram = Omit<Program, 'memory'>;
 
 export interface Program {
   readonly name: string;

@@ -1,5 +1,5 @@
 // The Kernel IR as readable text (`kiln inspect --stage kernels`).
-import type { IExpr, Kernel, Program, SExpr } from './kernel.ts';
+import type { IExpr, Kernel, Program, SExpr, UnplannedProgram } from './kernel.ts';
 import { formatType } from './types.ts';
 
 const INFIX: Record<string, string> = { add: '+', sub: '-', mul: '*', div: '/', mod: '%' };
@@ -36,7 +36,7 @@ export function printSExpr(e: SExpr): string {
 export function printKernel(k: Kernel): string {
   switch (k.kind) {
     case 'loop': {
-      const lines = [`loop ${k.name} over [${k.space.join(',')}]${k.reduce ? ` reduce [${k.reduce.extents.join(',')}]` : ''} {`];
+      const lines = [`loop ${k.name} over [${k.space.join(',')}]${k.reduce ? ` reduce [${k.reduce.extents.join(',')}]` : ''}${k.specialize !== undefined ? ` specialize v${k.specialize}` : ''} {`];
       for (const a of k.reduce?.accs ?? []) lines.push(`  ${a.name}: ${a.dtype} = ${a.combine}(${printSExpr(a.value)})`);
       for (const l of k.lets ?? []) lines.push(`  let ${l.name}: ${l.dtype} = ${printSExpr(l.value)}`);
       for (const s of k.stores) lines.push(`  ${s.buf}[${printIExpr(s.at)}] ${s.combine === 'sum' ? '+=' : '='} ${printSExpr(s.value)}`);
@@ -54,9 +54,9 @@ export function printKernel(k: Kernel): string {
   }
 }
 
-export function printProgram(p: Program): string {
-  const lines = [`program @${p.name} arena ${p.memory.arenaBytes} bytes`];
-  for (const b of p.buffers) lines.push(`  buffer ${b.name}: ${b.dtype}[${b.size}] ${b.role} @${p.memory.offsets[b.name]}${b.init ? ' (constant)' : ''}`);
+export function printProgram(p: UnplannedProgram & { readonly memory?: Program['memory'] }): string {
+  const lines = [`program @${p.name}${p.memory ? ` arena ${p.memory.arenaBytes} bytes` : ''}`];
+  for (const b of p.buffers) lines.push(`  buffer ${b.name}: ${b.dtype}[${b.size}] ${b.role}${p.memory ? ` @${p.memory.offsets[b.name]}` : ''}${b.init ? ' (constant)' : ''}`);
   for (const e of p.entries) {
     lines.push(`entry ${e.name}(${e.inputs.map((i) => `${i.name}=${i.buf}`).join(', ')}) -> (${e.outputs.map((o) => `${o.name}=${o.buf}`).join(', ')}): ${e.kernels.length} kernels`);
     for (const k of e.kernels) lines.push(printKernel(k).replace(/^/gm, '  '));

@@ -12,7 +12,7 @@
 // An error names the kernel and prints it.
 import { KilnError, type DiagnosticCode } from './errors.ts';
 import { rangeOf, sameIExpr } from './iexpr.ts';
-import type { BufferDecl, IExpr, Kernel, LoopKernel, Program, SExpr } from './kernel.ts';
+import type { BufferDecl, IExpr, Kernel, LoopKernel, SExpr, UnplannedProgram } from './kernel.ts';
 import { buffersRead, indexReadsOf, readsOf, visitIExpr } from './kernel-walk.ts';
 import { printKernel } from './print-kernels.ts';
 import type { DType } from './types.ts';
@@ -20,7 +20,7 @@ import type { DType } from './types.ts';
 type Fail = (code: DiagnosticCode, rule: string) => never;
 
 /** Checks every kernel of every entry; throws the first violation. */
-export function verifyProgram(p: Program): void {
+export function verifyProgram(p: UnplannedProgram): void {
   const decls = new Map(p.buffers.map((b) => [b.name, b]));
   for (const e of p.entries) {
     for (const k of e.kernels) {
@@ -40,6 +40,7 @@ function verifyKernel(k: Kernel, decls: ReadonlyMap<string, BufferDecl>, bad: Fa
     if (inputs.includes(k.out)) bad('K4006', `it reads its output ${k.out} as an operand`);
     return;
   }
+  if (k.specialize !== undefined && !(k.specialize >= 0 && k.specialize < k.space.length)) bad('K4005', `it specializes on v${k.specialize}, not one of its ${k.space.length} space variables`);
   const scope = { vars: [...k.space], names: new Map<string, DType>() };
   const check = (e: SExpr, ext: readonly number[], where: string): DType => exprType(e, ext, scope.names, decl, bad, where);
   for (const a of k.reduce?.accs ?? []) {

@@ -3,10 +3,9 @@
 // kernel reads the old value after it is overwritten (else through a temp and a copy at the end).
 import { fail } from '../../ir/errors.ts';
 import type { Graph, Param, Value } from '../../ir/graph.ts';
-import type { BufferDecl, EntryPoint, Kernel, LoopKernel, Program } from '../../ir/kernel.ts';
+import type { BufferDecl, EntryPoint, Kernel, LoopKernel, UnplannedProgram } from '../../ir/kernel.ts';
 import { formatType, sameType, sizeOf } from '../../ir/types.ts';
 import { isTable, type Fusion, type Limits } from '../passes/fuse.ts';
-import { planMemory } from '../passes/memory.ts';
 import { linearize, sameIExpr, vars } from '../../ir/iexpr.ts';
 import { buffersRead, buffersWritten, readsOf } from '../../ir/kernel-walk.ts';
 import { lowerGroup, type BufOf } from './kernels.ts';
@@ -107,7 +106,7 @@ function lowerEntry(e: LoweredEntry, bufs: Buffers, paramBuf: (p: Param) => stri
 }
 
 /** Lowers fused entry graphs into one program; params with the same name are one buffer. */
-export function lowerProgram(name: string, entries: readonly LoweredEntry[], limits: Limits): Program {
+export function lowerProgram(name: string, entries: readonly LoweredEntry[], limits: Limits): UnplannedProgram {
   const bufs = new Buffers();
   const params = new Map<string, { param: Param; buf: string }>();
   const paramBuf = (p: Param): string => {
@@ -128,6 +127,6 @@ export function lowerProgram(name: string, entries: readonly LoweredEntry[], lim
     params: [...params.values()].map(({ param, buf }) => ({ name: param.name, buf, type: param.type })),
     entries: eps,
   };
-  return { ...base, memory: planMemory(base) };
+  return base;
 }
 

@@ -3,7 +3,7 @@
 // Each entry point then lays out its inputs, outputs and temps from the same base (entries never
 // run at once): inputs and outputs live for the whole call, a temp from the first kernel that
 // touches it to the last, and temps whose lifetimes do not overlap share bytes.
-import type { MemoryPlan, Program } from '../../ir/kernel.ts';
+import type { MemoryPlan, UnplannedProgram } from '../../ir/kernel.ts';
 import { buffersRead, buffersWritten } from '../../ir/kernel-walk.ts';
 
 export const ALIGN = 16;
@@ -37,7 +37,7 @@ function place(items: readonly Interval[], base: number): { offsets: Record<stri
   return { offsets, end };
 }
 
-export function planMemory(p: Omit<Program, 'memory'>): MemoryPlan {
+export function planMemory(p: UnplannedProgram): MemoryPlan {
   const bytes = new Map(p.buffers.map((b) => [b.name, align(Math.max(1, b.size) * ELEMENT_BYTES)]));
   const offsets: Record<string, number> = {};
   let base = 0;

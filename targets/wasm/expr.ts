@@ -4,7 +4,7 @@ import { fail } from '../../ir/errors.ts';
 import type { Bound, Combine, IExpr, SExpr } from '../../ir/kernel.ts';
 import type { DType } from '../../ir/types.ts';
 import type { Func, WasmType } from './func.ts';
-import { foldVars } from './specialize.ts';
+import { foldVars } from '../../ir/specialize.ts';
 import { OP_CODE } from './ops.ts';
 import { forLoop, get, i32c, lanes, scalarType, sconst, set, vconst } from './wat.ts';
 

@@ -1,13 +1,13 @@
 // LoopKernel -> one wasm function. The innermost space variable (or, for row reductions, the
 // innermost reduction variable) runs 4 lanes at a time with a scalar tail; index arithmetic
 // decides per load whether that is a v128 load, a splat or a 4-lane gather. A variable that many
-// guards test alone is unrolled into specialized copies (specialize.ts).
+// guards test alone (LoopKernel.specialize) runs specialized copies of its inner loops.
 import type { Accumulator, LoopKernel } from '../../ir/kernel.ts';
 import { readsOf } from '../../ir/kernel-walk.ts';
 import { affine, combineStep, COMBINE_OP, dtypeOf, identity, pointsOf, store, sx, UNROLL, withMode } from './expr.ts';
 import { Func, type BufInfo } from './func.ts';
 import { OP_CODE } from './ops.ts';
-import { foldVars, guardVar, specialize } from './specialize.ts';
+import { foldVars, specialize } from '../../ir/specialize.ts';
 import { forLoop, get, i32c, lanes, sconst, set, vconst } from './wat.ts';
 
 /** Which variable to vectorize: the one most loads are contiguous in (the innermost space var on ties). */
@@ -89,7 +89,7 @@ function point(f: Func, k: LoopKernel, vecVar: number | null): string {
 }
 
 /** The loops over space variables from..rank-1 around the points; at `spec`, one copy of the inner loops
- *  per value of that variable, specialized (specialize.ts). */
+ *  per value of that variable, specialized (ir/specialize.ts). */
 function nest(f: Func, k: LoopKernel, vecVar: number | null, from: number, spec: number | null): string {
   const ns = k.space.length;
   if (from === spec) {
@@ -118,5 +118,6 @@ export function renderLoop(k: LoopKernel, name: string, bufs: ReadonlyMap<string
     const info = f.buf(b);
     return `(memory.fill ${i32c(info.offset)} (i32.const 0) ${i32c(info.size * 4)})`;
   });
-  return f.render([...zero, nest(f, k, vecVar, 0, guardVar(k, vecVar))].join('\n'));
+  const spec = k.specialize !== undefined && k.specialize !== vecVar ? k.specialize : null;
+  return f.render([...zero, nest(f, k, vecVar, 0, spec)].join('\n'));
 }

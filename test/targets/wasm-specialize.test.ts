@@ -1,11 +1,12 @@
-// Loop specialization (targets/wasm/specialize.ts): kernels whose loads are guarded by one outer
+// Loop specialization (compiler/lower/specialize.ts marks, ir/specialize.ts folds): kernels whose loads are guarded by one outer
 // variable (concat, sums of padded slices as an unrolled recurrence's gradient builds them) are
 // unrolled over it with the guards folded, and still agree with the interpreter.
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../ir/builder.ts';
 import type { Value } from '../../ir/graph.ts';
 import type { LoopKernel, SExpr } from '../../ir/kernel.ts';
-import { foldExpr, guardVar } from '../../targets/wasm/specialize.ts';
+import { guardVar } from '../../compiler/lower/specialize.ts';
+import { foldExpr } from '../../ir/specialize.ts';
 import { checkWasm } from './wasm-helpers.ts';
 
 const loopsOf = (p: Awaited<ReturnType<typeof checkWasm>>): LoopKernel[] => p.entries[0]!.kernels.filter((k): k is LoopKernel => k.kind === 'loop');
@@ -17,7 +18,8 @@ describe('wasm: loop specialization on a guarded variable', () => {
     b.output('y', b.op('tanh', [b.op('concat', parts, { axis: 1 })]));
     const p = await checkWasm(b.finish());
     const [k] = loopsOf(p);
-    expect(guardVar(k!, 2)).toBe(1);
+    expect(guardVar(k!)).toBe(1);
+    expect(k!.specialize).toBe(1);
   });
 
   it('a sum of 6 padded one-step slices (a recurrence gradient stacked over time)', async () => {
@@ -27,7 +29,7 @@ describe('wasm: loop specialization on a guarded variable', () => {
     for (let t = 0; t < T; t++) acc = b.op('add', [acc, b.op('pad', [b.input(`g${t}`, 'f32', [2, 1, 7])], { lo: [0, t, 0], hi: [0, T - 1 - t, 0], value: 0 })]);
     b.output('y', acc);
     const p = await checkWasm(b.finish());
-    expect(loopsOf(p).some((k) => guardVar(k, 2) === 1)).toBe(true);
+    expect(loopsOf(p).some((k) => k.specialize === 1)).toBe(true);
   });
 
   it('folds guards decided by the constant and drops the zero terms', () => {
