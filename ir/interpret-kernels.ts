@@ -220,10 +220,14 @@ function checkBindings(k: LoopKernel): void {
   for (const s of k.stores) check(s.value, `the store to ${s.buf}`);
 }
 
-/** `combine` of value() over the points of `extents` (vars[first..]): argmax gives the row-major
- *  position of the first maximum (NaN never wins). */
+/** `combine` of value() over the points of `extents` (vars[first..]), as ir/kernel.ts's Combine says:
+ *  argmax gives the row-major position of the first maximum (NaN never wins). */
 function reduceOver(combine: Combine, extents: readonly number[], vars: Vars, first: number, value: () => number): number {
   let best = combine === 'sum' ? 0 : combine === 'min' ? Infinity : -Infinity;
+  if (combine === 'first_max') {
+    forEachPoint(extents, vars, first, () => { const x = value(); if (x > best) best = x; });
+    return best;
+  }
   let arg = 0, seen = false, r = 0;
   forEachPoint(extents, vars, first, () => {
     const x = value();

@@ -56,7 +56,10 @@ export type SExpr =
    *  A max-pool gradient routes each element through the argmax of a window that covers it. */
   | { readonly k: 'reduce'; readonly combine: Combine; readonly first: number; readonly extents: readonly number[]; readonly value: SExpr; readonly dtype: DType };
 
-export type Combine = 'sum' | 'max' | 'min' | 'argmax';
+/** How a reduction combines its values. max and min are Math.max / Math.min (NaN wins); first_max
+ *  keeps the first maximal value in order, a later one replacing it only when strictly greater
+ *  (max pooling's rule: NaN never replaces a value); argmax is the position of that first maximum. */
+export type Combine = 'sum' | 'max' | 'min' | 'first_max' | 'argmax';
 
 export interface Store {
   readonly buf: string;

@@ -2,7 +2,7 @@
 // (the reference semantics are ir/ops/pool.ts and ir/ops/gather.ts). NHWC; a window of output
 // (n, oh, ow, c) covers x[n, oh*sh - pt + i, ow*sw - pl + j, c] for i < KH, j < KW, its taps in the
 // padding excluded.
-//  max_pool2d        over the output: max of the window's taps (padding reads -inf, never wins).
+//  max_pool2d        over the output: the first maximum of the window's taps (padding reads -inf).
 //  avg_pool2d        over the output: sum of the in-bounds taps / their count.
 //  avg_pool2d_grad   gather form, over x: the sum, over the windows covering the element, of their
 //                    dy / count.
@@ -105,7 +105,7 @@ function pool(c: LoopCore): Kernel[] {
   const max = n.op === 'max_pool2d';
   const value = read(c, x, [iv(0), h, w, iv(3)], ext, bounds, max ? -Infinity : 0);
   const result = max ? ACC : f32op('div', [ACC, tapCount(g, iv(1), iv(2), H, W, space)]);
-  return [loopKernel(c, space, [storeOut(c, result)], { extents: [g.kh, g.kw], accs: [{ name: 'acc0', combine: max ? 'max' : 'sum', value, dtype: 'f32' }] })];
+  return [loopKernel(c, space, [storeOut(c, result)], { extents: [g.kh, g.kw], accs: [{ name: 'acc0', combine: max ? 'first_max' : 'sum', value, dtype: 'f32' }] })];
 }
 
 /** The windows covering x element (v1, v2) along one axis, for the gather-form gradients: with the

@@ -13,19 +13,12 @@ import { usersOf } from '../../ir/graph.ts';
 import { opDef } from '../../ir/builder.ts';
 import { sameShape } from '../../ir/types.ts';
 import { formatType } from '../../ir/types.ts';
+import { DEFAULT_LIMITS, type Limits } from '../../ir/target.ts';
 import { concatPieceShape, isReduce, LoopBuilder } from '../lower/loop.ts';
 
-export interface Limits {
-  /** Most stores (outputs) in one kernel. */
-  readonly maxStores: number;
-  /** An inlined expression with more ops than this is materialized instead. */
-  readonly maxExprNodes: number;
-  /** A value read by several kernels is recomputed in each when it costs at most this many simple
-   *  ops (each op counts its registry `cost`: a transcendental one several). */
-  readonly recomputeNodes: number;
-}
+export type { Limits };
 
-export const DEFAULT_LIMITS: Limits = { maxStores: 8, maxExprNodes: 48, recomputeNodes: 8 };
+export { DEFAULT_LIMITS };
 
 export interface FusionGroup {
   readonly kind: 'loop' | 'matmul' | 'template';

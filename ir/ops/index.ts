@@ -21,5 +21,6 @@ export const OPS = {
 } satisfies Record<string, OpDef>;
 
 export type OpName = keyof typeof OPS;
+export type ElementwiseOpName = keyof typeof ELEMENTWISE;
 export const OP_NAMES = Object.keys(OPS) as OpName[];
 export type { OpDef, OpKind, AttrSpec, VjpRule, VjpArgs, Emit, EvalContext } from './def.ts';

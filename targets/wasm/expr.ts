@@ -5,7 +5,7 @@ import type { Bound, Combine, IExpr, SExpr } from '../../ir/kernel.ts';
 import type { DType } from '../../ir/types.ts';
 import type { Func, WasmType } from './func.ts';
 import { foldVars } from '../../ir/specialize.ts';
-import { OP_CODE } from './ops.ts';
+import { OP_CODE, opCode } from './ops.ts';
 import { forLoop, get, i32c, lanes, scalarType, sconst, set, vconst } from './wat.ts';
 
 const IOPS = { add: 'i32.add', sub: 'i32.sub', mul: 'i32.mul', div: 'i32.div_s', mod: 'i32.rem_s' } as const;
@@ -218,7 +218,7 @@ export function sx(f: Func, e: SExpr): string {
       return vector ? call : `(f32x4.extract_lane 0 ${call})`;
     }
     case 'op': {
-      const code = OP_CODE[e.op];
+      const code = opCode(e.op);
       if (!code) fail('K6001', `${e.op}: no WebAssembly lowering for op '${e.op}' (kernel ${f.name}); supported: ${Object.keys(OP_CODE).join(', ')}`);
       const types = e.args.map((a) => dtypeOf(f, a));
       const args = e.args.map((a) => sx(f, a));
@@ -241,8 +241,17 @@ export function pointsOf(extents: readonly number[], first: number): Map<number,
 /** The identity of a combine: 0 for sums, the far end of the dtype's range for max / min / argmax. */
 export function identity(combine: Combine, d: DType): number {
   if (combine === 'sum') return 0;
+  if (combine === 'first_max') return identity('max', d);
   const big = d === 'f32' ? Infinity : 2147483647;
   return combine === 'min' ? big : -big - (d === 'f32' ? 0 : 1);
+}
+
+/** best, replaced by x only where x > best (f32x4.pmax in vector mode). */
+export function firstMax(f: Func, d: DType, best: string, x: string): string {
+  if (d !== 'f32') return OP_CODE.maximum(f, [best, x], [d, d], d, {});
+  if (f.vec !== null) return `(f32x4.pmax ${best} ${x})`;
+  const t = f.tmp('f32'), b = f.tmp('f32');
+  return `(block (result f32) ${set(b, best)} ${set(t, x)} (select ${get(t)} ${get(b)} (f32.gt ${get(t)} ${get(b)})))`;
 }
 
 export const COMBINE_OP = { sum: 'add', max: 'maximum', min: 'minimum' } as const;
@@ -252,7 +261,8 @@ export const COMBINE_OP = { sum: 'add', max: 'maximum', min: 'minimum' } as cons
  *  the first maximum kept. */
 export function combineStep(f: Func, combine: Combine, dtype: DType, vt: DType, into: string, best: string, value: string, pos: string): string {
   const vector = f.vec !== null;
-  if (combine !== 'argmax') return set(into, OP_CODE[COMBINE_OP[combine]]!(f, [get(into), value], [dtype, dtype], dtype, {}));
+  if (combine === 'first_max') return set(into, firstMax(f, dtype, get(into), value));
+  if (combine !== 'argmax') return set(into, OP_CODE[COMBINE_OP[combine]](f, [get(into), value], [dtype, dtype], dtype, {}));
   const t = f.tmp(vector ? 'v128' : scalarType(vt));
   const gt = `${vt === 'f32' ? 'gt' : 'gt_s'}`;
   if (!vector) return `${set(t, value)} (if (${scalarType(vt)}.${gt} ${get(t)} ${get(best)}) (then ${set(best, get(t))} ${set(into, pos)}))`;

@@ -1,22 +1,29 @@
 // The WebAssembly SIMD target: Kernel IR -> WAT -> binary (wabt), plain SIMD and relaxed SIMD.
 import { fail } from '../../ir/errors.ts';
-import type { Program } from '../../ir/kernel.ts';
+import type { Kernel, Program } from '../../ir/kernel.ts';
+import type { ElementwiseOpName, OpName } from '../../ir/ops/index.ts';
+import { DEFAULT_LIMITS, type Target } from '../../ir/target.ts';
 import { kernelNames, programWat, type RenderOptions } from './module.ts';
 import { OP_CODE } from './ops.ts';
-import { TEMPLATE_OPS } from './template.ts';
 import wabtInit from 'wabt';
 
 export type { RenderOptions };
 export { kernelNames, programWat };
 
-/** Ops that are not elementwise but always lower to loop or matmul kernels. */
-const STRUCTURAL = ['sum', 'max', 'min', 'mean', 'argmax', 'reshape', 'transpose', 'broadcast_to', 'slice', 'pad', 'concat',
-  'gather', 'one_hot', 'constant', 'iota', 'random_uniform', 'random_normal', 'matmul',
-  'max_pool2d', 'avg_pool2d', 'max_pool2d_grad', 'avg_pool2d_grad', 'scatter_add'];
+/** How each op that is not elementwise lowers (elementwise ops: OP_CODE of ops.ts); typed so that an op
+ *  added to the registry without a lowering here is a compile error. */
+const LOWERING = {
+  sum: 'loop', mean: 'loop', max: 'loop', min: 'loop', argmax: 'loop',
+  reshape: 'loop', transpose: 'loop', broadcast_to: 'loop', slice: 'loop', pad: 'loop', concat: 'loop',
+  gather: 'loop', scatter_add: 'loop', one_hot: 'loop', constant: 'loop', iota: 'loop', random_uniform: 'loop', random_normal: 'loop',
+  max_pool2d: 'loop', avg_pool2d: 'loop', max_pool2d_grad: 'loop', avg_pool2d_grad: 'loop',
+  matmul: 'matmul',
+  conv2d: 'template', conv2d_input_grad: 'template', conv2d_filter_grad: 'template',
+} as const satisfies Record<Exclude<OpName, ElementwiseOpName>, Kernel['kind']>;
 
 /** The ops with a wasm lowering. */
-export function supportedOps(): Set<string> {
-  return new Set([...Object.keys(OP_CODE), ...STRUCTURAL, ...TEMPLATE_OPS]);
+export function supportedOps(): Set<OpName> {
+  return new Set([...Object.keys(OP_CODE), ...Object.keys(LOWERING)] as OpName[]);
 }
 
 let wabt: ReturnType<typeof wabtInit> | undefined;
@@ -49,3 +56,11 @@ export async function renderWasm(program: Program, opts: { relaxed?: boolean } =
   const relaxed = await assemble(programWat(program, { relaxed: true }), true);
   return { wat, binary, relaxed };
 }
+
+/** The WebAssembly target: its limits (those fusion uses by default), the ops it lowers, its renderer. */
+export const wasmTarget: Target<Awaited<ReturnType<typeof renderWasm>>> = {
+  name: 'wasm',
+  limits: DEFAULT_LIMITS,
+  supports: supportedOps(),
+  render: (p) => renderWasm(p),
+};

@@ -4,7 +4,7 @@
 // guards test alone (LoopKernel.specialize) runs specialized copies of its inner loops.
 import type { Accumulator, LoopKernel } from '../../ir/kernel.ts';
 import { readsOf } from '../../ir/kernel-walk.ts';
-import { affine, combineStep, COMBINE_OP, dtypeOf, identity, pointsOf, store, sx, UNROLL, withMode } from './expr.ts';
+import { affine, combineStep, COMBINE_OP, dtypeOf, firstMax, identity, pointsOf, store, sx, UNROLL, withMode } from './expr.ts';
 import { Func, type BufInfo } from './func.ts';
 import { OP_CODE } from './ops.ts';
 import { foldVars, specialize } from '../../ir/specialize.ts';
@@ -62,7 +62,10 @@ function accumulate(f: Func, k: LoopKernel, a: Accumulator, idx: number, vecVar:
     const n = red[inner]!;
     const part = f.local(`part${idx}`, 'v128');
     const vbody = withMode(f, vecVar, () => step(part, sx(f, a.value), true));
-    const lanesCombined = [0, 1, 2, 3].reduce((p, l) => OP_CODE[COMBINE_OP[a.combine as 'sum']]!(f, [p, `(${lanes(a.dtype)}.extract_lane ${l} ${get(part)})`], [a.dtype, a.dtype], a.dtype, {}), get(acc));
+    const lane = (l: number): string => `(${lanes(a.dtype)}.extract_lane ${l} ${get(part)})`;
+    const lanesCombined = [0, 1, 2, 3].reduce((p, l) => (a.combine === 'first_max'
+      ? withMode(f, null, () => firstMax(f, a.dtype, p, lane(l)))
+      : OP_CODE[COMBINE_OP[a.combine as 'sum']](f, [p, lane(l)], [a.dtype, a.dtype], a.dtype, {})), get(acc));
     const tail = withMode(f, null, () => step(acc, sx(f, a.value), false));
     body = [set(part, init(true)), forLoop(f.v(vecVar), 0, n - (n % 4), 4, vbody, `r${idx}v`), set(acc, lanesCombined), forLoop(f.v(vecVar), n - (n % 4), n, 1, tail, `r${idx}t`)].join('\n');
   } else {

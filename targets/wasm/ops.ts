@@ -5,6 +5,7 @@
 import type { Attrs } from '../../ir/graph.ts';
 import { fail } from '../../ir/errors.ts';
 import type { DType } from '../../ir/types.ts';
+import type { ElementwiseOpName } from '../../ir/ops/index.ts';
 import type { Func } from './func.ts';
 import { fromLanes } from './expr.ts';
 import { inlineMath, type MathName } from './math.ts';
@@ -78,7 +79,7 @@ function cast(f: Func, x: string, from: DType, to: DType): string {
   }
 }
 
-export const OP_CODE: Readonly<Record<string, OpCode>> = {
+export const OP_CODE = {
   add: inst('add', ['f32', 'i32']),
   sub: inst('sub', ['f32', 'i32']),
   mul: inst('mul', ['f32', 'i32']),
@@ -123,4 +124,7 @@ export const OP_CODE: Readonly<Record<string, OpCode>> = {
   equal: (f, args, types) => `(${ty(f, types[0]!)}.eq ${args.join(' ')})`,
   not_equal: (f, args, types) => `(${ty(f, types[0]!)}.ne ${args.join(' ')})`,
   where: (f, [c, a, b]) => (vec(f) ? `(v128.bitselect ${a} ${b} ${c})` : `(select ${a} ${b} ${c})`),
-};
+} satisfies Record<ElementwiseOpName, OpCode>;
+
+/** The rendering of an elementwise op of a kernel body (undefined for a name outside the registry). */
+export const opCode = (op: string): OpCode | undefined => (OP_CODE as Record<string, OpCode>)[op];

@@ -1,7 +1,7 @@
 // The seed models of examples/ as differential test cases: each exported model, at a small batch,
 // with its entry graphs (infer, and train_step when it trains), its initial params (initParams)
 // and seeded batches. Shared by the Kernel IR (test/compiler/seed-models.test.ts) and WebAssembly
-// (test/targets/wasm-models.test.ts) differential tests.
+// (test/targets/models.test.ts) differential tests.
 import { expect } from 'vitest';
 import type { Graph } from '../../ir/graph.ts';
 import { initParams } from '../../ir/init.ts';

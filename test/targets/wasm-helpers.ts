@@ -2,14 +2,11 @@
 // WebAssembly through the runtime and on the reference interpreter, compare within a tolerance.
 import { expect } from 'vitest';
 import type { Graph } from '../../ir/graph.ts';
-import { interpret } from '../../ir/interpret.ts';
 import type { Program } from '../../ir/kernel.ts';
 import { formatType, type Tensor, type TensorType } from '../../ir/types.ts';
-import { compileProgram } from '../../compiler/pipeline.ts';
-import { renderWasm } from '../../targets/wasm/index.ts';
-import { loadWasm, type RuntimeTensor } from '../../runtime/index.ts';
-import { randomTensor, rng } from '../grad/check-vjp.ts';
-import { toManifest } from '../../compiler/artifact/manifest.ts';
+import type { RuntimeTensor } from '../../runtime/index.ts';
+import { randomTensor } from '../grad/check-vjp.ts';
+import { checkTarget, wasmUnderTest } from './targets.ts';
 
 /** A tensor in the runtime's typed-array kinds (f32 -> Float32Array). */
 export function runtimeTensor(t: Tensor): RuntimeTensor {
@@ -50,20 +47,7 @@ export interface WasmCheck {
 
 /** Compiles `g`, runs its one entry 'main' on wasm and checks outputs and updated params against the interpreter. */
 export async function checkWasm(g: Graph, opts: WasmCheck = {}): Promise<Program> {
-  const next = rng(opts.seed ?? 1);
-  const feed = (t: TensorType): Tensor => randomFeed(t, next, opts.lo, opts.hi, opts.intHi);
-  const inputs = Object.fromEntries(g.inputs.map((i) => [i.name, feed(i.type)]));
-  const params = Object.fromEntries(g.params.map((p) => [p.name, feed(p.type)]));
-  const want = interpret(g, inputs, params);
-  const program = compileProgram([{ name: 'main', graph: g }]);
-  const bins = await renderWasm(program);
-  const exe = await loadWasm(opts.relaxed ? { simd: bins.binary, relaxed: bins.relaxed } : bins.binary, toManifest(program));
-  for (const p of g.params) exe.writeParam(p.name, params[p.name] as RuntimeTensor);
-  const got = exe.run('main', inputs as Record<string, RuntimeTensor>);
-  const tol = opts.tol ?? 1e-5;
-  for (const o of g.outputs) expectClose(got[o.name]!, want.outputs[o.name]!, `output ${o.name}`, tol);
-  for (const p of g.params) expectClose(exe.readParam(p.name), want.assigns[p.name] ?? params[p.name]!, `param ${p.name}`, tol);
-  return program;
+  return checkTarget(wasmUnderTest(opts.relaxed ?? false), g, opts);
 }
 
 /** `count` f32 values whose bit patterns are evenly spread over [lo, hi] (both as f32 bit patterns of the same sign). */

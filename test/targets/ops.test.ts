@@ -1,12 +1,12 @@
-// Every op of the registry, compiled alone (compiler/pipeline.ts), runs on WebAssembly and gives
-// the reference interpreter's result within 1e-5 relative (1e-4 for the polynomial math ops).
+// Every op of the registry, compiled alone (compiler/pipeline.ts), runs on every target (TARGETS) and
+// gives the reference interpreter's result within 1e-5 relative (1e-4 for the polynomial math ops).
 // Shapes end in an extent that is not a multiple of 4, so both the f32x4 body and the scalar tail run.
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../ir/builder.ts';
 import { OPS, OP_NAMES } from '../../ir/ops/index.ts';
 import type { DType } from '../../ir/types.ts';
 import type { Value } from '../../ir/graph.ts';
-import { supportedOps } from '../../targets/wasm/index.ts';
+import { checkTarget, TARGETS } from './targets.ts';
 import { checkWasm, type WasmCheck } from './wasm-helpers.ts';
 
 type In = readonly [DType, readonly number[]];
@@ -81,23 +81,28 @@ function casesOf(op: string): Case[] {
   return CASES[op] ?? (OPS[op as keyof typeof OPS].kind === 'elementwise' ? elementwiseCases(op) : []);
 }
 
-describe('wasm: every registry op against the interpreter', () => {
-  it('every op has cases and a lowering', () => {
-    expect(OP_NAMES.filter((op) => casesOf(op).length === 0)).toEqual([]);
-    expect(OP_NAMES.filter((op) => !supportedOps().has(op))).toEqual([]);
-  });
-  for (const op of OP_NAMES) {
-    for (const c of casesOf(op)) {
-      it(`${op}${c.label ? ` (${c.label})` : ''} ${c.ins.map(([d, s]) => `${d}[${s.join(',')}]`).join(' ')}`, async () => {
-        const b = new GraphBuilder(op);
-        const ins = c.ins.map(([d, s], i) => b.input(`x${i}`, d, s));
-        const y = b.op(op, ins, (c.attrs ?? {}) as never);
-        b.output('y', c.use ? c.use(b, y) : y);
-        await checkWasm(b.finish(), c.opts);
-      });
-    }
-  }
+it('every op has cases', () => {
+  expect(OP_NAMES.filter((op) => casesOf(op).length === 0)).toEqual([]);
 });
+
+for (const t of TARGETS) {
+  describe(`${t.target.name}: every registry op against the interpreter`, () => {
+    it('every op has a lowering', () => {
+      expect(OP_NAMES.filter((op) => !t.target.supports.has(op))).toEqual([]);
+    });
+    for (const op of OP_NAMES) {
+      for (const c of casesOf(op)) {
+        it(`${op}${c.label ? ` (${c.label})` : ''} ${c.ins.map(([d, s]) => `${d}[${s.join(',')}]`).join(' ')}`, async () => {
+          const b = new GraphBuilder(op);
+          const ins = c.ins.map(([d, s], i) => b.input(`x${i}`, d, s));
+          const y = b.op(op, ins, (c.attrs ?? {}) as never);
+          b.output('y', c.use ? c.use(b, y) : y);
+          await checkTarget(t, b.finish(), c.opts);
+        });
+      }
+    }
+  });
+}
 
 describe('wasm: the relaxed-SIMD binary (fused multiply-adds) agrees too', () => {
   it('matmul + bias + tanh, relaxed', async () => {

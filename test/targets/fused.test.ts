@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, it } from 'vitest';
 import { GraphBuilder } from '../../ir/builder.ts';
 import type { Value } from '../../ir/graph.ts';
-import { checkWasm } from './wasm-helpers.ts';
+import { checkTarget, TARGETS } from './targets.ts';
 
 const UNARY = ['neg', 'exp', 'tanh', 'sigmoid', 'relu', 'abs', 'sin', 'floor'] as const;
 const BINARY = ['add', 'sub', 'mul', 'maximum', 'minimum'] as const;
@@ -47,10 +47,12 @@ function build(s: Spec) {
   return b.finish();
 }
 
-describe('wasm: random fused graphs against the interpreter', () => {
-  it('agree within 1e-4', async () => {
-    await fc.assert(fc.asyncProperty(graphSpec, async (s) => {
-      await checkWasm(build(s), { seed: s.seed, tol: 1e-4 });
-    }), { numRuns: 60, seed: 42 });
+for (const t of TARGETS) {
+  describe(`${t.target.name}: random fused graphs against the interpreter`, () => {
+    it('agree within 1e-4', async () => {
+      await fc.assert(fc.asyncProperty(graphSpec, async (s) => {
+        await checkTarget(t, build(s), { seed: s.seed, tol: 1e-4 });
+      }), { numRuns: 60, seed: 42 });
+    });
   });
-});
+}

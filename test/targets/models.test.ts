@@ -1,5 +1,5 @@
-// Issue 6's differential test: every seed model of examples/ compiled to WebAssembly (renderWasm +
-// loadWasm) gives the graph interpreter's results: several training steps in a row on one
+// The seed-model differential test, on every target of TARGETS: every seed model of examples/
+// compiled, rendered and loaded gives the graph interpreter's results: several training steps in a row on one
 // instance (params and optimizer slots updated in place in the arena), each with a new seeded
 // batch, then `infer` on the trained params. Same initial params (initParams) on both sides; each
 // element within the case's tolerance |got - want| <= tol * (1 + |want|) (the polynomial
@@ -18,6 +18,7 @@ import { renderWasm } from '../../targets/wasm/index.ts';
 import { loadWasm, type RuntimeTensor } from '../../runtime/index.ts';
 import { expectUpdate, SEED_CASES, seedBatch, seedEntries, seedModel, seedParams } from '../compiler/seed-cases.ts';
 import { BODIES, EXTRAS, OPTIMIZERS, variantBatch, variantModel } from '../compiler/train-variants.ts';
+import { TARGETS, type TargetUnderTest } from './targets.ts';
 import { checkWasm, expectClose, runtimeTensor } from './wasm-helpers.ts';
 import { toManifest } from '../../compiler/artifact/manifest.ts';
 
@@ -25,50 +26,52 @@ type Entry = { name: string; graph: Graph };
 
 /** `steps` training steps (batch seeds 1..steps) then infer (seed 100) on one wasm instance,
  *  each call checked against the graph interpreter run from the same params. */
-async function checkSteps(entries: readonly Entry[], params0: Record<string, Tensor>, steps: number, batch: (g: Graph, seed: number) => Record<string, Tensor>, tol: number): Promise<void> {
-  const program = compileProgram(entries);
-  const exe = await loadWasm((await renderWasm(program, { relaxed: false })).binary, toManifest(program));
+async function checkSteps(t: TargetUnderTest, entries: readonly Entry[], params0: Record<string, Tensor>, steps: number, batch: (g: Graph, seed: number) => Record<string, Tensor>, tol: number): Promise<void> {
+  const program = compileProgram(entries, { limits: t.target.limits });
+  const exe = await t.load(program);
   let params = params0;
   for (const p of program.params) exe.writeParam(p.name, runtimeTensor(params[p.name]!));
-  const run = (e: Entry, seed: number): void => {
+  const run = async (e: Entry, seed: number): Promise<void> => {
     const inputs = batch(e.graph, seed);
     const want = interpret(e.graph, inputs, params);
     const before = params;
     params = { ...params, ...want.assigns };
-    const got = exe.run(e.name, inputs as Record<string, RuntimeTensor>);
-    const what = `${e.name} (batch seed ${seed})`;
+    const got = await exe.run(e.name, inputs as Record<string, RuntimeTensor>);
+    const what = `${t.target.name} ${e.name} (batch seed ${seed})`;
     for (const o of e.graph.outputs) expectClose(got[o.name]!, want.outputs[o.name]!, `${what} output ${o.name}`, tol);
-    for (const p of program.params) expectClose(exe.readParam(p.name), params[p.name]!, `${what} param ${p.name}`, tol);
-    for (const a of e.graph.assigns) expectUpdate(exe.readParam(a.param.name).data, params[a.param.name]!.data, before[a.param.name]!.data, `${what} update of ${a.param.name}`);
+    for (const p of program.params) expectClose(await exe.readParam(p.name), params[p.name]!, `${what} param ${p.name}`, tol);
+    for (const a of e.graph.assigns) expectUpdate((await exe.readParam(a.param.name)).data, params[a.param.name]!.data, before[a.param.name]!.data, `${what} update of ${a.param.name}`);
   };
   const train = entries.find((e) => e.name === 'train_step');
-  for (let step = 1; train && step <= steps; step++) run(train, step);
-  run(entries.find((e) => e.name === 'infer')!, 100);
+  for (let step = 1; train && step <= steps; step++) await run(train, step);
+  await run(entries.find((e) => e.name === 'infer')!, 100);
 }
 
 const loaded = await Promise.all(SEED_CASES.map(async (c) => ({ c, entries: seedEntries(await seedModel(c), c) })));
 
-for (const { c, entries } of loaded) {
-  const steps = entries.some((e) => e.name === 'train_step') ? c.steps : 0;
-  describe(`${c.model} (examples/${c.file}, batch ${c.batch}) on WebAssembly`, () => {
-    it(`${steps ? `${steps} training step${steps > 1 ? 's' : ''} then ` : ''}infer match the graph interpreter (tolerance ${c.tol})`, async () => {
-      await checkSteps(entries, seedParams(entries), steps, (g, seed) => seedBatch(g, c, seed), c.tol);
-    }, 180_000);
-  });
-}
-
-describe('training variants on WebAssembly: every optimizer on each body, the penalties and clippings with Adam', () => {
-  const combos = [
-    ...Object.keys(BODIES).flatMap((body) => Object.keys(OPTIMIZERS).map((opt) => [body, opt, 'plain'] as const)),
-    ...Object.keys(BODIES).flatMap((body) => Object.keys(EXTRAS).filter((x) => x !== 'plain').map((extra) => [body, 'adam', extra] as const)),
-  ];
-  for (const [body, optimizer, extra] of combos) {
-    it(`${body}; ${optimizer}; ${extra}: two steps then infer (tolerance 1e-4)`, async () => {
-      const entries = modelEntries(variantModel(body, optimizer, extra), { train: true });
-      await checkSteps(entries, initParams({ params: entries.flatMap((e) => e.graph.params) }), 2, variantBatch, 1e-4);
+for (const t of TARGETS) {
+  for (const { c, entries } of loaded) {
+    const steps = entries.some((e) => e.name === 'train_step') ? c.steps : 0;
+    describe(`${c.model} (examples/${c.file}, batch ${c.batch}) on ${t.target.name}`, () => {
+      it(`${steps ? `${steps} training step${steps > 1 ? 's' : ''} then ` : ''}infer match the graph interpreter (tolerance ${c.tol})`, async () => {
+        await checkSteps(t, entries, seedParams(entries), steps, (g, seed) => seedBatch(g, c, seed), c.tol);
+      }, 180_000);
     });
   }
-});
+
+  describe(`training variants on ${t.target.name}: every optimizer on each body, the penalties and clippings with Adam`, () => {
+    const combos = [
+      ...Object.keys(BODIES).flatMap((body) => Object.keys(OPTIMIZERS).map((opt) => [body, opt, 'plain'] as const)),
+      ...Object.keys(BODIES).flatMap((body) => Object.keys(EXTRAS).filter((x) => x !== 'plain').map((extra) => [body, 'adam', extra] as const)),
+    ];
+    for (const [body, optimizer, extra] of combos) {
+      it(`${body}; ${optimizer}; ${extra}: two steps then infer (tolerance 1e-4)`, async () => {
+        const entries = modelEntries(variantModel(body, optimizer, extra), { train: true });
+        await checkSteps(t, entries, initParams({ params: entries.flatMap((e) => e.graph.params) }), 2, variantBatch, 1e-4);
+      });
+    }
+  });
+}
 
 describe('in-place updates and constant tables on WebAssembly', () => {
   it('a store reads the value an earlier store of the same loop kernel wrote (Adam reads its new slots)', async () => {
