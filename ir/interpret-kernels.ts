@@ -143,9 +143,11 @@ class Machine {
     const n = k.space.length;
     const stores = k.stores.map((s) => {
       const at = this.iexpr(s.at), value = this.sexpr(s.value), put = this.storer(s.buf);
-      if (s.combine !== 'sum') return (v: Vars, named: Map<string, number>) => put(at(v), value(v, named));
+      const guards = (s.guard ?? []).map((g) => ({ e: this.iexpr(g.e), lo: g.lo, hi: g.hi }));
+      const holds = (v: Vars): boolean => guards.every((g) => { const x = g.e(v); return x >= g.lo && x < g.hi; });
+      if (s.combine !== 'sum') return (v: Vars, named: Map<string, number>) => { if (holds(v)) put(at(v), value(v, named)); };
       const mem = this.view(s.buf), base = this.base(s.buf);
-      return (v: Vars, named: Map<string, number>) => { const i = at(v); put(i, mem[base + i]! + value(v, named)); };
+      return (v: Vars, named: Map<string, number>) => { if (holds(v)) { const i = at(v); put(i, mem[base + i]! + value(v, named)); } };
     });
     for (const buf of new Set(k.stores.filter((s) => s.combine === 'sum').map((s) => s.buf))) {
       const put = this.storer(buf);

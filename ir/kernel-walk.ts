@@ -143,7 +143,7 @@ export function mapLoop(k: LoopKernel, m: Mapper): LoopKernel {
     ...k,
     ...(k.reduce ? { reduce: { ...k.reduce, accs: k.reduce.accs.map((a) => ({ ...a, value: mapSExpr(a.value, m) })) } } : {}),
     ...(k.lets ? { lets: k.lets.map((l) => ({ ...l, value: mapSExpr(l.value, m) })) } : {}),
-    stores: k.stores.map((s) => ({ ...s, at: ix(s.at), value: mapSExpr(s.value, m) })),
+    stores: k.stores.map((s) => ({ ...s, at: ix(s.at), value: mapSExpr(s.value, m), ...(s.guard ? { guard: s.guard.map((g) => ({ ...g, e: ix(g.e) })) } : {}) })),
   };
 }
 
@@ -152,7 +152,7 @@ export function buffersRead(k: Kernel): Set<string> {
   const out = new Set<string>();
   if (k.kind === 'loop') {
     loopExprs(k).forEach((e) => bufsRead(e, out));
-    k.stores.forEach((s) => indexReadsOf(s.at).forEach((r) => out.add(r.buf)));
+    k.stores.forEach((s) => [s.at, ...(s.guard ?? []).map((g) => g.e)].forEach((x) => indexReadsOf(x).forEach((r) => out.add(r.buf))));
   } else if (k.kind === 'matmul') {
     out.add(k.a.buf).add(k.b.buf);
     bufsRead(k.epilogue, out);

@@ -65,6 +65,9 @@ export interface Store {
   readonly buf: string;
   readonly at: IExpr;
   readonly value: SExpr;
+  /** The store, its value included, happens only at the points where every bound holds (blocks of a
+   *  space that overhang the buffer's shape); bindings never hold parts of such a value. */
+  readonly guard?: readonly Bound[];
   /** 'sum': a scatter. The kernel starts `buf` at zero and adds the value at `at`, which may repeat
    *  across points (scatter_add); every store to `buf` in the kernel must then be a 'sum' store. */
   readonly combine?: 'sum';

@@ -39,7 +39,10 @@ export function printKernel(k: Kernel): string {
       const lines = [`loop ${k.name} over [${k.space.join(',')}]${k.reduce ? ` reduce [${k.reduce.extents.join(',')}]` : ''}${k.specialize !== undefined ? ` specialize v${k.specialize}` : ''} {`];
       for (const a of k.reduce?.accs ?? []) lines.push(`  ${a.name}: ${a.dtype} = ${a.combine}(${printSExpr(a.value)})`);
       for (const l of k.lets ?? []) lines.push(`  let ${l.name}: ${l.dtype} = ${printSExpr(l.value)}`);
-      for (const s of k.stores) lines.push(`  ${s.buf}[${printIExpr(s.at)}] ${s.combine === 'sum' ? '+=' : '='} ${printSExpr(s.value)}`);
+      for (const s of k.stores) {
+        const when = s.guard?.length ? `if (${s.guard.map((b) => `${b.lo} <= ${printIExpr(b.e)} < ${b.hi}`).join(' && ')}) ` : '';
+        lines.push(`  ${when}${s.buf}[${printIExpr(s.at)}] ${s.combine === 'sum' ? '+=' : '='} ${printSExpr(s.value)}`);
+      }
       return `${lines.join('\n')}\n}`;
     }
     case 'matmul': {

@@ -1,7 +1,8 @@
 // The Kernel IR verifier: the invariants every kernel pass keeps, checked on a whole Program.
 //   K4004 bounds: every load and store lies inside its buffer at every point of the iteration space
-//         (interval arithmetic over the index, a guarded load only where its guard holds; an index
-//         that reads an index load is data-dependent and not checked);
+//         (interval arithmetic over the index, a guarded load or store, and a guarded store's value,
+//         only where the guard holds; an index that reads an index load is data-dependent and not
+//         checked);
 //   K4005 scope: loop variables within the kernel's space, reduction and inner reductions; bindings
 //         and accumulators read only after they are computed; buffers declared;
 //   K4006 in place: a loop kernel reads a buffer it stores only at the point it stores it (never in
@@ -12,7 +13,7 @@
 // An error names the kernel and prints it.
 import { KilnError, type DiagnosticCode } from './errors.ts';
 import { rangeOf, sameIExpr } from './iexpr.ts';
-import type { BufferDecl, IExpr, Kernel, LoopKernel, SExpr, UnplannedProgram } from './kernel.ts';
+import type { Bound, BufferDecl, IExpr, Kernel, LoopKernel, SExpr, UnplannedProgram } from './kernel.ts';
 import { buffersRead, indexReadsOf, readsOf, visitIExpr } from './kernel-walk.ts';
 import { printKernel } from './print-kernels.ts';
 import type { DType } from './types.ts';
@@ -42,7 +43,7 @@ function verifyKernel(k: Kernel, decls: ReadonlyMap<string, BufferDecl>, bad: Fa
   }
   if (k.specialize !== undefined && !(k.specialize >= 0 && k.specialize < k.space.length)) bad('K4005', `it specializes on v${k.specialize}, not one of its ${k.space.length} space variables`);
   const scope = { vars: [...k.space], names: new Map<string, DType>() };
-  const check = (e: SExpr, ext: readonly number[], where: string): DType => exprType(e, ext, scope.names, decl, bad, where);
+  const check = (e: SExpr, ext: readonly number[], where: string, outer: readonly Bound[] = []): DType => exprType(e, ext, scope.names, decl, bad, where, outer);
   for (const a of k.reduce?.accs ?? []) {
     const t = check(a.value, [...k.space, ...k.reduce!.extents], `accumulator ${a.name}`);
     expectType(bad, a.combine === 'argmax' ? 'i32' : t, a.dtype, `accumulator ${a.name}`);
@@ -54,8 +55,9 @@ function verifyKernel(k: Kernel, decls: ReadonlyMap<string, BufferDecl>, bad: Fa
   }
   for (const s of k.stores) {
     const d = decl(s.buf);
-    expectType(bad, check(s.value, k.space, `the store to ${s.buf}`), d.dtype, `the store to ${s.buf}`);
-    checkIndex(s.at, k.space, [], d, bad, `the store to ${s.buf}`);
+    expectType(bad, check(s.value, k.space, `the store to ${s.buf}`, s.guard), d.dtype, `the store to ${s.buf}`);
+    s.guard?.forEach((g) => checkIndex(g.e, k.space, [], undefined, bad, `the store to ${s.buf}'s guard`, decl));
+    checkIndex(s.at, k.space, s.guard ?? [], d, bad, `the store to ${s.buf}`);
   }
   checkInPlace(k, bad);
 }
@@ -64,14 +66,15 @@ function expectType(bad: Fail, got: DType, want: DType, where: string): void {
   if (got !== want) bad('K4007', `${where} is ${got}, declared ${want}`);
 }
 
-/** The dtype of `e`, checking its vars, names, indices and bounds on the way. */
-function exprType(e: SExpr, ext: readonly number[], names: ReadonlyMap<string, DType>, decl: (b: string) => BufferDecl, bad: Fail, where: string): DType {
-  const sub = (x: SExpr, inner = ext): DType => exprType(x, inner, names, decl, bad, where);
+/** The dtype of `e`, checking its vars, names, indices and bounds on the way (`outer`: the guard of
+ *  the store it is the value of, which holds wherever it is evaluated). */
+function exprType(e: SExpr, ext: readonly number[], names: ReadonlyMap<string, DType>, decl: (b: string) => BufferDecl, bad: Fail, where: string, outer: readonly Bound[]): DType {
+  const sub = (x: SExpr, inner = ext): DType => exprType(x, inner, names, decl, bad, where, outer);
   const index = (x: IExpr): void => checkIndex(x, ext, [], undefined, bad, where, decl);
   switch (e.k) {
     case 'load': {
       e.guard?.forEach((g) => index(g.e));
-      checkIndex(e.at, ext, e.guard ?? [], decl(e.buf), bad, `${where} (load of ${e.buf})`, decl);
+      checkIndex(e.at, ext, [...(e.guard ?? []), ...outer], decl(e.buf), bad, `${where} (load of ${e.buf})`, decl);
       return decl(e.buf).dtype;
     }
     case 'const': return e.dtype;

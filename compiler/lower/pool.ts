@@ -8,9 +8,9 @@
 //                    dy / count.
 //  max_pool2d_grad   gather form, over x: the sum, over the windows covering the element, of their dy
 //                    where the element is the window's first maximal tap (an argmax reduction inside
-//                    the expression). When the windows tile x exactly (stride = window, no padding,
-//                    no margin), over the windows instead: one argmax per window, and each of its
-//                    taps stored once (its dy where it is the argmax, else 0).
+//                    the expression). When the windows are disjoint and unpadded, over blocks of
+//                    stride x stride elements instead: one argmax per window, each element stored
+//                    once (its dy where it is the argmax, else 0).
 //  scatter_add       over the updates: each added into the zeroed result at its index (a 'sum' store).
 // Index ranges decide which bounds a load needs: a window wholly inside x is read without tests.
 import { fail } from '../../ir/errors.ts';
@@ -170,28 +170,37 @@ const routed = (am: SExpr, tap: IExpr, dy: SExpr): SExpr =>
 
 function maxPoolGrad(c: LoopCore): Kernel[] {
   const n = c.core, g = geometry(n), [x, dy] = n.inputs as [Value, Value];
-  const [, H, W] = x.type.shape as [number, number, number, number];
   const [, OH, OW] = dy.type.shape as [number, number, number, number];
-  const tiles = g.pads.every((p) => p === 0) && g.sh === g.kh && g.sw === g.kw && OH * g.kh === H && OW * g.kw === W;
-  if (tiles && g.kh * g.kw <= c.maxStores) return [maxPoolGradTiled(c, g)];
+  const blocks = g.pads.every((p) => p === 0) && g.sh >= g.kh && g.sw >= g.kw && g.sh * g.sw <= c.maxStores;
+  if (blocks) return [maxPoolGradBlocks(c, g)];
   return gather(c, (oh, ow, th, tw, bounds, ext) => {
     const am = windowArgmax(c, g, clamp(oh, OH, ext), clamp(ow, OW, ext), ext, ext.length);
     return routed(am, iadd(imul(th, ic(g.kw)), tw), read(c, dy, [iv(0), oh, ow, iv(3)], ext, bounds));
   });
 }
 
-/** Windows tiling x: over dy's points, the window's argmax as an accumulator, each tap stored once. */
-function maxPoolGradTiled(c: LoopCore, g: Geometry): LoopKernel {
+/** Disjoint unpadded windows: over blocks of stride x stride elements of x (vars 1, 2: the block, which
+ *  holds window (v1, v2) in its top-left corner when that window exists), the window's argmax as an
+ *  accumulator and each element of the block stored once (its dy where it is the argmax, else 0; the
+ *  gaps between windows and an uncovered margin 0), blocks overhanging x guarded. */
+function maxPoolGradBlocks(c: LoopCore, g: Geometry): LoopKernel {
   const [x, dy] = c.core.inputs as [Value, Value];
-  const space = dy.type.shape, ext = [...space, g.kh, g.kw];
-  const value = read(c, x, [iv(0), iadd(imul(iv(1), ic(g.sh)), iv(4)), iadd(imul(iv(2), ic(g.sw)), iv(5)), iv(3)], ext);
-  const gy = read(c, dy, vars(4), ext);
+  const [N, H, W, C] = x.type.shape as [number, number, number, number];
+  const [, OH, OW] = dy.type.shape as [number, number, number, number];
+  const space = [N, Math.ceil(H / g.sh), Math.ceil(W / g.sw), C], ext = [...space, g.kh, g.kw];
+  const h0 = imul(iv(1), ic(g.sh)), w0 = imul(iv(2), ic(g.sw));
+  const th = iadd(h0, iv(4)), tw = iadd(w0, iv(5));
+  const value = read(c, x, [iv(0), th, tw, iv(3)], ext, [{ e: th, lo: 0, hi: H }, { e: tw, lo: 0, hi: W }], -Infinity);
+  const gy = read(c, dy, vars(4), space, [{ e: iv(1), lo: 0, hi: OH }, { e: iv(2), lo: 0, hi: OW }]);
   const stores: Store[] = [];
-  for (let i = 0; i < g.kh; i++) {
-    for (let j = 0; j < g.kw; j++) {
-      const at = (d: number): IExpr => (d === 1 ? iadd(imul(iv(1), ic(g.sh)), ic(i)) : d === 2 ? iadd(imul(iv(2), ic(g.sw)), ic(j)) : iv(d));
-      const v = routed(ACC, ic(i * g.kw + j), gy);
-      stores.push({ buf: c.out, at: linearize(vars(4).map((_, d) => at(d)), x.type.shape), value: withEpilogue(c, v, at) });
+  for (let i = 0; i < g.sh; i++) {
+    for (let j = 0; j < g.sw; j++) {
+      const h = iadd(h0, ic(i)), w = iadd(w0, ic(j));
+      const at = (d: number): IExpr => (d === 1 ? h : d === 2 ? w : iv(d));
+      const v = i < g.kh && j < g.kw ? routed(ACC, ic(i * g.kw + j), gy) : f32c(0);
+      const guard = needed([{ e: h, lo: 0, hi: H }, { e: w, lo: 0, hi: W }], space);
+      const st: Store = { buf: c.out, at: linearize(vars(4).map((_, d) => at(d)), x.type.shape), value: withEpilogue(c, v, at) };
+      stores.push(guard.length ? { ...st, guard } : st);
     }
   }
   return loopKernel(c, space, stores, { extents: [g.kh, g.kw], accs: [{ name: 'acc0', combine: 'argmax', value, dtype: 'i32' }] });

@@ -48,7 +48,7 @@ class Table {
 
 /** The kernel with the subexpressions its stores repeat bound once per point (unchanged when none). */
 export function share(k: LoopKernel): LoopKernel {
-  if (k.lets?.length) return k;
+  if (k.lets?.length || k.stores.some((s) => s.guard?.length)) return k; // a guarded store's value runs only where its guard holds
   const t = new Table();
   const roots = k.stores.map((s) => t.intern(s.value));
   const n = t.entries.length;

@@ -312,20 +312,25 @@ export function withMode<T>(f: Func, vec: number | null, fn: () => T): T {
   }
 }
 
-/** Stores a value (rendered in the current mode) at buf[at]; bool masks are stored as 0/1. A 'sum'
- *  store adds the value into the element (lane by lane unless the 4 lanes are 4 distinct elements). */
-export function store(f: Func, buf: string, at: IExpr, value: string, combine?: 'sum'): string {
+/** Stores a value (rendered in the current mode) at buf[at] where the guard holds; bool masks are
+ *  stored as 0/1. A 'sum' store adds the value into the element (lane by lane unless the 4 lanes are
+ *  4 distinct elements). */
+export function store(f: Func, buf: string, at: IExpr, value: string, combine?: 'sum', guard: readonly Bound[] = []): string {
   const b = f.buf(buf);
   const put = (type: 'v128' | 'f32' | 'i32', add: string, l: number, v: string): string => {
     const a = address(f, at, b.offset, l);
-    if (combine !== 'sum') return `(${type}.store offset=${a.offset} ${a.addr} ${v})`;
-    const local = f.tmp('i32');
-    return `${set(local, a.addr)} (${type}.store offset=${a.offset} ${get(local)} (${add} (${type}.load offset=${a.offset} ${get(local)}) ${v}))`;
+    let code = `(${type}.store offset=${a.offset} ${a.addr} ${v})`;
+    if (combine === 'sum') {
+      const local = f.tmp('i32');
+      code = `${set(local, a.addr)} (${type}.store offset=${a.offset} ${get(local)} (${add} (${type}.load offset=${a.offset} ${get(local)}) ${v}))`;
+    }
+    return guard.length ? `(if ${guardCond(f, guard, l)} (then ${code}))` : code;
   };
   const st = scalarType(b.dtype), sadd = `${st}.add`;
   if (f.vec === null) return put(st, sadd, 0, value);
   const v = b.dtype === 'bool' ? `(v128.and ${value} ${vconst('i32', 1)})` : value;
-  if (affine(at, f.vec)?.coef === 1) return put('v128', `${lanes(b.dtype)}.add`, 0, v);
+  const uniform = guard.every((g) => affine(g.e, f.vec!)?.coef === 0);
+  if (affine(at, f.vec)?.coef === 1 && uniform) return put('v128', `${lanes(b.dtype)}.add`, 0, v);
   const t = f.tmp('v128');
   const parts = [set(t, v)];
   for (let l = 0; l < 4; l++) parts.push(put(st, sadd, l, `(${lanes(b.dtype)}.extract_lane ${l} ${get(t)})`));

@@ -87,7 +87,7 @@ function point(f: Func, k: LoopKernel, vecVar: number | null): string {
     parts.push(set(local, sx(f, l.value)));
     f.accs.set(l.name, { local, dtype: l.dtype, vector });
   }
-  for (const s of k.stores) parts.push(store(f, s.buf, s.at, sx(f, s.value), s.combine));
+  for (const s of k.stores) parts.push(store(f, s.buf, s.at, sx(f, s.value), s.combine, s.guard));
   return parts.join('\n');
 }
 

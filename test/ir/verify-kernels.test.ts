@@ -40,6 +40,10 @@ describe('Kernel IR verifier', () => {
     rejects(copy({ stores: [{ buf: 'y', at: iv(0), value: shifted }] }), 'K4004', /load of x.*-1\.\.6/);
     const guarded: SExpr = { ...shifted, guard: [{ e: { k: 'sub', a: iv(0), b: ic(1) }, lo: 0, hi: 8 }], otherwise: 0 } as SExpr;
     expect(() => verifyProgram(program(copy({ stores: [{ buf: 'y', at: iv(0), value: guarded }] })))).not.toThrow();
+    // a guarded store, its value included, only where its guard holds
+    const over: LoopKernel = { kind: 'loop', name: 'k0', space: [10], stores: [{ buf: 'y', at: iv(0), value: load('x'), guard: [{ e: iv(0), lo: 0, hi: 8 }] }] };
+    expect(() => verifyProgram(program(over))).not.toThrow();
+    rejects({ ...over, stores: [{ ...over.stores[0]!, guard: [{ e: iv(0), lo: 0, hi: 9 }] }] }, 'K4004', /0\.\.8 is outside x's 8/);
   });
 
   it('rejects loop variables and names out of scope', () => {
