@@ -1,4 +1,4 @@
-// `kiln inspect <model.ts> [--model NAME] [--train] [--stage ir|train|simplified|fused|kernels]
+// `kiln inspect <model.ts> [--model NAME] [--train] [--stage ir|train|simplified|fused|lowered|specialize|kernels]
 // [--stats] [--json] [--batch N]`: a model at one stage of the pipeline, in the text format with
 // source locations. Each stage is one row of STAGES.
 import { fail } from '../../ir/errors.ts';
@@ -6,7 +6,7 @@ import type { Graph } from '../../ir/graph.ts';
 import { print } from '../../ir/print.ts';
 import { inferGraph, pickModel, type Model } from '../dsl/model.ts';
 import { trainStep } from '../passes/train-step.ts';
-import { inspectStats, modelEntries, PIPELINE_STAGES } from '../pipeline.ts';
+import { inspectStats, KERNEL_PASSES, modelEntries, PIPELINE_STAGES } from '../pipeline.ts';
 import { choice, defineCommand, flag, int, text } from './command.ts';
 import { checkModelPath } from './model-file.ts';
 
@@ -28,6 +28,8 @@ export const STAGES: Record<string, { readonly help: string; readonly render: (m
   train: { help: 'the training step: forward, loss, gradients, optimizer update', render: (m, o) => graphs(trainStep(m, { batch: o.batch }), o) },
   simplified: { help: 'after simplify, CSE and DCE', render: pipeline('simplified') },
   fused: { help: 'the fusion groups', render: pipeline('fused') },
+  lowered: { help: 'the Kernel IR as lowered, before the kernel passes', render: pipeline('lowered') },
+  ...Object.fromEntries(KERNEL_PASSES.map((p) => [p.name, { help: `the Kernel IR after the ${p.name} pass`, render: pipeline(p.name) }])),
   kernels: { help: 'the Kernel IR program with its memory plan', render: pipeline('kernels') },
 };
 

@@ -4,7 +4,7 @@
 // groups as templates with whole-buffer operands and an epilogue.
 import { fail } from '../../ir/errors.ts';
 import type { Node, Value } from '../../ir/graph.ts';
-import type { IExpr, Kernel, MatmulKernel, Operand, SExpr, TemplateKernel } from '../../ir/kernel.ts';
+import type { Kernel, MatmulKernel, Operand, SExpr, TemplateKernel } from '../../ir/kernel.ts';
 import { resolvePerm, resolveSlice } from '../../ir/ops/view.ts';
 import { stridesOf } from '../../ir/types.ts';
 import type { FusionGroup, Limits } from '../passes/fuse.ts';

@@ -169,7 +169,7 @@ const routed = (am: SExpr, tap: IExpr, dy: SExpr): SExpr =>
   f32op('where', [{ k: 'op', op: 'equal', args: [am, { k: 'index', at: tap }], dtype: 'bool' }, dy, f32c(0)]);
 
 function maxPoolGrad(c: LoopCore): Kernel[] {
-  const n = c.core, g = geometry(n), [x, dy] = n.inputs as [Value, Value];
+  const n = c.core, g = geometry(n), dy = n.inputs[1]!;
   const [, OH, OW] = dy.type.shape as [number, number, number, number];
   const blocks = g.pads.every((p) => p === 0) && g.sh >= g.kh && g.sw >= g.kw && g.sh * g.sw <= c.maxStores;
   if (blocks) return [maxPoolGradBlocks(c, g)];
