@@ -174,3 +174,41 @@ export function sameIExpr(a: IExpr, b: IExpr): boolean {
     default: return sameIExpr(a.a, (b as typeof a).a) && sameIExpr(a.b, (b as typeof a).b);
   }
 }
+
+/** An index as sum of coef * term + c (terms: loop vars, keyed v0000, v0001, ... in order, or
+ *  subexpressions that are not affine, keyed by structure): a target puts c in an address immediate. */
+/** The key of loop var i among a linear form's terms (they sort in var order). */
+export const varKey = (i: number): string => `v${String(i).padStart(4, '0')}`;
+
+export interface Linear {
+  readonly terms: Map<string, { readonly e: IExpr; coef: number }>;
+  c: number;
+}
+
+export function linearForm(e: IExpr): Linear {
+  switch (e.k) {
+    case 'int': return { terms: new Map(), c: e.v };
+    case 'var': return { terms: new Map([[varKey(e.i), { e, coef: 1 }]]), c: 0 };
+    case 'add': case 'sub': {
+      const a = linearForm(e.a), b = linearForm(e.b), sign = e.k === 'add' ? 1 : -1;
+      for (const [key, t] of b.terms) {
+        const had = a.terms.get(key);
+        if (had) had.coef += sign * t.coef;
+        else a.terms.set(key, { e: t.e, coef: sign * t.coef });
+      }
+      a.c += sign * b.c;
+      return a;
+    }
+    case 'mul': {
+      const a = linearForm(e.a), b = linearForm(e.b);
+      const [k, x] = a.terms.size === 0 ? [a.c, b] : b.terms.size === 0 ? [b.c, a] : [null, null];
+      if (k !== null) {
+        for (const t of x!.terms.values()) t.coef *= k;
+        x!.c *= k;
+        return x!;
+      }
+      break;
+    }
+  }
+  return { terms: new Map([[`~${JSON.stringify(e)}`, { e, coef: 1 }]]), c: 0 };
+}

@@ -5,7 +5,7 @@
 import type { Graph } from '../../ir/graph.ts';
 import type { Kernel, Program, SExpr } from '../../ir/kernel.ts';
 import { sizeOf } from '../../ir/types.ts';
-import { buffersRead, buffersWritten, countNodes } from '../../ir/kernel-walk.ts';
+import { buffersRead, buffersWritten, countNodes, visitSExpr } from '../../ir/kernel-walk.ts';
 import { ELEMENT_BYTES } from './memory.ts';
 
 export interface KernelCost {
@@ -25,8 +25,12 @@ export interface ProgramStats {
   readonly bytesMovedUnfused: number;
 }
 
-/** Arithmetic ops and random draws in an expression. */
-const opsIn = (e: SExpr | undefined): number => countNodes(e, (x) => x.k === 'op' || x.k === 'random');
+/** Arithmetic ops and random draws in an expression (an inner reduction's, once per point it reduces). */
+function opsIn(e: SExpr | undefined): number {
+  let n = countNodes(e, (x) => x.k === 'op' || x.k === 'random');
+  if (e) visitSExpr(e, { sexpr: (x) => { if (x.k === 'reduce') n += sizeOf(x.extents) * (1 + opsIn(x.value)) - opsIn(x.value); } });
+  return n;
+}
 
 /** FLOPs of a template op: multiply-adds of a convolution, one op per pooled or scattered element read. */
 function templateFlops(k: Extract<Kernel, { kind: 'template' }>): number {

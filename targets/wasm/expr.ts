@@ -4,6 +4,7 @@ import { fail } from '../../ir/errors.ts';
 import type { Bound, Combine, IExpr, SExpr } from '../../ir/kernel.ts';
 import type { DType } from '../../ir/types.ts';
 import type { Func, WasmType } from './func.ts';
+import { linearForm, varKey } from '../../ir/iexpr.ts';
 import { foldVars } from '../../ir/specialize.ts';
 import { OP_CODE, opCode } from './ops.ts';
 import { forLoop, get, i32c, lanes, scalarType, sconst, set, vconst } from './wat.ts';
@@ -24,47 +25,12 @@ export function ix(f: Func, e: IExpr, lane = 0): string {
   }
 }
 
-/** An index as sum of coef * term + c (terms: loop vars, or subexpressions that are not affine, keyed
- *  by structure). */
-interface Linear {
-  readonly terms: Map<string, { readonly e: IExpr; coef: number }>;
-  c: number;
-}
-
-function linear(e: IExpr): Linear {
-  switch (e.k) {
-    case 'int': return { terms: new Map(), c: e.v };
-    case 'var': return { terms: new Map([[`v${String(e.i).padStart(4, '0')}`, { e, coef: 1 }]]), c: 0 };
-    case 'add': case 'sub': {
-      const a = linear(e.a), b = linear(e.b), sign = e.k === 'add' ? 1 : -1;
-      for (const [key, t] of b.terms) {
-        const had = a.terms.get(key);
-        if (had) had.coef += sign * t.coef;
-        else a.terms.set(key, { e: t.e, coef: sign * t.coef });
-      }
-      a.c += sign * b.c;
-      return a;
-    }
-    case 'mul': {
-      const a = linear(e.a), b = linear(e.b);
-      const [k, x] = a.terms.size === 0 ? [a.c, b] : b.terms.size === 0 ? [b.c, a] : [null, null];
-      if (k !== null) {
-        for (const t of x!.terms.values()) t.coef *= k;
-        x!.c *= k;
-        return x!;
-      }
-      break;
-    }
-  }
-  return { terms: new Map([[`~${JSON.stringify(e)}`, { e, coef: 1 }]]), c: 0 };
-}
-
 /** The byte address of element `at` of a buffer (vector variable at `lane`) as a base expression and a
  *  constant offset: every load of a window then shares one base (computed once) and differs only in
  *  its `offset=` immediate. */
 export function address(f: Func, at: IExpr, bufOffset: number, lane = 0): { readonly addr: string; readonly offset: number } {
-  const l = linear(at);
-  if (lane && f.vec !== null) l.c += lane * (l.terms.get(`v${String(f.vec).padStart(4, '0')}`)?.coef ?? 0);
+  const l = linearForm(at);
+  if (lane && f.vec !== null) l.c += lane * (l.terms.get(varKey(f.vec))?.coef ?? 0);
   const parts = [...l.terms.entries()].filter(([, t]) => t.coef !== 0).sort(([a], [b]) => (a < b ? -1 : 1)).map(([, t]) => {
     const x = t.e.k === 'var' ? get(f.v(t.e.i)) : ix(f, t.e, lane);
     return t.coef === 1 ? x : `(i32.mul ${x} ${i32c(t.coef)})`;

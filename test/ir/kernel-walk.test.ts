@@ -2,7 +2,7 @@
 // (scalar loads, index loads, guards), bottom-up mapping, folding and interval bounds.
 import { describe, expect, it } from 'vitest';
 import type { IExpr, LoopKernel, SExpr } from '../../ir/kernel.ts';
-import { foldIExpr, ic, iv, rangeOf, substitute } from '../../ir/iexpr.ts';
+import { foldIExpr, ic, iv, linearForm, rangeOf, substitute, varKey } from '../../ir/iexpr.ts';
 import { buffersRead, buffersWritten, mapLoop, mapSExpr, readsOf, varsOf } from '../../ir/kernel-walk.ts';
 
 const add = (a: IExpr, b: IExpr): IExpr => ({ k: 'add', a, b });
@@ -53,5 +53,15 @@ describe('index folder', () => {
     expect(rangeOf({ k: 'mod', a: e, b: ic(4) }, [5, 3])).toEqual([0, 3]);
     expect(rangeOf({ k: 'min', a: e, b: ic(4) }, [5, 3])).toEqual([-1, 4]);
     expect(rangeOf({ k: 'load', buf: 'i', at: iv(0) }, [5])[1]).toBe(Infinity);
+  });
+
+  it('splits an index into linear terms and a constant', () => {
+    // ((v0 * 3 + 2) * 4 - v1) + (v2 / 2): 12 v0 - v1 + (v2 / 2) + 8
+    const half: IExpr = { k: 'div', a: iv(2), b: ic(2) };
+    const l = linearForm(add({ k: 'sub', a: mul(add(mul(iv(0), ic(3)), ic(2)), ic(4)), b: iv(1) }, half));
+    expect(l.c).toBe(8);
+    expect(l.terms.get(varKey(0))!.coef).toBe(12);
+    expect(l.terms.get(varKey(1))!.coef).toBe(-1);
+    expect([...l.terms.values()].find((t) => t.e.k === 'div')!.coef).toBe(1);
   });
 });
