@@ -1,9 +1,6 @@
 // WAT spelling helpers shared by the wasm renderer: dtypes, constants, folded instructions.
 import type { DType } from '../../ir/types.ts';
 
-/** Every element takes 4 bytes in the arena; bool is stored as i32 0/1 (as ir/interpret-kernels.ts). */
-export const ELEM_BYTES = 4;
-
 /** The scalar wasm value type of a dtype (bool is an i32 holding 0 or 1). */
 export function scalarType(d: DType): 'f32' | 'i32' {
   return d === 'f32' ? 'f32' : 'i32';
