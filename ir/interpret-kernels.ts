@@ -4,7 +4,8 @@
 // Every element takes 4 bytes; bool is stored as i32 0/1.
 import { fail } from './errors.ts';
 import { opDef } from './builder.ts';
-import type { BufferDecl, Combine, EntryPoint, IExpr, Kernel, LoopKernel, MatmulKernel, Program, SExpr, TemplateKernel } from './kernel.ts';
+import { extentOf } from './contraction.ts';
+import type { BufferDecl, Combine, ContractionKernel, EntryPoint, IExpr, Kernel, LoopKernel, Operand, Program, SExpr } from './kernel.ts';
 import { loopExprs, namesRead, varsOf } from './kernel-walk.ts';
 import { randomNormal, randomUniform } from './random.ts';
 import { allocData, formatType, sameType, type DType, type Tensor } from './types.ts';
@@ -135,8 +136,7 @@ class Machine {
 
   run(k: Kernel): void {
     if (k.kind === 'loop') this.loop(k);
-    else if (k.kind === 'matmul') this.matmul(k);
-    else this.template(k);
+    else this.contraction(k);
   }
 
   loop(k: LoopKernel): void {
@@ -168,41 +168,41 @@ class Machine {
     });
   }
 
-  matmul(k: MatmulKernel): void {
-    const A = this.view(k.a.buf), B = this.view(k.b.buf);
-    const aBase = this.base(k.a.buf) + k.a.offset, bBase = this.base(k.b.buf) + k.b.offset;
+  /** Every element of an operand for batch point `vars[0..batch)`, row-major ([rows, cols] flat). */
+  operand(k: ContractionKernel, op: Operand, vars: Vars, what: string): Float64Array {
     const nb = k.batch.length;
-    const [ai, ap] = [k.a.strides[nb]!, k.a.strides[nb + 1]!];
-    const [bp, bj] = [k.b.strides[nb]!, k.b.strides[nb + 1]!];
-    const put = this.storer(k.out);
-    const epi = k.epilogue ? this.sexpr(k.epilogue) : undefined;
-    const accs = new Map<string, number>();
-    const vars: Vars = new Array<number>(nb + 2).fill(0);
-    let flat = 0;
-    forEachPoint([...k.batch, k.m, k.n], vars, 0, () => {
-      let ao = aBase, bo = bBase;
-      for (let d = 0; d < nb; d++) { ao += vars[d]! * k.a.strides[d]!; bo += vars[d]! * k.b.strides[d]!; }
-      ao += vars[nb]! * ai;
-      bo += vars[nb + 1]! * bj;
-      let dot = 0;
-      for (let p = 0; p < k.k; p++) dot += A[ao + p * ap]! * B[bo + p * bp]!;
-      accs.set('dot', Math.fround(dot));
-      put(flat++, epi ? epi(vars, accs) : dot);
-    });
+    const [rows, cols] = what === 'a' ? [k.m, k.k] : [k.k, k.n];
+    if (extentOf(op.rows) !== rows || extentOf(op.cols) !== cols) {
+      fail('K7001', `kernel interpreter: ${k.name}: operand ${what} is [${op.rows.join(',')}] x [${op.cols.join(',')}], expected ${rows} x ${cols}`);
+    }
+    const load = this.sexpr(op.guard ? { k: 'load', buf: op.buf, at: op.at, guard: op.guard } : { k: 'load', buf: op.buf, at: op.at });
+    const out = new Float64Array(rows * cols), none = new Map<string, number>();
+    let i = 0;
+    forEachPoint([...op.rows, ...op.cols], vars, nb, () => { out[i++] = load(vars, none); });
+    return out;
   }
 
-  template(k: TemplateKernel): void {
-    const ins = k.inputs.map((b, i) => this.readTensor(b, k.inputTypes[i]!));
-    const out = opDef(k.op).eval(ins, k.attrs, k.outType, { float64: false });
+  contraction(k: ContractionKernel): void {
+    const nb = k.batch.length;
     const put = this.storer(k.out);
     const epi = k.epilogue ? this.sexpr(k.epilogue) : undefined;
     const accs = new Map<string, number>();
-    const vars: Vars = new Array<number>(k.outType.shape.length).fill(0);
+    const at: Vars = new Array<number>(nb + Math.max(k.a.rows.length + k.a.cols.length, k.b.rows.length + k.b.cols.length)).fill(0);
+    const vars: Vars = new Array<number>(nb + 2).fill(0);
     let flat = 0;
-    forEachPoint(k.outType.shape, vars, 0, () => {
-      const x = out.data[flat]!;
-      if (epi) accs.set('out', x);
-      put(flat++, epi ? epi(vars, accs) : x);
+    forEachPoint(k.batch, vars, 0, () => {
+      for (let d = 0; d < nb; d++) at[d] = vars[d]!;
+      const A = this.operand(k, k.a, at, 'a'), B = this.operand(k, k.b, at, 'b');
+      for (let i = 0; i < k.m; i++) {
+        for (let j = 0; j < k.n; j++) {
+          let dot = 0;
+          for (let p = 0; p < k.k; p++) dot += A[i * k.k + p]! * B[p * k.n + j]!;
+          vars[nb] = i;
+          vars[nb + 1] = j;
+          accs.set('dot', Math.fround(dot));
+          put(flat++, epi ? epi(vars, accs) : dot);
+        }
+      }
     });
   }
 }

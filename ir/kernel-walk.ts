@@ -3,7 +3,7 @@
 // index loads inside its indices (gather), the indices its guards test, a random draw's counter and
 // index. `visit` sees every node (SExpr and IExpr) before its children; `map*` rebuild bottom-up
 // (children first, then the node through the mapper); the collectors are folds over `visit`.
-import type { IExpr, Kernel, LoopKernel, SExpr } from './kernel.ts';
+import type { IExpr, Kernel, LoopKernel, Operand, SExpr } from './kernel.ts';
 
 export type LoadExpr = Extract<SExpr, { k: 'load' }>;
 
@@ -147,17 +147,19 @@ export function mapLoop(k: LoopKernel, m: Mapper): LoopKernel {
   };
 }
 
+/** A contraction operand's element as the guarded load it is. */
+export function operandLoad(o: Operand): LoadExpr {
+  return o.guard ? { k: 'load', buf: o.buf, at: o.at, guard: o.guard } : { k: 'load', buf: o.buf, at: o.at };
+}
+
 /** Buffers a kernel reads (through every expression and every store's index). */
 export function buffersRead(k: Kernel): Set<string> {
   const out = new Set<string>();
   if (k.kind === 'loop') {
     loopExprs(k).forEach((e) => bufsRead(e, out));
     k.stores.forEach((s) => [s.at, ...(s.guard ?? []).map((g) => g.e)].forEach((x) => indexReadsOf(x).forEach((r) => out.add(r.buf))));
-  } else if (k.kind === 'matmul') {
-    out.add(k.a.buf).add(k.b.buf);
-    bufsRead(k.epilogue, out);
   } else {
-    k.inputs.forEach((b) => out.add(b));
+    for (const o of [k.a, k.b]) bufsRead(operandLoad(o), out);
     bufsRead(k.epilogue, out);
   }
   return out;

@@ -2,7 +2,8 @@
 // A Program is a set of buffers (regions of one arena) and entry points, each an ordered list of
 // kernels. Kernels are loops over an iteration space with scalar expression bodies; views are
 // index arithmetic (a transpose or broadcast costs no copy); pooling, pooling gradients and
-// scatter_add are loop kernels too; contractions and convolutions are templates with fused epilogues.
+// scatter_add are loop kernels too; matmul and convolutions are contractions whose operands are index
+// expressions over the original buffers (implicit im2col), with fused epilogues.
 import type { Attrs } from './graph.ts';
 import type { DType, TensorType } from './types.ts';
 
@@ -47,7 +48,7 @@ export type SExpr =
   | { readonly k: 'op'; readonly op: string; readonly args: readonly SExpr[]; readonly dtype: DType; readonly attrs?: Attrs }
   /** The counter-based RNG (ir/random.ts) at (seed, counter, index). */
   | { readonly k: 'random'; readonly dist: 'uniform' | 'normal'; readonly seed: number; readonly counter: SExpr; readonly index: IExpr }
-  /** The current value of an accumulator (reductions) or of a template's result (epilogues). */
+  /** The current value of an accumulator (reductions) or of a contraction's result (epilogues). */
   | { readonly k: 'acc'; readonly name: string }
   /** The value of a loop kernel's binding (LoopKernel.lets) at the current point. */
   | { readonly k: 'let'; readonly name: string }
@@ -107,17 +108,25 @@ export interface LoopKernel {
   readonly specialize?: number;
 }
 
-/** A strided view of a buffer as [batch..., rows, cols] (transposes and broadcasts are strides; 0 = broadcast). */
+/** One side of a contraction: element (b..., r, c) of a [batch..., rows, cols] matrix is buf[at], or 0 where
+ *  a guard bound fails. The row index splits into sub-coordinates of extents `rows` and the column index
+ *  into sub-coordinates of extents `cols` (row-major: their products are the matrix's extents); `at` and
+ *  the guards read vars (b..., r_0, r_1, ..., c_0, c_1, ...). A strided view has one of each
+ *  (ir/contraction.ts `viewOperand`); a convolution's patches have rows [N, OH, OW] and cols [KH, KW, C]
+ *  with the window's stride, dilation and padding in `at` and `guard` (implicit im2col, `windowOperand`). */
 export interface Operand {
   readonly buf: string;
-  readonly offset: number;
-  readonly strides: readonly number[];
+  readonly rows: readonly number[];
+  readonly cols: readonly number[];
+  readonly at: IExpr;
+  readonly guard?: readonly Bound[];
 }
 
-/** C[b, i, j] = epilogue(sum_p A[b, i, p] * B[b, p, j]) stored at out[b, i, j] (row-major by `batch, m, n`).
- *  The epilogue reads the dot product as { k: 'acc', name: 'dot' } and loop vars 0..batch.length+1 as (b..., i, j). */
-export interface MatmulKernel {
-  readonly kind: 'matmul';
+/** C[b..., i, j] = epilogue(sum_p A[b..., i, p] * B[b..., p, j]) stored at out[((b...) * m + i) * n + j].
+ *  The epilogue reads the sum as { k: 'acc', name: 'dot' } and loop vars 0..batch.length+1 as (b..., i, j).
+ *  matmul, conv2d and both its gradients lower to it. */
+export interface ContractionKernel {
+  readonly kind: 'contraction';
   readonly name: string;
   readonly batch: readonly number[];
   readonly m: number;
@@ -129,22 +138,7 @@ export interface MatmulKernel {
   readonly epilogue?: SExpr;
 }
 
-/** An op with a dedicated template (conv2d and its gradient forms): inputs and output are whole buffers of the given types, `attrs` are the op's
- *  attributes; the epilogue reads the op's result element as { k: 'acc', name: 'out' } and the
- *  output's coordinates as loop vars 0..rank-1. */
-export interface TemplateKernel {
-  readonly kind: 'template';
-  readonly name: string;
-  readonly op: string;
-  readonly attrs: Attrs;
-  readonly inputs: readonly string[];
-  readonly inputTypes: readonly TensorType[];
-  readonly out: string;
-  readonly outType: TensorType;
-  readonly epilogue?: SExpr;
-}
-
-export type Kernel = LoopKernel | MatmulKernel | TemplateKernel;
+export type Kernel = LoopKernel | ContractionKernel;
 
 export interface EntryPoint {
   readonly name: string;

@@ -1,5 +1,6 @@
 // The Kernel IR as readable text (`kiln inspect --stage kernels`).
-import type { IExpr, Kernel, Program, SExpr, UnplannedProgram } from './kernel.ts';
+import type { IExpr, Kernel, Operand, Program, SExpr, UnplannedProgram } from './kernel.ts';
+import { operandLoad } from './kernel-walk.ts';
 import { formatType } from './types.ts';
 
 const INFIX: Record<string, string> = { add: '+', sub: '-', mul: '*', div: '/', mod: '%' };
@@ -45,14 +46,12 @@ export function printKernel(k: Kernel): string {
       }
       return `${lines.join('\n')}\n}`;
     }
-    case 'matmul': {
-      const op = (o: { buf: string; offset: number; strides: readonly number[] }): string => `${o.buf}+${o.offset} strides [${o.strides.join(',')}]`;
-      return `matmul ${k.name} batch [${k.batch.join(',')}] m=${k.m} n=${k.n} k=${k.k}\n  a: ${op(k.a)}\n  b: ${op(k.b)}\n  ${k.out} = ${k.epilogue ? printSExpr(k.epilogue) : 'dot'}`;
-    }
-    case 'template': {
-      const ins = k.inputs.map((b, i) => `${b}: ${formatType(k.inputTypes[i]!)}`).join(', ');
-      const attrs = Object.entries(k.attrs).map(([a, v]) => `${a}=${JSON.stringify(v)}`).join(', ');
-      return `template ${k.name} ${k.op}(${ins}) {${attrs}}\n  ${k.out}: ${formatType(k.outType)} = ${k.epilogue ? printSExpr(k.epilogue) : 'out'}`;
+    case 'contraction': {
+      const op = (o: Operand): string => {
+        const at = printSExpr(operandLoad(o));
+        return `[${o.rows.join(',')}] x [${o.cols.join(',')}] = ${at}`;
+      };
+      return `contraction ${k.name} batch [${k.batch.join(',')}] m=${k.m} n=${k.n} k=${k.k}\n  a${op(k.a)}\n  b${op(k.b)}\n  ${k.out} = ${k.epilogue ? printSExpr(k.epilogue) : 'dot'}`;
     }
   }
 }

@@ -14,7 +14,8 @@
 import { KilnError, type DiagnosticCode } from './errors.ts';
 import { rangeOf, sameIExpr } from './iexpr.ts';
 import type { Bound, BufferDecl, IExpr, Kernel, LoopKernel, SExpr, UnplannedProgram } from './kernel.ts';
-import { buffersRead, indexReadsOf, readsOf, visitIExpr } from './kernel-walk.ts';
+import { buffersRead, indexReadsOf, operandLoad, readsOf, visitIExpr } from './kernel-walk.ts';
+import { extentOf } from './contraction.ts';
 import { printKernel } from './print-kernels.ts';
 import type { DType } from './types.ts';
 
@@ -35,10 +36,14 @@ export function verifyProgram(p: UnplannedProgram): void {
 
 function verifyKernel(k: Kernel, decls: ReadonlyMap<string, BufferDecl>, bad: Fail): void {
   const decl = (buf: string): BufferDecl => decls.get(buf) ?? bad('K4005', `buffer '${buf}' is not declared`);
-  if (k.kind !== 'loop') {
+  if (k.kind === 'contraction') {
     for (const b of [...buffersRead(k), k.out]) decl(b);
-    const inputs = k.kind === 'matmul' ? [k.a.buf, k.b.buf] : k.inputs;
-    if (inputs.includes(k.out)) bad('K4006', `it reads its output ${k.out} as an operand`);
+    if ([k.a.buf, k.b.buf].includes(k.out)) bad('K4006', `it reads its output ${k.out} as an operand`);
+    for (const [w, o, rows, cols] of [['a', k.a, k.m, k.k], ['b', k.b, k.k, k.n]] as const) {
+      if (extentOf(o.rows) !== rows || extentOf(o.cols) !== cols) bad('K4005', `operand ${w} is [${o.rows}] x [${o.cols}], expected ${rows} x ${cols}`);
+      exprType(operandLoad(o), [...k.batch, ...o.rows, ...o.cols], new Map(), decl, bad, `operand ${w}`, []);
+    }
+    if (k.epilogue) exprType(k.epilogue, [...k.batch, k.m, k.n], new Map([['dot', 'f32']]), decl, bad, 'the epilogue', []);
     return;
   }
   if (k.specialize !== undefined && !(k.specialize >= 0 && k.specialize < k.space.length)) bad('K4005', `it specializes on v${k.specialize}, not one of its ${k.space.length} space variables`);

@@ -2,6 +2,7 @@
 //   npx tsx scripts/profile-wasm.ts examples/mnist-cnn.ts [--batch 64] [--reps 10] [--top 25] [--simd] [--min]
 // The profile build calls an imported tick(id) before each kernel (targets/wasm/module.ts `profile`);
 // the per-call timings come from the shipped build (no ticks). Inputs are random (i32 inputs in [0, 2)).
+import { toManifest } from '../compiler/artifact/manifest.ts';
 import { pickModel } from '../compiler/dsl/model.ts';
 import { compileProgram, modelEntries } from '../compiler/pipeline.ts';
 import { namedArray } from '../compiler/train/interp-session.ts';
@@ -29,7 +30,7 @@ const compileMs = performance.now() - t0;
 
 function describe(k: Kernel): string {
   switch (k.kind) {
-    case 'matmul': return `matmul ${k.batch.length ? `${k.batch.join('x')}x` : ''}${k.m}x${k.n}x${k.k}${k.epilogue ? ' +epi' : ''}`;
+    case 'contraction': return `contraction ${k.batch.length ? `${k.batch.join('x')}x` : ''}${k.m}x${k.n}x${k.k} [${k.a.rows}]x[${k.a.cols}]${k.epilogue ? ' +epi' : ''}`;
     case 'template': return `${k.op} ${k.inputTypes.map((t) => `[${t.shape.join(',')}]`).join(' ')} -> [${k.outType.shape.join(',')}]${k.epilogue ? ' +epi' : ''}`;
     case 'loop': return `loop [${k.space.join(',')}]${k.reduce ? ` red [${k.reduce.extents.join(',')}]x${k.reduce.accs.length}` : ''} ${k.stores.length} st`;
   }
@@ -50,7 +51,7 @@ async function executor(profile: boolean, tick?: (id: number) => void) {
   const bin = await assemble(programWat(program, { relaxed, profile }), relaxed);
   const { instance } = await WebAssembly.instantiate(bin as Uint8Array<ArrayBuffer>, profile ? { kiln: { tick: tick! } } : {});
   const { WasmExecutor } = await import('../runtime/wasm.ts');
-  const exe = new WasmExecutor(program, instance, relaxed ? 'relaxed' : 'simd');
+  const exe = new WasmExecutor(toManifest(program), instance, relaxed ? 'relaxed' : 'simd');
   const trainGraph = modelEntries(model, { train: true, batch })[1]!.graph;
   for (const [name, t] of Object.entries(initParams(trainGraph))) exe.writeParam(name, namedArray(t).data);
   return exe;

@@ -32,18 +32,6 @@ function opsIn(e: SExpr | undefined): number {
   return n;
 }
 
-/** FLOPs of a template op: multiply-adds of a convolution, one op per pooled or scattered element read. */
-function templateFlops(k: Extract<Kernel, { kind: 'template' }>): number {
-  const out = sizeOf(k.outType.shape);
-  const [a, b] = k.inputTypes;
-  switch (k.op) {
-    case 'conv2d': { const w = b!.shape; return 2 * out * w[0]! * w[1]! * w[2]!; }
-    case 'conv2d_input_grad': { const w = b!.shape; return 2 * sizeOf(a!.shape) * w[0]! * w[1]! * w[2]!; }
-    case 'conv2d_filter_grad': return 2 * sizeOf(b!.shape) * out / k.outType.shape[3]!;
-    default: return k.inputTypes.reduce((s, t) => s + sizeOf(t.shape), 0);
-  }
-}
-
 export function kernelCost(k: Kernel, sizeOfBuf: (b: string) => number): KernelCost {
   const bytesRead = [...buffersRead(k)].reduce((s, b) => s + sizeOfBuf(b) * ELEMENT_BYTES, 0);
   const bytesWritten = [...buffersWritten(k)].reduce((s, b) => s + sizeOfBuf(b) * ELEMENT_BYTES, 0);
@@ -52,11 +40,9 @@ export function kernelCost(k: Kernel, sizeOfBuf: (b: string) => number): KernelC
     const points = sizeOf(k.space);
     const inner = k.reduce ? sizeOf(k.reduce.extents) : 1;
     flops = points * (inner * (k.reduce?.accs.reduce((s, a) => s + 1 + opsIn(a.value), 0) ?? 0) + [...(k.lets ?? []), ...k.stores].reduce((s, st) => s + opsIn(st.value), 0));
-  } else if (k.kind === 'matmul') {
+  } else {
     const points = sizeOf(k.batch) * k.m * k.n;
     flops = points * (2 * k.k + opsIn(k.epilogue));
-  } else {
-    flops = templateFlops(k) + sizeOf(k.outType.shape) * opsIn(k.epilogue);
   }
   const moved = bytesRead + bytesWritten;
   return { name: k.name, flops, bytesRead, bytesWritten, intensity: moved ? flops / moved : 0 };

@@ -1,5 +1,5 @@
 // Fusion: which values are materialized (written to a buffer), and which kernels compute them.
-// - contractions (matmul), convolutions, pooling and scatter_add are template cores; the chain of
+// - contractions (matmul, conv2d and its gradients), pooling and scatter_add are cores; the chain of
 //   single-use elementwise ops after a core becomes its epilogue (bias add + activation);
 // - reductions root loop kernels; their elementwise producers are inlined (the prologue);
 // - elementwise and view ops are inlined into their consumers, recomputed when they are cheap and
@@ -21,10 +21,10 @@ export type { Limits };
 export { DEFAULT_LIMITS };
 
 export interface FusionGroup {
-  readonly kind: 'loop' | 'matmul' | 'template';
+  readonly kind: 'loop' | 'contraction';
   /** Values this kernel stores, in order. */
   readonly roots: readonly Node[];
-  /** matmul / template groups: the op whose result the epilogue (the path to roots[0]) reads. */
+  /** Contraction, pooling and scatter groups: the op whose result the epilogue (the path to roots[0]) reads. */
   readonly core?: Node;
 }
 
@@ -39,6 +39,9 @@ export function isCore(n: Node): boolean {
   const k = opDef(n.op).kind;
   return k === 'contraction' || k === 'conv' || k === 'pool' || n.op === 'scatter_add';
 }
+
+/** matmul, conv2d and its gradients: cores lowered to contraction kernels. */
+const isContraction = (n: Node): boolean => ['contraction', 'conv'].includes(opDef(n.op).kind);
 
 /** A constant with one value per element: a buffer written once at load, read like a param. */
 export function isTable(n: Node): boolean {
@@ -226,7 +229,7 @@ export function fuse(g: Graph, limits: Limits = DEFAULT_LIMITS): Fusion {
     const core = coreOf.get(n);
     if (core) {
       close();
-      groups.push({ kind: core.op === 'matmul' ? 'matmul' : 'template', roots: [n], core });
+      groups.push({ kind: isContraction(core) ? 'contraction' : 'loop', roots: [n], core });
       continue;
     }
     if (open?.tryAdd(n)) continue;

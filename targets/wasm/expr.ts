@@ -113,7 +113,7 @@ export function dtypeOf(f: Func, e: SExpr): DType {
 }
 
 /** `lo <= e < hi` for every bound, as an i32 condition (one unsigned compare per bound). */
-function guardCond(f: Func, g: readonly Bound[], lane: number): string {
+export function guardCond(f: Func, g: readonly Bound[], lane: number): string {
   const tests = g.map((b) => `(i32.lt_u (i32.sub ${ix(f, b.e, lane)} ${i32c(b.lo)}) ${i32c(b.hi - b.lo)})`);
   return tests.reduce((acc, t) => `(i32.and ${acc} ${t})`);
 }

@@ -17,8 +17,7 @@ const LOWERING = {
   reshape: 'loop', transpose: 'loop', broadcast_to: 'loop', slice: 'loop', pad: 'loop', concat: 'loop',
   gather: 'loop', scatter_add: 'loop', one_hot: 'loop', constant: 'loop', iota: 'loop', random_uniform: 'loop', random_normal: 'loop',
   max_pool2d: 'loop', avg_pool2d: 'loop', max_pool2d_grad: 'loop', avg_pool2d_grad: 'loop',
-  matmul: 'matmul',
-  conv2d: 'template', conv2d_input_grad: 'template', conv2d_filter_grad: 'template',
+  matmul: 'contraction', conv2d: 'contraction', conv2d_input_grad: 'contraction', conv2d_filter_grad: 'contraction',
 } as const satisfies Record<Exclude<OpName, ElementwiseOpName>, Kernel['kind']>;
 
 /** The ops with a wasm lowering. */

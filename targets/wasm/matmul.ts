@@ -1,14 +1,22 @@
-// MatmulKernel -> a register-tiled f32x4 GEMM: B packed into 8-column panels in the scratch region,
-// A read in place through one row pointer (rows at constant byte offsets), or packed into 4-row tiles
-// (one stream) when its inner stride is not 1 or k is long; k split into cache blocks of KC; a 4x8
-// micro-kernel holding the tile in eight v128 accumulators (A splatted by v128.load32_splat), and the
-// epilogue fused into the tile's stores. The conv templates (conv.ts) reuse `gemm` with their own A and B:
-// hooks per row block and per k block build A's slice just in time, and B may be read in place.
+// ContractionKernel -> a register-tiled f32x4 GEMM: k split into cache blocks of KC; a 4x8 micro-kernel
+// holding the tile in eight v128 accumulators (A splatted by v128.load32_splat); the epilogue fused into
+// the tile's stores. How each operand reaches it is chosen from the operand's form (ir/contraction.ts):
+//  A  a strided view with contiguous rows and a short k: read in place through one row pointer (rows at
+//     constant byte offsets);
+//     patches (conv.ts): each block of MC rows packed just before it runs (im2col), or, transposed
+//     (taps on the rows), each k block's slice built into 4-row tiles (L2-sized);
+//     patches with fewer image pixels than rows (conv.ts `gatherRows`): the image read in place times B
+//     for every tap, then each row sums the products of its valid taps;
+//     anything else: packed element by element through its index into 4-row tiles (one stream);
+//  B  a strided view with contiguous rows: packed into 8-column panels, or read in place beside
+//     transposed patches when its rows are 8-column multiples; anything else packed into panels element
+//     by element.
 // (5x8 and 6x8 tiles, and a k loop unrolled by 2, measured about 2x slower under V8: 4x8 stays.)
-import type { IExpr, MatmulKernel, SExpr } from '../../ir/kernel.ts';
+import { viewOf } from '../../ir/contraction.ts';
+import type { ContractionKernel, IExpr, SExpr } from '../../ir/kernel.ts';
+import { fillElements, gatherRows, imagePixels, patchCols, patchOf, patchRows, type Patch } from './conv.ts';
 import { store, sx, withMode } from './expr.ts';
 import { Func, type BufInfo } from './func.ts';
-import { mapExprIndex } from './specialize.ts';
 import { forLoop, get, i32c, set } from './wat.ts';
 
 export const MR = 4;
@@ -19,19 +27,10 @@ const KC = 256;
 export const MC = MR * 16;
 
 const panels = (n: number): number => Math.ceil(n / NR);
-/** A is packed (into MR-row tiles) when its inner stride is not 1, or when k spans several k blocks. */
-const needsPackA = (k: MatmulKernel): boolean => (k.a.strides[k.batch.length + 1] !== 1 || k.k > KC) && k.k > 0;
-/** A is read up to MR-1 rows past m (results discarded): that many rows must be addressable. */
-export const overreadBytes = (k: MatmulKernel): number => (needsPackA(k) ? 0 : (MR - 1) * Math.abs(k.a.strides[k.batch.length]! * 4) + 16);
+/** Rows of A the micro-kernel may read (whole tiles). */
+const aRows = (m: number): number => Math.ceil(m / MR) * MR;
 
-export function matmulScratchBytes(kernel: MatmulKernel): number {
-  const k = mergeBatch(kernel);
-  const packB = panels(k.n) * NR * k.k * 4;
-  const packA = needsPackA(k) ? (Math.ceil(k.m / MR) * MR) * k.k * 4 : 0;
-  return packB + packA + gemmScratchBytes(k.n, k.k) + overreadBytes(k);
-}
-
-/** The geometry a GEMM needs, shared by matmul and the conv templates (which build their own A and B). */
+/** The geometry of one GEMM and where its operands are. */
 export interface Gemm {
   readonly m: number;
   readonly n: number;
@@ -39,10 +38,10 @@ export interface Gemm {
   /** Byte address (i32 expression) of A[0, 0] and its row stride in bytes; A's inner stride is one f32. */
   readonly aAddr: string;
   readonly aRowBytes: number;
-  /** Byte address of the packed B panels. */
-  readonly packedB: number;
-  /** Emits the tile's results: (row local, col local, dot value in the current mode). */
-  readonly emit: (f: Func, row: string, col: string, dot: string) => string;
+  /** Byte address (i32 expression) of the packed B panels (or of B read in place). */
+  readonly packedB: string;
+  /** Emits one result: (row local, col local, dot value: 4 columns as a v128, or one f32). */
+  readonly emit: (row: string, col: string, dot: string, vector: boolean) => string;
   /** Code run at the start of each block of MC rows (its first row is in the local `blockRow(f)`),
    *  e.g. packing that block of A into scratch (then aAddr may depend on `blockRow(f)`). */
   readonly prepare?: string;
@@ -51,8 +50,6 @@ export interface Gemm {
   readonly aTiled?: boolean;
   /** Byte address of gemmScratchBytes(n, k) bytes of scratch (needed when k > KC). */
   readonly partial?: number;
-  /** Code run after each block of MC rows is complete (e.g. consuming the block's results from scratch). */
-  readonly finish?: string;
   /** Code run at the start of each k block (its first k in `blockK(f)`, its length in `blockKLen(f)`), e.g.
    *  packing that slice of A; given, k is always blocked. */
   readonly prepareK?: string;
@@ -71,33 +68,24 @@ export const blockRow = (f: Func): string => f.local('g_i0', 'i32');
 export const blockK = (f: Func): string => f.local('g_p0', 'i32');
 export const blockKLen = (f: Func): string => f.local('g_kb', 'i32');
 
-/** The packing of B[p, j] (byte address expression of element (p, j) given locals) into NR-wide panels. */
-export function packB(f: Func, g: { n: number; k: number; dst: number; src: (p: string, j: string) => string; contiguous: boolean }, tag: string): string {
-  const p = f.local(`pk_p${tag}`, 'i32'), jp = f.local(`pk_j${tag}`, 'i32'), c = f.local(`pk_c${tag}`, 'i32');
+/** B[p, j] with rows `rowBytes` apart from the byte address in local `src` (columns contiguous) into
+ *  NR-wide panels at dst; the last panel's columns past n are zeros. */
+function packB(f: Func, g: { n: number; k: number; dst: number; src: string; rowBytes: number }): string {
+  const p = f.local('pk_p', 'i32'), jp = f.local('pk_j', 'i32'), c = f.local('pk_c', 'i32');
   const full = Math.floor(g.n / NR);
   const dstAt = (col: string): string => `(i32.add ${i32c(g.dst)} (i32.shl (i32.add (i32.mul (i32.add (i32.mul ${get(jp)} ${i32c(g.k)}) ${get(p)}) ${i32c(NR)}) ${col}) (i32.const 2)))`;
+  const src = (j: string): string => `(i32.add ${get(g.src)} (i32.add (i32.mul ${get(p)} ${i32c(g.rowBytes)}) (i32.shl ${j} (i32.const 2))))`;
   const j = `(i32.add (i32.mul ${get(jp)} ${i32c(NR)}) ${get(c)})`;
-  const scalarCol = `(f32.store ${dstAt(get(c))} (if (result f32) (i32.lt_s ${j} ${i32c(g.n)}) (then (f32.load ${g.src(get(p), j)})) (else (f32.const 0))))`;
-  const scalarPanel = forLoop(c, 0, NR, 1, scalarCol, `pc${tag}`);
-  const vecPanel = `(v128.store ${dstAt(i32c(0))} (v128.load ${g.src(get(p), `(i32.mul ${get(jp)} ${i32c(NR)})`)}))
-(v128.store offset=16 ${dstAt(i32c(0))} (v128.load offset=16 ${g.src(get(p), `(i32.mul ${get(jp)} ${i32c(NR)})`)}))`;
-  const body = forLoop(jp, 0, full, 1, g.contiguous ? vecPanel : scalarPanel, `pj${tag}`) + '\n' + forLoop(jp, full, panels(g.n), 1, scalarPanel, `pt${tag}`);
-  return forLoop(p, 0, g.k, 1, body, `pp${tag}`);
+  const vecPanel = [0, 16].map((o) => `(v128.store offset=${o} ${dstAt(i32c(0))} (v128.load offset=${o} ${src(`(i32.mul ${get(jp)} ${i32c(NR)})`)}))`).join('\n');
+  const tail = forLoop(c, 0, NR, 1, `(f32.store ${dstAt(get(c))} (if (result f32) (i32.lt_s ${j} ${i32c(g.n)}) (then (f32.load ${src(j)})) (else (f32.const 0))))`, 'pc');
+  return forLoop(p, 0, g.k, 1, `${forLoop(jp, 0, full, 1, vecPanel, 'pj')}\n${forLoop(jp, full, panels(g.n), 1, tail, 'pt')}`, 'pp');
 }
 
 /** Bytes of scratch `gemm` needs for the partial sums of one row block when k is split into KC blocks. */
 export const gemmScratchBytes = (n: number, k: number, kc = KC, mc = MC): number => (k > kc ? mc * panels(n) * NR * 4 : 0);
 
-/** Packs A[r, p] (byte address expression of element (r, p) given locals) into tiles of MR rows, k-major
- *  inside a tile (`aTiled`). */
-export function packA(f: Func, g: { m: number; k: number; dst: number; src: (r: string, p: string) => string }): string {
-  const r = f.local('pa_r', 'i32'), p = f.local('pa_p', 'i32');
-  const dst = `(i32.add ${i32c(g.dst)} (i32.shl (i32.add (i32.shl (i32.add (i32.mul (i32.shr_u ${get(r)} (i32.const 2)) ${i32c(g.k)}) ${get(p)}) (i32.const 2)) (i32.and ${get(r)} (i32.const 3))) (i32.const 2)))`;
-  return forLoop(r, 0, g.m, 1, forLoop(p, 0, g.k, 1, `(f32.store ${dst} (f32.load ${g.src(get(r), get(p))}))`, 'pap'), 'par');
-}
-
 /** The blocked loops and the 4x8 micro-kernel over packed B; `emit` stores each result. Loops: row blocks
- *  of MC (prepare, then finish, around each), k blocks of KC (partial sums kept in `partial` between them),
+ *  of MC (`prepare` before each), k blocks of KC (partial sums kept in `partial` between them),
  *  B panels, tiles of MR rows. */
 export function gemm(f: Func, g: Gemm): string {
   const i0 = blockRow(f), jp = f.local('g_jp', 'i32'), i = f.local('g_i', 'i32');
@@ -126,10 +114,10 @@ ${set(pb, `(i32.add ${get(pb)} ${i32c(bStep)})`)}
   for (let r = 0; r < MR; r++) {
     for (let h = 0; h < 2; h++) {
       const at = [set(row, `(i32.add ${get(i)} ${i32c(r)})`), set(col, `(i32.add (i32.mul ${get(jp)} ${i32c(NR)}) ${i32c(4 * h)})`)];
-      fullTile.push(...at, withMode(f, 0, () => g.emit(f, row, col, get(c[2 * r + h]!))));
+      fullTile.push(...at, g.emit(row, col, get(c[2 * r + h]!), true));
       const lanesCode = [0, 1, 2, 3].map((l) => `${set(col, `(i32.add (i32.add (i32.mul ${get(jp)} ${i32c(NR)}) ${i32c(4 * h)}) ${i32c(l)})`)}
 (if (i32.and (i32.lt_s ${get(row)} ${i32c(g.m)}) (i32.lt_s ${get(col)} ${i32c(g.n)}))
-(then ${withMode(f, null, () => g.emit(f, row, col, `(f32x4.extract_lane ${l} ${get(c[2 * r + h]!)})`))}))`);
+(then ${g.emit(row, col, `(f32x4.extract_lane ${l} ${get(c[2 * r + h]!)})`, false)}))`);
       edgeTile.push(...at, ...lanesCode);
     }
   }
@@ -150,7 +138,7 @@ ${set(pb, `(i32.add ${get(pb)} ${i32c(bStep)})`)}
       set(tile, tileAt),
       `(if (i32.eqz ${get(p0)}) (then ${zero}) (else ${partialIo(true)}))`,
       set(pa, `(i32.add ${g.aAddr} (i32.add (i32.mul ${get(i)} ${i32c(aRow)}) (i32.mul ${get(p0)} ${i32c(aStep)})))`),
-      set(pb, `(i32.add ${i32c(g.packedB)} (i32.add (i32.mul ${get(jp)} ${i32c(bPanel)}) (i32.mul ${get(p0)} ${i32c(bStep)})))`),
+      set(pb, `(i32.add ${g.packedB} (i32.add (i32.mul ${get(jp)} ${i32c(bPanel)}) (i32.mul ${get(p0)} ${i32c(bStep)})))`),
       set(end, `(i32.add ${get(pb)} (i32.mul ${get(kb)} ${i32c(bStep)}))`),
       kloop,
       `(if (i32.ge_s (i32.add ${get(p0)} ${get(kb)}) ${i32c(g.k)}) (then ${emitTile}) (else ${partialIo(false)}))`,
@@ -158,7 +146,7 @@ ${set(pb, `(i32.add ${get(pb)} ${i32c(bStep)})`)}
     : [
       zero,
       set(pa, `(i32.add ${g.aAddr} (i32.mul ${get(i)} ${i32c(aRow)}))`),
-      set(pb, `(i32.add ${i32c(g.packedB)} (i32.mul ${get(jp)} ${i32c(bPanel)}))`),
+      set(pb, `(i32.add ${g.packedB} (i32.mul ${get(jp)} ${i32c(bPanel)}))`),
       set(end, `(i32.add ${get(pb)} ${i32c(g.k * bStep)})`),
       kloop,
       emitTile,
@@ -173,71 +161,139 @@ ${set(i, `(i32.add ${get(i)} ${i32c(MR)})`)}
   const kLoop = blocked
     ? forLoop(p0, 0, g.k, kc, `${set(kb, `(select ${i32c(kc)} (i32.sub ${i32c(g.k)} ${get(p0)}) (i32.lt_s (i32.add ${get(p0)} ${i32c(kc)}) ${i32c(g.k)}))`)}\n${g.prepareK ?? ''}\n${jLoop}`, 'gp')
     : jLoop;
-  return forLoop(i0, 0, g.m, mc, `${g.prepare ?? ''}\n${kLoop}\n${g.finish ?? ''}`, 'gi');
+  return forLoop(i0, 0, g.m, mc, `${g.prepare ?? ''}\n${kLoop}`, 'gi');
 }
 
-/** The flat output index ((b...)*m + i)*n + j over the kernel's vars. */
-function outIndex(k: MatmulKernel): IExpr {
+/** The flat output index ((b...) m + i) n + j over the kernel's vars. */
+function outIndex(k: ContractionKernel): IExpr {
   const dims = [...k.batch, k.m, k.n];
   let e: IExpr = { k: 'var', i: 0 };
   for (let d = 1; d < dims.length; d++) e = { k: 'add', a: { k: 'mul', a: e, b: { k: 'int', v: dims[d]! } }, b: { k: 'var', i: d } };
   return e;
 }
 
-/** A batched matmul whose B is the same for every batch and whose A rows run on across batches (x @ W over
- *  [batch, time, features]) as one GEMM over batch * m rows: B packed once, full-size blocks. The epilogue
- *  reads the batch coordinates back from the merged row. */
-export function mergeBatch(k: MatmulKernel): MatmulKernel {
+/** k (pixels) per block beside transposed patches: the block's slice (all m rows) stays in L2. */
+const sliceKc = (m: number): number => Math.max(16, Math.min(256, Math.floor(65536 / aRows(m)) & ~15));
+
+interface View {
+  readonly offset: number;
+  readonly strides: readonly number[];
+}
+
+/** How the operands reach the micro-kernel, and the scratch each takes (in this order after the arena). */
+interface Plan {
+  readonly a:
+    | ({ kind: 'view' } & View)
+    | { kind: 'tiles' }
+    | { kind: 'rows'; patch: Patch }
+    | { kind: 'cols'; patch: Patch }
+    | { kind: 'gather'; patch: Patch; pixels: number };
+  readonly b: ({ kind: 'view'; inPlace: boolean } & View) | { kind: 'any' };
+  readonly kc: number;
+  readonly mc: number;
+  readonly bBytes: number;
+  readonly aBytes: number;
+  readonly partialBytes: number;
+  /** A read in place is read up to MR-1 rows past m (results discarded): that many bytes must exist. */
+  readonly overread: number;
+}
+
+/** The table of a gather plan (one row of n floats per image pixel and tap) is at most this many bytes. */
+const MAX_TABLE = 64 << 20;
+
+function plan(k: ContractionKernel, bufs: ReadonlyMap<string, BufInfo>): Plan {
   const nb = k.batch.length;
-  if (nb === 0 || k.batch.some((_, d) => k.b.strides[d] !== 0)) return k;
-  const rows = [...k.batch, k.m];
-  if (rows.slice(0, nb).some((_, d) => k.a.strides[d] !== rows[d + 1]! * k.a.strides[d + 1]! && rows[d] !== 1)) return k;
-  const m = rows.reduce((x, y) => x * y, 1);
-  const i: IExpr = { k: 'var', i: 0 };
-  const coord = (d: number): IExpr => {
-    const inner = rows.slice(d + 1).reduce((x, y) => x * y, 1);
-    return { k: 'mod', a: { k: 'div', a: i, b: { k: 'int', v: inner } }, b: { k: 'int', v: rows[d]! } };
-  };
-  const sub = (v: number): IExpr => (v === nb + 1 ? { k: 'var', i: 1 } : coord(v));
+  const av = viewOf(k.a, nb), bv = viewOf(k.b, nb);
+  const rows = av ? null : patchOf(k.a, nb, 'cols');
+  const cols = av || rows ? null : patchOf(k.a, nb, 'rows');
+  const pixels = rows && imagePixels(rows, bufs.get(k.a.buf)?.size ?? 0);
+  if (rows && pixels && pixels * 1.1 < k.m && (pixels * k.k * k.n * 4) / rows.channels <= MAX_TABLE) {
+    // the GEMM on the image, [pixels, C] x [C, taps * n], into the table
+    const w = (k.k / rows.channels) * k.n;
+    return {
+      a: { kind: 'gather', patch: rows, pixels }, b: { kind: 'any' }, kc: KC, mc: MC,
+      bBytes: panels(w) * NR * rows.channels * 4, aBytes: pixels * w * 4 + Math.ceil(k.n / 4) * 16,
+      partialBytes: gemmScratchBytes(w, rows.channels), overread: (MR - 1) * rows.channels * 4 + 16,
+    };
+  }
+  const inPlace = av && av.strides[nb + 1] === 1 && k.k <= KC;
+  const a: Plan['a'] = inPlace ? { kind: 'view', ...av } : rows ? { kind: 'rows', patch: rows } : cols ? { kind: 'cols', patch: cols } : { kind: 'tiles' };
+  const b: Plan['b'] = bv && bv.strides[nb + 1] === 1 ? { kind: 'view', inPlace: a.kind === 'cols' && k.n % NR === 0, ...bv } : { kind: 'any' };
+  const [kc, mc] = a.kind === 'cols' ? [sliceKc(k.m), aRows(k.m)] : [KC, MC];
   return {
-    ...k, batch: [], m,
-    a: { ...k.a, strides: k.a.strides.slice(nb) },
-    b: { ...k.b, strides: k.b.strides.slice(nb) },
-    ...(k.epilogue ? { epilogue: mapExprIndex(k.epilogue, sub) } : {}),
+    a, b, kc, mc,
+    bBytes: b.kind === 'view' && b.inPlace ? 0 : panels(k.n) * NR * k.k * 4,
+    aBytes: { view: 0, tiles: aRows(k.m) * k.k * 4, rows: MC * k.k * 4, cols: mc * kc * 4 }[a.kind],
+    partialBytes: gemmScratchBytes(k.n, k.k, kc, mc),
+    overread: a.kind === 'view' ? (MR - 1) * Math.abs(a.strides[nb]! * 4) + 16 : 0,
   };
 }
 
-export function renderMatmul(kernel: MatmulKernel, name: string, bufs: ReadonlyMap<string, BufInfo>, scratch: number, relaxed: boolean): string {
-  const k = mergeBatch(kernel);
+export function contractionScratchBytes(k: ContractionKernel, bufs: ReadonlyMap<string, BufInfo>): number {
+  const p = plan(k, bufs);
+  return p.bBytes + p.aBytes + p.partialBytes + p.overread;
+}
+
+/** Byte address of element (major, minor) of a matrix stored in blocks of `width` majors, `len` minors
+ *  each (A's MR-row tiles: rows major; B's NR-column panels: columns major). */
+const blocked = (at: number, len: number, width: number, major: string, minor: string): string =>
+  `(i32.add ${i32c(at)} (i32.shl (i32.add (i32.mul (i32.add (i32.mul (i32.div_u ${major} ${i32c(width)}) ${i32c(len)}) ${minor}) ${i32c(width)}) (i32.rem_u ${major} ${i32c(width)})) (i32.const 2)))`;
+
+export function renderContraction(k: ContractionKernel, name: string, bufs: ReadonlyMap<string, BufInfo>, scratch: number, relaxed: boolean): string {
   const f = new Func(name, bufs, relaxed);
-  if (k.m === 0 || k.n === 0 || k.batch.some((d) => d === 0)) return f.render('');
-  const nb = k.batch.length;
-  const A = f.buf(k.a.buf), B = f.buf(k.b.buf);
-  const base = (o: typeof k.a, off: number): string => k.batch.reduce((acc, _d, d) => `(i32.add ${acc} (i32.mul ${get(f.v(d))} ${i32c(o.strides[d]! * 4)}))`, i32c(off + o.offset * 4));
-  const aBase = f.local('aBase', 'i32'), bBase = f.local('bBase', 'i32');
-  const packedB = scratch;
-  const packedA = scratch + panels(k.n) * NR * k.k * 4;
-  const [si, sp] = [k.a.strides[nb]! * 4, k.a.strides[nb + 1]! * 4];
-  const [bp, bj] = [k.b.strides[nb]! * 4, k.b.strides[nb + 1]! * 4];
-  const parts = [set(aBase, base(k.a, A.offset)), set(bBase, base(k.b, B.offset))];
-  parts.push(packB(f, { n: k.n, k: k.k, dst: packedB, contiguous: bj === 4, src: (p, j) => `(i32.add ${get(bBase)} (i32.add (i32.mul ${p} ${i32c(bp)}) (i32.mul ${j} ${i32c(bj)})))` }, ''));
-  let aAddr = get(aBase), aTiled = false;
-  if (needsPackA(k)) {
-    parts.push(packA(f, { m: k.m, k: k.k, dst: packedA, src: (r, p) => `(i32.add ${get(aBase)} (i32.add (i32.mul ${r} ${i32c(si)}) (i32.mul ${p} ${i32c(sp)})))` }));
-    aAddr = i32c(packedA);
-    aTiled = true;
+  if (k.m === 0 || k.n === 0 || k.batch.includes(0)) return f.render('');
+  const p = plan(k, bufs), nb = k.batch.length;
+  const bAt = scratch, aAt = scratch + p.bBytes, partial = aAt + p.aBytes;
+  const out = outIndex(k), epi: SExpr = k.epilogue ?? { k: 'acc', name: 'dot' };
+  const dotV = f.local('dot_v', 'v128'), dotS = f.local('dot_s', 'f32');
+  const emit = (row: string, col: string, value: string, vector: boolean): string => withMode(f, vector ? nb + 1 : null, () => {
+    f.accs.set('dot', { local: vector ? dotV : dotS, dtype: 'f32', vector });
+    return [set(f.v(nb), get(row)), set(f.v(nb + 1), get(col)), set(vector ? dotV : dotS, value), store(f, k.out, out, sx(f, epi))].join('\n');
+  });
+  const parts: string[] = [];
+  const a = p.a;
+  if (a.kind === 'gather') {
+    // table[q, (t, j)] = sum_c image[q, c] B[(t, c), j]: B's row (t, c) is row c of the panels, column t n + j
+    const { patch, pixels } = a, C = patch.channels, w = (k.k / C) * k.n;
+    if (w % NR) parts.push(`(memory.fill ${i32c(bAt)} (i32.const 0) ${i32c(p.bBytes)})`);
+    parts.push(fillElements(f, k.b, 0, (r, c) => blocked(bAt, C, NR, `(i32.add (i32.mul (i32.div_u ${get(r)} ${i32c(C)}) ${i32c(k.n)}) ${get(c)})`, `(i32.rem_u ${get(r)} ${i32c(C)})`), 'b'));
+    const toTable = (row: string, col: string, value: string, vector: boolean): string =>
+      `(${vector ? 'v128' : 'f32'}.store (i32.add ${i32c(aAt)} (i32.shl (i32.add (i32.mul ${get(row)} ${i32c(w)}) ${get(col)}) (i32.const 2))) ${value})`;
+    parts.push(gemm(f, { m: pixels, n: w, k: C, aAddr: i32c(f.buf(k.a.buf).offset), aRowBytes: C * 4, packedB: i32c(bAt), emit: toTable, partial }));
+    parts.push(gatherRows(f, patch, k.m, aAt, k.n, aAt + pixels * w * 4, emit));
+    return f.render(parts.join('\n'));
   }
-  const out = outIndex(k);
-  const epi: SExpr = k.epilogue ?? { k: 'acc', name: 'dot' };
-  const dot = f.local('dot_v', 'v128'), dotS = f.local('dot_s', 'f32');
-  const emit = (g: Func, row: string, col: string, value: string): string => {
-    const vector = g.vec !== null;
-    g.vec = vector ? nb + 1 : null;
-    g.accs.set('dot', { local: vector ? dot : dotS, dtype: 'f32', vector });
-    return [set(g.v(nb), get(row)), set(g.v(nb + 1), get(col)), set(vector ? dot : dotS, value), store(g, k.out, out, sx(g, epi))].join('\n');
+  /** A local holding the byte address of a view's element (0, 0) in the current batch. */
+  const base = (name: string, buf: string, v: View): string => {
+    parts.push(set(f.local(name, 'i32'), k.batch.reduce((e, _d, d) => `(i32.add ${e} (i32.mul ${get(f.v(d))} ${i32c(v.strides[d]! * 4)}))`, i32c(f.buf(buf).offset + v.offset * 4))));
+    return f.local(name, 'i32');
   };
-  const partial = packedA + (needsPackA(k) ? Math.ceil(k.m / MR) * MR * k.k * 4 : 0);
-  parts.push(gemm(f, { m: k.m, n: k.n, k: k.k, aAddr, aRowBytes: si, aTiled, packedB, emit, partial }));
+  let packedB = i32c(bAt);
+  if (p.b.kind === 'any') {
+    if (k.n % NR) parts.push(`(memory.fill ${packedB} (i32.const 0) ${i32c(p.bBytes)})`);
+    parts.push(fillElements(f, k.b, nb, (r, c) => blocked(bAt, k.k, NR, get(c), get(r)), 'b'));
+  } else {
+    const bBase = base('bBase', k.b.buf, p.b);
+    if (p.b.inPlace) packedB = get(bBase);
+    else parts.push(packB(f, { n: k.n, k: k.k, dst: bAt, src: bBase, rowBytes: p.b.strides[nb]! * 4 }));
+  }
+  let aSide: Pick<Gemm, 'aAddr' | 'aRowBytes' | 'aTiled' | 'aTileK' | 'prepare' | 'prepareK'>;
+  if (a.kind === 'view') aSide = { aAddr: get(base('aBase', k.a.buf, a)), aRowBytes: a.strides[nb]! * 4 };
+  else if (a.kind === 'tiles') {
+    parts.push(fillElements(f, k.a, nb, (r, c) => blocked(aAt, k.k, MR, get(r), get(c)), 'a'));
+    aSide = { aAddr: i32c(aAt), aRowBytes: 0, aTiled: true };
+  } else if (a.kind === 'rows') {
+    // the block's rows [i0, min(i0 + MC, m)) at aAt, row-major
+    const i0 = blockRow(f), end = `(i32.add ${get(i0)} ${i32c(MC)})`;
+    const n = `(i32.sub (select ${i32c(k.m)} ${end} (i32.lt_s ${i32c(k.m)} ${end})) ${get(i0)})`;
+    aSide = { aAddr: `(i32.sub ${i32c(aAt)} (i32.mul ${get(i0)} ${i32c(k.k * 4)}))`, aRowBytes: k.k * 4, prepare: patchRows(f, a.patch, get(i0), n, aAt) };
+  } else {
+    // the k block's columns [p0, p0 + kb) in MR-row tiles of kc at aAt
+    const prepareK = patchCols(f, a.patch, get(blockK(f)), get(blockKLen(f)), aAt, p.kc, MR);
+    aSide = { aAddr: `(i32.sub ${i32c(aAt)} (i32.mul ${get(blockK(f))} ${i32c(MR * 4)}))`, aRowBytes: 0, aTiled: true, aTileK: p.kc, prepareK };
+  }
+  const bRows = p.b.kind === 'view' && p.b.inPlace ? { bRowBytes: p.b.strides[nb]! * 4 } : {};
+  parts.push(gemm(f, { m: k.m, n: k.n, k: k.k, packedB, emit, partial, kc: p.kc, mc: p.mc, ...bRows, ...aSide }));
   let body = parts.join('\n');
   for (let d = nb - 1; d >= 0; d--) body = forLoop(f.v(d), 0, k.batch[d]!, 1, body, `b${d}`);
   return f.render(body);

@@ -1,13 +1,12 @@
 // A Program -> one WebAssembly module: the arena is its exported linear memory (plus a scratch
-// region for packed matmul panels after the memory plan's bytes), kernels are internal functions,
+// region for packed contraction panels after the memory plan's bytes), kernels are internal functions,
 // each entry point is an exported function calling its kernels in order.
 import { fail } from '../../ir/errors.ts';
 import type { Kernel, Program } from '../../ir/kernel.ts';
 import type { BufInfo } from './func.ts';
 import { renderLoop } from './loop.ts';
 import { mathFunctions } from './math.ts';
-import { renderMatmul, matmulScratchBytes } from './matmul.ts';
-import { renderTemplate, templateScratchBytes } from './template.ts';
+import { contractionScratchBytes, renderContraction } from './matmul.ts';
 import { i32c } from './wat.ts';
 
 export interface RenderOptions {
@@ -30,17 +29,12 @@ function buffersOf(p: Program): Map<string, BufInfo> {
   return m;
 }
 
-function scratchBytes(k: Kernel): number {
-  if (k.kind === 'matmul') return matmulScratchBytes(k);
-  if (k.kind === 'template') return templateScratchBytes(k);
-  return 0;
-}
+const scratchBytes = (k: Kernel, bufs: ReadonlyMap<string, BufInfo>): number => (k.kind === 'contraction' ? contractionScratchBytes(k, bufs) : 0);
 
 function renderKernel(k: Kernel, name: string, bufs: Map<string, BufInfo>, scratch: number, relaxed: boolean): string {
   switch (k.kind) {
     case 'loop': return renderLoop(k, name, bufs, relaxed);
-    case 'matmul': return renderMatmul(k, name, bufs, scratch, relaxed);
-    case 'template': return renderTemplate(k, name, bufs, scratch, relaxed);
+    case 'contraction': return renderContraction(k, name, bufs, scratch, relaxed);
   }
 }
 
@@ -70,7 +64,7 @@ export function programWat(p: Program, opts: RenderOptions = {}): string {
   const bufs = buffersOf(p);
   const scratch = Math.ceil(p.memory.arenaBytes / 64) * 64;
   const kernels = p.entries.flatMap((e) => e.kernels);
-  const total = scratch + Math.max(0, ...kernels.map(scratchBytes));
+  const total = scratch + Math.max(0, ...kernels.map((k) => scratchBytes(k, bufs)));
   checkMemory(p, total);
   const funcs: string[] = [];
   const entries: string[] = [];

@@ -85,12 +85,12 @@ describe('fusion: a concat of computed pieces is stored piecewise', () => {
   it('one loop kernel over a piece\'s space stores the four pieces into the concat\'s buffer, then the matmul', () => {
     const p = checkLowering(concatGraph(false));
     const ks = p.entries[0]!.kernels;
-    expect(ks.map((k) => k.kind)).toEqual(['loop', 'matmul']);
+    expect(ks.map((k) => k.kind)).toEqual(['loop', 'contraction']);
     const loop = loops(ks)[0]!;
     expect(loop.space).toEqual([4, 3]);
     expect(loop.stores).toHaveLength(4);
     expect(new Set(loop.stores.map((s) => s.buf)).size).toBe(1);
-    expect(ks[1]!.kind === 'matmul' && ks[1]!.a.buf).toBe(loop.stores[0]!.buf);
+    expect(ks[1]!.kind === 'contraction' && ks[1]!.a.buf).toBe(loop.stores[0]!.buf);
   });
 
   it('a piece read elsewhere too keeps its own buffer (results unchanged)', () => {
@@ -128,8 +128,8 @@ describe('a small LSTM training step', () => {
   it('computes each input-projection weight gradient with one GEMM over batch x time, and no reduction over the batch', () => {
     const ks = checkLowering(train, { seed: 7 }).entries[0]!.kernels;
     for (const [rows, gates] of [[features, 4 * u1], [u1, 4 * u2]]) {
-      const grads = ks.filter((k) => k.kind === 'matmul' && k.m === rows && k.n === gates);
-      expect(grads.map((k) => k.kind === 'matmul' && [k.batch.length, k.k])).toEqual([[0, batch * time]]);
+      const grads = ks.filter((k) => k.kind === 'contraction' && k.m === rows && k.n === gates);
+      expect(grads.map((k) => k.kind === 'contraction' && [k.batch.length, k.k])).toEqual([[0, batch * time]]);
     }
     expect(loops(ks).filter((k) => k.reduce && k.reduce.extents.length === 1 && k.reduce.extents[0] === batch && k.space.length === 3)).toEqual([]);
   });

@@ -60,7 +60,7 @@ describe('fusion', () => {
     const bias = b.param('b', 'f32', [5], zeros);
     b.output('y', b.op('relu', [b.op('add', [b.op('matmul', [x, w]), bias])]));
     const p = checkLowering(b.finish());
-    expect(p.entries[0]!.kernels.map((k) => k.kind)).toEqual(['matmul']);
+    expect(p.entries[0]!.kernels.map((k) => k.kind)).toEqual(['contraction']);
   });
 
   it('softmax is two kernels: row statistics, then normalize', () => {

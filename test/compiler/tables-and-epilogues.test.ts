@@ -68,7 +68,7 @@ describe('two contractions feeding one elementwise chain', () => {
     const sum = b.op('add', [b.op('add', [b.op('matmul', [x, w]), b.op('matmul', [h, u])]), bias]);
     b.output('y', b.op('sigmoid', [sum]));
     const p = checkLowering(b.finish());
-    expect(p.entries[0]!.kernels.map((k) => k.kind)).toEqual(['matmul', 'matmul']);
+    expect(p.entries[0]!.kernels.map((k) => k.kind)).toEqual(['contraction', 'contraction']);
   });
 
   it('a convolution and a matmul summed, with an activation after the sum', () => {
@@ -91,7 +91,7 @@ describe('an epilogue longer than the expression limit', () => {
     for (let i = 0; i < 60; i++) h = b.op(i % 2 ? 'tanh' : 'sin', [h]);
     b.output('y', h);
     const p = checkLowering(b.finish());
-    expect(p.entries[0]!.kernels.map((k) => k.kind)).toEqual(['matmul', 'loop']);
+    expect(p.entries[0]!.kernels.map((k) => k.kind)).toEqual(['contraction', 'loop']);
   });
 
   it('conv2d then 60 alternating sin/tanh', () => {
@@ -100,6 +100,6 @@ describe('an epilogue longer than the expression limit', () => {
     for (let i = 0; i < 60; i++) h = b.op(i % 2 ? 'tanh' : 'sin', [h]);
     b.output('y', h);
     const p = checkLowering(b.finish());
-    expect(p.entries[0]!.kernels.map((k) => k.kind)).toEqual(['template', 'loop']);
+    expect(p.entries[0]!.kernels.map((k) => k.kind)).toEqual(['contraction', 'loop']);
   });
 });

@@ -33,7 +33,7 @@ describe('wasm: conv template paths against the interpreter', () => {
         const y = b.op(c.op as never, c.ins.map((s, i) => b.input(`x${i}`, 'f32', s)), c.attrs as never);
         b.output('y', c.epi ? c.epi(b, y) : y);
         const p = await checkWasm(b.finish(), { tol: 1e-5, relaxed });
-        expect(p.entries[0]!.kernels.map((k) => k.kind)).toEqual(['template']);
+        expect(p.entries[0]!.kernels.map((k) => k.kind)).toEqual(['contraction']);
       });
     }
   }

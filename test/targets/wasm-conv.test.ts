@@ -39,7 +39,7 @@ describe('wasm: convolutions as GEMMs against the interpreter', () => {
       const y = b.op(c.op, c.ins.map((s, i) => b.input(`x${i}`, 'f32', s)), c.attrs as never);
       b.output('y', c.epi ? c.epi(b, y) : y);
       const p = await checkWasm(b.finish(), { tol: 1e-5 });
-      expect(p.entries[0]!.kernels.map((k) => k.kind)).toEqual(['template']);
+      expect(p.entries[0]!.kernels.map((k) => k.kind)).toEqual(['contraction']);
     });
   }
 });

@@ -3,8 +3,9 @@
 // tiles on both axes, a fused epilogue on the last k block, and a transposed (packed) A.
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../ir/builder.ts';
-import type { MatmulKernel } from '../../ir/kernel.ts';
-import { mergeBatch } from '../../targets/wasm/matmul.ts';
+import { viewOperand } from '../../ir/contraction.ts';
+import type { ContractionKernel } from '../../ir/kernel.ts';
+import { mergeBatch } from '../../compiler/lower/contraction.ts';
 import { checkWasm } from './wasm-helpers.ts';
 
 const CASES = [
@@ -21,11 +22,10 @@ describe('wasm: a batched matmul with a shared B runs as one GEMM over batch * m
     b.output('y', b.op('mul', [b.op('add', [y, perRow]), perBatch]));
     const p = await checkWasm(b.finish(), { tol: 1e-5 });
     const [k] = p.entries[0]!.kernels;
-    expect(k!.kind).toBe('matmul');
-    expect(mergeBatch(k as MatmulKernel)).toMatchObject({ batch: [], m: 15 });
+    expect(k).toMatchObject({ kind: 'contraction', batch: [], m: 15 });
   });
   it('a B that differs per batch is not merged', () => {
-    const k: MatmulKernel = { kind: 'matmul', name: 'k', batch: [2], m: 3, n: 4, k: 5, a: { buf: 'a', offset: 0, strides: [15, 5, 1] }, b: { buf: 'b', offset: 0, strides: [20, 4, 1] }, out: 'y' };
+    const k: ContractionKernel = { kind: 'contraction', name: 'k', batch: [2], m: 3, n: 4, k: 5, a: viewOperand('a', 0, [15, 5, 1], 3, 5), b: viewOperand('b', 0, [20, 4, 1], 5, 4), out: 'y' };
     expect(mergeBatch(k)).toBe(k);
   });
 });
@@ -38,7 +38,7 @@ describe('wasm: blocked GEMM against the interpreter', () => {
       const n = c.b[c.b.length - 1]!;
       b.output('y', b.op('tanh', [b.op('add', [y, b.input('bias', 'f32', [n])])]));
       const p = await checkWasm(b.finish(), { tol: 1e-5 });
-      expect(p.entries[0]!.kernels.map((k) => k.kind)).toEqual(['matmul']);
+      expect(p.entries[0]!.kernels.map((k) => k.kind)).toEqual(['contraction']);
     });
   }
 });
