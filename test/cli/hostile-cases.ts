@@ -96,6 +96,7 @@ export function cases(weights: { good: Uint8Array; transposed: Uint8Array; missi
     { name: 'help train prints help', args: ['help', 'train'], expect: 'ok', message: /--save <dir>/ },
     { name: '--version', args: ['--version'], expect: 'ok', message: /^\d+\.\d+\.\d+\n$/ },
     { name: 'unknown command', args: ['trian'], expect: 'K8001', message: /did you mean train/ },
+    { name: 'help for an unknown command', args: ['help', 'nope'], expect: 'K8001', message: /unknown command 'nope'/ },
     { name: 'train without a model file', args: ['train'], expect: 'K8001', message: /missing required argument 'model.ts'/ },
     { name: 'misspelled flag', files: xor((s) => s), args: [...TRAIN, '--epoch', '2'], expect: 'K8001', message: /did you mean --epochs/ },
     { name: '--epochs zero', files: xor((s) => s), args: [...TRAIN, '--epochs', 'zero'], expect: 'K8001' },
