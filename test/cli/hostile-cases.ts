@@ -133,6 +133,9 @@ export function cases(weights: { good: Uint8Array; transposed: Uint8Array; missi
     { name: 'model in a CommonJS package', files: { 'package.json': '{"type":"commonjs"}', 'm.ts': xorModel((s) => s, "'kiln'") }, args: [...TRAIN, '--epochs', '2'], expect: 'ok' },
     { name: 'model as .mts', files: { 'm.mts': xorModel() }, args: ['train', '@/m.mts', '--no-typecheck'], expect: 'ok' },
 
+    { name: 'compile: misspelled option', files: xor(data("{ activation: 'sigmoid' }", "{ activaton: 'sigmoid' }")), args: ['compile', '@/m.ts', '--out', '@/art'], expect: 'K8004', message: /'activaton' does not exist/, absent: ['@/art'] },
+    { name: 'compile: --out /proc/kiln', files: xor((s) => s), args: ['compile', '@/m.ts', '--no-typecheck', '--out', '/proc/kiln'], expect: 'K8002', absent: ['/proc/kiln'] },
+
     // shapes and sizes in the DSL
     { name: 'input shape [-4]', files: xor(data('shape: [2] }', 'shape: [-4] }')), args: TRAIN, expect: 'K2002', message: /m\.ts\(3,16\).*input 'x'.*-4 \(not positive\)/ },
     { name: 'input shape [1.5]', files: xor(data('shape: [2] }', 'shape: [1.5] }')), args: TRAIN, expect: 'K2002', message: /1\.5 \(fractional\)/ },
