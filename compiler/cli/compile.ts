@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { fail } from '../../ir/errors.ts';
 import { decodeSafetensors } from '../../runtime/safetensors.ts';
 import { checkOutDir } from '../artifact/write.ts';
-import { pickModel } from '../dsl/model.ts';
 import { choice, defineCommand, flag, int, text } from './command.ts';
+import { loadModel } from './model-file.ts';
 
 const kb = (n: number): string => (n < 1024 ? `${n} B` : `${(n / 1024).toFixed(n < 10240 ? 1 : 0)} KB`);
 
@@ -20,6 +20,7 @@ export default defineCommand({
     batch: int("the compile-time batch size (default: the model's)"),
     noTrain: flag('compile infer only, no train_step'),
     weights: text('a weights.safetensors to start from (e.g. from kiln train --save)', { value: 'file' }),
+    noTypecheck: flag('compile the model file without type-checking it first'),
   },
   epilog: 'Example:\n  kiln compile examples/mnist-cnn.ts --target all --out build/mnist\n  node examples/node/classify.js build/mnist',
   run: async ([file], opts) => {
@@ -35,7 +36,7 @@ export default defineCommand({
       }
       weights = decodeSafetensors(bytes, opts.weights).tensors;
     }
-    const model = await pickModel(file!, opts.model, 'compile');
+    const model = await loadModel('compile', file!, { model: opts.model, typecheck: !opts.noTypecheck });
     const { buildArtifact } = await import('../artifact/build.ts'); // ts-morph loads only for this command
     const { writeArtifact } = await import('../artifact/write.ts');
     const tty = process.stderr.isTTY === true;

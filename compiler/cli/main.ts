@@ -2,6 +2,7 @@
 // `kiln --help` lists them with their summaries, `kiln help <command>` or `kiln <command> -h` shows one.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { fail } from '../../ir/errors.ts';
 import type { AnyCommand } from './command.ts';
 import demo from './demo.ts';
 import evalCommand from './eval.ts';
@@ -35,6 +36,10 @@ export async function main(argv: string[]): Promise<number> {
   let code = 0;
   const debug = argv.includes('--debug');
   try {
+    const [first, second] = argv;
+    if (first === 'help' && second !== undefined && !second.startsWith('-') && !COMMANDS.some((c) => c.name === second)) {
+      fail('K8001', `help: unknown command '${second}'; the commands are ${COMMANDS.map((c) => c.name).join(', ')}`);
+    }
     await program((c) => (code = c)).parseAsync(argv, { from: 'user' });
     return code;
   } catch (e) {

@@ -96,6 +96,7 @@ export function cases(weights: { good: Uint8Array; transposed: Uint8Array; missi
     { name: 'help train prints help', args: ['help', 'train'], expect: 'ok', message: /--save <dir>/ },
     { name: '--version', args: ['--version'], expect: 'ok', message: /^\d+\.\d+\.\d+\n$/ },
     { name: 'unknown command', args: ['trian'], expect: 'K8001', message: /did you mean train/ },
+    { name: 'help for an unknown command', args: ['help', 'nope'], expect: 'K8001', message: /unknown command 'nope'/ },
     { name: 'train without a model file', args: ['train'], expect: 'K8001', message: /missing required argument 'model.ts'/ },
     { name: 'misspelled flag', files: xor((s) => s), args: [...TRAIN, '--epoch', '2'], expect: 'K8001', message: /did you mean --epochs/ },
     { name: '--epochs zero', files: xor((s) => s), args: [...TRAIN, '--epochs', 'zero'], expect: 'K8001' },
@@ -131,6 +132,9 @@ export function cases(weights: { good: Uint8Array; transposed: Uint8Array; missi
     { name: 'model importing kiln by path, no package.json', files: { 'm.ts': xorModel() }, args: ['train', '@/m.ts', '--epochs', '2', '--no-typecheck'], expect: 'ok', message: /epoch 2: loss/ },
     { name: 'model in a CommonJS package', files: { 'package.json': '{"type":"commonjs"}', 'm.ts': xorModel((s) => s, "'kiln'") }, args: [...TRAIN, '--epochs', '2'], expect: 'ok' },
     { name: 'model as .mts', files: { 'm.mts': xorModel() }, args: ['train', '@/m.mts', '--no-typecheck'], expect: 'ok' },
+
+    { name: 'compile: misspelled option', files: xor(data("{ activation: 'sigmoid' }", "{ activaton: 'sigmoid' }")), args: ['compile', '@/m.ts', '--out', '@/art'], expect: 'K8004', message: /'activaton' does not exist/, absent: ['@/art'] },
+    { name: 'compile: --out /proc/kiln', files: xor((s) => s), args: ['compile', '@/m.ts', '--no-typecheck', '--out', '/proc/kiln'], expect: 'K8002', absent: ['/proc/kiln'] },
 
     // shapes and sizes in the DSL
     { name: 'input shape [-4]', files: xor(data('shape: [2] }', 'shape: [-4] }')), args: TRAIN, expect: 'K2002', message: /m\.ts\(3,16\).*input 'x'.*-4 \(not positive\)/ },
