@@ -5,6 +5,7 @@
 import { toManifest } from '../compiler/artifact/manifest.ts';
 import { pickModel } from '../compiler/dsl/model.ts';
 import { compileProgram, modelEntries } from '../compiler/pipeline.ts';
+import { toManifest } from '../compiler/artifact/manifest.ts';
 import { namedArray } from '../compiler/train/interp-session.ts';
 import { initParams } from '../ir/init.ts';
 import type { Kernel, Program } from '../ir/kernel.ts';
