@@ -1,7 +1,6 @@
 // The Kernel IR interpreter computes kernels from their IR alone: the MNIST CNN's and the text LSTM's
-// training steps run on it with every op's registry `eval` spied on, and match the graph interpreter.
-// Convolutions are still template kernels (computed by their op's eval) until they become contraction
-// kernels; TEMPLATE_EVALS lists them, and shrinks to nothing then.
+// training steps run on it with every op's registry `eval` spied on (none is called), and match the
+// graph interpreter.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { interpret } from '../../ir/interpret.ts';
 import { interpretProgram } from '../../ir/interpret-kernels.ts';
@@ -9,8 +8,6 @@ import { OPS, type OpDef } from '../../ir/ops/index.ts';
 import { compileProgram } from '../../compiler/pipeline.ts';
 import { expectClose } from '../targets/wasm-helpers.ts';
 import { SEED_CASES, seedBatch, seedEntries, seedModel, seedParams } from './seed-cases.ts';
-
-const TEMPLATE_EVALS = new Set(['conv2d', 'conv2d_input_grad', 'conv2d_filter_grad']);
 
 /** Runs `fn` with every registry eval spied on; returns the ops whose eval it called. */
 function evalsCalledBy(fn: () => void): string[] {
@@ -39,7 +36,7 @@ describe('the Kernel IR interpreter never calls a registry eval', () => {
       expect(evalsCalledBy(() => { want = interpret(e.graph, inputs, params); })).toContain('sum');
       let got: ReturnType<typeof interpretProgram> | undefined;
       const called = evalsCalledBy(() => { got = interpretProgram(program, 'train_step', inputs, params); });
-      expect(called.filter((op) => !TEMPLATE_EVALS.has(op))).toEqual([]);
+      expect(called).toEqual([]);
       for (const o of e.graph.outputs) expectClose(got!.outputs[o.name]!, want!.outputs[o.name]!, `output ${o.name}`, c.tol);
       for (const a of e.graph.assigns) expectClose(got!.params[a.param.name]!, want!.assigns[a.param.name]!, `param ${a.param.name}`, c.tol);
     }, 120_000);
