@@ -7,11 +7,6 @@ import type { Bound, IExpr, LoopKernel, SExpr } from './kernel.ts';
 import { foldIExprNode, ic } from './iexpr.ts';
 import { mapLoop, mapSExpr } from './kernel-walk.ts';
 
-/** Every index of an expression with each variable i replaced by sub(i), folded. */
-export function mapExprIndex(e: SExpr, sub: (i: number) => IExpr): SExpr {
-  return mapSExpr(e, { iexpr: (x) => (x.k === 'var' ? sub(x.i) : foldIExprNode(x)) });
-}
-
 const isZero = (e: SExpr): boolean => e.k === 'const' && e.v === 0;
 
 /** A node whose indices are folded: guards decided by constants are dropped (true) or replace the
