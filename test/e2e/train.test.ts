@@ -113,19 +113,20 @@ describe('kiln train (CLI)', () => {
     };
     expect(run(['examples/xor.ts', '--epochs', 'zero'])).toMatch(/--epochs must be an integer/);
     expect(run(['examples/xor.ts', '--target', 'gpu'])).toMatch(/--target 'gpu' is not one of wasm, interp/);
-    expect(run(['examples/xor.ts', '--validation-split', '1.5'])).toMatch(/--validation-split must be a fraction between 0 and 1, got '1.5'/);
-    expect(run(['examples/xor.ts', '--lr-schedule', 'exponential:decayRate=0.5'])).toMatch(/error K8001: learning-rate schedule 'exponential:decayRate=0.5': exponential needs decaySteps=<number>/);
-    expect(run(['examples/xor.ts', '--plot', 'curves.png'])).toMatch(/--plot 'curves.png': kiln draws the curves as SVG; name a .svg file/);
+    expect(run(['examples/xor.ts', '--no-typecheck', '--validation-split', '1.5'])).toMatch(/--validation-split must be a fraction between 0 and 1, got '1.5'/);
+    expect(run(['examples/xor.ts', '--no-typecheck', '--lr-schedule', 'exponential:decayRate=0.5'])).toMatch(/error K8001: learning-rate schedule 'exponential:decayRate=0.5': exponential needs decaySteps=<number>/);
+    expect(run(['examples/xor.ts', '--no-typecheck', '--plot', 'curves.png'])).toMatch(/--plot 'curves.png': kiln draws the curves as SVG; name a .svg file/);
   });
 
   it('--checkpoint then --resume through the command line: the same weights file as one run', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kiln-resume-'));
-    const kiln = (...args: string[]): string => execFileSync('node', [KILN, 'train', 'examples/xor.ts', '--json', '--lr', '0.3', ...args], { encoding: 'utf8' });
+    // (The model file is type-checked by the other CLI tests; here four runs skip it to stay quick.)
+    const kiln = (...args: string[]): string => execFileSync('node', [KILN, 'train', 'examples/xor.ts', '--no-typecheck', '--json', '--lr', '0.3', ...args], { encoding: 'utf8' });
     kiln('--epochs', '20', '--checkpoint', join(dir, 'c'));
     const resumed = kiln('--epochs', '30', '--resume', join(dir, 'c'), '--save', join(dir, 'a'));
     expect(resumed.trim().split('\n').map((l) => (JSON.parse(l) as EpochLine).epoch)).toEqual(Array.from({ length: 10 }, (_, i) => 21 + i));
     kiln('--epochs', '30', '--save', join(dir, 'b'));
     expect(readFileSync(join(dir, 'a', 'weights.safetensors'))).toEqual(readFileSync(join(dir, 'b', 'weights.safetensors')));
-    expect(() => execFileSync('node', [KILN, 'train', 'examples/xor.ts', '--lr', '0.4', '--epochs', '30', '--resume', join(dir, 'c')], { stdio: 'pipe' })).toThrow(/--lr 0.4 differs from the checkpoint's 0.3/);
+    expect(() => execFileSync('node', [KILN, 'train', 'examples/xor.ts', '--no-typecheck', '--lr', '0.4', '--epochs', '30', '--resume', join(dir, 'c')], { stdio: 'pipe' })).toThrow(/--lr 0.4 differs from the checkpoint's 0.3/);
   });
 });
