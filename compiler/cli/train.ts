@@ -2,6 +2,8 @@
 // checks every path and the data first, compiles the model's training step, streams its dataset
 // through it and writes what was asked. Settings a checkpoint records (seed, batch, ...) have no
 // default here: a resumed run takes them from its checkpoint, a new one from the model and run.ts.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { runTraining } from '../train/run.ts';
 import { TARGETS } from '../train/session.ts';
 import { choice, defineCommand, flag, int, text, type OptionDecl } from './command.ts';
@@ -81,8 +83,10 @@ export default defineCommand({
     }).finally(() => stop.dispose());
     if (r.interrupted) {
       const { epoch, step, checkpoint } = r.interrupted;
-      const kept = checkpoint ? `the checkpoint of the last finished epoch is ${checkpoint} (continue with --resume)` : opts.save === undefined ? 'no --save was given' : `nothing was written to ${opts.save}`;
-      process.stderr.write(`error K8006: train: interrupted at epoch ${epoch}, step ${step}; ${kept}\n`);
+      const save = opts.save === undefined ? undefined : join(opts.save, 'weights.safetensors');
+      const kept = save === undefined ? 'no --save was given' : existsSync(save) ? `the last good weights are still ${save} (from an earlier run, unchanged)` : `${save} was not written`;
+      const resume = checkpoint ? `; the checkpoint of the last finished epoch is ${checkpoint} (continue with --resume)` : '';
+      process.stderr.write(`error K8006: train: interrupted at epoch ${epoch}, step ${step}; nothing saved: ${kept}${resume}\n`);
       return EXIT.interrupted;
     }
     return 0;
