@@ -13,6 +13,8 @@ export default defineModel({
   train: {
     loss: losses.meanSquaredError(),
     optimizer: optimizers.sgd({ learningRate: 0.5 }),
+    // Two classes coded 0 and 1: the output read as a class (>= 0.5) rather than the regression's default, the mean absolute error.
+    metrics: ['accuracy'],
   },
   // The four points are both the training and the test split.
   dataset: () => {

@@ -41,19 +41,17 @@ export default defineCommand({
     const data = await model.def.dataset!();
     process.stdout.write(`data: ${data.train.size} training and ${data.test.size} test digits from the 'mnist' package, batch ${session.batch}\n`);
     const bar = progress(process.stdout, true);
-    const results = train(session, data, {
+    const { history } = train(session, data, {
       epochs,
       seed: 1,
-      output: 'y',
-      target: 'y',
       onStep: bar.step,
       onEpoch: (r) => {
         bar.endEpoch();
-        process.stdout.write(`epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, test accuracy ${(100 * r.accuracy).toFixed(2)}%, ${r.seconds.toFixed(1)} s\n`);
+        process.stdout.write(`epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, test accuracy ${(100 * r.test.accuracy!).toFixed(2)}%, ${r.seconds.toFixed(1)} s\n`);
       },
     });
-    const last = results[results.length - 1]!;
-    process.stdout.write(`\ntest accuracy ${(100 * last.accuracy).toFixed(2)}% after ${epochs} epoch${epochs === 1 ? '' : 's'}\n\n`);
+    const last = history[history.length - 1]!;
+    process.stdout.write(`\ntest accuracy ${(100 * last.test.accuracy!).toFixed(2)}% after ${epochs} epoch${epochs === 1 ? '' : 's'}\n\n`);
 
     const idx = Int32Array.from({ length: session.batch }, (_, b) => b % data.test.size);
     const batch = gatherBatch(data.test, idx, 0, session.batch);

@@ -1,19 +1,26 @@
-// `kiln train <model.ts>`: compile the model's training step, stream its dataset's batches through
-// it, evaluate the test split after each epoch, optionally save the trained params.
+// `kiln train <model.ts>`: the flags of a training run, mapped onto compiler/train/run.ts, which
+// checks every path and the data first, compiles the model's training step, streams its dataset
+// through it and writes what was asked. Settings a checkpoint records (seed, batch, ...) have no
+// default here: a resumed run takes them from its checkpoint, a new one from the model and run.ts.
 import { existsSync } from 'node:fs';
-import { fail } from '../../ir/errors.ts';
-import { decodeSafetensors, encodeSafetensors, matchWeights, type NamedArray } from '../../runtime/safetensors.ts';
-import { gatherBatch } from '../data/dataset.ts';
-import { indexRanges, validateDataset, type ColumnSpec } from '../data/validate.ts';
-import { finishTraced, inferGraph, trace, type Model } from '../dsl/model.ts';
-import { trainSteps, type Session } from '../train/loop.ts';
-import { createSession, TARGETS } from '../train/session.ts';
-import { choice, defineCommand, flag, int, text, usageError } from './command.ts';
-import { checkOutputPath, readFileBytes, writeAtomic } from './files.ts';
-import { catchInterrupt, drive } from './interrupt.ts';
+import { join } from 'node:path';
+import { runTraining } from '../train/run.ts';
+import { TARGETS } from '../train/session.ts';
+import { choice, defineCommand, flag, int, text, type OptionDecl } from './command.ts';
+import { catchInterrupt } from './interrupt.ts';
 import { loadModel } from './model-file.ts';
 import { progress } from './progress.ts';
 import { EXIT } from './report.ts';
+
+/** A number `--name <x>` that `ok` accepts (`what` says which). */
+function num(help: string, ok: (x: number) => boolean, what: string): OptionDecl<number> {
+  const parse = (raw: string): number => {
+    const n = raw.trim() === '' ? NaN : Number(raw);
+    if (!Number.isFinite(n) || !ok(n)) throw new Error(`must be ${what}, got '${raw}'`);
+    return n;
+  };
+  return { help, value: 'x', parse };
+}
 
 export default defineCommand({
   name: 'train',
@@ -24,86 +31,64 @@ export default defineCommand({
     target: choice('where the step runs', TARGETS, { default: 'wasm' }),
     epochs: int('number of epochs', { default: 1 }),
     batch: int("batch size (default: the model's)"),
-    seed: int('shuffling seed', { default: 1, min: 0 }),
+    seed: int('shuffling seed (default 1)', { min: 0 }),
     steps: int('at most this many steps per epoch'),
+    validationSplit: num("hold out this fraction of the training split for validation (default: the model's)", (x) => x > 0 && x < 1, 'a fraction between 0 and 1'),
+    earlyStopping: int('stop after this many epochs without a lower validation loss, and keep the best weights', { value: 'patience' }),
+    lr: num("the learning rate (default: the model's)", (x) => x > 0, 'a positive number'),
+    lrSchedule: text('a learning-rate schedule starting at --lr or the model\'s rate: constant | step:stepSize=N[,gamma=G] | exponential:decaySteps=N,decayRate=R[,staircase] | cosine:decaySteps=N[,alpha=A]', { value: 'schedule' }),
+    freeze: text("comma-separated param name patterns to keep fixed, e.g. 'conv2d_*'", { value: 'patterns' }),
     json: flag('print one JSON line per epoch'),
     save: text('directory to write the trained params to (weights.safetensors)', { value: 'dir' }),
-    init: text('a weights.safetensors to start from (names, dtypes and shapes must match the model)', { value: 'file' }),
-    force: flag('overwrite an existing --save file (otherwise kiln refuses and keeps it)'),
+    init: text("a weights.safetensors to start from: loads the model's params it holds (same dtypes and shapes), reports the rest", { value: 'file' }),
+    checkpoint: text('directory to write a checkpoint to after every epoch', { value: 'dir' }),
+    resume: text("continue the run checkpointed in this directory until epoch --epochs (counting the checkpoint's)", { value: 'dir' }),
+    plot: text('write the loss and metric curves per epoch to this .svg file', { value: 'file' }),
+    force: flag('overwrite an existing --save or --plot file, or a --checkpoint folder of another run (otherwise kiln refuses and keeps them)'),
     noTypecheck: flag('run the model file without type-checking it first'),
   },
+  epilog: [
+    'examples:',
+    '  kiln train examples/mnist-cnn.ts --epochs 10 --validation-split 0.1 --early-stopping 2 --plot curves.svg',
+    '  kiln train examples/mnist-cnn.ts --epochs 2 --checkpoint ckpt && kiln train examples/mnist-cnn.ts --resume ckpt --epochs 3',
+    "  kiln train examples/mnist-finetune.ts --model digits_5_9 --init out/weights.safetensors --freeze 'conv2d_*'",
+  ].join('\n'),
   run: async ([file], opts) => {
-    // Everything the user named is checked before the model compiles: the output, the weights, the data.
-    const savePath = opts.save === undefined ? undefined : checkOutputPath(opts.save, { command: 'train', flag: '--save', kind: 'folder', file: 'weights.safetensors', force: opts.force });
-    const init = opts.init === undefined ? undefined : decodeSafetensors(readFileBytes('train', opts.init)).tensors;
     const model = await loadModel('train', file!, { model: opts.model, typecheck: !opts.noTypecheck });
-    if (!model.def.dataset) fail('K8001', `train: model '${model.name}' names no dataset; give defineModel a dataset: () => Dataset`);
-    if (!model.def.train) fail('K8001', `train: model '${model.name}' has no training setup; give defineModel a train: { loss, optimizer }`);
-    const target0 = Object.keys(model.def.targets ?? {})[0];
-    if (!target0) fail('K8001', `train: model '${model.name}' declares no targets`);
-    const batch = opts.batch ?? model.def.batch;
-    const data = validateDataset(await model.def.dataset(), modelColumns(model, batch));
-    if (batch > data.train.size) usageError('train', `the batch (${batch}) is larger than the train split (${data.train.size} examples), so no step could run; pass --batch ${data.train.size} or less`);
-    const { json, epochs, seed, steps: maxSteps, target } = opts;
-    const bar = progress(process.stdout, !json);
-
-    const t0 = performance.now();
-    const session = await createSession(model, { target, batch });
-    const compileSeconds = (performance.now() - t0) / 1000;
-    if (init) loadWeights(session, init, model, batch, opts.init!, json);
-    const probe = gatherBatch(data.test, Int32Array.from({ length: batch }, (_, b) => b % data.test.size), 0, batch);
-    const output = Object.keys(session.predict(probe))[0]!;
-    if (!json) process.stdout.write(`${model.name}: compiled for ${target} in ${compileSeconds.toFixed(2)} s; ${data.train.size} training / ${data.test.size} test examples, batch ${batch}\n`);
-
-    let at = { epoch: 0, step: 0 };
+    const given = {
+      seed: opts.seed,
+      batch: opts.batch,
+      steps: opts.steps,
+      validationSplit: opts.validationSplit,
+      earlyStopping: opts.earlyStopping,
+      lr: opts.lr,
+      lrSchedule: opts.lrSchedule,
+      freeze: opts.freeze?.split(',').filter((p) => p !== ''),
+    };
     const stop = catchInterrupt((t) => process.stderr.write(t));
-    try {
-      const results = await drive(trainSteps(session, data, {
-        epochs,
-        seed,
-        maxSteps,
-        output,
-        target: target0,
-        onStep: (s) => {
-          at = s;
-          bar.step(s);
-        },
-        onEpoch: (r) => {
-          bar.endEpoch();
-          if (json) process.stdout.write(JSON.stringify({ epoch: r.epoch, loss: r.loss, accuracy: r.accuracy, seconds: r.seconds }) + '\n');
-          else process.stdout.write(`epoch ${r.epoch}: loss ${r.loss.toFixed(4)}  test accuracy ${(100 * r.accuracy).toFixed(2)}%  ${r.seconds.toFixed(1)} s (${r.steps} steps)\n`);
-        },
-      }), stop);
-      if (!results) {
-        bar.endEpoch();
-        const kept = savePath === undefined ? 'no --save was given' : existsSync(savePath) ? `the last good weights are still ${savePath} (from an earlier run, unchanged)` : `${savePath} was not written`;
-        process.stderr.write(`error K8006: train: interrupted at epoch ${at.epoch}, step ${at.step}; nothing saved: ${kept}\n`);
-        return EXIT.interrupted;
-      }
-      if (savePath !== undefined) {
-        const last = results[results.length - 1];
-        writeAtomic(savePath, encodeSafetensors(session.params(), { model: model.name, epochs: String(epochs), accuracy: String(last?.accuracy ?? '') }), { force: opts.force });
-        if (!json) process.stdout.write(`saved ${savePath}\n`);
-      }
-    } finally {
-      stop.dispose();
+    const r = await runTraining({
+      model,
+      target: opts.target,
+      epochs: opts.epochs,
+      settings: Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)),
+      init: opts.init,
+      checkpoint: opts.checkpoint,
+      resume: opts.resume,
+      save: opts.save,
+      plot: opts.plot,
+      json: opts.json,
+      force: opts.force,
+      progress: progress(process.stdout, !opts.json),
+      interrupt: stop,
+    }).finally(() => stop.dispose());
+    if (r.interrupted) {
+      const { epoch, step, checkpoint } = r.interrupted;
+      const save = opts.save === undefined ? undefined : join(opts.save, 'weights.safetensors');
+      const kept = save === undefined ? 'no --save was given' : existsSync(save) ? `the last good weights are still ${save} (from an earlier run, unchanged)` : `${save} was not written`;
+      const resume = checkpoint ? `; the checkpoint of the last finished epoch is ${checkpoint} (continue with --resume)` : '';
+      process.stderr.write(`error K8006: train: interrupted at epoch ${epoch}, step ${step}; nothing saved: ${kept}${resume}\n`);
+      return EXIT.interrupted;
     }
     return 0;
   },
 });
-
-/** The columns the model reads, with the id ranges its graph implies (class ids, token ids). */
-function modelColumns(model: Model, batch: number): Record<string, ColumnSpec> {
-  const ranges = indexRanges(finishTraced(trace(model, { mode: 'train', batch })));
-  const specs = { ...model.def.inputs, ...model.def.targets };
-  return Object.fromEntries(Object.entries(specs).map(([name, s]) => [name, { ...s, range: ranges[name] }]));
-}
-
-/** Loads saved params after checking them against the session's (names, dtypes, exact shapes, finite values). */
-function loadWeights(session: Session, saved: Record<string, NamedArray>, model: Model, batch: number, source: string, quiet: boolean): void {
-  const inference = new Set(inferGraph(model, batch).params.map((p) => p.name));
-  const expected = Object.fromEntries(Object.entries(session.params()).map(([name, a]) => [name, { dtype: a.dtype, shape: a.shape, optional: !inference.has(name) }]));
-  const m = matchWeights(saved, expected, { source });
-  session.load(Object.fromEntries(m.loaded.map((n) => [n, saved[n]!])));
-  if (!quiet && m.missingOptional.length > 0) process.stdout.write(`${source}: no optimizer state (${m.missingOptional.length} tensors); the optimizer starts fresh\n`);
-}

@@ -15,6 +15,9 @@ export interface Dataset {
   readonly name: string;
   readonly train: Split;
   readonly test: Split;
+  /** Held out from training to watch for overfitting (early stopping); else `kiln train
+   *  --validation-split` or the model's `train.validationSplit` holds out part of `train`. */
+  readonly validation?: Split;
 }
 
 /** A permutation of 0..n-1 from (seed, epoch): Fisher-Yates driven by the counter-based hash. */
@@ -55,4 +58,13 @@ export function splitDataset(name: string, all: Split, trainSize: number, seed: 
   const order = permutation(all.size, seed, -1);
   const take = (from: number, count: number): Split => ({ size: count, columns: gatherBatch(all, order, from, count) });
   return { name, train: take(0, trainSize), test: take(trainSize, all.size - trainSize) };
+}
+
+/** Holds out `fraction` of a training split for validation: a fixed permutation (the same whatever
+ *  the run's seed, so runs with different seeds validate on the same examples) picks the examples. */
+export function holdOut(train: Split, fraction: number): { train: Split; validation: Split } {
+  const held = Math.round(train.size * fraction);
+  const order = permutation(train.size, 0x5eed, -2);
+  const take = (from: number, count: number): Split => ({ size: count, columns: gatherBatch(train, order, from, count) });
+  return { train: take(held, train.size - held), validation: take(0, held) };
 }

@@ -83,5 +83,7 @@ export function validateDataset(data: unknown, columns: Readonly<Record<string, 
   const test = checkSplit('test', data.test, columns);
   if (train.size === 0) fail('K7010', 'dataset: the train split is empty');
   if (test.size === 0) fail('K7010', 'dataset: the test split is empty; evaluation needs at least one example');
-  return { name: typeof data.name === 'string' ? data.name : 'dataset', train, test };
+  const validation = data.validation === undefined ? undefined : checkSplit('validation', data.validation, columns);
+  if (validation?.size === 0) fail('K7010', 'dataset: the validation split is empty; leave it out or give it examples');
+  return { name: typeof data.name === 'string' ? data.name : 'dataset', train, test, ...(validation ? { validation } : {}) };
 }

@@ -24,6 +24,8 @@ export class TraceContext {
   private readonly state = new Map<Param, Value>();
   private readonly locs: Loc[] = [];
   private readonly layers = new Map<string, unknown>();
+  /** How many frozen layers (`trainable: false`) enclose the layer being applied. */
+  private frozenDepth = 0;
 
   constructor(builder: GraphBuilder, training: boolean) {
     this.builder = builder;
@@ -44,7 +46,7 @@ export class TraceContext {
     checkDims(`${name.split('/')[0]}: param %${name}`, shape, this.loc());
     const p = this.builder.param(name, dtype, shape, init, this.loc());
     this.byName.set(name, p);
-    this.params.push({ param: p, trainable: opts.trainable ?? true });
+    this.params.push({ param: p, trainable: (opts.trainable ?? true) && this.frozenDepth === 0 });
     return p;
   }
 
@@ -67,6 +69,16 @@ export class TraceContext {
 
   stateUpdates(): { param: Param; value: Value }[] {
     return [...this.state].map(([param, value]) => ({ param, value }));
+  }
+
+  /** Runs `f` inside a frozen layer: the params it creates are not trainable. */
+  frozen<T>(f: () => T): T {
+    this.frozenDepth++;
+    try {
+      return f();
+    } finally {
+      this.frozenDepth--;
+    }
   }
 
   /** Runs `f` with `loc` as the location of every op it emits (a layer's body). */

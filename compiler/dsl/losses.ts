@@ -67,21 +67,25 @@ export function sparseCategoricalCrossentropy(yTrue: Tensor, yPred: Tensor, from
   return categoricalCrossentropy(k.oneHot(yTrue, yPred.shape[yPred.rank - 1]!), yPred, fromLogits);
 }
 
-type Of<O> = { of: (yTrue: Tensor, yPred: Tensor) => Tensor; readonly options: O };
+/** What a loss is for: it picks the metrics a model reports when it declares none. */
+export type Task = 'classification' | 'regression';
 
-function factory<O extends LossOptions>(f: (yTrue: Tensor, yPred: Tensor, o: O) => Tensor, name: string) {
+type Of<O> = { of: (yTrue: Tensor, yPred: Tensor) => Tensor; readonly options: O; readonly task: Task };
+
+function factory<O extends LossOptions>(f: (yTrue: Tensor, yPred: Tensor, o: O) => Tensor, name: string, task: Task) {
   return (o: O = {} as O): LossFn & Of<O> =>
     Object.assign((outs: Readonly<Record<string, Tensor>>, tgts: Readonly<Record<string, Tensor>>) => f(pick('target', tgts, o.target, name), pick('output', outs, o.output, name), o), {
       of: (yTrue: Tensor, yPred: Tensor) => f(yTrue, yPred, o),
       options: o,
+      task,
     });
 }
 
 export const losses = {
-  meanSquaredError: factory<LossOptions>((t, p) => mse(t, p), 'meanSquaredError'),
-  binaryCrossentropy: factory<CrossentropyOptions>((t, p, o) => binaryCrossentropy(t, p, o.fromLogits), 'binaryCrossentropy'),
-  categoricalCrossentropy: factory<CrossentropyOptions>((t, p, o) => categoricalCrossentropy(t, p, o.fromLogits), 'categoricalCrossentropy'),
-  sparseCategoricalCrossentropy: factory<CrossentropyOptions>((t, p, o) => sparseCategoricalCrossentropy(t, p, o.fromLogits), 'sparseCategoricalCrossentropy'),
+  meanSquaredError: factory<LossOptions>((t, p) => mse(t, p), 'meanSquaredError', 'regression'),
+  binaryCrossentropy: factory<CrossentropyOptions>((t, p, o) => binaryCrossentropy(t, p, o.fromLogits), 'binaryCrossentropy', 'classification'),
+  categoricalCrossentropy: factory<CrossentropyOptions>((t, p, o) => categoricalCrossentropy(t, p, o.fromLogits), 'categoricalCrossentropy', 'classification'),
+  sparseCategoricalCrossentropy: factory<CrossentropyOptions>((t, p, o) => sparseCategoricalCrossentropy(t, p, o.fromLogits), 'sparseCategoricalCrossentropy', 'classification'),
 };
 
 /** Accuracy as Keras picks it: class ids vs argmax, one-hot vs argmax, or a single probability vs 0.5. */
@@ -94,4 +98,20 @@ export function accuracy(yTrue: Tensor, yPred: Tensor): Tensor {
   return hit.cast('f32').mean();
 }
 
-export const metrics = { accuracy };
+/** The mean absolute error. */
+export function mae(yTrue: Tensor, yPred: Tensor): Tensor {
+  sameShapes('meanAbsoluteError', yTrue, yPred);
+  return yPred.sub(yTrue).abs().mean();
+}
+
+/** Metrics by the names a model's `train.metrics` lists: accuracy for classification, mse and mae for regression. */
+export const metrics = { accuracy, mse, mae };
+export type MetricName = keyof typeof metrics;
+
+/** The metrics a model reports when it declares none: accuracy for a classification loss, the mean
+ *  absolute error for a regression loss (its loss is already the squared error), none for a loss
+ *  function of the user's own. */
+export function defaultMetrics(loss: LossFn): readonly MetricName[] {
+  const task = (loss as { task?: Task }).task;
+  return task === 'classification' ? ['accuracy'] : task === 'regression' ? ['mae'] : [];
+}

@@ -10,7 +10,7 @@ import type { DType, Shape } from '../../ir/types.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { checkDims, TraceContext, withTrace } from './context.ts';
 import { isLayer } from './layers/layer.ts';
-import { accuracy, type LossFn, type LossOptions } from './losses.ts';
+import { defaultMetrics, metrics as METRICS, type LossFn, type LossOptions, type MetricName } from './losses.ts';
 import { callerLoc } from './loc.ts';
 import type { OptimizerSpec } from './optimizers.ts';
 import type { Clipping, Regularization } from './regularizers-clip.ts';
@@ -31,8 +31,12 @@ export type Forward = (inputs: Record<string, Tensor>, ctx: { training: boolean 
 export interface TrainDef {
   readonly loss: LossFn;
   readonly optimizer: OptimizerSpec;
-  /** Only 'accuracy' so far. */
-  readonly metrics?: readonly string[];
+  /** What `kiln train` reports beside the loss: 'accuracy' (classification), 'mse', 'mae' (regression).
+   *  Default: accuracy for a cross-entropy loss, mae for the mean squared error. The training step
+   *  computes the metrics listed here; evaluation computes these or the default. */
+  readonly metrics?: readonly MetricName[];
+  /** The fraction of the training split held out for validation when the dataset has no `validation` split. */
+  readonly validationSplit?: number;
   /** Which params the optimizer updates (default: all trainable ones). */
   readonly trainable?: (paramName: string) => boolean;
   readonly clip?: Clipping;
@@ -76,7 +80,9 @@ export interface Traced {
 }
 
 export interface TraceOptions {
-  readonly mode: 'train' | 'infer';
+  /** 'train': training behaviour, loss and the declared metrics. 'infer': inference behaviour, outputs
+   *  only. 'eval': inference behaviour with the loss (no penalties) and the metrics (declared or default). */
+  readonly mode: 'train' | 'infer' | 'eval';
   /** Overrides the model's batch size. */
   readonly batch?: number;
 }
@@ -97,6 +103,8 @@ export function defineModel(def: ModelDef): Model {
       fail('K2002', `defineModel(${def.name}): '${name}' has range ${JSON.stringify(r)}; a range is [lo, hi) with integers lo < hi, on an i32 value`, loc);
     }
   }
+  const v = def.train?.validationSplit;
+  if (v !== undefined && !(v > 0 && v < 1)) fail('K2002', `defineModel(${def.name}): train.validationSplit ${v} must be a fraction strictly between 0 and 1`, loc);
   return Object.freeze({ kind: 'kiln.model', name: def.name, def, definedAt: loc });
 }
 
@@ -123,37 +131,39 @@ export function trace(model: Model, opts: TraceOptions): Traced {
   const batch = opts.batch ?? def.batch;
   if (!(Number.isSafeInteger(batch) && batch > 0)) fail('K2002', `${def.name}: batch ${batch} must be a positive integer`, model.definedAt);
   const training = opts.mode === 'train';
+  const withLoss = opts.mode !== 'infer';
   const train = def.train;
-  if (training && !train) fail('K2002', `${def.name}: trace in 'train' mode needs the model's train setup (loss, optimizer) in defineModel`);
+  if (withLoss && !train) fail('K2002', `${def.name}: trace in '${opts.mode}' mode needs the model's train setup (loss, optimizer) in defineModel`);
   const builder = new GraphBuilder(def.name);
   const inputs = declare(builder, def.inputs, batch, model.definedAt);
-  const targets = training ? declare(builder, def.targets ?? {}, batch, model.definedAt) : {};
+  const targets = withLoss ? declare(builder, def.targets ?? {}, batch, model.definedAt) : {};
   const ctx = new TraceContext(builder, training);
   return withTrace(ctx, () => {
     const outs = runForward(def, ctx, wrap(inputs));
     const outputs = Object.fromEntries(Object.entries(outs).map(([k, t]) => [k, t.value]));
     const isTrainable = train?.trainable ?? (() => true);
     const trainable = ctx.params.filter((p) => p.trainable && isTrainable(p.param.name)).map((p) => p.param);
-    if (!training || !train) return { builder, inputs, targets, outputs, metrics: {}, trainable, stateUpdates: [] };
+    if (!withLoss || !train) return { builder, inputs, targets, outputs, metrics: {}, trainable, stateUpdates: [] };
     const tgts = wrap(targets);
+    const names = training ? train.metrics ?? [] : train.metrics ?? defaultMetrics(train.loss);
     // The loss and metrics are located at defineModel: a loss factory has no call site of its own.
     const { loss, metrics } = ctx.within(model.definedAt, () => {
       const l = ctx.penalties.reduce((acc, p) => acc.add(new Tensor(p)), train.loss(outs, tgts));
       if (l.rank !== 0 || l.dtype !== 'f32') fail('K2002', `${def.name}: the loss must be an f32 scalar, got ${l}`, ctx.loc());
-      return { loss: l, metrics: Object.fromEntries((train.metrics ?? []).map((m) => [m, metric(def.name, m, train.loss, outs, tgts).value])) };
+      return { loss: l, metrics: Object.fromEntries(names.map((m) => [m, metric(def.name, m, train.loss, outs, tgts).value])) };
     });
-    return { builder, inputs, targets, outputs, loss: loss.value, metrics, trainable, stateUpdates: ctx.stateUpdates() };
+    return { builder, inputs, targets, outputs, loss: loss.value, metrics, trainable, stateUpdates: training ? ctx.stateUpdates() : [] };
   });
 }
 
 /** A metric of the output and target the loss uses (those it names, else the only ones). */
 function metric(model: string, name: string, loss: LossFn, outs: Record<string, Tensor>, tgts: Record<string, Tensor>): Tensor {
-  if (name !== 'accuracy') fail('K2002', `${model}: unknown metric '${name}'; known: accuracy`);
+  if (!Object.hasOwn(METRICS, name)) fail('K2002', `${model}: unknown metric '${name}'; known: ${Object.keys(METRICS).join(', ')}`);
   const named = (loss as { options?: LossOptions }).options ?? {};
   const pick = (m: Record<string, Tensor>, key: string | undefined): Tensor | undefined => (key !== undefined ? m[key] : Object.keys(m).length === 1 ? Object.values(m)[0] : undefined);
   const [o, t] = [pick(outs, named.output), pick(tgts, named.target)];
-  if (!o || !t) fail('K2002', `${model}: 'accuracy' needs one output and one target (the model has [${Object.keys(outs).join(', ')}] and [${Object.keys(tgts).join(', ')}]); name them in the loss: losses.x({ output, target })`);
-  return accuracy(t, o);
+  if (!o || !t) fail('K2002', `${model}: '${name}' needs one output and one target (the model has [${Object.keys(outs).join(', ')}] and [${Object.keys(tgts).join(', ')}]); name them in the loss: losses.x({ output, target })`);
+  return METRICS[name as MetricName](t, o);
 }
 
 /** A graph of the trace: its outputs (plus 'loss' and the metrics in 'train'), and its state updates as assigns. */

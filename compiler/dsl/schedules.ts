@@ -56,3 +56,47 @@ export function learningRate(lr: LearningRate, emit: Emit, step: Value): Value {
   const x = arith(emit);
   return typeof lr === 'number' ? x.c(lr) : decayed(x, lr, step);
 }
+
+/** Each schedule's fields as the text form names them, with their defaults (undefined: required). */
+const FIELDS: Readonly<Record<Schedule['kind'], Readonly<Record<string, number | boolean | undefined>>>> = {
+  constant: {},
+  step: { stepSize: undefined, gamma: 0.1 },
+  exponential: { decaySteps: undefined, decayRate: undefined, staircase: false },
+  cosine: { decaySteps: undefined, alpha: 0 },
+};
+
+/** The initial rate of a learning rate: the number itself, or the schedule's starting value. */
+export function initialRate(lr: LearningRate): number {
+  return typeof lr === 'number' ? lr : lr.kind === 'constant' ? lr.value : lr.initial;
+}
+
+/**
+ * A schedule from its text form `kind:field=value,...` (the fields of the DSL's schedule of that
+ * kind; a boolean field alone means true), starting at `initial` unless the text sets `initial=`:
+ * `exponential:decaySteps=1000,decayRate=0.9,staircase`, `step:stepSize=500,gamma=0.5`,
+ * `cosine:decaySteps=2000,alpha=0.01`, `constant`.
+ */
+export function parseSchedule(text: string, initial: number): Schedule {
+  const [kind, rest = ''] = text.split(/:(.*)/s) as [string, string?];
+  const fields = FIELDS[kind as Schedule['kind']];
+  const known = Object.keys(FIELDS).join(', ');
+  if (!Object.hasOwn(FIELDS, kind) || !fields) fail('K8001', `learning-rate schedule '${text}': unknown kind '${kind}'; known: ${known}`);
+  const values: Record<string, number | boolean | undefined> = { ...fields, initial };
+  for (const part of rest.split(',').filter((p) => p !== '')) {
+    const [key, raw] = part.split('=') as [string, string?];
+    if (!(key in values)) fail('K8001', `learning-rate schedule '${text}': ${kind} has no field '${key}'; its fields: ${['initial', ...Object.keys(fields)].join(', ')}`);
+    const boolean = typeof fields[key] === 'boolean';
+    const value = boolean ? (raw === undefined || raw === 'true' ? true : raw === 'false' ? false : NaN) : Number(raw);
+    if (typeof value === 'number' && !Number.isFinite(value)) fail('K8001', `learning-rate schedule '${text}': ${key}=${raw ?? ''} is not ${boolean ? 'true or false' : 'a number'}`);
+    values[key] = value;
+  }
+  const missing = Object.keys(values).filter((k) => values[k] === undefined);
+  if (missing.length) fail('K8001', `learning-rate schedule '${text}': ${kind} needs ${missing.map((k) => `${k}=<number>`).join(', ')}`);
+  const v = values as Record<string, number> & Record<string, boolean>;
+  switch (kind as Schedule['kind']) {
+    case 'constant': return constant(v.initial!);
+    case 'step': return stepDecay({ initial: v.initial!, stepSize: v.stepSize!, gamma: v.gamma! });
+    case 'exponential': return exponentialDecay({ initial: v.initial!, decaySteps: v.decaySteps!, decayRate: v.decayRate!, staircase: v.staircase === true });
+    case 'cosine': return cosineDecay({ initial: v.initial!, decaySteps: v.decaySteps!, alpha: v.alpha! });
+  }
+}

@@ -21,6 +21,8 @@ export interface TrainStepOptions {
   readonly regularization?: Regularization;
   /** Overrides the model's gradient clipping. */
   readonly clip?: Clipping;
+  /** Params (by name) kept as they are: no gradient, no optimizer slots, no update. */
+  readonly freeze?: (paramName: string) => boolean;
 }
 
 /** The name of the step counter param. */
@@ -36,7 +38,9 @@ export interface TrainTrace {
 const emitAt = (loc: Loc | undefined): Emit => (op, inputs, attrs) => makeNode(op, inputs, attrs, loc);
 
 export function traceTrain(model: Model, opts: TrainStepOptions = {}): TrainTrace {
-  const traced = trace(model, { mode: 'train', batch: opts.batch });
+  const all = trace(model, { mode: 'train', batch: opts.batch });
+  const freeze = opts.freeze;
+  const traced = freeze ? { ...all, trainable: all.trainable.filter((p) => !freeze(p.name)) } : all;
   const reg = opts.regularization ?? model.def.train?.regularization;
   const penalty = reg ? weightPenalty(emitAt(model.definedAt), traced.trainable, reg) : null;
   const loss = penalty ? makeNode('add', [traced.loss!, penalty], {}, model.definedAt) : traced.loss!;
@@ -56,6 +60,16 @@ function finish(t: TrainTrace, name: string, extra: (b: Traced['builder']) => vo
 /** The training loss without the update: outputs 'loss' and the metrics, assigns the state updates. */
 export function lossGraph(model: Model, opts: TrainStepOptions = {}): Graph {
   return finish(traceTrain(model, opts), `${model.name}_train_loss`, () => {});
+}
+
+/** Evaluation: the loss (without penalties) and the metrics (declared, else the loss's default) with
+ *  the model in inference mode (BatchNorm's running statistics, no dropout); writes nothing back. */
+export function evalGraph(model: Model, batch?: number): Graph {
+  const t = trace(model, { mode: 'eval', batch });
+  const b = t.builder;
+  b.output('loss', t.loss!);
+  for (const [k, v] of Object.entries(t.metrics)) b.output(k, v);
+  return { ...b.finish(), name: `${model.name}_evaluate` };
 }
 
 /** The loss and the gradient of every trainable param (outputs `grad/<param>`), no update. */

@@ -7,6 +7,7 @@ import type { Tensor } from '../../ir/types.ts';
 import type { NamedArray } from '../../runtime/safetensors.ts';
 import type { Column } from '../data/dataset.ts';
 import type { Session } from './loop.ts';
+import type { SessionGraphs } from './session.ts';
 
 export function tensorOf(g: Graph, name: string, data: Column): Tensor {
   const v = g.inputs.find((i) => i.name === name);
@@ -20,22 +21,26 @@ export function namedArray(t: Tensor): NamedArray {
   return { dtype, shape: [...t.type.shape], data };
 }
 
-export function interpSession(trainGraph: Graph, inferGraph: Graph, batch: number): Session {
-  const params: Record<string, Tensor> = initParams(trainGraph);
+const scalars = (outs: Record<string, Tensor>): Record<string, number> =>
+  Object.fromEntries(Object.entries(outs).map(([k, t]) => [k, t.data[0]!]));
+
+export function interpSession(graphs: SessionGraphs, batch: number): Session {
+  const params: Record<string, Tensor> = initParams(graphs.train);
   const feed = (g: Graph, cols: Readonly<Record<string, Column>>): Record<string, Tensor> =>
     Object.fromEntries(g.inputs.map((i) => [i.name, tensorOf(g, i.name, cols[i.name] ?? missing(g, i.name))]));
   const pick = (g: Graph): Record<string, Tensor> => Object.fromEntries(g.params.map((p) => [p.name, params[p.name]!]));
   return {
     batch,
     step(cols) {
-      const r = interpret(trainGraph, feed(trainGraph, cols), pick(trainGraph));
+      const r = interpret(graphs.train, feed(graphs.train, cols), pick(graphs.train));
       Object.assign(params, r.assigns);
       return r.outputs.loss!.data[0]!;
     },
     predict(cols) {
-      const r = interpret(inferGraph, feed(inferGraph, cols), pick(inferGraph));
+      const r = interpret(graphs.infer, feed(graphs.infer, cols), pick(graphs.infer));
       return Object.fromEntries(Object.entries(r.outputs).map(([k, t]) => [k, t.data as Column]));
     },
+    evaluate: (cols) => scalars(interpret(graphs.evaluate, feed(graphs.evaluate, cols), pick(graphs.evaluate)).outputs),
     params: () => Object.fromEntries(Object.entries(params).map(([k, t]) => [k, namedArray(t)])),
     load(saved) {
       for (const [name, a] of Object.entries(saved)) {

@@ -1,6 +1,5 @@
-// A training session on the compiled WebAssembly program: `train_step` and `infer` are entry
-// points of one module sharing its params, so a step is one call into wasm.
-import type { Graph } from '../../ir/graph.ts';
+// A training session on the compiled WebAssembly program: `train_step`, `infer` and `evaluate` are
+// entry points of one module sharing its params, so a step is one call into wasm.
 import { initParams } from '../../ir/init.ts';
 import { loadWasm } from '../../runtime/index.ts';
 import type { NamedArray } from '../../runtime/safetensors.ts';
@@ -10,15 +9,17 @@ import { compileProgram } from '../pipeline.ts';
 import { namedArray } from './interp-session.ts';
 import type { Session } from './loop.ts';
 import { toManifest } from '../artifact/manifest.ts';
+import type { SessionGraphs } from './session.ts';
 
-export async function wasmSession(trainGraph: Graph, inferGraph: Graph, batch: number): Promise<Session> {
+export async function wasmSession(graphs: SessionGraphs, batch: number): Promise<Session> {
   const program = compileProgram([
-    { name: 'infer', graph: inferGraph },
-    { name: 'train_step', graph: trainGraph },
+    { name: 'infer', graph: graphs.infer },
+    { name: 'train_step', graph: graphs.train },
+    { name: 'evaluate', graph: graphs.evaluate },
   ]);
   const { binary, relaxed } = await renderWasm(program, { relaxed: true });
   const exec = await loadWasm({ simd: binary, relaxed }, toManifest(program));
-  for (const [name, t] of Object.entries(initParams(trainGraph))) {
+  for (const [name, t] of Object.entries(initParams(graphs.train))) {
     exec.writeParam(name, namedArray(t).data);
   }
   const run = (entry: string, cols: Readonly<Record<string, Column>>): Record<string, Column> => {
@@ -31,6 +32,7 @@ export async function wasmSession(trainGraph: Graph, inferGraph: Graph, batch: n
     batch,
     step: (cols) => run('train_step', cols).loss![0]!,
     predict: (cols) => run('infer', cols),
+    evaluate: (cols) => Object.fromEntries(Object.entries(run('evaluate', cols)).map(([k, v]) => [k, v[0]!])),
     params(): Record<string, NamedArray> {
       return Object.fromEntries(program.params.map((p) => [p.name, namedArray(exec.readParam(p.name))]));
     },

@@ -181,14 +181,28 @@ export function cases(weights: { good: Uint8Array; transposed: Uint8Array; missi
     { name: '--save --force overwrites', files: saved, args: [...TRAIN, '--save', '@/w', '--force'], expect: 'ok', message: /saved .*weights\.safetensors/ },
     { name: '--save into a new nested folder', files: xor((s) => s), args: [...TRAIN, '--save', '@/a/b/c'], expect: 'ok', message: /saved .*a\/b\/c\/weights\.safetensors/ },
 
+    // training practice: plots, checkpoints, resuming
+    { name: '--plot names a folder', files: { ...xor((s) => s), 'p.svg/x': '' }, args: [...TRAIN, '--plot', '@/p.svg'], expect: 'K8002', message: /is a folder/ },
+    { name: '--plot as PNG', files: xor((s) => s), args: [...TRAIN, '--plot', '@/p.png'], expect: 'K8001', message: /name a \.svg file/, absent: ['@/p.png'] },
+    { name: '--plot over an existing file without --force', files: { ...xor((s) => s), 'p.svg': 'precious' }, args: [...TRAIN, '--plot', '@/p.svg'], expect: 'K8005', keep: ['p.svg'] },
+    { name: '--checkpoint names a file', files: { ...xor((s) => s), c: 'precious' }, args: [...TRAIN, '--checkpoint', '@/c'], expect: 'K8002', keep: ['c'] },
+    { name: '--checkpoint then --resume', files: xor((s) => s), before: [...TRAIN, '--epochs', '2', '--checkpoint', '@/c'], args: [...TRAIN, '--epochs', '3', '--resume', '@/c', '--checkpoint', '@/c'], expect: 'ok', message: /resuming after epoch 2\nepoch 3:/ },
+    { name: '--resume a folder without a checkpoint', files: { ...xor((s) => s), 'c/x': '' }, args: [...TRAIN, '--resume', '@/c'], expect: 'K8001', message: /no checkpoint\.json there/ },
+    { name: '--resume a damaged checkpoint', files: { ...xor((s) => s), 'c/checkpoint.json': '{"format": "kiln-checkpoint"' }, args: [...TRAIN, '--resume', '@/c'], expect: 'K7001', message: /not JSON/ },
+    { name: '--init and --resume together', files: { ...xor((s) => s), 'w.st': weights.good }, args: [...TRAIN, '--init', '@/w.st', '--resume', '@/c'], expect: 'K8001', message: /give one of them/ },
+    { name: '--early-stopping without validation', files: xor((s) => s), args: [...TRAIN, '--early-stopping', '2'], expect: 'K8001', message: /watches the validation loss/ },
+    { name: '--lr-schedule of an unknown kind', files: xor((s) => s), args: [...TRAIN, '--lr-schedule', 'linear'], expect: 'K8001', message: /unknown kind 'linear'/ },
+    { name: '--freeze matching nothing', files: xor((s) => s), args: [...TRAIN, '--freeze', 'conv*'], expect: 'K8001', message: /matches none of the model's params/ },
+
     // weights files
     { name: '--init missing', files: xor((s) => s), args: [...TRAIN, '--init', '@/none.safetensors'], expect: 'K8002', message: /no such file/ },
     { name: '--init a folder', files: { ...xor((s) => s), 'd/x': '' }, args: [...TRAIN, '--init', '@/d'], expect: 'K8002', message: /is a folder/ },
     { name: '--init garbage', files: { ...xor((s) => s), 'w.st': 'not a weights file at all' }, args: [...TRAIN, '--init', '@/w.st'], expect: 'K7006' },
     { name: '--init truncated', files: { ...xor((s) => s), 'w.st': weights.good.subarray(0, weights.good.length - 5) }, args: [...TRAIN, '--init', '@/w.st'], expect: 'K7006' },
     { name: '--init transposed kernel', files: { ...xor((s) => s), 'w.st': weights.transposed }, args: [...TRAIN, '--init', '@/w.st'], expect: 'K7011', message: /'dense_1\/kernel' is F32\[4,2\], the model's is F32\[2,4\] \(transposed\?\)/ },
-    { name: '--init missing a tensor', files: { ...xor((s) => s), 'w.st': weights.missing }, args: [...TRAIN, '--init', '@/w.st'], expect: 'K7011', message: /lacks 1 of the model's params \(dense_2\/bias\)/ },
-    { name: '--init with an unexpected tensor', files: { ...xor((s) => s), 'w.st': weights.extra }, args: [...TRAIN, '--init', '@/w.st'], expect: 'K7011', message: /the model does not \(dense_9\/kernel\)/ },
+    // --init loads the model's params the file holds and says what it left out (fine-tuning); a matching name of another shape is refused
+    { name: '--init missing a tensor', files: { ...xor((s) => s), 'w.st': weights.missing }, args: [...TRAIN, '--init', '@/w.st'], expect: 'ok', message: /left at initialization: dense_2\/bias/ },
+    { name: '--init with an unexpected tensor', files: { ...xor((s) => s), 'w.st': weights.extra }, args: [...TRAIN, '--init', '@/w.st'], expect: 'ok', message: /skipped \(the model has no such param\): dense_9\/kernel/ },
     { name: '--init with the wrong dtype', files: { ...xor((s) => s), 'w.st': weights.i32 }, args: [...TRAIN, '--init', '@/w.st'], expect: 'K7011', message: /is I32\[4\]/ },
     { name: '--init with NaN weights', files: { ...xor((s) => s), 'w.st': weights.nan }, args: [...TRAIN, '--init', '@/w.st'], expect: 'K7012', message: /NaN or infinite weights/ },
     { name: '--init without optimizer state', files: { ...xor((s) => s), 'w.st': weights.noSlots }, args: [...TRAIN, '--init', '@/w.st'], expect: 'ok' },

@@ -36,6 +36,10 @@ const TEXT = { x: 10000, y: 10 };
 export const SEED_CASES: readonly SeedCase[] = [
   { file: 'xor.ts', model: 'xor', batch: 4, range: [0, 1], tol: 1e-5, steps: 3 },
   { file: 'mnist-cnn.ts', model: 'mnist_cnn', batch: 2, range: [0, 1], ids: { y: 10 }, tol: 1e-4, steps: 3 },
+  // The transfer-learning example: the same CNN; digits_5_9's step has frozen convolutions (no filter gradients).
+  { file: 'mnist-finetune.ts', model: 'digits_0_4', batch: 2, range: [0, 1], ids: { y: 10 }, tol: 1e-4, steps: 1 },
+  { file: 'mnist-finetune.ts', model: 'digits_5_9', batch: 2, range: [0, 1], ids: { y: 10 }, tol: 1e-4, steps: 1 },
+  { file: 'mnist-finetune.ts', model: 'digits_5_9_scratch', batch: 2, range: [0, 1], ids: { y: 10 }, tol: 1e-4, steps: 1 },
   { file: 'text-lstm.ts', model: 'text_lstm', batch: 2, ids: TEXT, tol: 1e-4, steps: 2 },
   { file: 'text-gru.ts', model: 'text_gru', batch: 2, ids: TEXT, tol: 1e-4, steps: 2 },
   { file: 'gan.ts', model: 'gan_generator', batch: 1, tol: 1e-4, steps: 1 },

@@ -28,6 +28,8 @@ export interface Layer {
 export interface LayerOptions {
   /** An explicit name instead of `<kind>_<n>`. */
   readonly name?: string;
+  /** false freezes the layer (and the layers inside it): its params get no gradient and no update. */
+  readonly trainable?: boolean;
 }
 
 /** What a layer's body gets: the trace, and helpers that name params after the layer. */
@@ -104,7 +106,7 @@ export function makeLayer(kind: string, opts: LayerOptions, body: LayerBody, lay
     const loc = ctx.nested ? createdAt ?? ctx.loc() : callerLoc() ?? createdAt;
     return ctx.within(loc, () => {
       try {
-        return body(x, scopeFor(ctx, name));
+        return opts.trainable === false ? ctx.frozen(() => body(x, scopeFor(ctx, name))) : body(x, scopeFor(ctx, name));
       } catch (e) {
         throw labelled(e, name, loc);
       }
