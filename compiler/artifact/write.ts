@@ -4,7 +4,7 @@
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fail } from '../../ir/errors.ts';
-import { writeAtomic } from '../cli/files.ts';
+import { checkOutputPath, writeAtomic } from '../cli/files.ts';
 
 /** Files `kiln compile` may replace in an existing folder. */
 const ARTIFACT_FILE = /^(manifest\.json|program(\.relaxed)?\.wasm|kernels\.wgsl|weights\.safetensors|index\.(ts|js|d\.ts))$/;
@@ -35,6 +35,9 @@ export function checkOutDir(command: string, dir: string): void {
   } catch {
     fail('K8001', `${command}: --out ${dir}: cannot create it, ${parent} is not writable`);
   }
+  // and what every output path must pass: not on /proc, /sys or /dev (Node's recursive mkdir spins
+  // there), writable in fact (a probe file), a folder that really takes its files
+  checkOutputPath(dir, { command, flag: '--out', kind: 'folder', file: 'manifest.json', force: true });
 }
 
 /** Writes the artifact's files into `dir` (created if needed), manifest.json last. */
