@@ -1,0 +1,40 @@
+// An entry's optimized graph in Graphviz's DOT language: one box per node labelled with its value
+// and type, inputs and params as ellipses, and (at the fused stage) each fusion group a coloured
+// cluster. SVG element ids name the entry and the value or group (`e1-v7`, `e1-g3`) so the report's
+// script can map a click back to them. Constants are left out: they are inlined everywhere.
+import type { EntryInfo } from './data.ts';
+
+const PALETTE = ['#fde2e4', '#e2ece9', '#dfe7fd', '#fff1c1', '#e8dff5', '#d7f2f7', '#fce1c8', '#e3f0cf', '#f5d9e8', '#dbe4ee'];
+
+const q = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+
+export function entryDot(e: EntryInfo, ei: number, clusters: boolean): string {
+  const shown = e.values.filter((v) => v.op !== 'constant');
+  const index = new Map(e.values.map((v, i) => [v.id, i]));
+  const node = (v: EntryInfo['values'][number]): string => {
+    const i = index.get(v.id)!;
+    const label = `${v.id} ${v.kind === 'node' ? v.op : v.kind}\\n${v.type}`;
+    const shape = v.kind === 'node' ? `shape=box, style="rounded,filled${v.stored ? ',bold' : ''}", fillcolor=white` : 'shape=ellipse, style=filled, fillcolor="#eeeeee"';
+    return `  ${q(`v${i}`)} [id=${q(`e${ei}-v${i}`)}, label=${q(label).replace(/\\\\n/g, '\\n')}, ${shape}];`;
+  };
+  const lines = [`digraph ${q(e.name)} {`, '  rankdir=TB; nodesep=0.25; ranksep=0.35;', '  node [fontname="Helvetica", fontsize=10, margin="0.08,0.03", height=0.3];', '  edge [arrowsize=0.6, color="#777777"];'];
+  const grouped = new Set<string>();
+  if (clusters) {
+    e.groups.forEach((g) => {
+      const members = shown.filter((v) => v.kind === 'node' && v.group === g.index);
+      if (!members.length) return;
+      members.forEach((v) => grouped.add(v.id));
+      lines.push(`  subgraph ${q(`cluster_${g.index}`)} {`, `    id=${q(`e${ei}-g${g.index}`)}; label=${q(`group ${g.index}: ${g.head} -> ${g.kernels.join(', ')}`)};`,
+        `    style=filled; color="#888888"; fillcolor=${q(PALETTE[g.index % PALETTE.length]!)}; fontname="Helvetica"; fontsize=10;`);
+      for (const v of members) lines.push(`  ${node(v)}`);
+      lines.push('  }');
+    });
+  }
+  for (const v of shown) if (!grouped.has(v.id)) lines.push(node(v));
+  const shownIds = new Set(shown.map((v) => v.id));
+  for (const v of shown) {
+    for (const i of new Set(v.inputs)) if (shownIds.has(i)) lines.push(`  ${q(`v${index.get(i)}`)} -> ${q(`v${index.get(v.id)}`)};`);
+  }
+  lines.push('}');
+  return lines.join('\n');
+}
