@@ -21,8 +21,8 @@ export function diffLines(a: readonly string[], b: readonly string[]): DiffLine[
   let i = 0, j = 0;
   while (i < n || j < m) {
     if (i < n && j < m && x[i] === y[j]) { out.push({ op: ' ', text: x[i++]! }); j++; }
-    else if (j < m && (i === n || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) out.push({ op: '+', text: y[j++]! });
-    else out.push({ op: '-', text: x[i++]! });
+    else if (i < n && (j === m || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) out.push({ op: '-', text: x[i++]! });
+    else out.push({ op: '+', text: y[j++]! });
   }
   for (const text of a.slice(a.length - suf)) out.push({ op: ' ', text });
   return out;

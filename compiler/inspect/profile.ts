@@ -1,7 +1,7 @@
 // `kiln inspect --profile`: runs the compiled WebAssembly program on random inputs and times each
 // kernel (a profiling build calls an imported tick(id) before each kernel, targets/wasm/module.ts),
 // each entry's call (the shipped build), and the target's peaks: a 256^3 matmul's GFLOP/s and a
-// 4M-element elementwise pass's GB/s, both compiled by kiln. Rates are FLOPs and bytes of the cost
+// 1M-element elementwise pass's GB/s, both compiled by kiln. Rates are FLOPs and bytes of the cost
 // model over the median time.
 import type { Graph } from '../../ir/graph.ts';
 import { GraphBuilder } from '../../ir/builder.ts';
@@ -67,27 +67,13 @@ function microProgram(name: string, shapes: readonly (readonly number[])[], body
   return compileProgram([{ name: 'run', graph: b.finish() }]);
 }
 
-/** GFLOP/s of a 256x256x256 matmul and GB/s of y = 2x over 4M elements, as kiln compiles them. */
-async function peaks(relaxed: boolean, reps: number): Promise<ProfileInfo['peaks']> {
-  const n = 256, len = 1 << 22;
-  const mm = microProgram('peak_matmul', [[n, n], [n, n]], (b, [x, y]) => b.op('matmul', [x!, y!]));
-  const copy = microProgram('peak_copy', [[len]], (b, [x]) => b.op('add', [x!, x!]));
-  const mmMs = timeEntries(await executor(mm, [], relaxed), mm, reps).run!;
-  const copyMs = timeEntries(await executor(copy, [], relaxed), copy, reps).run!;
-  return { gflops: (2 * n * n * n) / mmMs / 1e6, gbps: (2 * len * 4) / copyMs / 1e6 };
-}
-
-export async function profileWasm(c: Collected, opts: ProfileOptions = {}): Promise<ProfileInfo> {
-  const reps = opts.reps ?? 10;
-  const relaxed = relaxedSimdSupported();
-  const p = c.program;
-  const graphs = c.entries.map((e) => e.graph);
-  const entryMs = timeEntries(await executor(p, graphs, relaxed), p, reps);
-  // per kernel: the profiling build; a tick with the next kernel's id ends the previous one's time
+/** Median ms of each kernel over `reps` calls of each entry (after 5 warm-up calls), from the
+ *  profiling build: a tick with the next kernel's id ends the previous kernel's time. */
+async function timeKernels(p: Program, graphs: readonly Graph[], relaxed: boolean, reps: number): Promise<Map<string, number>> {
   const names = p.entries.flatMap((e) => e.kernels.map((k) => k.name));
   const samples = names.map(() => [] as number[]);
   let cur = -1, since = 0, recording = false;
-  const prof = await executor(p, graphs, relaxed, (id) => {
+  const exe = await executor(p, graphs, relaxed, (id) => {
     const now = performance.now();
     if (cur >= 0 && recording) samples[cur]!.push(now - since);
     cur = id;
@@ -96,15 +82,35 @@ export async function profileWasm(c: Collected, opts: ProfileOptions = {}): Prom
   for (const e of p.entries) {
     const ins = feeds(p, e.name);
     recording = false;
-    for (let r = 0; r < 5; r++) prof.run(e.name, ins);
+    for (let r = 0; r < 5; r++) exe.run(e.name, ins);
     recording = true;
-    for (let r = 0; r < reps; r++) prof.run(e.name, ins);
+    for (let r = 0; r < reps; r++) exe.run(e.name, ins);
   }
+  return new Map(names.map((n, i) => [n, median(samples[i]!)]));
+}
+
+/** GFLOP/s of a 256x256x256 matmul and GB/s of y = x + x over 1M elements (8 MB moved), as kiln
+ *  compiles them, timed like the model's kernels. */
+async function peaks(relaxed: boolean, reps: number): Promise<ProfileInfo['peaks']> {
+  const n = 256, len = 1 << 20;
+  const mm = microProgram('peak_matmul', [[n, n], [n, n]], (b, [x, y]) => b.op('matmul', [x!, y!]));
+  const copy = microProgram('peak_copy', [[len]], (b, [x]) => b.op('add', [x!, x!]));
+  const [mmMs] = (await timeKernels(mm, [], relaxed, reps)).values();
+  const [copyMs] = (await timeKernels(copy, [], relaxed, reps)).values();
+  return { gflops: (2 * n * n * n) / mmMs! / 1e6, gbps: (2 * len * 4) / copyMs! / 1e6 };
+}
+
+export async function profileWasm(c: Collected, opts: ProfileOptions = {}): Promise<ProfileInfo> {
+  const reps = opts.reps ?? 10;
+  const relaxed = relaxedSimdSupported();
+  const p = c.program;
+  const graphs = c.entries.map((e) => e.graph);
+  const entryMs = timeEntries(await executor(p, graphs, relaxed), p, reps);
+  const times = await timeKernels(p, graphs, relaxed, reps);
   const kernels: Record<string, KernelTiming> = {};
-  names.forEach((name, i) => {
-    const k = c.data.kernels.find((x) => x.name === name)!;
-    const ms = median(samples[i]!);
-    kernels[name] = { ms, gflops: ms > 0 ? k.cost.flops / ms / 1e6 : 0, gbps: ms > 0 ? (k.cost.bytesRead + k.cost.bytesWritten) / ms / 1e6 : 0 };
-  });
+  for (const k of c.data.kernels) {
+    const ms = times.get(k.name) ?? 0;
+    kernels[k.name] = { ms, gflops: ms > 0 ? k.cost.flops / ms / 1e6 : 0, gbps: ms > 0 ? (k.cost.bytesRead + k.cost.bytesWritten) / ms / 1e6 : 0 };
+  }
   return { target: relaxed ? 'wasm-relaxed' : 'wasm-simd', reps, entryMs, kernels, peaks: await peaks(relaxed, reps) };
 }
