@@ -35,6 +35,8 @@ export function rooflineSvg(data: InspectData): string {
   const ridge = p.peaks.gflops / p.peaks.gbps;
   const roof = [xlo, ridge, xhi].map((i) => `${x(i)},${y(Math.min(p.peaks.gflops, p.peaks.gbps * i))}`).join(' ');
   out.push(`<polyline points="${roof}" class="roof"><title>${esc(`${p.target}: ${p.peaks.gflops.toFixed(1)} GFLOP/s, ${p.peaks.gbps.toFixed(1)} GB/s (measured)`)}</title></polyline>`);
+  out.push(`<text x="${W - R}" y="${y(p.peaks.gflops) - 6}" text-anchor="end">${esc(`${p.target} peak ${p.peaks.gflops.toFixed(1)} GFLOP/s`)}</text>`);
+  out.push(`<text x="${x(xlo) + 4}" y="${y(p.peaks.gbps * xlo) - 6}">${esc(`${p.peaks.gbps.toFixed(1)} GB/s`)}</text>`);
   for (const { k, t } of pts) {
     out.push(`<circle cx="${x(k.cost.intensity).toFixed(1)}" cy="${y(t.gflops).toFixed(1)}" r="4" class="pt" data-kernel="${esc(k.name)}"><title>${esc(`${k.name} ${k.kind}: ${k.cost.intensity.toFixed(2)} FLOP/B, ${t.gflops.toFixed(2)} GFLOP/s, ${t.ms.toFixed(3)} ms`)}</title></circle>`);
   }

@@ -42,6 +42,14 @@ function sortedLocs(locs: Iterable<SourceLoc | undefined>): SourceLoc[] {
   return [...m.values()].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
 }
 
+/** The source locations of a kernel's nodes; constants only when it computes nothing else (a constant
+ *  merged by CSE keeps the location of its first use, which may be another layer's). */
+function locsOf(nodes: ReadonlySet<Value>): SourceLoc[] {
+  const ns = [...nodes].filter((n) => n.kind === 'node');
+  const ops = ns.filter((n) => n.op !== 'constant');
+  return sortedLocs((ops.length ? ops : ns).map((n) => n.loc));
+}
+
 /** An entry's values and fusion groups (the groups' kernels from the lowering's origins). */
 function entryInfo(name: string, passes: EntryInfo['passes'], fusion: Fusion, origins: ReadonlyMap<string, KernelOrigin>, kernels: readonly Kernel[]): EntryInfo {
   const g = fusion.graph;
@@ -164,7 +172,7 @@ export function collect(model: Model, opts: CollectOptions = {}): Collected {
         kind: kindOf(k),
         stores: [...buffersWritten(k)].map((b) => pick(b, (v) => (o ? o.group.roots.includes(v as never) : v.kind === 'param'))),
         reads: [...buffersRead(k)].map((b) => pick(b, (v) => !inner.has(v as never))),
-        locs: sortedLocs([...inner].map((n) => (n.kind === 'node' ? n.loc : undefined))),
+        locs: locsOf(inner),
         kir: printKernel(k),
         cost: { flops: cost.flops, bytesRead: cost.bytesRead, bytesWritten: cost.bytesWritten, intensity: cost.intensity },
       });
