@@ -20,7 +20,7 @@ export interface ProfileOptions {
   readonly reps?: number;
 }
 
-const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
 /** Random inputs of an entry (f32 in [0, 1), i32 and bool in {0, 1}), the same for every run. */
 function feeds(p: Program, entry: string): Record<string, TensorData> {
@@ -42,9 +42,11 @@ async function executor(p: Program, graphs: readonly Graph[], relaxed: boolean, 
   return exe;
 }
 
-/** Median ms of `reps` calls of each entry, after 5 warm-up calls. */
-function timeEntries(exe: WasmExecutor, p: Program, reps: number): Record<string, number> {
-  const out: Record<string, number> = {};
+/** ms of each of `reps` calls of each entry (the shipped build), after 5 warm-up calls: V8 runs a
+ *  kernel in its baseline compiler until it has tiered up. */
+export async function sampleEntries(p: Program, graphs: readonly Graph[], relaxed: boolean, reps: number): Promise<Record<string, number[]>> {
+  const exe = await executor(p, graphs, relaxed);
+  const out: Record<string, number[]> = {};
   for (const e of p.entries) {
     const ins = feeds(p, e.name);
     for (let r = 0; r < 5; r++) exe.run(e.name, ins);
@@ -54,7 +56,7 @@ function timeEntries(exe: WasmExecutor, p: Program, reps: number): Record<string
       exe.run(e.name, ins);
       ts.push(performance.now() - t);
     }
-    out[e.name] = median(ts);
+    out[e.name] = ts;
   }
   return out;
 }
@@ -67,9 +69,9 @@ function microProgram(name: string, shapes: readonly (readonly number[])[], body
   return compileProgram([{ name: 'run', graph: b.finish() }]);
 }
 
-/** Median ms of each kernel over `reps` calls of each entry (after 5 warm-up calls), from the
- *  profiling build: a tick with the next kernel's id ends the previous kernel's time. */
-async function timeKernels(p: Program, graphs: readonly Graph[], relaxed: boolean, reps: number): Promise<Map<string, number>> {
+/** ms of each kernel in each of `reps` calls of its entry (after 5 warm-up calls), from the profiling
+ *  build: a tick with the next kernel's id ends the previous kernel's time. */
+export async function sampleKernels(p: Program, graphs: readonly Graph[], relaxed: boolean, reps: number): Promise<Map<string, number[]>> {
   const names = p.entries.flatMap((e) => e.kernels.map((k) => k.name));
   const samples = names.map(() => [] as number[]);
   let cur = -1, since = 0, recording = false;
@@ -86,7 +88,7 @@ async function timeKernels(p: Program, graphs: readonly Graph[], relaxed: boolea
     recording = true;
     for (let r = 0; r < reps; r++) exe.run(e.name, ins);
   }
-  return new Map(names.map((n, i) => [n, median(samples[i]!)]));
+  return new Map(names.map((n, i) => [n, samples[i]!]));
 }
 
 /** GFLOP/s of a 256x256x256 matmul and GB/s of y = x + x over 1M elements (8 MB moved), as kiln
@@ -95,9 +97,9 @@ async function peaks(relaxed: boolean, reps: number): Promise<ProfileInfo['peaks
   const n = 256, len = 1 << 20;
   const mm = microProgram('peak_matmul', [[n, n], [n, n]], (b, [x, y]) => b.op('matmul', [x!, y!]));
   const copy = microProgram('peak_copy', [[len]], (b, [x]) => b.op('add', [x!, x!]));
-  const [mmMs] = (await timeKernels(mm, [], relaxed, reps)).values();
-  const [copyMs] = (await timeKernels(copy, [], relaxed, reps)).values();
-  return { gflops: (2 * n * n * n) / mmMs! / 1e6, gbps: (2 * len * 4) / copyMs! / 1e6 };
+  const [mmMs] = (await sampleKernels(mm, [], relaxed, reps)).values();
+  const [copyMs] = (await sampleKernels(copy, [], relaxed, reps)).values();
+  return { gflops: (2 * n * n * n) / median(mmMs!) / 1e6, gbps: (2 * len * 4) / median(copyMs!) / 1e6 };
 }
 
 export async function profileWasm(c: Collected, opts: ProfileOptions = {}): Promise<ProfileInfo> {
@@ -105,11 +107,11 @@ export async function profileWasm(c: Collected, opts: ProfileOptions = {}): Prom
   const relaxed = relaxedSimdSupported();
   const p = c.program;
   const graphs = c.entries.map((e) => e.graph);
-  const entryMs = timeEntries(await executor(p, graphs, relaxed), p, reps);
-  const times = await timeKernels(p, graphs, relaxed, reps);
+  const entryMs = Object.fromEntries(Object.entries(await sampleEntries(p, graphs, relaxed, reps)).map(([e, ts]) => [e, median(ts)]));
+  const times = await sampleKernels(p, graphs, relaxed, reps);
   const kernels: Record<string, KernelTiming> = {};
   for (const k of c.data.kernels) {
-    const ms = times.get(k.name) ?? 0;
+    const ms = median(times.get(k.name) ?? []);
     kernels[k.name] = { ms, gflops: ms > 0 ? k.cost.flops / ms / 1e6 : 0, gbps: ms > 0 ? (k.cost.bytesRead + k.cost.bytesWritten) / ms / 1e6 : 0 };
   }
   return { target: relaxed ? 'wasm-relaxed' : 'wasm-simd', reps, entryMs, kernels, peaks: await peaks(relaxed, reps) };
