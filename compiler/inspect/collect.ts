@@ -186,14 +186,20 @@ export function collect(model: Model, opts: CollectOptions = {}): Collected {
   };
   const kernels: KernelInfo[] = kernelParts.map((k) => ({ ...k, wat: kernelWat(program, k.name, { comments: comment }) }));
 
-  const buffers: BufferInfo[] = program.buffers.map((b) => {
-    const live: Record<string, [number, number]> = {};
-    for (const e of program.entries) {
-      const at = e.kernels.flatMap((k, i) => (buffersRead(k).has(b.name) || buffersWritten(k).has(b.name) ? [i] : []));
-      if (at.length) live[e.name] = [at[0]!, at[at.length - 1]!];
-    }
-    return { name: b.name, role: b.init ? 'constant' : b.role, dtype: b.dtype, bytes: b.size * ELEMENT_BYTES, offset: program.memory.offsets[b.name] ?? 0, live };
-  });
+  // per entry, each buffer's first and last kernel
+  const live = new Map<string, Record<string, [number, number]>>();
+  for (const e of program.entries) {
+    e.kernels.forEach((k, i) => {
+      for (const b of [...buffersRead(k), ...buffersWritten(k)]) {
+        const l = live.get(b) ?? {};
+        l[e.name] = [l[e.name]?.[0] ?? i, i];
+        live.set(b, l);
+      }
+    });
+  }
+  const buffers: BufferInfo[] = program.buffers.map((b) => ({
+    name: b.name, role: b.init ? 'constant' : b.role, dtype: b.dtype, bytes: b.size * ELEMENT_BYTES, offset: program.memory.offsets[b.name] ?? 0, live: live.get(b.name) ?? {},
+  }));
   const graphs: Record<string, string> = { ir: passTexts[0]!.texts[0]!.text };
   if (train) graphs.train = passTexts[1]!.texts[0]!.text;
   const stats = programStats(program, passTexts.map((p) => p.optimized));

@@ -6,16 +6,46 @@ import type { EntryInfo } from './data.ts';
 
 const PALETTE = ['#fde2e4', '#e2ece9', '#dfe7fd', '#fff1c1', '#e8dff5', '#d7f2f7', '#fce1c8', '#e3f0cf', '#f5d9e8', '#dbe4ee'];
 
-const q = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+/** A DOT string; a newline becomes DOT's centred line break. */
+const q = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+
+/** Graphs with more values than this are drawn one box per fusion group (Graphviz takes minutes
+ *  over an unrolled recurrence's thousands of values). */
+export const MAX_DRAWN_VALUES = 1200;
+
+/** One box per fusion group, an edge where a group reads a value another one computes. */
+function groupDot(e: EntryInfo, ei: number): string {
+  const lines = [`digraph ${q(e.name)} {`, '  rankdir=TB; nodesep=0.25; ranksep=0.35;', '  node [fontname="Helvetica", fontsize=10, margin="0.08,0.03", height=0.3, shape=box, style="rounded,filled"];', '  edge [arrowsize=0.6, color="#777777"];'];
+  const groupOf = new Map(e.values.map((v) => [v.id, v.group]));
+  for (const g of e.groups) {
+    const label = `group ${g.index}: ${g.head}\n${g.roots.map((r) => `${r}: ${e.values.find((v) => v.id === r)?.type ?? ''}`).join('\n')}`;
+    lines.push(`  ${q(`g${g.index}`)} [id=${q(`e${ei}-g${g.index}`)}, label=${q(label)}, fillcolor=${q(PALETTE[g.index % PALETTE.length]!)}];`);
+  }
+  const edges = new Set<string>();
+  const values = new Map(e.values.map((v) => [v.id, v]));
+  for (const g of e.groups) {
+    for (const id of g.nodes) {
+      for (const i of values.get(id)?.inputs ?? []) {
+        const from = groupOf.get(i);
+        if (from !== undefined && from !== g.index && !g.nodes.includes(i)) edges.add(`  ${q(`g${from}`)} -> ${q(`g${g.index}`)};`);
+      }
+    }
+  }
+  return [...lines, ...edges, '}'].join('\n');
+}
+
+/** Whether `entryDot` draws this entry one box per group. */
+export const drawnByGroup = (e: EntryInfo): boolean => e.values.length > MAX_DRAWN_VALUES;
 
 export function entryDot(e: EntryInfo, ei: number, clusters: boolean): string {
+  if (drawnByGroup(e)) return groupDot(e, ei);
   const shown = e.values.filter((v) => v.op !== 'constant');
   const index = new Map(e.values.map((v, i) => [v.id, i]));
   const node = (v: EntryInfo['values'][number]): string => {
     const i = index.get(v.id)!;
-    const label = `${v.id} ${v.kind === 'node' ? v.op : v.kind}\\n${v.type}`;
+    const label = `${v.id} ${v.kind === 'node' ? v.op : v.kind}\n${v.type}`;
     const shape = v.kind === 'node' ? `shape=box, style="rounded,filled${v.stored ? ',bold' : ''}", fillcolor=white` : 'shape=ellipse, style=filled, fillcolor="#eeeeee"';
-    return `  ${q(`v${i}`)} [id=${q(`e${ei}-v${i}`)}, label=${q(label).replace(/\\\\n/g, '\\n')}, ${shape}];`;
+    return `  ${q(`v${i}`)} [id=${q(`e${ei}-v${i}`)}, label=${q(label)}, ${shape}];`;
   };
   const lines = [`digraph ${q(e.name)} {`, '  rankdir=TB; nodesep=0.25; ranksep=0.35;', '  node [fontname="Helvetica", fontsize=10, margin="0.08,0.03", height=0.3];', '  edge [arrowsize=0.6, color="#777777"];'];
   const grouped = new Set<string>();

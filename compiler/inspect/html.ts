@@ -9,7 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { fail } from '../../ir/errors.ts';
 import { memorySvg, rooflineSvg } from './charts.ts';
 import type { InspectData } from './data.ts';
-import { entryDot } from './dot.ts';
+import { drawnByGroup, entryDot, MAX_DRAWN_VALUES } from './dot.ts';
 import { diffText } from './text.ts';
 
 export interface ReportOptions {
@@ -68,7 +68,7 @@ export async function buildReport(data: InspectData, opts: ReportOptions = {}): 
     const diffs = passes.map((p) => `<h4>${esc(p === 'simplified' ? 'all graph passes' : p)}</h4><pre class="diff">${diffHtml(diffText(data, [e], p, false))}</pre>`).join('\n');
     sections.push(`<section class="entry" data-entry="${esc(e.name)}">
 <h2>${esc(e.name)}: ${e.kernels.length} kernels from ${e.groups.length} fusion groups</h2>
-<div class="graph">${svg}</div>
+${drawnByGroup(e) ? `<p class="note">${e.values.length} values (more than ${MAX_DRAWN_VALUES}): drawn one box per fusion group.</p>` : ''}<div class="graph">${svg}</div>
 <details><summary>What each pass changed</summary>${diffs}</details>
 <details><summary>Memory plan: the arena across ${esc(e.name)}'s kernels</summary>${memorySvg(data, e)}</details>
 </section>`);
