@@ -9,9 +9,23 @@ const PALETTE = ['#fde2e4', '#e2ece9', '#dfe7fd', '#fff1c1', '#e8dff5', '#d7f2f7
 /** A DOT string; a newline becomes DOT's centred line break. */
 const q = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
 
-/** Graphs with more values than this are drawn one box per fusion group (Graphviz takes minutes
- *  over an unrolled recurrence's thousands of values). */
+/** Graphs with more values than this are drawn one box per fusion group, and past MAX_DRAWN_GROUPS
+ *  groups not drawn (Graphviz's layout of an unrolled recurrence's training step, 565 groups, did not
+ *  finish in ten minutes). */
 export const MAX_DRAWN_VALUES = 1200;
+export const MAX_DRAWN_GROUPS = 250;
+
+/** How an entry is drawn. */
+export function drawing(e: EntryInfo): 'values' | 'groups' | 'none' {
+  return e.values.length <= MAX_DRAWN_VALUES ? 'values' : e.groups.length <= MAX_DRAWN_GROUPS ? 'groups' : 'none';
+}
+
+/** Graphviz settings that bound the layout's work (fewer network-simplex and crossing-minimization
+ *  passes) on graphs past a few hundred boxes. */
+export function layoutLimits(e: EntryInfo): Record<string, string | number> {
+  const boxes = drawing(e) === 'groups' ? e.groups.length : e.values.length;
+  return boxes > 300 ? { nslimit: 2, nslimit1: 2, mclimit: 0.1, searchsize: 10 } : {};
+}
 
 /** One box per fusion group, an edge where a group reads a value another one computes. */
 function groupDot(e: EntryInfo, ei: number): string {
@@ -34,11 +48,8 @@ function groupDot(e: EntryInfo, ei: number): string {
   return [...lines, ...edges, '}'].join('\n');
 }
 
-/** Whether `entryDot` draws this entry one box per group. */
-export const drawnByGroup = (e: EntryInfo): boolean => e.values.length > MAX_DRAWN_VALUES;
-
 export function entryDot(e: EntryInfo, ei: number, clusters: boolean): string {
-  if (drawnByGroup(e)) return groupDot(e, ei);
+  if (drawing(e) === 'groups') return groupDot(e, ei);
   const shown = e.values.filter((v) => v.op !== 'constant');
   const index = new Map(e.values.map((v, i) => [v.id, i]));
   const node = (v: EntryInfo['values'][number]): string => {

@@ -9,7 +9,8 @@ import { dirname, resolve } from 'node:path';
 import { fail } from '../../ir/errors.ts';
 import { memorySvg, rooflineSvg } from './charts.ts';
 import type { InspectData } from './data.ts';
-import { drawnByGroup, entryDot, MAX_DRAWN_VALUES } from './dot.ts';
+import { drawing, entryDot, layoutLimits, MAX_DRAWN_GROUPS, MAX_DRAWN_VALUES } from './dot.ts';
+import type { EntryInfo } from './data.ts';
 import { diffText } from './text.ts';
 
 export interface ReportOptions {
@@ -36,16 +37,23 @@ export function checkReportPath(file: string): void {
 }
 
 /** An SVG from Graphviz, without its XML prolog and doctype. */
-async function renderSvg(dot: string): Promise<string> {
+async function renderSvg(dot: string, limits: Record<string, string | number>): Promise<string> {
   let viz;
   try {
     viz = await (await import('@viz-js/viz')).instance();
   } catch (e) {
     return fail('K8001', `inspect --html: the graph layout needs the @viz-js/viz package (npm install @viz-js/viz): ${(e as Error).message}`);
   }
-  const r = viz.render(dot, { format: 'svg', engine: 'dot' });
+  const r = viz.render(dot, { format: 'svg', engine: 'dot', graphAttributes: limits });
   if (r.status !== 'success') fail('K5002', `inspect --html: Graphviz could not lay out the graph (a kiln bug): ${r.errors.map((x) => x.message).join('; ')}`);
   return r.output.replace(/^[\s\S]*?(<svg)/, '$1');
+}
+
+/** The fusion groups as a clickable list, for graphs too large to lay out. */
+function groupList(e: EntryInfo, ei: number): string {
+  const values = new Map(e.values.map((v) => [v.id, v]));
+  const items = e.groups.map((g) => `<li class="grp" id="e${ei}-g${g.index}">group ${g.index}: ${esc(g.head)} -> ${esc(g.roots.map((r) => `${r}: ${values.get(r)?.type ?? ''}`).join(', '))} (${esc(g.kernels.join(', '))})</li>`);
+  return `<ol class="groups" start="0">${items.join('\n')}</ol>`;
 }
 
 /** A unified diff as HTML lines coloured by what they do. */
@@ -63,12 +71,16 @@ export async function buildReport(data: InspectData, opts: ReportOptions = {}): 
   const sections: string[] = [];
   const tabs = data.entries.map((e) => `<button class="tab" data-entry="${esc(e.name)}">${esc(e.name)}</button>`).join('');
   for (const [ei, e] of data.entries.entries()) {
-    const svg = await renderSvg(entryDot(e, ei, stage === 'fused'));
+    const how = drawing(e);
+    const graph = how === 'none' ? groupList(e, ei) : `<div class="graph">${await renderSvg(entryDot(e, ei, stage === 'fused'), layoutLimits(e))}</div>`;
+    const note = how === 'values' ? '' : how === 'groups'
+      ? `${e.values.length} values (more than ${MAX_DRAWN_VALUES}): drawn one box per fusion group.`
+      : `${e.values.length} values in ${e.groups.length} fusion groups (more than ${MAX_DRAWN_GROUPS}): too many for Graphviz's layout; the groups are listed in call order.`;
     const passes = ['simplified', ...e.passes.slice(1).map((p) => p.pass)];
     const diffs = passes.map((p) => `<h4>${esc(p === 'simplified' ? 'all graph passes' : p)}</h4><pre class="diff">${diffHtml(diffText(data, [e], p, false))}</pre>`).join('\n');
     sections.push(`<section class="entry" data-entry="${esc(e.name)}">
 <h2>${esc(e.name)}: ${e.kernels.length} kernels from ${e.groups.length} fusion groups</h2>
-${drawnByGroup(e) ? `<p class="note">${e.values.length} values (more than ${MAX_DRAWN_VALUES}): drawn one box per fusion group.</p>` : ''}<div class="graph">${svg}</div>
+${note ? `<p class="note">${note}</p>` : ''}${graph}
 <details><summary>What each pass changed</summary>${diffs}</details>
 <details><summary>Memory plan: the arena across ${esc(e.name)}'s kernels</summary>${memorySvg(data, e)}</details>
 </section>`);

@@ -104,7 +104,7 @@
     if (tab) return showEntry(tab.dataset.entry);
     const row = t.closest('[data-kernel]:not(.kernel)');
     if (row && !detail.contains(row)) return showKernel(row.dataset.kernel);
-    const svgItem = t.closest('g.node, g.cluster');
+    const svgItem = t.closest('g.node, g.cluster, li.grp');
     const m = svgItem && /^e(\d+)-([vg])(\d+)$/.exec(svgItem.id);
     if (!m) return;
     if (m[2] === 'g') showGroup(Number(m[1]), Number(m[3]));
