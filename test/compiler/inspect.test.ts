@@ -1,7 +1,7 @@
 // `kiln inspect`'s views (compiler/inspect/): kernels mapped back to the DSL lines they came from,
 // the WAT comments, pass diffs, flags that do not apply, the cost table and profile, artifact folders.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
@@ -10,9 +10,11 @@ import { pickModel } from '../../compiler/dsl/model.ts';
 import { collect } from '../../compiler/inspect/collect.ts';
 import type { InspectData } from '../../compiler/inspect/data.ts';
 import { diffLines, unifiedDiff } from '../../compiler/inspect/diff.ts';
-import { INSPECT_FILE, inspectFile } from '../../compiler/inspect/section.ts';
 import { alignNumbering } from '../../compiler/inspect/text.ts';
 import { KilnError } from '../../compiler/index.ts';
+import { buildArtifact } from '../../compiler/artifact/build.ts';
+import { writeArtifact } from '../../compiler/artifact/write.ts';
+import { loadModel } from '../../runtime/index.ts';
 
 const MNIST = 'examples/mnist-cnn.ts';
 let mnist: InspectData;
@@ -144,12 +146,17 @@ describe('costs and profile', () => {
 });
 
 describe('artifact folders', () => {
-  test('an inspect.json gives the same views as the model file; a folder without one is an error', async () => {
+  test('kiln compile --inspect: the folder gives the same views as the model file and still loads; a folder without inspect.json is an error', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kiln-inspect-'));
-    writeFileSync(join(dir, INSPECT_FILE), inspectFile(await pickModel('examples/xor.ts', undefined, 'test'), { train: true }));
+    const { files } = await buildArtifact(await pickModel('examples/xor.ts', undefined, 'test'), { targets: ['wasm'], inspect: true });
+    writeArtifact(dir, files);
     for (const stage of ['train', 'simplified', 'fused', 'kernels', 'wat']) {
       expect(await inspect(dir, { stage })).toBe(await inspect('examples/xor.ts', stage === 'train' ? { stage } : { stage, train: true }));
     }
+    expect(await inspect(dir, { stats: true })).toBe(await inspect('examples/xor.ts', { stats: true, train: true }));
+    const model = await loadModel(dir);
+    const out = await model.infer({ x: new Float32Array([0, 0, 0, 1, 1, 0, 1, 1]) });
+    expect(Object.values(out)[0]).toHaveLength(4);
     await expect(inspect(dir, { stage: 'ir', batch: 2 })).rejects.toThrow(/--batch does not apply to an artifact folder/);
     await expect(inspect(mkdtempSync(join(tmpdir(), 'kiln-empty-')), { stage: 'fused' })).rejects.toThrow(/holds no inspect.json/);
   });
