@@ -34,7 +34,7 @@ function idsOf(g: Graph): (v: Value) => string {
 }
 
 const kindOf = (k: Kernel): string => ('op' in k ? `${k.kind}(${k.op})` : k.kind);
-const locKey = (l: SourceLoc): string => `${l.file}:${l.line}:${l.col}`;
+export const locKey = (l: SourceLoc): string => `${l.file}:${l.line}:${l.col}`;
 
 function sortedLocs(locs: Iterable<SourceLoc | undefined>): SourceLoc[] {
   const m = new Map<string, SourceLoc>();
@@ -101,9 +101,12 @@ function readSources(locs: readonly SourceLoc[]): Record<string, string[]> {
   return out;
 }
 
+/** The text of a location's line, trimmed ('' when its file was not read). */
+export const lineText = (l: SourceLoc, sources: InspectData['sources']): string => sources[l.file]?.[l.line - 1]?.trim() ?? '';
+
 /** `examples/mnist-cnn.ts:11:6  nn.conv2d(32, 3, { activation: 'relu' }),` */
 export function sourceLine(l: SourceLoc, sources: InspectData['sources']): string {
-  const text = sources[l.file]?.[l.line - 1]?.trim();
+  const text = lineText(l, sources);
   return `${locKey(l)}${text ? `  ${text}` : ''}`;
 }
 
@@ -158,7 +161,7 @@ export function collect(model: Model, opts: CollectOptions = {}): Collected {
     const holders = bufferValues(fusion, origin.bufOf);
     for (const k of ep.kernels) {
       const o = origins.get(k.name);
-      const inner = o ? groupNodes(fusion, o.group) : new Set<Value>();
+      const inner: ReadonlySet<Value> = o ? groupNodes(fusion, o.group) : new Set();
       const pick = (buf: string, prefer: (v: Value) => boolean): { buf: string; value?: string } => {
         const vs = holders.get(buf) ?? [];
         const v = vs.find(prefer) ?? vs[0];
@@ -170,8 +173,8 @@ export function collect(model: Model, opts: CollectOptions = {}): Collected {
         entry: ep.name,
         ...(o ? { group: fusion.groups.indexOf(o.group) } : {}),
         kind: kindOf(k),
-        stores: [...buffersWritten(k)].map((b) => pick(b, (v) => (o ? o.group.roots.includes(v as never) : v.kind === 'param'))),
-        reads: [...buffersRead(k)].map((b) => pick(b, (v) => !inner.has(v as never))),
+        stores: [...buffersWritten(k)].map((b) => pick(b, (v) => (o ? (o.group.roots as readonly Value[]).includes(v) : v.kind === 'param'))),
+        reads: [...buffersRead(k)].map((b) => pick(b, (v) => !inner.has(v))),
         locs: locsOf(inner),
         kir: printKernel(k),
         cost: { flops: cost.flops, bytesRead: cost.bytesRead, bytesWritten: cost.bytesWritten, intensity: cost.intensity },

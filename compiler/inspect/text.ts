@@ -2,8 +2,8 @@
 // changed (a unified diff), the fusion groups with their source lines, kernels' Kernel IR and WAT,
 // and the cost table.
 import { fail } from '../../ir/errors.ts';
-import { sourceLine } from './collect.ts';
-import type { EntryInfo, InspectData, KernelInfo } from './data.ts';
+import { lineText, locKey, sourceLine } from './collect.ts';
+import type { EntryInfo, InspectData, KernelInfo, SourceLoc } from './data.ts';
 import { unifiedDiff } from './diff.ts';
 
 const LOC_RE = /  loc\([^\n]*\)$/gm;
@@ -54,14 +54,14 @@ export function fusedText(data: InspectData, entries: readonly EntryInfo[], loca
       if (l.startsWith('kernel ')) g++;
       else if (l.startsWith('    ') && g >= 0) {
         const grp = e.groups[g]!;
-        const byLine = new Map<string, string[]>();
+        const byLoc = new Map<string, { loc: SourceLoc; ops: Set<string> }>();
         for (const id of grp.nodes) {
           const v = values.get(id)!;
           if (!v.loc || v.op === 'constant') continue;
-          const key = sourceLine(v.loc, data.sources);
-          byLine.set(key, [...(byLine.get(key) ?? []), v.op]);
+          const at = byLoc.get(locKey(v.loc)) ?? { loc: v.loc, ops: new Set<string>() };
+          byLoc.set(locKey(v.loc), { ...at, ops: at.ops.add(v.op) });
         }
-        for (const [src, ops] of byLine) out.push(`      ${src.replace(/  /, `  ${[...new Set(ops)].join(' ')}  | `)}`);
+        for (const [key, { loc, ops }] of byLoc) out.push(`      ${key}  ${[...ops].join(' ')}  | ${lineText(loc, data.sources)}`);
         if (grp.kernels.length) out.push(`      -> ${grp.kernels.join(', ')}`);
       }
     }
