@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { inspect } from '../../compiler/cli/inspect.ts';
 import { pickModel } from '../../compiler/dsl/model.ts';
+import { compileProgram, modelEntries } from '../../compiler/pipeline.ts';
 import { collect } from '../../compiler/inspect/collect.ts';
 import type { InspectData } from '../../compiler/inspect/data.ts';
 import { diffLines, unifiedDiff } from '../../compiler/inspect/diff.ts';
@@ -97,6 +98,19 @@ describe('pass diffs', () => {
   });
 });
 
+describe('Kernel IR stages', () => {
+  test('--stage lowered and specialize print the Kernel IR stages the pipeline dumps; --diff specialize shows what the pass changed', async () => {
+    const dumps: Record<string, string> = {};
+    compileProgram(modelEntries(await pickModel(MNIST, undefined, 'test'), { train: true }), { dump: (stage, text) => { dumps[stage] = text; } });
+    expect(await inspect(MNIST, { stage: 'lowered', train: true })).toBe(dumps.lowered);
+    expect(await inspect(MNIST, { stage: 'specialize', train: true })).toBe(dumps.specialize);
+    const d = await inspect(MNIST, { diff: 'specialize', train: true });
+    expect(d).toMatch(/^--- the Kernel IR as lowered\n\+\+\+ the Kernel IR after specialize\n@@ /);
+    expect(d).toMatch(/^\+ .* specialize v\d/m);
+    expect(await inspect(MNIST, { diff: 'kernels' })).toMatch(/^\+program @mnist_cnn arena \d+ bytes$/m);
+  });
+});
+
 describe('flags', () => {
   const cases: [Parameters<typeof inspect>[1], RegExp][] = [
     [{ stage: 'ir', train: true }, /--train does not apply to --stage ir/],
@@ -109,7 +123,8 @@ describe('flags', () => {
     [{ stats: true, locations: false }, /--no-locations applies only/],
     [{ stage: 'fused', profile: true }, /--profile applies only with --stats or --html/],
     [{ stage: 'nope' }, /--stage nope is not a stage/],
-    [{ diff: 'fused' }, /--diff fused: a diff compares a graph pass/],
+    [{ diff: 'fused' }, /--diff fused: a diff compares a pass's input and output; passes: simplified, simplify, cse, dce, train, specialize, kernels/],
+    [{ stage: 'specialize', entry: 'infer' }, /--entry does not apply to --stage specialize/],
     [{ stage: 'simplified', entry: 'train_step' }, /--entry train_step: no such entry point; entries: infer \(compile the training step with --train\)/],
     [{ stage: 'wat', kernel: 'nope', train: true }, /--kernel nope: no such kernel/],
     [{ html: join(tmpdir(), 'no-such-folder-kiln', 'r.html') }, /--html .*: the folder .* does not exist/],
