@@ -33,7 +33,8 @@ function idsOf(g: Graph): (v: Value) => string {
   return (v) => ids.get(v) ?? (v.kind === 'node' ? `%?${v.op}` : `%${v.name}`);
 }
 
-const kindOf = (k: Kernel): string => ('op' in k ? `${k.kind}(${k.op})` : k.kind);
+/** `loop`, or a contraction with the op it computes (`contraction(conv2d_filter_grad)`). */
+const kindOf = (k: Kernel, o: KernelOrigin | undefined): string => (k.kind !== 'loop' && o?.group.core ? `${k.kind}(${o.group.core.op})` : k.kind);
 export const locKey = (l: SourceLoc): string => `${l.file}:${l.line}:${l.col}`;
 
 function sortedLocs(locs: Iterable<SourceLoc | undefined>): SourceLoc[] {
@@ -172,7 +173,7 @@ export function collect(model: Model, opts: CollectOptions = {}): Collected {
         name: k.name,
         entry: ep.name,
         ...(o ? { group: fusion.groups.indexOf(o.group) } : {}),
-        kind: kindOf(k),
+        kind: kindOf(k, o),
         stores: [...buffersWritten(k)].map((b) => pick(b, (v) => (o ? (o.group.roots as readonly Value[]).includes(v) : v.kind === 'param'))),
         reads: [...buffersRead(k)].map((b) => pick(b, (v) => !inner.has(v))),
         locs: locsOf(inner),

@@ -37,7 +37,7 @@ export interface ValueInfo {
 
 export interface GroupInfo {
   readonly index: number;
-  /** loop | matmul | template, with the core op: `template(conv2d)` */
+  /** loop or contraction, a contraction with its core op: `contraction(conv2d)` */
   readonly head: string;
   /** The values it stores, in order. */
   readonly roots: readonly string[];
@@ -72,7 +72,7 @@ export interface KernelInfo {
   readonly entry: string;
   /** Its fusion group in the entry (none for the copy kernels of param updates). */
   readonly group?: number;
-  /** loop | matmul | template(...) */
+  /** loop, or contraction with the op it computes: `contraction(conv2d)` */
   readonly kind: string;
   /** The buffers it writes and reads, each with the IR value it holds when there is one. */
   readonly stores: readonly { readonly buf: string; readonly value?: string }[];

@@ -45,7 +45,7 @@ describe('kiln inspect --html', () => {
 
     // the training step's first convolution group: its cluster in the graph
     const train = data.entries.findIndex((e) => e.name === 'train_step');
-    const conv = data.entries[train]!.groups.find((g) => g.head === 'template(conv2d)')!;
+    const conv = data.entries[train]!.groups.find((g) => g.head === 'contraction(conv2d)')!;
     const cluster = page.locator(`#e${train}-g${conv.index}`);
     expect(await cluster.count()).toBe(1);
     await cluster.locator('text').first().click();

@@ -41,9 +41,9 @@ describe('source maps', () => {
         expect(lines[l.line - 1]!.length).toBeGreaterThanOrEqual(l.col);
       }
     }
-    const conv1 = mnist.kernels.find((k) => k.entry === 'train_step' && k.kind === 'template(conv2d)')!;
+    const conv1 = mnist.kernels.find((k) => k.entry === 'train_step' && k.kind === 'contraction(conv2d)')!;
     expect(conv1.locs.map((l) => l.line)).toEqual([11]);
-    const filterGrads = mnist.kernels.filter((k) => k.kind === 'template(conv2d_filter_grad)').map((k) => k.locs.map((l) => l.line));
+    const filterGrads = mnist.kernels.filter((k) => k.kind === 'contraction(conv2d_filter_grad)').map((k) => k.locs.map((l) => l.line));
     expect(filterGrads).toEqual(expect.arrayContaining([[11], [13], [15]]));
   });
 
@@ -58,7 +58,7 @@ describe('source maps', () => {
   }, 60_000);
 
   test('a convolution gradient kernel\'s WAT names its layer\'s line', async () => {
-    const k = mnist.kernels.find((x) => x.kind === 'template(conv2d_filter_grad)' && x.locs[0]!.line === 13)!;
+    const k = mnist.kernels.find((x) => x.kind === 'contraction(conv2d_filter_grad)' && x.locs[0]!.line === 13)!;
     const wat = await inspect(MNIST, { train: true, stage: 'wat', kernel: k.name });
     expect(wat).toContain(";;   from   examples/mnist-cnn.ts:13:6  nn.conv2d(64, 3, { activation: 'relu' }),");
     expect(wat).toContain(`(func $e1_k`);
