@@ -17,6 +17,7 @@ import { lowerProgram } from './lower/program.ts';
 import { specializeLoops } from './lower/specialize.ts';
 import { planMemory } from './passes/memory.ts';
 import { printProgram } from '../ir/print-kernels.ts';
+import type { KernelOrigin } from './lower/program.ts';
 import { inferGraph, type Model } from './dsl/model.ts';
 import { trainStep } from './passes/train-step.ts';
 import { programStats, type ProgramStats } from './passes/cost.ts';
@@ -34,6 +35,8 @@ export interface CompileOptions {
   readonly limits?: Limits;
   /** Receives the text of every stage, named as in STAGE_NAMES. */
   readonly dump?: (stage: string, text: string) => void;
+  /** Receives each kernel's fusion group and buffers, by kernel name (`kiln inspect`'s source maps). */
+  readonly origins?: Map<string, KernelOrigin>;
 }
 
 /** simplify -> cse -> dce. */
@@ -69,7 +72,7 @@ export function compileProgram(entries: readonly { name: string; graph: Graph }[
     opts.dump?.(name, printProgram(p));
     return p;
   };
-  let lowered = kernelStage('lowered', lowerProgram(entries[0]?.graph.name ?? 'program', fused, limits));
+  let lowered = kernelStage('lowered', lowerProgram(entries[0]?.graph.name ?? 'program', fused, limits, opts.origins));
   for (const pass of KERNEL_PASSES) lowered = kernelStage(pass.name, pass.run(lowered));
   const program: Program = { ...lowered, memory: planMemory(lowered) };
   opts.dump?.('kernels', printProgram(program));

@@ -1,17 +1,14 @@
 // Per-kernel profile of a model's compiled WebAssembly program, and ms per call of each entry.
 //   npx tsx scripts/profile-wasm.ts examples/mnist-cnn.ts [--batch 64] [--reps 10] [--top 25] [--simd] [--min]
-// The profile build calls an imported tick(id) before each kernel (targets/wasm/module.ts `profile`);
-// the per-call timings come from the shipped build (no ticks). Inputs are random (i32 inputs in [0, 2)).
-import { toManifest } from '../compiler/artifact/manifest.ts';
+// Timings come from compiler/inspect/profile.ts (as `kiln inspect --stats --profile`): the per-kernel
+// ones from a profiling build that calls an imported tick(id) before each kernel, the per-call ones
+// from the shipped build. Inputs are random (i32 inputs in [0, 2)).
 import { pickModel } from '../compiler/dsl/model.ts';
 import { compileProgram, modelEntries } from '../compiler/pipeline.ts';
-import { toManifest } from '../compiler/artifact/manifest.ts';
-import { namedArray } from '../compiler/train/interp-session.ts';
-import { initParams } from '../ir/init.ts';
-import type { Kernel, Program } from '../ir/kernel.ts';
-import { loadWasm, relaxedSimdSupported } from '../runtime/wasm.ts';
-import type { TensorData } from '../runtime/wasm.ts';
-import { assemble, kernelNames, programWat } from '../targets/wasm/index.ts';
+import { median, sampleEntries, sampleKernels } from '../compiler/inspect/profile.ts';
+import type { Kernel } from '../ir/kernel.ts';
+import { relaxedSimdSupported } from '../runtime/wasm.ts';
+import { kernelNames } from '../targets/wasm/index.ts';
 
 const argv = process.argv.slice(2);
 const flag = (name: string, d: number): number => {
@@ -37,66 +34,15 @@ function describe(k: Kernel): string {
   }
 }
 
-function feeds(p: Program, entry: string, seed: number): Record<string, TensorData> {
-  let s = seed;
-  const next = (): number => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32);
-  const e = p.entries.find((x) => x.name === entry)!;
-  return Object.fromEntries(e.inputs.map((i) => {
-    const n = i.type.shape.reduce((a, b) => a * b, 1);
-    const data = i.type.dtype === 'f32' ? Float32Array.from({ length: n }, next) : i.type.dtype === 'i32' ? Int32Array.from({ length: n }, () => (next() < 0.5 ? 0 : 1)) : Uint8Array.from({ length: n }, () => (next() < 0.5 ? 0 : 1));
-    return [i.name, data];
-  }));
-}
-
-async function executor(profile: boolean, tick?: (id: number) => void) {
-  const bin = await assemble(programWat(program, { relaxed, profile }), relaxed);
-  const { instance } = await WebAssembly.instantiate(bin as Uint8Array<ArrayBuffer>, profile ? { kiln: { tick: tick! } } : {});
-  const { WasmExecutor } = await import('../runtime/wasm.ts');
-  const exe = new WasmExecutor(toManifest(program), instance, relaxed ? 'relaxed' : 'simd');
-  const trainGraph = modelEntries(model, { train: true, batch })[1]!.graph;
-  for (const [name, t] of Object.entries(initParams(trainGraph))) exe.writeParam(name, namedArray(t).data);
-  return exe;
-}
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 /** The statistic reported: the median, or with --min the fastest run (steadier on a shared, noisy machine). */
 const stat = argv.includes('--min') ? (xs: number[]): number => Math.min(...xs) : median;
 
-// ms per call, shipped build
-void loadWasm;
-const plain = await executor(false);
-const perEntry: Record<string, number> = {};
-for (const e of program.entries) {
-  const ins = feeds(program, e.name, 7);
-  // warm up: V8 runs a kernel in its baseline compiler until it has tiered up
-  for (let r = 0; r < 5; r++) plain.run(e.name, ins);
-  const ts: number[] = [];
-  for (let r = 0; r < reps; r++) {
-    const t = performance.now();
-    plain.run(e.name, ins);
-    ts.push(performance.now() - t);
-  }
-  perEntry[e.name] = stat(ts);
-}
-
-// per-kernel, profile build
+const graphs = modelEntries(model, { train: true, batch }).map((e) => e.graph);
+// ms per call, shipped build; per kernel, the profiling build
+const perEntry = Object.fromEntries(Object.entries(await sampleEntries(program, graphs, relaxed, reps)).map(([e, ts]) => [e, stat(ts)]));
+const byKernel = await sampleKernels(program, graphs, relaxed, reps);
 const names = kernelNames(program).flat();
-const kernels = program.entries.flatMap((e) => e.kernels);
-const samples = names.map(() => [] as number[]);
-let cur = -1, since = 0, recording = false;
-const prof = await executor(true, (id) => {
-  const now = performance.now();
-  if (cur >= 0 && recording) samples[cur]!.push(now - since);
-  cur = id;
-  since = performance.now();
-});
-for (const e of program.entries) {
-  const ins = feeds(program, e.name, 7);
-  recording = false;
-  for (let r = 0; r < 5; r++) prof.run(e.name, ins);
-  recording = true;
-  for (let r = 0; r < reps; r++) prof.run(e.name, ins);
-}
+const samples = program.entries.flatMap((e) => e.kernels.map((k) => byKernel.get(k.name)!));
 
 console.log(`${program.name}: batch ${batch}, ${relaxed ? 'relaxed' : 'plain'} SIMD, compile ${compileMs.toFixed(0)} ms`);
 for (const [e, ms] of Object.entries(perEntry)) console.log(`  ${e}: ${ms.toFixed(2)} ms per call (${argv.includes('--min') ? 'fastest' : 'median'} of ${reps})`);
@@ -124,4 +70,3 @@ for (const e of program.entries) {
     }
   }
 }
-void kernels;

@@ -12,6 +12,7 @@ import { renderWasm } from '../../targets/wasm/index.ts';
 import { trace, type Model } from '../dsl/model.ts';
 import { compileProgram, modelEntries } from '../pipeline.ts';
 import { namedArray } from '../train/interp-session.ts';
+import { INSPECT_FILE, inspectFile } from '../inspect/section.ts';
 import { generateApi } from './api.ts';
 import { fileSpecs, paramInfo, sealManifest, toManifest, type ParamInfo } from './manifest.ts';
 
@@ -27,6 +28,9 @@ export interface BuildOptions {
   readonly weights?: Readonly<Record<string, NamedArray>>;
   /** Where `weights` came from, for errors. */
   readonly weightsFile?: string;
+  /** Add inspect.json (compiler/inspect/section.ts): every stage's text, kernels' source maps, Kernel
+   *  IR and WAT, so `kiln inspect <folder>` works without the model's source. */
+  readonly inspect?: boolean;
   /** Called as each stage starts. */
   readonly onStage?: (stage: string, index: number, count: number) => void;
 }
@@ -79,6 +83,7 @@ export async function buildArtifact(model: Model, opts: BuildOptions): Promise<{
   stage('api');
   const files: Record<string, Uint8Array> = { 'program.wasm': binary, 'weights.safetensors': weightBytes, ...generateApi({ ...draft, targets: { wasm: { ...draft.targets.wasm!, files: wasm } } }) };
   if (relaxed) files['program.relaxed.wasm'] = relaxed;
+  if (opts.inspect) files[INSPECT_FILE] = inspectFile(model, { train, batch });
   stage('manifest');
   const manifest = toManifest(program, { batch, params: info, ranges, files: await fileSpecs(files), wasm });
   files['manifest.json'] = new TextEncoder().encode(await sealManifest(manifest));

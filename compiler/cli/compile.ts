@@ -21,6 +21,7 @@ export default defineCommand({
     noTrain: flag('compile infer only, no train_step'),
     weights: text('a weights.safetensors to start from (e.g. from kiln train --save)', { value: 'file' }),
     noTypecheck: flag('compile the model file without type-checking it first'),
+    inspect: flag('also write inspect.json (each stage\'s text, kernels\' source maps, Kernel IR and WAT) for kiln inspect <dir>'),
   },
   epilog: 'Example:\n  kiln compile examples/mnist-cnn.ts --target all --out build/mnist\n  node examples/node/classify.js build/mnist',
   run: async ([file], opts) => {
@@ -47,6 +48,7 @@ export default defineCommand({
       batch: opts.batch,
       weights,
       weightsFile: opts.weights,
+      inspect: opts.inspect,
       onStage: tty ? (s, i, n) => process.stderr.write(`\r\x1b[2K${model.name}: [${'#'.repeat(i)}${'.'.repeat(n - i)}] ${s}...`) : undefined,
     });
     writeArtifact(opts.out, files);

@@ -5,7 +5,7 @@ import { fail } from '../../ir/errors.ts';
 import type { Graph, Param, Value } from '../../ir/graph.ts';
 import type { BufferDecl, EntryPoint, Kernel, LoopKernel, UnplannedProgram } from '../../ir/kernel.ts';
 import { formatType, sameType, sizeOf } from '../../ir/types.ts';
-import { isTable, type Fusion, type Limits } from '../passes/fuse.ts';
+import { isTable, type Fusion, type FusionGroup, type Limits } from '../passes/fuse.ts';
 import { linearize, sameIExpr, vars } from '../../ir/iexpr.ts';
 import { buffersRead, buffersWritten, readsOf } from '../../ir/kernel-walk.ts';
 import { lowerGroup, type BufOf } from './kernels.ts';
@@ -13,6 +13,15 @@ import { lowerGroup, type BufOf } from './kernels.ts';
 export interface LoweredEntry {
   readonly name: string;
   readonly fusion: Fusion;
+}
+
+/** Where a kernel came from (for `kiln inspect`): its entry's fusion, its group there and the
+ *  buffer of each value. The copy kernels of assigns have none. */
+export interface KernelOrigin {
+  readonly entry: string;
+  readonly fusion: Fusion;
+  readonly group: FusionGroup;
+  readonly bufOf: BufOf;
 }
 
 const sanitize = (s: string): string => s.replace(/[^A-Za-z0-9_]/g, '_');
@@ -57,7 +66,7 @@ class Buffers {
   }
 }
 
-function lowerEntry(e: LoweredEntry, bufs: Buffers, paramBuf: (p: Param) => string, limits: Limits): EntryPoint {
+function lowerEntry(e: LoweredEntry, bufs: Buffers, paramBuf: (p: Param) => string, limits: Limits, origins?: Map<string, KernelOrigin>): EntryPoint {
   const g: Graph = e.fusion.graph;
   const own = new Map<Value, string>();
   for (const p of g.params) own.set(p, paramBuf(p));
@@ -88,7 +97,11 @@ function lowerEntry(e: LoweredEntry, bufs: Buffers, paramBuf: (p: Param) => stri
   let k = 0;
   const lowerAll = (bufOf: BufOf): Kernel[] => {
     k = 0;
-    return e.fusion.groups.flatMap((grp) => lowerGroup(grp, bufOf, limits, () => `${e.name}_k${k++}`));
+    return e.fusion.groups.flatMap((grp) => {
+      const ks = lowerGroup(grp, bufOf, limits, () => `${e.name}_k${k++}`);
+      for (const kernel of ks) origins?.set(kernel.name, { entry: e.name, fusion: e.fusion, group: grp, bufOf });
+      return ks;
+    });
   };
   const plain = lowerAll((v) => own.get(v));
   // assigns: in place where safe
@@ -105,8 +118,9 @@ function lowerEntry(e: LoweredEntry, bufs: Buffers, paramBuf: (p: Param) => stri
   return { name: e.name, inputs, outputs, kernels };
 }
 
-/** Lowers fused entry graphs into one program; params with the same name are one buffer. */
-export function lowerProgram(name: string, entries: readonly LoweredEntry[], limits: Limits): UnplannedProgram {
+/** Lowers fused entry graphs into one program; params with the same name are one buffer. `origins`,
+ *  when given, receives each kernel's origin by kernel name. */
+export function lowerProgram(name: string, entries: readonly LoweredEntry[], limits: Limits, origins?: Map<string, KernelOrigin>): UnplannedProgram {
   const bufs = new Buffers();
   const params = new Map<string, { param: Param; buf: string }>();
   const paramBuf = (p: Param): string => {
@@ -120,7 +134,7 @@ export function lowerProgram(name: string, entries: readonly LoweredEntry[], lim
     return buf;
   };
   for (const e of entries) e.fusion.graph.params.forEach(paramBuf);
-  const eps = entries.map((e) => lowerEntry(e, bufs, paramBuf, limits));
+  const eps = entries.map((e) => lowerEntry(e, bufs, paramBuf, limits, origins));
   const base = {
     name,
     buffers: bufs.decls,

@@ -3,12 +3,12 @@ import { fail } from '../../ir/errors.ts';
 import type { Kernel, Program } from '../../ir/kernel.ts';
 import type { ElementwiseOpName, OpName } from '../../ir/ops/index.ts';
 import { DEFAULT_LIMITS, type Target } from '../../ir/target.ts';
-import { kernelNames, programWat, type RenderOptions } from './module.ts';
+import { kernelNames, kernelWat, programWat, type RenderOptions } from './module.ts';
 import { OP_CODE } from './ops.ts';
 import wabtInit from 'wabt';
 
 export type { RenderOptions };
-export { kernelNames, programWat };
+export { kernelNames, kernelWat, programWat };
 
 /** How each op that is not elementwise lowers (elementwise ops: OP_CODE of ops.ts); typed so that an op
  *  added to the registry without a lowering here is a compile error. */

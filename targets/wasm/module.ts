@@ -15,7 +15,11 @@ export interface RenderOptions {
   /** Profiling build: import `kiln.tick(id)` and call it before each kernel (id = its index in
    *  `kernelNames(p).flat()`) and with -1 after an entry's last kernel. Never in shipped artifacts. */
   readonly profile?: boolean;
+  /** Lines written as `;;` comments before each kernel's function (`kiln inspect`: its IR values and source lines). */
+  readonly comments?: (k: Kernel) => string | undefined;
 }
+
+const commentOf = (k: Kernel, opts: RenderOptions): string => opts.comments?.(k)?.replace(/^/gm, ';; ').concat('\n') ?? '';
 
 const PAGE = 65536;
 
@@ -58,6 +62,16 @@ export function kernelNames(p: Program): string[][] {
   return p.entries.map((e, ei) => e.kernels.map((k, ki) => `e${ei}_k${ki}_${k.name.replace(/[^A-Za-z0-9_]/g, '_')}`));
 }
 
+/** One kernel's function as programWat writes it (its comment lines first). */
+export function kernelWat(p: Program, kernel: string, opts: RenderOptions = {}): string {
+  const ei = p.entries.findIndex((e) => e.kernels.some((k) => k.name === kernel));
+  if (ei < 0) fail('K6001', `program @${p.name} has no kernel '${kernel}'`);
+  const ki = p.entries[ei]!.kernels.findIndex((k) => k.name === kernel);
+  const k = p.entries[ei]!.kernels[ki]!;
+  const scratch = Math.ceil(p.memory.arenaBytes / 64) * 64;
+  return commentOf(k, opts) + renderKernel(k, kernelNames(p)[ei]![ki]!, buffersOf(p), scratch, opts.relaxed ?? false);
+}
+
 /** The module's text. */
 export function programWat(p: Program, opts: RenderOptions = {}): string {
   const relaxed = opts.relaxed ?? false;
@@ -73,7 +87,7 @@ export function programWat(p: Program, opts: RenderOptions = {}): string {
   const tick = (n: number): string => (opts.profile ? `(call $tick ${i32c(n)})\n` : '');
   p.entries.forEach((e, ei) => {
     const names = allNames[ei]!;
-    e.kernels.forEach((k, ki) => funcs.push(renderKernel(k, names[ki]!, bufs, scratch, relaxed)));
+    e.kernels.forEach((k, ki) => funcs.push(commentOf(k, opts) + renderKernel(k, names[ki]!, bufs, scratch, relaxed)));
     const calls = names.map((n) => `${tick(id++)}(call $${n})`).join('\n');
     entries.push(`(func (export "${e.name}")\n${calls}\n${tick(-1)})`);
   });

@@ -70,7 +70,7 @@ describe('the command line', () => {
     expect(kiln('trian')).toMatchObject({ code: 1, err: "error K8001: unknown command 'trian'; did you mean train?; see kiln --help\n" });
     expect(kiln('train', 'examples/xor.ts', '--epoch', '2').err).toMatch(/^error K8001: train: unknown option '--epoch'; did you mean --epochs\?; see kiln help train\n$/);
     expect(kiln('train', 'examples/xor.ts', '--epochs', '1.5').err).toBe("error K8001: train: --epochs must be an integer >= 1, got '1.5'; see kiln help train\n");
-    expect(kiln('inspect', 'examples/xor.ts', '--stage', 'fused?').err).toBe("error K8001: inspect: --stage 'fused?' is not one of ir, train, simplified, fused, lowered, specialize, kernels; see kiln help inspect\n");
+    expect(kiln('inspect', 'examples/xor.ts', '--stage', 'fused?').err).toBe("error K8001: inspect: --stage 'fused?' is not one of ir, train, simplified, fused, lowered, specialize, kernels, wat, wgsl; see kiln help inspect\n");
   });
 });
 

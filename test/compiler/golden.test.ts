@@ -1,11 +1,11 @@
-// The Kernel IR of the XOR and MNIST CNN training steps equals the golden dumps in
-// test/compiler/golden/ (after an intended change: `npm run golden -- --accept`, and review the diff).
+// The Kernel IR of the XOR and MNIST CNN training steps and kiln inspect's views of them equal the
+// golden dumps in test/compiler/golden/ (after an intended change: `npm run golden -- --accept`, and review the diff).
 import { readFileSync } from 'node:fs';
 import { expect, it } from 'vitest';
 import { GOLDEN_CASES, GOLDEN_DIR, goldenDump } from './golden.ts';
 
 for (const c of GOLDEN_CASES) {
-  it(`${c.model}'s training step lowers to golden/${c.name}`, async () => {
+  it(`${c.what} equals golden/${c.name}`, async () => {
     const want = readFileSync(GOLDEN_DIR + c.name, 'utf8');
     const got = await goldenDump(c);
     if (got !== want) {

@@ -4,17 +4,28 @@
 import { loadModels } from '../../compiler/dsl/model.ts';
 import { compileProgram, modelEntries } from '../../compiler/pipeline.ts';
 import { printProgram } from '../../ir/print-kernels.ts';
+import { INSPECT_GOLDEN_CASES } from './inspect-golden.ts';
 
 export const GOLDEN_DIR = new URL('./golden/', import.meta.url).pathname;
 
-/** examples/<file>'s model, its training step at its own batch, dumped to golden/<name>. */
-export const GOLDEN_CASES = [
-  { file: 'xor.ts', model: 'xor', name: 'xor-train-step.kernels.txt' },
-  { file: 'mnist-cnn.ts', model: 'mnist_cnn', name: 'mnist-cnn-train-step.kernels.txt' },
-] as const;
+/** A golden file: its name under golden/, what it dumps, and the dump. */
+export interface GoldenCase {
+  readonly name: string;
+  readonly what: string;
+  readonly dump: () => Promise<string>;
+}
 
-export async function goldenDump(c: (typeof GOLDEN_CASES)[number]): Promise<string> {
-  const models = await loadModels(new URL(`../../examples/${c.file}`, import.meta.url).pathname);
-  const train = modelEntries(models[c.model]!, { train: true }).filter((e) => e.name === 'train_step');
+/** examples/<file>'s model, its training step at its own batch, lowered and printed. */
+async function trainStepKernels(file: string, model: string): Promise<string> {
+  const models = await loadModels(new URL(`../../examples/${file}`, import.meta.url).pathname);
+  const train = modelEntries(models[model]!, { train: true }).filter((e) => e.name === 'train_step');
   return printProgram(compileProgram(train, { verifyEach: true }));
 }
+
+export const GOLDEN_CASES: readonly GoldenCase[] = [
+  { name: 'xor-train-step.kernels.txt', what: "xor's training step", dump: () => trainStepKernels('xor.ts', 'xor') },
+  { name: 'mnist-cnn-train-step.kernels.txt', what: "mnist_cnn's training step", dump: () => trainStepKernels('mnist-cnn.ts', 'mnist_cnn') },
+  ...INSPECT_GOLDEN_CASES,
+];
+
+export const goldenDump = (c: GoldenCase): Promise<string> => c.dump();
