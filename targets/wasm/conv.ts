@@ -11,8 +11,10 @@
 //    by B once per tap, into a table of one row per (image pixel, tap), and each output row sums the
 //    rows of its valid taps (`gatherRows`): the products of taps in the padding are never computed.
 //  - Anything else: element by element through its index expression.
-import { affineOf, channelVar, type Affine } from '../../ir/contraction.ts';
-import type { IExpr, Operand, SExpr } from '../../ir/kernel.ts';
+import { affineExpr, affineOf, channelVar, type Affine } from '../../ir/contraction.ts';
+import { iadd, ic, imul, iv, substitute } from '../../ir/iexpr.ts';
+import type { Bound, IExpr, Operand, SExpr } from '../../ir/kernel.ts';
+import { indexVarsOf, mapIExpr } from '../../ir/kernel-walk.ts';
 import { guardCond, ix, sx, withMode } from './expr.ts';
 import type { Func } from './func.ts';
 import { forLoop, get, i32c, set } from './wat.ts';
@@ -256,11 +258,111 @@ export function gatherRows(f: Func, p: Patch, m: number, table: number, width: n
   const [a, col] = ['gs_acc', 'gs_col'].map((s) => f.local(s, 'i32')) as [string, string];
   const full = width - (width % 4);
   const at = `(i32.add ${i32c(acc)} (i32.shl ${get(col)} (i32.const 2)))`;
+  const sum = (row: string, tag: string, taps: string): string => `${copyFloats(f, width, a, null, 'g0')}
+${taps}
+${forLoop(col, 0, full, 4, emit(row, col, `(v128.load ${at})`, true), `gsv${tag}`)}
+${forLoop(col, full, width, 1, emit(row, col, `(f32.load ${at})`, false), `gss${tag}`)}`;
+  const phases = p.affine ? null : phasesOf(p);
+  if (phases) return `${set(a, i32c(acc))}\n${phases.map((ph, i) => phasedRows(f, p, sp, ph, `${i}`, (src) => copyFloats(f, width, a, src, 'g', 0, 0, true), sum)).join('\n')}`;
   return `${set(a, i32c(acc))}
 ${eachPixel(f, p, sp, i32c(0), i32c(m), (row) => `${copyFloats(f, width, a, null, 'g0')}
 ${eachTap(f, p, sp, (_t, src, sOff) => copyFloats(f, width, a, src, 'g', 0, sOff, true), () => '')}
 ${forLoop(col, 0, full, 4, emit(row, col, `(v128.load ${at})`, true), 'gsv')}
 ${forLoop(col, full, width, 1, emit(row, col, `(f32.load ${at})`, false), 'gss')}`, 'gs', true)}`;
+}
+
+/** One phase of a window over an upsampled image (a strided convolution's input gradient): the pixels
+ *  whose coordinates are start + step q (q < count), and the taps that read image pixels there, whose
+ *  index and guards are affine in q: offsets per tap over coefficients shared by every tap. */
+interface Phase {
+  readonly start: readonly number[];
+  readonly step: readonly number[];
+  readonly count: readonly number[];
+  readonly at: Affine;
+  readonly guards: readonly { readonly g: Affine; readonly b: Bound }[];
+  readonly taps: readonly { readonly t: number; readonly at: number; readonly guards: readonly number[] }[];
+}
+
+const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : a);
+
+/** e as an affine form once each div or mod by a constant u of an affine form whose coefficients u
+ *  divides is resolved (exact there: a mod guard keeps only the points it divides), or null. */
+function liftedAffine(e: IExpr): Affine | null {
+  return affineOf(mapIExpr(e, (x) => {
+    if ((x.k !== 'div' && x.k !== 'mod') || x.b.k !== 'int' || x.b.v <= 0) return x;
+    const a = affineOf(x.a), u = x.b.v;
+    if (!a || a.coefs.some((c) => c % u !== 0)) return x;
+    return x.k === 'div' ? affineExpr(Math.floor(a.offset / u), a.coefs.map((c) => c / u)) : ic(((a.offset % u) + u) % u);
+  }));
+}
+
+const sameCoefs = (a: Affine, b: Affine, s: readonly Sub[]): boolean => s.every((x) => coef(a, x.v) === coef(b, x.v));
+
+/** The phases of a patch whose pixel coordinates are divided (div, mod) by constants, each pixel
+ *  coordinate split by the divisors that read it; null when that leaves something not affine. */
+function phasesOf(p: Patch): Phase[] | null {
+  const bounds = p.op.guard ?? [], exprs = [p.op.at, ...bounds.map((g) => g.e)];
+  const period = new Map<number, number>();
+  for (const e of exprs) {
+    mapIExpr(e, (x) => {
+      if ((x.k === 'div' || x.k === 'mod') && x.b.k === 'int') for (const v of indexVarsOf(x.a)) period.set(v, ((period.get(v) ?? 1) * x.b.v) / gcd(period.get(v) ?? 1, x.b.v));
+      return x;
+    });
+  }
+  const step = p.pixels.map((x) => period.get(x.v) ?? 1);
+  if (step.every((s) => s === 1) || step.reduce((a, b) => a * b, 1) > 16) return null;
+  let starts: number[][] = [[]];
+  for (const s of step) starts = starts.flatMap((st) => Array.from({ length: s }, (_, i) => [...st, i]));
+  const values = tapValues(p), phases: Phase[] = [];
+  for (const start of starts) {
+    const count = p.pixels.map((x, d) => Math.max(0, Math.ceil((x.ext - start[d]!) / step[d]!)));
+    if (count.includes(0)) continue;
+    let at: Affine | null = null;
+    const guards: (Affine | null)[] = bounds.map(() => null), taps: Phase['taps'][number][] = [];
+    for (const [t, vals] of values.entries()) {
+      const sub = (i: number): IExpr => {
+        const d = p.pixels.findIndex((x) => x.v === i), tap = p.taps.findIndex((x) => x.v === i);
+        return d >= 0 ? iadd(ic(start[d]!), imul(ic(step[d]!), iv(i))) : tap >= 0 ? ic(vals[tap]!) : i === p.chan ? ic(0) : iv(i);
+      };
+      const ta = liftedAffine(substitute(p.op.at, sub));
+      if (!ta || (at && !sameCoefs(at, ta, p.pixels))) return null;
+      at ??= ta;
+      const offs: number[] = [];
+      let inside = true;
+      for (const [i, b] of bounds.entries()) {
+        const g = liftedAffine(substitute(b.e, sub));
+        if (!g) return null;
+        if (p.pixels.every((x) => coef(g, x.v) === 0)) inside &&= b.lo <= g.offset && g.offset < b.hi;
+        else if (guards[i] && !sameCoefs(guards[i], g, p.pixels)) return null;
+        else guards[i] ??= g;
+        offs[i] = g.offset;
+      }
+      if (inside) taps.push({ t, at: ta.offset, guards: offs });
+    }
+    const live = bounds.flatMap((b, i) => (guards[i] ? [{ g: guards[i], b, i }] : []));
+    phases.push({ start, step, count, at: at!, guards: live.map(({ g, b }) => ({ g, b })), taps: taps.map((x) => ({ ...x, guards: live.map(({ i }) => x.guards[i]!) })) });
+  }
+  return phases;
+}
+
+/** The rows of one phase: per pixel its row, table address and guard values computed once, then
+ *  `sum(row, tag, taps)` with `add(src)` for each of the phase's taps that its live guards admit. */
+function phasedRows(f: Func, p: Patch, sp: Space, ph: Phase, tag: string, add: (src: string) => string, sum: (row: string, tag: string, taps: string) => string): string {
+  const q = p.pixels.map((_, d) => f.local(`ph_q${d}`, 'i32'));
+  const [row, src] = [f.local('ph_row', 'i32'), f.local('px_src', 'i32')];
+  const rowStride = p.pixels.map((_, d) => count(p.pixels.slice(d + 1)));
+  const part = (a: Affine, offset: number, mul = 1, div = 1): string =>
+    p.pixels.reduce((e, x, d) => (coef(a, x.v) ? `(i32.add ${e} (i32.mul ${get(q[d]!)} ${i32c((coef(a, x.v) * mul) / div)}))` : e), i32c(offset));
+  const rowAt = p.pixels.reduce((e, _x, d) => `(i32.add ${e} (i32.mul ${get(q[d]!)} ${i32c(ph.step[d]! * rowStride[d]!)}))`, i32c(ph.start.reduce((n, s, d) => n + s * rowStride[d]!, 0)));
+  const per = [set(row, rowAt), set(pixelBase(f), part(ph.at, sp.start, sp.mul, sp.div)), ...ph.guards.map(({ g }, i) => set(guardLocal(f, i), part(g, 0)))];
+  const taps = ph.taps.map((tap) => {
+    const load = `${set(src, `(i32.add ${get(pixelBase(f))} ${i32c((tap.at * sp.mul) / sp.div + tap.t * sp.tapStep)})`)}\n${add(src)}`;
+    const tests = ph.guards.map(({ b }, i) => `(i32.lt_u (i32.add ${get(guardLocal(f, i))} ${i32c(tap.guards[i]! - b.lo)}) ${i32c(b.hi - b.lo)})`);
+    return tests.length ? `(if ${tests.reduce((x, y) => `(i32.and ${x} ${y})`)} (then ${load}))` : load;
+  });
+  let body = `${per.join('\n')}\n${sum(row, `p${tag}`, taps.join('\n'))}`;
+  for (let d = p.pixels.length - 1; d >= 0; d--) body = forLoop(q[d]!, 0, ph.count[d]!, 1, body, `ph${tag}q${d}`);
+  return body;
 }
 
 /** Every element (r, c) of an operand through its index expression, stored as f32 at dst(r, c) (a byte

@@ -82,7 +82,12 @@ describe('wasm: contraction operands packed by their form', () => {
     expect(conv).toContain('$Lpxic');
     const grad = windowOperand('a', { image: [2, 3, 4, 5], out: [7, 9], kernel: [3, 3], strides: [1, 1], dilations: [1, 1], pads: [1, 2], upsample: [2, 2] }, 'rows');
     const gathered = await check(program({ batch: [], m: 126, n: 6, k: 45, a: grad, b: flippedFilterOperand('b', [3, 3, 6, 5]) }, { a: 120, b: 270 }));
-    expect(gathered).toContain('$Lpxgs');
+    expect(gathered).toContain('$Lph0q0'); // per output pixel phase (y mod 2, x mod 2), affine in each
+    expect(gathered).not.toContain('$Lpxgs');
+    // strides 3 and 2, a dilated window: 6 phases, some taps reading no image pixel in some phases
+    const odd = windowOperand('a', { image: [2, 3, 4, 5], out: [8, 7], kernel: [3, 2], strides: [1, 1], dilations: [2, 1], pads: [2, 1], upsample: [3, 2] }, 'rows');
+    const phased = await check(program({ batch: [], m: 112, n: 6, k: 30, a: odd, b: flippedFilterOperand('b', [3, 2, 6, 5]) }, { a: 120, b: 180 }));
+    expect(phased).toContain('$Lph5q0');
     const filter = await check(program({ batch: [], m: 45, n: 8, k: 84, a: windowOperand('a', win, 'cols'), b: viewOperand('b', 0, [8, 1], 84, 8) }, { a: 420, b: 672 }));
     expect(filter).toContain('$Lpxpt');
   });
