@@ -10,6 +10,9 @@
 //    that cover each pixel of dx) is not packed: matmul.ts multiplies the image itself (read in place)
 //    by B once per tap, into a table of one row per (image pixel, tap), and each output row sums the
 //    rows of its valid taps (`gatherRows`): the products of taps in the padding are never computed.
+//    Over an upsampled image (a strided conv's input gradient: div and mod in the index) the rows go
+//    phase by phase (y mod s, x mod s; `phasesOf`), in each of which the index is affine and which taps
+//    read an image pixel is known, so a row's taps are read at constant offsets from one address.
 //  - Anything else: element by element through its index expression.
 import { affineExpr, affineOf, channelVar, type Affine } from '../../ir/contraction.ts';
 import { iadd, ic, imul, iv, substitute } from '../../ir/iexpr.ts';
