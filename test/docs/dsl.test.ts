@@ -5,6 +5,8 @@
 //   //> params: dense_1/kernel f32[4,8], ...      the inference graph's params, in order
 //   //> run {"x": [[1,2,3]]} -> {"y": [[6,6]]}    the forward value on the reference interpreter (initial params)
 //   //> loss: f32[]                               the training step traces, with this loss
+//   //> train outputs: y, loss, mae               the traced training step's outputs, in order
+//   //> trainable: dense_2/kernel, ...            the params the optimizer updates, in order
 //   //> error K2001: dense_2: input               building the model fails with this code and message start
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -61,6 +63,10 @@ function build(m: Model, checks: readonly string[]): void {
       const t = finishTraced(trace(m, { mode: 'train' }));
       const loss = t.outputs.find((o) => o.name === 'loss');
       expect(formatType(loss!.value.type)).toBe(c.slice(6));
+    } else if (c.startsWith('train outputs: ')) {
+      expect(finishTraced(trace(m, { mode: 'train' })).outputs.map((o) => o.name).join(', ')).toBe(c.slice(15));
+    } else if (c.startsWith('trainable: ')) {
+      expect(trace(m, { mode: 'train' }).trainable.map((p) => p.name).join(', ')).toBe(c.slice(11));
     } else if (!c.startsWith('error ')) {
       throw new Error(`unknown check '//> ${c}'`);
     }
