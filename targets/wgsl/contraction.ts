@@ -8,8 +8,8 @@
 // guards appear only for a dimension that is not a multiple of its tile. Small contractions render as
 // one invocation per output instead (renderDirect).
 import { fail } from '../../ir/errors.ts';
-import type { MatmulKernel, Operand } from '../../ir/kernel.ts';
-import { fromBits, Scope, sexpr, toBits, castTo, dtypeOf } from './expr.ts';
+import type { ContractionKernel, Operand } from '../../ir/kernel.ts';
+import { Scope, sexpr, toBits, castTo, dtypeOf } from './expr.ts';
 import type { WgslKernel } from './index.ts';
 import { LOOP_WORKGROUP, MAX_GROUPS } from './loop.ts';
 
@@ -20,15 +20,26 @@ const LANES = 16; // invocations per tile side: TILE / 4
 /** The f32 element of an operand at coordinates (batch..., row, col), each an i32 WGSL expression. */
 export type OperandLoad = (s: Scope, batch: readonly string[], row: string, col: string) => string;
 
-/** A strided view: element at offset + sum(coordinate * stride). */
-export function stridedLoad(op: Operand): OperandLoad {
+/** An operand's element: `at` (and its guards, 0 where one fails) with the operand's vars
+ *  (batch..., row sub-coordinates..., column sub-coordinates...) split from (batch..., row, col). */
+export function operandLoad(op: Operand): OperandLoad {
+  const split = (flat: string, extents: readonly number[]): string[] => {
+    let stride = prod(extents);
+    return extents.map((e, d) => {
+      stride /= e;
+      const q = stride === 1 ? flat : `(${flat} / ${stride}i)`;
+      return d === 0 ? q : `(${q} % ${e}i)`;
+    });
+  };
   return (s, batch, row, col) => {
-    const terms = [...batch, row, col].map((c, d) => {
-      const st = op.strides[d]!;
-      return st === 0 ? '' : st === 1 ? c : `${c} * ${st}i`;
-    }).filter((t) => t !== '');
-    const at = [String(op.offset) + 'i', ...terms].filter((t) => t !== '0i').join(' + ') || '0i';
-    return fromBits('f32', s.ref(op.buf, at));
+    const vars = [...batch, ...split(row, op.rows), ...split(col, op.cols)];
+    const outer = s.vars;
+    s.vars = (i) => vars[i] ?? fail('K6001', `wgsl: kernel ${s.kernel}: operand of ${op.buf} reads var ${i}, beyond its ${vars.length}`);
+    try {
+      return sexpr(s, op.guard ? { k: 'load', buf: op.buf, at: op.at, guard: op.guard } : { k: 'load', buf: op.buf, at: op.at });
+    } finally {
+      s.vars = outer;
+    }
   };
 }
 
@@ -41,11 +52,11 @@ export interface Contraction {
   readonly a: OperandLoad;
   readonly b: OperandLoad;
   readonly out: string;
-  readonly epilogue?: MatmulKernel['epilogue'];
+  readonly epilogue?: ContractionKernel['epilogue'];
 }
 
-export function matmulContraction(k: MatmulKernel): Contraction {
-  return { name: k.name, batch: k.batch, m: k.m, n: k.n, k: k.k, a: stridedLoad(k.a), b: stridedLoad(k.b), out: k.out, epilogue: k.epilogue };
+export function contraction(k: ContractionKernel): Contraction {
+  return { name: k.name, batch: k.batch, m: k.m, n: k.n, k: k.k, a: operandLoad(k.a), b: operandLoad(k.b), out: k.out, epilogue: k.epilogue };
 }
 
 const prod = (xs: readonly number[]): number => xs.reduce((a, b) => a * b, 1);
@@ -65,7 +76,7 @@ function storeOut(c: Contraction, s: Scope): string {
   s.named.set('dot', { wgsl: 'dot', dtype: 'f32' });
   const d = s.decl(c.out).dtype;
   const value = c.epilogue ? castTo(dtypeOf(s, c.epilogue), d, sexpr(s, c.epilogue)) : castTo('f32', d, 'dot');
-  return `${s.ref(c.out, `bz * ${c.m * c.n}i + v${nb} * ${c.n}i + v${nb + 1}`)} = ${toBits(d, value)};`;
+  return `${s.takePre()} ${s.ref(c.out, `bz * ${c.m * c.n}i + v${nb} * ${c.n}i + v${nb + 1}`)} = ${toBits(d, value)};`;
 }
 
 /** `let v{d} = ...;` for the batch coordinates of the flat batch index `bz`. */

@@ -6,7 +6,7 @@
 // base, i32 division by zero, the counter-based RNG of ir/random.ts) are small helper functions,
 // emitted into a shader only when a kernel uses them.
 import { fail } from '../../ir/errors.ts';
-import type { BufferDecl, IExpr, SExpr } from '../../ir/kernel.ts';
+import type { BufferDecl, Combine, IExpr, SExpr } from '../../ir/kernel.ts';
 import type { DType } from '../../ir/types.ts';
 import type { Place } from './layout.ts';
 
@@ -17,11 +17,27 @@ export class Scope {
   readonly slots = new Map<number, number>();
   readonly helpers = new Set<keyof typeof HELPERS>();
   readonly named = new Map<string, { wgsl: string; dtype: DType }>();
+  /** Statements an expression needs before the statement that uses it (an inner reduction's loop);
+   *  whoever emits a statement takes them first (`takePre`). */
+  pre: string[] = [];
+  /** WGSL for loop variable i where it is not `v{i}` (a contraction operand's sub-coordinates). */
+  vars?: (i: number) => string;
+  private fresh = 0;
   constructor(
     readonly kernel: string,
     private readonly decls: ReadonlyMap<string, BufferDecl>,
     private readonly places: ReadonlyMap<string, Place>,
   ) {}
+
+  /** A new variable name, unique in the kernel. */
+  name(prefix: string): string {
+    return `${prefix}${this.fresh++}`;
+  }
+
+  /** The pending statements, emptied. */
+  takePre(): string {
+    return this.pre.splice(0).join(' ');
+  }
 
   decl(buf: string): BufferDecl {
     return this.decls.get(buf) ?? fail('K6001', `wgsl: kernel ${this.kernel} reads unknown buffer '${buf}'`);
@@ -98,7 +114,7 @@ const INFIX: Partial<Record<IExpr['k'], string>> = { add: '+', sub: '-', mul: '*
 /** An index expression as i32 WGSL; loop variable i is `v{i}`. */
 export function iexpr(s: Scope, e: IExpr): string {
   switch (e.k) {
-    case 'var': return `v${e.i}`;
+    case 'var': return s.vars?.(e.i) ?? `v${e.i}`;
     case 'int': return wrapNeg(i32Lit(e.v));
     case 'load': return fromBits('i32', s.ref(e.buf, iexpr(s, e.at)));
     case 'min': case 'max': return `${e.k}(${iexpr(s, e.a)}, ${iexpr(s, e.b)})`;
@@ -113,6 +129,7 @@ export function dtypeOf(s: Scope, e: SExpr): DType {
     case 'const': case 'op': return e.dtype;
     case 'index': return 'i32';
     case 'random': return 'f32';
+    case 'reduce': return e.dtype;
     case 'acc': case 'let': return s.named.get(e.name)?.dtype ?? fail('K6001', `wgsl: kernel ${s.kernel} reads '${e.name}', which it does not define`);
   }
 }
@@ -134,11 +151,51 @@ export function sexpr(s: Scope, e: SExpr): string {
       s.helpers.add(e.dist === 'uniform' ? 'rand_uniform' : 'rand_normal');
       return `rand_${e.dist}(${e.seed >>> 0}u, bitcast<u32>(${castTo(dtypeOf(s, e.counter), 'i32', sexpr(s, e.counter))}), bitcast<u32>(${iexpr(s, e.index)}))`;
     }
+    case 'reduce': return reduction(s, e);
     case 'op': {
       const code = OP_CODE[e.op] ?? fail('K6001', `wgsl: no WGSL for op '${e.op}' (kernel ${s.kernel})`);
       return code(s, e.args.map((a) => sexpr(s, a)), e.args.map((a) => dtypeOf(s, a)), e.dtype);
     }
   }
+}
+
+/** The first value of a fold by `c` over values of dtype `d`. */
+export function combineInit(c: Combine, d: DType): string {
+  if (c === 'sum') return constant(d, 0);
+  const hi = c === 'min';
+  return d === 'f32' ? constant('f32', hi ? Infinity : -Infinity) : constant('i32', hi ? 2147483647 : -2147483648);
+}
+
+/** `acc` combined with `x` (not argmax: it also tracks a position). first_max replaces only on a
+ *  strictly greater value, so NaN never wins. */
+export function combineStep(c: Combine, acc: string, x: string): string {
+  if (c === 'sum') return `${acc} + ${x}`;
+  if (c === 'first_max') return `select(${acc}, ${x}, ${x} > ${acc})`;
+  return `${c}(${acc}, ${x})`;
+}
+
+/** An inner reduction: its loop goes into `s.pre` (inner reductions of its value inside the loop),
+ *  in the interpreter's order; the expression is the variable holding the result. */
+function reduction(s: Scope, e: Extract<SExpr, { k: 'reduce' }>): string {
+  const outer = s.pre;
+  s.pre = [];
+  const t = dtypeOf(s, e.value), x = sexpr(s, e.value), inner = s.takePre();
+  s.pre = outer;
+  const acc = s.name('q'), r = s.name('qr'), R = e.extents.reduce((a, b) => a * b, 1);
+  let stride = R;
+  const coords = e.extents.map((n, d) => {
+    stride /= n;
+    const q = stride === 1 ? r : `(${r} / ${stride}i)`;
+    return `let v${e.first + d} = ${d === 0 ? q : `${q} % ${n}i`};`;
+  }).join(' ');
+  if (e.combine === 'argmax') {
+    s.pre.push(`var ${acc}b: ${WGSL_TYPE[t]} = ${combineInit('max', t)}; var ${acc} = 0i; var ${acc}s = false;`,
+      `for (var ${r} = 0i; ${r} < ${R}i; ${r}++) { ${coords} ${inner} let x = ${x}; if (!${acc}s || x > ${acc}b) { ${acc}s = x == x; ${acc}b = x; ${acc} = ${r}; } }`);
+    return castTo('i32', e.dtype, acc);
+  }
+  s.pre.push(`var ${acc}: ${WGSL_TYPE[t]} = ${combineInit(e.combine, t)};`,
+    `for (var ${r} = 0i; ${r} < ${R}i; ${r}++) { ${coords} ${inner} ${acc} = ${combineStep(e.combine, acc, `(${x})`)}; }`);
+  return castTo(t, e.dtype, acc);
 }
 
 /** A value of dtype `from` converted as the interpreter's `coerce` does (f32 -> i32 truncates, -> bool is != 0). */

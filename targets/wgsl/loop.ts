@@ -6,7 +6,7 @@
 // other, so a later one may read an earlier one (softmax: max, then the sum of exp(x - max)).
 import type { Accumulator, LoopKernel } from '../../ir/kernel.ts';
 import type { DType } from '../../ir/types.ts';
-import { castTo, constant, dtypeOf, iexpr, Scope, sexpr, toBits, WGSL_TYPE } from './expr.ts';
+import { castTo, combineInit, combineStep, dtypeOf, fromBits, iexpr, Scope, sexpr, toBits, WGSL_TYPE } from './expr.ts';
 import type { WgslKernel } from './index.ts';
 
 export const LOOP_WORKGROUP = 64;
@@ -28,16 +28,9 @@ function unflatten(extents: readonly number[], first: number, flat: string): str
   return lines.join(' ');
 }
 
-const INIT: Record<Accumulator['combine'], (d: DType) => string> = {
-  sum: (d) => constant(d, 0),
-  max: (d) => (d === 'f32' ? constant('f32', -Infinity) : constant('i32', -2147483648)),
-  min: (d) => (d === 'f32' ? constant('f32', Infinity) : constant('i32', 2147483647)),
-  argmax: (d) => (d === 'f32' ? constant('f32', -Infinity) : constant('i32', -2147483648)),
-};
-
-function combine(c: Accumulator['combine'], acc: string, x: string): string {
-  return c === 'sum' ? `${acc} + ${x}` : c === 'max' ? `max(${acc}, ${x})` : `min(${acc}, ${x})`;
-}
+const INIT = { argmax: (d: DType): string => combineInit('max', d) } as Record<Accumulator['combine'], (d: DType) => string>;
+for (const c of ['sum', 'max', 'min', 'first_max'] as const) INIT[c] = (d) => combineInit(c, d);
+const combine = combineStep;
 
 interface Ctx {
   readonly s: Scope;
@@ -49,7 +42,8 @@ interface Ctx {
 
 /** The value an accumulator folds, and its dtype, at reduction position `pos`. */
 function foldValue(c: Ctx, a: Accumulator, pos: string): { pre: string; x: string; t: DType } {
-  return { pre: unflatten(c.k.reduce!.extents, c.n, pos), x: sexpr(c.s, a.value), t: dtypeOf(c.s, a.value) };
+  const x = sexpr(c.s, a.value);
+  return { pre: `${unflatten(c.k.reduce!.extents, c.n, pos)} ${c.s.takePre()}`, x, t: dtypeOf(c.s, a.value) };
 }
 
 /** Every point's invocation folds the whole reduction in order (the interpreter's order). */
@@ -95,16 +89,40 @@ function workgroupAcc(c: Ctx, a: Accumulator, i: number, shared: Set<string>): v
   c.s.named.set(a.name, { wgsl: castTo(a.combine === 'argmax' ? 'i32' : t, a.dtype, `r${i}`), dtype: a.dtype });
 }
 
-/** The point's bindings and stores. */
+/** The point's bindings and stores. A guarded store (and its value) happens only where its bounds
+ *  hold; a 'sum' store adds to the element (the kernel runs serially: renderLoop). */
 function pointBody(c: Ctx): void {
   (c.k.lets ?? []).forEach((l, i) => {
-    c.lines.push(`let l${i}: ${WGSL_TYPE[l.dtype]} = ${castTo(dtypeOf(c.s, l.value), l.dtype, sexpr(c.s, l.value))};`);
+    const v = castTo(dtypeOf(c.s, l.value), l.dtype, sexpr(c.s, l.value));
+    c.lines.push(`${c.s.takePre()} let l${i}: ${WGSL_TYPE[l.dtype]} = ${v};`);
     c.s.named.set(l.name, { wgsl: `l${i}`, dtype: l.dtype });
   });
   for (const st of c.k.stores) {
     const d = c.s.decl(st.buf).dtype;
-    c.lines.push(`${c.s.ref(st.buf, iexpr(c.s, st.at))} = ${toBits(d, castTo(dtypeOf(c.s, st.value), d, sexpr(c.s, st.value)))};`);
+    const ref = c.s.ref(st.buf, iexpr(c.s, st.at));
+    let value = castTo(dtypeOf(c.s, st.value), d, sexpr(c.s, st.value));
+    if (st.combine === 'sum') value = `${fromBits(d, ref)} + ${value}`;
+    const store = `${c.s.takePre()} ${ref} = ${toBits(d, value)};`;
+    if (!st.guard?.length) c.lines.push(store);
+    else c.lines.push(`if (${st.guard.map((g) => { const x = iexpr(c.s, g.e); return `(${x} >= ${g.lo}i && ${x} < ${g.hi}i)`; }).join(' && ')}) { ${store} }`);
   }
+}
+
+/** A kernel with 'sum' stores (scatter_add) in one invocation: its sum buffers zeroed, then every
+ *  point in order, as the interpreter adds (indices may repeat; WGSL has no f32 atomics). */
+function renderScatter(c: Ctx, P: number): string {
+  const zero = [...new Set(c.k.stores.filter((st) => st.combine === 'sum').map((st) => st.buf))].map((b) =>
+    `for (var z = 0i; z < ${c.s.decl(b).size}i; z++) { ${c.s.ref(b, 'z')} = 0u; }`);
+  c.lines.push(`let p = p0; ${unflatten(c.k.space, 0, 'p')}`);
+  c.k.reduce?.accs.forEach((a, i) => serialAcc(c, a, i));
+  pointBody(c);
+  return `@compute @workgroup_size(1)
+fn main() {
+  ${zero.join('\n  ')}
+  for (var p0 = 0i; p0 < ${P}i; p0++) {
+    ${c.lines.join('\n    ')}
+  }
+}`;
 }
 
 /** Whether a reduction gets a workgroup per point (long reductions, or too few points to fill the device serially). */
@@ -121,7 +139,10 @@ export function renderLoop(k: LoopKernel, s: Scope): WgslKernel {
   const head = `let p = p0; ${unflatten(k.space, 0, 'p')}`;
   let main: string, groups: number;
   const shared = new Set<string>();
-  if (!cooperative(k)) {
+  if (k.stores.some((st) => st.combine === 'sum')) {
+    main = renderScatter(c, P);
+    groups = 1;
+  } else if (!cooperative(k)) {
     c.lines.push(head);
     k.reduce?.accs.forEach((a, i) => serialAcc(c, a, i));
     pointBody(c);

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { compileProgram } from '../../compiler/pipeline.ts';
 import { toManifest } from '../../compiler/artifact/manifest.ts';
 import { renderWasm } from '../../targets/wasm/index.ts';
-import { renderWgsl, wgslRenders } from '../../targets/wgsl/index.ts';
+import { renderWgsl } from '../../targets/wgsl/index.ts';
 import { loadWasm, type RuntimeTensor, type TensorData } from '../../runtime/index.ts';
 import { SEED_CASES, seedBatch, seedEntries, seedModel, seedParams } from '../compiler/seed-cases.ts';
 import { expectClose, runtimeTensor } from '../targets/wasm-helpers.ts';
@@ -57,7 +57,7 @@ for (const model of ['xor', 'mnist_cnn']) {
       compare(got, 0, 'browser wasm');
     }, 120_000);
 
-    it.skipIf(!wgslRenders(program))(`on WebGPU in the page: within ${c.tol} of Node's wasm${wgslRenders(program) ? '' : ' (skipped: template kernels have no WGSL rendering yet)'}`, async () => {
+    it(`on WebGPU in the page: within ${c.tol} of Node's wasm`, async () => {
       const p = await openStepPage();
       const got = await p.page.evaluate(([k, c]) => (globalThis as never as { kilnStep: { onWebGpu: (k: unknown, c: unknown) => Promise<Result> } }).kilnStep.onWebGpu(k, c), [renderWgsl(program), call] as const);
       expect(got.about).toMatch(/swiftshader|google/i);
