@@ -1,8 +1,7 @@
 // A compiled training step in headless Chromium (Debian's /usr/bin/chromium, page on 127.0.0.1):
 // the seed models' train_step runs in the page on WebAssembly and on WebGPU (SwiftShader) and both
 // agree with the same step run in Node on WebAssembly: the page's wasm bit for bit (same binary, same
-// engine family), WebGPU within the case's tolerance. A model whose program has template kernels
-// (the MNIST CNN's convolutions and pooling) runs on wasm only until the Kernel IR expresses them.
+// engine family), WebGPU within the case's tolerance.
 import { afterAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
