@@ -41,6 +41,7 @@ export const DIAGNOSTICS = {
   K7006: 'weights do not match the manifest',
   K7007: 'bad program module',
   K7008: 'backend unavailable',
+  K7009: 'GPU failure',
   K7010: 'bad dataset',
   K7011: 'weights do not match the model',
   K7012: 'non-finite values',

@@ -8,3 +8,4 @@ export * from './manifest.ts';
 export { checkFile, checkInputs, checkWeights, parseManifest, readManifest, sha256Hex } from './validate.ts';
 export { decodeSafetensors, encodeSafetensors, WeightsError, type NamedArray, type SafeDType } from './safetensors.ts';
 export { readNpy, writeNpy, type NpyArray } from './npy.ts';
+export { describeDevice, loadWebGpu, requestDevice, WebGpuExecutor, type WebGpuKernels } from './webgpu.ts';

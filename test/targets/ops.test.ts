@@ -6,7 +6,8 @@ import { GraphBuilder } from '../../ir/builder.ts';
 import { OPS, OP_NAMES } from '../../ir/ops/index.ts';
 import type { DType } from '../../ir/types.ts';
 import type { Value } from '../../ir/graph.ts';
-import { checkTarget, TARGETS } from './targets.ts';
+import { checkTarget } from './targets.ts';
+import { TARGETS } from './list.ts';
 import { checkWasm, type WasmCheck } from './wasm-helpers.ts';
 
 type In = readonly [DType, readonly number[]];

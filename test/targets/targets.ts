@@ -1,5 +1,4 @@
-// The targets the differential tests run on (every registry op, random fused graphs, the seed
-// models): a new target joins them by one entry in TARGETS, with how to load a rendered program.
+// How the differential tests load and check a program on each target (the list is ./list.ts).
 import { expect } from 'vitest';
 import type { Graph } from '../../ir/graph.ts';
 import { interpret } from '../../ir/interpret.ts';
@@ -9,6 +8,8 @@ import type { Tensor, TensorType } from '../../ir/types.ts';
 import { compileProgram } from '../../compiler/pipeline.ts';
 import { toManifest } from '../../compiler/artifact/manifest.ts';
 import { wasmTarget } from '../../targets/wasm/index.ts';
+import { wgslTarget } from '../../targets/wgsl/index.ts';
+import { loadOnGpu } from './wgsl-helpers.ts';
 import { loadWasm, type RuntimeTensor } from '../../runtime/index.ts';
 import { rng } from '../grad/check-vjp.ts';
 import { expectClose, randomFeed, type WasmCheck } from './wasm-helpers.ts';
@@ -16,8 +17,10 @@ import { expectClose, randomFeed, type WasmCheck } from './wasm-helpers.ts';
 /** A loaded program: entries run (synchronously or not), params written and read. */
 export interface Executable {
   run(entry: string, inputs: Record<string, RuntimeTensor>): Record<string, RuntimeTensor> | Promise<Record<string, RuntimeTensor>>;
-  writeParam(name: string, value: RuntimeTensor): void;
+  writeParam(name: string, value: RuntimeTensor): void | Promise<void>;
   readParam(name: string): RuntimeTensor | Promise<RuntimeTensor>;
+  /** Frees device resources (WebGPU). */
+  destroy?(): Promise<void>;
 }
 
 export interface TargetUnderTest {
@@ -37,7 +40,9 @@ export function wasmUnderTest(relaxed = false): TargetUnderTest {
   };
 }
 
-export const TARGETS: readonly TargetUnderTest[] = [wasmUnderTest()];
+/** WGSL run on a WebGPU device (test/targets/wgsl-helpers.ts: headless Chromium on SwiftShader, or
+ *  Dawn in a Node worker with KILN_WEBGPU=node). */
+export const wgslUnderTest: TargetUnderTest = { target: wgslTarget, load: loadOnGpu };
 
 /** Compiles `g` for the target, runs its one entry 'main' and checks outputs and updated params
  *  against the graph interpreter. */
@@ -49,11 +54,15 @@ export async function checkTarget(t: TargetUnderTest, g: Graph, opts: WasmCheck 
   const want = interpret(g, inputs, params);
   const program = compileProgram([{ name: 'main', graph: g }], { limits: t.target.limits });
   const exe = await t.load(program);
-  for (const p of g.params) exe.writeParam(p.name, params[p.name] as RuntimeTensor);
-  const got = await exe.run('main', inputs as Record<string, RuntimeTensor>);
-  const tol = opts.tol ?? 1e-5;
-  for (const o of g.outputs) expectClose(got[o.name]!, want.outputs[o.name]!, `${t.target.name} output ${o.name}`, tol);
-  for (const p of g.params) expectClose(await exe.readParam(p.name), want.assigns[p.name] ?? params[p.name]!, `${t.target.name} param ${p.name}`, tol);
+  try {
+    for (const p of g.params) await exe.writeParam(p.name, params[p.name] as RuntimeTensor);
+    const got = await exe.run('main', inputs as Record<string, RuntimeTensor>);
+    const tol = opts.tol ?? 1e-5;
+    for (const o of g.outputs) expectClose(got[o.name]!, want.outputs[o.name]!, `${t.target.name} output ${o.name}`, tol);
+    for (const p of g.params) expectClose(await exe.readParam(p.name), want.assigns[p.name] ?? params[p.name]!, `${t.target.name} param ${p.name}`, tol);
+  } finally {
+    await exe.destroy?.();
+  }
   expect(program.entries.length).toBe(1);
   return program;
 }

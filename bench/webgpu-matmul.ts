@@ -1,0 +1,45 @@
+// kiln's WGSL matmul on a WebGPU device: GFLOP/s at the given sizes, with dispatches and submits per
+// call. `npx tsx bench/webgpu-matmul.ts [--host node|chromium] [n ...]` (default: node, 1024 2048 4096).
+// --host node: the `webgpu` package (Dawn) on this machine's adapter (a real GPU, or SwiftShader
+// with VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json); --host chromium: headless
+// Chromium's WebGPU on SwiftShader. The operands are params (written once), so a call moves no data
+// in; calls are queued without reading back, and the last one reads the result, which ends the timing.
+import { GraphBuilder } from '../ir/builder.ts';
+import { compileProgram } from '../compiler/pipeline.ts';
+import { loadOnWebGpu } from '../compiler/webgpu.ts';
+import type { Transport } from '../runtime/webgpu-node.ts';
+
+const args = process.argv.slice(2);
+const host = args.includes('--host') ? args[args.indexOf('--host') + 1] : 'node';
+const sizes = args.filter((a, i) => /^\d+$/.test(a) && args[i - 1] !== '--host').map(Number);
+let transport: (Transport & { close(): Promise<void> }) | undefined;
+if (host === 'chromium') transport = await (await import('../test/browser/chromium.ts')).chromiumGpu();
+
+for (const n of sizes.length ? sizes : [1024, 2048, 4096]) {
+  const b = new GraphBuilder(`matmul${n}`);
+  const x = b.param('a', 'f32', [n, n], { name: 'zeros', attrs: {} });
+  const w = b.param('b', 'f32', [n, n], { name: 'zeros', attrs: {} });
+  b.output('y', b.op('matmul', [x, w]));
+  const program = compileProgram([{ name: 'main', graph: b.finish() }]);
+  const exe = await loadOnWebGpu(program, transport ? { transport } : {});
+  const fill = (seed: number): Float32Array => Float32Array.from({ length: n * n }, (_, i) => ((i * 7919 + seed) % 1000) / 1000 - 0.5);
+  await exe.writeParam('a', fill(1));
+  await exe.writeParam('b', fill(2));
+  await exe.run('main', {}, ['y']); // warm-up (first dispatch)
+  const before = await exe.stats();
+  let calls = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < 2000 || calls < 3) {
+    await exe.run('main', {}, []);
+    calls++;
+  }
+  await exe.run('main', {}, ['y']);
+  calls++;
+  const secs = (performance.now() - t0) / 1000;
+  const after = await exe.stats();
+  console.log(JSON.stringify({ case: `matmul ${n}`, adapter: exe.about, gflops: +((2 * n ** 3 * calls) / secs / 1e9).toFixed(2), msPerCall: +((1000 * secs) / calls).toFixed(3),
+    dispatchesPerCall: (after.dispatches - before.dispatches) / calls, submitsPerCall: (after.submits - before.submits) / calls, kernels: program.entries[0]!.kernels.length }));
+  await exe.destroy();
+}
+await transport?.close();
+process.exit(0);

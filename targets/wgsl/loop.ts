@@ -1,0 +1,178 @@
+// Loop kernels -> WGSL compute shaders. Without a reduction: one invocation per point of the
+// iteration space, grid-stride when the points need more than 65,535 workgroups. With a
+// reduction: a short one runs serially in each point's invocation; a long one gives each point a
+// workgroup whose invocations fold strided slices, then combine them by a tree in workgroup
+// memory. Both orders are fixed, so every run gives the same bits. Accumulators run one after the
+// other, so a later one may read an earlier one (softmax: max, then the sum of exp(x - max)).
+import type { Accumulator, LoopKernel } from '../../ir/kernel.ts';
+import type { DType } from '../../ir/types.ts';
+import { castTo, combineInit, combineStep, dtypeOf, fromBits, iexpr, Scope, sexpr, toBits, WGSL_TYPE } from './expr.ts';
+import type { WgslKernel } from './index.ts';
+
+export const LOOP_WORKGROUP = 64;
+/** Invocations of a reduction's workgroup (a power of two). */
+export const REDUCE_WORKGROUP = 128;
+export const MAX_GROUPS = 65535;
+
+const prod = (xs: readonly number[]): number => xs.reduce((a, b) => a * b, 1);
+
+/** `let v{first+d} = ...;` for each axis of `extents`, from the row-major position `flat`. */
+function unflatten(extents: readonly number[], first: number, flat: string): string {
+  const lines: string[] = [];
+  let stride = prod(extents);
+  extents.forEach((e, d) => {
+    stride /= e;
+    const q = stride === 1 ? flat : `(${flat} / ${stride}i)`;
+    lines.push(`let v${first + d} = ${d === 0 ? q : `${q} % ${e}i`};`);
+  });
+  return lines.join(' ');
+}
+
+const INIT = { argmax: (d: DType): string => combineInit('max', d) } as Record<Accumulator['combine'], (d: DType) => string>;
+for (const c of ['sum', 'max', 'min', 'first_max'] as const) INIT[c] = (d) => combineInit(c, d);
+const combine = combineStep;
+
+interface Ctx {
+  readonly s: Scope;
+  readonly k: LoopKernel;
+  readonly n: number;
+  readonly r: number;
+  readonly lines: string[];
+}
+
+/** The value an accumulator folds, and its dtype, at reduction position `pos`. */
+function foldValue(c: Ctx, a: Accumulator, pos: string): { pre: string; x: string; t: DType } {
+  const x = sexpr(c.s, a.value);
+  return { pre: `${unflatten(c.k.reduce!.extents, c.n, pos)} ${c.s.takePre()}`, x, t: dtypeOf(c.s, a.value) };
+}
+
+/** Every point's invocation folds the whole reduction in order (the interpreter's order). */
+function serialAcc(c: Ctx, a: Accumulator, i: number): void {
+  const { pre, x, t } = foldValue(c, a, 'r');
+  const T = WGSL_TYPE[t];
+  if (a.combine === 'argmax') {
+    c.lines.push(`var b${i}: ${T} = ${INIT.argmax(t)}; var a${i} = 0i; var seen${i} = false;`,
+      `for (var r = 0i; r < ${c.r}i; r++) { ${pre} let x = ${x}; if (!seen${i} || x > b${i}) { seen${i} = x == x; b${i} = x; a${i} = r; } }`);
+  } else {
+    c.lines.push(`var a${i}: ${T} = ${INIT[a.combine](t)};`, `for (var r = 0i; r < ${c.r}i; r++) { ${pre} a${i} = ${combine(a.combine, `a${i}`, x)}; }`);
+  }
+  c.s.named.set(a.name, { wgsl: castTo(a.combine === 'argmax' ? 'i32' : t, a.dtype, `a${i}`), dtype: a.dtype });
+}
+
+/** The point's workgroup folds strided slices, then a tree in workgroup memory combines them. */
+function workgroupAcc(c: Ctx, a: Accumulator, i: number, shared: Set<string>): void {
+  const { pre, x, t } = foldValue(c, a, 'r');
+  const T = WGSL_TYPE[t], W = REDUCE_WORKGROUP;
+  const wv = `w_${T}`;
+  shared.add(wv);
+  if (a.combine === 'argmax') {
+    shared.add('w_idx');
+    c.lines.push(`var b${i}: ${T} = ${INIT.argmax(t)}; var a${i} = ${c.r}i;`,
+      `for (var r = t; r < ${c.r}i; r += ${W}i) { ${pre} let x = ${x}; if (a${i} == ${c.r}i || x > b${i}) { b${i} = x; a${i} = r; } }`,
+      `${wv}[lid] = b${i}; w_idx[lid] = a${i};`,
+      'workgroupBarrier();',
+      `for (var h = ${W / 2}u; h > 0u; h >>= 1u) {`,
+      `  if (lid < h) { let bi = w_idx[lid + h]; let ai = w_idx[lid]; let bv = ${wv}[lid + h]; let av = ${wv}[lid];`,
+      `    if (bi < ${c.r}i && (ai >= ${c.r}i || bv > av || (bv == av && bi < ai))) { ${wv}[lid] = bv; w_idx[lid] = bi; } }`,
+      '  workgroupBarrier();',
+      '}',
+      `let r${i} = w_idx[0];`);
+  } else {
+    c.lines.push(`var a${i}: ${T} = ${INIT[a.combine](t)};`,
+      `for (var r = t; r < ${c.r}i; r += ${W}i) { ${pre} a${i} = ${combine(a.combine, `a${i}`, x)}; }`,
+      `${wv}[lid] = a${i};`,
+      'workgroupBarrier();',
+      `for (var h = ${W / 2}u; h > 0u; h >>= 1u) { if (lid < h) { ${wv}[lid] = ${combine(a.combine, `${wv}[lid]`, `${wv}[lid + h]`)}; } workgroupBarrier(); }`,
+      `let r${i} = ${wv}[0];`);
+  }
+  c.lines.push('workgroupBarrier();');
+  c.s.named.set(a.name, { wgsl: castTo(a.combine === 'argmax' ? 'i32' : t, a.dtype, `r${i}`), dtype: a.dtype });
+}
+
+/** The point's bindings and stores. A guarded store (and its value) happens only where its bounds
+ *  hold; a 'sum' store adds to the element (the kernel runs serially: renderLoop). */
+function pointBody(c: Ctx): void {
+  (c.k.lets ?? []).forEach((l, i) => {
+    const v = castTo(dtypeOf(c.s, l.value), l.dtype, sexpr(c.s, l.value));
+    c.lines.push(`${c.s.takePre()} let l${i}: ${WGSL_TYPE[l.dtype]} = ${v};`);
+    c.s.named.set(l.name, { wgsl: `l${i}`, dtype: l.dtype });
+  });
+  for (const st of c.k.stores) {
+    const d = c.s.decl(st.buf).dtype;
+    const ref = c.s.ref(st.buf, iexpr(c.s, st.at));
+    let value = castTo(dtypeOf(c.s, st.value), d, sexpr(c.s, st.value));
+    if (st.combine === 'sum') value = `${fromBits(d, ref)} + ${value}`;
+    const store = `${c.s.takePre()} ${ref} = ${toBits(d, value)};`;
+    if (!st.guard?.length) c.lines.push(store);
+    else c.lines.push(`if (${st.guard.map((g) => { const x = iexpr(c.s, g.e); return `(${x} >= ${g.lo}i && ${x} < ${g.hi}i)`; }).join(' && ')}) { ${store} }`);
+  }
+}
+
+/** A kernel with 'sum' stores (scatter_add) in one invocation: its sum buffers zeroed, then every
+ *  point in order, as the interpreter adds (indices may repeat; WGSL has no f32 atomics). */
+function renderScatter(c: Ctx, P: number): string {
+  const zero = [...new Set(c.k.stores.filter((st) => st.combine === 'sum').map((st) => st.buf))].map((b) =>
+    `for (var z = 0i; z < ${c.s.decl(b).size}i; z++) { ${c.s.ref(b, 'z')} = 0u; }`);
+  c.lines.push(`let p = p0; ${unflatten(c.k.space, 0, 'p')}`);
+  c.k.reduce?.accs.forEach((a, i) => serialAcc(c, a, i));
+  pointBody(c);
+  return `@compute @workgroup_size(1)
+fn main() {
+  ${zero.join('\n  ')}
+  for (var p0 = 0i; p0 < ${P}i; p0++) {
+    ${c.lines.join('\n    ')}
+  }
+}`;
+}
+
+/** Whether a reduction gets a workgroup per point (long reductions, or too few points to fill the device serially). */
+export function cooperative(k: LoopKernel): boolean {
+  const r = prod(k.reduce?.extents ?? []);
+  const p = prod(k.space);
+  return k.reduce !== undefined && (r >= 256 || (r >= 32 && p < 4096));
+}
+
+export function renderLoop(k: LoopKernel, s: Scope): WgslKernel {
+  const n = k.space.length;
+  const P = prod(k.space);
+  const c: Ctx = { s, k, n, r: prod(k.reduce?.extents ?? []), lines: [] };
+  const head = `let p = p0; ${unflatten(k.space, 0, 'p')}`;
+  let main: string, groups: number;
+  const shared = new Set<string>();
+  if (k.stores.some((st) => st.combine === 'sum')) {
+    main = renderScatter(c, P);
+    groups = 1;
+  } else if (!cooperative(k)) {
+    c.lines.push(head);
+    k.reduce?.accs.forEach((a, i) => serialAcc(c, a, i));
+    pointBody(c);
+    groups = Math.min(MAX_GROUPS, Math.max(1, Math.ceil(P / LOOP_WORKGROUP)));
+    main = `@compute @workgroup_size(${LOOP_WORKGROUP})
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let step = i32(nwg.x) * ${LOOP_WORKGROUP}i;
+  for (var p0 = i32(gid.x); p0 < ${P}i; p0 += step) {
+    ${c.lines.join('\n    ')}
+  }
+}`;
+  } else {
+    c.lines.push(head);
+    k.reduce!.accs.forEach((a, i) => workgroupAcc(c, a, i, shared));
+    const body = c.lines.splice(0);
+    pointBody(c);
+    groups = Math.min(MAX_GROUPS, P);
+    const decls = [...shared].map((w) => `var<workgroup> ${w}: array<${w === 'w_idx' ? 'i32' : w.slice(2)}, ${REDUCE_WORKGROUP}>;`).join('\n');
+    main = `${decls}
+@compute @workgroup_size(${REDUCE_WORKGROUP})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let t = i32(lid);
+  for (var p0 = i32(wid.x); p0 < ${P}i; p0 += i32(nwg.x)) {
+    ${body.join('\n    ')}
+    if (lid == 0u) {
+      ${c.lines.join('\n      ')}
+    }
+    workgroupBarrier();
+  }
+}`;
+  }
+  return { name: k.name, code: `${s.bindings()}\n${s.helperCode()}\n${main}\n`, dispatch: [groups, 1, 1], chunks: [...s.slots.keys()] };
+}
