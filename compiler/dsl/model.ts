@@ -57,7 +57,7 @@ export interface ScheduleStep {
 /** Training by alternating entries (a GAN): the steps run in order, each `repeat` times, and every
  *  run of a step that reads a dataset column takes the next batch; an epoch ends when a step finds
  *  the split used up. */
-export interface Schedule {
+export interface TrainSchedule {
   readonly steps: readonly ScheduleStep[];
   /** Inputs drawn afresh for every run instead of read from the dataset: standard normal, or uniform in [-1, 1). */
   readonly draw?: Readonly<Record<string, 'normal' | 'uniform'>>;
@@ -75,7 +75,7 @@ export interface ModelDef {
   readonly forward: Forward;
   readonly train?: TrainDef;
   /** Training by alternating entries instead of one `train` step (`forward` is then the `infer` entry). */
-  readonly schedule?: Schedule;
+  readonly schedule?: TrainSchedule;
   /** The data `kiln train` streams: columns named like the inputs and targets. */
   readonly dataset?: () => Dataset | Promise<Dataset>;
 }

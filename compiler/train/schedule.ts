@@ -10,7 +10,7 @@ import { loadWasm } from '../../runtime/index.ts';
 import type { NamedArray } from '../../runtime/safetensors.ts';
 import { renderWasm } from '../../targets/wasm/index.ts';
 import { permutation, gatherBatch, type Column, type Dataset } from '../data/dataset.ts';
-import type { Model, Schedule } from '../dsl/model.ts';
+import type { Model, TrainSchedule } from '../dsl/model.ts';
 import { toManifest } from '../artifact/manifest.ts';
 import { compileProgram, modelEntries } from '../pipeline.ts';
 import { namedArray } from './interp-session.ts';
@@ -25,7 +25,7 @@ export interface ProgramSession {
   load(params: Readonly<Record<string, NamedArray>>): void;
 }
 
-export function scheduleOf(model: Model): Schedule {
+export function scheduleOf(model: Model): TrainSchedule {
   const s = model.def.schedule;
   if (!s) fail('K8001', `train: model '${model.name}' has no schedule`);
   return s;
@@ -56,7 +56,7 @@ export async function programSession(model: Model, batch = model.def.batch): Pro
 const nameHash = (s: string): number => [...s].reduce((h, c) => mix32((h ^ c.charCodeAt(0)) >>> 0), 0x9e3779b9);
 
 /** The schedule's drawn inputs for one run (`counter` numbers the runs of a training). */
-export function drawInputs(session: ProgramSession, entry: string, schedule: Schedule, seed: number, counter: number): Record<string, Column> {
+export function drawInputs(session: ProgramSession, entry: string, schedule: TrainSchedule, seed: number, counter: number): Record<string, Column> {
   const out: Record<string, Column> = {};
   for (const input of session.entries.get(entry)!.inputs) {
     const kind = schedule.draw?.[input.name];

@@ -51,7 +51,7 @@ export const SEED_CASES: readonly SeedCase[] = [
   { file: 'text-torch.ts', model: 'text_torch_lstm', batch: 2, ids: TEXT, tol: 1e-4, steps: 1 },
   { file: 'text-bow.ts', model: 'text_bow', batch: 2, ids: TEXT, tol: 1e-4, steps: 2 },
   ...['sgd', 'momentum', 'nesterov', 'rmsprop', 'adam', 'adagrad', 'adadelta'].map((o) =>
-    ({ file: 'mnist-mlp.ts', model: `mnist_mlp_${o}`, batch: 2, range: [0, 1], ids: { y: 10 }, tol: 1e-4, steps: 2 }) as const),
+    ({ file: 'mnist-mlp.ts', model: `mnist_mlp_${o}`, batch: 8, range: [0, 1], ids: { y: 10 }, tol: 1e-4, steps: 2 }) as const),
 ];
 
 export async function seedModel(c: SeedCase): Promise<Model> {
