@@ -62,7 +62,7 @@ function accuracyRun(name: string, file: string, epochs: number, min: number, op
   return {
     name,
     run(ctx) {
-      const args = ['--epochs', String(epochs), ...(opts.model ? ['--model', opts.model] : []), ...(opts.save ? ['--save', join(ctx.out, name)] : [])];
+      const args = ['--epochs', String(epochs), ...(opts.model ? ['--model', opts.model] : []), ...(opts.save ? ['--save', join(ctx.out, name), '--force'] : [])];
       const { lines, seconds } = kilnTrain(file, args);
       const value = lines[lines.length - 1]!.accuracy!;
       const baseline = opts.baselineOf ? ctx.done.get(opts.baselineOf)?.value : opts.baseline;
@@ -94,7 +94,7 @@ function ganRun(epochs: number): Run {
     name: 'dcgan',
     async run(ctx) {
       const dir = join(ctx.out, 'dcgan');
-      const { seconds } = kilnTrain('examples/gan.ts', ['--epochs', String(epochs), '--save', dir]);
+      const { seconds } = kilnTrain('examples/gan.ts', ['--epochs', String(epochs), '--save', dir, '--force']);
       await judgeGan(dir, join(ctx.out, 'mnist_cnn', 'weights.safetensors'), seconds, ctx.say);
     },
   };
