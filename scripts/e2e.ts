@@ -111,7 +111,7 @@ export const RUNS: readonly Run[] = [
   accuracyRun('text_lstm', 'examples/text-lstm.ts', 8, 0.35, { baselineOf: 'text_bow' }),
   accuracyRun('text_gru', 'examples/text-gru.ts', 8, 0.35, { baselineOf: 'text_bow' }),
   accuracyRun('text_rnn', 'examples/text-rnn.ts', 8, MAJORITY, { baselineOf: 'text_bow' }),
-  accuracyRun('text_torch_lstm', 'examples/text-torch.ts', 8, 0.35, { baselineOf: 'text_bow' }),
+  accuracyRun('text_torch_lstm', 'examples/text-torch.ts', 4, 0.35, { baselineOf: 'text_bow' }),
   ganRun(16),
   // Fine-tuning (examples/ of the training-practice work: the MNIST CNN fine-tuned from digits 0-4
   // to 5-9 against training from scratch for the same steps) joins here as its own Run.
