@@ -45,7 +45,8 @@ interface Run {
 
 interface EpochLine {
   readonly epoch: number;
-  readonly accuracy?: number;
+  /** The test split's accuracy (kiln train --json's `test_accuracy`). */
+  readonly test_accuracy?: number;
   readonly seconds: number;
 }
 
@@ -64,7 +65,7 @@ function accuracyRun(name: string, file: string, epochs: number, min: number, op
     run(ctx) {
       const args = ['--epochs', String(epochs), ...(opts.model ? ['--model', opts.model] : []), ...(opts.save ? ['--save', join(ctx.out, name), '--force'] : [])];
       const { lines, seconds } = kilnTrain(file, args);
-      const value = lines[lines.length - 1]!.accuracy!;
+      const value = lines[lines.length - 1]!.test_accuracy!;
       const baseline = opts.baselineOf ? ctx.done.get(opts.baselineOf)?.value : opts.baseline;
       const pass = value >= min && (opts.baselineOf === undefined || baseline === undefined || value > baseline);
       const bar = `>= ${min}${opts.baselineOf ? ` and above ${opts.baselineOf}` : ''}`;
