@@ -79,10 +79,14 @@ export function compileProgram(entries: readonly { name: string; graph: Graph }[
   return program;
 }
 
-/** A model's entry points: `infer`, and with `train` also `train_step` (sharing the params). */
+/** A model's entry points: `infer`, and with `train` also `train_step`, or one entry per step of its
+ *  schedule (each with its own step counter `<entry>/iterations`); all share the params by name. */
 export function modelEntries(model: Model, opts: { train?: boolean; batch?: number } = {}): { name: string; graph: Graph }[] {
   const entries = [{ name: 'infer', graph: inferGraph(model, opts.batch) }];
-  if (opts.train) entries.push({ name: 'train_step', graph: trainStep(model, opts.batch ? { batch: opts.batch } : {}) });
+  const batch = opts.batch ? { batch: opts.batch } : {};
+  const schedule = model.def.schedule;
+  if (opts.train && schedule) for (const s of schedule.steps) entries.push({ name: s.name, graph: trainStep(s.model, { ...batch, iterations: `${s.name}/iterations` }) });
+  else if (opts.train) entries.push({ name: 'train_step', graph: trainStep(model, batch) });
   return entries;
 }
 

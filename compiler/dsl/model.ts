@@ -44,6 +44,28 @@ export interface TrainDef {
   readonly regularization?: Regularization;
 }
 
+/** One training entry of a scheduled model: a model with a train setup whose params (by name) the
+ *  scheduled model's other entries share, as the GAN's discriminator and generator steps do. */
+export interface ScheduleStep {
+  /** The entry point's name in the compiled program. */
+  readonly name: string;
+  readonly model: Model;
+  /** Runs per turn of the schedule (default 1). */
+  readonly repeat?: number;
+}
+
+/** Training by alternating entries (a GAN): the steps run in order, each `repeat` times, and every
+ *  run of a step that reads a dataset column takes the next batch; an epoch ends when a step finds
+ *  the split used up. */
+export interface TrainSchedule {
+  readonly steps: readonly ScheduleStep[];
+  /** Inputs drawn afresh for every run instead of read from the dataset: standard normal, or uniform in [-1, 1). */
+  readonly draw?: Readonly<Record<string, 'normal' | 'uniform'>>;
+  /** After each epoch, `kiln train --save DIR` writes DIR/samples-<epoch>.png: the model's output
+   *  ([batch, height, width, 1 | 3], values in `range`) for fixed drawn inputs, as a rows x cols grid. */
+  readonly preview?: { readonly rows: number; readonly cols: number; readonly range: readonly [number, number] };
+}
+
 export interface ModelDef {
   readonly name: string;
   /** The default compile-time batch size. */
@@ -52,6 +74,8 @@ export interface ModelDef {
   readonly targets?: Readonly<Record<string, TensorSpec>>;
   readonly forward: Forward;
   readonly train?: TrainDef;
+  /** Training by alternating entries instead of one `train` step (`forward` is then the `infer` entry). */
+  readonly schedule?: TrainSchedule;
   /** The data `kiln train` streams: columns named like the inputs and targets. */
   readonly dataset?: () => Dataset | Promise<Dataset>;
 }
@@ -105,7 +129,21 @@ export function defineModel(def: ModelDef): Model {
   }
   const v = def.train?.validationSplit;
   if (v !== undefined && !(v > 0 && v < 1)) fail('K2002', `defineModel(${def.name}): train.validationSplit ${v} must be a fraction strictly between 0 and 1`, loc);
+  if (def.schedule) checkSchedule(def, loc);
   return Object.freeze({ kind: 'kiln.model', name: def.name, def, definedAt: loc });
+}
+
+function checkSchedule(def: ModelDef, loc: Loc | undefined): void {
+  const s = def.schedule!;
+  if (def.train) fail('K2002', `defineModel(${def.name}): give either train (one step) or schedule (alternating steps), not both`, loc);
+  if (s.steps.length === 0) fail('K2002', `defineModel(${def.name}): the schedule has no steps`, loc);
+  const names = new Set<string>();
+  for (const step of s.steps) {
+    if (!NAME.test(step.name) || step.name === 'infer' || names.has(step.name)) fail('K2002', `defineModel(${def.name}): schedule step name '${step.name}' must be a unique identifier other than 'infer'`, loc);
+    names.add(step.name);
+    if (!step.model.def.train) fail('K2002', `defineModel(${def.name}): schedule step '${step.name}' uses model '${step.model.name}', which has no train setup`, loc);
+    if (step.repeat !== undefined && !(Number.isInteger(step.repeat) && step.repeat > 0)) fail('K2002', `defineModel(${def.name}): schedule step '${step.name}' repeat ${step.repeat} must be a positive integer`, loc);
+  }
 }
 
 export function isModel(x: unknown): x is Model {

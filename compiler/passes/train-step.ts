@@ -23,6 +23,8 @@ export interface TrainStepOptions {
   readonly clip?: Clipping;
   /** Params (by name) kept as they are: no gradient, no optimizer slots, no update. */
   readonly freeze?: (paramName: string) => boolean;
+  /** The step counter's param name (default ITERATIONS); entries that take turns keep one each. */
+  readonly iterations?: string;
 }
 
 /** The name of the step counter param. */
@@ -91,7 +93,7 @@ export function trainStep(model: Model, opts: TrainStepOptions = {}): Graph {
   const grads = grad({ of: t.loss, wrt: params });
   const clip = opts.clip ?? train.clip;
   const clipped = clip ? clipGradients(emit, params.map((p) => grads.get(p)!), clip) : params.map((p) => grads.get(p)!);
-  const step = b.param(ITERATIONS, 'i32', [], { name: 'zeros', attrs: {} }, model.definedAt);
+  const step = b.param(opts.iterations ?? ITERATIONS, 'i32', [], { name: 'zeros', attrs: {} }, model.definedAt);
   const slot = (name: string, p: Param, init: Init): Param => b.param(`${p.name}/${name}`, p.type.dtype, p.type.shape, init, model.definedAt);
   const update = apply(opts.optimizer ?? train.optimizer, { emit, params, grads: clipped, step, slot });
   return finish(t, `${model.name}_train_step`, () => {

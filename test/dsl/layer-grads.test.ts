@@ -55,6 +55,7 @@ describe('layer gradients match finite differences', () => {
   test('embedding, LSTM, GRU, SimpleRNN', () => {
     expectGradients(layerGradients(nn.sequential([nn.embedding(7, 3), nn.lstm(4, { returnSequences: true }), nn.gru(3)]), [2, 4], 'i32', 7), 1 + 3 + 3);
     expectGradients(layerGradients(nn.simpleRNN(3), [2, 3, 2]), 3);
+    expectGradients(layerGradients(nn.gru(3, { resetAfter: false, returnSequences: true, biasInitializer: 'glorotUniform' }), [2, 3, 2]), 3);
   }, 60_000);
 
   test('batchNorm in training, dropout and leakyRelu', () => {

@@ -2,7 +2,7 @@
 // (test/fixtures/train-gan_full_*.json, made by scripts/export-initial-weights.ts +
 // scripts/make-train-fixtures.py from kiln's initial params and batch, in float64): the loss, the
 // gradient of every trainable param, and every trainable param after three steps of each of the seven
-// optimizers. The float64 interpreter is too slow for this model (about 10^8 multiply-adds per
+// optimizers. The float64 interpreter is too slow for this model (about 3·10^7 multiply-adds per
 // example), so kiln runs as the compiled WebAssembly program, in float32: one module whose entries are
 // the gradients and one training step per optimizer, sharing the params.
 //

@@ -32,13 +32,13 @@ export const SEED_MODELS: readonly SeedModel[] = [
   { name: 'text_gru', load: fromExample('text-gru.ts'), batch: 2, fills: text },
   // small versions (test/grad/fixture-models.ts): a CNN with BatchNorm, dropout and strided 'same'
   // convolutions, and the GAN steps (examples/gan.ts's DCGAN is too big for the interpreter in a
-  // unit test: about 10^9 multiply-adds per step; COMPILED_SEED_MODELS checks it on WebAssembly)
+  // unit test: about 10^8 multiply-adds per step; COMPILED_SEED_MODELS checks it on WebAssembly)
   { name: 'small_cnn', load: inline(fx.mnistCnn), batch: 4, fills: digits },
   { name: 'gan_d_step', load: inline(fx.ganDiscriminator), batch: 4, fills: {} },
   { name: 'gan_g_step', load: inline(fx.ganGenerator), batch: 4, fills: {} },
 ];
 
-/** examples/gan.ts's full DCGAN steps (about 10^8 multiply-adds per example): their fixtures
+/** examples/gan.ts's full DCGAN steps (about 3·10^7 multiply-adds per example): their fixtures
  *  (test/fixtures/train-gan_full_*.json) are checked on the compiled WebAssembly program in float32
  *  by test/grad/gan-full.test.ts, as the float64 interpreter is too slow for a unit test. Batch 2:
  *  the smallest at which the generator's BatchNorm layers have a batch variance. */

@@ -3,6 +3,8 @@
 //   LSTM (gates i, f, c, o):  c' = σ(f)·c + σ(i)·tanh(c~),  h' = σ(o)·tanh(c')
 //   GRU, reset_after (gates z, r, h; PyTorch's formula):
 //     z = σ(xz + hz),  r = σ(xr + hr),  h~ = tanh(xh + r·(h·Uh + bh_rec)),  h' = z·h + (1 − z)·h~
+//   GRU, resetAfter: false (Keras' reset_after=False, the original GRU; one bias):
+//     z = σ(xz + h·Uz),  r = σ(xr + h·Ur),  h~ = tanh(xh + (r·h)·Uh),  h' = z·h + (1 − z)·h~
 import { blocks, type InitializerLike } from '../initializers.ts';
 import { k } from '../ops.ts';
 import type { Regularizer } from '../regularizers.ts';
@@ -23,6 +25,9 @@ export interface RecurrentOptions extends LayerOptions {
   readonly recurrentRegularizer?: Regularizer;
   /** LSTM: start the forget gate's bias at 1 (Keras' default). */
   readonly unitForgetBias?: boolean;
+  /** GRU: apply the reset gate after the recurrent matmul (default true, as Keras and PyTorch do),
+   *  or before it, to the state (false: Keras' reset_after=False, with a single bias). */
+  readonly resetAfter?: boolean;
 }
 
 /** One cell: how many gate blocks it projects to, its bias shape, and one step. */
@@ -78,6 +83,21 @@ const GRU: Cell = {
   },
 };
 
+const GRU_RESET_BEFORE: Cell = {
+  kind: 'gru',
+  gates: 3,
+  states: 1,
+  step: (xw, [h], u, s) => {
+    const units = s.units;
+    const hzr = h!.matmul(u.slice([0, 0], [units, 2 * units]));
+    const x = (i: number): Tensor => gate(xw, i, units);
+    const zt = s.recAct(x(0).add(gate(hzr, 0, units)));
+    const rt = s.recAct(x(1).add(gate(hzr, 1, units)));
+    const hh = s.act(x(2).add(rt.mul(h!).matmul(u.slice([0, 2 * units], [units, 3 * units]))));
+    return [zt.mul(h!).add(k.sub(1, zt).mul(hh))];
+  },
+};
+
 function biasFor(cell: Cell, units: number, s: LayerScope, opts: RecurrentOptions): { input?: Tensor; rec?: Tensor } {
   if (!(opts.useBias ?? true)) return {};
   const n = cell.gates * units;
@@ -113,4 +133,4 @@ function recurrent(cell: Cell, units: number, opts: RecurrentOptions): Layer {
 
 export const simpleRNN = (units: number, opts: RecurrentOptions = {}): Layer => recurrent(SIMPLE, units, opts);
 export const lstm = (units: number, opts: RecurrentOptions = {}): Layer => recurrent(LSTM, units, opts);
-export const gru = (units: number, opts: RecurrentOptions = {}): Layer => recurrent(GRU, units, opts);
+export const gru = (units: number, opts: RecurrentOptions = {}): Layer => recurrent(opts.resetAfter === false ? GRU_RESET_BEFORE : GRU, units, opts);

@@ -1,0 +1,141 @@
+// `npm run e2e [-- --json] [-- --only NAME,...] [-- --out DIR]`: the full training runs of the seed
+// models through `kiln train` (a child process each, its --json lines parsed), with each run's bar.
+// With --json, one line per result: { model, target, metric, value, baseline, epochs, seconds, bar, pass }.
+// The GAN's judge is the MNIST CNN this script trains first (run `mnist_cnn` with `dcgan`);
+// `--judge DIR` only judges a GAN saved by `kiln train examples/gan.ts --save DIR` (the CNN of --out).
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { decodeSafetensors } from '../runtime/safetensors.ts';
+import { generate, judge } from '../compiler/train/judge.ts';
+import { createSession } from '../compiler/train/session.ts';
+import { programSession } from '../compiler/train/schedule.ts';
+import mnistCnn from '../examples/mnist-cnn.ts';
+import dcgan from '../examples/gan.ts';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const KILN = join(ROOT, 'bin/kiln.js');
+
+export interface Result {
+  readonly model: string;
+  readonly target: string;
+  readonly metric: string;
+  readonly value: number;
+  /** What the value is compared with (a simpler model's figure, the majority class), where there is one. */
+  readonly baseline?: number;
+  readonly epochs: number;
+  readonly seconds: number;
+  /** The bar, as text (`>= 0.98`), and whether the value clears it. */
+  readonly bar: string;
+  readonly pass: boolean;
+}
+
+interface Context {
+  readonly out: string;
+  /** Results of the runs so far, by model name, for baselines and the GAN's judge. */
+  readonly done: Map<string, Result>;
+  readonly say: (r: Result) => void;
+}
+
+interface Run {
+  readonly name: string;
+  readonly run: (ctx: Context) => Promise<void> | void;
+}
+
+interface EpochLine {
+  readonly epoch: number;
+  /** The test split's accuracy (kiln train --json's `test_accuracy`). */
+  readonly test_accuracy?: number;
+  readonly seconds: number;
+}
+
+/** `kiln train FILE --json ...`; returns its epoch lines and the wall-clock seconds. */
+function kilnTrain(file: string, args: readonly string[]): { lines: EpochLine[]; seconds: number } {
+  const t0 = performance.now();
+  const out = execFileSync(process.execPath, [KILN, 'train', file, '--json', ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const lines = out.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as EpochLine);
+  return { lines, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** An accuracy run: the test accuracy after the last epoch, against `min` (and above `baselineOf`'s result when given). */
+function accuracyRun(name: string, file: string, epochs: number, min: number, opts: { model?: string; baseline?: number; baselineOf?: string; save?: boolean } = {}): Run {
+  return {
+    name,
+    run(ctx) {
+      const args = ['--epochs', String(epochs), ...(opts.model ? ['--model', opts.model] : []), ...(opts.save ? ['--save', join(ctx.out, name), '--force'] : [])];
+      const { lines, seconds } = kilnTrain(file, args);
+      const value = lines[lines.length - 1]!.test_accuracy!;
+      const baseline = opts.baselineOf ? ctx.done.get(opts.baselineOf)?.value : opts.baseline;
+      const pass = value >= min && (opts.baselineOf === undefined || baseline === undefined || value > baseline);
+      const bar = `>= ${min}${opts.baselineOf ? ` and above ${opts.baselineOf}` : ''}`;
+      ctx.say({ model: name, target: 'wasm', metric: 'test_accuracy', value, ...(baseline !== undefined ? { baseline } : {}), epochs, seconds, bar, pass });
+    },
+  };
+}
+
+/** The MNIST CNN (weights `cnnWeights`) judges 1,000 samples of the GAN saved in `dir` (`kiln train examples/gan.ts --save dir`). */
+async function judgeGan(dir: string, cnnWeights: string, seconds: number, say: (r: Result) => void): Promise<void> {
+  const saved = decodeSafetensors(readFileSync(join(dir, 'weights.safetensors')));
+  const gen = await programSession(dcgan);
+  gen.load(saved.tensors);
+  const images = generate(gen, dcgan, 1000, 2024).map((v) => (v + 1) / 2); // [-1, 1] -> the CNN's [0, 1]
+  const cnn = await createSession(mnistCnn, { target: 'wasm' });
+  cnn.load(decodeSafetensors(readFileSync(cnnWeights)).tensors);
+  const j = judge(cnn, 'x', images, 1000, 0.9);
+  const common = { model: 'dcgan', target: 'wasm', epochs: Number(saved.metadata.epochs), seconds };
+  say({ ...common, metric: 'judge_confident_0.9', value: j.confident, bar: '>= 0.7', pass: j.confident >= 0.7 });
+  say({ ...common, metric: 'judge_largest_class', value: j.largestClass, baseline: 0.1, bar: '<= 0.3', pass: j.largestClass <= 0.3 });
+  process.stderr.write(`dcgan judge: class spread ${j.spread.map((f, c) => `${c}:${f.toFixed(3)}`).join(' ')}; samples in ${dir}\n`);
+}
+
+/** The GAN: `kiln train examples/gan.ts`, then the MNIST CNN of run `mnist_cnn` judges 1,000 samples. */
+function ganRun(epochs: number): Run {
+  return {
+    name: 'dcgan',
+    async run(ctx) {
+      const dir = join(ctx.out, 'dcgan');
+      const { seconds } = kilnTrain('examples/gan.ts', ['--epochs', String(epochs), '--save', dir, '--force']);
+      await judgeGan(dir, join(ctx.out, 'mnist_cnn', 'weights.safetensors'), seconds, ctx.say);
+    },
+  };
+}
+
+const MAJORITY = 0.1462; // fortunes: the largest class's share of the test split (examples/data/fortunes.ts)
+const OPTIMIZERS = ['sgd', 'momentum', 'nesterov', 'rmsprop', 'adam', 'adagrad', 'adadelta'];
+
+/** Every run, in order: baselines before the models compared with them, the CNN before the GAN's judge. */
+export const RUNS: readonly Run[] = [
+  accuracyRun('mnist_cnn', 'examples/mnist-cnn.ts', 5, 0.98, { save: true }),
+  ...OPTIMIZERS.map((o) => accuracyRun(`mnist_mlp_${o}`, 'examples/mnist-mlp.ts', 5, 0.9, { model: `mnist_mlp_${o}` })),
+  accuracyRun('text_bow', 'examples/text-bow.ts', 4, MAJORITY, { baseline: MAJORITY }),
+  accuracyRun('text_lstm', 'examples/text-lstm.ts', 8, 0.35, { baselineOf: 'text_bow' }),
+  accuracyRun('text_gru', 'examples/text-gru.ts', 8, 0.35, { baselineOf: 'text_bow' }),
+  accuracyRun('text_rnn', 'examples/text-rnn.ts', 8, MAJORITY, { baselineOf: 'text_bow' }),
+  accuracyRun('text_torch_lstm', 'examples/text-torch.ts', 4, 0.35, { baselineOf: 'text_bow' }),
+  ganRun(16),
+  // Fine-tuning (examples/ of the training-practice work: the MNIST CNN fine-tuned from digits 0-4
+  // to 5-9 against training from scratch for the same steps) joins here as its own Run.
+];
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({ options: { json: { type: 'boolean' }, only: { type: 'string' }, out: { type: 'string' }, judge: { type: 'string' } } });
+  const only = values.only?.split(',');
+  const unknown = only?.filter((n) => !RUNS.some((r) => r.name === n)) ?? [];
+  if (unknown.length > 0) throw new Error(`e2e: no run named ${unknown.join(', ')}; runs: ${RUNS.map((r) => r.name).join(', ')}`);
+  const out = values.out ?? join(ROOT, 'out', 'e2e');
+  mkdirSync(out, { recursive: true });
+  const done = new Map<string, Result>();
+  let failed = 0;
+  const say = (r: Result): void => {
+    if (!done.has(r.model)) done.set(r.model, r);
+    if (!r.pass) failed++;
+    const b = r.baseline !== undefined ? `  baseline ${r.baseline.toFixed(4)}` : '';
+    process.stdout.write(values.json ? `${JSON.stringify(r)}\n` : `${r.model}: ${r.metric} ${r.value.toFixed(4)}${b}  (bar ${r.bar}: ${r.pass ? 'pass' : 'FAIL'})  ${r.epochs} epochs, ${r.seconds.toFixed(0)} s\n`);
+  };
+  if (values.judge !== undefined) await judgeGan(values.judge, join(out, 'mnist_cnn', 'weights.safetensors'), NaN, say);
+  else for (const r of RUNS) if (!only || only.includes(r.name)) await r.run({ out, done, say });
+  return failed === 0 ? 0 : 1;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) process.exitCode = await main();
