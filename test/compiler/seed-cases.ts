@@ -23,6 +23,11 @@ export interface SeedCase {
   readonly range?: readonly [number, number];
   /** Most relative error |got - want| / (1 + |want|) allowed after one entry call. */
   readonly tol: number;
+  /** The same bound on WGSL where it differs: its tiled GEMMs sum in another order than the
+   *  interpreter, and Adam's m / sqrt(v) turns last-bit differences in near-zero gradient entries
+   *  into param differences of a fraction of the learning rate. The step as a whole is still held
+   *  to expectUpdate's 5 % (models.test.ts). */
+  readonly gpuTol?: number;
   /** Training steps in a row where a test runs several (each costs a graph-interpreter step). */
   readonly steps: number;
 }
@@ -35,7 +40,7 @@ const TEXT = { x: 10000, y: 10 };
  *  minute: it takes about 10 s for the GAN generator's step at batch 1 on this machine. */
 export const SEED_CASES: readonly SeedCase[] = [
   { file: 'xor.ts', model: 'xor', batch: 4, range: [0, 1], tol: 1e-5, steps: 3 },
-  { file: 'mnist-cnn.ts', model: 'mnist_cnn', batch: 2, range: [0, 1], ids: { y: 10 }, tol: 1e-4, steps: 3 },
+  { file: 'mnist-cnn.ts', model: 'mnist_cnn', batch: 2, range: [0, 1], ids: { y: 10 }, tol: 1e-4, gpuTol: 5e-4, steps: 3 },
   // The transfer-learning example: the same CNN; digits_5_9's step has frozen convolutions (no filter gradients).
   { file: 'mnist-finetune.ts', model: 'digits_0_4', batch: 2, range: [0, 1], ids: { y: 10 }, tol: 1e-4, steps: 1 },
   { file: 'mnist-finetune.ts', model: 'digits_5_9', batch: 2, range: [0, 1], ids: { y: 10 }, tol: 1e-4, steps: 1 },
