@@ -40,7 +40,11 @@ export type Suite = (typeof SUITES)[number];
 function matmulCase(n: number, seed: number): MatmulCase {
   const next = rng(seed);
   return {
-    kind: 'matmul', suite: 'matmul', name: String(n), n, flops: 2 * n ** 3,
+    kind: 'matmul',
+    suite: 'matmul',
+    name: String(n),
+    n,
+    flops: 2 * n ** 3,
     a: { shape: [n, n], data: uniform(next, n * n, -1, 1) },
     b: { shape: [n, n], data: uniform(next, n * n, -1, 1) },
   };
@@ -54,17 +58,32 @@ function modelCase(suite: string, kind: 'infer' | 'train', spec: ModelSpec, batc
     shape: [batch, ...spec.input],
     data: spec.inputDtype === 'i32' ? integers(next, n, vocab) : uniform(next, n, 0, 1),
   };
-  const labels: Tensor | undefined = kind === 'train' ? { shape: [batch], data: integers(next, batch, spec.classes) } : undefined;
-  return { kind, suite, name: `batch ${batch}`, spec, batch, weights: makeWeights(spec, seed), x, ...(labels ? { labels } : {}) };
+  const labels: Tensor | undefined =
+    kind === 'train' ? { shape: [batch], data: integers(next, batch, spec.classes) } : undefined;
+  return {
+    kind,
+    suite,
+    name: `batch ${batch}`,
+    spec,
+    batch,
+    weights: makeWeights(spec, seed),
+    x,
+    ...(labels ? { labels } : {}),
+  };
 }
 
 /** The cases of a suite, built from `seed` (inputs and weights). */
 export function casesOf(suite: Suite, seed: number): Case[] {
   switch (suite) {
-    case 'matmul': return [256, 512, 1024].map((n) => matmulCase(n, seed + n));
-    case 'mlp-infer': return [1, 64].map((b) => modelCase(suite, 'infer', MLP, b, seed + b));
-    case 'cnn-infer': return [1, 64].map((b) => modelCase(suite, 'infer', CNN, b, seed + b));
-    case 'cnn-train': return [modelCase(suite, 'train', CNN, 64, seed)];
-    case 'lstm-train': return [{ ...modelCase(suite, 'train', LSTM_TEXT, 32, seed), name: 'batch 32, seq 50' }];
+    case 'matmul':
+      return [256, 512, 1024].map((n) => matmulCase(n, seed + n));
+    case 'mlp-infer':
+      return [1, 64].map((b) => modelCase(suite, 'infer', MLP, b, seed + b));
+    case 'cnn-infer':
+      return [1, 64].map((b) => modelCase(suite, 'infer', CNN, b, seed + b));
+    case 'cnn-train':
+      return [modelCase(suite, 'train', CNN, 64, seed)];
+    case 'lstm-train':
+      return [{ ...modelCase(suite, 'train', LSTM_TEXT, 32, seed), name: 'batch 32, seq 50' }];
   }
 }

@@ -105,7 +105,11 @@ export interface Timing {
 /** The protocol for one case: warms each impl up in turn (warmupDone), then times all of them in
  *  interleaved rounds (schedule), each impl's runs from its warmed-up call time (runsFor). An impl
  *  whose call throws gets its error and drops out; the others go on. */
-export async function measureRounds(impls: readonly Timed[], p: TimingPolicy = DEFAULT_POLICY, onWarm?: (i: number, times: readonly number[]) => void): Promise<(Timing | Error)[]> {
+export async function measureRounds(
+  impls: readonly Timed[],
+  p: TimingPolicy = DEFAULT_POLICY,
+  onWarm?: (i: number, times: readonly number[]) => void,
+): Promise<(Timing | Error)[]> {
   const failed = new Map<number, Error>();
   const fail = (i: number, e: unknown): void => void failed.set(i, e instanceof Error ? e : new Error(String(e)));
   const warm: number[][] = impls.map(() => []);
@@ -129,7 +133,9 @@ export async function measureRounds(impls: readonly Timed[], p: TimingPolicy = D
       }
     }
   }
-  return impls.map((_, i) => failed.get(i) ?? { median_ms: median(samples[i]!), runs: samples[i]!.length, warmup: warm[i]!.length });
+  return impls.map(
+    (_, i) => failed.get(i) ?? { median_ms: median(samples[i]!), runs: samples[i]!.length, warmup: warm[i]!.length },
+  );
 }
 
 /** A small fingerprint of an output: enough to tell two implementations apart without shipping it. */
@@ -159,7 +165,9 @@ export function summaryDiff(a: Summary, ref: Summary): number {
   if (a.n !== ref.n) return Infinity;
   const scale = Math.max(...ref.sample.map(Math.abs), ref.l1 / Math.max(ref.n, 1), 1e-12);
   let d = Math.abs(a.sum - ref.sum) / Math.max(ref.l1, 1e-12);
-  a.sample.forEach((v, i) => { d = Math.max(d, Math.abs(v - ref.sample[i]!) / scale); });
+  a.sample.forEach((v, i) => {
+    d = Math.max(d, Math.abs(v - ref.sample[i]!) / scale);
+  });
   return Number.isFinite(d) ? d : Infinity;
 }
 
@@ -184,7 +192,10 @@ export function formatMs(ms: number): string {
  *  apply), status, and the optional details. */
 export function jsonLine(r: Row): string {
   const out: Record<string, unknown> = {
-    suite: r.suite, case: r.case, impl: r.impl, threads: r.threads,
+    suite: r.suite,
+    case: r.case,
+    impl: r.impl,
+    threads: r.threads,
     median_ms: r.median_ms === undefined ? null : round(r.median_ms, 4),
     gflops: r.gflops === undefined ? null : round(r.gflops, 3),
     status: r.status,
@@ -200,7 +211,11 @@ const round = (x: number, digits: number): number => Number(x.toFixed(digits));
 /** A plain text table with left-aligned first column and right-aligned others. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (r: readonly string[]): string => r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ').trimEnd();
+  const line = (r: readonly string[]): string =>
+    r
+      .map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(header), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
 }
 

@@ -22,7 +22,10 @@ export interface ModelSpec {
 
 /** 784-256-128-10 relu MLP, softmax output. */
 export const MLP: ModelSpec = {
-  name: 'mlp', input: [784], inputDtype: 'f32', classes: 10,
+  name: 'mlp',
+  input: [784],
+  inputDtype: 'f32',
+  classes: 10,
   layers: [
     { kind: 'dense', units: 256, act: 'relu' },
     { kind: 'dense', units: 128, act: 'relu' },
@@ -32,7 +35,10 @@ export const MLP: ModelSpec = {
 
 /** The MNIST CNN of examples/mnist-cnn.ts. */
 export const CNN: ModelSpec = {
-  name: 'cnn', input: [28, 28, 1], inputDtype: 'f32', classes: 10,
+  name: 'cnn',
+  input: [28, 28, 1],
+  inputDtype: 'f32',
+  classes: 10,
   layers: [
     { kind: 'conv', filters: 32, size: 3, act: 'relu' },
     { kind: 'maxpool', size: 2 },
@@ -47,7 +53,10 @@ export const CNN: ModelSpec = {
 
 /** The text classifier of examples/text-lstm.ts, sequences of 50 tokens. */
 export const LSTM_TEXT: ModelSpec = {
-  name: 'text-lstm', input: [50], inputDtype: 'i32', classes: 10,
+  name: 'text-lstm',
+  input: [50],
+  inputDtype: 'i32',
+  classes: 10,
   layers: [
     { kind: 'embedding', vocab: 10000, dim: 64 },
     { kind: 'lstm', units: 64, returnSequences: true },
@@ -99,12 +108,24 @@ export function shapes(spec: ModelSpec): number[][] {
   let s = [...spec.input];
   for (const l of spec.layers) {
     switch (l.kind) {
-      case 'dense': s = [...s.slice(0, -1), l.units]; break;
-      case 'conv': s = [s[0]! - l.size + 1, s[1]! - l.size + 1, l.filters]; break;
-      case 'maxpool': s = [Math.floor(s[0]! / l.size), Math.floor(s[1]! / l.size), s[2]!]; break;
-      case 'flatten': s = [size(s)]; break;
-      case 'embedding': s = [...s, l.dim]; break;
-      case 'lstm': s = l.returnSequences ? [s[0]!, l.units] : [l.units]; break;
+      case 'dense':
+        s = [...s.slice(0, -1), l.units];
+        break;
+      case 'conv':
+        s = [s[0]! - l.size + 1, s[1]! - l.size + 1, l.filters];
+        break;
+      case 'maxpool':
+        s = [Math.floor(s[0]! / l.size), Math.floor(s[1]! / l.size), s[2]!];
+        break;
+      case 'flatten':
+        s = [size(s)];
+        break;
+      case 'embedding':
+        s = [...s, l.dim];
+        break;
+      case 'lstm':
+        s = l.returnSequences ? [s[0]!, l.units] : [l.units];
+        break;
     }
     out.push(s);
   }
@@ -125,24 +146,35 @@ export function makeWeights(spec: ModelSpec, seed: number): Weights {
     const cin = inShape[inShape.length - 1]!;
     const p = `l${i}_${l.kind}`;
     switch (l.kind) {
-      case 'dense': return [glorot(`${p}_kernel`, [cin, l.units], cin, l.units), bias(`${p}_bias`, l.units)];
+      case 'dense':
+        return [glorot(`${p}_kernel`, [cin, l.units], cin, l.units), bias(`${p}_bias`, l.units)];
       case 'conv': {
         const k2 = l.size * l.size;
-        return [glorot(`${p}_kernel`, [l.size, l.size, cin, l.filters], k2 * cin, k2 * l.filters), bias(`${p}_bias`, l.filters)];
+        return [
+          glorot(`${p}_kernel`, [l.size, l.size, cin, l.filters], k2 * cin, k2 * l.filters),
+          bias(`${p}_bias`, l.filters),
+        ];
       }
-      case 'embedding': return [{ name: `${p}_table`, shape: [l.vocab, l.dim], data: uniform(next, l.vocab * l.dim, -0.05, 0.05) }];
-      case 'lstm': return [
-        glorot(`${p}_kernel`, [cin, 4 * l.units], cin, 4 * l.units),
-        glorot(`${p}_recurrent`, [l.units, 4 * l.units], l.units, 4 * l.units),
-        bias(`${p}_bias`, 4 * l.units),
-      ];
-      default: return [];
+      case 'embedding':
+        return [{ name: `${p}_table`, shape: [l.vocab, l.dim], data: uniform(next, l.vocab * l.dim, -0.05, 0.05) }];
+      case 'lstm':
+        return [
+          glorot(`${p}_kernel`, [cin, 4 * l.units], cin, 4 * l.units),
+          glorot(`${p}_recurrent`, [l.units, 4 * l.units], l.units, 4 * l.units),
+          bias(`${p}_bias`, 4 * l.units),
+        ];
+      default:
+        return [];
     }
   });
 }
 
 /** Row-major transpose of an n-d array by `perm` (out axis i = in axis perm[i]). */
-export function transpose(data: Float32Array, shape: readonly number[], perm: readonly number[]): { data: Float32Array; shape: number[] } {
+export function transpose(
+  data: Float32Array,
+  shape: readonly number[],
+  perm: readonly number[],
+): { data: Float32Array; shape: number[] } {
   const outShape = perm.map((p) => shape[p]!);
   const inStrides = shape.map((_, i) => size(shape.slice(i + 1)));
   const out = new Float32Array(data.length);
@@ -183,6 +215,8 @@ export function nchwFlattenKernel(w: Weight, hwc: readonly number[]): Weight {
 export function flattenedFrom(spec: ModelSpec): Map<number, readonly number[]> {
   const outs = shapes(spec);
   const m = new Map<number, readonly number[]>();
-  spec.layers.forEach((l, i) => { if (l.kind === 'flatten') m.set(i + 1, i === 0 ? spec.input : outs[i - 1]!); });
+  spec.layers.forEach((l, i) => {
+    if (l.kind === 'flatten') m.set(i + 1, i === 0 ? spec.input : outs[i - 1]!);
+  });
   return m;
 }

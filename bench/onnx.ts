@@ -74,7 +74,10 @@ function node(op: string, inputs: readonly string[], output: string, attrs: Reco
 function initializer(w: Weight): Writer {
   const t = new Writer();
   w.shape.forEach((d) => t.int(1, d));
-  return t.int(2, FLOAT).str(8, w.name).bytes(9, new Uint8Array(w.data.buffer, w.data.byteOffset, w.data.byteLength));
+  return t
+    .int(2, FLOAT)
+    .str(8, w.name)
+    .bytes(9, new Uint8Array(w.data.buffer, w.data.byteOffset, w.data.byteLength));
 }
 
 function valueInfo(name: string, elem: number, shape: readonly number[]): Writer {
@@ -110,7 +113,10 @@ export function onnxModel(c: Case): Uint8Array {
     return model('matmul', {
       nodes: [node('MatMul', ['a', 'b'], 'y')],
       inits: [],
-      inputs: [{ name: 'a', shape: c.a.shape }, { name: 'b', shape: c.b.shape }],
+      inputs: [
+        { name: 'a', shape: c.a.shape },
+        { name: 'b', shape: c.b.shape },
+      ],
       output: { name: 'y', shape: [c.n, c.n] },
     });
   }
@@ -155,11 +161,21 @@ function inferGraph(c: ModelCase): GraphParts {
         emit('Relu', [h]);
         break;
       }
-      case 'maxpool': emit('MaxPool', [h], { kernel_shape: [l.size, l.size], strides: [l.size, l.size] }); break;
-      case 'flatten': emit('Flatten', [h], { axis: 1 }); break;
-      default: throw new Error(`onnx: layer '${l.kind}' is not expressed by the bench's ONNX writer`);
+      case 'maxpool':
+        emit('MaxPool', [h], { kernel_shape: [l.size, l.size], strides: [l.size, l.size] });
+        break;
+      case 'flatten':
+        emit('Flatten', [h], { axis: 1 });
+        break;
+      default:
+        throw new Error(`onnx: layer '${l.kind}' is not expressed by the bench's ONNX writer`);
     }
   });
   nodes.push(node('Identity', [h], 'y'));
-  return { nodes, inits, inputs: [{ name: 'x', shape: nchwInput(c).shape }], output: { name: 'y', shape: [c.batch, c.spec.classes] } };
+  return {
+    nodes,
+    inits,
+    inputs: [{ name: 'x', shape: nchwInput(c).shape }],
+    output: { name: 'y', shape: [c.batch, c.spec.classes] },
+  };
 }

@@ -12,9 +12,10 @@ export const FLOPS_PER_ITER = ACCS * 4 * 2;
  *  of their sum (so nothing is dead code). The values converge to a / (1 - m): no overflow, no denormals. */
 export function peakWat(relaxed: boolean): string {
   const accs = Array.from({ length: ACCS }, (_, i) => i);
-  const step = (i: number): string => relaxed
-    ? `(local.set $a${i} (f32x4.relaxed_madd (local.get $a${i}) (local.get $m) (local.get $c)))`
-    : `(local.set $a${i} (f32x4.add (f32x4.mul (local.get $a${i}) (local.get $m)) (local.get $c)))`;
+  const step = (i: number): string =>
+    relaxed
+      ? `(local.set $a${i} (f32x4.relaxed_madd (local.get $a${i}) (local.get $m) (local.get $c)))`
+      : `(local.set $a${i} (f32x4.add (f32x4.mul (local.get $a${i}) (local.get $m)) (local.get $c)))`;
   const sum = accs.slice(1).reduce((e, i) => `(f32x4.add ${e} (local.get $a${i}))`, '(local.get $a0)');
   return `(module
   (func (export "peak") (param $n i32) (result f32)
@@ -50,7 +51,13 @@ export async function measurePeak(relaxed: boolean): Promise<Peak> {
   const variant = relaxed ? 'relaxed' : 'simd';
   const bin = await peakBinary(relaxed);
   if (!WebAssembly.validate(bin)) {
-    return { variant, gflops: null, reason: relaxed ? 'relaxed SIMD is not enabled in this engine (bench run with --no-relaxed, or node without --experimental-wasm-relaxed-simd)' : 'WebAssembly SIMD is not supported' };
+    return {
+      variant,
+      gflops: null,
+      reason: relaxed
+        ? 'relaxed SIMD is not enabled in this engine (bench run with --no-relaxed, or node without --experimental-wasm-relaxed-simd)'
+        : 'WebAssembly SIMD is not supported',
+    };
   }
   const { instance } = await WebAssembly.instantiate(bin);
   const peak = instance.exports.peak as (n: number) => number;

@@ -21,7 +21,11 @@ export function simdText(relaxed: boolean): string {
 
 /** One table per suite, its header saying which SIMD ran; `peak` (matmul only) adds kiln's fraction
  *  of the WebAssembly SIMD peak. */
-export function suiteTable(suite: string, rows: readonly Row[], opts: { readonly relaxed: boolean; readonly peak?: readonly Peak[] | undefined }): string {
+export function suiteTable(
+  suite: string,
+  rows: readonly Row[],
+  opts: { readonly relaxed: boolean; readonly peak?: readonly Peak[] | undefined },
+): string {
   const peak = opts.peak;
   const withFlops = rows.some((r) => r.gflops !== undefined);
   const best = peak?.reduce((m, p) => Math.max(m, p.gflops ?? 0), 0) ?? 0;
@@ -38,9 +42,18 @@ export function suiteTable(suite: string, rows: readonly Row[], opts: { readonly
   if (withFlops) header.push('GFLOP/s');
   if (withFlops && best > 0) header.push('of peak');
   header.push('kiln/impl', 'diff', 'runs', 'status');
-  const lines = [`== ${suite} (one thread each; ${simdText(opts.relaxed)}; kiln/impl < 1 means kiln is faster; diff: first output vs the reference impl)`];
+  const lines = [
+    `== ${suite} (one thread each; ${simdText(opts.relaxed)}; kiln/impl < 1 means kiln is faster; diff: first output vs the reference impl)`,
+  ];
   if (peak) {
-    lines.push(peak.map((p) => `wasm ${p.variant} peak: ${p.gflops === null ? `n/a (${p.reason})` : `${p.gflops.toFixed(1)} GFLOP/s`}`).join('; '));
+    lines.push(
+      peak
+        .map(
+          (p) =>
+            `wasm ${p.variant} peak: ${p.gflops === null ? `n/a (${p.reason})` : `${p.gflops.toFixed(1)} GFLOP/s`}`,
+        )
+        .join('; '),
+    );
   }
   lines.push(table(header, cells));
   return lines.join('\n');

@@ -4,7 +4,18 @@
 // Per case: every impl prepared, each warmed up until steady, then all timed in interleaved rounds.
 import { setFlagsFromString } from 'node:v8';
 import { SUITES, casesOf, type Case, type Suite } from './cases.ts';
-import { DEFAULT_POLICY, gflops, jsonLine, measureRounds, policyFor, reasonOf, summaryDiff, type Row, type Summary, type TimingPolicy } from './harness.ts';
+import {
+  DEFAULT_POLICY,
+  gflops,
+  jsonLine,
+  measureRounds,
+  policyFor,
+  reasonOf,
+  summaryDiff,
+  type Row,
+  type Summary,
+  type TimingPolicy,
+} from './harness.ts';
 import { measurePeak, type Peak } from './peak.ts';
 import { IMPLS } from './peers/index.ts';
 import type { Impl, Prepared } from './peers/types.ts';
@@ -45,7 +56,8 @@ function parseArgs(argv: readonly string[]): Options {
     else if (a === '--budget') budget = Number(value());
     else if (a === '--seed') seed = Number(value());
     else if (a === '--slow') slow = true;
-    else if (a === '--relaxed') relaxed = true; // the default; kept for old command lines
+    else if (a === '--relaxed')
+      relaxed = true; // the default; kept for old command lines
     else if (a === '--no-relaxed') relaxed = false;
     else if (a === 'all') suites.push(...SUITES);
     else if ((SUITES as readonly string[]).includes(a) || a === 'peak') suites.push(a as Suite | 'peak');
@@ -78,15 +90,31 @@ async function loadAll(impls: readonly Impl[], log: (s: string) => void): Promis
 
 /** One case on every impl: each prepared (or its row says why not), then timed together by
  *  measureRounds; returns the rows, cross-checked against the reference impl's first output. */
-async function runCase(c: Case, impls: readonly Impl[], loaded: Map<Impl, string | undefined>, opts: Options, log: (s: string) => void): Promise<Row[]> {
+async function runCase(
+  c: Case,
+  impls: readonly Impl[],
+  loaded: Map<Impl, string | undefined>,
+  opts: Options,
+  log: (s: string) => void,
+): Promise<Row[]> {
   const rows = new Map<Impl, Row>();
   const prepared = new Map<Impl, Prepared>();
-  const base = (impl: Impl): Pick<Row, 'suite' | 'case' | 'impl' | 'threads'> => ({ suite: c.suite, case: c.name, impl: impl.name, threads: impl.threads });
-  const failed = (impl: Impl, e: unknown): Row => ({ ...base(impl), status: impl.name === 'kiln' ? 'unavailable' : 'cannot', reason: reasonOf(e) });
+  const base = (impl: Impl): Pick<Row, 'suite' | 'case' | 'impl' | 'threads'> => ({
+    suite: c.suite,
+    case: c.name,
+    impl: impl.name,
+    threads: impl.threads,
+  });
+  const failed = (impl: Impl, e: unknown): Row => ({
+    ...base(impl),
+    status: impl.name === 'kiln' ? 'unavailable' : 'cannot',
+    reason: reasonOf(e),
+  });
   for (const impl of impls) {
     const absent = loaded.get(impl);
     const slow = opts.slow ? undefined : impl.slowReason?.(c);
-    if (absent !== undefined) rows.set(impl, { ...base(impl), status: impl.name === 'kiln' ? 'unavailable' : 'absent', reason: absent });
+    if (absent !== undefined)
+      rows.set(impl, { ...base(impl), status: impl.name === 'kiln' ? 'unavailable' : 'absent', reason: absent });
     else if (slow !== undefined) rows.set(impl, { ...base(impl), status: 'skipped', reason: slow });
     else {
       try {
@@ -98,9 +126,15 @@ async function runCase(c: Case, impls: readonly Impl[], loaded: Map<Impl, string
   }
   const timed = [...prepared];
   log(`${c.suite} ${c.name}: warming up ${timed.map(([i]) => i.name).join(', ')}`);
-  const results = await measureRounds(timed.map(([, p]) => p), opts.policy, (i, times) => {
-    log(`  ${timed[i]![0].name}: ${times.length} warm-up calls, ${times.reduce((a, b) => a + b, 0).toFixed(0)} ms, last ${times.at(-1)!.toFixed(2)} ms`);
-  });
+  const results = await measureRounds(
+    timed.map(([, p]) => p),
+    opts.policy,
+    (i, times) => {
+      log(
+        `  ${timed[i]![0].name}: ${times.length} warm-up calls, ${times.reduce((a, b) => a + b, 0).toFixed(0)} ms, last ${times.at(-1)!.toFixed(2)} ms`,
+      );
+    },
+  );
   const firsts = new Map<Row, Summary>();
   for (const [k, [impl, p]] of timed.entries()) {
     const m = results[k]!;
@@ -119,7 +153,10 @@ async function runCase(c: Case, impls: readonly Impl[], loaded: Map<Impl, string
       // a failed release changes no measurement
     }
   }
-  return crossCheck(impls.map((i) => rows.get(i)!), firsts);
+  return crossCheck(
+    impls.map((i) => rows.get(i)!),
+    firsts,
+  );
 }
 
 /** Adds each ok row's difference from the reference impl's first output. */
@@ -133,19 +170,28 @@ function crossCheck(rows: Row[], firsts: Map<Row, Summary>): Row[] {
 /** The peak as rows of its own (suite 'peak', impl 'wasm'), GFLOP/s only. */
 function peakRows(peak: readonly Peak[]): Row[] {
   return peak.map((p) => ({
-    suite: 'peak', case: `f32x4 ${p.variant === 'relaxed' ? 'relaxed_madd' : 'mul+add'}`, impl: 'wasm', threads: 1,
-    ...(p.gflops === null ? { status: 'cannot' as const, reason: p.reason } : { status: 'ok' as const, gflops: p.gflops }),
+    suite: 'peak',
+    case: `f32x4 ${p.variant === 'relaxed' ? 'relaxed_madd' : 'mul+add'}`,
+    impl: 'wasm',
+    threads: 1,
+    ...(p.gflops === null
+      ? { status: 'cannot' as const, reason: p.reason }
+      : { status: 'ok' as const, gflops: p.gflops }),
   }));
 }
 
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
-  const log = (s: string): void => { if (!opts.json) process.stderr.write(`${s}\n`); };
+  const log = (s: string): void => {
+    if (!opts.json) process.stderr.write(`${s}\n`);
+  };
   const print = (s: string): void => void process.stdout.write(`${s}\n`);
   // Peers' own chatter (tfjs greets Node users on console.log) must not mix with the tables or JSON lines.
   console.log = console.info = console.warn = console.error;
   const relaxed = relaxedSimdSupported();
-  log(`WebAssembly: ${simdText(relaxed)}${relaxed ? ' (--no-relaxed for plain SIMD)' : ''}; warm-up ${opts.policy.warmMs} ms and ${opts.policy.minWarmCalls} calls at least per impl, then interleaved rounds`);
+  log(
+    `WebAssembly: ${simdText(relaxed)}${relaxed ? ' (--no-relaxed for plain SIMD)' : ''}; warm-up ${opts.policy.warmMs} ms and ${opts.policy.minWarmCalls} calls at least per impl, then interleaved rounds`,
+  );
   const impls = IMPLS.filter((i) => !opts.impls || opts.impls.includes(i.name));
   const needPeers = opts.suites.some((s) => s !== 'peak');
   const loaded = needPeers ? await loadAll(impls, log) : new Map<Impl, string | undefined>();
@@ -158,9 +204,13 @@ async function main(): Promise<void> {
       continue;
     }
     const rows: Row[] = [];
-    for (const c of casesOf(suite, opts.seed)) rows.push(...await runCase(c, impls, loaded, opts, log));
+    for (const c of casesOf(suite, opts.seed)) rows.push(...(await runCase(c, impls, loaded, opts, log)));
     const pk = suite === 'matmul' ? await measurePeaks() : undefined;
-    print(opts.json ? [...rows, ...(pk ? peakRows(pk) : [])].map(jsonLine).join('\n') : `${suiteTable(suite, rows, { relaxed, peak: pk })}\n`);
+    print(
+      opts.json
+        ? [...rows, ...(pk ? peakRows(pk) : [])].map(jsonLine).join('\n')
+        : `${suiteTable(suite, rows, { relaxed, peak: pk })}\n`,
+    );
   }
   for (const impl of impls) await impl.close?.();
 }

@@ -22,7 +22,8 @@ for (const n of sizes.length ? sizes : [1024, 2048, 4096]) {
   b.output('y', b.op('matmul', [x, w]));
   const program = compileProgram([{ name: 'main', graph: b.finish() }]);
   const exe = await loadOnWebGpu(program, transport ? { transport } : {});
-  const fill = (seed: number): Float32Array => Float32Array.from({ length: n * n }, (_, i) => ((i * 7919 + seed) % 1000) / 1000 - 0.5);
+  const fill = (seed: number): Float32Array =>
+    Float32Array.from({ length: n * n }, (_, i) => ((i * 7919 + seed) % 1000) / 1000 - 0.5);
   await exe.writeParam('a', fill(1));
   await exe.writeParam('b', fill(2));
   await exe.run('main', {}, ['y']); // warm-up (first dispatch)
@@ -37,8 +38,17 @@ for (const n of sizes.length ? sizes : [1024, 2048, 4096]) {
   calls++;
   const secs = (performance.now() - t0) / 1000;
   const after = await exe.stats();
-  console.log(JSON.stringify({ case: `matmul ${n}`, adapter: exe.about, gflops: +((2 * n ** 3 * calls) / secs / 1e9).toFixed(2), msPerCall: +((1000 * secs) / calls).toFixed(3),
-    dispatchesPerCall: (after.dispatches - before.dispatches) / calls, submitsPerCall: (after.submits - before.submits) / calls, kernels: program.entries[0]!.kernels.length }));
+  console.log(
+    JSON.stringify({
+      case: `matmul ${n}`,
+      adapter: exe.about,
+      gflops: +((2 * n ** 3 * calls) / secs / 1e9).toFixed(2),
+      msPerCall: +((1000 * secs) / calls).toFixed(3),
+      dispatchesPerCall: (after.dispatches - before.dispatches) / calls,
+      submitsPerCall: (after.submits - before.submits) / calls,
+      kernels: program.entries[0]!.kernels.length,
+    }),
+  );
   await exe.destroy();
 }
 await transport?.close();

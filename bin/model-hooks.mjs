@@ -7,7 +7,8 @@ const ROOT = new URL('../', import.meta.url);
 const EXPORTS = { kiln: 'compiler/index.ts', 'kiln/runtime': 'runtime/index.ts', 'kiln/ir': 'ir/index.ts' };
 
 function asModule(r) {
-  const ts = /\.(ts|tsx)$/.test(new URL(r.url).pathname) && r.url.startsWith('file:') && !r.url.includes('/node_modules/');
+  const ts =
+    /\.(ts|tsx)$/.test(new URL(r.url).pathname) && r.url.startsWith('file:') && !r.url.includes('/node_modules/');
   return ts && r.format !== 'module' ? { ...r, format: 'module' } : r;
 }
 

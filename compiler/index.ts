@@ -12,4 +12,12 @@ export type { Clipping, Regularization } from './dsl/regularizers-clip.ts';
 export { optimize, compileProgram, compileModel, modelEntries, type CompileOptions } from './pipeline.ts';
 
 // Datasets for models' `dataset`.
-export { splitDataset, batches, gatherBatch, permutation, type Dataset, type Split, type Column } from './data/dataset.ts';
+export {
+  splitDataset,
+  batches,
+  gatherBatch,
+  permutation,
+  type Dataset,
+  type Split,
+  type Column,
+} from './data/dataset.ts';

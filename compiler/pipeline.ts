@@ -52,12 +52,20 @@ export function optimize(g: Graph, opts: CompileOptions = {}): Graph {
 }
 
 /** The Kernel IR passes, in order, between lowering and the memory plan. */
-export const KERNEL_PASSES: readonly { readonly name: string; readonly run: (p: UnplannedProgram) => UnplannedProgram }[] = [
-  { name: 'specialize', run: specializeLoops },
-];
+export const KERNEL_PASSES: readonly {
+  readonly name: string;
+  readonly run: (p: UnplannedProgram) => UnplannedProgram;
+}[] = [{ name: 'specialize', run: specializeLoops }];
 
 /** Every stage's name as `dump` receives it, in pipeline order ('simplified' is the graph after DCE). */
-export const STAGE_NAMES = ['input', ...GRAPH_PASSES.map((p) => p.name), 'fused', 'lowered', ...KERNEL_PASSES.map((p) => p.name), 'kernels'] as const;
+export const STAGE_NAMES = [
+  'input',
+  ...GRAPH_PASSES.map((p) => p.name),
+  'fused',
+  'lowered',
+  ...KERNEL_PASSES.map((p) => p.name),
+  'kernels',
+] as const;
 
 /** Entry graphs -> one Program; params with the same name are shared by the entries. */
 export function compileProgram(entries: readonly { name: string; graph: Graph }[], opts: CompileOptions = {}): Program {
@@ -81,11 +89,16 @@ export function compileProgram(entries: readonly { name: string; graph: Graph }[
 
 /** A model's entry points: `infer`, and with `train` also `train_step`, or one entry per step of its
  *  schedule (each with its own step counter `<entry>/iterations`); all share the params by name. */
-export function modelEntries(model: Model, opts: { train?: boolean; batch?: number } = {}): { name: string; graph: Graph }[] {
+export function modelEntries(
+  model: Model,
+  opts: { train?: boolean; batch?: number } = {},
+): { name: string; graph: Graph }[] {
   const entries = [{ name: 'infer', graph: inferGraph(model, opts.batch) }];
   const batch = opts.batch ? { batch: opts.batch } : {};
   const schedule = model.def.schedule;
-  if (opts.train && schedule) for (const s of schedule.steps) entries.push({ name: s.name, graph: trainStep(s.model, { ...batch, iterations: `${s.name}/iterations` }) });
+  if (opts.train && schedule)
+    for (const s of schedule.steps)
+      entries.push({ name: s.name, graph: trainStep(s.model, { ...batch, iterations: `${s.name}/iterations` }) });
   else if (opts.train) entries.push({ name: 'train_step', graph: trainStep(model, batch) });
   return entries;
 }
@@ -97,19 +110,41 @@ export function compileModel(model: Model, opts: CompileOptions & { train?: bool
 /** The stages `kiln inspect --stage` shows from this pipeline (compiler/cli/inspect.ts lists them in
  *  its STAGES table), each a function of a model's entry graphs to text; `--stats --json` uses
  *  `inspectStats`. */
-export const PIPELINE_STAGES: Readonly<Record<string, (entries: readonly { name: string; graph: Graph }[], opts?: CompileOptions) => string>> = {
-  ...Object.fromEntries(STAGE_NAMES.map((stage) => [stage, (entries: readonly { name: string; graph: Graph }[], opts?: CompileOptions) => stageText(stage, entries, opts)])),
+export const PIPELINE_STAGES: Readonly<
+  Record<string, (entries: readonly { name: string; graph: Graph }[], opts?: CompileOptions) => string>
+> = {
+  ...Object.fromEntries(
+    STAGE_NAMES.map((stage) => [
+      stage,
+      (entries: readonly { name: string; graph: Graph }[], opts?: CompileOptions) => stageText(stage, entries, opts),
+    ]),
+  ),
   simplified: (entries, opts) => stageText('dce', entries, opts),
 };
 
 /** The text of one stage (each entry's, for the graph stages), from a compile that dumps it. */
-function stageText(stage: string, entries: readonly { name: string; graph: Graph }[], opts: CompileOptions = {}): string {
+function stageText(
+  stage: string,
+  entries: readonly { name: string; graph: Graph }[],
+  opts: CompileOptions = {},
+): string {
   const texts: string[] = [];
-  compileProgram(entries, { ...opts, dump: (s, text) => { if (s === stage) texts.push(text); } });
+  compileProgram(entries, {
+    ...opts,
+    dump: (s, text) => {
+      if (s === stage) texts.push(text);
+    },
+  });
   return texts.join('\n');
 }
 
 /** `{ ops, kernels, arenaBytes, bytesMoved, bytesMovedUnfused }` of the compiled entries. */
-export function inspectStats(entries: readonly { name: string; graph: Graph }[], opts: CompileOptions = {}): ProgramStats {
-  return programStats(compileProgram(entries, opts), entries.map((e) => optimize(e.graph)));
+export function inspectStats(
+  entries: readonly { name: string; graph: Graph }[],
+  opts: CompileOptions = {},
+): ProgramStats {
+  return programStats(
+    compileProgram(entries, opts),
+    entries.map((e) => optimize(e.graph)),
+  );
 }

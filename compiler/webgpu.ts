@@ -17,7 +17,14 @@ let bundled: Promise<string> | undefined;
 export function webgpuWorkerFile(): Promise<string> {
   return (bundled ??= (async () => {
     const { build } = await import('esbuild');
-    const out = await build({ entryPoints: [join(ROOT, 'runtime/webgpu-worker.ts')], bundle: true, format: 'esm', platform: 'node', write: false, logLevel: 'silent' });
+    const out = await build({
+      entryPoints: [join(ROOT, 'runtime/webgpu-worker.ts')],
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      write: false,
+      logLevel: 'silent',
+    });
     const dir = join(ROOT, 'node_modules/.cache/kiln');
     mkdirSync(dir, { recursive: true });
     const text = out.outputFiles[0]!.text;
@@ -31,6 +38,13 @@ export function webgpuWorkerFile(): Promise<string> {
 }
 
 /** Renders `program` to WGSL and loads it on a WebGPU host: by default this process's worker thread. */
-export async function loadOnWebGpu(program: Program, opts: WgslOptions & { transport?: Transport } = {}): Promise<RemoteWebGpuExecutor> {
-  return loadRemote(opts.transport ?? webgpuThread(await webgpuWorkerFile()), renderWgsl(program, opts), toManifest(program));
+export async function loadOnWebGpu(
+  program: Program,
+  opts: WgslOptions & { transport?: Transport } = {},
+): Promise<RemoteWebGpuExecutor> {
+  return loadRemote(
+    opts.transport ?? webgpuThread(await webgpuWorkerFile()),
+    renderWgsl(program, opts),
+    toManifest(program),
+  );
 }

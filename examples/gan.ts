@@ -10,30 +10,36 @@ import { loadMnist } from './data/mnist.ts';
 export const NOISE = 100;
 const BATCH = 64;
 
-export const generator = nn.sequential([
-  nn.dense(7 * 7 * 128, { useBias: false }),
-  nn.batchNorm(),
-  nn.leakyRelu(),
-  nn.reshape([7, 7, 128]),
-  nn.conv2dTranspose(64, 5, { strides: 1, padding: 'same', useBias: false }),
-  nn.batchNorm(),
-  nn.leakyRelu(),
-  nn.conv2dTranspose(32, 5, { strides: 2, padding: 'same', useBias: false }),
-  nn.batchNorm(),
-  nn.leakyRelu(),
-  nn.conv2dTranspose(1, 5, { strides: 2, padding: 'same', useBias: false, activation: 'tanh' }),
-], { name: 'generator' });
+export const generator = nn.sequential(
+  [
+    nn.dense(7 * 7 * 128, { useBias: false }),
+    nn.batchNorm(),
+    nn.leakyRelu(),
+    nn.reshape([7, 7, 128]),
+    nn.conv2dTranspose(64, 5, { strides: 1, padding: 'same', useBias: false }),
+    nn.batchNorm(),
+    nn.leakyRelu(),
+    nn.conv2dTranspose(32, 5, { strides: 2, padding: 'same', useBias: false }),
+    nn.batchNorm(),
+    nn.leakyRelu(),
+    nn.conv2dTranspose(1, 5, { strides: 2, padding: 'same', useBias: false, activation: 'tanh' }),
+  ],
+  { name: 'generator' },
+);
 
-export const discriminator = nn.sequential([
-  nn.conv2d(32, 5, { strides: 2, padding: 'same' }),
-  nn.leakyRelu(),
-  nn.dropout(0.3),
-  nn.conv2d(64, 5, { strides: 2, padding: 'same' }),
-  nn.leakyRelu(),
-  nn.dropout(0.3),
-  nn.flatten(),
-  nn.dense(1),
-], { name: 'discriminator' });
+export const discriminator = nn.sequential(
+  [
+    nn.conv2d(32, 5, { strides: 2, padding: 'same' }),
+    nn.leakyRelu(),
+    nn.dropout(0.3),
+    nn.conv2d(64, 5, { strides: 2, padding: 'same' }),
+    nn.leakyRelu(),
+    nn.dropout(0.3),
+    nn.flatten(),
+    nn.dense(1),
+  ],
+  { name: 'discriminator' },
+);
 
 const bce = losses.binaryCrossentropy({ fromLogits: true });
 const ones = (t: Tensor): Tensor => k.ones(t.shape);

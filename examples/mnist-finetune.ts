@@ -23,7 +23,8 @@ const STD = 0.3081;
 /** The MNIST CNN: convolutions named alike in every model below, so their params carry over; the
  *  classifier's dense layers are named after `top`, so a new task gets a new classifier. */
 function cnn(convolutionsTrainable: boolean, top: string) {
-  const conv = (filters: number, name: string) => nn.conv2d(filters, 3, { activation: 'relu', name, trainable: convolutionsTrainable });
+  const conv = (filters: number, name: string) =>
+    nn.conv2d(filters, 3, { activation: 'relu', name, trainable: convolutionsTrainable });
   return nn.sequential([
     conv(32, 'conv2d_1'),
     nn.maxPool2d(2),
@@ -91,7 +92,9 @@ export interface FinetuneResult {
 }
 
 /** Pretrains on 0-4, fine-tunes on 5-9 with frozen convolutions, trains from scratch on 5-9; test scores on 5-9. */
-export async function finetuneExperiment(opts: { steps?: number; pretrainEpochs?: number; target?: Target; seed?: number } = {}): Promise<FinetuneResult> {
+export async function finetuneExperiment(
+  opts: { steps?: number; pretrainEpochs?: number; target?: Target; seed?: number } = {},
+): Promise<FinetuneResult> {
   const { steps = 40, pretrainEpochs = 3, target = 'wasm', seed = 1 } = opts;
   const time = <T>(f: () => T): [T, number] => {
     const t0 = performance.now();
@@ -134,9 +137,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     const pct = (s: Scores): string => `${(100 * s.accuracy!).toFixed(2)}% (loss ${s.loss!.toFixed(4)})`;
     process.stdout.write(
       `pretrained on 0-4 for ${r.pretrain.epochs} epochs: test accuracy on 0-4 ${pct(r.pretrain.test)}, ${r.seconds.pretrain.toFixed(1)} s\n` +
-      `loaded and froze ${r.init.loaded.join(', ')}; a new classifier: ${r.init.initialized.join(', ')}\n` +
-      `digits 5-9 after ${r.steps} steps: fine-tuned ${pct(r.finetuned)} in ${r.seconds.finetune.toFixed(1)} s; from scratch ${pct(r.scratch)} in ${r.seconds.scratch.toFixed(1)} s; ` +
-      `frozen convolutions without pretraining ${pct(r.frozenRandom)}; pretrained convolutions not frozen ${pct(r.unfrozen)}\n`,
+        `loaded and froze ${r.init.loaded.join(', ')}; a new classifier: ${r.init.initialized.join(', ')}\n` +
+        `digits 5-9 after ${r.steps} steps: fine-tuned ${pct(r.finetuned)} in ${r.seconds.finetune.toFixed(1)} s; from scratch ${pct(r.scratch)} in ${r.seconds.scratch.toFixed(1)} s; ` +
+        `frozen convolutions without pretraining ${pct(r.frozenRandom)}; pretrained convolutions not frozen ${pct(r.unfrozen)}\n`,
     );
   }
 }

@@ -2,7 +2,15 @@
 // returning its whole sequence), Dense 64 relu, Dense 10 softmax, trained on the topics of Debian's
 // fortunes (examples/data/fortunes.ts). text-lstm.ts, text-gru.ts and text-rnn.ts pick the
 // recurrent layer.
-import { defineModel, losses, nn, optimizers, type Layer, type Model, type RecurrentOptions } from '../compiler/index.ts';
+import {
+  defineModel,
+  losses,
+  nn,
+  optimizers,
+  type Layer,
+  type Model,
+  type RecurrentOptions,
+} from '../compiler/index.ts';
 import { loadFortunes } from './data/fortunes.ts';
 
 export function textClassifier(name: string, recurrent: (units: number, opts?: RecurrentOptions) => Layer): Model {

@@ -6,10 +6,7 @@ export default defineModel({
   batch: 4,
   inputs: { x: { dtype: 'f32', shape: [2] } },
   targets: { y: { dtype: 'f32', shape: [1] } },
-  forward: nn.sequential([
-    nn.dense(4, { activation: 'sigmoid' }),
-    nn.dense(1, { activation: 'sigmoid' }),
-  ]),
+  forward: nn.sequential([nn.dense(4, { activation: 'sigmoid' }), nn.dense(1, { activation: 'sigmoid' })]),
   train: {
     loss: losses.meanSquaredError(),
     optimizer: optimizers.sgd({ learningRate: 0.5 }),
@@ -18,7 +15,10 @@ export default defineModel({
   },
   // The four points are both the training and the test split.
   dataset: () => {
-    const split = { size: 4, columns: { x: Float32Array.from([0, 0, 0, 1, 1, 0, 1, 1]), y: Float32Array.from([0, 1, 1, 0]) } };
+    const split = {
+      size: 4,
+      columns: { x: Float32Array.from([0, 0, 0, 1, 1, 0, 1, 1]), y: Float32Array.from([0, 1, 1, 0]) },
+    };
     return { name: 'xor', train: split, test: split };
   },
 });

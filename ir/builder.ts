@@ -16,13 +16,20 @@ export function opDef(op: string, loc?: Loc): OpDef {
 function attrOk(spec: AttrSpec, v: AttrValue): boolean {
   const isInts = Array.isArray(v) && v.every((x) => Number.isInteger(x));
   switch (spec.kind) {
-    case 'int': return typeof v === 'number' && Number.isInteger(v);
-    case 'float': return typeof v === 'number';
-    case 'bool': return typeof v === 'boolean';
-    case 'ints': return isInts;
-    case 'floats': return Array.isArray(v) && v.every((x) => typeof x === 'number');
-    case 'dtype': return typeof v === 'string' && (DTYPES as readonly string[]).includes(v);
-    case 'string': return typeof v === 'string' && (!spec.oneOf || spec.oneOf.includes(v));
+    case 'int':
+      return typeof v === 'number' && Number.isInteger(v);
+    case 'float':
+      return typeof v === 'number';
+    case 'bool':
+      return typeof v === 'boolean';
+    case 'ints':
+      return isInts;
+    case 'floats':
+      return Array.isArray(v) && v.every((x) => typeof x === 'number');
+    case 'dtype':
+      return typeof v === 'string' && (DTYPES as readonly string[]).includes(v);
+    case 'string':
+      return typeof v === 'string' && (!spec.oneOf || spec.oneOf.includes(v));
   }
 }
 
@@ -57,7 +64,10 @@ export function makeNode(op: string, inputs: readonly Value[], attrs: Attrs = {}
   const norm = normalizeAttrs(op, def, attrs, loc);
   let type;
   try {
-    type = def.infer(inputs.map((i) => i.type), norm);
+    type = def.infer(
+      inputs.map((i) => i.type),
+      norm,
+    );
   } catch (e) {
     throw e instanceof KilnError ? e.at(loc) : e;
   }
@@ -111,19 +121,29 @@ export class GraphBuilder {
   }
 
   output(name: string, value: Value): void {
-    if (this.outputs.some((o) => o.name === name)) fail('K4003', `output '${name}' is defined twice in graph @${this.name}`);
+    if (this.outputs.some((o) => o.name === name))
+      fail('K4003', `output '${name}' is defined twice in graph @${this.name}`);
     this.outputs.push({ name, value });
   }
 
   assign(param: Param, value: Value): void {
     if (formatType(param.type) !== formatType(value.type)) {
-      fail('K1001', `assign: param %${param.name} is ${formatType(param.type)} but the new value is ${formatType(value.type)}`);
+      fail(
+        'K1001',
+        `assign: param %${param.name} is ${formatType(param.type)} but the new value is ${formatType(value.type)}`,
+      );
     }
     if (this.assigns.some((a) => a.param === param)) fail('K4003', `param %${param.name} is assigned twice`);
     this.assigns.push({ param, value });
   }
 
   finish(): Graph {
-    return makeGraph({ name: this.name, inputs: this.inputs, params: this.params, outputs: this.outputs, assigns: this.assigns });
+    return makeGraph({
+      name: this.name,
+      inputs: this.inputs,
+      params: this.params,
+      outputs: this.outputs,
+      assigns: this.assigns,
+    });
   }
 }

@@ -15,12 +15,21 @@ function sum(terms: readonly IExpr[], offset = 0): IExpr {
 
 /** offset + sum of coefs[i] * var i. */
 export function affineExpr(offset: number, coefs: readonly number[]): IExpr {
-  return sum(coefs.map((c, i) => imul(iv(i), ic(c))), offset);
+  return sum(
+    coefs.map((c, i) => imul(iv(i), ic(c))),
+    offset,
+  );
 }
 
 /** A strided view of a buffer as [batch..., rows, cols]: one stride per axis (0 broadcasts), one
  *  sub-coordinate per side. */
-export function viewOperand(buf: string, offset: number, strides: readonly number[], rows: number, cols: number): Operand {
+export function viewOperand(
+  buf: string,
+  offset: number,
+  strides: readonly number[],
+  rows: number,
+  cols: number,
+): Operand {
   return { buf, rows: [rows], cols: [cols], at: affineExpr(offset, strides) };
 }
 
@@ -50,7 +59,10 @@ export function windowOperand(buf: string, w: Window, pixels: 'rows' | 'cols'): 
   const [KH, KW] = w.kernel as [number, number];
   const [uh, uw] = (w.upsample ?? [1, 1]) as [number, number];
   const [n, y, x, i, j, c] = pixels === 'rows' ? [0, 1, 2, 3, 4, 5] : [3, 4, 5, 0, 1, 2];
-  const [p, t] = [[N, OH, OW], [KH, KW, C]];
+  const [p, t] = [
+    [N, OH, OW],
+    [KH, KW, C],
+  ];
   const [rows, cols] = pixels === 'rows' ? [p, t] : [t, p];
   const extents = [...rows, ...cols];
   const guard: Bound[] = [];
@@ -92,25 +104,36 @@ function combine(a: Affine, b: Affine, sb: number): Affine {
 /** e as an affine index, or null when it is not one (a div, mod, min, max, index load, or a product of vars). */
 export function affineOf(e: IExpr): Affine | null {
   switch (e.k) {
-    case 'int': return { offset: e.v, coefs: [] };
-    case 'var': return { offset: 0, coefs: Array.from({ length: e.i + 1 }, (_, i) => (i === e.i ? 1 : 0)) };
-    case 'add': case 'sub': {
-      const a = affineOf(e.a), b = affineOf(e.b);
+    case 'int':
+      return { offset: e.v, coefs: [] };
+    case 'var':
+      return { offset: 0, coefs: Array.from({ length: e.i + 1 }, (_, i) => (i === e.i ? 1 : 0)) };
+    case 'add':
+    case 'sub': {
+      const a = affineOf(e.a),
+        b = affineOf(e.b);
       return a && b ? combine(a, b, e.k === 'add' ? 1 : -1) : null;
     }
     case 'mul': {
-      const a = affineOf(e.a), b = affineOf(e.b);
+      const a = affineOf(e.a),
+        b = affineOf(e.b);
       if (!a || !b) return null;
-      const [x, c] = a.coefs.every((v) => v === 0) ? [b, a.offset] : b.coefs.every((v) => v === 0) ? [a, b.offset] : [null, 0];
+      const [x, c] = a.coefs.every((v) => v === 0)
+        ? [b, a.offset]
+        : b.coefs.every((v) => v === 0)
+          ? [a, b.offset]
+          : [null, 0];
       return x && { offset: x.offset * c, coefs: x.coefs.map((v) => v * c) };
     }
-    default: return null;
+    default:
+      return null;
   }
 }
 
 /** The stride of a side's flat index when its sub-coordinates (vars first..) run on as one, else null. */
 function sideStride(a: Affine, first: number, extents: readonly number[]): number | null {
-  let stride: number | null = null, inner = 1;
+  let stride: number | null = null,
+    inner = 1;
   for (let d = extents.length - 1; d >= 0; d--) {
     if (extents[d] === 1) continue;
     const c = coef(a, first + d);
@@ -126,7 +149,8 @@ function sideStride(a: Affine, first: number, extents: readonly number[]): numbe
 export function viewOf(op: Operand, batch: number): { offset: number; strides: number[] } | null {
   const a = op.guard?.length ? null : affineOf(op.at);
   if (!a) return null;
-  const row = sideStride(a, batch, op.rows), col = sideStride(a, batch + op.rows.length, op.cols);
+  const row = sideStride(a, batch, op.rows),
+    col = sideStride(a, batch + op.rows.length, op.cols);
   if (row === null || col === null) return null;
   return { offset: a.offset, strides: [...Array.from({ length: batch }, (_, d) => coef(a, d)), row, col] };
 }
@@ -138,9 +162,12 @@ export const readsVar = (e: IExpr, v: number): boolean => indexVarsOf(e).has(v);
 function linearCoef(e: IExpr, v: number): number | null {
   if (!readsVar(e, v)) return 0;
   switch (e.k) {
-    case 'var': return 1;
-    case 'add': case 'sub': {
-      const a = linearCoef(e.a, v), b = linearCoef(e.b, v);
+    case 'var':
+      return 1;
+    case 'add':
+    case 'sub': {
+      const a = linearCoef(e.a, v),
+        b = linearCoef(e.b, v);
       return a === null || b === null ? null : e.k === 'add' ? a + b : a - b;
     }
     case 'mul': {
@@ -148,7 +175,8 @@ function linearCoef(e: IExpr, v: number): number | null {
       const k = x === null ? null : linearCoef(x, v);
       return k === null ? null : k * c;
     }
-    default: return null;
+    default:
+      return null;
   }
 }
 

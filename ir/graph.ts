@@ -97,7 +97,14 @@ export function makeGraph(parts: {
 }): Graph {
   const assigns = parts.assigns ?? [];
   const nodes = topoOrder([...parts.outputs.map((o) => o.value), ...assigns.map((a) => a.value)]);
-  return { name: parts.name, inputs: [...parts.inputs], params: [...parts.params], nodes, outputs: [...parts.outputs], assigns: [...assigns] };
+  return {
+    name: parts.name,
+    inputs: [...parts.inputs],
+    params: [...parts.params],
+    nodes,
+    outputs: [...parts.outputs],
+    assigns: [...assigns],
+  };
 }
 
 /** Users of each value within a graph. */

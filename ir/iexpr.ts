@@ -83,25 +83,38 @@ export function linearize(idx: readonly IExpr[], shape: Shape): IExpr {
 /** Inclusive bounds [lo, hi] of the values `e` takes when each loop var i ranges over
  *  [0, extents[i]) (an unknown var or an index load: unbounded). `known` may narrow a subexpression's
  *  range (a guard that holds wherever `e` is used). */
-export function rangeOf(e: IExpr, extents: readonly number[], known?: (e: IExpr) => readonly [number, number] | undefined): readonly [number, number] {
+export function rangeOf(
+  e: IExpr,
+  extents: readonly number[],
+  known?: (e: IExpr) => readonly [number, number] | undefined,
+): readonly [number, number] {
   const r = ownRange(e, extents, known);
   const k = known?.(e);
   return k ? [Math.max(r[0], k[0]), Math.min(r[1], k[1])] : r;
 }
 
-function ownRange(e: IExpr, extents: readonly number[], known?: (e: IExpr) => readonly [number, number] | undefined): readonly [number, number] {
+function ownRange(
+  e: IExpr,
+  extents: readonly number[],
+  known?: (e: IExpr) => readonly [number, number] | undefined,
+): readonly [number, number] {
   switch (e.k) {
     case 'var': {
       const n = extents[e.i];
       return n === undefined ? [-Infinity, Infinity] : [0, n - 1];
     }
-    case 'int': return [e.v, e.v];
-    case 'load': return [-Infinity, Infinity];
+    case 'int':
+      return [e.v, e.v];
+    case 'load':
+      return [-Infinity, Infinity];
     default: {
-      const [al, ah] = rangeOf(e.a, extents, known), [bl, bh] = rangeOf(e.b, extents, known);
+      const [al, ah] = rangeOf(e.a, extents, known),
+        [bl, bh] = rangeOf(e.b, extents, known);
       switch (e.k) {
-        case 'add': return [al + bl, ah + bh];
-        case 'sub': return [al - bh, ah - bl];
+        case 'add':
+          return [al + bl, ah + bh];
+        case 'sub':
+          return [al - bh, ah - bl];
         case 'mul': {
           const ps = [al * bl, al * bh, ah * bl, ah * bh].map((p) => (Number.isNaN(p) ? 0 : p));
           return [Math.min(...ps), Math.max(...ps)];
@@ -112,8 +125,10 @@ function ownRange(e: IExpr, extents: readonly number[], known?: (e: IExpr) => re
         case 'mod':
           if (bl === bh && bl > 0) return al >= 0 && ah < bl ? [al, ah] : [0, bl - 1];
           return [-Infinity, Infinity];
-        case 'min': return [Math.min(al, bl), Math.min(ah, bh)];
-        case 'max': return [Math.max(al, bl), Math.max(ah, bh)];
+        case 'min':
+          return [Math.min(al, bl), Math.min(ah, bh)];
+        case 'max':
+          return [Math.max(al, bl), Math.max(ah, bh)];
       }
     }
   }
@@ -129,7 +144,8 @@ export function maxOf(e: IExpr, extents: readonly number[]): number {
 function divBy(x: IExpr, c: number, ext: readonly number[]): IExpr {
   const [lo, hi] = rangeOf(x, ext);
   if (lo >= 0 && hi < c) return ic(0);
-  if (x.k === 'add' && x.a.k === 'mul' && x.a.b.k === 'int' && x.a.b.v % c === 0 && inside(x.b, c, ext)) return imul(x.a.a, ic(x.a.b.v / c));
+  if (x.k === 'add' && x.a.k === 'mul' && x.a.b.k === 'int' && x.a.b.v % c === 0 && inside(x.b, c, ext))
+    return imul(x.a.a, ic(x.a.b.v / c));
   if (x.k === 'mul' && x.b.k === 'int' && x.b.v % c === 0) return imul(x.a, ic(x.b.v / c));
   return idiv(x, ic(c));
 }
@@ -168,10 +184,14 @@ export function vars(rank: number, first = 0): IExpr[] {
 export function sameIExpr(a: IExpr, b: IExpr): boolean {
   if (a.k !== b.k) return false;
   switch (a.k) {
-    case 'var': return a.i === (b as typeof a).i;
-    case 'int': return a.v === (b as typeof a).v;
-    case 'load': return a.buf === (b as typeof a).buf && sameIExpr(a.at, (b as typeof a).at);
-    default: return sameIExpr(a.a, (b as typeof a).a) && sameIExpr(a.b, (b as typeof a).b);
+    case 'var':
+      return a.i === (b as typeof a).i;
+    case 'int':
+      return a.v === (b as typeof a).v;
+    case 'load':
+      return a.buf === (b as typeof a).buf && sameIExpr(a.at, (b as typeof a).at);
+    default:
+      return sameIExpr(a.a, (b as typeof a).a) && sameIExpr(a.b, (b as typeof a).b);
   }
 }
 
@@ -187,10 +207,15 @@ export interface Linear {
 
 export function linearForm(e: IExpr): Linear {
   switch (e.k) {
-    case 'int': return { terms: new Map(), c: e.v };
-    case 'var': return { terms: new Map([[varKey(e.i), { e, coef: 1 }]]), c: 0 };
-    case 'add': case 'sub': {
-      const a = linearForm(e.a), b = linearForm(e.b), sign = e.k === 'add' ? 1 : -1;
+    case 'int':
+      return { terms: new Map(), c: e.v };
+    case 'var':
+      return { terms: new Map([[varKey(e.i), { e, coef: 1 }]]), c: 0 };
+    case 'add':
+    case 'sub': {
+      const a = linearForm(e.a),
+        b = linearForm(e.b),
+        sign = e.k === 'add' ? 1 : -1;
       for (const [key, t] of b.terms) {
         const had = a.terms.get(key);
         if (had) had.coef += sign * t.coef;
@@ -200,7 +225,8 @@ export function linearForm(e: IExpr): Linear {
       return a;
     }
     case 'mul': {
-      const a = linearForm(e.a), b = linearForm(e.b);
+      const a = linearForm(e.a),
+        b = linearForm(e.b);
       const [k, x] = a.terms.size === 0 ? [a.c, b] : b.terms.size === 0 ? [b.c, a] : [null, null];
       if (k !== null) {
         for (const t of x!.terms.values()) t.coef *= k;

@@ -48,28 +48,39 @@ export const INITIALIZERS: Readonly<Record<string, Fill>> = {
   ones: (t) => new Float64Array(sizeOf(t.shape)).fill(1),
   constant: (t, a) => new Float64Array(sizeOf(t.shape)).fill(n(a, 'value', 0)),
   random_uniform: (t, a) => {
-    const lo = n(a, 'min', -0.05), hi = n(a, 'max', 0.05), seed = n(a, 'seed', 0);
+    const lo = n(a, 'min', -0.05),
+      hi = n(a, 'max', 0.05),
+      seed = n(a, 'seed', 0);
     return Float64Array.from({ length: sizeOf(t.shape) }, (_, i) => lo + (hi - lo) * randomUniform(seed, 0, i));
   },
   random_normal: (t, a) => {
-    const mean = n(a, 'mean', 0), sd = n(a, 'stddev', 0.05), seed = n(a, 'seed', 0);
+    const mean = n(a, 'mean', 0),
+      sd = n(a, 'stddev', 0.05),
+      seed = n(a, 'seed', 0);
     return Float64Array.from({ length: sizeOf(t.shape) }, (_, i) => mean + sd * randomNormal(seed, 0, i));
   },
   truncated_normal: (t, a) => {
-    const mean = n(a, 'mean', 0), sd = n(a, 'stddev', 0.05), seed = n(a, 'seed', 0);
+    const mean = n(a, 'mean', 0),
+      sd = n(a, 'stddev', 0.05),
+      seed = n(a, 'seed', 0);
     return Float64Array.from({ length: sizeOf(t.shape) }, (_, i) => mean + sd * truncatedNormal(seed, i));
   },
   orthogonal,
   /** The flattened tensor cut into equal contiguous blocks, block i filled with values[i] (LSTM's unit forget bias). */
   blocks: (t, a) => {
-    const v = (a.values ?? [0]) as readonly number[], size = sizeOf(t.shape);
+    const v = (a.values ?? [0]) as readonly number[],
+      size = sizeOf(t.shape);
     return Float64Array.from({ length: size }, (_, i) => v[Math.floor((i * v.length) / size)]!);
   },
 };
 
 export function initialValue(p: Param): Tensor {
   const fill = INITIALIZERS[p.init.name];
-  if (!fill) fail('K1003', `param %${p.name}: unknown initializer '${p.init.name}'; known: ${Object.keys(INITIALIZERS).join(', ')}`);
+  if (!fill)
+    fail(
+      'K1003',
+      `param %${p.name}: unknown initializer '${p.init.name}'; known: ${Object.keys(INITIALIZERS).join(', ')}`,
+    );
   const data = allocData(p.type);
   data.set(fill(p.type, p.init.attrs));
   if (p.type.dtype !== 'f32' && !data.every(Number.isInteger)) {

@@ -29,23 +29,36 @@ export function visitSExpr(e: SExpr, v: Visitor): void {
       visitIExpr(e.at, v);
       e.guard?.forEach((g) => visitIExpr(g.e, v));
       break;
-    case 'index': visitIExpr(e.at, v); break;
-    case 'op': e.args.forEach((a) => visitSExpr(a, v)); break;
+    case 'index':
+      visitIExpr(e.at, v);
+      break;
+    case 'op':
+      e.args.forEach((a) => visitSExpr(a, v));
+      break;
     case 'random':
       visitSExpr(e.counter, v);
       visitIExpr(e.index, v);
       break;
-    case 'reduce': visitSExpr(e.value, v); break;
-    case 'const': case 'acc': case 'let': break;
+    case 'reduce':
+      visitSExpr(e.value, v);
+      break;
+    case 'const':
+    case 'acc':
+    case 'let':
+      break;
   }
 }
 
 /** `e` rebuilt bottom-up: each node's children mapped, then the node through `f`. */
 export function mapIExpr(e: IExpr, f: (e: IExpr) => IExpr): IExpr {
   switch (e.k) {
-    case 'var': case 'int': return f(e);
-    case 'load': return f({ ...e, at: mapIExpr(e.at, f) });
-    default: return f({ k: e.k, a: mapIExpr(e.a, f), b: mapIExpr(e.b, f) });
+    case 'var':
+    case 'int':
+      return f(e);
+    case 'load':
+      return f({ ...e, at: mapIExpr(e.at, f) });
+    default:
+      return f({ k: e.k, a: mapIExpr(e.a, f), b: mapIExpr(e.b, f) });
   }
 }
 
@@ -63,11 +76,23 @@ export function mapSExpr(e: SExpr, m: Mapper): SExpr {
     case 'load':
       r = { ...e, at: ix(e.at), ...(e.guard ? { guard: e.guard.map((g) => ({ ...g, e: ix(g.e) })) } : {}) };
       break;
-    case 'index': r = { ...e, at: ix(e.at) }; break;
-    case 'op': r = { ...e, args: e.args.map((a) => mapSExpr(a, m)) }; break;
-    case 'random': r = { ...e, counter: mapSExpr(e.counter, m), index: ix(e.index) }; break;
-    case 'reduce': r = { ...e, value: mapSExpr(e.value, m) }; break;
-    case 'const': case 'acc': case 'let': r = e; break;
+    case 'index':
+      r = { ...e, at: ix(e.at) };
+      break;
+    case 'op':
+      r = { ...e, args: e.args.map((a) => mapSExpr(a, m)) };
+      break;
+    case 'random':
+      r = { ...e, counter: mapSExpr(e.counter, m), index: ix(e.index) };
+      break;
+    case 'reduce':
+      r = { ...e, value: mapSExpr(e.value, m) };
+      break;
+    case 'const':
+    case 'acc':
+    case 'let':
+      r = e;
+      break;
   }
   return m.sexpr ? m.sexpr(r) : r;
 }
@@ -81,8 +106,12 @@ export interface Read {
 }
 
 const readsVisitor = (out: Read[]): Visitor => ({
-  sexpr: (x) => { if (x.k === 'load') out.push({ buf: x.buf, at: x.at, index: false }); },
-  iexpr: (x) => { if (x.k === 'load') out.push({ buf: x.buf, at: x.at, index: true }); },
+  sexpr: (x) => {
+    if (x.k === 'load') out.push({ buf: x.buf, at: x.at, index: false });
+  },
+  iexpr: (x) => {
+    if (x.k === 'load') out.push({ buf: x.buf, at: x.at, index: true });
+  },
 });
 
 /** Every buffer read in `e` (scalar loads, index loads in indices and guards), in visit order. */
@@ -103,7 +132,11 @@ export function bufsRead(e: SExpr | undefined, out = new Set<string>()): Set<str
   return out;
 }
 
-const varsVisitor = (out: Set<number>): Visitor => ({ iexpr: (x) => { if (x.k === 'var') out.add(x.i); } });
+const varsVisitor = (out: Set<number>): Visitor => ({
+  iexpr: (x) => {
+    if (x.k === 'var') out.add(x.i);
+  },
+});
 
 /** The loop variables `e` reads. */
 export function varsOf(e: SExpr, out = new Set<number>()): Set<number> {
@@ -120,20 +153,33 @@ export function indexVarsOf(e: IExpr, out = new Set<number>()): Set<number> {
 /** The names `e` reads ({ k: 'let' } and { k: 'acc' } nodes), in visit order. */
 export function namesRead(e: SExpr, kind: 'let' | 'acc'): string[] {
   const out: string[] = [];
-  visitSExpr(e, { sexpr: (x) => { if (x.k === kind) out.push(x.name); } });
+  visitSExpr(e, {
+    sexpr: (x) => {
+      if (x.k === kind) out.push(x.name);
+    },
+  });
   return out;
 }
 
 /** Nodes of `e` satisfying `pred`, counted. */
 export function countNodes(e: SExpr | undefined, pred: (x: SExpr) => boolean): number {
   let n = 0;
-  if (e) visitSExpr(e, { sexpr: (x) => { if (pred(x)) n++; } });
+  if (e)
+    visitSExpr(e, {
+      sexpr: (x) => {
+        if (pred(x)) n++;
+      },
+    });
   return n;
 }
 
 /** The scalar expressions of a loop kernel, in evaluation order: accumulators, bindings, stores. */
 export function loopExprs(k: LoopKernel): SExpr[] {
-  return [...(k.reduce?.accs.map((a) => a.value) ?? []), ...(k.lets?.map((l) => l.value) ?? []), ...k.stores.map((s) => s.value)];
+  return [
+    ...(k.reduce?.accs.map((a) => a.value) ?? []),
+    ...(k.lets?.map((l) => l.value) ?? []),
+    ...k.stores.map((s) => s.value),
+  ];
 }
 
 /** The loop kernel with every expression (and every store's index) mapped. */
@@ -141,9 +187,16 @@ export function mapLoop(k: LoopKernel, m: Mapper): LoopKernel {
   const ix = (x: IExpr): IExpr => (m.iexpr ? mapIExpr(x, m.iexpr) : x);
   return {
     ...k,
-    ...(k.reduce ? { reduce: { ...k.reduce, accs: k.reduce.accs.map((a) => ({ ...a, value: mapSExpr(a.value, m) })) } } : {}),
+    ...(k.reduce
+      ? { reduce: { ...k.reduce, accs: k.reduce.accs.map((a) => ({ ...a, value: mapSExpr(a.value, m) })) } }
+      : {}),
     ...(k.lets ? { lets: k.lets.map((l) => ({ ...l, value: mapSExpr(l.value, m) })) } : {}),
-    stores: k.stores.map((s) => ({ ...s, at: ix(s.at), value: mapSExpr(s.value, m), ...(s.guard ? { guard: s.guard.map((g) => ({ ...g, e: ix(g.e) })) } : {}) })),
+    stores: k.stores.map((s) => ({
+      ...s,
+      at: ix(s.at),
+      value: mapSExpr(s.value, m),
+      ...(s.guard ? { guard: s.guard.map((g) => ({ ...g, e: ix(g.e) })) } : {}),
+    })),
   };
 }
 
@@ -157,7 +210,9 @@ export function buffersRead(k: Kernel): Set<string> {
   const out = new Set<string>();
   if (k.kind === 'loop') {
     loopExprs(k).forEach((e) => bufsRead(e, out));
-    k.stores.forEach((s) => [s.at, ...(s.guard ?? []).map((g) => g.e)].forEach((x) => indexReadsOf(x).forEach((r) => out.add(r.buf))));
+    k.stores.forEach((s) =>
+      [s.at, ...(s.guard ?? []).map((g) => g.e)].forEach((x) => indexReadsOf(x).forEach((r) => out.add(r.buf))),
+    );
   } else {
     for (const o of [k.a, k.b]) bufsRead(operandLoad(o), out);
     bufsRead(k.epilogue, out);

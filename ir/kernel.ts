@@ -40,14 +40,32 @@ export interface Bound {
 /** Scalar expressions, typed by `dtype` where it matters. */
 export type SExpr =
   /** buf[at]; when `guard` is given and any bound fails, the value is `otherwise` instead (no load). */
-  | { readonly k: 'load'; readonly buf: string; readonly at: IExpr; readonly guard?: readonly Bound[]; readonly otherwise?: number }
+  | {
+      readonly k: 'load';
+      readonly buf: string;
+      readonly at: IExpr;
+      readonly guard?: readonly Bound[];
+      readonly otherwise?: number;
+    }
   | { readonly k: 'const'; readonly v: number; readonly dtype: DType }
   /** An index as a value (iota, one_hot, comparisons on positions). */
   | { readonly k: 'index'; readonly at: IExpr }
   /** An elementwise op of the registry (its `scalar`), e.g. { op: 'add', args: [a, b] }; `dtype` is the result dtype. */
-  | { readonly k: 'op'; readonly op: string; readonly args: readonly SExpr[]; readonly dtype: DType; readonly attrs?: Attrs }
+  | {
+      readonly k: 'op';
+      readonly op: string;
+      readonly args: readonly SExpr[];
+      readonly dtype: DType;
+      readonly attrs?: Attrs;
+    }
   /** The counter-based RNG (ir/random.ts) at (seed, counter, index). */
-  | { readonly k: 'random'; readonly dist: 'uniform' | 'normal'; readonly seed: number; readonly counter: SExpr; readonly index: IExpr }
+  | {
+      readonly k: 'random';
+      readonly dist: 'uniform' | 'normal';
+      readonly seed: number;
+      readonly counter: SExpr;
+      readonly index: IExpr;
+    }
   /** The current value of an accumulator (reductions) or of a contraction's result (epilogues). */
   | { readonly k: 'acc'; readonly name: string }
   /** The value of a loop kernel's binding (LoopKernel.lets) at the current point. */
@@ -55,7 +73,14 @@ export type SExpr =
   /** A reduction of the point's own: `combine` of `value` over loop vars first..first+extents.length-1
    *  (row-major, combined as an Accumulator; argmax is the flat position of the first maximum, i32).
    *  A max-pool gradient routes each element through the argmax of a window that covers it. */
-  | { readonly k: 'reduce'; readonly combine: Combine; readonly first: number; readonly extents: readonly number[]; readonly value: SExpr; readonly dtype: DType };
+  | {
+      readonly k: 'reduce';
+      readonly combine: Combine;
+      readonly first: number;
+      readonly extents: readonly number[];
+      readonly value: SExpr;
+      readonly dtype: DType;
+    };
 
 /** How a reduction combines its values. max and min are Math.max / Math.min (NaN wins); first_max
  *  keeps the first maximal value in order, a later one replacing it only when strictly greater

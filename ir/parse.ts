@@ -30,10 +30,15 @@ function syntaxError(file: string, line: number, col: number, detail: string, co
 
 export function lex(text: string, file = '<input>'): Token[] {
   const toks: Token[] = [];
-  let i = 0, line = 1, col = 1;
+  let i = 0,
+    line = 1,
+    col = 1;
   const advance = (n: number): void => {
     for (let k = 0; k < n; k++, i++) {
-      if (text[i] === '\n') { line++; col = 1; } else col++;
+      if (text[i] === '\n') {
+        line++;
+        col = 1;
+      } else col++;
     }
   };
   const readName = (start: number): number => {
@@ -44,7 +49,7 @@ export function lex(text: string, file = '<input>'): Token[] {
   const readString = (start: number): { end: number; value: string } => {
     let j = start + 1;
     while (j < text.length && text[j] !== '"' && text[j] !== '\n') j += text[j] === '\\' ? 2 : 1;
-    if (text[j] !== '"') syntaxError(file, line, col, 'expected a closing \'"\', found the end of the line');
+    if (text[j] !== '"') syntaxError(file, line, col, "expected a closing '\"', found the end of the line");
     try {
       return { end: j + 1, value: JSON.parse(text.slice(start, j + 1)) as string };
     } catch {
@@ -53,8 +58,14 @@ export function lex(text: string, file = '<input>'): Token[] {
   };
   while (i < text.length) {
     const c = text[i]!;
-    if (c === ' ' || c === '\t' || c === '\r' || c === '\n') { advance(1); continue; }
-    if (text.startsWith('//', i)) { while (i < text.length && text[i] !== '\n') advance(1); continue; }
+    if (c === ' ' || c === '\t' || c === '\r' || c === '\n') {
+      advance(1);
+      continue;
+    }
+    if (text.startsWith('//', i)) {
+      while (i < text.length && text[i] !== '\n') advance(1);
+      continue;
+    }
     const at = { line, col };
     const push = (kind: TokenKind, tokText: string, len: number): void => {
       toks.push({ kind, text: tokText, ...at });
@@ -67,7 +78,13 @@ export function lex(text: string, file = '<input>'): Token[] {
         push(kind, s.value, s.end - i);
       } else {
         const end = readName(i + 1);
-        if (end === i + 1) syntaxError(file, line, col, `expected a name after '${c}', found ${JSON.stringify(text[i + 1] ?? 'end of file')}`);
+        if (end === i + 1)
+          syntaxError(
+            file,
+            line,
+            col,
+            `expected a name after '${c}', found ${JSON.stringify(text[i + 1] ?? 'end of file')}`,
+          );
         push(kind, text.slice(i + 1, end), end - i);
       }
       continue;
@@ -78,14 +95,20 @@ export function lex(text: string, file = '<input>'): Token[] {
       continue;
     }
     const num = /[-0-9]/.test(c) ? NUMBER.exec(text.slice(i, i + 64)) : null;
-    if (num && num[0] !== '-') { push('number', num[0], num[0].length); continue; }
+    if (num && num[0] !== '-') {
+      push('number', num[0], num[0].length);
+      continue;
+    }
     if (IDENT_START.test(c)) {
       const end = readName(i);
       push('ident', text.slice(i, end), end - i);
       continue;
     }
     const p = PUNCT.find((q) => text.startsWith(q, i));
-    if (p) { push('punct', p, p.length); continue; }
+    if (p) {
+      push('punct', p, p.length);
+      continue;
+    }
     syntaxError(file, line, col, `expected a token, found ${JSON.stringify(c)}`);
   }
   toks.push({ kind: 'eof', text: '', line, col });
@@ -94,11 +117,16 @@ export function lex(text: string, file = '<input>'): Token[] {
 
 function describe(t: Token): string {
   switch (t.kind) {
-    case 'eof': return 'end of file';
-    case 'value': return `'%${t.text}'`;
-    case 'global': return `'@${t.text}'`;
-    case 'string': return JSON.stringify(t.text);
-    default: return `'${t.text}'`;
+    case 'eof':
+      return 'end of file';
+    case 'value':
+      return `'%${t.text}'`;
+    case 'global':
+      return `'@${t.text}'`;
+    case 'string':
+      return JSON.stringify(t.text);
+    default:
+      return `'${t.text}'`;
   }
 }
 
@@ -114,7 +142,10 @@ function numberOf(t: Token): number {
 
 class Parser {
   private pos = 0;
-  constructor(private readonly toks: readonly Token[], private readonly file: string) {}
+  constructor(
+    private readonly toks: readonly Token[],
+    private readonly file: string,
+  ) {}
 
   peek(): Token {
     return this.toks[Math.min(this.pos, this.toks.length - 1)]!;
@@ -159,7 +190,8 @@ class Parser {
 
   number(): number {
     const t = this.peek();
-    if (t.kind === 'number' || (t.kind === 'ident' && (t.text === 'nan' || t.text === 'inf'))) return numberOf(this.next());
+    if (t.kind === 'number' || (t.kind === 'ident' && (t.text === 'nan' || t.text === 'inf')))
+      return numberOf(this.next());
     return this.error('a number');
   }
 
@@ -240,7 +272,8 @@ class Parser {
     const name = this.expect('global', 'a graph name such as @main').text;
     const env = new Map<string, Value>();
     const define = (t: Token, v: Value): void => {
-      if (env.has(t.text)) this.errorAt(t, 'K4001', `%${t.text} is defined twice in @${name} (each value is assigned once)`);
+      if (env.has(t.text))
+        this.errorAt(t, 'K4001', `%${t.text} is defined twice in @${name} (each value is assigned once)`);
       env.set(t.text, v);
     };
     const inputs = this.list('(', ')', (): Input => {
@@ -250,16 +283,21 @@ class Parser {
       define(t, v);
       return v;
     });
-    const params = !this.eat('ident', 'params') ? [] : this.list('(', ')', (): Param => {
-      const t = this.declName();
-      this.expect('punct', "':'", ':');
-      const type = this.type();
-      this.expect('punct', "'=' and an initializer", '=');
-      const init: Init = { name: this.expect('ident', 'an initializer name such as zeros').text, attrs: this.attrs() };
-      const p = sharedParam(shared, { kind: 'param', name: t.text, type, init });
-      define(t, p);
-      return p;
-    });
+    const params = !this.eat('ident', 'params')
+      ? []
+      : this.list('(', ')', (): Param => {
+          const t = this.declName();
+          this.expect('punct', "':'", ':');
+          const type = this.type();
+          this.expect('punct', "'=' and an initializer", '=');
+          const init: Init = {
+            name: this.expect('ident', 'an initializer name such as zeros').text,
+            attrs: this.attrs(),
+          };
+          const p = sharedParam(shared, { kind: 'param', name: t.text, type, init });
+          define(t, p);
+          return p;
+        });
     this.expect('punct', "'{'", '{');
     const nodes: Node[] = [];
     const assigns: Assign[] = [];
@@ -267,7 +305,8 @@ class Parser {
       const t = this.expect('value', "a node ('%0 = op(...)'), an assign ('%p <- %0') or 'return'");
       if (this.eat('punct', '<-')) {
         const p = env.get(t.text);
-        if (!p || p.kind !== 'param') this.errorAt(t, 'K3002', `%${t.text} is not a param of @${name}; only params can be assigned`);
+        if (!p || p.kind !== 'param')
+          this.errorAt(t, 'K3002', `%${t.text} is not a param of @${name}; only params can be assigned`);
         assigns.push({ param: p, value: this.use(env) });
         continue;
       }
@@ -308,7 +347,11 @@ class Parser {
       throw new KilnError(e.code, `${this.file}:${opTok.line}:${opTok.col}: ${e.detail}`, e.loc);
     }
     if (!sameType(n.type, annotated)) {
-      this.errorAt(typeTok, 'K4002', `${opTok.text}: annotated type ${formatType(annotated)} differs from the inferred ${formatType(n.type)}; fix the annotation or the inputs`);
+      this.errorAt(
+        typeTok,
+        'K4002',
+        `${opTok.text}: annotated type ${formatType(annotated)} differs from the inferred ${formatType(n.type)}; fix the annotation or the inputs`,
+      );
     }
     return n;
   }
@@ -339,6 +382,10 @@ export function parse(text: string, file = '<input>'): Graph[] {
 /** Parses a file holding exactly one graph. */
 export function parseGraph(text: string, file = '<input>'): Graph {
   const gs = parse(text, file);
-  if (gs.length !== 1) fail('K3001', `${file}: expected one graph, found ${gs.length} (${gs.map((g) => '@' + g.name).join(', ')}); use parse() for a program`);
+  if (gs.length !== 1)
+    fail(
+      'K3001',
+      `${file}: expected one graph, found ${gs.length} (${gs.map((g) => '@' + g.name).join(', ')}); use parse() for a program`,
+    );
   return gs[0]!;
 }

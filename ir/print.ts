@@ -79,9 +79,12 @@ export function printLines(g: Graph, opts: PrintOptions = {}): PrintedGraph {
   lines.push(`graph @${formatName(g.name)}(${ins})${params ? ` params(${params})` : ''} {`);
   for (const n of g.nodes) {
     const attrs = formatAttrs(n.attrs);
-    const loc = n.loc && opts.locations !== false ? `  loc(${JSON.stringify(n.loc.file)}:${n.loc.line}:${n.loc.col})` : '';
+    const loc =
+      n.loc && opts.locations !== false ? `  loc(${JSON.stringify(n.loc.file)}:${n.loc.line}:${n.loc.col})` : '';
     lineOf.set(n, lines.length);
-    lines.push(`  ${name(n)} = ${n.op}(${n.inputs.map(name).join(', ')})${attrs ? ' ' + attrs : ''} : ${formatType(n.type)}${loc}`);
+    lines.push(
+      `  ${name(n)} = ${n.op}(${n.inputs.map(name).join(', ')})${attrs ? ' ' + attrs : ''} : ${formatType(n.type)}${loc}`,
+    );
   }
   for (const a of g.assigns) lines.push(`  ${name(a.param)} <- ${name(a.value)}`);
   const outs = g.outputs.map((o) => `${name(o.value)} as ${formatName(o.name)}`).join(', ');

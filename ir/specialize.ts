@@ -29,7 +29,10 @@ function foldNode(e: SExpr, dtypeOfBuf: (buf: string) => DType): SExpr {
   return e;
 }
 
-const fixVar = (v: number, c: number) => (x: IExpr): IExpr => (x.k === 'var' ? (x.i === v ? ic(c) : x) : foldIExprNode(x));
+const fixVar =
+  (v: number, c: number) =>
+  (x: IExpr): IExpr =>
+    x.k === 'var' ? (x.i === v ? ic(c) : x) : foldIExprNode(x);
 
 /** An expression with variable v set to c, folded (see foldNode). */
 export function foldExpr(e: SExpr, v: number, c: number, dtypeOfBuf: (buf: string) => DType): SExpr {

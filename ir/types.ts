@@ -59,9 +59,12 @@ export interface Tensor {
 export function allocData(t: TensorType, float64 = false): Data {
   const n = sizeOf(t.shape);
   switch (t.dtype) {
-    case 'f32': return float64 ? new Float64Array(n) : new Float32Array(n);
-    case 'i32': return new Int32Array(n);
-    case 'bool': return new Uint8Array(n);
+    case 'f32':
+      return float64 ? new Float64Array(n) : new Float32Array(n);
+    case 'i32':
+      return new Int32Array(n);
+    case 'bool':
+      return new Uint8Array(n);
   }
 }
 

@@ -14,8 +14,12 @@ const CONTEXT = 2;
 
 /** The graph's text around line `at` (an index into the printed lines), the line itself marked with `>`. */
 export function excerpt(lines: readonly string[], at: number, context = CONTEXT): string {
-  const lo = Math.max(0, at - context), hi = Math.min(lines.length, at + context + 1);
-  return lines.slice(lo, hi).map((l, k) => `${lo + k === at ? '>' : ' '} ${l}`).join('\n');
+  const lo = Math.max(0, at - context),
+    hi = Math.min(lines.length, at + context + 1);
+  return lines
+    .slice(lo, hi)
+    .map((l, k) => `${lo + k === at ? '>' : ' '} ${l}`)
+    .join('\n');
 }
 
 export function verify(g: Graph): void {
@@ -33,7 +37,12 @@ export function verify(g: Graph): void {
   const decls = [...g.inputs.map((v) => ({ v, kind: 'input' })), ...g.params.map((v) => ({ v, kind: 'param' }))];
   for (const { v, kind } of decls) {
     if (v.kind !== kind) broken('K4003', header, `%${v.name} is listed as a ${kind} but is a ${v.kind}`);
-    if (!NAME_RE.test(v.name)) broken('K4003', header, `${kind} name '${v.name}' is not valid (letters, digits, _ . / -, not starting with a digit)`);
+    if (!NAME_RE.test(v.name))
+      broken(
+        'K4003',
+        header,
+        `${kind} name '${v.name}' is not valid (letters, digits, _ . / -, not starting with a digit)`,
+      );
     if (names.has(v.name)) broken('K4003', header, `the name %${v.name} is declared twice; rename one`);
     names.add(v.name);
     defined.add(v);
@@ -44,15 +53,23 @@ export function verify(g: Graph): void {
     if (defined.has(n)) broken('K4001', at, `${n.op}: the same node appears twice in the node list`, n.loc);
     n.inputs.forEach((v, i) => {
       if (defined.has(v)) return;
-      const why = v.kind !== 'node' ? `%${v.name} is not an input or param of @${g.name}`
-        : g.nodes.includes(v) ? `input ${i} is used before it is defined (nodes must be in topological order)`
-        : `input ${i} (a ${v.op} node) is not a node of @${g.name}`;
+      const why =
+        v.kind !== 'node'
+          ? `%${v.name} is not an input or param of @${g.name}`
+          : g.nodes.includes(v)
+            ? `input ${i} is used before it is defined (nodes must be in topological order)`
+            : `input ${i} (a ${v.op} node) is not a node of @${g.name}`;
       broken('K4001', at, `${n.op}: ${why}`, n.loc);
     });
     const inferred = reinfer(n);
     if (typeof inferred === 'string') broken('K4002', at, `${n.op}: ${inferred}`, n.loc);
     if (!sameType(inferred, n.type)) {
-      broken('K4002', at, `${n.op}: the node's type ${formatType(n.type)} differs from the inferred ${formatType(inferred)}`, n.loc);
+      broken(
+        'K4002',
+        at,
+        `${n.op}: the node's type ${formatType(n.type)} differs from the inferred ${formatType(inferred)}`,
+        n.loc,
+      );
     }
     defined.add(n);
   });
@@ -61,10 +78,15 @@ export function verify(g: Graph): void {
   g.assigns.forEach((a, k) => {
     const at = assignLine(k);
     if (!g.params.includes(a.param)) broken('K4003', at, `assign: %${a.param.name} is not a param of @${g.name}`);
-    if (!defined.has(a.value)) broken('K4003', at, `assign: the new value of %${a.param.name} is not a value of @${g.name}`);
+    if (!defined.has(a.value))
+      broken('K4003', at, `assign: the new value of %${a.param.name} is not a value of @${g.name}`);
     if (assigned.has(a.param)) broken('K4003', at, `assign: %${a.param.name} is assigned twice`);
     if (!sameType(a.param.type, a.value.type)) {
-      broken('K4002', at, `assign: param %${a.param.name} is ${formatType(a.param.type)} but the new value is ${formatType(a.value.type)}`);
+      broken(
+        'K4002',
+        at,
+        `assign: param %${a.param.name} is ${formatType(a.param.type)} but the new value is ${formatType(a.value.type)}`,
+      );
     }
     assigned.add(a.param);
   });
@@ -81,8 +103,12 @@ export function verify(g: Graph): void {
 function reinfer(n: Node): TensorType | string {
   try {
     const def = opDef(n.op);
-    if (def.arity !== 'variadic' && n.inputs.length !== def.arity) return `takes ${def.arity} inputs, has ${n.inputs.length}`;
-    return def.infer(n.inputs.map((v) => v.type), normalizeAttrs(n.op, def, n.attrs));
+    if (def.arity !== 'variadic' && n.inputs.length !== def.arity)
+      return `takes ${def.arity} inputs, has ${n.inputs.length}`;
+    return def.infer(
+      n.inputs.map((v) => v.type),
+      normalizeAttrs(n.op, def, n.attrs),
+    );
   } catch (e) {
     if (!(e instanceof KilnError)) throw e;
     return `the op rejects this node (${e.code}: ${e.detail})`;

@@ -6,23 +6,30 @@ import { bad, KilnError } from './errors.ts';
 export type ArtifactSource = string | URL | Readonly<Record<string, Uint8Array>>;
 
 const isNode = (): boolean => typeof process !== 'undefined' && typeof process.versions?.node === 'string';
-const isUrl = (s: string): boolean => /^[a-z][a-z0-9+.-]*:\/\//i.test(s) || s.startsWith('blob:') || s.startsWith('data:');
+const isUrl = (s: string): boolean =>
+  /^[a-z][a-z0-9+.-]*:\/\//i.test(s) || s.startsWith('blob:') || s.startsWith('data:');
 
 // Kept out of static imports so browser bundles never see node:fs.
-const nodeFs = (): Promise<typeof import('node:fs/promises')> => import(/* @vite-ignore */ ['node', 'fs/promises'].join(':'));
+const nodeFs = (): Promise<typeof import('node:fs/promises')> =>
+  import(/* @vite-ignore */ ['node', 'fs/promises'].join(':'));
 const nodeUrl = (): Promise<typeof import('node:url')> => import(/* @vite-ignore */ ['node', 'url'].join(':'));
 
 /** Reads one file of the artifact by its plain name; a file larger than `maxBytes` is refused
  *  before it is read (K7004), so a hostile artifact cannot make the runtime allocate without bound. */
 export type FileReader = (name: string, maxBytes: number) => Promise<Uint8Array>;
 
-const tooBig = (name: string, size: number, max: number): never => bad('K7004', `${name}: expected at most ${max} bytes, found ${size}`);
+const tooBig = (name: string, size: number, max: number): never =>
+  bad('K7004', `${name}: expected at most ${max} bytes, found ${size}`);
 
 export function fileReader(source: ArtifactSource): FileReader {
   if (typeof source === 'object' && !(source instanceof URL)) {
     return async (name, max) => {
       const f = Object.hasOwn(source, name) ? source[name] : undefined;
-      if (!(f instanceof Uint8Array)) bad('K7001', `${name}: expected among the artifact's files, found only ${Object.keys(source).join(', ') || 'none'}`);
+      if (!(f instanceof Uint8Array))
+        bad(
+          'K7001',
+          `${name}: expected among the artifact's files, found only ${Object.keys(source).join(', ') || 'none'}`,
+        );
       if (f.length > max) tooBig(name, f.length, max);
       return f;
     };
@@ -56,14 +63,18 @@ export function fileReader(source: ArtifactSource): FileReader {
     } catch (e) {
       if (e instanceof KilnError) throw e;
       const code = (e as { code?: string }).code;
-      return bad('K7001', `${name}: expected a file at ${path}, found ${code === 'ENOENT' ? 'none' : (e as Error).message}`);
+      return bad(
+        'K7001',
+        `${name}: expected a file at ${path}, found ${code === 'ENOENT' ? 'none' : (e as Error).message}`,
+      );
     }
   };
 }
 
 /** Writes `bytes` to `path` atomically in Node: a temporary file next to it, then a rename. */
 export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  if (!isNode()) bad('K7008', `writing ${path}: expected Node's fs, found a runtime without it; keep the bytes instead`);
+  if (!isNode())
+    bad('K7008', `writing ${path}: expected Node's fs, found a runtime without it; keep the bytes instead`);
   const fs = await nodeFs();
   const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   try {

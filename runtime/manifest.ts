@@ -27,7 +27,13 @@ export interface IOSpec extends TensorSpec {
 /** What a param is: a trained weight, an optimizer's per-weight state (`of` names the weight), the
  *  optimizer's step counter, a BatchNorm running statistic, or a dropout layer's RNG counter. */
 export type ParamRole = 'weight' | 'optimizer-slot' | 'step-counter' | 'batchnorm-statistic' | 'rng-counter';
-export const PARAM_ROLES: readonly ParamRole[] = ['weight', 'optimizer-slot', 'step-counter', 'batchnorm-statistic', 'rng-counter'];
+export const PARAM_ROLES: readonly ParamRole[] = [
+  'weight',
+  'optimizer-slot',
+  'step-counter',
+  'batchnorm-statistic',
+  'rng-counter',
+];
 
 export interface ParamSpec extends TensorSpec {
   readonly name: string;

@@ -21,7 +21,10 @@ export interface LoadOptions {
 
 /** What a backend runs: entries, and param reads and writes by name. */
 export interface Executor {
-  run(entry: string, inputs: Readonly<Record<string, TensorInput>>): Record<string, RuntimeTensor> | Promise<Record<string, RuntimeTensor>>;
+  run(
+    entry: string,
+    inputs: Readonly<Record<string, TensorInput>>,
+  ): Record<string, RuntimeTensor> | Promise<Record<string, RuntimeTensor>>;
   readParam(name: string): RuntimeTensor | Promise<RuntimeTensor>;
   writeParam(name: string, value: TensorInput): void | Promise<void>;
 }
@@ -49,7 +52,9 @@ export interface KilnModel {
   loadCheckpoint(source: Uint8Array | string): Promise<void>;
 }
 
-interface Gpu { requestAdapter(): Promise<unknown> }
+interface Gpu {
+  requestAdapter(): Promise<unknown>;
+}
 
 async function hasWebGpu(): Promise<boolean> {
   const gpu = (globalThis as { navigator?: { gpu?: Gpu } }).navigator?.gpu;
@@ -61,17 +66,30 @@ async function hasWebGpu(): Promise<boolean> {
   }
 }
 
-async function openExecutor(m: Manifest, read: (name: string) => Promise<Uint8Array>, opts: LoadOptions): Promise<{ exec: Executor; backend: Backend; info: string }> {
+async function openExecutor(
+  m: Manifest,
+  read: (name: string) => Promise<Uint8Array>,
+  opts: LoadOptions,
+): Promise<{ exec: Executor; backend: Backend; info: string }> {
   const want = opts.backend ?? 'auto';
-  if (want !== 'auto' && want !== 'wasm' && want !== 'webgpu') bad('K7008', `loadModel: expected backend 'auto', 'wasm' or 'webgpu', found '${String(want)}'`);
+  if (want !== 'auto' && want !== 'wasm' && want !== 'webgpu')
+    bad('K7008', `loadModel: expected backend 'auto', 'wasm' or 'webgpu', found '${String(want)}'`);
   let why = '';
   if (want !== 'wasm') {
     const gpu = opts.device !== undefined || (await hasWebGpu());
-    why = !m.targets.webgpu ? 'the artifact has no webgpu target' : !gpu ? 'no WebGPU adapter' : 'this runtime has no WebGPU executor yet';
+    why = !m.targets.webgpu
+      ? 'the artifact has no webgpu target'
+      : !gpu
+        ? 'no WebGPU adapter'
+        : 'this runtime has no WebGPU executor yet';
     if (want === 'webgpu') bad('K7008', `loadModel: expected to run on WebGPU, but ${why}`);
   }
   const wasm = m.targets.wasm;
-  if (!wasm) bad('K7008', `loadModel: expected a wasm target to fall back to${why ? ` (${why})` : ''}, found none in the artifact`);
+  if (!wasm)
+    bad(
+      'K7008',
+      `loadModel: expected a wasm target to fall back to${why ? ` (${why})` : ''}, found none in the artifact`,
+    );
   // Both variants are checked, whichever runs: a damaged artifact is refused on every engine.
   const simd = await read(wasm.files.simd);
   await checkFile(m, wasm.files.simd, simd);
@@ -82,7 +100,11 @@ async function openExecutor(m: Manifest, read: (name: string) => Promise<Uint8Ar
   return { exec, backend: 'wasm', info };
 }
 
-const asArray = (t: RuntimeTensor): NamedArray => ({ dtype: t.type.dtype === 'f32' ? 'F32' : t.type.dtype === 'i32' ? 'I32' : 'BOOL', shape: [...t.type.shape], data: t.data });
+const asArray = (t: RuntimeTensor): NamedArray => ({
+  dtype: t.type.dtype === 'f32' ? 'F32' : t.type.dtype === 'i32' ? 'I32' : 'BOOL',
+  shape: [...t.type.shape],
+  data: t.data,
+});
 
 /** Loads a compiled artifact: a folder path (Node), a URL, or the files by name. */
 export async function loadModel(source: ArtifactSource, opts: LoadOptions = {}): Promise<KilnModel> {
@@ -114,10 +136,16 @@ export async function loadModel(source: ArtifactSource, opts: LoadOptions = {}):
       }
     }
   };
-  const entry = (name: string): ((i: Readonly<Record<string, TensorInput>>) => Promise<Outputs>) => (inputs) => {
-    if (!m.entries.some((e) => e.name === name)) bad('K7002', `model ${m.model.name}: expected an entry '${name}', found only ${m.entries.map((e) => e.name).join(', ')}${name === 'train_step' ? ' (compiled with --no-train?)' : ''}`);
-    return run(name, inputs);
-  };
+  const entry =
+    (name: string): ((i: Readonly<Record<string, TensorInput>>) => Promise<Outputs>) =>
+    (inputs) => {
+      if (!m.entries.some((e) => e.name === name))
+        bad(
+          'K7002',
+          `model ${m.model.name}: expected an entry '${name}', found only ${m.entries.map((e) => e.name).join(', ')}${name === 'train_step' ? ' (compiled with --no-train?)' : ''}`,
+        );
+      return run(name, inputs);
+    };
   return {
     manifest: m,
     backend,

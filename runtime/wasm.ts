@@ -2,7 +2,16 @@
 // otherwise) against a checked manifest, copies inputs into the arena, calls one exported entry
 // (which runs all of its kernels), and copies outputs back. No per-kernel JS; no compiler code.
 import { bad } from './errors.ts';
-import { ELEMENT_BYTES, sizeOf, type BufferSpec, type EntrySpec, type IOSpec, type Manifest, type ParamSpec, type TensorSpec } from './manifest.ts';
+import {
+  ELEMENT_BYTES,
+  sizeOf,
+  type BufferSpec,
+  type EntrySpec,
+  type IOSpec,
+  type Manifest,
+  type ParamSpec,
+  type TensorSpec,
+} from './manifest.ts';
 import { checkInput, checkInputs, type TensorData, type TensorInput } from './validate.ts';
 
 export type { TensorData, TensorInput };
@@ -19,7 +28,8 @@ export interface WasmBinaries {
 }
 
 // (module (func (result v128) (f32x4.relaxed_madd (v128.const 0) (v128.const 0) (v128.const 0))))
-const RELAXED_PROBE = 'AGFzbQEAAAABBQFgAAF7AwIBAAo9ATsA/QwAAAAAAAAAAAAAAAAAAAAA/QwAAAAAAAAAAAAAAAAAAAAA/QwAAAAAAAAAAAAAAAAAAAAA/YUCCw==';
+const RELAXED_PROBE =
+  'AGFzbQEAAAABBQFgAAF7AwIBAAo9ATsA/QwAAAAAAAAAAAAAAAAAAAAA/QwAAAAAAAAAAAAAAAAAAAAA/QwAAAAAAAAAAAAAAAAAAAAA/YUCCw==';
 
 /** Whether this engine runs relaxed SIMD (f32x4.relaxed_madd). */
 export function relaxedSimdSupported(): boolean {
@@ -74,7 +84,11 @@ export class WasmExecutor {
   /** Runs an entry point: checks and copies the inputs in, calls it, returns copies of its outputs. */
   run(entry: string, inputs: Readonly<Record<string, TensorInput>> = {}): Record<string, RuntimeTensor> {
     const e = this.entries.get(entry);
-    if (!e) bad('K7002', `model ${this.manifest.model.name}: expected an entry point (${[...this.entries.keys()].join(', ')}), found '${entry}'`);
+    if (!e)
+      bad(
+        'K7002',
+        `model ${this.manifest.model.name}: expected an entry point (${[...this.entries.keys()].join(', ')}), found '${entry}'`,
+      );
     const data = checkInputs(e, inputs);
     e.inputs.forEach((i, k) => this.put(i.buffer, data[k]!));
     (this.instance.exports[entry] as () => void)();
@@ -104,16 +118,27 @@ export class WasmExecutor {
 /** Checks a module's interface: no imports, an exported memory, one exported function per entry. */
 function checkModule(m: Manifest, mod: WebAssembly.Module, file: string): void {
   const imports = WebAssembly.Module.imports(mod);
-  if (imports.length) bad('K7007', `${file}: expected a module with no imports, found ${imports.map((i) => `${i.module}.${i.name} (${i.kind})`).join(', ')}`);
+  if (imports.length)
+    bad(
+      'K7007',
+      `${file}: expected a module with no imports, found ${imports.map((i) => `${i.module}.${i.name} (${i.kind})`).join(', ')}`,
+    );
   const exports = new Map(WebAssembly.Module.exports(mod).map((x) => [x.name, x.kind]));
-  if (exports.get('memory') !== 'memory') bad('K7007', `${file}: expected an exported memory 'memory', found ${exports.get('memory') ?? 'none'}`);
-  for (const e of m.entries) if (exports.get(e.name) !== 'function') bad('K7007', `${file}: expected an exported function '${e.name}', found ${exports.get(e.name) ?? 'none'}`);
+  if (exports.get('memory') !== 'memory')
+    bad('K7007', `${file}: expected an exported memory 'memory', found ${exports.get('memory') ?? 'none'}`);
+  for (const e of m.entries)
+    if (exports.get(e.name) !== 'function')
+      bad('K7007', `${file}: expected an exported function '${e.name}', found ${exports.get(e.name) ?? 'none'}`);
 }
 
 /** Instantiates a compiled program: the relaxed binary when given and supported (unless
  *  `relaxedSimd: false`), else plain SIMD. The manifest must come from parseManifest and the bytes
  *  must be checked against it (loadModel does both). */
-export async function loadWasm(bytes: Uint8Array | WasmBinaries, manifest: Manifest, opts: { relaxedSimd?: boolean } = {}): Promise<WasmExecutor> {
+export async function loadWasm(
+  bytes: Uint8Array | WasmBinaries,
+  manifest: Manifest,
+  opts: { relaxedSimd?: boolean } = {},
+): Promise<WasmExecutor> {
   const bins: WasmBinaries = bytes instanceof Uint8Array ? { simd: bytes } : bytes;
   const relaxed = bins.relaxed !== undefined && opts.relaxedSimd !== false && relaxedSimdSupported();
   const bin = relaxed ? bins.relaxed! : bins.simd;
@@ -123,11 +148,18 @@ export async function loadWasm(bytes: Uint8Array | WasmBinaries, manifest: Manif
   try {
     mod = await WebAssembly.compile(bin as Uint8Array<ArrayBuffer>);
   } catch (e) {
-    return bad('K7007', `${file}: expected a valid WebAssembly module, found one the engine refuses (${(e as Error).message})`);
+    return bad(
+      'K7007',
+      `${file}: expected a valid WebAssembly module, found one the engine refuses (${(e as Error).message})`,
+    );
   }
   checkModule(manifest, mod, file);
   const instance = await WebAssembly.instantiate(mod, {});
   const mem = instance.exports['memory'] as WebAssembly.Memory;
-  if (mem.buffer.byteLength < manifest.memory.arenaBytes) bad('K7007', `${file}: expected a memory of at least ${manifest.memory.arenaBytes} bytes (the arena), found ${mem.buffer.byteLength}`);
+  if (mem.buffer.byteLength < manifest.memory.arenaBytes)
+    bad(
+      'K7007',
+      `${file}: expected a memory of at least ${manifest.memory.arenaBytes} bytes (the arena), found ${mem.buffer.byteLength}`,
+    );
   return new WasmExecutor(manifest, instance, relaxed ? 'relaxed' : 'simd');
 }

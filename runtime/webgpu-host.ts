@@ -5,7 +5,13 @@ import { describeDevice, loadWebGpu, requestDevice, type WebGpuExecutor } from '
 
 export type Request =
   | { op: 'load'; kernels: Parameters<typeof loadWebGpu>[0]; manifest: Parameters<typeof loadWebGpu>[1] }
-  | { op: 'run'; program: number; entry: string; inputs: Parameters<WebGpuExecutor['run']>[1]; read?: readonly string[] | undefined }
+  | {
+      op: 'run';
+      program: number;
+      entry: string;
+      inputs: Parameters<WebGpuExecutor['run']>[1];
+      read?: readonly string[] | undefined;
+    }
   | { op: 'readParam'; program: number; name: string }
   | { op: 'writeParam'; program: number; name: string; data: Parameters<WebGpuExecutor['writeParam']>[1] }
   | { op: 'stats'; program: number }
@@ -31,11 +37,18 @@ export function createHost(): (r: Request) => Promise<unknown> {
     const exe = programs.get(r.program);
     if (!exe) throw new Error(`no loaded program ${r.program}`);
     switch (r.op) {
-      case 'run': return exe.run(r.entry, r.inputs, r.read);
-      case 'readParam': return exe.readParam(r.name);
-      case 'writeParam': return exe.writeParam(r.name, r.data);
-      case 'stats': return { ...exe.stats };
-      case 'destroy': exe.destroy(); programs.delete(r.program); return undefined;
+      case 'run':
+        return exe.run(r.entry, r.inputs, r.read);
+      case 'readParam':
+        return exe.readParam(r.name);
+      case 'writeParam':
+        return exe.writeParam(r.name, r.data);
+      case 'stats':
+        return { ...exe.stats };
+      case 'destroy':
+        exe.destroy();
+        programs.delete(r.program);
+        return undefined;
     }
   };
 }

@@ -59,9 +59,17 @@ class GpuThread implements Transport {
 let thread: GpuThread | undefined;
 
 export class RemoteWebGpuExecutor {
-  constructor(private readonly thread: Transport, private readonly program: number, readonly about: string) {}
+  constructor(
+    private readonly thread: Transport,
+    private readonly program: number,
+    readonly about: string,
+  ) {}
 
-  run(entry: string, inputs: Readonly<Record<string, TensorInput>> = {}, read?: readonly string[]): Promise<Record<string, RuntimeTensor>> {
+  run(
+    entry: string,
+    inputs: Readonly<Record<string, TensorInput>> = {},
+    read?: readonly string[],
+  ): Promise<Record<string, RuntimeTensor>> {
     return this.thread.call({ op: 'run', program: this.program, entry, inputs, read });
   }
 
@@ -91,7 +99,11 @@ export function webgpuThread(workerFile: string | URL = new URL('./webgpu-worker
 }
 
 /** Loads a program on the WebGPU host at the end of `t`. */
-export async function loadRemote(t: Transport, kernels: WebGpuKernels, manifest: Manifest): Promise<RemoteWebGpuExecutor> {
+export async function loadRemote(
+  t: Transport,
+  kernels: WebGpuKernels,
+  manifest: Manifest,
+): Promise<RemoteWebGpuExecutor> {
   const { program, about } = await t.call<{ program: number; about: string }>({ op: 'load', kernels, manifest });
   return new RemoteWebGpuExecutor(t, program, about);
 }

@@ -33,12 +33,21 @@ export interface WebGpuKernels {
   };
   readonly entries: readonly {
     readonly name: string;
-    readonly kernels: readonly { readonly name: string; readonly code: string; readonly dispatch: readonly [number, number, number]; readonly chunks: readonly number[] }[];
+    readonly kernels: readonly {
+      readonly name: string;
+      readonly code: string;
+      readonly dispatch: readonly [number, number, number];
+      readonly chunks: readonly number[];
+    }[];
   }[];
 }
 
 // WebGPU's flag values (GPUBufferUsage, GPUMapMode), spelled here so Node needs no globals
-const STORAGE = 0x80, COPY_SRC = 0x04, COPY_DST = 0x08, MAP_READ = 0x01, MAP_MODE_READ = 0x01;
+const STORAGE = 0x80,
+  COPY_SRC = 0x04,
+  COPY_DST = 0x08,
+  MAP_READ = 0x01,
+  MAP_MODE_READ = 0x01;
 
 /** Devices from the `webgpu` package: its createComputePipelineAsync and getCompilationInfo
  *  (0.6.2, on SwiftShader) abort the process after a few calls ("The futex facility returned an
@@ -57,11 +66,16 @@ export async function requestDevice(limits: Record<string, number> = {}): Promis
       Object.assign(globalThis, m.globals);
       gpu = m.create([]);
     } catch (e) {
-      gpuFail(`no WebGPU here: navigator.gpu is missing and the 'webgpu' package does not load (${(e as Error).message})`);
+      gpuFail(
+        `no WebGPU here: navigator.gpu is missing and the 'webgpu' package does not load (${(e as Error).message})`,
+      );
     }
   }
   const adapter = await gpu.requestAdapter();
-  if (!adapter) gpuFail('no WebGPU adapter: the GPU driver offers none (in Node without a GPU, set VK_ICD_FILENAMES to a SwiftShader or other Vulkan driver)');
+  if (!adapter)
+    gpuFail(
+      'no WebGPU adapter: the GPU driver offers none (in Node without a GPU, set VK_ICD_FILENAMES to a SwiftShader or other Vulkan driver)',
+    );
   const required: Record<string, number> = {};
   for (const [k, v] of Object.entries(limits)) {
     const have = (adapter.limits as unknown as Record<string, number>)[k] ?? 0;
@@ -76,7 +90,9 @@ export async function requestDevice(limits: Record<string, number> = {}): Promis
 /** The adapter behind a device, in words ("google swiftshader"). */
 export function describeDevice(device: GPUDevice): string {
   const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
-  return info ? [info.vendor, info.architecture, info.device, info.description].filter((x) => x).join(' ') : 'unknown adapter';
+  return info
+    ? [info.vendor, info.architecture, info.device, info.description].filter((x) => x).join(' ')
+    : 'unknown adapter';
 }
 
 interface Kernel {
@@ -93,25 +109,45 @@ async function compileError(k: KernelCode, module: GPUShaderModule): Promise<Err
   const err = (await module.getCompilationInfo()).messages.find((m) => m.type === 'error');
   if (!err) return undefined;
   const line = k.code.split('\n')[err.lineNum - 1]?.trim() ?? '';
-  return new KilnError('K7009', `kernel ${k.name}: WGSL does not compile (a kiln bug): line ${err.lineNum}:${err.linePos}: ${err.message}\n  ${line.slice(0, 400)}`);
+  return new KilnError(
+    'K7009',
+    `kernel ${k.name}: WGSL does not compile (a kiln bug): line ${err.lineNum}:${err.linePos}: ${err.message}\n  ${line.slice(0, 400)}`,
+  );
 }
 
 /** Shader modules, pipelines (in parallel) and bind groups of `kernels`; a compile error names its kernel and WGSL line. */
-async function compileKernels(device: GPUDevice, kernels: readonly KernelCode[], chunks: readonly GPUBuffer[]): Promise<Kernel[]> {
+async function compileKernels(
+  device: GPUDevice,
+  kernels: readonly KernelCode[],
+  chunks: readonly GPUBuffer[],
+): Promise<Kernel[]> {
   device.pushErrorScope('validation');
   const modules = kernels.map((k) => device.createShaderModule({ label: k.name, code: k.code }));
-  const desc = (i: number): GPUComputePipelineDescriptor => ({ label: kernels[i]!.name, layout: 'auto', compute: { module: modules[i]!, entryPoint: 'main' } });
+  const desc = (i: number): GPUComputePipelineDescriptor => ({
+    label: kernels[i]!.name,
+    layout: 'auto',
+    compute: { module: modules[i]!, entryPoint: 'main' },
+  });
   let failed: number | undefined;
   const pipelines = DAWN_NODE.has(device)
     ? modules.map((_, i) => device.createComputePipeline(desc(i)))
-    : await Promise.all(modules.map((_, i) => device.createComputePipelineAsync(desc(i)).catch(() => { failed ??= i; return undefined; })));
+    : await Promise.all(
+        modules.map((_, i) =>
+          device.createComputePipelineAsync(desc(i)).catch(() => {
+            failed ??= i;
+            return undefined;
+          }),
+        ),
+      );
   const err = await device.popErrorScope();
   if (err || failed !== undefined) {
     for (const [i, k] of kernels.entries()) {
       const e = await compileError(k, modules[i]!);
       if (e) throw e;
     }
-    gpuFail(`kernel ${kernels[failed ?? 0]?.name}: the compute pipeline is refused: ${err?.message ?? 'createComputePipelineAsync failed'}`);
+    gpuFail(
+      `kernel ${kernels[failed ?? 0]?.name}: the compute pipeline is refused: ${err?.message ?? 'createComputePipelineAsync failed'}`,
+    );
   }
   return kernels.map((k, i) => {
     const pipeline = pipelines[i]!;
@@ -138,30 +174,65 @@ export class WebGpuExecutor {
     private readonly staging: GPUBuffer,
     private readonly entries: ReadonlyMap<string, readonly Kernel[]>,
   ) {
-    void device.lost.then((i) => { this.lost = `${i.reason}: ${i.message}`; });
+    void device.lost.then((i) => {
+      this.lost = `${i.reason}: ${i.message}`;
+    });
   }
 
   /** Makes the buffers, pipelines and bind groups of `kernels` on `device` (default: requestDevice()). */
-  static async load(kernels: WebGpuKernels, manifest: Manifest, opts: { device?: GPUDevice } = {}): Promise<WebGpuExecutor> {
+  static async load(
+    kernels: WebGpuKernels,
+    manifest: Manifest,
+    opts: { device?: GPUDevice } = {},
+  ): Promise<WebGpuExecutor> {
     const biggest = Math.max(...kernels.layout.chunks);
-    const device = opts.device ?? (await requestDevice({ maxStorageBufferBindingSize: Math.max(biggest, 128 << 20), maxBufferSize: Math.max(biggest, 256 << 20) }));
+    const device =
+      opts.device ??
+      (await requestDevice({
+        maxStorageBufferBindingSize: Math.max(biggest, 128 << 20),
+        maxBufferSize: Math.max(biggest, 256 << 20),
+      }));
     if (device.limits.maxStorageBufferBindingSize < biggest) {
-      gpuFail(`program @${manifest.model.name}: an arena chunk of ${biggest} bytes exceeds the device's maxStorageBufferBindingSize ${device.limits.maxStorageBufferBindingSize}; render with maxBinding set to it`);
+      gpuFail(
+        `program @${manifest.model.name}: an arena chunk of ${biggest} bytes exceeds the device's maxStorageBufferBindingSize ${device.limits.maxStorageBufferBindingSize}; render with maxBinding set to it`,
+      );
     }
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
-    const chunks = kernels.layout.chunks.map((bytes, i) => device.createBuffer({ label: `${manifest.model.name} arena ${i}`, size: bytes, usage: STORAGE | COPY_SRC | COPY_DST }));
-    const outBytes = Math.max(16, ...manifest.entries.map((e) => e.outputs.reduce((n, o) => n + 4 * size(o), 0)), ...manifest.params.map((p) => 4 * size(p)));
-    const staging = device.createBuffer({ label: `${manifest.model.name} read-back`, size: Math.ceil(outBytes / 16) * 16, usage: MAP_READ | COPY_DST });
+    const chunks = kernels.layout.chunks.map((bytes, i) =>
+      device.createBuffer({
+        label: `${manifest.model.name} arena ${i}`,
+        size: bytes,
+        usage: STORAGE | COPY_SRC | COPY_DST,
+      }),
+    );
+    const outBytes = Math.max(
+      16,
+      ...manifest.entries.map((e) => e.outputs.reduce((n, o) => n + 4 * size(o), 0)),
+      ...manifest.params.map((p) => 4 * size(p)),
+    );
+    const staging = device.createBuffer({
+      label: `${manifest.model.name} read-back`,
+      size: Math.ceil(outBytes / 16) * 16,
+      usage: MAP_READ | COPY_DST,
+    });
     const entries = new Map<string, Kernel[]>();
-    const compiled = await compileKernels(device, kernels.entries.flatMap((e) => e.kernels), chunks);
+    const compiled = await compileKernels(
+      device,
+      kernels.entries.flatMap((e) => e.kernels),
+      chunks,
+    );
     let at = 0;
     for (const e of kernels.entries) entries.set(e.name, compiled.slice(at, (at += e.kernels.length)));
     const validation = await device.popErrorScope();
     const oom = await device.popErrorScope();
-    if (oom) gpuFail(`program @${manifest.model.name}: out of GPU memory making its ${kernels.layout.chunks.length} arena buffers (${kernels.layout.chunks.reduce((a, b) => a + b, 0)} bytes): ${oom.message}`);
+    if (oom)
+      gpuFail(
+        `program @${manifest.model.name}: out of GPU memory making its ${kernels.layout.chunks.length} arena buffers (${kernels.layout.chunks.reduce((a, b) => a + b, 0)} bytes): ${oom.message}`,
+      );
     if (validation) gpuFail(`program @${manifest.model.name}: WebGPU refused it at load: ${validation.message}`);
-    for (const e of manifest.entries) if (!entries.has(e.name)) bad('K7001', `program @${manifest.model.name}: no WGSL kernels for entry '${e.name}'`);
+    for (const e of manifest.entries)
+      if (!entries.has(e.name)) bad('K7001', `program @${manifest.model.name}: no WGSL kernels for entry '${e.name}'`);
     const exe = new WebGpuExecutor(manifest, device, kernels.layout, chunks, staging, entries);
     for (const b of manifest.memory.buffers) if (b.init) exe.put(b.name, b.dtype, b.init);
     return exe;
@@ -169,7 +240,8 @@ export class WebGpuExecutor {
 
   private place(buf: string): { buffer: GPUBuffer; offset: number } {
     const p = this.layout.places[buf];
-    if (!p || !this.chunks[p.chunk]) bad('K7001', `program @${this.manifest.model.name}: buffer '${buf}' has no place in the GPU arena`);
+    if (!p || !this.chunks[p.chunk])
+      bad('K7001', `program @${this.manifest.model.name}: buffer '${buf}' has no place in the GPU arena`);
     return { buffer: this.chunks[p.chunk]!, offset: p.offset };
   }
 
@@ -180,7 +252,8 @@ export class WebGpuExecutor {
   }
 
   private alive(what: string): void {
-    if (this.lost !== undefined) gpuFail(`program @${this.manifest.model.name}: ${what}: the GPU device was lost (${this.lost})`);
+    if (this.lost !== undefined)
+      gpuFail(`program @${this.manifest.model.name}: ${what}: the GPU device was lost (${this.lost})`);
   }
 
   /** Errors WebGPU reported for earlier calls (validation, out of memory), thrown as typed errors. */
@@ -192,7 +265,10 @@ export class WebGpuExecutor {
   }
 
   /** Copies `bufs` (with their types) out through the staging buffer; `enc` holds work still to submit. */
-  private async readBack(enc: GPUCommandEncoder, bufs: readonly { buffer: string; dtype: TensorSpec['dtype']; shape: readonly number[] }[]): Promise<TensorData[]> {
+  private async readBack(
+    enc: GPUCommandEncoder,
+    bufs: readonly { buffer: string; dtype: TensorSpec['dtype']; shape: readonly number[] }[],
+  ): Promise<TensorData[]> {
     let at = 0;
     const spans = bufs.map((spec) => {
       const { buffer, offset } = this.place(spec.buffer);
@@ -209,7 +285,8 @@ export class WebGpuExecutor {
       const mapped = this.staging.getMappedRange(0, Math.max(16, Math.ceil(at / 16) * 16));
       return spans.map(({ at: from, bytes, type }) => {
         const out = alloc(type);
-        const words = type.dtype === 'f32' ? new Float32Array(mapped, from, bytes / 4) : new Int32Array(mapped, from, bytes / 4);
+        const words =
+          type.dtype === 'f32' ? new Float32Array(mapped, from, bytes / 4) : new Int32Array(mapped, from, bytes / 4);
         out.set(words);
         return out;
       });
@@ -220,11 +297,28 @@ export class WebGpuExecutor {
 
   /** Runs an entry point: writes its inputs, submits all its dispatches at once, and reads back
    *  the outputs named in `read` (default: all; [] reads none and does not wait for the GPU). */
-  async run(entry: string, inputs: Readonly<Record<string, TensorInput>> = {}, read?: readonly string[]): Promise<Record<string, RuntimeTensor>> {
+  async run(
+    entry: string,
+    inputs: Readonly<Record<string, TensorInput>> = {},
+    read?: readonly string[],
+  ): Promise<Record<string, RuntimeTensor>> {
     const e = this.manifest.entries.find((x) => x.name === entry);
     const kernels = this.entries.get(entry);
-    if (!e || !kernels) bad('K7002', `no entry point '${entry}' in program @${this.manifest.model.name}; it has ${this.manifest.entries.map((x) => x.name).join(', ')}`);
-    const outs = read === undefined ? e.outputs : read.map((n) => e.outputs.find((o) => o.name === n) ?? (() => { bad('K7002', `${entry}: no output '${n}'; outputs are ${e.outputs.map((o) => o.name).join(', ')}`); })());
+    if (!e || !kernels)
+      bad(
+        'K7002',
+        `no entry point '${entry}' in program @${this.manifest.model.name}; it has ${this.manifest.entries.map((x) => x.name).join(', ')}`,
+      );
+    const outs =
+      read === undefined
+        ? e.outputs
+        : read.map(
+            (n) =>
+              e.outputs.find((o) => o.name === n) ??
+              (() => {
+                bad('K7002', `${entry}: no output '${n}'; outputs are ${e.outputs.map((o) => o.name).join(', ')}`);
+              })(),
+          );
     await this.settle(entry);
     const data = checkInputs(e, inputs);
     e.inputs.forEach((i, j) => this.put(i.buffer, i.dtype, data[j]!));
@@ -242,7 +336,9 @@ export class WebGpuExecutor {
     const result: Record<string, RuntimeTensor> = {};
     if (outs.length) {
       const got = await this.readBack(enc, outs);
-      outs.forEach((o, i) => { result[o.name] = { type: { dtype: o.dtype, shape: o.shape }, data: got[i]! }; });
+      outs.forEach((o, i) => {
+        result[o.name] = { type: { dtype: o.dtype, shape: o.shape }, data: got[i]! };
+      });
     } else {
       this.device.queue.submit([enc.finish()]);
       this.stats.submits++;
@@ -279,6 +375,10 @@ export class WebGpuExecutor {
 }
 
 /** Loads WGSL kernels with their program's manifest (the same manifest loadWasm takes). */
-export function loadWebGpu(kernels: WebGpuKernels, manifest: Manifest, opts: { device?: GPUDevice } = {}): Promise<WebGpuExecutor> {
+export function loadWebGpu(
+  kernels: WebGpuKernels,
+  manifest: Manifest,
+  opts: { device?: GPUDevice } = {},
+): Promise<WebGpuExecutor> {
   return WebGpuExecutor.load(kernels, manifest, opts);
 }

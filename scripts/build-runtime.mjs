@@ -36,19 +36,30 @@ if (process.argv.includes('--size')) {
   const code = r.outputFiles[0].text;
   checkBundle(r.metafile, code);
   const gz = gzipSync(code, { level: 9 }).length;
-  console.log(`kiln/runtime: ${(code.length / 1024).toFixed(1)} KB minified, ${(gz / 1024).toFixed(1)} KB minified+gzipped (bar: 20 KB)`);
+  console.log(
+    `kiln/runtime: ${(code.length / 1024).toFixed(1)} KB minified, ${(gz / 1024).toFixed(1)} KB minified+gzipped (bar: 20 KB)`,
+  );
   process.exit(gz <= 20 * 1024 ? 0 : 1);
 }
 
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 const r = await build({ ...common, outfile: join(root, 'dist/runtime/index.js') });
 const inputs = checkBundle(r.metafile, readFileSync(join(root, 'dist/runtime/index.js'), 'utf8'));
-execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.runtime.json')], { stdio: 'inherit' });
+execFileSync(
+  process.execPath,
+  [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.runtime.json')],
+  { stdio: 'inherit' },
+);
 // Declarations import each other as './x.js' (what a consumer's resolver expects), not './x.ts'.
 for (const dir of ['dist/types/runtime', 'dist/types/ir']) {
   for (const f of readdirSync(join(root, dir))) {
     const path = join(root, dir, f);
-    writeFileSync(path, readFileSync(path, 'utf8').replace(/(from\s+'\.{1,2}\/[^']+)\.ts'/g, "$1.js'").replace(/(import\('\.{1,2}\/[^']+)\.ts'/g, "$1.js'"));
+    writeFileSync(
+      path,
+      readFileSync(path, 'utf8')
+        .replace(/(from\s+'\.{1,2}\/[^']+)\.ts'/g, "$1.js'")
+        .replace(/(import\('\.{1,2}\/[^']+)\.ts'/g, "$1.js'"),
+    );
   }
 }
 console.log(`dist/runtime/index.js (+ .d.ts) from ${inputs.length} files`);

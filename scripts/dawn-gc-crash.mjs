@@ -9,10 +9,15 @@ import { create, globals } from 'webgpu';
 Object.assign(globalThis, globals);
 const adapter = await create([]).requestAdapter();
 const device = await adapter.requestDevice();
-const module = device.createShaderModule({ code: '@group(0) @binding(0) var<storage, read_write> a: array<f32>;\n@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3u) { a[g.x] = f32(g.x); }' });
+const module = device.createShaderModule({
+  code: '@group(0) @binding(0) var<storage, read_write> a: array<f32>;\n@compute @workgroup_size(64) fn main(@builtin(global_invocation_id) g: vec3u) { a[g.x] = f32(g.x); }',
+});
 const pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' } });
 const buffer = device.createBuffer({ size: 256, usage: GPUBufferUsage.STORAGE });
-const bind = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer } }] });
+const bind = device.createBindGroup({
+  layout: pipeline.getBindGroupLayout(0),
+  entries: [{ binding: 0, resource: { buffer } }],
+});
 for (let i = 0; i < 60; i++) {
   const enc = device.createCommandEncoder();
   const pass = enc.beginComputePass();

@@ -53,23 +53,52 @@ interface EpochLine {
 /** `kiln train FILE --json ...`; returns its epoch lines and the wall-clock seconds. */
 function kilnTrain(file: string, args: readonly string[]): { lines: EpochLine[]; seconds: number } {
   const t0 = performance.now();
-  const out = execFileSync(process.execPath, [KILN, 'train', file, '--json', ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 26 });
-  const lines = out.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as EpochLine);
+  const out = execFileSync(process.execPath, [KILN, 'train', file, '--json', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+  });
+  const lines = out
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as EpochLine);
   return { lines, seconds: (performance.now() - t0) / 1000 };
 }
 
 /** An accuracy run: the test accuracy after the last epoch, against `min` (and above `baselineOf`'s result when given). */
-function accuracyRun(name: string, file: string, epochs: number, min: number, opts: { model?: string; baseline?: number; baselineOf?: string; save?: boolean } = {}): Run {
+function accuracyRun(
+  name: string,
+  file: string,
+  epochs: number,
+  min: number,
+  opts: { model?: string; baseline?: number; baselineOf?: string; save?: boolean } = {},
+): Run {
   return {
     name,
     run(ctx) {
-      const args = ['--epochs', String(epochs), ...(opts.model ? ['--model', opts.model] : []), ...(opts.save ? ['--save', join(ctx.out, name), '--force'] : [])];
+      const args = [
+        '--epochs',
+        String(epochs),
+        ...(opts.model ? ['--model', opts.model] : []),
+        ...(opts.save ? ['--save', join(ctx.out, name), '--force'] : []),
+      ];
       const { lines, seconds } = kilnTrain(file, args);
       const value = lines[lines.length - 1]!.test_accuracy!;
       const baseline = opts.baselineOf ? ctx.done.get(opts.baselineOf)?.value : opts.baseline;
       const pass = value >= min && (opts.baselineOf === undefined || baseline === undefined || value > baseline);
       const bar = `>= ${min}${opts.baselineOf ? ` and above ${opts.baselineOf}` : ''}`;
-      ctx.say({ model: name, target: 'wasm', metric: 'test_accuracy', value, ...(baseline !== undefined ? { baseline } : {}), epochs, seconds, bar, pass });
+      ctx.say({
+        model: name,
+        target: 'wasm',
+        metric: 'test_accuracy',
+        value,
+        ...(baseline !== undefined ? { baseline } : {}),
+        epochs,
+        seconds,
+        bar,
+        pass,
+      });
     },
   };
 }
@@ -85,8 +114,17 @@ async function judgeGan(dir: string, cnnWeights: string, seconds: number, say: (
   const j = judge(cnn, 'x', images, 1000, 0.9);
   const common = { model: 'dcgan', target: 'wasm', epochs: Number(saved.metadata.epochs), seconds };
   say({ ...common, metric: 'judge_confident_0.9', value: j.confident, bar: '>= 0.7', pass: j.confident >= 0.7 });
-  say({ ...common, metric: 'judge_largest_class', value: j.largestClass, baseline: 0.1, bar: '<= 0.3', pass: j.largestClass <= 0.3 });
-  process.stderr.write(`dcgan judge: class spread ${j.spread.map((f, c) => `${c}:${f.toFixed(3)}`).join(' ')}; samples in ${dir}\n`);
+  say({
+    ...common,
+    metric: 'judge_largest_class',
+    value: j.largestClass,
+    baseline: 0.1,
+    bar: '<= 0.3',
+    pass: j.largestClass <= 0.3,
+  });
+  process.stderr.write(
+    `dcgan judge: class spread ${j.spread.map((f, c) => `${c}:${f.toFixed(3)}`).join(' ')}; samples in ${dir}\n`,
+  );
 }
 
 /** The GAN: `kiln train examples/gan.ts`, then the MNIST CNN of run `mnist_cnn` judges 1,000 samples. */
@@ -119,10 +157,18 @@ export const RUNS: readonly Run[] = [
 ];
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { json: { type: 'boolean' }, only: { type: 'string' }, out: { type: 'string' }, judge: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: {
+      json: { type: 'boolean' },
+      only: { type: 'string' },
+      out: { type: 'string' },
+      judge: { type: 'string' },
+    },
+  });
   const only = values.only?.split(',');
   const unknown = only?.filter((n) => !RUNS.some((r) => r.name === n)) ?? [];
-  if (unknown.length > 0) throw new Error(`e2e: no run named ${unknown.join(', ')}; runs: ${RUNS.map((r) => r.name).join(', ')}`);
+  if (unknown.length > 0)
+    throw new Error(`e2e: no run named ${unknown.join(', ')}; runs: ${RUNS.map((r) => r.name).join(', ')}`);
   const out = values.out ?? join(ROOT, 'out', 'e2e');
   mkdirSync(out, { recursive: true });
   const done = new Map<string, Result>();
@@ -131,7 +177,11 @@ async function main(): Promise<number> {
     if (!done.has(r.model)) done.set(r.model, r);
     if (!r.pass) failed++;
     const b = r.baseline !== undefined ? `  baseline ${r.baseline.toFixed(4)}` : '';
-    process.stdout.write(values.json ? `${JSON.stringify(r)}\n` : `${r.model}: ${r.metric} ${r.value.toFixed(4)}${b}  (bar ${r.bar}: ${r.pass ? 'pass' : 'FAIL'})  ${r.epochs} epochs, ${r.seconds.toFixed(0)} s\n`);
+    process.stdout.write(
+      values.json
+        ? `${JSON.stringify(r)}\n`
+        : `${r.model}: ${r.metric} ${r.value.toFixed(4)}${b}  (bar ${r.bar}: ${r.pass ? 'pass' : 'FAIL'})  ${r.epochs} epochs, ${r.seconds.toFixed(0)} s\n`,
+    );
   };
   if (values.judge !== undefined) await judgeGan(values.judge, join(out, 'mnist_cnn', 'weights.safetensors'), NaN, say);
   else for (const r of RUNS) if (!only || only.includes(r.name)) await r.run({ out, done, say });

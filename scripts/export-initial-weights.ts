@@ -9,7 +9,15 @@ import { pathToFileURL } from 'node:url';
 import { initParams } from '../ir/init.ts';
 import type { Tensor } from '../ir/types.ts';
 import { lossGraph, traceTrain } from '../compiler/passes/train-step.ts';
-import { FIXTURE_OPTIMIZERS, FIXTURE_STEPS, FULL_LIMIT, PROJECTIONS, SAMPLES, fixtureBatch, serializeGraph } from '../test/grad/train-fixtures.ts';
+import {
+  FIXTURE_OPTIMIZERS,
+  FIXTURE_STEPS,
+  FULL_LIMIT,
+  PROJECTIONS,
+  SAMPLES,
+  fixtureBatch,
+  serializeGraph,
+} from '../test/grad/train-fixtures.ts';
 import { COMPILED_SEED_MODELS, SEED_MODELS, type SeedModel } from '../test/grad/seed-model-list.ts';
 
 const plain = (t: Tensor) => ({ dtype: t.type.dtype, shape: [...t.type.shape], data: Array.from(t.data) });
@@ -41,5 +49,6 @@ export async function exportModel(seed: SeedModel, outDir: string): Promise<stri
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const [outDir = '/tmp/kiln-train-export', ...only] = process.argv.slice(2);
-  for (const seed of [...SEED_MODELS, ...COMPILED_SEED_MODELS]) if (!only.length || only.includes(seed.name)) await exportModel(seed, outDir);
+  for (const seed of [...SEED_MODELS, ...COMPILED_SEED_MODELS])
+    if (!only.length || only.includes(seed.name)) await exportModel(seed, outDir);
 }

@@ -9,7 +9,11 @@ for (const c of GOLDEN_CASES) {
   const path = GOLDEN_DIR + c.name;
   const got = await goldenDump(c);
   let want = '';
-  try { want = readFileSync(path, 'utf8'); } catch { /* a new case */ }
+  try {
+    want = readFileSync(path, 'utf8');
+  } catch {
+    /* a new case */
+  }
   if (got === want) continue;
   if (accept) {
     writeFileSync(`${path}.tmp`, got);

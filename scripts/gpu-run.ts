@@ -38,7 +38,8 @@ function feed(t: TensorType, next: () => number, range?: readonly [number, numbe
 /** max |got - want| / (1 + |want|) over all elements. */
 function relErr(got: ArrayLike<number>, want: ArrayLike<number>): number {
   let worst = 0;
-  for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!) / (1 + Math.abs(want[i]!)));
+  for (let i = 0; i < want.length; i++)
+    worst = Math.max(worst, Math.abs(got[i]! - want[i]!) / (1 + Math.abs(want[i]!)));
   return worst;
 }
 
@@ -47,7 +48,10 @@ async function checkModel(name: string, model: Model, tol: number): Promise<void
   const program = compileModel(model, { train: true });
   const entries = modelEntries(model, { train: true });
   const exe = await loadOnWebGpu(program);
-  const specs = { ...model.def.inputs, ...(model.def.targets ?? {}) } as Record<string, { range?: readonly [number, number] }>;
+  const specs = { ...model.def.inputs, ...(model.def.targets ?? {}) } as Record<
+    string,
+    { range?: readonly [number, number] }
+  >;
   const next = rng(7);
   let params: Record<string, Tensor> = initParams(entries[0]!.graph);
   for (const e of entries) for (const [k, v] of Object.entries(initParams(e.graph))) params[k] ??= v;
@@ -56,15 +60,28 @@ async function checkModel(name: string, model: Model, tol: number): Promise<void
     const inputs = Object.fromEntries(e.graph.inputs.map((i) => [i.name, feed(i.type, next, specs[i.name]?.range)]));
     const want = interpret(e.graph, inputs, params);
     const t0 = performance.now();
-    const got = await exe.run(e.name, Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.data as Float32Array | Int32Array])));
+    const got = await exe.run(
+      e.name,
+      Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, v.data as Float32Array | Int32Array])),
+    );
     const ms = performance.now() - t0;
     params = { ...params, ...want.assigns };
     let worst = 0;
     for (const o of e.graph.outputs) worst = Math.max(worst, relErr(got[o.name]!.data, want.outputs[o.name]!.data));
-    for (const a of e.graph.assigns) worst = Math.max(worst, relErr((await exe.readParam(a.param.name)).data, params[a.param.name]!.data));
+    for (const a of e.graph.assigns)
+      worst = Math.max(worst, relErr((await exe.readParam(a.param.name)).data, params[a.param.name]!.data));
     const ok = worst <= tol;
     if (!ok) failures++;
-    console.log(JSON.stringify({ check: `${name} ${e.name}`, kernels: program.entries.find((x) => x.name === e.name)!.kernels.length, maxRelErr: worst, tol, ok, firstCallMs: +ms.toFixed(1) }));
+    console.log(
+      JSON.stringify({
+        check: `${name} ${e.name}`,
+        kernels: program.entries.find((x) => x.name === e.name)!.kernels.length,
+        maxRelErr: worst,
+        tol,
+        ok,
+        firstCallMs: +ms.toFixed(1),
+      }),
+    );
   }
   await exe.destroy();
 }
@@ -76,7 +93,8 @@ async function matmul(n: number): Promise<void> {
   b.output('y', b.op('matmul', [x, w]));
   const program = compileProgram([{ name: 'main', graph: b.finish() }]);
   const exe = await loadOnWebGpu(program);
-  const fill = (seed: number): Float32Array => Float32Array.from({ length: n * n }, (_, i) => ((i * 7919 + seed) % 1000) / 1000 - 0.5);
+  const fill = (seed: number): Float32Array =>
+    Float32Array.from({ length: n * n }, (_, i) => ((i * 7919 + seed) % 1000) / 1000 - 0.5);
   await exe.writeParam('a', fill(1));
   await exe.writeParam('b', fill(2));
   await exe.run('main', {}, ['y']);
@@ -89,15 +107,28 @@ async function matmul(n: number): Promise<void> {
   await exe.run('main', {}, ['y']);
   calls++;
   const secs = (performance.now() - t0) / 1000;
-  console.log(JSON.stringify({ case: `matmul ${n}`, gflops: +((2 * n ** 3 * calls) / secs / 1e9).toFixed(1), msPerCall: +((1000 * secs) / calls).toFixed(3) }));
+  console.log(
+    JSON.stringify({
+      case: `matmul ${n}`,
+      gflops: +((2 * n ** 3 * calls) / secs / 1e9).toFixed(1),
+      msPerCall: +((1000 * secs) / calls).toFixed(3),
+    }),
+  );
   await exe.destroy();
 }
 
-const probe = await loadOnWebGpu(compileProgram([{ name: 'main', graph: (() => {
-  const b = new GraphBuilder('probe');
-  b.output('y', b.op('neg', [b.input('x', 'f32', [4])]));
-  return b.finish();
-})() }]));
+const probe = await loadOnWebGpu(
+  compileProgram([
+    {
+      name: 'main',
+      graph: (() => {
+        const b = new GraphBuilder('probe');
+        b.output('y', b.op('neg', [b.input('x', 'f32', [4])]));
+        return b.finish();
+      })(),
+    },
+  ]),
+);
 console.log(JSON.stringify({ adapter: probe.about }));
 await probe.destroy();
 await checkModel('xor', xor, 1e-4);

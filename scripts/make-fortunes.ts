@@ -20,14 +20,21 @@ const TRAIN_FRACTION = 0.8;
 const OUT = new URL('../examples/data/fortunes.bin.gz', import.meta.url).pathname;
 
 /** Lower-cased words (letters and digits, inner apostrophes kept: "don't") and single punctuation marks. */
-const tokenize = (text: string): string[] => text.toLowerCase().match(/[\p{L}\p{N}]+(?:'[\p{L}\p{N}]+)*|[^\s\p{L}\p{N}]/gu) ?? [];
+const tokenize = (text: string): string[] =>
+  text.toLowerCase().match(/[\p{L}\p{N}]+(?:'[\p{L}\p{N}]+)*|[^\s\p{L}\p{N}]/gu) ?? [];
 
 function readTexts(dir: string, category: string): string[] {
   const raw = readFileSync(join(dir, `${category}.u8`), 'utf8');
-  return raw.split(/^%$/m).map((t) => t.trim()).filter((t) => t.length > 0);
+  return raw
+    .split(/^%$/m)
+    .map((t) => t.trim())
+    .filter((t) => t.length > 0);
 }
 
-interface Text { readonly label: number; readonly tokens: string[] }
+interface Text {
+  readonly label: number;
+  readonly tokens: string[];
+}
 
 function split(texts: readonly Text[]): { train: Text[]; test: Text[] } {
   const train: Text[] = [];
@@ -44,7 +51,9 @@ function split(texts: readonly Text[]): { train: Text[]; test: Text[] } {
 function vocabulary(train: readonly Text[]): string[] {
   const counts = new Map<string, number>();
   for (const t of train) for (const w of t.tokens) counts.set(w, (counts.get(w) ?? 0) + 1);
-  const words = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([w]) => w);
+  const words = [...counts.entries()]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    .map(([w]) => w);
   return words.slice(0, VOCAB - 2);
 }
 
@@ -77,7 +86,8 @@ function naiveBayes(train: FortuneSplit, test: FortuneSplit): number {
     let bestScore = -Infinity;
     for (let c = 0; c < k; c++) {
       let s = Math.log(prior[c]! / train.labels.length);
-      for (let j = 0; j < test.lengths[i]!; j++) s += Math.log((counts[c]![test.ids[at + j]!]! + 1) / (totals[c]! + VOCAB));
+      for (let j = 0; j < test.lengths[i]!; j++)
+        s += Math.log((counts[c]![test.ids[at + j]!]! + 1) / (totals[c]! + VOCAB));
       if (s > bestScore) [best, bestScore] = [c, s];
     }
     if (best === label) correct++;
@@ -86,7 +96,8 @@ function naiveBayes(train: FortuneSplit, test: FortuneSplit): number {
   return correct / test.labels.length;
 }
 
-const quantile = (xs: readonly number[], q: number): number => [...xs].sort((a, b) => a - b)[Math.floor(q * (xs.length - 1))]!;
+const quantile = (xs: readonly number[], q: number): number =>
+  [...xs].sort((a, b) => a - b)[Math.floor(q * (xs.length - 1))]!;
 
 function main(): void {
   const dir = process.argv[2] ?? '/usr/share/games/fortunes';

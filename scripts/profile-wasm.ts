@@ -17,7 +17,8 @@ const flag = (name: string, d: number): number => {
 };
 const file = argv.find((a) => a.endsWith('.ts'));
 if (!file) throw new Error('usage: profile-wasm.ts <model.ts> [--batch N] [--reps N] [--top N] [--simd]');
-const reps = flag('reps', 10), top = flag('top', 25);
+const reps = flag('reps', 10),
+  top = flag('top', 25);
 const relaxed = !argv.includes('--simd') && relaxedSimdSupported();
 
 const model = await pickModel(file, undefined, 'profile');
@@ -28,9 +29,12 @@ const compileMs = performance.now() - t0;
 
 function describe(k: Kernel): string {
   switch (k.kind) {
-    case 'contraction': return `contraction ${k.batch.length ? `${k.batch.join('x')}x` : ''}${k.m}x${k.n}x${k.k} [${k.a.rows}]x[${k.a.cols}]${k.epilogue ? ' +epi' : ''}`;
-    case 'template': return `${k.op} ${k.inputTypes.map((t) => `[${t.shape.join(',')}]`).join(' ')} -> [${k.outType.shape.join(',')}]${k.epilogue ? ' +epi' : ''}`;
-    case 'loop': return `loop [${k.space.join(',')}]${k.reduce ? ` red [${k.reduce.extents.join(',')}]x${k.reduce.accs.length}` : ''} ${k.stores.length} st`;
+    case 'contraction':
+      return `contraction ${k.batch.length ? `${k.batch.join('x')}x` : ''}${k.m}x${k.n}x${k.k} [${k.a.rows}]x[${k.a.cols}]${k.epilogue ? ' +epi' : ''}`;
+    case 'template':
+      return `${k.op} ${k.inputTypes.map((t) => `[${t.shape.join(',')}]`).join(' ')} -> [${k.outType.shape.join(',')}]${k.epilogue ? ' +epi' : ''}`;
+    case 'loop':
+      return `loop [${k.space.join(',')}]${k.reduce ? ` red [${k.reduce.extents.join(',')}]x${k.reduce.accs.length}` : ''} ${k.stores.length} st`;
   }
 }
 
@@ -39,23 +43,35 @@ const stat = argv.includes('--min') ? (xs: number[]): number => Math.min(...xs) 
 
 const graphs = modelEntries(model, { train: true, batch }).map((e) => e.graph);
 // ms per call, shipped build; per kernel, the profiling build
-const perEntry = Object.fromEntries(Object.entries(await sampleEntries(program, graphs, relaxed, reps)).map(([e, ts]) => [e, stat(ts)]));
+const perEntry = Object.fromEntries(
+  Object.entries(await sampleEntries(program, graphs, relaxed, reps)).map(([e, ts]) => [e, stat(ts)]),
+);
 const byKernel = await sampleKernels(program, graphs, relaxed, reps);
 const names = kernelNames(program).flat();
 const samples = program.entries.flatMap((e) => e.kernels.map((k) => byKernel.get(k.name)!));
 
-console.log(`${program.name}: batch ${batch}, ${relaxed ? 'relaxed' : 'plain'} SIMD, compile ${compileMs.toFixed(0)} ms`);
-for (const [e, ms] of Object.entries(perEntry)) console.log(`  ${e}: ${ms.toFixed(2)} ms per call (${argv.includes('--min') ? 'fastest' : 'median'} of ${reps})`);
+console.log(
+  `${program.name}: batch ${batch}, ${relaxed ? 'relaxed' : 'plain'} SIMD, compile ${compileMs.toFixed(0)} ms`,
+);
+for (const [e, ms] of Object.entries(perEntry))
+  console.log(`  ${e}: ${ms.toFixed(2)} ms per call (${argv.includes('--min') ? 'fastest' : 'median'} of ${reps})`);
 let off = 0;
 for (const e of program.entries) {
-  const rows = e.kernels.map((k, i) => ({ i: off + i, name: names[off + i]!, ms: stat(samples[off + i]!), what: describe(k) }));
+  const rows = e.kernels.map((k, i) => ({
+    i: off + i,
+    name: names[off + i]!,
+    ms: stat(samples[off + i]!),
+    what: describe(k),
+  }));
   off += e.kernels.length;
   const total = rows.reduce((a, r) => a + r.ms, 0);
   console.log(`\n${e.name}: ${rows.length} kernels, ${total.toFixed(2)} ms in kernels`);
   for (const r of [...rows].sort((a, b) => b.ms - a.ms).slice(0, top)) {
     const xs = samples[r.i]!;
     const spread = `[${Math.min(...xs).toFixed(2)}..${Math.max(...xs).toFixed(2)}]`;
-    console.log(`  ${r.ms.toFixed(3).padStart(8)} ms ${((100 * r.ms) / total).toFixed(1).padStart(5)}% ${spread.padStart(14)}  ${r.name.padEnd(40)} ${r.what}`);
+    console.log(
+      `  ${r.ms.toFixed(3).padStart(8)} ms ${((100 * r.ms) / total).toFixed(1).padStart(5)}% ${spread.padStart(14)}  ${r.name.padEnd(40)} ${r.what}`,
+    );
   }
   // kernels of the same shape together (an unrolled recurrence repeats each step's kernels)
   const groups = new Map<string, { n: number; ms: number }>();
@@ -66,7 +82,9 @@ for (const e of program.entries) {
   if (groups.size < rows.length) {
     console.log(`  by shape:`);
     for (const [what, g] of [...groups].sort((a, b) => b[1].ms - a[1].ms).slice(0, top)) {
-      console.log(`  ${g.ms.toFixed(3).padStart(8)} ms ${((100 * g.ms) / total).toFixed(1).padStart(5)}%  ${String(g.n).padStart(4)}x  ${what}`);
+      console.log(
+        `  ${g.ms.toFixed(3).padStart(8)} ms ${((100 * g.ms) / total).toFixed(1).padStart(5)}%  ${String(g.n).padStart(4)}x  ${what}`,
+      );
     }
   }
 }

@@ -19,12 +19,25 @@ function forward(layers: readonly Layer[], w: readonly (readonly any[])[], x: an
   layers.forEach((l, i) => {
     const [k, b, u] = w[i]!;
     switch (l.kind) {
-      case 'dense': h = np.matmul(h, k).add(b); if (l.act === 'relu') h = nn.relu(h); break;
-      case 'conv': h = nn.relu(lax.conv(h, k, [1, 1], 'VALID').add(b.reshape([1, -1, 1, 1]))); break;
-      case 'maxpool': h = lax.reduceWindow(h, (win: any) => win.max(), [l.size, l.size], [l.size, l.size]); break;
-      case 'flatten': h = h.reshape([h.shape[0], -1]); break;
-      case 'embedding': h = np.take(k, h, 0); break;
-      case 'lstm': h = lstm(h, k, b, u, l.units, l.returnSequences); break; // kernel, recurrent, bias
+      case 'dense':
+        h = np.matmul(h, k).add(b);
+        if (l.act === 'relu') h = nn.relu(h);
+        break;
+      case 'conv':
+        h = nn.relu(lax.conv(h, k, [1, 1], 'VALID').add(b.reshape([1, -1, 1, 1])));
+        break;
+      case 'maxpool':
+        h = lax.reduceWindow(h, (win: any) => win.max(), [l.size, l.size], [l.size, l.size]);
+        break;
+      case 'flatten':
+        h = h.reshape([h.shape[0], -1]);
+        break;
+      case 'embedding':
+        h = np.take(k, h, 0);
+        break;
+      case 'lstm':
+        h = lstm(h, k, b, u, l.units, l.returnSequences);
+        break; // kernel, recurrent, bias
     }
   });
   return h;
@@ -33,14 +46,20 @@ function forward(layers: readonly Layer[], w: readonly (readonly any[])[], x: an
 function lstm(x: any, kernel: any, rec: any, bias: any, units: number, returnSequences: boolean): any {
   const { numpy: np, nn } = jax;
   const [batch, time, dim] = x.shape;
-  const xw = np.matmul(x.reshape([batch * time, dim]), kernel).add(bias).reshape([batch, time, 4 * units]);
+  const xw = np
+    .matmul(x.reshape([batch * time, dim]), kernel)
+    .add(bias)
+    .reshape([batch, time, 4 * units]);
   const steps = np.unstack(xw, 1);
   let h = np.zeros([batch, units]);
   let c = np.zeros([batch, units]);
   const hs: any[] = [];
   for (const xt of steps) {
     const [i, f, g, o] = np.split(xt.add(np.matmul(h.ref, rec.ref)), 4, 1);
-    c = nn.sigmoid(f).mul(c).add(nn.sigmoid(i).mul(np.tanh(g)));
+    c = nn
+      .sigmoid(f)
+      .mul(c)
+      .add(nn.sigmoid(i).mul(np.tanh(g)));
     h = nn.sigmoid(o).mul(np.tanh(c.ref));
     if (returnSequences) hs.push(h.ref);
   }
@@ -55,11 +74,18 @@ function lstm(x: any, kernel: any, rec: any, bias: any, units: number, returnSeq
 function weightsOf(c: ModelCase): any[][] {
   const np = jax.numpy;
   const flat = flattenedFrom(c.spec);
-  return c.spec.layers.map((l, i) => c.weights[i]!.map((w, j) => {
-    const hwc = flat.get(i);
-    const v = l.kind === 'conv' && j === 0 ? hwioToOihw(w) : l.kind === 'dense' && j === 0 && hwc && hwc.length === 3 ? nchwFlattenKernel(w, hwc) : w;
-    return np.array(v.data).reshape([...v.shape]);
-  }));
+  return c.spec.layers.map((l, i) =>
+    c.weights[i]!.map((w, j) => {
+      const hwc = flat.get(i);
+      const v =
+        l.kind === 'conv' && j === 0
+          ? hwioToOihw(w)
+          : l.kind === 'dense' && j === 0 && hwc && hwc.length === 3
+            ? nchwFlattenKernel(w, hwc)
+            : w;
+      return np.array(v.data).reshape([...v.shape]);
+    }),
+  );
 }
 
 function inputOf(c: ModelCase): any {
@@ -74,14 +100,26 @@ function matmulRunner(c: MatmulCase): Runner {
   const f = jax.jit((a: any, b: any) => np.matmul(a, b));
   const a = np.array(c.a.data).reshape([c.n, c.n]);
   const b = np.array(c.b.data).reshape([c.n, c.n]);
-  return { run: () => f(a.ref, b.ref).data(), dispose: () => { a.dispose(); b.dispose(); } };
+  return {
+    run: () => f(a.ref, b.ref).data(),
+    dispose: () => {
+      a.dispose();
+      b.dispose();
+    },
+  };
 }
 
 function inferRunner(c: ModelCase): Runner {
   const w = weightsOf(c);
   const x = inputOf(c);
   const f = jax.jit((ws: any, xs: any) => jax.nn.softmax(forward(c.spec.layers, ws, xs), -1));
-  return { run: () => f(jax.tree.ref(w), x.ref).data(), dispose: () => { jax.tree.dispose(w); x.dispose(); } };
+  return {
+    run: () => f(jax.tree.ref(w), x.ref).data(),
+    dispose: () => {
+      jax.tree.dispose(w);
+      x.dispose();
+    },
+  };
 }
 
 /** One jitted step: loss and gradients, then Adam (Keras' epsilon) on every weight. */
@@ -92,12 +130,22 @@ function trainRunner(c: ModelCase): Runner {
   let v = tree.map((a: any) => np.zerosLike(a.ref), w);
   const x = inputOf(c);
   const y = nn.oneHot(np.array(c.labels!.data, { dtype: np.int32 }), c.spec.classes);
-  const lossOf = (ws: any, xs: any, ys: any): any => nn.logSoftmax(forward(c.spec.layers, ws, xs), -1).mul(ys).sum().mul(-1 / c.batch);
+  const lossOf = (ws: any, xs: any, ys: any): any =>
+    nn
+      .logSoftmax(forward(c.spec.layers, ws, xs), -1)
+      .mul(ys)
+      .sum()
+      .mul(-1 / c.batch);
   const step = jax.jit((ws: any, ms: any, vs: any, xs: any, ys: any, lrt: any) => {
     const [loss, g] = jax.valueAndGrad(lossOf)(tree.ref(ws), xs, ys);
     const m2 = tree.map((mi: any, gi: any) => mi.mul(ADAM.beta1).add(gi.mul(1 - ADAM.beta1)), ms, tree.ref(g));
     const v2 = tree.map((vi: any, gi: any) => vi.mul(ADAM.beta2).add(gi.ref.mul(gi).mul(1 - ADAM.beta2)), vs, g);
-    const w2 = tree.map((wi: any, mi: any, vi: any) => wi.sub(mi.mul(lrt.ref).div(np.sqrt(vi).add(ADAM.eps))), ws, tree.ref(m2), tree.ref(v2));
+    const w2 = tree.map(
+      (wi: any, mi: any, vi: any) => wi.sub(mi.mul(lrt.ref).div(np.sqrt(vi).add(ADAM.eps))),
+      ws,
+      tree.ref(m2),
+      tree.ref(v2),
+    );
     lrt.dispose();
     return [loss, w2, m2, v2];
   });
@@ -105,12 +153,16 @@ function trainRunner(c: ModelCase): Runner {
   return {
     run: async () => {
       t++;
-      const lrt = ADAM.lr * Math.sqrt(1 - ADAM.beta2 ** t) / (1 - ADAM.beta1 ** t);
+      const lrt = (ADAM.lr * Math.sqrt(1 - ADAM.beta2 ** t)) / (1 - ADAM.beta1 ** t);
       const [loss, w2, m2, v2] = step(w, m, v, x.ref, y.ref, np.array(lrt));
       [w, m, v] = [w2, m2, v2];
       return loss.data();
     },
-    dispose: () => { tree.dispose([w, m, v]); x.dispose(); y.dispose(); },
+    dispose: () => {
+      tree.dispose([w, m, v]);
+      x.dispose();
+      y.dispose();
+    },
   };
 }
 
@@ -129,7 +181,10 @@ export const jaxPeer: Impl = {
     // every compile: a Worker that appeared since (Emscripten's Node glue of onnxruntime-web sets
     // global.Worker; bench/peers/ort.ts undoes it) makes modules import a shared memory with a maximum,
     // and instantiation fails with "memory import 0 has no maximum limit".
-    if (hasWorker()) throw new Error('jax-js: a global Worker appeared after jax-js initialized (another peer set it); its modules would import a shared memory and fail to instantiate');
+    if (hasWorker())
+      throw new Error(
+        'jax-js: a global Worker appeared after jax-js initialized (another peer set it); its modules would import a shared memory and fail to instantiate',
+      );
     return inProcess(c.kind === 'matmul' ? matmulRunner(c) : c.kind === 'infer' ? inferRunner(c) : trainRunner(c));
   },
 };

@@ -15,8 +15,12 @@ import { toManifest } from '../../compiler/artifact/manifest.ts';
 
 /** kiln's param names of each layer's weights, in bench/models.ts's order. */
 const PARAMS: Record<Layer['kind'], readonly string[]> = {
-  dense: ['kernel', 'bias'], conv: ['kernel', 'bias'], embedding: ['embeddings'],
-  lstm: ['kernel', 'recurrent_kernel', 'bias'], maxpool: [], flatten: [],
+  dense: ['kernel', 'bias'],
+  conv: ['kernel', 'bias'],
+  embedding: ['embeddings'],
+  lstm: ['kernel', 'recurrent_kernel', 'bias'],
+  maxpool: [],
+  flatten: [],
 };
 
 const layerName = (i: number): string => `l${i}`;
@@ -24,12 +28,18 @@ const layerName = (i: number): string => `l${i}`;
 function kilnLayer(l: Layer, i: number): KilnLayer {
   const name = layerName(i);
   switch (l.kind) {
-    case 'dense': return nn.dense(l.units, { activation: l.act, name });
-    case 'conv': return nn.conv2d(l.filters, l.size, { activation: l.act, name });
-    case 'maxpool': return nn.maxPool2d(l.size, { name });
-    case 'flatten': return nn.flatten({ name });
-    case 'embedding': return nn.embedding(l.vocab, l.dim, { name });
-    case 'lstm': return nn.lstm(l.units, { returnSequences: l.returnSequences, name });
+    case 'dense':
+      return nn.dense(l.units, { activation: l.act, name });
+    case 'conv':
+      return nn.conv2d(l.filters, l.size, { activation: l.act, name });
+    case 'maxpool':
+      return nn.maxPool2d(l.size, { name });
+    case 'flatten':
+      return nn.flatten({ name });
+    case 'embedding':
+      return nn.embedding(l.vocab, l.dim, { name });
+    case 'lstm':
+      return nn.lstm(l.units, { returnSequences: l.returnSequences, name });
   }
 }
 
@@ -71,7 +81,9 @@ async function matmulRunner(c: MatmulCase): Promise<Runner> {
 async function modelRunner(c: ModelCase): Promise<Runner> {
   const train = c.kind === 'train';
   const exec = await load(compileModel(kilnModel(c.spec, c.batch), { train, batch: c.batch }));
-  c.spec.layers.forEach((l, i) => PARAMS[l.kind].forEach((p, j) => exec.writeParam(`${layerName(i)}/${p}`, c.weights[i]![j]!.data)));
+  c.spec.layers.forEach((l, i) =>
+    PARAMS[l.kind].forEach((p, j) => exec.writeParam(`${layerName(i)}/${p}`, c.weights[i]![j]!.data)),
+  );
   if (!train) {
     const feeds = { x: c.x.data };
     return { run: () => exec.run('infer', feeds).y!.data };

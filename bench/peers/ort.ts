@@ -14,7 +14,12 @@ function feeds(ort: any, c: Case): Record<string, any> {
   return { x: new ort.Tensor('float32', x.data, x.shape) };
 }
 
-function ortImpl(name: string, pkg: string, configure: (ort: any) => Promise<void> | void, sessionOptions: Record<string, unknown>): Impl {
+function ortImpl(
+  name: string,
+  pkg: string,
+  configure: (ort: any) => Promise<void> | void,
+  sessionOptions: Record<string, unknown>,
+): Impl {
   let ort: any;
   return {
     name,
@@ -37,7 +42,15 @@ function ortImpl(name: string, pkg: string, configure: (ort: any) => Promise<voi
 }
 
 /** A 1x1 matmul: its session makes onnxruntime-web instantiate its WebAssembly at load. */
-const TINY: MatmulCase = { kind: 'matmul', suite: 'load', name: '1', n: 1, flops: 2, a: { shape: [1, 1], data: Float32Array.of(1) }, b: { shape: [1, 1], data: Float32Array.of(1) } };
+const TINY: MatmulCase = {
+  kind: 'matmul',
+  suite: 'load',
+  name: '1',
+  n: 1,
+  flops: 2,
+  a: { shape: [1, 1], data: Float32Array.of(1) },
+  b: { shape: [1, 1], data: Float32Array.of(1) },
+};
 
 // Its Emscripten glue sets `global.Worker = require('worker_threads').Worker` when its WebAssembly
 // starts (on the first session). One thread needs no Worker, but jax-js's wasm backend reads the
@@ -45,15 +58,24 @@ const TINY: MatmulCase = { kind: 'matmul', suite: 'load', name: '1', n: 1, flops
 // memory cannot satisfy ("memory import 0 has no maximum limit"). So the WebAssembly starts here, at
 // load, and the global it added is removed.
 const ortWebOptions = { executionProviders: ['wasm'], graphOptimizationLevel: 'all' };
-export const ortWeb = ortImpl('onnxruntime-web', 'onnxruntime-web', async (ort) => {
-  ort.env.wasm.numThreads = 1;
-  ort.env.wasm.simd = true;
-  const hadWorker = 'Worker' in globalThis;
-  const session = await ort.InferenceSession.create(onnxModel(TINY), ortWebOptions);
-  await session.release();
-  if (!hadWorker) delete (globalThis as { Worker?: unknown }).Worker;
-}, ortWebOptions);
+export const ortWeb = ortImpl(
+  'onnxruntime-web',
+  'onnxruntime-web',
+  async (ort) => {
+    ort.env.wasm.numThreads = 1;
+    ort.env.wasm.simd = true;
+    const hadWorker = 'Worker' in globalThis;
+    const session = await ort.InferenceSession.create(onnxModel(TINY), ortWebOptions);
+    await session.release();
+    if (!hadWorker) delete (globalThis as { Worker?: unknown }).Worker;
+  },
+  ortWebOptions,
+);
 
 export const ortNode = ortImpl('onnxruntime-node', 'onnxruntime-node', () => {}, {
-  executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
+  executionProviders: ['cpu'],
+  intraOpNumThreads: 1,
+  interOpNumThreads: 1,
+  executionMode: 'sequential',
+  graphOptimizationLevel: 'all',
 });

@@ -29,11 +29,21 @@ function forward(layers: readonly Layer[], w: readonly (readonly any[])[], x: an
         h = tf.fused.matMul({ a: flat, b: k, bias: b, activation: act(l.act) });
         break;
       }
-      case 'conv': h = tf.fused.conv2d({ x: h, filter: k, strides: 1, pad: 'valid', bias: b, activation: act(l.act) }); break;
-      case 'maxpool': h = tf.maxPool(h, l.size, l.size, 'valid'); break;
-      case 'flatten': h = tf.reshape(h, [h.shape[0], -1]); break;
-      case 'embedding': h = tf.gather(k, h); break;
-      case 'lstm': h = lstm(h, k, b, u, l.units, l.returnSequences); break; // kernel, recurrent, bias
+      case 'conv':
+        h = tf.fused.conv2d({ x: h, filter: k, strides: 1, pad: 'valid', bias: b, activation: act(l.act) });
+        break;
+      case 'maxpool':
+        h = tf.maxPool(h, l.size, l.size, 'valid');
+        break;
+      case 'flatten':
+        h = tf.reshape(h, [h.shape[0], -1]);
+        break;
+      case 'embedding':
+        h = tf.gather(k, h);
+        break;
+      case 'lstm':
+        h = lstm(h, k, b, u, l.units, l.returnSequences);
+        break; // kernel, recurrent, bias
     }
   });
   return h;
@@ -80,7 +90,10 @@ function trainRunner(c: ModelCase): Runner {
       l.dispose();
       return v;
     },
-    dispose: () => { opt.dispose(); tf.dispose([x, y, ...w.flat()]); },
+    dispose: () => {
+      opt.dispose();
+      tf.dispose([x, y, ...w.flat()]);
+    },
   };
 }
 
@@ -103,7 +116,12 @@ function runnerFor(c: Case): Runner {
   return c.kind === 'infer' ? inferRunner(c) : trainRunner(c);
 }
 
-function tfjsImpl(name: string, backend: 'wasm' | 'cpu', register: () => Promise<void>, slowReason?: (c: Case) => string | undefined): Impl {
+function tfjsImpl(
+  name: string,
+  backend: 'wasm' | 'cpu',
+  register: () => Promise<void>,
+  slowReason?: (c: Case) => string | undefined,
+): Impl {
   return {
     name,
     threads: 1,
@@ -133,8 +151,16 @@ export const tfjsWasm = tfjsImpl('tfjs-wasm', 'wasm', async () => {
 
 // Measured here: cnn-train about 40 s a step; lstm-train over 10 minutes a step and 4 GB (its
 // UnsortedSegmentSum, the embedding's gradient, loops over the 10000 rows of the table).
-export const tfjsCpu = tfjsImpl('tfjs-cpu', 'cpu', async () => {
-  await importPeer('@tensorflow/tfjs-backend-cpu');
-}, (c) => (c.kind !== 'train' ? undefined : c.suite === 'lstm-train'
-  ? 'a step takes over 10 minutes here (UnsortedSegmentSum over 10000 embedding rows); --slow runs it'
-  : 'a step takes about 40 s here; --slow runs it'));
+export const tfjsCpu = tfjsImpl(
+  'tfjs-cpu',
+  'cpu',
+  async () => {
+    await importPeer('@tensorflow/tfjs-backend-cpu');
+  },
+  (c) =>
+    c.kind !== 'train'
+      ? undefined
+      : c.suite === 'lstm-train'
+        ? 'a step takes over 10 minutes here (UnsortedSegmentSum over 10000 embedding rows); --slow runs it'
+        : 'a step takes about 40 s here; --slow runs it',
+);

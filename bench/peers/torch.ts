@@ -33,8 +33,13 @@ function describe(c: Case, dir: string): unknown {
   };
   if (c.kind === 'matmul') return { kind: 'matmul', a: file(c.a), b: file(c.b) };
   return {
-    kind: c.kind, input: c.spec.input, layers: c.spec.layers, adam: ADAM,
-    weights: c.weights.map((ws) => ws.map(file)), x: file(c.x), ...(c.labels ? { labels: file(c.labels) } : {}),
+    kind: c.kind,
+    input: c.spec.input,
+    layers: c.spec.layers,
+    adam: ADAM,
+    weights: c.weights.map((ws) => ws.map(file)),
+    x: file(c.x),
+    ...(c.labels ? { labels: file(c.labels) } : {}),
   };
 }
 
@@ -48,7 +53,8 @@ class TorchImpl implements Impl {
   private ask(cmd: unknown): Promise<Reply> {
     const child = this.child!;
     return new Promise((resolve, reject) => {
-      const onExit = (code: number | null): void => reject(new Error(`torch_peer.py exited (${code}): ${this.stderr.trim().split('\n').at(-1) ?? ''}`));
+      const onExit = (code: number | null): void =>
+        reject(new Error(`torch_peer.py exited (${code}): ${this.stderr.trim().split('\n').at(-1) ?? ''}`));
       child.once('exit', onExit);
       this.lines!.once('line', (l) => {
         child.off('exit', onExit);
@@ -65,7 +71,9 @@ class TorchImpl implements Impl {
   async load(): Promise<void> {
     const child = spawn(PYTHON, [join(BENCH_DIR, 'torch_peer.py')], { env: { ...process.env, ...ONE_THREAD } });
     this.child = child;
-    child.stderr.on('data', (d: Buffer) => { this.stderr += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => {
+      this.stderr += d.toString();
+    });
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
       child.once('error', (e) => reject(new Error(`${PYTHON}: ${e.message}`)));

@@ -39,7 +39,12 @@ export const STAGES = ['compile', 'wasm', 'weights', 'api', 'manifest'] as const
 
 /** Roles of a model's params, from its trace: trained weights, optimizer slots, the step counter,
  *  and state written in place (BatchNorm statistics, RNG counters). */
-function modelParamInfo(model: Model, train: boolean, batch: number, names: ReadonlySet<string>): (name: string) => ParamInfo {
+function modelParamInfo(
+  model: Model,
+  train: boolean,
+  batch: number,
+  names: ReadonlySet<string>,
+): (name: string) => ParamInfo {
   const t = trace(model, { mode: train ? 'train' : 'infer', batch });
   const trainable = new Set(t.trainable.map((p) => p.name));
   const all = t.builder.finish().params.map((p) => p.name);
@@ -53,11 +58,19 @@ function initialWeights(graphs: readonly Graph[]): Record<string, NamedArray> {
 }
 
 /** The artifact's files and manifest, and the Program they were made from. */
-export async function buildArtifact(model: Model, opts: BuildOptions): Promise<{ manifest: Manifest; files: Record<string, Uint8Array>; program: Program }> {
+export async function buildArtifact(
+  model: Model,
+  opts: BuildOptions,
+): Promise<{ manifest: Manifest; files: Record<string, Uint8Array>; program: Program }> {
   const stage = (s: (typeof STAGES)[number]): void => opts.onStage?.(s, STAGES.indexOf(s), STAGES.length);
-  if (opts.targets.includes('webgpu')) fail('K8001', `compile: --target webgpu: this kiln has no WGSL target yet; use --target wasm`);
+  if (opts.targets.includes('webgpu'))
+    fail('K8001', `compile: --target webgpu: this kiln has no WGSL target yet; use --target wasm`);
   const train = opts.train ?? model.def.train !== undefined;
-  if (train && !model.def.train) fail('K8001', `compile: model '${model.name}' has no train setup; compile with --no-train or give defineModel a train: { loss, optimizer }`);
+  if (train && !model.def.train)
+    fail(
+      'K8001',
+      `compile: model '${model.name}' has no train setup; compile with --no-train or give defineModel a train: { loss, optimizer }`,
+    );
   const batch = opts.batch ?? model.def.batch;
 
   stage('compile');
@@ -69,19 +82,34 @@ export async function buildArtifact(model: Model, opts: BuildOptions): Promise<{
   stage('weights');
   const names = new Set(program.params.map((p) => p.name));
   const info = modelParamInfo(model, train, batch, names);
-  const ranges = Object.fromEntries(Object.entries({ ...model.def.inputs, ...model.def.targets }).flatMap(([k, s]) => (s.range ? [[k, s.range]] : [])));
+  const ranges = Object.fromEntries(
+    Object.entries({ ...model.def.inputs, ...model.def.targets }).flatMap(([k, s]) => (s.range ? [[k, s.range]] : [])),
+  );
   const draft = toManifest(program, { batch, params: info, ranges });
   const weights = initialWeights(entries.map((e) => e.graph));
   if (opts.weights) {
-    const given = Object.fromEntries(Object.entries(opts.weights).filter(([k]) => names.has(k) || fail('K7006', `${opts.weightsFile ?? 'weights'}: tensor '${k}' is not a param of model ${model.name}`)));
+    const given = Object.fromEntries(
+      Object.entries(opts.weights).filter(
+        ([k]) =>
+          names.has(k) ||
+          fail('K7006', `${opts.weightsFile ?? 'weights'}: tensor '${k}' is not a param of model ${model.name}`),
+      ),
+    );
     checkWeights({ ...draft, params: draft.params.filter((p) => p.name in given) }, given, opts.weightsFile);
     Object.assign(weights, given);
   }
-  const weightBytes = encodeSafetensors(Object.fromEntries(program.params.map((p) => [p.name, weights[p.name]!])), { format: 'kiln.weights', model: model.name });
+  const weightBytes = encodeSafetensors(Object.fromEntries(program.params.map((p) => [p.name, weights[p.name]!])), {
+    format: 'kiln.weights',
+    model: model.name,
+  });
 
   const wasm = relaxed ? { simd: 'program.wasm', relaxed: 'program.relaxed.wasm' } : { simd: 'program.wasm' };
   stage('api');
-  const files: Record<string, Uint8Array> = { 'program.wasm': binary, 'weights.safetensors': weightBytes, ...generateApi({ ...draft, targets: { wasm: { ...draft.targets.wasm!, files: wasm } } }) };
+  const files: Record<string, Uint8Array> = {
+    'program.wasm': binary,
+    'weights.safetensors': weightBytes,
+    ...generateApi({ ...draft, targets: { wasm: { ...draft.targets.wasm!, files: wasm } } }),
+  };
   if (relaxed) files['program.relaxed.wasm'] = relaxed;
   if (opts.inspect) files[INSPECT_FILE] = inspectFile(model, { train, batch });
   stage('manifest');

@@ -1,7 +1,16 @@
 // Program -> Manifest: the compiler's internal Program mapped onto the artifact's own versioned format
 // (runtime/manifest.ts), which is all an executor reads.
 import type { Program } from '../../ir/kernel.ts';
-import { FORMAT, FORMAT_VERSION, UNSEALED, type FileSpec, type IOSpec, type Manifest, type ParamRole, type ParamSpec } from '../../runtime/manifest.ts';
+import {
+  FORMAT,
+  FORMAT_VERSION,
+  UNSEALED,
+  type FileSpec,
+  type IOSpec,
+  type Manifest,
+  type ParamRole,
+  type ParamSpec,
+} from '../../runtime/manifest.ts';
 import { sha256Hex } from '../../runtime/validate.ts';
 import { buffersRead, buffersWritten } from '../../ir/kernel-walk.ts';
 import { ITERATIONS } from '../passes/train-step.ts';
@@ -29,7 +38,11 @@ export interface ManifestOptions {
 /** A param's role from its name and the other params' names: `optimizer/iterations` counts steps,
  *  `<weight>/<slot>` is an optimizer slot of a weight, an i32 state is an RNG counter, other
  *  state (`stateful`) a BatchNorm statistic. */
-export function paramInfo(name: string, all: ReadonlySet<string>, stateful: ReadonlySet<string> = new Set()): ParamInfo {
+export function paramInfo(
+  name: string,
+  all: ReadonlySet<string>,
+  stateful: ReadonlySet<string> = new Set(),
+): ParamInfo {
   if (name === ITERATIONS) return { role: 'step-counter' };
   const cut = name.lastIndexOf('/');
   const of = cut > 0 ? name.slice(0, cut) : '';
@@ -41,7 +54,8 @@ export function paramInfo(name: string, all: ReadonlySet<string>, stateful: Read
 /** Size and sha-256 of each file. */
 export async function fileSpecs(files: Readonly<Record<string, Uint8Array>>): Promise<Record<string, FileSpec>> {
   const out: Record<string, FileSpec> = {};
-  for (const [name, bytes] of Object.entries(files)) out[name] = { sha256: await sha256Hex(bytes), bytes: bytes.length };
+  for (const [name, bytes] of Object.entries(files))
+    out[name] = { sha256: await sha256Hex(bytes), bytes: bytes.length };
   return out;
 }
 
@@ -59,18 +73,35 @@ export function toManifest(p: Program, opts: ManifestOptions = {}): Manifest {
   const paramBufs = new Set(p.params.map((x) => x.buf));
   const io = (x: Program['entries'][number]['inputs'][number], input = false): IOSpec => {
     const range = input ? opts.ranges?.[x.name] : undefined;
-    return { name: x.name, dtype: x.type.dtype, shape: [...x.type.shape], buffer: x.buf, ...(range ? { range: [range[0], range[1]] as const } : {}) };
+    return {
+      name: x.name,
+      dtype: x.type.dtype,
+      shape: [...x.type.shape],
+      buffer: x.buf,
+      ...(range ? { range: [range[0], range[1]] as const } : {}),
+    };
   };
   const params: ParamSpec[] = p.params.map((x) => {
     const i = info(x.name);
-    return { name: x.name, dtype: x.type.dtype, shape: [...x.type.shape], role: i.role, buffer: x.buf, ...(i.of ? { of: i.of } : {}) };
+    return {
+      name: x.name,
+      dtype: x.type.dtype,
+      shape: [...x.type.shape],
+      role: i.role,
+      buffer: x.buf,
+      ...(i.of ? { of: i.of } : {}),
+    };
   });
   const wasmFiles = opts.wasm ?? { simd: 'program.wasm' };
   return {
     format: FORMAT,
     version: FORMAT_VERSION,
     model: { name: p.name, batch: opts.batch ?? p.entries[0]?.inputs[0]?.type.shape[0] ?? 1 },
-    entries: p.entries.map((e) => ({ name: e.name, inputs: e.inputs.map((i) => io(i, true)), outputs: e.outputs.map((o) => io(o)) })),
+    entries: p.entries.map((e) => ({
+      name: e.name,
+      inputs: e.inputs.map((i) => io(i, true)),
+      outputs: e.outputs.map((o) => io(o)),
+    })),
     params,
     memory: {
       arenaBytes: p.memory.arenaBytes,
@@ -87,7 +118,12 @@ export function toManifest(p: Program, opts: ManifestOptions = {}): Manifest {
     targets: {
       wasm: {
         files: wasmFiles,
-        kernels: Object.fromEntries(p.entries.map((e) => [e.name, e.kernels.map((k) => ({ name: k.name, reads: [...buffersRead(k)], writes: [...buffersWritten(k)] }))])),
+        kernels: Object.fromEntries(
+          p.entries.map((e) => [
+            e.name,
+            e.kernels.map((k) => ({ name: k.name, reads: [...buffersRead(k)], writes: [...buffersWritten(k)] })),
+          ]),
+        ),
       },
     },
     files: opts.files ?? {},

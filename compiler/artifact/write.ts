@@ -7,19 +7,28 @@ import { fail } from '../../ir/errors.ts';
 import { checkOutputPath, writeAtomic } from '../cli/files.ts';
 
 /** Files `kiln compile` may replace in an existing folder. */
-const ARTIFACT_FILE = /^(manifest\.json|program(\.relaxed)?\.wasm|kernels\.wgsl|weights\.safetensors|index\.(ts|js|d\.ts)|inspect\.json)$/;
+const ARTIFACT_FILE =
+  /^(manifest\.json|program(\.relaxed)?\.wasm|kernels\.wgsl|weights\.safetensors|index\.(ts|js|d\.ts)|inspect\.json)$/;
 
 /** Refuses an output path that is a file, an unwritable folder, or a non-empty folder that holds no artifact. */
 export function checkOutDir(command: string, dir: string): void {
   const abs = resolve(dir);
   if (existsSync(abs)) {
-    if (!statSync(abs).isDirectory()) fail('K8001', `${command}: --out ${dir} is a file; expected a folder (new, empty, or a previous artifact)`);
+    if (!statSync(abs).isDirectory())
+      fail('K8001', `${command}: --out ${dir} is a file; expected a folder (new, empty, or a previous artifact)`);
     const entries = readdirSync(abs);
     if (entries.length && !entries.includes('manifest.json')) {
-      fail('K8001', `${command}: --out ${dir} is a non-empty folder with no manifest.json (holds ${entries.slice(0, 4).join(', ')}${entries.length > 4 ? ', ...' : ''}); choose a new or empty folder`);
+      fail(
+        'K8001',
+        `${command}: --out ${dir} is a non-empty folder with no manifest.json (holds ${entries.slice(0, 4).join(', ')}${entries.length > 4 ? ', ...' : ''}); choose a new or empty folder`,
+      );
     }
     const foreign = entries.filter((e) => !ARTIFACT_FILE.test(e) && !/^\..*\.tmp-/.test(e)); // a temporary file of an interrupted write
-    if (foreign.length) fail('K8001', `${command}: --out ${dir} holds files that are not part of an artifact (${foreign.slice(0, 4).join(', ')}); choose a new or empty folder`);
+    if (foreign.length)
+      fail(
+        'K8001',
+        `${command}: --out ${dir} holds files that are not part of an artifact (${foreign.slice(0, 4).join(', ')}); choose a new or empty folder`,
+      );
     try {
       accessSync(abs, constants.W_OK);
     } catch {

@@ -22,7 +22,11 @@ type Decls = Readonly<Record<string, OptionDecl<unknown>>>;
 
 /** The values `run` receives: a flag is a boolean; an option with a default or `required` always has a value. */
 export type OptionValues<O extends Decls> = {
-  readonly [K in keyof O]: O[K] extends OptionDecl<infer T> ? (O[K] extends { default: T } | { required: true } ? T : T | undefined) : never;
+  readonly [K in keyof O]: O[K] extends OptionDecl<infer T>
+    ? O[K] extends { default: T } | { required: true }
+      ? T
+      : T | undefined
+    : never;
 };
 
 export interface CommandDef<O extends Decls> {
@@ -120,20 +124,25 @@ export function choice<const C extends readonly string[], const T extends { defa
 
 /** A string value that may be given several times (`--input a --input b`), collected in order. */
 export function list(help: string, o: { value?: string } = {}): OptionDecl<string[]> {
-  return { help: `${help} (repeatable)`, value: o.value ?? 'value', parse: (raw, previous) => [...((previous as string[] | undefined) ?? []), raw] };
+  return {
+    help: `${help} (repeatable)`,
+    value: o.value ?? 'value',
+    parse: (raw, previous) => [...((previous as string[] | undefined) ?? []), raw],
+  };
 }
 
 /** An integer `--name <n>` at least `min` (default 1) and at most `max`. */
-export function int<const T extends { default?: number; required?: boolean; min?: number; max?: number; value?: string }>(
-  help: string,
-  o: T = {} as T,
-): OptionDecl<number> & T {
+export function int<
+  const T extends { default?: number; required?: boolean; min?: number; max?: number; value?: string },
+>(help: string, o: T = {} as T): OptionDecl<number> & T {
   const min = o.min ?? 1;
   const max = o.max ?? Number.MAX_SAFE_INTEGER;
   const parse = (raw: string): number => {
     const n = raw.trim() === '' ? NaN : Number(raw);
     if (!Number.isInteger(n) || n < min || n > max) {
-      throw new Error(`must be an integer ${max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in [${min}, ${max}]`}, got '${raw}'`);
+      throw new Error(
+        `must be an integer ${max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in [${min}, ${max}]`}, got '${raw}'`,
+      );
     }
     return n;
   };

@@ -16,16 +16,22 @@ export default defineCommand({
   options: {
     out: text('the artifact folder to write (new, empty, or a previous artifact)', { value: 'dir', required: true }),
     model: text('which exported model (default: the only one, or the default export)', { value: 'name' }),
-    target: choice('the targets to compile for (all: every target this kiln has)', ['wasm', 'webgpu', 'all'], { default: 'wasm' }),
+    target: choice('the targets to compile for (all: every target this kiln has)', ['wasm', 'webgpu', 'all'], {
+      default: 'wasm',
+    }),
     batch: int("the compile-time batch size (default: the model's)"),
     noTrain: flag('compile infer only, no train_step'),
     weights: text('a weights.safetensors to start from (e.g. from kiln train --save)', { value: 'file' }),
     noTypecheck: flag('compile the model file without type-checking it first'),
-    inspect: flag('also write inspect.json (each stage\'s text, kernels\' source maps, Kernel IR and WAT) for kiln inspect <dir>'),
+    inspect: flag(
+      "also write inspect.json (each stage's text, kernels' source maps, Kernel IR and WAT) for kiln inspect <dir>",
+    ),
   },
-  epilog: 'Example:\n  kiln compile examples/mnist-cnn.ts --target all --out build/mnist\n  node examples/node/classify.js build/mnist',
+  epilog:
+    'Example:\n  kiln compile examples/mnist-cnn.ts --target all --out build/mnist\n  node examples/node/classify.js build/mnist',
   run: async ([file], opts) => {
-    if (opts.target === 'webgpu') fail('K8001', 'compile: --target webgpu: this kiln has no WGSL target yet; use --target wasm or all');
+    if (opts.target === 'webgpu')
+      fail('K8001', 'compile: --target webgpu: this kiln has no WGSL target yet; use --target wasm or all');
     checkOutDir('compile', opts.out);
     let weights;
     if (opts.weights !== undefined) {
@@ -49,13 +55,22 @@ export default defineCommand({
       weights,
       weightsFile: opts.weights,
       inspect: opts.inspect,
-      onStage: tty ? (s, i, n) => process.stderr.write(`\r\x1b[2K${model.name}: [${'#'.repeat(i)}${'.'.repeat(n - i)}] ${s}...`) : undefined,
+      onStage: tty
+        ? (s, i, n) => process.stderr.write(`\r\x1b[2K${model.name}: [${'#'.repeat(i)}${'.'.repeat(n - i)}] ${s}...`)
+        : undefined,
     });
     writeArtifact(opts.out, files);
     if (tty) process.stderr.write('\r\x1b[2K');
-    const sizes = Object.entries(files).filter(([k]) => !k.startsWith('index.')).map(([k, v]) => `${k} ${kb(v.length)}`).join(', ');
-    const entries = manifest.entries.map((e) => `${e.name} ${manifest.targets.wasm!.kernels[e.name]!.length} kernels`).join(', ');
-    process.stdout.write(`${model.name}: wrote ${opts.out} (${sizes}; ${entries}; batch ${manifest.model.batch}, ${manifest.params.length} params) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    const sizes = Object.entries(files)
+      .filter(([k]) => !k.startsWith('index.'))
+      .map(([k, v]) => `${k} ${kb(v.length)}`)
+      .join(', ');
+    const entries = manifest.entries
+      .map((e) => `${e.name} ${manifest.targets.wasm!.kernels[e.name]!.length} kernels`)
+      .join(', ');
+    process.stdout.write(
+      `${model.name}: wrote ${opts.out} (${sizes}; ${entries}; batch ${manifest.model.batch}, ${manifest.params.length} params) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
+    );
     return 0;
   },
 });

@@ -37,9 +37,13 @@ export default defineCommand({
     const model = await pickModel(file, undefined, 'demo');
     const t0 = performance.now();
     const session = await createSession(model, { target: 'wasm' });
-    process.stdout.write(`kiln demo: ${model.name} (examples/mnist-cnn.ts), training step compiled to WebAssembly in ${((performance.now() - t0) / 1000).toFixed(2)} s\n`);
+    process.stdout.write(
+      `kiln demo: ${model.name} (examples/mnist-cnn.ts), training step compiled to WebAssembly in ${((performance.now() - t0) / 1000).toFixed(2)} s\n`,
+    );
     const data = await model.def.dataset!();
-    process.stdout.write(`data: ${data.train.size} training and ${data.test.size} test digits from the 'mnist' package, batch ${session.batch}\n`);
+    process.stdout.write(
+      `data: ${data.train.size} training and ${data.test.size} test digits from the 'mnist' package, batch ${session.batch}\n`,
+    );
     const bar = progress(process.stdout, true);
     const { history } = train(session, data, {
       epochs,
@@ -47,11 +51,15 @@ export default defineCommand({
       onStep: bar.step,
       onEpoch: (r) => {
         bar.endEpoch();
-        process.stdout.write(`epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, test accuracy ${(100 * r.test.accuracy!).toFixed(2)}%, ${r.seconds.toFixed(1)} s\n`);
+        process.stdout.write(
+          `epoch ${r.epoch}: loss ${r.loss.toFixed(4)}, test accuracy ${(100 * r.test.accuracy!).toFixed(2)}%, ${r.seconds.toFixed(1)} s\n`,
+        );
       },
     });
     const last = history[history.length - 1]!;
-    process.stdout.write(`\ntest accuracy ${(100 * last.test.accuracy!).toFixed(2)}% after ${epochs} epoch${epochs === 1 ? '' : 's'}\n\n`);
+    process.stdout.write(
+      `\ntest accuracy ${(100 * last.test.accuracy!).toFixed(2)}% after ${epochs} epoch${epochs === 1 ? '' : 's'}\n\n`,
+    );
 
     const idx = Int32Array.from({ length: session.batch }, (_, b) => b % data.test.size);
     const batch = gatherBatch(data.test, idx, 0, session.batch);

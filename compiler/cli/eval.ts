@@ -42,7 +42,8 @@ function flatten(name: string, x: unknown): { values: unknown[]; shape: number[]
   if (!Array.isArray(x)) return { values: [x], shape: [] };
   const parts = x.map((e) => flatten(name, e));
   const inner = parts[0]?.shape ?? [];
-  if (parts.some((p) => p.shape.join(',') !== inner.join(','))) fail('K7002', `eval: '${name}' is a ragged nested array; every row must have the same length`);
+  if (parts.some((p) => p.shape.join(',') !== inner.join(',')))
+    fail('K7002', `eval: '${name}' is a ragged nested array; every row must have the same length`);
   return { values: parts.flatMap((p) => p.values), shape: [x.length, ...inner] };
 }
 
@@ -54,11 +55,14 @@ function scalarOf(name: string, v: unknown, dtype: DType, at: number): number {
   if (typeof v === 'boolean') return v ? 1 : 0;
   if (dtype === 'f32') {
     if (typeof v === 'string' && v in SPECIAL) return SPECIAL[v]!;
-    if (typeof v !== 'number') return fail('K7002', `${where}; f32 values are numbers, booleans, "nan", "inf" or "-inf"`);
-    if (Math.abs(v) > F32_MAX) fail('K7002', `${where}, outside f32's range (±3.4028235e38); write "inf" or "-inf" for infinities`);
+    if (typeof v !== 'number')
+      return fail('K7002', `${where}; f32 values are numbers, booleans, "nan", "inf" or "-inf"`);
+    if (Math.abs(v) > F32_MAX)
+      fail('K7002', `${where}, outside f32's range (±3.4028235e38); write "inf" or "-inf" for infinities`);
     return v;
   }
-  if (typeof v !== 'number') return fail('K7002', `${where}; ${dtype} values are ${dtype === 'i32' ? 'integers' : 'true, false, 0 or 1'}`);
+  if (typeof v !== 'number')
+    return fail('K7002', `${where}; ${dtype} values are ${dtype === 'i32' ? 'integers' : 'true, false, 0 or 1'}`);
   if (dtype === 'bool' && v !== 0 && v !== 1) fail('K7002', `${where}; bool values are true, false, 0 or 1`);
   if (!Number.isInteger(v)) fail('K7002', `${where}, not an integer; i32 values are integers`);
   if (v < -(2 ** 31) || v > 2 ** 31 - 1) fail('K7002', `${where}, outside i32's range [-2147483648, 2147483647]`);
@@ -84,13 +88,18 @@ export function tensorFromJson(name: string, json: unknown, target: Value): Tens
   if (values.length !== sizeOf(want.shape)) {
     fail('K7002', `eval: '${name}' has ${values.length} values for ${formatType(want)} (needs ${sizeOf(want.shape)})`);
   }
-  return tensor(want.dtype, want.shape, values.map((v, i) => scalarOf(name, v, want.dtype, i)));
+  return tensor(
+    want.dtype,
+    want.shape,
+    values.map((v, i) => scalarOf(name, v, want.dtype, i)),
+  );
 }
 
 function pickGraph(graphs: readonly Graph[], name: string | undefined): Graph {
   const names = graphs.map((g) => '@' + g.name).join(', ');
   if (name === undefined) {
-    if (graphs.length > 1) fail('K8001', `eval: the file holds ${graphs.length} graphs (${names}); pick one with --graph <name>`);
+    if (graphs.length > 1)
+      fail('K8001', `eval: the file holds ${graphs.length} graphs (${names}); pick one with --graph <name>`);
     return graphs[0]!;
   }
   const g = graphs.find((x) => x.name === name || '@' + x.name === name);
@@ -108,7 +117,11 @@ function checkSizes(g: Graph): void {
     const n = sizeOf(v.type.shape);
     if (n > MAX_ELEMENTS) {
       const what = v.kind === 'node' ? `%${i - g.inputs.length - g.params.length} = ${v.op}(...)` : `%${v.name}`;
-      fail('K7002', `eval: ${what} of @${g.name} is ${formatType(v.type)}, ${n.toExponential(2)} elements; the interpreter holds at most 2^28 (${MAX_ELEMENTS}) per value — use smaller shapes`, v.kind === 'node' ? v.loc : undefined);
+      fail(
+        'K7002',
+        `eval: ${what} of @${g.name} is ${formatType(v.type)}, ${n.toExponential(2)} elements; the interpreter holds at most 2^28 (${MAX_ELEMENTS}) per value — use smaller shapes`,
+        v.kind === 'node' ? v.loc : undefined,
+      );
     }
   }
 }
@@ -119,14 +132,20 @@ export function evalGraph(g: Graph, json: Readonly<Record<string, unknown>>): Re
   const declared = new Map<string, Value>([...g.inputs, ...g.params].map((v) => [v.name, v]));
   for (const k of Object.keys(json)) {
     if (!declared.has(k)) {
-      fail('K7002', `eval: '${k}' is not an input or param of @${g.name}; it declares ${[...declared.keys()].join(', ') || 'nothing'}`);
+      fail(
+        'K7002',
+        `eval: '${k}' is not an input or param of @${g.name}; it declares ${[...declared.keys()].join(', ') || 'nothing'}`,
+      );
     }
   }
-  const given = (v: Input | Param): Tensor | undefined => (v.name in json ? tensorFromJson(v.name, json[v.name], v) : undefined);
-  const inputs = Object.fromEntries(g.inputs.flatMap((i) => {
-    const t = given(i);
-    return t ? [[i.name, t]] : [];
-  }));
+  const given = (v: Input | Param): Tensor | undefined =>
+    v.name in json ? tensorFromJson(v.name, json[v.name], v) : undefined;
+  const inputs = Object.fromEntries(
+    g.inputs.flatMap((i) => {
+      const t = given(i);
+      return t ? [[i.name, t]] : [];
+    }),
+  );
   const params = Object.fromEntries(g.params.map((p) => [p.name, given(p) ?? initialValue(p)]));
   const { outputs } = interpret(g, inputs, params);
   return Object.fromEntries(Object.entries(outputs).map(([k, t]) => [k, tensorToJson(t)]));
@@ -152,7 +171,8 @@ export default defineCommand({
       if (!(e instanceof SyntaxError)) throw e;
       fail('K8001', `eval: ${inputsFile} is not valid JSON: ${e.message}`);
     }
-    if (typeof json !== 'object' || json === null || Array.isArray(json)) fail('K8001', `eval: ${inputsFile} must hold an object {name: tensor}`);
+    if (typeof json !== 'object' || json === null || Array.isArray(json))
+      fail('K8001', `eval: ${inputsFile} must hold an object {name: tensor}`);
     process.stdout.write(JSON.stringify(evalGraph(g, json as Record<string, unknown>)) + '\n');
     return 0;
   },

@@ -2,7 +2,22 @@
 // and written atomically (writeAtomic: a temporary file in the same folder, flushed, then renamed),
 // so a failed or interrupted run never leaves a half-written file or loses an earlier one. An existing
 // output is kept unless the user passes --force: kiln never overwrites a file it was not told to.
-import { accessSync, closeSync, constants, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fail } from '../../ir/errors.ts';
 
@@ -19,7 +34,10 @@ export function readFileBytes(command: string, path: string): Buffer {
     if (!folder) return readFileSync(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    return fail('K8002', `${command}: cannot read '${path}': ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    return fail(
+      'K8002',
+      `${command}: cannot read '${path}': ${code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+    );
   }
   return fail('K8002', `${command}: '${path}' is a folder, not a file`);
 }
@@ -66,12 +84,17 @@ export function checkOutputPath(path: string, o: OutputSpec): string {
   } catch {
     real = abs;
   }
-  if (SPECIAL.some((s) => real === s || real.startsWith(s + '/'))) fail('K8002', `${what} is on ${SPECIAL.find((s) => real === s || real.startsWith(s + '/'))}, a special file system; write to a folder of your own`);
+  if (SPECIAL.some((s) => real === s || real.startsWith(s + '/')))
+    fail(
+      'K8002',
+      `${what} is on ${SPECIAL.find((s) => real === s || real.startsWith(s + '/'))}, a special file system; write to a folder of your own`,
+    );
   const target = o.kind === 'folder' ? join(abs, o.file ?? 'out') : abs;
   const folder = dirname(target);
   if (existsSync(abs)) {
     const isDir = statSync(abs).isDirectory();
-    if (o.kind === 'folder' && !isDir) fail('K8002', `${what} is an existing file; ${o.flag} names a folder (it will hold ${o.file})`);
+    if (o.kind === 'folder' && !isDir)
+      fail('K8002', `${what} is an existing file; ${o.flag} names a folder (it will hold ${o.file})`);
     if (o.kind === 'file' && isDir) fail('K8002', `${what} is a folder; ${o.flag} names a file`);
   }
   const base = existingAncestor(folder);
@@ -82,11 +105,16 @@ export function checkOutputPath(path: string, o: OutputSpec): string {
     closeSync(openSync(probe, 'wx'));
     unlinkSync(probe);
   } catch (e) {
-    fail('K8002', `${what}: cannot write in '${base}' (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); choose a folder you can write to`);
+    fail(
+      'K8002',
+      `${what}: cannot write in '${base}' (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); choose a folder you can write to`,
+    );
   }
   if (existsSync(target)) {
-    if (statSync(target).isDirectory()) fail('K8002', `${what}: '${target}' is a folder; remove it or choose another path`);
-    if (!o.force) fail('K8005', `${what}: '${target}' exists; pass --force to overwrite it, or choose another ${o.flag}`);
+    if (statSync(target).isDirectory())
+      fail('K8002', `${what}: '${target}' is a folder; remove it or choose another path`);
+    if (!o.force)
+      fail('K8005', `${what}: '${target}' exists; pass --force to overwrite it, or choose another ${o.flag}`);
   }
   return target;
 }
@@ -126,7 +154,11 @@ export function writeAtomic(path: string, bytes: Uint8Array, o: { force?: boolea
       try {
         linkSync(tmp, path);
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EEXIST') fail('K8005', `'${path}' appeared while kiln was writing it; nothing was overwritten (pass --force to overwrite)`);
+        if ((e as NodeJS.ErrnoException).code === 'EEXIST')
+          fail(
+            'K8005',
+            `'${path}' appeared while kiln was writing it; nothing was overwritten (pass --force to overwrite)`,
+          );
         throw e;
       }
       unlinkSync(tmp);

@@ -11,7 +11,18 @@ import { collect, KERNEL_STAGES } from '../inspect/collect.ts';
 import { checkReportPath } from '../inspect/html.ts';
 import type { InspectData } from '../inspect/data.ts';
 import { readInspectSection } from '../inspect/section.ts';
-import { costJson, costTable, diffText, fusedText, kernelText, pickEntries, pickKernel, simplifiedText, stripLocations, watText } from '../inspect/text.ts';
+import {
+  costJson,
+  costTable,
+  diffText,
+  fusedText,
+  kernelText,
+  pickEntries,
+  pickKernel,
+  simplifiedText,
+  stripLocations,
+  watText,
+} from '../inspect/text.ts';
 import { trainStep } from '../passes/train-step.ts';
 import { choice, defineCommand, flag, int, text } from './command.ts';
 import { checkModelPath } from './model-file.ts';
@@ -49,46 +60,100 @@ interface Stage {
 
 /** What each stage shows, as text. */
 export const STAGES: Record<string, Stage> = {
-  ir: { help: 'the inference graph as the DSL builds it', direct: (m, o) => graphs(inferGraph(m, o.batch), o), render: (d, o) => located(d.graphs.ir!, o) },
+  ir: {
+    help: 'the inference graph as the DSL builds it',
+    direct: (m, o) => graphs(inferGraph(m, o.batch), o),
+    render: (d, o) => located(d.graphs.ir!, o),
+  },
   train: {
     help: 'the training step: forward, loss, gradients, optimizer update',
     direct: (m, o) => graphs(trainStep(m, { batch: o.batch }), o),
-    render: (d, o) => located(d.graphs.train ?? fail('K8001', 'inspect: this artifact was compiled without its training step'), o),
+    render: (d, o) =>
+      located(d.graphs.train ?? fail('K8001', 'inspect: this artifact was compiled without its training step'), o),
   },
-  simplified: { help: 'after simplify, CSE and DCE', render: (d, o) => located(simplifiedText(d, pickEntries(d, o.entry)), o) },
-  fused: { help: 'the fusion groups, with the source lines of their ops', render: (d, o) => fusedText(d, pickEntries(d, o.entry), o.locations ?? true) },
-  ...Object.fromEntries(KERNEL_STAGES.map((name, i) => [name, {
-    help: i === 0 ? 'the Kernel IR as lowered, before the kernel passes' : `the Kernel IR after the ${name} pass`,
-    render: (d: InspectData) => d.kernelStages.find((k) => k.pass === name)?.text ?? fail('K8001', `inspect: --stage ${name}: this inspection data has no ${name} stage`),
-  }])),
+  simplified: {
+    help: 'after simplify, CSE and DCE',
+    render: (d, o) => located(simplifiedText(d, pickEntries(d, o.entry)), o),
+  },
+  fused: {
+    help: 'the fusion groups, with the source lines of their ops',
+    render: (d, o) => fusedText(d, pickEntries(d, o.entry), o.locations ?? true),
+  },
+  ...Object.fromEntries(
+    KERNEL_STAGES.map((name, i) => [
+      name,
+      {
+        help: i === 0 ? 'the Kernel IR as lowered, before the kernel passes' : `the Kernel IR after the ${name} pass`,
+        render: (d: InspectData) =>
+          d.kernelStages.find((k) => k.pass === name)?.text ??
+          fail('K8001', `inspect: --stage ${name}: this inspection data has no ${name} stage`),
+      },
+    ]),
+  ),
   kernels: {
     help: 'the Kernel IR program with its memory plan (--kernel: one kernel)',
     render: (d, o) => (o.kernel !== undefined ? kernelText(pickKernel(d, o.kernel), d) : d.program),
   },
-  wat: { help: 'each kernel\'s WebAssembly, commented with its IR values and source lines', render: (d, o) => watText(d, pickEntries(d, o.entry), o.kernel) },
-  wgsl: { help: 'each kernel\'s WGSL', render: () => fail('K8001', 'inspect: --stage wgsl: this build of kiln has no WGSL target yet; --stage wat shows the WebAssembly') },
+  wat: {
+    help: "each kernel's WebAssembly, commented with its IR values and source lines",
+    render: (d, o) => watText(d, pickEntries(d, o.entry), o.kernel),
+  },
+  wgsl: {
+    help: "each kernel's WGSL",
+    render: () =>
+      fail(
+        'K8001',
+        'inspect: --stage wgsl: this build of kiln has no WGSL target yet; --stage wat shows the WebAssembly',
+      ),
+  },
 };
 
 /** Flags that do not apply to what was asked are errors that name them. */
 function checkFlags(o: InspectOptions, artifact: boolean): void {
   const no = (flag: string, why: string): never => fail('K8001', `inspect: ${flag} ${why}`);
-  if (o.stage !== undefined && !STAGES[o.stage]) no(`--stage ${o.stage}`, `is not a stage; stages: ${Object.keys(STAGES).join(', ')}`);
-  const modes = [o.stage !== undefined && '--stage', o.diff !== undefined && '--diff', o.stats && '--stats', o.html !== undefined && '--html'].filter(Boolean);
-  if (modes.length > 1 && !(modes.length === 2 && o.html !== undefined && o.stage !== undefined)) no(modes.join(' and '), 'ask for different views; give one (--html takes --stage for the graph it draws)');
+  if (o.stage !== undefined && !STAGES[o.stage])
+    no(`--stage ${o.stage}`, `is not a stage; stages: ${Object.keys(STAGES).join(', ')}`);
+  const modes = [
+    o.stage !== undefined && '--stage',
+    o.diff !== undefined && '--diff',
+    o.stats && '--stats',
+    o.html !== undefined && '--html',
+  ].filter(Boolean);
+  if (modes.length > 1 && !(modes.length === 2 && o.html !== undefined && o.stage !== undefined))
+    no(modes.join(' and '), 'ask for different views; give one (--html takes --stage for the graph it draws)');
   if (o.json && !o.stats) no('--json', 'applies only with --stats');
-  if (o.profile && !o.stats && o.html === undefined) no('--profile', 'applies only with --stats or --html (it adds measured times to the cost table)');
-  if (o.profile && artifact) no('--profile', 'needs the model file (an artifact folder holds no compiler to build the profiling program)');
+  if (o.profile && !o.stats && o.html === undefined)
+    no('--profile', 'applies only with --stats or --html (it adds measured times to the cost table)');
+  if (o.profile && artifact)
+    no('--profile', 'needs the model file (an artifact folder holds no compiler to build the profiling program)');
   const stage = o.stage ?? (o.diff || o.stats || o.html !== undefined ? undefined : 'ir');
   if (stage === 'ir' || stage === 'train') {
-    if (o.train) no('--train', `does not apply to --stage ${stage} (${STAGES[stage]!.help}); it adds the training step to simplified, fused, kernels, wat, --stats and --html`);
-    if (o.entry !== undefined) no('--entry', `does not apply to --stage ${stage}; use --stage ${stage === 'ir' ? 'train' : 'ir'} for the other graph`);
+    if (o.train)
+      no(
+        '--train',
+        `does not apply to --stage ${stage} (${STAGES[stage]!.help}); it adds the training step to simplified, fused, kernels, wat, --stats and --html`,
+      );
+    if (o.entry !== undefined)
+      no(
+        '--entry',
+        `does not apply to --stage ${stage}; use --stage ${stage === 'ir' ? 'train' : 'ir'} for the other graph`,
+      );
   }
-  if (o.kernel !== undefined && !(stage === 'kernels' || stage === 'wat' || stage === 'wgsl' || o.stats)) no('--kernel', 'applies only with --stage kernels, wat or wgsl, or --stats');
-  if (o.kernel !== undefined && o.entry !== undefined) no('--entry', 'does not apply with --kernel (a kernel belongs to one entry)');
-  if (o.entry !== undefined && (stage === 'kernels' || KERNEL_STAGES.includes(stage ?? ''))) no('--entry', `does not apply to --stage ${stage} (one program holds every entry and the memory plan they share)`);
-  if (o.html !== undefined && o.stage !== undefined && !['simplified', 'fused'].includes(o.stage)) no(`--stage ${o.stage}`, 'with --html: the report draws the simplified or fused graph');
-  if (o.locations === false && (o.stats || o.html !== undefined || stage === 'kernels' || stage === 'wat')) no('--no-locations', 'applies only to the graph stages (ir, train, simplified, fused) and --diff');
-  if (artifact && (o.batch !== undefined || o.model !== undefined)) no(o.batch !== undefined ? '--batch' : '--model', 'does not apply to an artifact folder (it was compiled for one model and batch)');
+  if (o.kernel !== undefined && !(stage === 'kernels' || stage === 'wat' || stage === 'wgsl' || o.stats))
+    no('--kernel', 'applies only with --stage kernels, wat or wgsl, or --stats');
+  if (o.kernel !== undefined && o.entry !== undefined)
+    no('--entry', 'does not apply with --kernel (a kernel belongs to one entry)');
+  if (o.entry !== undefined && (stage === 'kernels' || KERNEL_STAGES.includes(stage ?? '')))
+    no('--entry', `does not apply to --stage ${stage} (one program holds every entry and the memory plan they share)`);
+  if (o.html !== undefined && o.stage !== undefined && !['simplified', 'fused'].includes(o.stage))
+    no(`--stage ${o.stage}`, 'with --html: the report draws the simplified or fused graph');
+  if (o.locations === false && (o.stats || o.html !== undefined || stage === 'kernels' || stage === 'wat'))
+    no('--no-locations', 'applies only to the graph stages (ir, train, simplified, fused) and --diff');
+  if (artifact && (o.batch !== undefined || o.model !== undefined))
+    no(
+      o.batch !== undefined ? '--batch' : '--model',
+      'does not apply to an artifact folder (it was compiled for one model and batch)',
+    );
 }
 
 const isDirectory = (p: string): boolean => {
@@ -108,7 +173,8 @@ export async function inspect(file: string, opts: InspectOptions = {}): Promise<
   let data: InspectData;
   if (artifact) {
     data = readInspectSection(file);
-    if (opts.train && !data.train) fail('K8001', `inspect: --train: the artifact in ${file} was compiled without its training step`);
+    if (opts.train && !data.train)
+      fail('K8001', `inspect: --train: the artifact in ${file} was compiled without its training step`);
   } else {
     checkModelPath('inspect', file);
     const model = await pickModel(file, opts.model, 'inspect');
@@ -133,7 +199,8 @@ export async function inspect(file: string, opts: InspectOptions = {}): Promise<
 
 export default defineCommand({
   name: 'inspect',
-  summary: "print a model's graph at a stage of the pipeline, what a pass changed, its kernels' code and costs, or an HTML report",
+  summary:
+    "print a model's graph at a stage of the pipeline, what a pass changed, its kernels' code and costs, or an HTML report",
   args: ['<model.ts | artifact-dir>'],
   options: {
     model: text('which exported model (default: the only one, or the default export)', { value: 'name' }),
@@ -142,7 +209,10 @@ export default defineCommand({
     train: flag('compile the training step too (entry train_step beside infer)'),
     entry: text('show one entry point (infer or train_step)', { value: 'name' }),
     kernel: text('with --stage kernels|wat or --stats: one kernel (a name such as train_step_k3)', { value: 'name' }),
-    diff: text('what a pass changed, as a unified diff: simplified | simplify | cse | dce | train | specialize | kernels', { value: 'pass' }),
+    diff: text(
+      'what a pass changed, as a unified diff: simplified | simplify | cse | dce | train | specialize | kernels',
+      { value: 'pass' },
+    ),
     stats: flag('the cost of each kernel and in total: FLOPs, bytes moved, arithmetic intensity'),
     json: flag('with --stats: one JSON object'),
     profile: flag('with --stats or --html: run the compiled WebAssembly and time each kernel'),

@@ -17,7 +17,9 @@ import runArtifact from './run.ts';
 /** Every command, in the order `kiln --help` lists them. */
 const COMMANDS: readonly AnyCommand[] = [train, inspect, demo, ops, fmt, evalCommand, compile, runArtifact];
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 function program(done: (code: number) => void): Command {
   const p = new Command('kiln')
@@ -37,14 +39,23 @@ export async function main(argv: string[]): Promise<number> {
   const debug = argv.includes('--debug');
   try {
     const [first, second] = argv;
-    if (first === 'help' && second !== undefined && !second.startsWith('-') && !COMMANDS.some((c) => c.name === second)) {
+    if (
+      first === 'help' &&
+      second !== undefined &&
+      !second.startsWith('-') &&
+      !COMMANDS.some((c) => c.name === second)
+    ) {
       fail('K8001', `help: unknown command '${second}'; the commands are ${COMMANDS.map((c) => c.name).join(', ')}`);
     }
     await program((c) => (code = c)).parseAsync(argv, { from: 'user' });
     return code;
   } catch (e) {
     // --help, --version, `kiln help <command>` (0), `kiln` alone (help on stderr, 1)
-    if (e instanceof CommanderError && ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(e.code)) return e.exitCode;
+    if (
+      e instanceof CommanderError &&
+      ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(e.code)
+    )
+      return e.exitCode;
     return reportError(e, { debug, write: (s) => process.stderr.write(s) });
   }
 }

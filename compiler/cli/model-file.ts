@@ -19,9 +19,13 @@ export function checkModelPath(command: string, file: string): void {
     isFile = statSync(file).isFile();
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    return fail('K8002', `${command}: cannot read the model file '${file}': ${code === 'ENOENT' ? 'no such file' : code === 'ENOTDIR' ? 'a part of the path is not a folder' : (e as Error).message}`);
+    return fail(
+      'K8002',
+      `${command}: cannot read the model file '${file}': ${code === 'ENOENT' ? 'no such file' : code === 'ENOTDIR' ? 'a part of the path is not a folder' : (e as Error).message}`,
+    );
   }
-  if (!isFile) fail('K8002', `${command}: '${file}' is a folder, not a model file; name the .ts file that calls defineModel`);
+  if (!isFile)
+    fail('K8002', `${command}: '${file}' is a folder, not a model file; name the .ts file that calls defineModel`);
 }
 
 /** TypeScript's errors in `file` as one K8004 (each with its position and line), or nothing. */
@@ -29,7 +33,9 @@ export async function checkTypes(command: string, file: string): Promise<void> {
   const { typecheckFile } = await import('./typecheck.ts'); // TypeScript itself: loaded only when used
   const diags = typecheckFile(file);
   if (diags.length === 0) return;
-  const lines = diags.slice(0, 20).map((d) => `${d.loc ? formatLoc(d.loc) + ': ' : ''}error ${d.code}: ${d.message}\n${d.loc ? excerpt(d.loc) : ''}`);
+  const lines = diags
+    .slice(0, 20)
+    .map((d) => `${d.loc ? formatLoc(d.loc) + ': ' : ''}error ${d.code}: ${d.message}\n${d.loc ? excerpt(d.loc) : ''}`);
   const more = diags.length > 20 ? `... and ${diags.length - 20} more\n` : '';
   throw new KilnError(
     'K8004',

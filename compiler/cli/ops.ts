@@ -25,8 +25,13 @@ export async function targetOps(t: Target): Promise<ReadonlySet<string>> {
     const mod = (await import(path)) as { supportedOps?: (target: Target) => Iterable<string> };
     return new Set(mod.supportedOps ? mod.supportedOps(t) : []);
   } catch (e) {
-    const missing = (e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((e as Error).message).includes(`targets/${t}/index.ts`);
-    if (!missing) process.stderr.write(`kiln ops: targets/${t} does not load (${(e as Error).message.split('\n')[0]}); its column shows "no"\n`);
+    const missing =
+      (e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' &&
+      String((e as Error).message).includes(`targets/${t}/index.ts`);
+    if (!missing)
+      process.stderr.write(
+        `kiln ops: targets/${t} does not load (${(e as Error).message.split('\n')[0]}); its column shows "no"\n`,
+      );
     return new Set();
   }
 }
@@ -34,14 +39,25 @@ export async function targetOps(t: Target): Promise<ReadonlySet<string>> {
 export async function opRows(): Promise<OpRow[]> {
   const [wasm, wgsl] = await Promise.all(TARGETS.map(targetOps));
   return Object.entries(OPS as Record<string, OpDef>).map(([op, d]) => ({
-    op, kind: d.kind, arity: d.arity, attrs: d.attrs, vjp: d.vjp !== 'none', wasm: wasm!.has(op), wgsl: wgsl!.has(op), doc: d.doc,
+    op,
+    kind: d.kind,
+    arity: d.arity,
+    attrs: d.attrs,
+    vjp: d.vjp !== 'none',
+    wasm: wasm!.has(op),
+    wgsl: wgsl!.has(op),
+    doc: d.doc,
   }));
 }
 
 /** Columns padded to their widest cell. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-  const line = (r: readonly string[]): string => r.map((x, c) => x.padEnd(widths[c]!)).join('  ').trimEnd();
+  const line = (r: readonly string[]): string =>
+    r
+      .map((x, c) => x.padEnd(widths[c]!))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n') + '\n';
 }
 
@@ -56,8 +72,12 @@ export default defineCommand({
       return 0;
     }
     const yes = (b: boolean): string => (b ? 'yes' : 'no');
-    process.stdout.write(table(['op', 'kind', 'vjp', 'wasm', 'wgsl', 'doc'],
-      rows.map((r) => [r.op, r.kind, yes(r.vjp), yes(r.wasm), yes(r.wgsl), r.doc])));
+    process.stdout.write(
+      table(
+        ['op', 'kind', 'vjp', 'wasm', 'wgsl', 'doc'],
+        rows.map((r) => [r.op, r.kind, yes(r.vjp), yes(r.wasm), yes(r.wgsl), r.doc]),
+      ),
+    );
     return 0;
   },
 });

@@ -23,12 +23,20 @@ const OWN = ['ir', 'compiler', 'runtime', 'targets', 'bin', 'node_modules'].map(
 
 /** The error as a K8001 message naming the command: commander's "error: unknown option '--x'" and its hint. */
 function commanderMessage(e: CommanderError & { command?: string; accepted?: string[] }): string {
-  const accepted = e.code === 'commander.unknownOption' && e.accepted && !e.message.includes('Did you mean') ? `\naccepted: ${e.accepted.join(', ')}` : '';
+  const accepted =
+    e.code === 'commander.unknownOption' && e.accepted && !e.message.includes('Did you mean')
+      ? `\naccepted: ${e.accepted.join(', ')}`
+      : '';
   const text = (e.message + accepted)
     .replace(/^error: /, '')
     .split('\n')
     .filter((l) => l.trim() !== '')
-    .map((l) => l.replace(/^\((.*)\)$/, '$1').replace(/^Did/, 'did').replace(/\.$/, ''))
+    .map((l) =>
+      l
+        .replace(/^\((.*)\)$/, '$1')
+        .replace(/^Did/, 'did')
+        .replace(/\.$/, ''),
+    )
     .join('; ');
   const where = e.command ? `${e.command}: ` : '';
   const help = e.command ? `kiln help ${e.command}` : 'kiln --help';
@@ -89,8 +97,11 @@ function userMessage(e: unknown): Located | undefined {
   if (e instanceof CommanderError) return { text: commanderMessage(e) };
   if (!(e instanceof Error)) return undefined;
   // KilnError (ir/errors.ts), RuntimeError and WeightsError (runtime/): `[loc: ]error Kxxxx: ...`
-  if (/^(\S.*: )?error K\d{4}: /.test(e.message) && !e.message.includes('(a kiln bug)')) return { loc: (e as { loc?: Loc }).loc, text: e.message };
-  const err = e as NodeJS.ErrnoException & { errors?: { text: string; location?: { file: string; line: number; column: number } }[] };
+  if (/^(\S.*: )?error K\d{4}: /.test(e.message) && !e.message.includes('(a kiln bug)'))
+    return { loc: (e as { loc?: Loc }).loc, text: e.message };
+  const err = e as NodeJS.ErrnoException & {
+    errors?: { text: string; location?: { file: string; line: number; column: number } }[];
+  };
   // esbuild's TransformError (tsx compiling a model file): a syntax error at the user's line
   // esbuild's TransformError (tsx compiling a model file), as it arrives from the loader thread:
   // "Transform failed with 1 error:\n/path/m.ts:3:0: ERROR: Expected "}" but found end of file"
@@ -103,11 +114,20 @@ function userMessage(e: unknown): Located | undefined {
     const why = ERRNO[err.code] ?? err.code;
     return { text: `error K8002: cannot ${err.syscall} '${err.path ?? '?'}': ${why} (${err.code})` };
   }
-  if (err.code === 'ERR_MODULE_NOT_FOUND' || err.code === 'ERR_UNSUPPORTED_DIR_IMPORT' || err.code === 'ERR_UNKNOWN_FILE_EXTENSION') {
+  if (
+    err.code === 'ERR_MODULE_NOT_FOUND' ||
+    err.code === 'ERR_UNSUPPORTED_DIR_IMPORT' ||
+    err.code === 'ERR_UNKNOWN_FILE_EXTENSION'
+  ) {
     return { text: `error K8003: the model file does not load: ${err.message.split('\n')[0]}; check its imports` };
   }
-  if (e instanceof RangeError && /allocation failed|Invalid typed array length|Array buffer allocation|Out of memory/i.test(e.message)) {
-    return { text: `error K6002: out of memory: ${e.message}; the model or the batch is too large for this machine — reduce the batch size or the layer sizes` };
+  if (
+    e instanceof RangeError &&
+    /allocation failed|Invalid typed array length|Array buffer allocation|Out of memory/i.test(e.message)
+  ) {
+    return {
+      text: `error K6002: out of memory: ${e.message}; the model or the batch is too large for this machine — reduce the batch size or the layer sizes`,
+    };
   }
   const loc = userFrame(e);
   if (loc) return { loc, text: `${formatLoc(loc)}: error K8003: the model file threw ${e.name}: ${e.message}` };
@@ -117,7 +137,7 @@ function userMessage(e: unknown): Located | undefined {
 /** Prints `e` and returns the exit code. */
 export function reportError(e: unknown, o: ReportOptions): number {
   const user = userMessage(e);
-  const stack = e instanceof Error ? e.stack ?? String(e) : String(e);
+  const stack = e instanceof Error ? (e.stack ?? String(e)) : String(e);
   if (!user) {
     o.write(
       `error K9001: internal error in kiln (a bug, not your model): ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}\n` +

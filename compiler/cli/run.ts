@@ -45,25 +45,43 @@ export default defineCommand({
     }
     const model = await loadModel(dir!, { backend: opts.backend });
     const entry = model.manifest.entries.find((e) => e.name === opts.entry);
-    if (!entry) fail('K7002', `run: expected an entry point (${model.manifest.entries.map((e) => e.name).join(', ')}), found '${opts.entry}'`);
-    const feeds = Object.fromEntries(Object.entries(given).map(([name, g]) => {
-      const a = readNpy(g.bytes, g.file);
-      const want = entry.inputs.find((i) => i.name === name);
-      if (want && a.dtype !== want.dtype) fail('K7002', `run: ${g.file} for input '${name}': expected ${formatSpec(want)}, found ${formatSpec(a)}`);
-      return [name, { data: a.data, shape: a.shape }];
-    }));
+    if (!entry)
+      fail(
+        'K7002',
+        `run: expected an entry point (${model.manifest.entries.map((e) => e.name).join(', ')}), found '${opts.entry}'`,
+      );
+    const feeds = Object.fromEntries(
+      Object.entries(given).map(([name, g]) => {
+        const a = readNpy(g.bytes, g.file);
+        const want = entry.inputs.find((i) => i.name === name);
+        if (want && a.dtype !== want.dtype)
+          fail('K7002', `run: ${g.file} for input '${name}': expected ${formatSpec(want)}, found ${formatSpec(a)}`);
+        return [name, { data: a.data, shape: a.shape }];
+      }),
+    );
     const t0 = performance.now();
     const outputs = await model.run(entry.name, feeds);
     const ms = performance.now() - t0;
     if (out) {
       mkdirSync(out, { recursive: true });
-      for (const o of entry.outputs) writeAtomic(join(out, `${o.name}.npy`), writeNpy({ dtype: o.dtype, shape: o.shape, data: outputs[o.name]! }), { force: true });
+      for (const o of entry.outputs)
+        writeAtomic(join(out, `${o.name}.npy`), writeNpy({ dtype: o.dtype, shape: o.shape, data: outputs[o.name]! }), {
+          force: true,
+        });
     }
     if (opts.json) {
-      process.stdout.write(JSON.stringify({ backend: model.backendInfo, ms, outputs: Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, Array.from(v)])) }) + '\n');
+      process.stdout.write(
+        JSON.stringify({
+          backend: model.backendInfo,
+          ms,
+          outputs: Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, Array.from(v)])),
+        }) + '\n',
+      );
     } else {
       for (const o of entry.outputs) process.stdout.write(`${o.name}: ${formatSpec(o)} ${preview(outputs[o.name]!)}\n`);
-      process.stdout.write(`${model.manifest.model.name} ${entry.name} on ${model.backendInfo} in ${ms.toFixed(2)} ms${out ? `; wrote ${entry.outputs.map((o) => `${o.name}.npy`).join(', ')} to ${out}` : ''}\n`);
+      process.stdout.write(
+        `${model.manifest.model.name} ${entry.name} on ${model.backendInfo} in ${ms.toFixed(2)} ms${out ? `; wrote ${entry.outputs.map((o) => `${o.name}.npy`).join(', ')} to ${out}` : ''}\n`,
+      );
     }
     return 0;
   },

@@ -31,35 +31,66 @@ export async function runScheduled(model: Model, opts: ScheduledRunOptions): Pro
   const dir = opts.savePath === undefined ? undefined : dirname(opts.savePath);
   if (dir !== undefined && schedule.preview && !opts.force) {
     const taken = Array.from({ length: opts.epochs }, (_, e) => samplesFile(dir, e + 1)).filter((f) => existsSync(f));
-    if (taken.length > 0) fail('K8001', `train: --save '${dir}' already holds ${taken[0]}${taken.length > 1 ? ` and ${taken.length - 1} more samples` : ''}; pass --force to overwrite or choose another folder`);
+    if (taken.length > 0)
+      fail(
+        'K8001',
+        `train: --save '${dir}' already holds ${taken[0]}${taken.length > 1 ? ` and ${taken.length - 1} more samples` : ''}; pass --force to overwrite or choose another folder`,
+      );
   }
   const t0 = performance.now();
   const session = await programSession(model, opts.batch);
   if (opts.init) {
     // The params `infer` uses are required; optimizer slots and step counters may be absent (they start fresh).
     const inference = new Set(session.entries.get('infer')!.params.map((p) => p.name));
-    const expected = Object.fromEntries(Object.entries(session.params()).map(([name, a]) => [name, { dtype: a.dtype, shape: a.shape, optional: !inference.has(name) }]));
+    const expected = Object.fromEntries(
+      Object.entries(session.params()).map(([name, a]) => [
+        name,
+        { dtype: a.dtype, shape: a.shape, optional: !inference.has(name) },
+      ]),
+    );
     const m = matchWeights(opts.init.tensors, expected, { source: opts.init.source });
     session.load(Object.fromEntries(m.loaded.map((n) => [n, opts.init!.tensors[n]!])));
   }
   const data = await model.def.dataset!();
   const say = (line: string): void => void process.stdout.write(`${line}\n`);
-  if (!opts.json) say(`${model.name}: compiled ${session.entries.size} entries (${[...session.entries.keys()].join(', ')}) in ${((performance.now() - t0) / 1000).toFixed(2)} s; ${data.train.size} training examples, batch ${opts.batch}`);
+  if (!opts.json)
+    say(
+      `${model.name}: compiled ${session.entries.size} entries (${[...session.entries.keys()].join(', ')}) in ${((performance.now() - t0) / 1000).toFixed(2)} s; ${data.train.size} training examples, batch ${opts.batch}`,
+    );
   trainScheduled(session, model, data, {
     epochs: opts.epochs,
     seed: opts.seed,
     maxTurns: opts.maxSteps,
     onEpoch: (r) => {
       // The params after every epoch, so a long run can be judged (or continued with --init) as it goes.
-      if (opts.savePath !== undefined) writeAtomic(opts.savePath, encodeSafetensors(session.params(), { model: model.name, epochs: String(r.epoch) }), { force: opts.force || r.epoch > 1 });
+      if (opts.savePath !== undefined)
+        writeAtomic(
+          opts.savePath,
+          encodeSafetensors(session.params(), { model: model.name, epochs: String(r.epoch) }),
+          { force: opts.force || r.epoch > 1 },
+        );
       let samples: string | undefined;
       if (dir !== undefined && schedule.preview) {
         const { data: images, shape } = previewImages(session, model, opts.seed);
         samples = samplesFile(dir, r.epoch);
         writeAtomic(samples, pngGrid(images, shape, schedule.preview), { force: opts.force });
       }
-      if (opts.json) say(JSON.stringify({ epoch: r.epoch, losses: r.losses, turns: r.turns, seconds: r.seconds, ...(samples ? { samples } : {}) }));
-      else say(`epoch ${r.epoch}: ${Object.entries(r.losses).map(([k, v]) => `${k} loss ${v.toFixed(4)}`).join('  ')}  ${r.seconds.toFixed(1)} s (${r.turns} turns)${samples ? `  wrote ${samples}` : ''}`);
+      if (opts.json)
+        say(
+          JSON.stringify({
+            epoch: r.epoch,
+            losses: r.losses,
+            turns: r.turns,
+            seconds: r.seconds,
+            ...(samples ? { samples } : {}),
+          }),
+        );
+      else
+        say(
+          `epoch ${r.epoch}: ${Object.entries(r.losses)
+            .map(([k, v]) => `${k} loss ${v.toFixed(4)}`)
+            .join('  ')}  ${r.seconds.toFixed(1)} s (${r.turns} turns)${samples ? `  wrote ${samples}` : ''}`,
+        );
     },
   });
   if (opts.savePath !== undefined && !opts.json) say(`saved ${opts.savePath}`);

@@ -36,18 +36,34 @@ export default defineCommand({
     batch: int("batch size (default: the model's)"),
     seed: int('shuffling seed (default 1)', { min: 0 }),
     steps: int('at most this many steps per epoch'),
-    validationSplit: num("hold out this fraction of the training split for validation (default: the model's)", (x) => x > 0 && x < 1, 'a fraction between 0 and 1'),
-    earlyStopping: int('stop after this many epochs without a lower validation loss, and keep the best weights', { value: 'patience' }),
+    validationSplit: num(
+      "hold out this fraction of the training split for validation (default: the model's)",
+      (x) => x > 0 && x < 1,
+      'a fraction between 0 and 1',
+    ),
+    earlyStopping: int('stop after this many epochs without a lower validation loss, and keep the best weights', {
+      value: 'patience',
+    }),
     lr: num("the learning rate (default: the model's)", (x) => x > 0, 'a positive number'),
-    lrSchedule: text('a learning-rate schedule starting at --lr or the model\'s rate: constant | step:stepSize=N[,gamma=G] | exponential:decaySteps=N,decayRate=R[,staircase] | cosine:decaySteps=N[,alpha=A]', { value: 'schedule' }),
+    lrSchedule: text(
+      "a learning-rate schedule starting at --lr or the model's rate: constant | step:stepSize=N[,gamma=G] | exponential:decaySteps=N,decayRate=R[,staircase] | cosine:decaySteps=N[,alpha=A]",
+      { value: 'schedule' },
+    ),
     freeze: text("comma-separated param name patterns to keep fixed, e.g. 'conv2d_*'", { value: 'patterns' }),
     json: flag('print one JSON line per epoch'),
     save: text('directory to write the trained params to (weights.safetensors)', { value: 'dir' }),
-    init: text("a weights.safetensors to start from: loads the model's params it holds (same dtypes and shapes), reports the rest", { value: 'file' }),
+    init: text(
+      "a weights.safetensors to start from: loads the model's params it holds (same dtypes and shapes), reports the rest",
+      { value: 'file' },
+    ),
     checkpoint: text('directory to write a checkpoint to after every epoch', { value: 'dir' }),
-    resume: text("continue the run checkpointed in this directory until epoch --epochs (counting the checkpoint's)", { value: 'dir' }),
+    resume: text("continue the run checkpointed in this directory until epoch --epochs (counting the checkpoint's)", {
+      value: 'dir',
+    }),
     plot: text('write the loss and metric curves per epoch to this .svg file', { value: 'file' }),
-    force: flag('overwrite an existing --save or --plot file, or a --checkpoint folder of another run (otherwise kiln refuses and keeps them)'),
+    force: flag(
+      'overwrite an existing --save or --plot file, or a --checkpoint folder of another run (otherwise kiln refuses and keeps them)',
+    ),
     noTypecheck: flag('run the model file without type-checking it first'),
   },
   epilog: [
@@ -60,11 +76,37 @@ export default defineCommand({
     const model = await loadModel('train', file!, { model: opts.model, typecheck: !opts.noTypecheck });
     if (model.def.schedule) {
       // A GAN: entries that take turns (compiler/train/schedule.ts); the flags of one training step do not apply.
-      if (!model.def.dataset) usageError('train', `model '${model.name}' names no dataset; give defineModel a dataset: () => Dataset`);
-      if (opts.target !== 'wasm') usageError('train', `model '${model.name}' trains by a schedule of entries, which runs on the compiled program only; drop --target ${opts.target}`);
-      const savePath = opts.save === undefined ? undefined : checkOutputPath(opts.save, { command: 'train', flag: '--save', kind: 'folder', file: 'weights.safetensors', force: opts.force });
-      const init = opts.init === undefined ? undefined : { tensors: decodeSafetensors(readFileBytes('train', opts.init)).tensors, source: opts.init };
-      return runScheduled(model, { epochs: opts.epochs, seed: opts.seed ?? 1, batch: opts.batch ?? model.def.batch, maxSteps: opts.steps, json: opts.json === true, savePath, force: opts.force === true, init });
+      if (!model.def.dataset)
+        usageError('train', `model '${model.name}' names no dataset; give defineModel a dataset: () => Dataset`);
+      if (opts.target !== 'wasm')
+        usageError(
+          'train',
+          `model '${model.name}' trains by a schedule of entries, which runs on the compiled program only; drop --target ${opts.target}`,
+        );
+      const savePath =
+        opts.save === undefined
+          ? undefined
+          : checkOutputPath(opts.save, {
+              command: 'train',
+              flag: '--save',
+              kind: 'folder',
+              file: 'weights.safetensors',
+              force: opts.force,
+            });
+      const init =
+        opts.init === undefined
+          ? undefined
+          : { tensors: decodeSafetensors(readFileBytes('train', opts.init)).tensors, source: opts.init };
+      return runScheduled(model, {
+        epochs: opts.epochs,
+        seed: opts.seed ?? 1,
+        batch: opts.batch ?? model.def.batch,
+        maxSteps: opts.steps,
+        json: opts.json === true,
+        savePath,
+        force: opts.force === true,
+        init,
+      });
     }
     const given = {
       seed: opts.seed,
@@ -95,9 +137,18 @@ export default defineCommand({
     if (r.interrupted) {
       const { epoch, step, checkpoint } = r.interrupted;
       const save = opts.save === undefined ? undefined : join(opts.save, 'weights.safetensors');
-      const kept = save === undefined ? 'no --save was given' : existsSync(save) ? `the last good weights are still ${save} (from an earlier run, unchanged)` : `${save} was not written`;
-      const resume = checkpoint ? `; the checkpoint of the last finished epoch is ${checkpoint} (continue with --resume)` : '';
-      process.stderr.write(`error K8006: train: interrupted at epoch ${epoch}, step ${step}; nothing saved: ${kept}${resume}\n`);
+      const kept =
+        save === undefined
+          ? 'no --save was given'
+          : existsSync(save)
+            ? `the last good weights are still ${save} (from an earlier run, unchanged)`
+            : `${save} was not written`;
+      const resume = checkpoint
+        ? `; the checkpoint of the last finished epoch is ${checkpoint} (continue with --resume)`
+        : '';
+      process.stderr.write(
+        `error K8006: train: interrupted at epoch ${epoch}, step ${step}; nothing saved: ${kept}${resume}\n`,
+      );
       return EXIT.interrupted;
     }
     return 0;

@@ -31,7 +31,11 @@ export function typecheckFile(file: string): TypeDiagnostic[] {
       lib: ['lib.es2023.d.ts', 'lib.dom.d.ts'],
       types: ['node'],
       typeRoots: [ROOT + 'node_modules/@types'],
-      paths: { kiln: [ROOT + 'compiler/index.ts'], 'kiln/runtime': [ROOT + 'runtime/index.ts'], 'kiln/ir': [ROOT + 'ir/index.ts'] },
+      paths: {
+        kiln: [ROOT + 'compiler/index.ts'],
+        'kiln/runtime': [ROOT + 'runtime/index.ts'],
+        'kiln/ir': [ROOT + 'ir/index.ts'],
+      },
     },
   });
   const source = project.addSourceFileAtPath(file);
@@ -43,7 +47,8 @@ export function typecheckFile(file: string): TypeDiagnostic[] {
     .filter((d) => d.category === ts.DiagnosticCategory.Error)
     .map((d) => {
       const pos = d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start) : undefined;
-      const loc = pos && d.file ? { file: displayPath(d.file.fileName), line: pos.line + 1, col: pos.character + 1 } : undefined;
+      const loc =
+        pos && d.file ? { file: displayPath(d.file.fileName), line: pos.line + 1, col: pos.character + 1 } : undefined;
       return { loc, code: `TS${d.code}`, message: ts.flattenDiagnosticMessageText(d.messageText, '\n  ') };
     });
 }

@@ -33,7 +33,12 @@ export function permutation(n: number, seed: number, epoch = 0): Int32Array {
 }
 
 /** The examples at `order[from..from+count)` of a split, gathered into batch arrays. */
-export function gatherBatch(split: Split, order: ArrayLike<number>, from: number, count: number): Record<string, Column> {
+export function gatherBatch(
+  split: Split,
+  order: ArrayLike<number>,
+  from: number,
+  count: number,
+): Record<string, Column> {
   const out: Record<string, Column> = {};
   for (const [name, col] of Object.entries(split.columns)) {
     const per = col.length / split.size;
@@ -65,6 +70,9 @@ export function splitDataset(name: string, all: Split, trainSize: number, seed: 
 export function holdOut(train: Split, fraction: number): { train: Split; validation: Split } {
   const held = Math.round(train.size * fraction);
   const order = permutation(train.size, 0x5eed, -2);
-  const take = (from: number, count: number): Split => ({ size: count, columns: gatherBatch(train, order, from, count) });
+  const take = (from: number, count: number): Split => ({
+    size: count,
+    columns: gatherBatch(train, order, from, count),
+  });
   return { train: take(held, train.size - held), validation: take(0, held) };
 }

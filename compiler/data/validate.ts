@@ -29,47 +29,85 @@ export function indexRanges(g: Graph): Record<string, { max: number; use: string
     if (!cur || max < cur.max) out[v.name] = { max, use };
   };
   for (const n of g.nodes) {
-    if (n.op === 'one_hot') tighten(n.inputs[0]!, Number(n.attrs.depth), `one_hot depth ${n.attrs.depth}${n.loc ? ` at ${n.loc.file}:${n.loc.line}` : ''}`);
+    if (n.op === 'one_hot')
+      tighten(
+        n.inputs[0]!,
+        Number(n.attrs.depth),
+        `one_hot depth ${n.attrs.depth}${n.loc ? ` at ${n.loc.file}:${n.loc.line}` : ''}`,
+      );
     if (n.op === 'gather') {
       const [table, idx] = n.inputs;
       const axis = Number(n.attrs.axis ?? 0);
       const rows = table!.type.shape[axis < 0 ? table!.type.shape.length + axis : axis]!;
-      tighten(idx!, rows, `gather from ${table!.kind === 'node' ? 'a table' : `'${table!.name}'`} of ${rows} rows${n.loc ? ` at ${n.loc.file}:${n.loc.line}` : ''}`);
+      tighten(
+        idx!,
+        rows,
+        `gather from ${table!.kind === 'node' ? 'a table' : `'${table!.name}'`} of ${rows} rows${n.loc ? ` at ${n.loc.file}:${n.loc.line}` : ''}`,
+      );
     }
   }
   return out;
 }
 
 function checkSplit(where: string, split: unknown, columns: Readonly<Record<string, ColumnSpec>>): Split {
-  if (!isObject(split)) fail('K7010', `dataset: ${where} is ${split === undefined ? 'missing' : 'not an object'}; return { train: { size, columns }, test: { size, columns } }`);
+  if (!isObject(split))
+    fail(
+      'K7010',
+      `dataset: ${where} is ${split === undefined ? 'missing' : 'not an object'}; return { train: { size, columns }, test: { size, columns } }`,
+    );
   const size = split.size;
   if (size === undefined) fail('K7010', `dataset: ${where} has no 'size'; set it to the number of examples`);
-  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) fail('K7010', `dataset: ${where}.size is ${String(size)}; it must be a non-negative integer (the number of examples)`);
-  if (!isObject(split.columns)) fail('K7010', `dataset: ${where} has no 'columns' object; give one typed array per input and target`);
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
+    fail(
+      'K7010',
+      `dataset: ${where}.size is ${String(size)}; it must be a non-negative integer (the number of examples)`,
+    );
+  if (!isObject(split.columns))
+    fail('K7010', `dataset: ${where} has no 'columns' object; give one typed array per input and target`);
   const cols = split.columns;
   for (const [name, spec] of Object.entries(columns)) {
     const col = cols[name];
     const at = `dataset: ${where} column '${name}'`;
-    if (col === undefined) fail('K7010', `${at} is missing (the model declares it; the split has ${Object.keys(cols).join(', ') || 'no columns'})`);
+    if (col === undefined)
+      fail(
+        'K7010',
+        `${at} is missing (the model declares it; the split has ${Object.keys(cols).join(', ') || 'no columns'})`,
+      );
     const kind = (col as object)?.constructor?.name;
-    if (kind !== ARRAY[spec.dtype]) fail('K7010', `${at} is ${kind === 'Array' ? 'a plain Array' : `${/^[AEIOU]/.test(kind ?? typeof col) ? 'an' : 'a'} ${kind ?? typeof col}`}; the model declares ${spec.dtype}, so give a ${ARRAY[spec.dtype]}`);
+    if (kind !== ARRAY[spec.dtype])
+      fail(
+        'K7010',
+        `${at} is ${kind === 'Array' ? 'a plain Array' : `${/^[AEIOU]/.test(kind ?? typeof col) ? 'an' : 'a'} ${kind ?? typeof col}`}; the model declares ${spec.dtype}, so give a ${ARRAY[spec.dtype]}`,
+      );
     const data = col as Column | Uint8Array;
     const per = sizeOf(spec.shape);
     if (data.length !== size * per) {
-      fail('K7010', `${at} has ${data.length} values; ${where}.size ${size} x ${per} per example (${spec.dtype}[${spec.shape.join(',')}]) needs ${size * per}`);
+      fail(
+        'K7010',
+        `${at} has ${data.length} values; ${where}.size ${size} x ${per} per example (${spec.dtype}[${spec.shape.join(',')}]) needs ${size * per}`,
+      );
     }
-    const row = (i: number): string => `example ${Math.floor(i / Math.max(1, per))}${per > 1 ? ` (value ${i % per})` : ''}`;
+    const row = (i: number): string =>
+      `example ${Math.floor(i / Math.max(1, per))}${per > 1 ? ` (value ${i % per})` : ''}`;
     if (spec.dtype === 'f32') {
       for (let i = 0; i < data.length; i++) {
         const v = data[i]!;
-        if (!Number.isFinite(v)) fail('K7010', `${at}: ${row(i)} is ${v} (NaN or infinite values in the data); clean the data or mask it before training`);
+        if (!Number.isFinite(v))
+          fail(
+            'K7010',
+            `${at}: ${row(i)} is ${v} (NaN or infinite values in the data); clean the data or mask it before training`,
+          );
       }
     }
     if (spec.range) {
       const { max, use } = spec.range;
       for (let i = 0; i < data.length; i++) {
         const v = data[i]!;
-        if (v < 0 || v >= max) fail('K7010', `${at}: ${row(i)} is ${v}, outside [0, ${max}) (read by ${use}); fix the labels or the model's number of classes`);
+        if (v < 0 || v >= max)
+          fail(
+            'K7010',
+            `${at}: ${row(i)} is ${v}, outside [0, ${max}) (read by ${use}); fix the labels or the model's number of classes`,
+          );
       }
     }
   }
@@ -78,12 +116,21 @@ function checkSplit(where: string, split: unknown, columns: Readonly<Record<stri
 
 /** The dataset, checked against the columns the model reads; throws K7010 on the first problem. */
 export function validateDataset(data: unknown, columns: Readonly<Record<string, ColumnSpec>>): Dataset {
-  if (!isObject(data)) fail('K7010', `dataset: the model's dataset() returned ${data === null ? 'null' : typeof data}; return { train, test } splits`);
+  if (!isObject(data))
+    fail(
+      'K7010',
+      `dataset: the model's dataset() returned ${data === null ? 'null' : typeof data}; return { train, test } splits`,
+    );
   const train = checkSplit('train', data.train, columns);
   const test = checkSplit('test', data.test, columns);
   if (train.size === 0) fail('K7010', 'dataset: the train split is empty');
   if (test.size === 0) fail('K7010', 'dataset: the test split is empty; evaluation needs at least one example');
   const validation = data.validation === undefined ? undefined : checkSplit('validation', data.validation, columns);
   if (validation?.size === 0) fail('K7010', 'dataset: the validation split is empty; leave it out or give it examples');
-  return { name: typeof data.name === 'string' ? data.name : 'dataset', train, test, ...(validation ? { validation } : {}) };
+  return {
+    name: typeof data.name === 'string' ? data.name : 'dataset',
+    train,
+    test,
+    ...(validation ? { validation } : {}),
+  };
 }

@@ -39,7 +39,11 @@ export class TraceContext {
     if (old) {
       if (!sameShape(old.type.shape, shape) || old.type.dtype !== dtype) {
         const layer = name.split('/')[0];
-        fail('K2001', `${layer}: param %${name} was built as ${formatType(old.type)} but this call needs ${dtype}[${shape.join(',')}]; a layer keeps the input size of its first call — create a new layer for a different input`, this.loc());
+        fail(
+          'K2001',
+          `${layer}: param %${name} was built as ${formatType(old.type)} but this call needs ${dtype}[${shape.join(',')}]; a layer keeps the input size of its first call — create a new layer for a different input`,
+          this.loc(),
+        );
       }
       return old;
     }
@@ -53,7 +57,12 @@ export class TraceContext {
   /** Reserves a layer name for one layer object: two different layers may not share a name (and so params). */
   claimLayer(name: string, layer: unknown): void {
     const old = this.layers.get(name);
-    if (old && old !== layer) fail('K2002', `${name}: two different layers are named '${name}' in model @${this.builder.name} (automatic names are counted per source file); give one of them a name`, this.loc());
+    if (old && old !== layer)
+      fail(
+        'K2002',
+        `${name}: two different layers are named '${name}' in model @${this.builder.name} (automatic names are counted per source file); give one of them a name`,
+        this.loc(),
+      );
     this.layers.set(name, layer);
   }
 
@@ -105,12 +114,21 @@ export class TraceContext {
 let active: TraceContext | undefined;
 
 export function currentTrace(what: string): TraceContext {
-  if (!active) fail('K2002', `${what}: layers create params, so they run only while a model is traced; call it inside a model's forward (defineModel) and build with trace()`, callerLoc());
+  if (!active)
+    fail(
+      'K2002',
+      `${what}: layers create params, so they run only while a model is traced; call it inside a model's forward (defineModel) and build with trace()`,
+      callerLoc(),
+    );
   return active;
 }
 
 export function withTrace<T>(ctx: TraceContext, f: () => T): T {
-  if (active) fail('K2002', `trace: model @${ctx.builder.name} is traced while @${active.builder.name} is being traced; trace models one at a time`);
+  if (active)
+    fail(
+      'K2002',
+      `trace: model @${ctx.builder.name} is traced while @${active.builder.name} is being traced; trace models one at a time`,
+    );
   active = ctx;
   try {
     return f();
@@ -129,8 +147,21 @@ export function checkDims(what: string, shape: unknown, loc: Loc | undefined): v
   if (!Array.isArray(shape)) fail('K2002', `${what}: shape ${String(shape)} is not an array of dimensions`, loc);
   shape.forEach((d: unknown, i) => {
     if (typeof d !== 'number' || !Number.isSafeInteger(d) || d <= 0) {
-      const why = typeof d !== 'number' ? 'not a number' : !Number.isFinite(d) ? 'not finite' : !Number.isInteger(d) ? 'fractional' : d <= 0 ? 'not positive' : 'too large';
-      fail('K2002', `${what}: dimension ${i} of [${shape.join(', ')}] is ${String(d)} (${why}); dimensions are positive integers`, loc);
+      const why =
+        typeof d !== 'number'
+          ? 'not a number'
+          : !Number.isFinite(d)
+            ? 'not finite'
+            : !Number.isInteger(d)
+              ? 'fractional'
+              : d <= 0
+                ? 'not positive'
+                : 'too large';
+      fail(
+        'K2002',
+        `${what}: dimension ${i} of [${shape.join(', ')}] is ${String(d)} (${why}); dimensions are positive integers`,
+        loc,
+      );
     }
   });
 }

@@ -5,7 +5,17 @@ import type { Init } from '../../ir/graph.ts';
 import type { Shape } from '../../ir/types.ts';
 
 export type Initializer = (shape: Shape, paramName: string) => Init;
-export type InitializerLike = Initializer | 'zeros' | 'ones' | 'glorotUniform' | 'glorotNormal' | 'heNormal' | 'heUniform' | 'orthogonal' | 'randomNormal' | 'randomUniform';
+export type InitializerLike =
+  | Initializer
+  | 'zeros'
+  | 'ones'
+  | 'glorotUniform'
+  | 'glorotNormal'
+  | 'heNormal'
+  | 'heUniform'
+  | 'orthogonal'
+  | 'randomNormal'
+  | 'randomUniform';
 
 /** FNV-1a of the name: a stable 31-bit default seed. */
 export function seedOf(name: string): number {
@@ -27,21 +37,32 @@ const seedFor = (o: Seeded, name: string): number => o.seed ?? seedOf(name);
 
 export const zeros = (): Initializer => () => ({ name: 'zeros', attrs: {} });
 export const ones = (): Initializer => () => ({ name: 'ones', attrs: {} });
-export const constant = (value: number): Initializer => () => ({ name: 'constant', attrs: { value } });
+export const constant =
+  (value: number): Initializer =>
+  () => ({ name: 'constant', attrs: { value } });
 
-export const randomUniform = (o: { minval?: number; maxval?: number } & Seeded = {}): Initializer => (_, name) => ({
-  name: 'random_uniform',
-  attrs: { min: o.minval ?? -0.05, max: o.maxval ?? 0.05, seed: seedFor(o, name) },
-});
+export const randomUniform =
+  (o: { minval?: number; maxval?: number } & Seeded = {}): Initializer =>
+  (_, name) => ({
+    name: 'random_uniform',
+    attrs: { min: o.minval ?? -0.05, max: o.maxval ?? 0.05, seed: seedFor(o, name) },
+  });
 
-export const randomNormal = (o: { mean?: number; stddev?: number } & Seeded = {}): Initializer => (_, name) => ({
-  name: 'random_normal',
-  attrs: { mean: o.mean ?? 0, stddev: o.stddev ?? 0.05, seed: seedFor(o, name) },
-});
+export const randomNormal =
+  (o: { mean?: number; stddev?: number } & Seeded = {}): Initializer =>
+  (_, name) => ({
+    name: 'random_normal',
+    attrs: { mean: o.mean ?? 0, stddev: o.stddev ?? 0.05, seed: seedFor(o, name) },
+  });
 
 /** Keras' VarianceScaling: uniform in ±sqrt(3 scale / n), or a normal truncated at two standard
  *  deviations whose stddev is corrected (÷ .8796...) so the variance stays scale / n. */
-function varianceScaling(scale: number, mode: 'fanIn' | 'fanAvg', dist: 'uniform' | 'truncated', o: Seeded): Initializer {
+function varianceScaling(
+  scale: number,
+  mode: 'fanIn' | 'fanAvg',
+  dist: 'uniform' | 'truncated',
+  o: Seeded,
+): Initializer {
   return (shape, name): Init => {
     const { fanIn, fanOut } = fans(shape);
     const v = scale / Math.max(1, mode === 'fanIn' ? fanIn : (fanIn + fanOut) / 2);
@@ -58,12 +79,25 @@ export const glorotUniform = (o: Seeded = {}): Initializer => varianceScaling(1,
 export const glorotNormal = (o: Seeded = {}): Initializer => varianceScaling(1, 'fanAvg', 'truncated', o);
 export const heUniform = (o: Seeded = {}): Initializer => varianceScaling(2, 'fanIn', 'uniform', o);
 export const heNormal = (o: Seeded = {}): Initializer => varianceScaling(2, 'fanIn', 'truncated', o);
-export const orthogonal = (o: { gain?: number } & Seeded = {}): Initializer => (_, name) => ({
-  name: 'orthogonal',
-  attrs: { gain: o.gain ?? 1, seed: seedFor(o, name) },
-});
+export const orthogonal =
+  (o: { gain?: number } & Seeded = {}): Initializer =>
+  (_, name) => ({
+    name: 'orthogonal',
+    attrs: { gain: o.gain ?? 1, seed: seedFor(o, name) },
+  });
 
-export const initializers = { zeros, ones, constant, randomUniform, randomNormal, glorotUniform, glorotNormal, heUniform, heNormal, orthogonal };
+export const initializers = {
+  zeros,
+  ones,
+  constant,
+  randomUniform,
+  randomNormal,
+  glorotUniform,
+  glorotNormal,
+  heUniform,
+  heNormal,
+  orthogonal,
+};
 
 /** An initializer given by name (defaults) or as a function. */
 export function resolveInitializer(i: InitializerLike): Initializer {
@@ -71,4 +105,6 @@ export function resolveInitializer(i: InitializerLike): Initializer {
 }
 
 /** Equal contiguous blocks of constants, e.g. LSTM's bias [0, 1, 0, 0] per gate (unit forget bias). */
-export const blocks = (values: readonly number[]): Initializer => () => ({ name: 'blocks', attrs: { values: [...values] } });
+export const blocks =
+  (values: readonly number[]): Initializer =>
+  () => ({ name: 'blocks', attrs: { values: [...values] } });

@@ -22,17 +22,31 @@ export interface CrossentropyOptions extends LossOptions {
 
 const EPS = 1e-7;
 
-function pick(what: 'output' | 'target', m: Readonly<Record<string, Tensor>>, name: string | undefined, loss: string): Tensor {
+function pick(
+  what: 'output' | 'target',
+  m: Readonly<Record<string, Tensor>>,
+  name: string | undefined,
+  loss: string,
+): Tensor {
   const keys = Object.keys(m);
   const key = name ?? (keys.length === 1 ? keys[0] : undefined);
   const t = key === undefined ? undefined : m[key];
-  if (!t) fail('K2002', `${loss}: cannot tell which ${what} to use among [${keys.join(', ')}]; pass { ${what}: '<name>' }`, opLoc());
+  if (!t)
+    fail(
+      'K2002',
+      `${loss}: cannot tell which ${what} to use among [${keys.join(', ')}]; pass { ${what}: '<name>' }`,
+      opLoc(),
+    );
   return t;
 }
 
 function sameShapes(loss: string, yTrue: Tensor, yPred: Tensor): void {
   if (yTrue.shape.join() !== yPred.shape.join()) {
-    fail('K2001', `${loss}: target ${formatType(yTrue.value.type)} and prediction ${formatType(yPred.value.type)} differ in shape; make the target the model output's shape (for class ids use sparseCategoricalCrossentropy)`, opLoc());
+    fail(
+      'K2001',
+      `${loss}: target ${formatType(yTrue.value.type)} and prediction ${formatType(yPred.value.type)} differ in shape; make the target the model output's shape (for class ids use sparseCategoricalCrossentropy)`,
+      opLoc(),
+    );
   }
 }
 
@@ -49,20 +63,35 @@ export function binaryCrossentropy(yTrue: Tensor, yPred: Tensor, fromLogits = fa
   sameShapes('binaryCrossentropy', yTrue, yPred);
   if (fromLogits) return batchMean(yPred.relu().sub(yPred.mul(yTrue)).add(yPred.abs().neg().exp().add(1).log()));
   const p = yPred.maximum(EPS).minimum(1 - EPS);
-  return batchMean(yTrue.mul(p.log()).add(k.sub(1, yTrue).mul(k.sub(1, p).log())).neg());
+  return batchMean(
+    yTrue
+      .mul(p.log())
+      .add(k.sub(1, yTrue).mul(k.sub(1, p).log()))
+      .neg(),
+  );
 }
 
 /** Categorical cross-entropy over the last axis with one-hot (or soft) targets. */
 export function categoricalCrossentropy(yTrue: Tensor, yPred: Tensor, fromLogits = false): Tensor {
   sameShapes('categoricalCrossentropy', yTrue, yPred);
-  const logp = fromLogits ? k.logSoftmax(yPred, -1) : yPred.div(yPred.sum(-1, true)).maximum(EPS).minimum(1 - EPS).log();
+  const logp = fromLogits
+    ? k.logSoftmax(yPred, -1)
+    : yPred
+        .div(yPred.sum(-1, true))
+        .maximum(EPS)
+        .minimum(1 - EPS)
+        .log();
   return yTrue.mul(logp).sum(-1).neg().mean();
 }
 
 /** Categorical cross-entropy with i32 class ids: yTrue [...], yPred [..., classes]. */
 export function sparseCategoricalCrossentropy(yTrue: Tensor, yPred: Tensor, fromLogits = false): Tensor {
   if (yTrue.dtype !== 'i32' || yTrue.shape.join() !== yPred.shape.slice(0, -1).join()) {
-    fail('K2001', `sparseCategoricalCrossentropy: target ${formatType(yTrue.value.type)} must be i32 class ids shaped like the prediction ${formatType(yPred.value.type)} without its last axis`, opLoc());
+    fail(
+      'K2001',
+      `sparseCategoricalCrossentropy: target ${formatType(yTrue.value.type)} must be i32 class ids shaped like the prediction ${formatType(yPred.value.type)} without its last axis`,
+      opLoc(),
+    );
   }
   return categoricalCrossentropy(k.oneHot(yTrue, yPred.shape[yPred.rank - 1]!), yPred, fromLogits);
 }
@@ -74,18 +103,34 @@ type Of<O> = { of: (yTrue: Tensor, yPred: Tensor) => Tensor; readonly options: O
 
 function factory<O extends LossOptions>(f: (yTrue: Tensor, yPred: Tensor, o: O) => Tensor, name: string, task: Task) {
   return (o: O = {} as O): LossFn & Of<O> =>
-    Object.assign((outs: Readonly<Record<string, Tensor>>, tgts: Readonly<Record<string, Tensor>>) => f(pick('target', tgts, o.target, name), pick('output', outs, o.output, name), o), {
-      of: (yTrue: Tensor, yPred: Tensor) => f(yTrue, yPred, o),
-      options: o,
-      task,
-    });
+    Object.assign(
+      (outs: Readonly<Record<string, Tensor>>, tgts: Readonly<Record<string, Tensor>>) =>
+        f(pick('target', tgts, o.target, name), pick('output', outs, o.output, name), o),
+      {
+        of: (yTrue: Tensor, yPred: Tensor) => f(yTrue, yPred, o),
+        options: o,
+        task,
+      },
+    );
 }
 
 export const losses = {
   meanSquaredError: factory<LossOptions>((t, p) => mse(t, p), 'meanSquaredError', 'regression'),
-  binaryCrossentropy: factory<CrossentropyOptions>((t, p, o) => binaryCrossentropy(t, p, o.fromLogits), 'binaryCrossentropy', 'classification'),
-  categoricalCrossentropy: factory<CrossentropyOptions>((t, p, o) => categoricalCrossentropy(t, p, o.fromLogits), 'categoricalCrossentropy', 'classification'),
-  sparseCategoricalCrossentropy: factory<CrossentropyOptions>((t, p, o) => sparseCategoricalCrossentropy(t, p, o.fromLogits), 'sparseCategoricalCrossentropy', 'classification'),
+  binaryCrossentropy: factory<CrossentropyOptions>(
+    (t, p, o) => binaryCrossentropy(t, p, o.fromLogits),
+    'binaryCrossentropy',
+    'classification',
+  ),
+  categoricalCrossentropy: factory<CrossentropyOptions>(
+    (t, p, o) => categoricalCrossentropy(t, p, o.fromLogits),
+    'categoricalCrossentropy',
+    'classification',
+  ),
+  sparseCategoricalCrossentropy: factory<CrossentropyOptions>(
+    (t, p, o) => sparseCategoricalCrossentropy(t, p, o.fromLogits),
+    'sparseCategoricalCrossentropy',
+    'classification',
+  ),
 };
 
 /** Accuracy as Keras picks it: class ids vs argmax, one-hot vs argmax, or a single probability vs 0.5. */

@@ -115,34 +115,69 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 
 export function defineModel(def: ModelDef): Model {
   const loc = callerLoc();
-  if (!NAME.test(def.name)) fail('K2002', `defineModel: name '${def.name}' must be letters, digits, _ . - (not starting with a digit)`, loc);
-  if (!(Number.isInteger(def.batch) && def.batch > 0)) fail('K2002', `defineModel(${def.name}): batch ${def.batch} must be a positive integer`, loc);
+  if (!NAME.test(def.name))
+    fail('K2002', `defineModel: name '${def.name}' must be letters, digits, _ . - (not starting with a digit)`, loc);
+  if (!(Number.isInteger(def.batch) && def.batch > 0))
+    fail('K2002', `defineModel(${def.name}): batch ${def.batch} must be a positive integer`, loc);
   if (Object.keys(def.inputs).length === 0) fail('K2002', `defineModel(${def.name}): declare at least one input`, loc);
-  for (const [kind, specs] of [['input', def.inputs], ['target', def.targets ?? {}]] as const) {
-    for (const [name, s] of Object.entries(specs)) checkDims(`defineModel(${def.name}): ${kind} '${name}'`, s.shape, loc);
+  for (const [kind, specs] of [
+    ['input', def.inputs],
+    ['target', def.targets ?? {}],
+  ] as const) {
+    for (const [name, s] of Object.entries(specs))
+      checkDims(`defineModel(${def.name}): ${kind} '${name}'`, s.shape, loc);
   }
   for (const [name, s] of Object.entries({ ...def.inputs, ...def.targets })) {
     const r = s.range;
     if (r && (s.dtype !== 'i32' || !Number.isSafeInteger(r[0]) || !Number.isSafeInteger(r[1]) || r[0] >= r[1])) {
-      fail('K2002', `defineModel(${def.name}): '${name}' has range ${JSON.stringify(r)}; a range is [lo, hi) with integers lo < hi, on an i32 value`, loc);
+      fail(
+        'K2002',
+        `defineModel(${def.name}): '${name}' has range ${JSON.stringify(r)}; a range is [lo, hi) with integers lo < hi, on an i32 value`,
+        loc,
+      );
     }
   }
   const v = def.train?.validationSplit;
-  if (v !== undefined && !(v > 0 && v < 1)) fail('K2002', `defineModel(${def.name}): train.validationSplit ${v} must be a fraction strictly between 0 and 1`, loc);
+  if (v !== undefined && !(v > 0 && v < 1))
+    fail(
+      'K2002',
+      `defineModel(${def.name}): train.validationSplit ${v} must be a fraction strictly between 0 and 1`,
+      loc,
+    );
   if (def.schedule) checkSchedule(def, loc);
   return Object.freeze({ kind: 'kiln.model', name: def.name, def, definedAt: loc });
 }
 
 function checkSchedule(def: ModelDef, loc: Loc | undefined): void {
   const s = def.schedule!;
-  if (def.train) fail('K2002', `defineModel(${def.name}): give either train (one step) or schedule (alternating steps), not both`, loc);
+  if (def.train)
+    fail(
+      'K2002',
+      `defineModel(${def.name}): give either train (one step) or schedule (alternating steps), not both`,
+      loc,
+    );
   if (s.steps.length === 0) fail('K2002', `defineModel(${def.name}): the schedule has no steps`, loc);
   const names = new Set<string>();
   for (const step of s.steps) {
-    if (!NAME.test(step.name) || step.name === 'infer' || names.has(step.name)) fail('K2002', `defineModel(${def.name}): schedule step name '${step.name}' must be a unique identifier other than 'infer'`, loc);
+    if (!NAME.test(step.name) || step.name === 'infer' || names.has(step.name))
+      fail(
+        'K2002',
+        `defineModel(${def.name}): schedule step name '${step.name}' must be a unique identifier other than 'infer'`,
+        loc,
+      );
     names.add(step.name);
-    if (!step.model.def.train) fail('K2002', `defineModel(${def.name}): schedule step '${step.name}' uses model '${step.model.name}', which has no train setup`, loc);
-    if (step.repeat !== undefined && !(Number.isInteger(step.repeat) && step.repeat > 0)) fail('K2002', `defineModel(${def.name}): schedule step '${step.name}' repeat ${step.repeat} must be a positive integer`, loc);
+    if (!step.model.def.train)
+      fail(
+        'K2002',
+        `defineModel(${def.name}): schedule step '${step.name}' uses model '${step.model.name}', which has no train setup`,
+        loc,
+      );
+    if (step.repeat !== undefined && !(Number.isInteger(step.repeat) && step.repeat > 0))
+      fail(
+        'K2002',
+        `defineModel(${def.name}): schedule step '${step.name}' repeat ${step.repeat} must be a positive integer`,
+        loc,
+      );
   }
 }
 
@@ -150,8 +185,15 @@ export function isModel(x: unknown): x is Model {
   return typeof x === 'object' && x !== null && (x as Model).kind === 'kiln.model';
 }
 
-function declare(b: GraphBuilder, specs: Readonly<Record<string, TensorSpec>>, batch: number, loc: Loc | undefined): Record<string, Input> {
-  return Object.fromEntries(Object.entries(specs).map(([name, s]) => [name, b.input(name, s.dtype, [batch, ...s.shape], loc)]));
+function declare(
+  b: GraphBuilder,
+  specs: Readonly<Record<string, TensorSpec>>,
+  batch: number,
+  loc: Loc | undefined,
+): Record<string, Input> {
+  return Object.fromEntries(
+    Object.entries(specs).map(([name, s]) => [name, b.input(name, s.dtype, [batch, ...s.shape], loc)]),
+  );
 }
 
 const wrap = (vs: Record<string, Value>): Record<string, Tensor> =>
@@ -167,11 +209,16 @@ function runForward(def: ModelDef, ctx: TraceContext, inputs: Record<string, Ten
 export function trace(model: Model, opts: TraceOptions): Traced {
   const def = model.def;
   const batch = opts.batch ?? def.batch;
-  if (!(Number.isSafeInteger(batch) && batch > 0)) fail('K2002', `${def.name}: batch ${batch} must be a positive integer`, model.definedAt);
+  if (!(Number.isSafeInteger(batch) && batch > 0))
+    fail('K2002', `${def.name}: batch ${batch} must be a positive integer`, model.definedAt);
   const training = opts.mode === 'train';
   const withLoss = opts.mode !== 'infer';
   const train = def.train;
-  if (withLoss && !train) fail('K2002', `${def.name}: trace in '${opts.mode}' mode needs the model's train setup (loss, optimizer) in defineModel`);
+  if (withLoss && !train)
+    fail(
+      'K2002',
+      `${def.name}: trace in '${opts.mode}' mode needs the model's train setup (loss, optimizer) in defineModel`,
+    );
   const builder = new GraphBuilder(def.name);
   const inputs = declare(builder, def.inputs, batch, model.definedAt);
   const targets = withLoss ? declare(builder, def.targets ?? {}, batch, model.definedAt) : {};
@@ -183,24 +230,49 @@ export function trace(model: Model, opts: TraceOptions): Traced {
     const trainable = ctx.params.filter((p) => p.trainable && isTrainable(p.param.name)).map((p) => p.param);
     if (!withLoss || !train) return { builder, inputs, targets, outputs, metrics: {}, trainable, stateUpdates: [] };
     const tgts = wrap(targets);
-    const names = training ? train.metrics ?? [] : train.metrics ?? defaultMetrics(train.loss);
+    const names = training ? (train.metrics ?? []) : (train.metrics ?? defaultMetrics(train.loss));
     // The loss and metrics are located at defineModel: a loss factory has no call site of its own.
     const { loss, metrics } = ctx.within(model.definedAt, () => {
       const l = ctx.penalties.reduce((acc, p) => acc.add(new Tensor(p)), train.loss(outs, tgts));
-      if (l.rank !== 0 || l.dtype !== 'f32') fail('K2002', `${def.name}: the loss must be an f32 scalar, got ${l}`, ctx.loc());
-      return { loss: l, metrics: Object.fromEntries(names.map((m) => [m, metric(def.name, m, train.loss, outs, tgts).value])) };
+      if (l.rank !== 0 || l.dtype !== 'f32')
+        fail('K2002', `${def.name}: the loss must be an f32 scalar, got ${l}`, ctx.loc());
+      return {
+        loss: l,
+        metrics: Object.fromEntries(names.map((m) => [m, metric(def.name, m, train.loss, outs, tgts).value])),
+      };
     });
-    return { builder, inputs, targets, outputs, loss: loss.value, metrics, trainable, stateUpdates: training ? ctx.stateUpdates() : [] };
+    return {
+      builder,
+      inputs,
+      targets,
+      outputs,
+      loss: loss.value,
+      metrics,
+      trainable,
+      stateUpdates: training ? ctx.stateUpdates() : [],
+    };
   });
 }
 
 /** A metric of the output and target the loss uses (those it names, else the only ones). */
-function metric(model: string, name: string, loss: LossFn, outs: Record<string, Tensor>, tgts: Record<string, Tensor>): Tensor {
-  if (!Object.hasOwn(METRICS, name)) fail('K2002', `${model}: unknown metric '${name}'; known: ${Object.keys(METRICS).join(', ')}`);
+function metric(
+  model: string,
+  name: string,
+  loss: LossFn,
+  outs: Record<string, Tensor>,
+  tgts: Record<string, Tensor>,
+): Tensor {
+  if (!Object.hasOwn(METRICS, name))
+    fail('K2002', `${model}: unknown metric '${name}'; known: ${Object.keys(METRICS).join(', ')}`);
   const named = (loss as { options?: LossOptions }).options ?? {};
-  const pick = (m: Record<string, Tensor>, key: string | undefined): Tensor | undefined => (key !== undefined ? m[key] : Object.keys(m).length === 1 ? Object.values(m)[0] : undefined);
+  const pick = (m: Record<string, Tensor>, key: string | undefined): Tensor | undefined =>
+    key !== undefined ? m[key] : Object.keys(m).length === 1 ? Object.values(m)[0] : undefined;
   const [o, t] = [pick(outs, named.output), pick(tgts, named.target)];
-  if (!o || !t) fail('K2002', `${model}: '${name}' needs one output and one target (the model has [${Object.keys(outs).join(', ')}] and [${Object.keys(tgts).join(', ')}]); name them in the loss: losses.x({ output, target })`);
+  if (!o || !t)
+    fail(
+      'K2002',
+      `${model}: '${name}' needs one output and one target (the model has [${Object.keys(outs).join(', ')}] and [${Object.keys(tgts).join(', ')}]); name them in the loss: losses.x({ output, target })`,
+    );
   return METRICS[name as MetricName](t, o);
 }
 
@@ -223,7 +295,8 @@ export async function loadModels(file: string): Promise<Record<string, Model>> {
   const mod = (await import(pathToFileURL(resolve(file)).href)) as Record<string, unknown>;
   const found: Record<string, Model> = {};
   for (const v of Object.values(mod)) if (isModel(v)) found[v.name] = v;
-  if (Object.keys(found).length === 0) fail('K8001', `${file}: exports no model; export the result of defineModel (default or named)`);
+  if (Object.keys(found).length === 0)
+    fail('K8001', `${file}: exports no model; export the result of defineModel (default or named)`);
   return found;
 }
 

@@ -20,18 +20,32 @@ export const pair = (v: number | readonly number[] | undefined, d: number): [num
   v === undefined ? [d, d] : typeof v === 'number' ? [v, v] : [v[0]!, v[1] ?? v[0]!];
 
 function requireImage(op: string, x: Tensor): void {
-  if (x.rank !== 4) fail('K1001', `${op}: input ${formatType(x.value.type)} has rank ${x.rank}, expected rank 4 [batch, height, width, channels] (NHWC)`, opLoc());
+  if (x.rank !== 4)
+    fail(
+      'K1001',
+      `${op}: input ${formatType(x.value.type)} has rank ${x.rank}, expected rank 4 [batch, height, width, channels] (NHWC)`,
+      opLoc(),
+    );
 }
 
 /** Explicit pads for an input of spatial size `hw`. */
-function padsFor(padding: Padding, hw: readonly number[], kernel: readonly number[], strides: [number, number], dilations: [number, number]): number[] {
-  return typeof padding === 'string' ? resolvePadding(padding, pair(hw, 1), pair(kernel, 1), strides, dilations) : [...padding];
+function padsFor(
+  padding: Padding,
+  hw: readonly number[],
+  kernel: readonly number[],
+  strides: [number, number],
+  dilations: [number, number],
+): number[] {
+  return typeof padding === 'string'
+    ? resolvePadding(padding, pair(hw, 1), pair(kernel, 1), strides, dilations)
+    : [...padding];
 }
 
 /** conv2d: x [N,H,W,C], w [KH,KW,C,F] -> [N,OH,OW,F]. */
 function conv2d(x: Tensor, w: Tensor, opts: ConvOptions = {}): Tensor {
   requireImage('conv2d', x);
-  const strides = pair(opts.strides, 1), dilations = pair(opts.dilations, 1);
+  const strides = pair(opts.strides, 1),
+    dilations = pair(opts.dilations, 1);
   const pads = padsFor(opts.padding ?? 'valid', x.shape.slice(1, 3), w.shape.slice(0, 2), strides, dilations);
   return emit('conv2d', [x, w], { strides, dilations, pads });
 }
@@ -40,7 +54,8 @@ function conv2d(x: Tensor, w: Tensor, opts: ConvOptions = {}): Tensor {
  *  `padding` is resolved against the output size, as for the conv2d it is the gradient of. */
 function conv2dTranspose(dy: Tensor, w: Tensor, outHW: readonly [number, number], opts: ConvOptions = {}): Tensor {
   requireImage('conv2d_transpose', dy);
-  const strides = pair(opts.strides, 1), dilations = pair(opts.dilations, 1);
+  const strides = pair(opts.strides, 1),
+    dilations = pair(opts.dilations, 1);
   const pads = padsFor(opts.padding ?? 'valid', outHW, w.shape.slice(0, 2), strides, dilations);
   const inputShape = [dy.shape[0]!, outHW[0], outHW[1], w.shape[2]!];
   return emit('conv2d_input_grad', [dy, w], { input_shape: inputShape, strides, dilations, pads });
@@ -51,7 +66,12 @@ export interface PoolOptions {
   readonly padding?: 'same' | 'valid';
 }
 
-function pool(op: 'max_pool2d' | 'avg_pool2d', x: Tensor, window: number | readonly [number, number], opts: PoolOptions): Tensor {
+function pool(
+  op: 'max_pool2d' | 'avg_pool2d',
+  x: Tensor,
+  window: number | readonly [number, number],
+  opts: PoolOptions,
+): Tensor {
   requireImage(op, x);
   const win = pair(window, 1);
   const strides = pair(opts.strides ?? win, 1);
@@ -108,8 +128,10 @@ function randomNormal(counter: Tensor, shape: Shape, seed: number): Tensor {
   return emit('random_normal', [counter], { seed, shape: [...shape] });
 }
 
-const call = <K extends keyof Tensor>(m: K) =>
-  (x: Tensor, ...args: Tensor[K] extends (...a: infer A) => Tensor ? A : never): Tensor => (x[m] as (...a: unknown[]) => Tensor)(...args);
+const call =
+  <K extends keyof Tensor>(m: K) =>
+  (x: Tensor, ...args: Tensor[K] extends (...a: infer A) => Tensor ? A : never): Tensor =>
+    (x[m] as (...a: unknown[]) => Tensor)(...args);
 
 export const k = {
   scalar,
@@ -165,8 +187,10 @@ export const k = {
   oneHot: (indices: Tensor, depth: number, dtype: DType = 'f32') => emit('one_hot', [indices], { depth, dtype }),
   conv2d,
   conv2dTranspose,
-  maxPool2d: (x: Tensor, window: number | readonly [number, number], opts: PoolOptions = {}) => pool('max_pool2d', x, window, opts),
-  avgPool2d: (x: Tensor, window: number | readonly [number, number], opts: PoolOptions = {}) => pool('avg_pool2d', x, window, opts),
+  maxPool2d: (x: Tensor, window: number | readonly [number, number], opts: PoolOptions = {}) =>
+    pool('max_pool2d', x, window, opts),
+  avgPool2d: (x: Tensor, window: number | readonly [number, number], opts: PoolOptions = {}) =>
+    pool('avg_pool2d', x, window, opts),
   randomUniform,
   randomNormal,
   softmax,
@@ -175,7 +199,20 @@ export const k = {
   leakyRelu,
 };
 
-type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'less' | 'less_equal' | 'greater' | 'greater_equal' | 'equal' | 'not_equal';
+type BinaryOp =
+  | 'add'
+  | 'sub'
+  | 'mul'
+  | 'div'
+  | 'pow'
+  | 'maximum'
+  | 'minimum'
+  | 'less'
+  | 'less_equal'
+  | 'greater'
+  | 'greater_equal'
+  | 'equal'
+  | 'not_equal';
 
 function binaryFn(op: BinaryOp, a: TensorLike, b: TensorLike): Tensor {
   const [ta, tb] = lift(op, [a, b]);

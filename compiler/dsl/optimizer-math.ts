@@ -27,7 +27,10 @@ export interface Arith {
 export function arith(emit: Emit): Arith {
   const c = (x: number): Value => scalarConst(emit, x);
   const v = (a: Operand): Value => (typeof a === 'number' ? c(a) : a);
-  const bin = (op: string) => (a: Operand, b: Operand): Value => emit(op, [v(a), v(b)]);
+  const bin =
+    (op: string) =>
+    (a: Operand, b: Operand): Value =>
+      emit(op, [v(a), v(b)]);
   return {
     emit,
     c,

@@ -18,26 +18,78 @@ interface Common extends Clipping {
 
 export type OptimizerSpec =
   | (Common & { readonly kind: 'sgd'; readonly momentum: number; readonly nesterov: boolean })
-  | (Common & { readonly kind: 'rmsprop'; readonly rho: number; readonly momentum: number; readonly epsilon: number; readonly centered: boolean; readonly epsilonStyle: EpsilonStyle })
-  | (Common & { readonly kind: 'adam'; readonly beta1: number; readonly beta2: number; readonly epsilon: number; readonly amsgrad: boolean; readonly epsilonStyle: EpsilonStyle })
-  | (Common & { readonly kind: 'adagrad'; readonly initialAccumulator: number; readonly epsilon: number; readonly epsilonStyle: EpsilonStyle })
+  | (Common & {
+      readonly kind: 'rmsprop';
+      readonly rho: number;
+      readonly momentum: number;
+      readonly epsilon: number;
+      readonly centered: boolean;
+      readonly epsilonStyle: EpsilonStyle;
+    })
+  | (Common & {
+      readonly kind: 'adam';
+      readonly beta1: number;
+      readonly beta2: number;
+      readonly epsilon: number;
+      readonly amsgrad: boolean;
+      readonly epsilonStyle: EpsilonStyle;
+    })
+  | (Common & {
+      readonly kind: 'adagrad';
+      readonly initialAccumulator: number;
+      readonly epsilon: number;
+      readonly epsilonStyle: EpsilonStyle;
+    })
   | (Common & { readonly kind: 'adadelta'; readonly rho: number; readonly epsilon: number });
 
 type Options<K extends OptimizerSpec['kind']> = Partial<Omit<Extract<OptimizerSpec, { kind: K }>, 'kind'>>;
 
-export const sgd = (o: Options<'sgd'> = {}): OptimizerSpec => ({ learningRate: 0.01, momentum: 0, nesterov: false, ...o, kind: 'sgd' });
+export const sgd = (o: Options<'sgd'> = {}): OptimizerSpec => ({
+  learningRate: 0.01,
+  momentum: 0,
+  nesterov: false,
+  ...o,
+  kind: 'sgd',
+});
 /** SGD with (heavy-ball) momentum 0.9 unless given. */
 export const momentum = (o: Options<'sgd'> = {}): OptimizerSpec => sgd({ momentum: 0.9, ...o });
 /** SGD with Nesterov momentum 0.9 unless given. */
 export const nesterov = (o: Options<'sgd'> = {}): OptimizerSpec => sgd({ momentum: 0.9, ...o, nesterov: true });
-export const rmsprop = (o: Options<'rmsprop'> = {}): OptimizerSpec =>
-  ({ learningRate: 0.001, rho: 0.9, momentum: 0, epsilon: 1e-7, centered: false, epsilonStyle: 'keras', ...o, kind: 'rmsprop' });
-export const adam = (o: Options<'adam'> = {}): OptimizerSpec =>
-  ({ learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, amsgrad: false, epsilonStyle: 'keras', ...o, kind: 'adam' });
-export const adagrad = (o: Options<'adagrad'> = {}): OptimizerSpec =>
-  ({ learningRate: 0.001, initialAccumulator: 0.1, epsilon: 1e-7, epsilonStyle: 'keras', ...o, kind: 'adagrad' });
-export const adadelta = (o: Options<'adadelta'> = {}): OptimizerSpec =>
-  ({ learningRate: 0.001, rho: 0.95, epsilon: 1e-7, ...o, kind: 'adadelta' });
+export const rmsprop = (o: Options<'rmsprop'> = {}): OptimizerSpec => ({
+  learningRate: 0.001,
+  rho: 0.9,
+  momentum: 0,
+  epsilon: 1e-7,
+  centered: false,
+  epsilonStyle: 'keras',
+  ...o,
+  kind: 'rmsprop',
+});
+export const adam = (o: Options<'adam'> = {}): OptimizerSpec => ({
+  learningRate: 0.001,
+  beta1: 0.9,
+  beta2: 0.999,
+  epsilon: 1e-7,
+  amsgrad: false,
+  epsilonStyle: 'keras',
+  ...o,
+  kind: 'adam',
+});
+export const adagrad = (o: Options<'adagrad'> = {}): OptimizerSpec => ({
+  learningRate: 0.001,
+  initialAccumulator: 0.1,
+  epsilon: 1e-7,
+  epsilonStyle: 'keras',
+  ...o,
+  kind: 'adagrad',
+});
+export const adadelta = (o: Options<'adadelta'> = {}): OptimizerSpec => ({
+  learningRate: 0.001,
+  rho: 0.95,
+  epsilon: 1e-7,
+  ...o,
+  kind: 'adadelta',
+});
 
 export interface ApplyArgs {
   readonly emit: Emit;
@@ -65,7 +117,14 @@ interface StepScalars {
   readonly t: Value;
 }
 
-type Update = (x: Arith, s: StepScalars, p: Param, g: Value, slot: (name: string, init?: Init) => Param, out: Assign[]) => Value;
+type Update = (
+  x: Arith,
+  s: StepScalars,
+  p: Param,
+  g: Value,
+  slot: (name: string, init?: Init) => Param,
+  out: Assign[],
+) => Value;
 
 /** A slot's new value: recorded for write-back and returned for use in the formula. */
 function put(out: Assign[], param: Param, value: Value): Value {
@@ -127,7 +186,11 @@ function adagradUpdate(o: Extract<OptimizerSpec, { kind: 'adagrad' }>): Update {
 function adadeltaUpdate(o: Extract<OptimizerSpec, { kind: 'adadelta' }>): Update {
   return (x, { lr }, p, g, slot, out) => {
     const rms = (a: Value): Value => x.sqrt(x.add(a, o.epsilon));
-    const ag = put(out, slot('adadelta_grad'), x.add(x.mul(o.rho, slot('adadelta_grad')), x.mul(1 - o.rho, x.square(g))));
+    const ag = put(
+      out,
+      slot('adadelta_grad'),
+      x.add(x.mul(o.rho, slot('adadelta_grad')), x.mul(1 - o.rho, x.square(g))),
+    );
     const delta = x.div(x.mul(rms(slot('adadelta_delta')), g), rms(ag)); // the step is -delta
     put(out, slot('adadelta_delta'), x.add(x.mul(o.rho, slot('adadelta_delta')), x.mul(1 - o.rho, x.square(delta))));
     return x.sub(p, x.mul(lr, delta));
@@ -136,18 +199,26 @@ function adadeltaUpdate(o: Extract<OptimizerSpec, { kind: 'adadelta' }>): Update
 
 function updateOf(spec: OptimizerSpec): Update {
   switch (spec.kind) {
-    case 'sgd': return sgdUpdate(spec);
-    case 'rmsprop': return rmspropUpdate(spec);
-    case 'adam': return adamUpdate(spec);
-    case 'adagrad': return adagradUpdate(spec);
-    case 'adadelta': return adadeltaUpdate(spec);
+    case 'sgd':
+      return sgdUpdate(spec);
+    case 'rmsprop':
+      return rmspropUpdate(spec);
+    case 'adam':
+      return adamUpdate(spec);
+    case 'adagrad':
+      return adagradUpdate(spec);
+    case 'adadelta':
+      return adadeltaUpdate(spec);
   }
 }
 
 /** Emits one optimizer step: clipping, the learning rate at `step`, and each param's update. */
 export function apply(spec: OptimizerSpec, a: ApplyArgs): ApplyResult {
   if (a.params.length !== a.grads.length) {
-    fail('K5002', `optimizer ${spec.kind}: ${a.params.length} params but ${a.grads.length} gradients; give one gradient per param`);
+    fail(
+      'K5002',
+      `optimizer ${spec.kind}: ${a.params.length} params but ${a.grads.length} gradients; give one gradient per param`,
+    );
   }
   const x = arith(a.emit);
   const grads = clipGradients(a.emit, a.grads, spec);

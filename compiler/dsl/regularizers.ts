@@ -5,7 +5,8 @@ export type Regularizer = (w: Tensor) => Tensor;
 
 /** l1 * sum(|w|) + l2 * sum(w^2), the terms with a zero factor left out. */
 export function l1l2(o: { l1?: number; l2?: number } = {}): Regularizer {
-  const a = o.l1 ?? 0, b = o.l2 ?? 0;
+  const a = o.l1 ?? 0,
+    b = o.l2 ?? 0;
   return (w) => {
     const l1 = a ? w.abs().sum().mul(a) : undefined;
     const l2 = b ? w.square().sum().mul(b) : undefined;

@@ -10,19 +10,43 @@ export type Schedule =
   /** initial * gamma ^ floor(step / stepSize) (PyTorch's StepLR). */
   | { readonly kind: 'step'; readonly initial: number; readonly stepSize: number; readonly gamma: number }
   /** initial * decayRate ^ (step / decaySteps), the exponent floored when staircase (Keras' ExponentialDecay). */
-  | { readonly kind: 'exponential'; readonly initial: number; readonly decaySteps: number; readonly decayRate: number; readonly staircase: boolean }
+  | {
+      readonly kind: 'exponential';
+      readonly initial: number;
+      readonly decaySteps: number;
+      readonly decayRate: number;
+      readonly staircase: boolean;
+    }
   /** initial * ((1 - alpha) * 0.5 * (1 + cos(pi * min(step, decaySteps) / decaySteps)) + alpha) (Keras' CosineDecay). */
   | { readonly kind: 'cosine'; readonly initial: number; readonly decaySteps: number; readonly alpha: number };
 
 export type LearningRate = number | Schedule;
 
 export const constant = (value: number): Schedule => ({ kind: 'constant', value });
-export const stepDecay = (o: { initial: number; stepSize: number; gamma?: number }): Schedule =>
-  ({ kind: 'step', initial: o.initial, stepSize: o.stepSize, gamma: o.gamma ?? 0.1 });
-export const exponentialDecay = (o: { initial: number; decaySteps: number; decayRate: number; staircase?: boolean }): Schedule =>
-  ({ kind: 'exponential', initial: o.initial, decaySteps: o.decaySteps, decayRate: o.decayRate, staircase: o.staircase ?? false });
-export const cosineDecay = (o: { initial: number; decaySteps: number; alpha?: number }): Schedule =>
-  ({ kind: 'cosine', initial: o.initial, decaySteps: o.decaySteps, alpha: o.alpha ?? 0 });
+export const stepDecay = (o: { initial: number; stepSize: number; gamma?: number }): Schedule => ({
+  kind: 'step',
+  initial: o.initial,
+  stepSize: o.stepSize,
+  gamma: o.gamma ?? 0.1,
+});
+export const exponentialDecay = (o: {
+  initial: number;
+  decaySteps: number;
+  decayRate: number;
+  staircase?: boolean;
+}): Schedule => ({
+  kind: 'exponential',
+  initial: o.initial,
+  decaySteps: o.decaySteps,
+  decayRate: o.decayRate,
+  staircase: o.staircase ?? false,
+});
+export const cosineDecay = (o: { initial: number; decaySteps: number; alpha?: number }): Schedule => ({
+  kind: 'cosine',
+  initial: o.initial,
+  decaySteps: o.decaySteps,
+  alpha: o.alpha ?? 0,
+});
 
 function positive(what: string, x: number): void {
   if (!(x > 0)) fail('K2002', `learning-rate schedule: ${what} is ${x}; it must be positive`);
@@ -80,23 +104,42 @@ export function parseSchedule(text: string, initial: number): Schedule {
   const [kind, rest = ''] = text.split(/:(.*)/s) as [string, string?];
   const fields = FIELDS[kind as Schedule['kind']];
   const known = Object.keys(FIELDS).join(', ');
-  if (!Object.hasOwn(FIELDS, kind) || !fields) fail('K8001', `learning-rate schedule '${text}': unknown kind '${kind}'; known: ${known}`);
+  if (!Object.hasOwn(FIELDS, kind) || !fields)
+    fail('K8001', `learning-rate schedule '${text}': unknown kind '${kind}'; known: ${known}`);
   const values: Record<string, number | boolean | undefined> = { ...fields, initial };
   for (const part of rest.split(',').filter((p) => p !== '')) {
     const [key, raw] = part.split('=') as [string, string?];
-    if (!(key in values)) fail('K8001', `learning-rate schedule '${text}': ${kind} has no field '${key}'; its fields: ${['initial', ...Object.keys(fields)].join(', ')}`);
+    if (!(key in values))
+      fail(
+        'K8001',
+        `learning-rate schedule '${text}': ${kind} has no field '${key}'; its fields: ${['initial', ...Object.keys(fields)].join(', ')}`,
+      );
     const boolean = typeof fields[key] === 'boolean';
     const value = boolean ? (raw === undefined || raw === 'true' ? true : raw === 'false' ? false : NaN) : Number(raw);
-    if (typeof value === 'number' && !Number.isFinite(value)) fail('K8001', `learning-rate schedule '${text}': ${key}=${raw ?? ''} is not ${boolean ? 'true or false' : 'a number'}`);
+    if (typeof value === 'number' && !Number.isFinite(value))
+      fail(
+        'K8001',
+        `learning-rate schedule '${text}': ${key}=${raw ?? ''} is not ${boolean ? 'true or false' : 'a number'}`,
+      );
     values[key] = value;
   }
   const missing = Object.keys(values).filter((k) => values[k] === undefined);
-  if (missing.length) fail('K8001', `learning-rate schedule '${text}': ${kind} needs ${missing.map((k) => `${k}=<number>`).join(', ')}`);
+  if (missing.length)
+    fail('K8001', `learning-rate schedule '${text}': ${kind} needs ${missing.map((k) => `${k}=<number>`).join(', ')}`);
   const v = values as Record<string, number> & Record<string, boolean>;
   switch (kind as Schedule['kind']) {
-    case 'constant': return constant(v.initial!);
-    case 'step': return stepDecay({ initial: v.initial!, stepSize: v.stepSize!, gamma: v.gamma! });
-    case 'exponential': return exponentialDecay({ initial: v.initial!, decaySteps: v.decaySteps!, decayRate: v.decayRate!, staircase: v.staircase === true });
-    case 'cosine': return cosineDecay({ initial: v.initial!, decaySteps: v.decaySteps!, alpha: v.alpha! });
+    case 'constant':
+      return constant(v.initial!);
+    case 'step':
+      return stepDecay({ initial: v.initial!, stepSize: v.stepSize!, gamma: v.gamma! });
+    case 'exponential':
+      return exponentialDecay({
+        initial: v.initial!,
+        decaySteps: v.decaySteps!,
+        decayRate: v.decayRate!,
+        staircase: v.staircase === true,
+      });
+    case 'cosine':
+      return cosineDecay({ initial: v.initial!, decaySteps: v.decaySteps!, alpha: v.alpha! });
   }
 }

@@ -27,7 +27,12 @@ export function constant(values: number | readonly number[], shape: Shape = [], 
 /** Turns numbers into scalar constants with the dtype of the first tensor among `xs`. */
 export function lift(op: string, xs: readonly TensorLike[]): Tensor[] {
   const t = xs.find((x): x is Tensor => x instanceof Tensor);
-  if (!t) fail('K1003', `${op}: needs at least one tensor operand, got only numbers (${xs.join(', ')}); use k.scalar(...) for a constant`, opLoc());
+  if (!t)
+    fail(
+      'K1003',
+      `${op}: needs at least one tensor operand, got only numbers (${xs.join(', ')}); use k.scalar(...) for a constant`,
+      opLoc(),
+    );
   return xs.map((x) => (x instanceof Tensor ? x : scalar(x, t.dtype)));
 }
 
@@ -41,7 +46,8 @@ export function axesOf(op: string, x: Tensor, axes: number | readonly number[] |
   const list = typeof axes === 'number' ? [axes] : axes;
   return list.map((a) => {
     const n = normAxis(a, x.rank);
-    if (n < 0) fail('K1006', `${op}: axis ${a} is out of range for ${formatType(x.value.type)} (rank ${x.rank})`, opLoc());
+    if (n < 0)
+      fail('K1006', `${op}: axis ${a} is out of range for ${formatType(x.value.type)} (rank ${x.rank})`, opLoc());
     return n;
   });
 }
@@ -66,44 +72,114 @@ export class Tensor {
   }
 
   // ---- elementwise, numpy broadcasting ----
-  add(b: TensorLike): Tensor { return binary('add', this, b); }
-  sub(b: TensorLike): Tensor { return binary('sub', this, b); }
-  mul(b: TensorLike): Tensor { return binary('mul', this, b); }
-  div(b: TensorLike): Tensor { return binary('div', this, b); }
-  pow(b: TensorLike): Tensor { return binary('pow', this, b); }
-  maximum(b: TensorLike): Tensor { return binary('maximum', this, b); }
-  minimum(b: TensorLike): Tensor { return binary('minimum', this, b); }
-  less(b: TensorLike): Tensor { return binary('less', this, b); }
-  lessEqual(b: TensorLike): Tensor { return binary('less_equal', this, b); }
-  greater(b: TensorLike): Tensor { return binary('greater', this, b); }
-  greaterEqual(b: TensorLike): Tensor { return binary('greater_equal', this, b); }
-  equal(b: TensorLike): Tensor { return binary('equal', this, b); }
-  notEqual(b: TensorLike): Tensor { return binary('not_equal', this, b); }
+  add(b: TensorLike): Tensor {
+    return binary('add', this, b);
+  }
+  sub(b: TensorLike): Tensor {
+    return binary('sub', this, b);
+  }
+  mul(b: TensorLike): Tensor {
+    return binary('mul', this, b);
+  }
+  div(b: TensorLike): Tensor {
+    return binary('div', this, b);
+  }
+  pow(b: TensorLike): Tensor {
+    return binary('pow', this, b);
+  }
+  maximum(b: TensorLike): Tensor {
+    return binary('maximum', this, b);
+  }
+  minimum(b: TensorLike): Tensor {
+    return binary('minimum', this, b);
+  }
+  less(b: TensorLike): Tensor {
+    return binary('less', this, b);
+  }
+  lessEqual(b: TensorLike): Tensor {
+    return binary('less_equal', this, b);
+  }
+  greater(b: TensorLike): Tensor {
+    return binary('greater', this, b);
+  }
+  greaterEqual(b: TensorLike): Tensor {
+    return binary('greater_equal', this, b);
+  }
+  equal(b: TensorLike): Tensor {
+    return binary('equal', this, b);
+  }
+  notEqual(b: TensorLike): Tensor {
+    return binary('not_equal', this, b);
+  }
 
-  neg(): Tensor { return emit('neg', [this]); }
-  exp(): Tensor { return emit('exp', [this]); }
-  log(): Tensor { return emit('log', [this]); }
-  sqrt(): Tensor { return emit('sqrt', [this]); }
-  rsqrt(): Tensor { return emit('rsqrt', [this]); }
-  reciprocal(): Tensor { return emit('reciprocal', [this]); }
-  abs(): Tensor { return emit('abs', [this]); }
-  sign(): Tensor { return emit('sign', [this]); }
-  tanh(): Tensor { return emit('tanh', [this]); }
-  sigmoid(): Tensor { return emit('sigmoid', [this]); }
-  relu(): Tensor { return emit('relu', [this]); }
-  sin(): Tensor { return emit('sin', [this]); }
-  cos(): Tensor { return emit('cos', [this]); }
-  floor(): Tensor { return emit('floor', [this]); }
-  ceil(): Tensor { return emit('ceil', [this]); }
-  square(): Tensor { return this.mul(this); }
-  stopGradient(): Tensor { return emit('stop_gradient', [this]); }
-  cast(dtype: DType): Tensor { return dtype === this.dtype ? this : emit('cast', [this], { dtype }); }
+  neg(): Tensor {
+    return emit('neg', [this]);
+  }
+  exp(): Tensor {
+    return emit('exp', [this]);
+  }
+  log(): Tensor {
+    return emit('log', [this]);
+  }
+  sqrt(): Tensor {
+    return emit('sqrt', [this]);
+  }
+  rsqrt(): Tensor {
+    return emit('rsqrt', [this]);
+  }
+  reciprocal(): Tensor {
+    return emit('reciprocal', [this]);
+  }
+  abs(): Tensor {
+    return emit('abs', [this]);
+  }
+  sign(): Tensor {
+    return emit('sign', [this]);
+  }
+  tanh(): Tensor {
+    return emit('tanh', [this]);
+  }
+  sigmoid(): Tensor {
+    return emit('sigmoid', [this]);
+  }
+  relu(): Tensor {
+    return emit('relu', [this]);
+  }
+  sin(): Tensor {
+    return emit('sin', [this]);
+  }
+  cos(): Tensor {
+    return emit('cos', [this]);
+  }
+  floor(): Tensor {
+    return emit('floor', [this]);
+  }
+  ceil(): Tensor {
+    return emit('ceil', [this]);
+  }
+  square(): Tensor {
+    return this.mul(this);
+  }
+  stopGradient(): Tensor {
+    return emit('stop_gradient', [this]);
+  }
+  cast(dtype: DType): Tensor {
+    return dtype === this.dtype ? this : emit('cast', [this], { dtype });
+  }
 
   // ---- reductions (no axes: all of them) ----
-  sum(axes?: number | readonly number[], keepdims = false): Tensor { return this.reduce('sum', axes, keepdims); }
-  mean(axes?: number | readonly number[], keepdims = false): Tensor { return this.reduce('mean', axes, keepdims); }
-  max(axes?: number | readonly number[], keepdims = false): Tensor { return this.reduce('max', axes, keepdims); }
-  min(axes?: number | readonly number[], keepdims = false): Tensor { return this.reduce('min', axes, keepdims); }
+  sum(axes?: number | readonly number[], keepdims = false): Tensor {
+    return this.reduce('sum', axes, keepdims);
+  }
+  mean(axes?: number | readonly number[], keepdims = false): Tensor {
+    return this.reduce('mean', axes, keepdims);
+  }
+  max(axes?: number | readonly number[], keepdims = false): Tensor {
+    return this.reduce('max', axes, keepdims);
+  }
+  min(axes?: number | readonly number[], keepdims = false): Tensor {
+    return this.reduce('min', axes, keepdims);
+  }
   argmax(axis = -1, keepdims = false): Tensor {
     return emit('argmax', [this], { axis: axesOf('argmax', this, axis)[0]!, keepdims });
   }
@@ -112,14 +188,19 @@ export class Tensor {
   }
 
   // ---- views ----
-  reshape(shape: readonly number[]): Tensor { return emit('reshape', [this], { shape: [...shape] }); }
+  reshape(shape: readonly number[]): Tensor {
+    return emit('reshape', [this], { shape: [...shape] });
+  }
   transpose(perm?: readonly number[]): Tensor {
     return emit('transpose', [this], { perm: perm ? [...perm] : this.shape.map((_, i) => this.rank - 1 - i) });
   }
-  broadcastTo(shape: readonly number[]): Tensor { return emit('broadcast_to', [this], { shape: [...shape] }); }
+  broadcastTo(shape: readonly number[]): Tensor {
+    return emit('broadcast_to', [this], { shape: [...shape] });
+  }
   /** x[start:end:step] per axis; missing trailing axes are taken whole, negative indices count from the end. */
   slice(start: readonly number[], end?: readonly number[], step?: readonly number[]): Tensor {
-    const at = (v: number | undefined, d: number, dflt: number): number => (v === undefined ? dflt : v < 0 ? v + d : Math.min(v, d));
+    const at = (v: number | undefined, d: number, dflt: number): number =>
+      v === undefined ? dflt : v < 0 ? v + d : Math.min(v, d);
     return emit('slice', [this], {
       start: this.shape.map((d, i) => at(start[i], d, 0)),
       end: this.shape.map((d, i) => at(end?.[i], d, d)),

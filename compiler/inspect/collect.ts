@@ -16,7 +16,17 @@ import { DEFAULT_LIMITS, groupNodes, printFusion, type Fusion, type Limits } fro
 import { buffersRead, buffersWritten } from '../../ir/kernel-walk.ts';
 import { ELEMENT_BYTES } from '../passes/memory.ts';
 import { compileProgram, GRAPH_PASSES, KERNEL_PASSES, modelEntries } from '../pipeline.ts';
-import { INSPECT_FORMAT, INSPECT_VERSION, type BufferInfo, type EntryInfo, type InspectData, type KernelInfo, type PassText, type SourceLoc, type ValueInfo } from './data.ts';
+import {
+  INSPECT_FORMAT,
+  INSPECT_VERSION,
+  type BufferInfo,
+  type EntryInfo,
+  type InspectData,
+  type KernelInfo,
+  type PassText,
+  type SourceLoc,
+  type ValueInfo,
+} from './data.ts';
 
 /** The Kernel IR stages kept as text: as lowered, and after each kernel pass. */
 export const KERNEL_STAGES: readonly string[] = ['lowered', ...KERNEL_PASSES.map((p) => p.name)];
@@ -34,7 +44,8 @@ function idsOf(g: Graph): (v: Value) => string {
 }
 
 /** `loop`, or a contraction with the op it computes (`contraction(conv2d_filter_grad)`). */
-const kindOf = (k: Kernel, o: KernelOrigin | undefined): string => (k.kind !== 'loop' && o?.group.core ? `${k.kind}(${o.group.core.op})` : k.kind);
+const kindOf = (k: Kernel, o: KernelOrigin | undefined): string =>
+  k.kind !== 'loop' && o?.group.core ? `${k.kind}(${o.group.core.op})` : k.kind;
 export const locKey = (l: SourceLoc): string => `${l.file}:${l.line}:${l.col}`;
 
 function sortedLocs(locs: Iterable<SourceLoc | undefined>): SourceLoc[] {
@@ -52,7 +63,13 @@ function locsOf(nodes: ReadonlySet<Value>): SourceLoc[] {
 }
 
 /** An entry's values and fusion groups (the groups' kernels from the lowering's origins). */
-function entryInfo(name: string, passes: EntryInfo['passes'], fusion: Fusion, origins: ReadonlyMap<string, KernelOrigin>, kernels: readonly Kernel[]): EntryInfo {
+function entryInfo(
+  name: string,
+  passes: EntryInfo['passes'],
+  fusion: Fusion,
+  origins: ReadonlyMap<string, KernelOrigin>,
+  kernels: readonly Kernel[],
+): EntryInfo {
   const g = fusion.graph;
   const id = idsOf(g);
   const groupOf = new Map<Value, number>();
@@ -68,12 +85,27 @@ function entryInfo(name: string, passes: EntryInfo['passes'], fusion: Fusion, or
     };
   });
   const values: ValueInfo[] = [
-    ...g.inputs.map((v): ValueInfo => ({ id: id(v), kind: 'input', op: 'input', type: formatType(v.type), inputs: [], stored: true })),
-    ...g.params.map((v): ValueInfo => ({ id: id(v), kind: 'param', op: 'param', type: formatType(v.type), inputs: [], stored: true })),
+    ...g.inputs.map(
+      (v): ValueInfo => ({ id: id(v), kind: 'input', op: 'input', type: formatType(v.type), inputs: [], stored: true }),
+    ),
+    ...g.params.map(
+      (v): ValueInfo => ({ id: id(v), kind: 'param', op: 'param', type: formatType(v.type), inputs: [], stored: true }),
+    ),
     ...g.nodes.map((n): ValueInfo => {
-      const v: ValueInfo = { id: id(n), kind: 'node', op: n.op, type: formatType(n.type), inputs: n.inputs.map(id), stored: fusion.materialized.has(n) };
+      const v: ValueInfo = {
+        id: id(n),
+        kind: 'node',
+        op: n.op,
+        type: formatType(n.type),
+        inputs: n.inputs.map(id),
+        stored: fusion.materialized.has(n),
+      };
       const group = groupOf.get(n);
-      return { ...v, ...(n.loc ? { loc: { file: n.loc.file, line: n.loc.line, col: n.loc.col } } : {}), ...(group === undefined ? {} : { group }) };
+      return {
+        ...v,
+        ...(n.loc ? { loc: { file: n.loc.file, line: n.loc.line, col: n.loc.col } } : {}),
+        ...(group === undefined ? {} : { group }),
+      };
     }),
   ];
   return { name, passes, fused: printFusion(fusion), values, groups, kernels: kernels.map((k) => k.name) };
@@ -103,7 +135,8 @@ function readSources(locs: readonly SourceLoc[]): Record<string, string[]> {
 }
 
 /** The text of a location's line, trimmed ('' when its file was not read). */
-export const lineText = (l: SourceLoc, sources: InspectData['sources']): string => sources[l.file]?.[l.line - 1]?.trim() ?? '';
+export const lineText = (l: SourceLoc, sources: InspectData['sources']): string =>
+  sources[l.file]?.[l.line - 1]?.trim() ?? '';
 
 /** `examples/mnist-cnn.ts:11:6  nn.conv2d(32, 3, { activation: 'relu' }),` */
 export function sourceLine(l: SourceLoc, sources: InspectData['sources']): string {
@@ -112,13 +145,19 @@ export function sourceLine(l: SourceLoc, sources: InspectData['sources']): strin
 }
 
 /** The comment a kernel's WAT starts with: where it comes from, what it stores and reads, its Kernel IR. */
-export function kernelComment(k: Omit<KernelInfo, 'wat'>, values: ReadonlyMap<string, ValueInfo>, sources: InspectData['sources']): string {
+export function kernelComment(
+  k: Omit<KernelInfo, 'wat'>,
+  values: ReadonlyMap<string, ValueInfo>,
+  sources: InspectData['sources'],
+): string {
   const val = (id: string | undefined): string => {
     const v = id === undefined ? undefined : values.get(id);
     if (!v) return id ?? '';
     return `${v.id} = ${v.op}: ${v.type}${v.loc ? `  ${locKey(v.loc)}` : ''}`;
   };
-  const lines = [`kernel ${k.name}: ${k.kind}${k.group === undefined ? ' (copies a param update)' : `, fusion group ${k.group} of ${k.entry}`}`];
+  const lines = [
+    `kernel ${k.name}: ${k.kind}${k.group === undefined ? ' (copies a param update)' : `, fusion group ${k.group} of ${k.entry}`}`,
+  ];
   for (const s of k.stores) lines.push(`  stores ${s.buf}${s.value ? ` <- ${val(s.value)}` : ''}`);
   for (const r of k.reads) lines.push(`  reads  ${r.buf}${r.value ? ` <- ${val(r.value)}` : ''}`);
   for (const l of k.locs) lines.push(`  from   ${sourceLine(l, sources)}`);
@@ -145,7 +184,13 @@ export function collect(model: Model, opts: CollectOptions = {}): Collected {
   });
   const origins = new Map<string, KernelOrigin>();
   const kernelStages: PassText[] = [];
-  const program: Program = compileProgram(entries, { limits, origins, dump: (stage, text) => { if (KERNEL_STAGES.includes(stage)) kernelStages.push({ pass: stage, text }); } });
+  const program: Program = compileProgram(entries, {
+    limits,
+    origins,
+    dump: (stage, text) => {
+      if (KERNEL_STAGES.includes(stage)) kernelStages.push({ pass: stage, text });
+    },
+  });
   const sizes = new Map(program.buffers.map((b) => [b.name, b.size]));
 
   const infos: EntryInfo[] = [];
@@ -174,11 +219,18 @@ export function collect(model: Model, opts: CollectOptions = {}): Collected {
         entry: ep.name,
         ...(o ? { group: fusion.groups.indexOf(o.group) } : {}),
         kind: kindOf(k, o),
-        stores: [...buffersWritten(k)].map((b) => pick(b, (v) => (o ? (o.group.roots as readonly Value[]).includes(v) : v.kind === 'param'))),
+        stores: [...buffersWritten(k)].map((b) =>
+          pick(b, (v) => (o ? (o.group.roots as readonly Value[]).includes(v) : v.kind === 'param')),
+        ),
         reads: [...buffersRead(k)].map((b) => pick(b, (v) => !inner.has(v))),
         locs: locsOf(inner),
         kir: printKernel(k),
-        cost: { flops: cost.flops, bytesRead: cost.bytesRead, bytesWritten: cost.bytesWritten, intensity: cost.intensity },
+        cost: {
+          flops: cost.flops,
+          bytesRead: cost.bytesRead,
+          bytesWritten: cost.bytesWritten,
+          intensity: cost.intensity,
+        },
       });
     }
   });
@@ -188,7 +240,10 @@ export function collect(model: Model, opts: CollectOptions = {}): Collected {
     const p = parts.get(k.name);
     return p && kernelComment(p, valueMaps.get(p.entry)!, sources);
   };
-  const kernels: KernelInfo[] = kernelParts.map((k) => ({ ...k, wat: kernelWat(program, k.name, { comments: comment }) }));
+  const kernels: KernelInfo[] = kernelParts.map((k) => ({
+    ...k,
+    wat: kernelWat(program, k.name, { comments: comment }),
+  }));
 
   // per entry, each buffer's first and last kernel
   const live = new Map<string, Record<string, [number, number]>>();
@@ -202,11 +257,19 @@ export function collect(model: Model, opts: CollectOptions = {}): Collected {
     });
   }
   const buffers: BufferInfo[] = program.buffers.map((b) => ({
-    name: b.name, role: b.init ? 'constant' : b.role, dtype: b.dtype, bytes: b.size * ELEMENT_BYTES, offset: program.memory.offsets[b.name] ?? 0, live: live.get(b.name) ?? {},
+    name: b.name,
+    role: b.init ? 'constant' : b.role,
+    dtype: b.dtype,
+    bytes: b.size * ELEMENT_BYTES,
+    offset: program.memory.offsets[b.name] ?? 0,
+    live: live.get(b.name) ?? {},
   }));
   const graphs: Record<string, string> = { ir: passTexts[0]!.texts[0]!.text };
   if (train) graphs.train = passTexts[1]!.texts[0]!.text;
-  const stats = programStats(program, passTexts.map((p) => p.optimized));
+  const stats = programStats(
+    program,
+    passTexts.map((p) => p.optimized),
+  );
   const data: InspectData = {
     format: INSPECT_FORMAT,
     version: INSPECT_VERSION,
@@ -220,7 +283,13 @@ export function collect(model: Model, opts: CollectOptions = {}): Collected {
     program: printProgram(program),
     arenaBytes: program.memory.arenaBytes,
     buffers,
-    stats: { ops: stats.ops, kernels: stats.kernels, arenaBytes: stats.arenaBytes, bytesMoved: stats.bytesMoved, bytesMovedUnfused: stats.bytesMovedUnfused },
+    stats: {
+      ops: stats.ops,
+      kernels: stats.kernels,
+      arenaBytes: stats.arenaBytes,
+      bytesMoved: stats.bytesMoved,
+      bytesMovedUnfused: stats.bytesMovedUnfused,
+    },
     sources,
   };
   return { data, program, entries };

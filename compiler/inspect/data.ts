@@ -129,7 +129,13 @@ export interface InspectData {
   readonly program: string;
   readonly arenaBytes: number;
   readonly buffers: readonly BufferInfo[];
-  readonly stats: { readonly ops: number; readonly kernels: number; readonly arenaBytes: number; readonly bytesMoved: number; readonly bytesMovedUnfused: number };
+  readonly stats: {
+    readonly ops: number;
+    readonly kernels: number;
+    readonly arenaBytes: number;
+    readonly bytesMoved: number;
+    readonly bytesMovedUnfused: number;
+  };
   /** The lines of each source file a location names. */
   readonly sources: Readonly<Record<string, readonly string[]>>;
   readonly profile?: ProfileInfo;

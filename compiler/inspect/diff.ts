@@ -10,18 +10,24 @@ export function diffLines(a: readonly string[], b: readonly string[]): DiffLine[
   while (pre < a.length && pre < b.length && a[pre] === b[pre]) pre++;
   let suf = 0;
   while (suf < a.length - pre && suf < b.length - pre && a[a.length - 1 - suf] === b[b.length - 1 - suf]) suf++;
-  const x = a.slice(pre, a.length - suf), y = b.slice(pre, b.length - suf);
-  const n = x.length, m = y.length;
+  const x = a.slice(pre, a.length - suf),
+    y = b.slice(pre, b.length - suf);
+  const n = x.length,
+    m = y.length;
   // lcs[i][j]: length of the LCS of x[i..] and y[j..]
   const lcs = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
   for (let i = n - 1; i >= 0; i--) {
-    for (let j = m - 1; j >= 0; j--) lcs[i]![j] = x[i] === y[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+    for (let j = m - 1; j >= 0; j--)
+      lcs[i]![j] = x[i] === y[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
   }
   const out: DiffLine[] = a.slice(0, pre).map((text) => ({ op: ' ', text }));
-  let i = 0, j = 0;
+  let i = 0,
+    j = 0;
   while (i < n || j < m) {
-    if (i < n && j < m && x[i] === y[j]) { out.push({ op: ' ', text: x[i++]! }); j++; }
-    else if (i < n && (j === m || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) out.push({ op: '-', text: x[i++]! });
+    if (i < n && j < m && x[i] === y[j]) {
+      out.push({ op: ' ', text: x[i++]! });
+      j++;
+    } else if (i < n && (j === m || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) out.push({ op: '-', text: x[i++]! });
     else out.push({ op: '+', text: y[j++]! });
   }
   for (const text of a.slice(a.length - suf)) out.push({ op: ' ', text });
@@ -39,11 +45,17 @@ export function unifiedDiff(from: string, to: string, a: string, b: string, cont
   while (k < changed.length) {
     let end = k;
     while (end + 1 < changed.length && changed[end + 1]! - changed[end]! <= 2 * context) end++;
-    const lo = Math.max(0, changed[k]! - context), hi = Math.min(d.length, changed[end]! + context + 1);
-    let la = 1, lb = 1;
-    for (const l of d.slice(0, lo)) { if (l.op !== '+') la++; if (l.op !== '-') lb++; }
+    const lo = Math.max(0, changed[k]! - context),
+      hi = Math.min(d.length, changed[end]! + context + 1);
+    let la = 1,
+      lb = 1;
+    for (const l of d.slice(0, lo)) {
+      if (l.op !== '+') la++;
+      if (l.op !== '-') lb++;
+    }
     const body = d.slice(lo, hi);
-    const na = body.filter((l) => l.op !== '+').length, nb = body.filter((l) => l.op !== '-').length;
+    const na = body.filter((l) => l.op !== '+').length,
+      nb = body.filter((l) => l.op !== '-').length;
     out.push(`@@ -${la},${na} +${lb},${nb} @@`, ...body.map((l) => l.op + l.text));
     k = end + 1;
   }

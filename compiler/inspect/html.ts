@@ -20,7 +20,8 @@ export interface ReportOptions {
   readonly entry?: string | undefined;
 }
 
-const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const esc = (s: string): string =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const asset = (name: string): string => readFileSync(new URL(name, import.meta.url), 'utf8');
 
 /** The output path's folder must exist before any work is done. */
@@ -42,42 +43,80 @@ async function renderSvg(dot: string, limits: Record<string, string | number>): 
   try {
     viz = await (await import('@viz-js/viz')).instance();
   } catch (e) {
-    return fail('K8001', `inspect --html: the graph layout needs the @viz-js/viz package (npm install @viz-js/viz): ${(e as Error).message}`);
+    return fail(
+      'K8001',
+      `inspect --html: the graph layout needs the @viz-js/viz package (npm install @viz-js/viz): ${(e as Error).message}`,
+    );
   }
   const r = viz.render(dot, { format: 'svg', engine: 'dot', graphAttributes: limits });
-  if (r.status !== 'success') fail('K5002', `inspect --html: Graphviz could not lay out the graph (a kiln bug): ${r.errors.map((x) => x.message).join('; ')}`);
+  if (r.status !== 'success')
+    fail(
+      'K5002',
+      `inspect --html: Graphviz could not lay out the graph (a kiln bug): ${r.errors.map((x) => x.message).join('; ')}`,
+    );
   return r.output.replace(/^[\s\S]*?(<svg)/, '$1');
 }
 
 /** The fusion groups as a clickable list, for graphs too large to lay out. */
 function groupList(e: EntryInfo, ei: number): string {
   const values = new Map(e.values.map((v) => [v.id, v]));
-  const items = e.groups.map((g) => `<li class="grp" id="e${ei}-g${g.index}">group ${g.index}: ${esc(g.head)} -> ${esc(g.roots.map((r) => `${r}: ${values.get(r)?.type ?? ''}`).join(', '))} (${esc(g.kernels.join(', '))})</li>`);
+  const items = e.groups.map(
+    (g) =>
+      `<li class="grp" id="e${ei}-g${g.index}">group ${g.index}: ${esc(g.head)} -> ${esc(g.roots.map((r) => `${r}: ${values.get(r)?.type ?? ''}`).join(', '))} (${esc(g.kernels.join(', '))})</li>`,
+  );
   return `<ol class="groups" start="0">${items.join('\n')}</ol>`;
 }
 
 /** A unified diff as HTML lines coloured by what they do. */
 function diffHtml(text: string): string {
-  return text.split('\n').map((l) => {
-    const cls = l.startsWith('@@') ? 'hunk' : l.startsWith('+') ? 'add' : l.startsWith('-') ? 'del' : l.startsWith('//') ? 'same' : '';
-    return `<span class="${cls}">${esc(l)}</span>`;
-  }).join('\n');
+  return text
+    .split('\n')
+    .map((l) => {
+      const cls = l.startsWith('@@')
+        ? 'hunk'
+        : l.startsWith('+')
+          ? 'add'
+          : l.startsWith('-')
+            ? 'del'
+            : l.startsWith('//')
+              ? 'same'
+              : '';
+      return `<span class="${cls}">${esc(l)}</span>`;
+    })
+    .join('\n');
 }
 
 export async function buildReport(data: InspectData, opts: ReportOptions = {}): Promise<string> {
   const stage = opts.stage ?? 'fused';
   const first = opts.entry ?? data.entries[data.entries.length - 1]?.name;
-  if (!data.entries.some((e) => e.name === first)) fail('K8001', `inspect: --entry ${first}: no such entry point; entries: ${data.entries.map((e) => e.name).join(', ')}`);
+  if (!data.entries.some((e) => e.name === first))
+    fail(
+      'K8001',
+      `inspect: --entry ${first}: no such entry point; entries: ${data.entries.map((e) => e.name).join(', ')}`,
+    );
   const sections: string[] = [];
-  const tabs = data.entries.map((e) => `<button class="tab" data-entry="${esc(e.name)}">${esc(e.name)}</button>`).join('');
+  const tabs = data.entries
+    .map((e) => `<button class="tab" data-entry="${esc(e.name)}">${esc(e.name)}</button>`)
+    .join('');
   for (const [ei, e] of data.entries.entries()) {
     const how = drawing(e);
-    const graph = how === 'none' ? groupList(e, ei) : `<div class="graph">${await renderSvg(entryDot(e, ei, stage === 'fused'), layoutLimits(e))}</div>`;
-    const note = how === 'values' ? '' : how === 'groups'
-      ? `${e.values.length} values (more than ${MAX_DRAWN_VALUES}): drawn one box per fusion group.`
-      : `${e.values.length} values in ${e.groups.length} fusion groups (more than ${MAX_DRAWN_GROUPS}): too many for Graphviz's layout; the groups are listed in call order.`;
+    const graph =
+      how === 'none'
+        ? groupList(e, ei)
+        : `<div class="graph">${await renderSvg(entryDot(e, ei, stage === 'fused'), layoutLimits(e))}</div>`;
+    const note =
+      how === 'values'
+        ? ''
+        : how === 'groups'
+          ? `${e.values.length} values (more than ${MAX_DRAWN_VALUES}): drawn one box per fusion group.`
+          : `${e.values.length} values in ${e.groups.length} fusion groups (more than ${MAX_DRAWN_GROUPS}): too many for Graphviz's layout; the groups are listed in call order.`;
     const passes = ['simplified', ...e.passes.slice(1).map((p) => p.pass)];
-    const diffs = passes.map((p) => `<h4>${esc(p === 'simplified' ? 'all graph passes' : p)}</h4><pre class="diff">${diffHtml(diffText(data, [e], p, false))}</pre>`).join('\n');
+    const diffs = passes
+      .map(
+        (p) =>
+          `<h4>${esc(p === 'simplified' ? 'all graph passes' : p)}</h4><pre class="diff">${diffHtml(diffText(data, [e], p, false))}</pre>`,
+      )
+      .join('\n');
     sections.push(`<section class="entry" data-entry="${esc(e.name)}">
 <h2>${esc(e.name)}: ${e.kernels.length} kernels from ${e.groups.length} fusion groups</h2>
 ${note ? `<p class="note">${note}</p>` : ''}${graph}
@@ -86,22 +125,44 @@ ${note ? `<p class="note">${note}</p>` : ''}${graph}
 </section>`);
   }
   const prof = data.profile;
-  const rows = data.kernels.map((k) => {
-    const t = prof?.kernels[k.name];
-    const cells = [k.name, k.entry, k.kind, k.cost.flops.toExponential(2), (k.cost.bytesRead + k.cost.bytesWritten).toExponential(2), k.cost.intensity.toFixed(2),
-      ...(prof ? [t ? t.ms.toFixed(3) : '', t ? t.gflops.toFixed(2) : '', t ? t.gbps.toFixed(2) : ''] : [])];
-    return `<tr data-kernel="${esc(k.name)}">${cells.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`;
-  }).join('\n');
-  const head = ['kernel', 'entry', 'kind', 'FLOPs', 'bytes', 'FLOP/B', ...(prof ? ['ms', 'GFLOP/s', 'GB/s'] : [])].map((h) => `<th>${h}</th>`).join('');
+  const rows = data.kernels
+    .map((k) => {
+      const t = prof?.kernels[k.name];
+      const cells = [
+        k.name,
+        k.entry,
+        k.kind,
+        k.cost.flops.toExponential(2),
+        (k.cost.bytesRead + k.cost.bytesWritten).toExponential(2),
+        k.cost.intensity.toFixed(2),
+        ...(prof ? [t ? t.ms.toFixed(3) : '', t ? t.gflops.toFixed(2) : '', t ? t.gbps.toFixed(2) : ''] : []),
+      ];
+      return `<tr data-kernel="${esc(k.name)}">${cells.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`;
+    })
+    .join('\n');
+  const head = ['kernel', 'entry', 'kind', 'FLOPs', 'bytes', 'FLOP/B', ...(prof ? ['ms', 'GFLOP/s', 'GB/s'] : [])]
+    .map((h) => `<th>${h}</th>`)
+    .join('');
   const s = data.stats;
-  const json = JSON.stringify({ ...data, entries: data.entries.map((e) => ({ ...e, passes: [], fused: '' })), graphs: {}, program: '' }).replace(/</g, '\\u003c');
+  const json = JSON.stringify({
+    ...data,
+    entries: data.entries.map((e) => ({ ...e, passes: [], fused: '' })),
+    graphs: {},
+    program: '',
+  }).replace(/</g, '\\u003c');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>kiln inspect: ${esc(data.model)}</title>
 <link rel="icon" href="data:,">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
 <style>${asset('report.css')}</style></head>
 <body>
-<header><h1>${esc(data.model)}</h1><p>batch ${data.batch}${data.train ? ', with its training step' : ''}: ${s.ops} ops, ${s.kernels} kernels, arena ${s.arenaBytes} bytes, ${s.bytesMoved} bytes moved (${s.bytesMovedUnfused} unfused)${prof ? `; profiled on ${esc(prof.target)}: ${Object.entries(prof.entryMs).map(([e, ms]) => `${esc(e)} ${ms.toFixed(2)} ms`).join(', ')}` : ''}</p>
+<header><h1>${esc(data.model)}</h1><p>batch ${data.batch}${data.train ? ', with its training step' : ''}: ${s.ops} ops, ${s.kernels} kernels, arena ${s.arenaBytes} bytes, ${s.bytesMoved} bytes moved (${s.bytesMovedUnfused} unfused)${
+    prof
+      ? `; profiled on ${esc(prof.target)}: ${Object.entries(prof.entryMs)
+          .map(([e, ms]) => `${esc(e)} ${ms.toFixed(2)} ms`)
+          .join(', ')}`
+      : ''
+  }</p>
 <nav>${tabs}</nav></header>
 <main>
 <div id="left">

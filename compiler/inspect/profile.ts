@@ -27,24 +27,44 @@ function feeds(p: Program, entry: string): Record<string, TensorData> {
   let s = 7;
   const next = (): number => (s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32;
   const e = p.entries.find((x) => x.name === entry)!;
-  return Object.fromEntries(e.inputs.map((i) => {
-    const n = i.type.shape.reduce((a, b) => a * b, 1);
-    const bit = (): number => (next() < 0.5 ? 0 : 1);
-    return [i.name, i.type.dtype === 'f32' ? Float32Array.from({ length: n }, next) : i.type.dtype === 'i32' ? Int32Array.from({ length: n }, bit) : Uint8Array.from({ length: n }, bit)];
-  }));
+  return Object.fromEntries(
+    e.inputs.map((i) => {
+      const n = i.type.shape.reduce((a, b) => a * b, 1);
+      const bit = (): number => (next() < 0.5 ? 0 : 1);
+      return [
+        i.name,
+        i.type.dtype === 'f32'
+          ? Float32Array.from({ length: n }, next)
+          : i.type.dtype === 'i32'
+            ? Int32Array.from({ length: n }, bit)
+            : Uint8Array.from({ length: n }, bit),
+      ];
+    }),
+  );
 }
 
-async function executor(p: Program, graphs: readonly Graph[], relaxed: boolean, tick?: (id: number) => void): Promise<WasmExecutor> {
+async function executor(
+  p: Program,
+  graphs: readonly Graph[],
+  relaxed: boolean,
+  tick?: (id: number) => void,
+): Promise<WasmExecutor> {
   const bin = await assemble(programWat(p, { relaxed, profile: tick !== undefined }), relaxed);
   const { instance } = await WebAssembly.instantiate(bin as Uint8Array<ArrayBuffer>, tick ? { kiln: { tick } } : {});
   const exe = new WasmExecutor(toManifest(p), instance, relaxed ? 'relaxed' : 'simd');
-  for (const g of graphs) for (const [name, t] of Object.entries(initParams(g))) exe.writeParam(name, namedArray(t).data);
+  for (const g of graphs)
+    for (const [name, t] of Object.entries(initParams(g))) exe.writeParam(name, namedArray(t).data);
   return exe;
 }
 
 /** ms of each of `reps` calls of each entry (the shipped build), after 5 warm-up calls: V8 runs a
  *  kernel in its baseline compiler until it has tiered up. */
-export async function sampleEntries(p: Program, graphs: readonly Graph[], relaxed: boolean, reps: number): Promise<Record<string, number[]>> {
+export async function sampleEntries(
+  p: Program,
+  graphs: readonly Graph[],
+  relaxed: boolean,
+  reps: number,
+): Promise<Record<string, number[]>> {
   const exe = await executor(p, graphs, relaxed);
   const out: Record<string, number[]> = {};
   for (const e of p.entries) {
@@ -62,7 +82,11 @@ export async function sampleEntries(p: Program, graphs: readonly Graph[], relaxe
 }
 
 /** A one-entry program of a graph with f32 inputs of the given shapes, made by `body`. */
-function microProgram(name: string, shapes: readonly (readonly number[])[], body: (b: GraphBuilder, xs: Graph['inputs']) => Graph['nodes'][number]): Program {
+function microProgram(
+  name: string,
+  shapes: readonly (readonly number[])[],
+  body: (b: GraphBuilder, xs: Graph['inputs']) => Graph['nodes'][number],
+): Program {
   const b = new GraphBuilder(name);
   const xs = shapes.map((s, i) => b.input(`x${i}`, 'f32', s));
   b.output('y', body(b, xs));
@@ -71,10 +95,17 @@ function microProgram(name: string, shapes: readonly (readonly number[])[], body
 
 /** ms of each kernel in each of `reps` calls of its entry (after 5 warm-up calls), from the profiling
  *  build: a tick with the next kernel's id ends the previous kernel's time. */
-export async function sampleKernels(p: Program, graphs: readonly Graph[], relaxed: boolean, reps: number): Promise<Map<string, number[]>> {
+export async function sampleKernels(
+  p: Program,
+  graphs: readonly Graph[],
+  relaxed: boolean,
+  reps: number,
+): Promise<Map<string, number[]>> {
   const names = p.entries.flatMap((e) => e.kernels.map((k) => k.name));
   const samples = names.map(() => [] as number[]);
-  let cur = -1, since = 0, recording = false;
+  let cur = -1,
+    since = 0,
+    recording = false;
   const exe = await executor(p, graphs, relaxed, (id) => {
     const now = performance.now();
     if (cur >= 0 && recording) samples[cur]!.push(now - since);
@@ -94,8 +125,16 @@ export async function sampleKernels(p: Program, graphs: readonly Graph[], relaxe
 /** GFLOP/s of a 256x256x256 matmul and GB/s of y = x + x over 1M elements (8 MB moved), as kiln
  *  compiles them, timed like the model's kernels. */
 async function peaks(relaxed: boolean, reps: number): Promise<ProfileInfo['peaks']> {
-  const n = 256, len = 1 << 20;
-  const mm = microProgram('peak_matmul', [[n, n], [n, n]], (b, [x, y]) => b.op('matmul', [x!, y!]));
+  const n = 256,
+    len = 1 << 20;
+  const mm = microProgram(
+    'peak_matmul',
+    [
+      [n, n],
+      [n, n],
+    ],
+    (b, [x, y]) => b.op('matmul', [x!, y!]),
+  );
   const copy = microProgram('peak_copy', [[len]], (b, [x]) => b.op('add', [x!, x!]));
   const [mmMs] = (await sampleKernels(mm, [], relaxed, reps)).values();
   const [copyMs] = (await sampleKernels(copy, [], relaxed, reps)).values();
@@ -107,12 +146,18 @@ export async function profileWasm(c: Collected, opts: ProfileOptions = {}): Prom
   const relaxed = relaxedSimdSupported();
   const p = c.program;
   const graphs = c.entries.map((e) => e.graph);
-  const entryMs = Object.fromEntries(Object.entries(await sampleEntries(p, graphs, relaxed, reps)).map(([e, ts]) => [e, median(ts)]));
+  const entryMs = Object.fromEntries(
+    Object.entries(await sampleEntries(p, graphs, relaxed, reps)).map(([e, ts]) => [e, median(ts)]),
+  );
   const times = await sampleKernels(p, graphs, relaxed, reps);
   const kernels: Record<string, KernelTiming> = {};
   for (const k of c.data.kernels) {
     const ms = median(times.get(k.name) ?? []);
-    kernels[k.name] = { ms, gflops: ms > 0 ? k.cost.flops / ms / 1e6 : 0, gbps: ms > 0 ? (k.cost.bytesRead + k.cost.bytesWritten) / ms / 1e6 : 0 };
+    kernels[k.name] = {
+      ms,
+      gflops: ms > 0 ? k.cost.flops / ms / 1e6 : 0,
+      gbps: ms > 0 ? (k.cost.bytesRead + k.cost.bytesWritten) / ms / 1e6 : 0,
+    };
   }
   return { target: relaxed ? 'wasm-relaxed' : 'wasm-simd', reps, entryMs, kernels, peaks: await peaks(relaxed, reps) };
 }

@@ -38,7 +38,12 @@
     box.append(el('h3', '', `${k.name}: ${k.kind}`));
     const t = data.profile && data.profile.kernels[k.name];
     const cost = el('table', 'cost');
-    const cells = [['FLOPs', k.cost.flops], ['bytes read', k.cost.bytesRead], ['bytes written', k.cost.bytesWritten], ['FLOP/byte', k.cost.intensity.toFixed(2)]];
+    const cells = [
+      ['FLOPs', k.cost.flops],
+      ['bytes read', k.cost.bytesRead],
+      ['bytes written', k.cost.bytesWritten],
+      ['FLOP/byte', k.cost.intensity.toFixed(2)],
+    ];
     if (t) cells.push(['ms', t.ms.toFixed(3)], ['GFLOP/s', t.gflops.toFixed(2)], ['GB/s', t.gbps.toFixed(2)]);
     for (const [a, b] of cells) {
       const tr = el('tr');
@@ -46,7 +51,11 @@
       cost.append(tr);
     }
     box.append(cost);
-    for (const [title, text, open] of [['Kernel IR', k.kir, true], ['WAT', k.wat, true], ['WGSL', k.wgsl, false]]) {
+    for (const [title, text, open] of [
+      ['Kernel IR', k.kir, true],
+      ['WAT', k.wat, true],
+      ['WGSL', k.wgsl, false],
+    ]) {
       if (!text) continue;
       const d = el('details', title.toLowerCase().replace(' ', '-'));
       d.open = open;
@@ -75,9 +84,16 @@
       opsAt.set(key, [opsAt.get(key), v.op].filter(Boolean).join(' '));
     }
     locs.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
-    detail.replaceChildren(el('h2', '', `${e.name} group ${g.index}: ${g.head}`),
-      el('p', 'ops', `computes ${g.nodes.map((id) => `${id} ${values.get(id).op}`).join(', ')}; stores ${g.roots.join(', ')}`),
-      sources(locs, opsAt), ...g.kernels.map((n) => kernelBlock(kernels.get(n))));
+    detail.replaceChildren(
+      el('h2', '', `${e.name} group ${g.index}: ${g.head}`),
+      el(
+        'p',
+        'ops',
+        `computes ${g.nodes.map((id) => `${id} ${values.get(id).op}`).join(', ')}; stores ${g.roots.join(', ')}`,
+      ),
+      sources(locs, opsAt),
+      ...g.kernels.map((n) => kernelBlock(kernels.get(n))),
+    );
     select(document.getElementById(`e${ei}-g${gi}`));
   }
 
@@ -86,7 +102,12 @@
     const ei = data.entries.findIndex((e) => e.name === k.entry);
     showEntry(k.entry);
     if (k.group !== undefined) showGroup(ei, k.group);
-    else detail.replaceChildren(el('h2', '', `${k.entry}: ${k.name}`), el('p', 'note', 'copies a param update into the param (no fusion group)'), kernelBlock(k));
+    else
+      detail.replaceChildren(
+        el('h2', '', `${k.entry}: ${k.name}`),
+        el('p', 'note', 'copies a param update into the param (no fusion group)'),
+        kernelBlock(k),
+      );
     const box = detail.querySelector(`[data-kernel="${CSS.escape(name)}"]`);
     if (box) box.scrollIntoView({ block: 'nearest' });
   }
@@ -94,7 +115,10 @@
   function showValue(ei, vi) {
     const v = data.entries[ei].values[vi];
     if (v.group !== undefined) return showGroup(ei, v.group);
-    detail.replaceChildren(el('h2', '', `${v.id}: ${v.kind === 'node' ? v.op : v.kind} ${v.type}`), sources(v.loc ? [v.loc] : []));
+    detail.replaceChildren(
+      el('h2', '', `${v.id}: ${v.kind === 'node' ? v.op : v.kind} ${v.type}`),
+      sources(v.loc ? [v.loc] : []),
+    );
     select(document.getElementById(`e${ei}-v${vi}`));
   }
 

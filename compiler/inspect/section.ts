@@ -24,7 +24,10 @@ export function readInspectSection(dir: string): InspectData {
   try {
     text = readFileSync(path, 'utf8');
   } catch {
-    return fail('K7001', `inspect: ${dir} holds no ${INSPECT_FILE}; compile the model with its inspection file, or inspect the model file`);
+    return fail(
+      'K7001',
+      `inspect: ${dir} holds no ${INSPECT_FILE}; compile the model with its inspection file, or inspect the model file`,
+    );
   }
   let data: Partial<InspectData>;
   try {
@@ -33,8 +36,12 @@ export function readInspectSection(dir: string): InspectData {
     return fail('K7001', `inspect: ${path} is not JSON: ${(e as Error).message}`);
   }
   if (data?.format !== INSPECT_FORMAT || data.version !== INSPECT_VERSION) {
-    fail('K7001', `inspect: ${path} is ${data?.format ?? '?'} version ${data?.version ?? '?'}; this kiln reads ${INSPECT_FORMAT} version ${INSPECT_VERSION}`);
+    fail(
+      'K7001',
+      `inspect: ${path} is ${data?.format ?? '?'} version ${data?.version ?? '?'}; this kiln reads ${INSPECT_FORMAT} version ${INSPECT_VERSION}`,
+    );
   }
-  if (!Array.isArray(data.entries) || !Array.isArray(data.kernels) || typeof data.graphs !== 'object') fail('K7001', `inspect: ${path} lacks its entries, kernels or graphs`);
+  if (!Array.isArray(data.entries) || !Array.isArray(data.kernels) || typeof data.graphs !== 'object')
+    fail('K7001', `inspect: ${path} lacks its entries, kernels or graphs`);
   return data as InspectData;
 }

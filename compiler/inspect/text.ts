@@ -20,58 +20,74 @@ export function pickEntries(data: InspectData, entry: string | undefined): Entry
   const e = data.entries.find((x) => x.name === entry);
   if (!e) {
     const hint = entry === 'train_step' && !data.train ? ' (compile the training step with --train)' : '';
-    fail('K8001', `inspect: --entry ${entry}: no such entry point; entries: ${data.entries.map((x) => x.name).join(', ')}${hint}`);
+    fail(
+      'K8001',
+      `inspect: --entry ${entry}: no such entry point; entries: ${data.entries.map((x) => x.name).join(', ')}${hint}`,
+    );
   }
   return [e];
 }
 
 export function pickKernel(data: InspectData, name: string): KernelInfo {
   const k = data.kernels.find((x) => x.name === name || x.wat.includes(`(func $${name} `));
-  if (!k) fail('K8001', `inspect: --kernel ${name}: no such kernel; kernels: ${data.kernels.map((x) => x.name).join(', ')}`);
+  if (!k)
+    fail('K8001', `inspect: --kernel ${name}: no such kernel; kernels: ${data.kernels.map((x) => x.name).join(', ')}`);
   return k;
 }
 
 /** `--stage simplified`: each entry after the graph passes; an entry no pass changed says so. */
 export function simplifiedText(data: InspectData, entries: readonly EntryInfo[]): string {
-  return entries.map((e) => {
-    const out = e.passes[e.passes.length - 1]!.text;
-    const same = out === e.passes[0]!.text;
-    const note = same ? `// simplified: ${e.passes.slice(1).map((p) => p.pass).join(', ')} changed nothing in entry ${e.name}\n` : '';
-    return note + out;
-  }).join('\n');
+  return entries
+    .map((e) => {
+      const out = e.passes[e.passes.length - 1]!.text;
+      const same = out === e.passes[0]!.text;
+      const note = same
+        ? `// simplified: ${e.passes
+            .slice(1)
+            .map((p) => p.pass)
+            .join(', ')} changed nothing in entry ${e.name}\n`
+        : '';
+      return note + out;
+    })
+    .join('\n');
 }
 
 /** `--stage fused`: each fusion group with the ops it holds and the source lines they came from. */
 export function fusedText(data: InspectData, entries: readonly EntryInfo[], locations: boolean): string {
-  return entries.map((e) => {
-    const lines = e.fused.split('\n');
-    if (!locations) return e.fused;
-    const values = new Map(e.values.map((v) => [v.id, v]));
-    let g = -1;
-    const out: string[] = [];
-    for (const l of lines) {
-      out.push(l);
-      if (l.startsWith('kernel ')) g++;
-      else if (l.startsWith('    ') && g >= 0) {
-        const grp = e.groups[g]!;
-        const byLoc = new Map<string, { loc: SourceLoc; ops: Set<string> }>();
-        for (const id of grp.nodes) {
-          const v = values.get(id)!;
-          if (!v.loc || v.op === 'constant') continue;
-          const at = byLoc.get(locKey(v.loc)) ?? { loc: v.loc, ops: new Set<string>() };
-          byLoc.set(locKey(v.loc), { ...at, ops: at.ops.add(v.op) });
+  return entries
+    .map((e) => {
+      const lines = e.fused.split('\n');
+      if (!locations) return e.fused;
+      const values = new Map(e.values.map((v) => [v.id, v]));
+      let g = -1;
+      const out: string[] = [];
+      for (const l of lines) {
+        out.push(l);
+        if (l.startsWith('kernel ')) g++;
+        else if (l.startsWith('    ') && g >= 0) {
+          const grp = e.groups[g]!;
+          const byLoc = new Map<string, { loc: SourceLoc; ops: Set<string> }>();
+          for (const id of grp.nodes) {
+            const v = values.get(id)!;
+            if (!v.loc || v.op === 'constant') continue;
+            const at = byLoc.get(locKey(v.loc)) ?? { loc: v.loc, ops: new Set<string>() };
+            byLoc.set(locKey(v.loc), { ...at, ops: at.ops.add(v.op) });
+          }
+          for (const [key, { loc, ops }] of byLoc)
+            out.push(`      ${key}  ${[...ops].join(' ')}  | ${lineText(loc, data.sources)}`);
+          if (grp.kernels.length) out.push(`      -> ${grp.kernels.join(', ')}`);
         }
-        for (const [key, { loc, ops }] of byLoc) out.push(`      ${key}  ${[...ops].join(' ')}  | ${lineText(loc, data.sources)}`);
-        if (grp.kernels.length) out.push(`      -> ${grp.kernels.join(', ')}`);
       }
-    }
-    return out.join('\n');
-  }).join('\n');
+      return out.join('\n');
+    })
+    .join('\n');
 }
 
 /** `--stage kernels --kernel NAME`: one kernel's Kernel IR, with where it came from. */
 export function kernelText(k: KernelInfo, data: InspectData): string {
-  const head = [`// kernel ${k.name}: ${k.kind}${k.group === undefined ? '' : `, fusion group ${k.group} of ${k.entry}`}`];
+  const head = [
+    `// kernel ${k.name}: ${k.kind}${k.group === undefined ? '' : `, fusion group ${k.group} of ${k.entry}`}`,
+  ];
   for (const l of k.locs) head.push(`// from ${sourceLine(l, data.sources)}`);
   return `${head.join('\n')}\n${k.kir}\n`;
 }
@@ -107,14 +123,16 @@ export function alignNumbering(before: string, after: string): string {
     const m = NODE_LINE.exec(l);
     return m ? { id: m[1]!, rest: m[2]! } : l;
   });
-  return parsed.map((l) => {
-    if (typeof l === 'string') return sub(l);
-    const rest = sub(l.rest);
-    const ids = pool.get(key(rest));
-    const id = ids?.shift() ?? `%new.${l.id.slice(1)}`;
-    rename.set(l.id, id);
-    return `  ${id} = ${rest}`;
-  }).join('\n');
+  return parsed
+    .map((l) => {
+      if (typeof l === 'string') return sub(l);
+      const rest = sub(l.rest);
+      const ids = pool.get(key(rest));
+      const id = ids?.shift() ?? `%new.${l.id.slice(1)}`;
+      rename.set(l.id, id);
+      return `  ${id} = ${rest}`;
+    })
+    .join('\n');
 }
 
 /** The stages `--diff` compares: each graph pass against its input, `simplified` (all passes), `train`
@@ -123,8 +141,15 @@ export function diffText(data: InspectData, entries: readonly EntryInfo[], stage
   const fix = (t: string): string => (locations ? t : stripLocations(t));
   const passes = passNames(data);
   if (stage === 'train') {
-    if (!data.graphs.train) fail('K8001', 'inspect: --diff train compares the inference graph with the training step; add --train');
-    return diffOrSame('the inference graph', 'the training step', fix(data.graphs.ir!), fix(data.graphs.train), 'the training step is the inference graph');
+    if (!data.graphs.train)
+      fail('K8001', 'inspect: --diff train compares the inference graph with the training step; add --train');
+    return diffOrSame(
+      'the inference graph',
+      'the training step',
+      fix(data.graphs.ir!),
+      fix(data.graphs.train),
+      'the training step is the inference graph',
+    );
   }
   const kernelPasses = [...data.kernelStages.slice(1).map((k) => k.pass), 'kernels'];
   if (kernelPasses.includes(stage)) {
@@ -132,22 +157,48 @@ export function diffText(data: InspectData, entries: readonly EntryInfo[], stage
     const texts = [...data.kernelStages, { pass: 'kernels', text: data.program }];
     const at = texts.findIndex((k) => k.pass === stage);
     const [a, b] = [texts[at - 1]!, texts[at]!];
-    return diffOrSame(`the Kernel IR ${a.pass === 'lowered' ? 'as lowered' : `after ${a.pass}`}`, stage === 'kernels' ? 'the Kernel IR with its memory plan' : `the Kernel IR after ${stage}`, a.text, b.text, `${stage} changed nothing in the Kernel IR`, false);
+    return diffOrSame(
+      `the Kernel IR ${a.pass === 'lowered' ? 'as lowered' : `after ${a.pass}`}`,
+      stage === 'kernels' ? 'the Kernel IR with its memory plan' : `the Kernel IR after ${stage}`,
+      a.text,
+      b.text,
+      `${stage} changed nothing in the Kernel IR`,
+      false,
+    );
   }
   if (stage !== 'simplified' && !passes.includes(stage)) {
-    fail('K8001', `inspect: --diff ${stage}: a diff compares a pass's input and output; passes: ${['simplified', ...passes, 'train', ...kernelPasses].join(', ')} (fused, lowered and wat change the form: use --stage)`);
+    fail(
+      'K8001',
+      `inspect: --diff ${stage}: a diff compares a pass's input and output; passes: ${['simplified', ...passes, 'train', ...kernelPasses].join(', ')} (fused, lowered and wat change the form: use --stage)`,
+    );
   }
-  return entries.map((e) => {
-    const at = stage === 'simplified' ? e.passes.length - 1 : e.passes.findIndex((p) => p.pass === stage);
-    const from = stage === 'simplified' ? 0 : at - 1;
-    const a = fix(e.passes[from]!.text), b = fix(e.passes[at]!.text);
-    const label = (i: number): string => (i === 0 ? `${e.name} as built` : `${e.name} after ${e.passes[i]!.pass}`);
-    return diffOrSame(label(from), label(at), a, b, `${stage === 'simplified' ? passes.join(', ') : stage} changed nothing in entry ${e.name}`);
-  }).join('\n');
+  return entries
+    .map((e) => {
+      const at = stage === 'simplified' ? e.passes.length - 1 : e.passes.findIndex((p) => p.pass === stage);
+      const from = stage === 'simplified' ? 0 : at - 1;
+      const a = fix(e.passes[from]!.text),
+        b = fix(e.passes[at]!.text);
+      const label = (i: number): string => (i === 0 ? `${e.name} as built` : `${e.name} after ${e.passes[i]!.pass}`);
+      return diffOrSame(
+        label(from),
+        label(at),
+        a,
+        b,
+        `${stage === 'simplified' ? passes.join(', ') : stage} changed nothing in entry ${e.name}`,
+      );
+    })
+    .join('\n');
 }
 
 function diffOrSame(from: string, to: string, a: string, b: string, same: string, graphs = true): string {
-  const d = graphs ? unifiedDiff(from, `${to} (values renumbered as in the first where they are the same node)`, a, alignNumbering(a, b)) : unifiedDiff(from, to, a, b);
+  const d = graphs
+    ? unifiedDiff(
+        from,
+        `${to} (values renumbered as in the first where they are the same node)`,
+        a,
+        alignNumbering(a, b),
+      )
+    : unifiedDiff(from, to, a, b);
   return d || `// ${same}\n`;
 }
 
@@ -164,23 +215,56 @@ export function costTable(data: InspectData, entries: readonly EntryInfo[], kern
   const head = ['kernel', 'kind', 'FLOPs', 'read', 'written', 'FLOP/B', ...(prof ? ['ms', 'GFLOP/s', 'GB/s'] : [])];
   const row = (k: KernelInfo): string[] => {
     const t = prof?.kernels[k.name];
-    return [k.name, k.kind, si(k.cost.flops, ''), si(k.cost.bytesRead, 'B'), si(k.cost.bytesWritten, 'B'), k.cost.intensity.toFixed(2),
-      ...(prof ? [t ? t.ms.toFixed(3) : '-', t ? t.gflops.toFixed(2) : '-', t ? t.gbps.toFixed(2) : '-'] : [])];
+    return [
+      k.name,
+      k.kind,
+      si(k.cost.flops, ''),
+      si(k.cost.bytesRead, 'B'),
+      si(k.cost.bytesWritten, 'B'),
+      k.cost.intensity.toFixed(2),
+      ...(prof ? [t ? t.ms.toFixed(3) : '-', t ? t.gflops.toFixed(2) : '-', t ? t.gbps.toFixed(2) : '-'] : []),
+    ];
   };
   const sum = (f: (k: KernelInfo) => number): number => ks.reduce((s, k) => s + f(k), 0);
-  const flops = sum((k) => k.cost.flops), moved = sum((k) => k.cost.bytesRead + k.cost.bytesWritten);
+  const flops = sum((k) => k.cost.flops),
+    moved = sum((k) => k.cost.bytesRead + k.cost.bytesWritten);
   const ms = prof ? ks.reduce((s, k) => s + (prof.kernels[k.name]?.ms ?? 0), 0) : 0;
-  const total = ['total', `${ks.length} kernels`, si(flops, ''), si(sum((k) => k.cost.bytesRead), 'B'), si(sum((k) => k.cost.bytesWritten), 'B'),
-    (moved ? flops / moved : 0).toFixed(2), ...(prof ? [ms.toFixed(3), (flops / ms / 1e6).toFixed(2), (moved / ms / 1e6).toFixed(2)] : [])];
+  const total = [
+    'total',
+    `${ks.length} kernels`,
+    si(flops, ''),
+    si(
+      sum((k) => k.cost.bytesRead),
+      'B',
+    ),
+    si(
+      sum((k) => k.cost.bytesWritten),
+      'B',
+    ),
+    (moved ? flops / moved : 0).toFixed(2),
+    ...(prof ? [ms.toFixed(3), (flops / ms / 1e6).toFixed(2), (moved / ms / 1e6).toFixed(2)] : []),
+  ];
   const rows = [head, ...ks.map(row), total];
   const widths = head.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  const fmt = (r: string[]): string => r.map((x, c) => (c < 2 ? x.padEnd(widths[c]!) : x.padStart(widths[c]!))).join('  ').trimEnd();
+  const fmt = (r: string[]): string =>
+    r
+      .map((x, c) => (c < 2 ? x.padEnd(widths[c]!) : x.padStart(widths[c]!)))
+      .join('  ')
+      .trimEnd();
   const lines = [fmt(head), ...ks.map((k) => fmt(row(k))), fmt(total)];
   const s = data.stats;
-  const summary = [`ops ${s.ops}, kernels ${s.kernels}, arena ${si(s.arenaBytes, 'B')}, bytes moved ${si(s.bytesMoved, 'B')} (unfused: ${si(s.bytesMovedUnfused, 'B')})`];
+  const summary = [
+    `ops ${s.ops}, kernels ${s.kernels}, arena ${si(s.arenaBytes, 'B')}, bytes moved ${si(s.bytesMoved, 'B')} (unfused: ${si(s.bytesMovedUnfused, 'B')})`,
+  ];
   if (prof) {
-    summary.push(`profile: ${prof.target}, ${prof.reps} runs, ${Object.entries(prof.entryMs).map(([e, t]) => `${e} ${t.toFixed(2)} ms per call`).join(', ')}`);
-    summary.push(`measured peaks: ${prof.peaks.gflops.toFixed(1)} GFLOP/s (matmul), ${prof.peaks.gbps.toFixed(1)} GB/s (copy)`);
+    summary.push(
+      `profile: ${prof.target}, ${prof.reps} runs, ${Object.entries(prof.entryMs)
+        .map(([e, t]) => `${e} ${t.toFixed(2)} ms per call`)
+        .join(', ')}`,
+    );
+    summary.push(
+      `measured peaks: ${prof.peaks.gflops.toFixed(1)} GFLOP/s (matmul), ${prof.peaks.gbps.toFixed(1)} GB/s (copy)`,
+    );
   }
   return `${lines.join('\n')}\n${summary.join('\n')}\n`;
 }
@@ -191,8 +275,17 @@ export function costJson(data: InspectData, entries: readonly EntryInfo[], kerne
   const kernels = names.map((n) => {
     const k = data.kernels.find((x) => x.name === n)!;
     const t = data.profile?.kernels[n];
-    return { name: n, entry: k.entry, kind: k.kind, ...k.cost, ...(t ? t : {}), locs: k.locs.map((l) => `${l.file}:${l.line}:${l.col}`) };
+    return {
+      name: n,
+      entry: k.entry,
+      kind: k.kind,
+      ...k.cost,
+      ...(t ? t : {}),
+      locs: k.locs.map((l) => `${l.file}:${l.line}:${l.col}`),
+    };
   });
-  const profile = data.profile ? { target: data.profile.target, entryMs: data.profile.entryMs, peaks: data.profile.peaks } : undefined;
+  const profile = data.profile
+    ? { target: data.profile.target, entryMs: data.profile.entryMs, peaks: data.profile.peaks }
+    : undefined;
   return JSON.stringify({ ...data.stats, kernelCosts: kernels, ...(profile ? { profile } : {}) }) + '\n';
 }

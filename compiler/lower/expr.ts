@@ -73,14 +73,17 @@ export function computeAt(v: Node, idx: readonly IExpr[], ctx: ExprContext, guar
       const args = v.inputs.map((x) => valueAt(x, broadcastIndex(idx, x.type.shape, v.type.shape), ctx));
       return v.op === 'cast' ? castTo(args[0]!, v.inputs[0]!.type.dtype, v.type.dtype) : op(v.op, args, v.type.dtype);
     }
-    case 'source': return sourceAt(v, idx);
+    case 'source':
+      return sourceAt(v, idx);
     case 'random': {
       const counter = valueAt(v.inputs[0]!, [], ctx);
       const dist = v.op === 'random_uniform' ? 'uniform' : 'normal';
       return { k: 'random', dist, seed: v.attrs.seed as number, counter, index: linearize(idx, v.type.shape) };
     }
-    case 'index': return indexAt(v, idx, ctx);
-    default: throw new Unfusable(`${v.op}: a ${def.kind} op must be materialized before it is read`);
+    case 'index':
+      return indexAt(v, idx, ctx);
+    default:
+      throw new Unfusable(`${v.op}: a ${def.kind} op must be materialized before it is read`);
   }
 }
 
@@ -124,20 +127,29 @@ function viewAt(v: Node, idx: readonly IExpr[], ctx: ExprContext, guard?: Guard)
     case 'transpose': {
       const perm = resolvePerm(inShape, v.attrs.perm as readonly number[]);
       const inIdx = new Array<IExpr>(perm.length);
-      perm.forEach((p, i) => { inIdx[p] = idx[i]!; });
+      perm.forEach((p, i) => {
+        inIdx[p] = idx[i]!;
+      });
       return valueAt(x, inIdx, ctx, guard);
     }
     case 'broadcast_to':
       return valueAt(x, broadcastIndex(idx, inShape, v.type.shape), ctx, guard);
     case 'slice': {
       const axes = resolveSlice(inShape, v.attrs);
-      return valueAt(x, axes.map((s, d) => iadd(ic(s.start), imul(idx[d]!, ic(s.step)))), ctx, guard);
+      return valueAt(
+        x,
+        axes.map((s, d) => iadd(ic(s.start), imul(idx[d]!, ic(s.step)))),
+        ctx,
+        guard,
+      );
     }
     case 'pad': {
       if (guard) throw new Unfusable('pad: nested pad or concat; materialize its input');
       const lo = v.attrs.lo as readonly number[];
       const inIdx = idx.map((e, d) => isub(e, ic(lo[d]!)));
-      const bounds = inIdx.flatMap((e, d) => (lo[d] === 0 && (v.attrs.hi as readonly number[])[d] === 0 ? [] : [{ e, lo: 0, hi: inShape[d]! }]));
+      const bounds = inIdx.flatMap((e, d) =>
+        lo[d] === 0 && (v.attrs.hi as readonly number[])[d] === 0 ? [] : [{ e, lo: 0, hi: inShape[d]! }],
+      );
       return valueAt(x, inIdx, ctx, bounds.length ? { bounds, otherwise: v.attrs.value as number } : undefined);
     }
     case 'concat': {

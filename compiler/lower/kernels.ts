@@ -15,7 +15,14 @@ export type { BufOf };
 export function lowerGroup(group: FusionGroup, bufOf: BufOf, limits: Limits, nameOf: () => string): Kernel[] {
   const root = group.roots[0]!;
   if (group.core && LOOP_CORES[group.core.op]) {
-    const c = { core: group.core, out: bufOf(root)!, bufOf, epilogue: epilogue(root, group.core, 'out', bufOf), maxStores: limits.maxStores, nameOf };
+    const c = {
+      core: group.core,
+      out: bufOf(root)!,
+      bufOf,
+      epilogue: epilogue(root, group.core, 'out', bufOf),
+      maxStores: limits.maxStores,
+      nameOf,
+    };
     return LOOP_CORES[group.core.op]!(c).map((k) => (k.kind === 'loop' ? share(k) : k));
   }
   if (group.core) return [contractionKernel(nameOf(), root, group.core, bufOf(root)!, bufOf)];

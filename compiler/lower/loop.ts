@@ -26,7 +26,13 @@ export function reductionOf(n: Node): Reduction {
   return { inShape: n.inputs[0]!.type.shape, axes: normAxes(n.op, n.inputs[0]!.type, axes) };
 }
 
-const COMBINE: Record<string, Accumulator['combine']> = { sum: 'sum', mean: 'sum', max: 'max', min: 'min', argmax: 'argmax' };
+const COMBINE: Record<string, Accumulator['combine']> = {
+  sum: 'sum',
+  mean: 'sum',
+  max: 'max',
+  min: 'min',
+  argmax: 'argmax',
+};
 
 export function isReduce(n: Node): boolean {
   return opDef(n.op).kind === 'reduce';
@@ -44,7 +50,13 @@ export function isPiecewise(n: Node, bufOf: (v: Value) => string | undefined, li
  *  concats a kernel can store piecewise); undefined for any other node. */
 export function concatPieceShape(n: Node, maxStores: number): Shape | undefined {
   const shape = n.inputs[0]?.type.shape;
-  if (n.op !== 'concat' || !shape || n.inputs.length > maxStores || !n.inputs.every((x) => sameShape(x.type.shape, shape))) return undefined;
+  if (
+    n.op !== 'concat' ||
+    !shape ||
+    n.inputs.length > maxStores ||
+    !n.inputs.every((x) => sameShape(x.type.shape, shape))
+  )
+    return undefined;
   return shape;
 }
 
@@ -58,7 +70,11 @@ export class LoopBuilder {
   private readonly storedAt = new Map<string, IExpr[]>();
   readonly roots: Node[] = [];
 
-  constructor(first: Node, private readonly bufOf: (v: Value) => string | undefined, private readonly limits: LoopLimits) {
+  constructor(
+    first: Node,
+    private readonly bufOf: (v: Value) => string | undefined,
+    private readonly limits: LoopLimits,
+  ) {
     this.red = isReduce(first) ? reductionOf(first) : undefined;
     const pieces = isPiecewise(first, bufOf, limits) ? first.inputs[0]!.type.shape : undefined;
     this.space = this.red ? reducedShape(this.red.inShape, this.red.axes, true) : [...(pieces ?? first.type.shape)];
@@ -82,7 +98,14 @@ export class LoopBuilder {
   private pointIndex(shape: Shape): IExpr[] {
     if (sameShape(shape, this.space)) return vars(this.space.length);
     const kept = this.space.map((_, d) => d).filter((d) => !this.red?.axes.includes(d));
-    if (this.red && sameShape(shape, kept.map((d) => this.space[d]!))) return kept.map((d) => ({ k: 'var', i: d }) as IExpr);
+    if (
+      this.red &&
+      sameShape(
+        shape,
+        kept.map((d) => this.space[d]!),
+      )
+    )
+      return kept.map((d) => ({ k: 'var', i: d }) as IExpr);
     throw new Unfusable(`shape [${shape.join(',')}] is not this kernel's space [${this.space.join(',')}]`);
   }
 
@@ -96,14 +119,18 @@ export class LoopBuilder {
         const name = this.accOf.get(v);
         if (name === undefined) return undefined;
         const own = this.pointIndex(v.type.shape);
-        if (idx.length !== own.length || !idx.every((e, i) => sameIExpr(e, own[i]!) || (v.type.shape[i] === 1 && sameIExpr(e, ic(0))))) {
+        if (
+          idx.length !== own.length ||
+          !idx.every((e, i) => sameIExpr(e, own[i]!) || (v.type.shape[i] === 1 && sameIExpr(e, ic(0))))
+        ) {
           throw new Unfusable(`${v.op}: read at another point than its own`);
         }
         return this.accValue(v, name);
       },
       onLoad: (buf, _v, at) => {
         const stored = this.storedAt.get(buf);
-        if (stored && (inAcc || !stored.some((s) => sameIExpr(s, at)))) throw new Unfusable(`a read of ${buf} at another point than it is stored`);
+        if (stored && (inAcc || !stored.some((s) => sameIExpr(s, at))))
+          throw new Unfusable(`a read of ${buf} at another point than it is stored`);
       },
     };
   }
@@ -134,7 +161,11 @@ export class LoopBuilder {
 
   private addPointwise(p: Node): void {
     if (!this.red && !sameShape(p.type.shape, this.space) && p.op === 'concat') return this.addConcat(p);
-    const idx = this.red ? this.pointIndex(p.type.shape) : sameShape(p.type.shape, this.space) ? vars(this.space.length) : undefined;
+    const idx = this.red
+      ? this.pointIndex(p.type.shape)
+      : sameShape(p.type.shape, this.space)
+        ? vars(this.space.length)
+        : undefined;
     if (!idx) throw new Unfusable(`${p.op}: another iteration space`);
     const value = computeAt(p, idx, this.ctx(false));
     this.store(p, [{ at: linearize(this.pointIndex(p.type.shape), p.type.shape), value }]);
@@ -144,12 +175,17 @@ export class LoopBuilder {
    *  point, at the point shifted along the concat axis (no guarded loads, no copy kernel). */
   private addConcat(p: Node): void {
     const axis = normAxis(p.attrs.axis as number, p.type.shape.length);
-    if (this.stores.length + p.inputs.length > this.limits.maxStores) throw new Unfusable('concat: more pieces than stores');
+    if (this.stores.length + p.inputs.length > this.limits.maxStores)
+      throw new Unfusable('concat: more pieces than stores');
     const idx = vars(this.space.length);
     let start = 0;
     const pieces = p.inputs.map((x) => {
-      if (!sameShape(x.type.shape, this.space)) throw new Unfusable(`concat: a piece [${x.type.shape.join(',')}] is not this kernel's space`);
-      const at = linearize(idx.map((e, d) => (d === axis ? iadd(e, ic(start)) : e)), p.type.shape);
+      if (!sameShape(x.type.shape, this.space))
+        throw new Unfusable(`concat: a piece [${x.type.shape.join(',')}] is not this kernel's space`);
+      const at = linearize(
+        idx.map((e, d) => (d === axis ? iadd(e, ic(start)) : e)),
+        p.type.shape,
+      );
       start += x.type.shape[axis]!;
       return { at, value: valueAt(x, idx, this.ctx(false)) };
     });
@@ -160,12 +196,17 @@ export class LoopBuilder {
     const buf = this.bufOf(n);
     if (buf === undefined) return;
     if (this.storedAt.has(buf)) throw new Unfusable(`${buf} stored twice`);
-    this.storedAt.set(buf, parts.map((s) => s.at));
+    this.storedAt.set(
+      buf,
+      parts.map((s) => s.at),
+    );
     for (const { at, value } of parts) this.stores.push({ buf, at, value });
   }
 
   build(name: string): LoopKernel {
     const reduce = this.red ? { extents: this.red.axes.map((a) => this.red!.inShape[a]!), accs: this.accs } : undefined;
-    return reduce ? { kind: 'loop', name, space: this.space, reduce, stores: this.stores } : { kind: 'loop', name, space: this.space, stores: this.stores };
+    return reduce
+      ? { kind: 'loop', name, space: this.space, reduce, stores: this.stores }
+      : { kind: 'loop', name, space: this.space, stores: this.stores };
   }
 }

@@ -50,7 +50,9 @@ function inPlaceSafe(kernels: readonly Kernel[], paramBuf: string, valueBuf: str
   const at = k.stores[si]!.at;
   // bindings run before every store: like reads in the first one
   if (k.lets?.some((l) => readsOf(l.value).some((ld) => ld.buf === paramBuf && !sameIExpr(ld.at, at)))) return false;
-  return k.stores.every((s, i) => readsOf(s.value).every((l) => l.buf !== paramBuf || (i <= si && sameIExpr(l.at, at))));
+  return k.stores.every((s, i) =>
+    readsOf(s.value).every((l) => l.buf !== paramBuf || (i <= si && sameIExpr(l.at, at))),
+  );
 }
 
 class Buffers {
@@ -66,7 +68,13 @@ class Buffers {
   }
 }
 
-function lowerEntry(e: LoweredEntry, bufs: Buffers, paramBuf: (p: Param) => string, limits: Limits, origins?: Map<string, KernelOrigin>): EntryPoint {
+function lowerEntry(
+  e: LoweredEntry,
+  bufs: Buffers,
+  paramBuf: (p: Param) => string,
+  limits: Limits,
+  origins?: Map<string, KernelOrigin>,
+): EntryPoint {
   const g: Graph = e.fusion.graph;
   const own = new Map<Value, string>();
   for (const p of g.params) own.set(p, paramBuf(p));
@@ -120,13 +128,22 @@ function lowerEntry(e: LoweredEntry, bufs: Buffers, paramBuf: (p: Param) => stri
 
 /** Lowers fused entry graphs into one program; params with the same name are one buffer. `origins`,
  *  when given, receives each kernel's origin by kernel name. */
-export function lowerProgram(name: string, entries: readonly LoweredEntry[], limits: Limits, origins?: Map<string, KernelOrigin>): UnplannedProgram {
+export function lowerProgram(
+  name: string,
+  entries: readonly LoweredEntry[],
+  limits: Limits,
+  origins?: Map<string, KernelOrigin>,
+): UnplannedProgram {
   const bufs = new Buffers();
   const params = new Map<string, { param: Param; buf: string }>();
   const paramBuf = (p: Param): string => {
     const known = params.get(p.name);
     if (known) {
-      if (!sameType(known.param.type, p.type)) fail('K5002', `compile: param %${p.name} is ${formatType(known.param.type)} in one entry and ${formatType(p.type)} in another`);
+      if (!sameType(known.param.type, p.type))
+        fail(
+          'K5002',
+          `compile: param %${p.name} is ${formatType(known.param.type)} in one entry and ${formatType(p.type)} in another`,
+        );
       return known.buf;
     }
     const buf = bufs.add(`p_${p.name}`, p, 'param');
@@ -143,4 +160,3 @@ export function lowerProgram(name: string, entries: readonly LoweredEntry[], lim
   };
   return base;
 }
-

@@ -31,7 +31,8 @@ class Table {
     if (known !== undefined) return known;
     // a random draw's counter is rendered apart from the point's mode: it stays inside the draw
     const args = e.k === 'op' ? e.args.map((a) => this.intern(a)) : [];
-    const key = e.k === 'op' ? `${e.op}:${e.dtype}:${JSON.stringify(e.attrs ?? {})}(${args.join(',')})` : JSON.stringify(e);
+    const key =
+      e.k === 'op' ? `${e.op}:${e.dtype}:${JSON.stringify(e.attrs ?? {})}(${args.join(',')})` : JSON.stringify(e);
     let id = this.ids.get(key);
     if (id === undefined) {
       const reads = new Set<string>();
@@ -55,9 +56,14 @@ export function share(k: LoopKernel): LoopKernel {
   // how often each subtree is evaluated per point, given the bindings chosen above it, and the last store it occurs in
   const uses = new Array<number>(n).fill(0);
   const lastStore = new Array<number>(n).fill(-1);
-  roots.forEach((id, i) => { uses[id]!++; lastStore[id] = i; });
+  roots.forEach((id, i) => {
+    uses[id]!++;
+    lastStore[id] = i;
+  });
   const firstWrite = new Map<string, number>();
-  k.stores.forEach((s, i) => { if (!firstWrite.has(s.buf)) firstWrite.set(s.buf, i); });
+  k.stores.forEach((s, i) => {
+    if (!firstWrite.has(s.buf)) firstWrite.set(s.buf, i);
+  });
   const bound = new Array<boolean>(n).fill(false);
   // parents before children: a parent is larger than each of its parts
   const bySize = [...t.entries.keys()].sort((a, b) => t.entries[b]!.size - t.entries[a]!.size || b - a);

@@ -43,13 +43,28 @@ function activeSet(order: readonly Node[], wrt: readonly Value[]): Set<Value> {
  *  the forward node being differentiated. */
 export function grad(roots: GradRoots, emit: LocEmit = defaultEmit): Map<Value, Value> {
   const { of, wrt } = roots;
-  if (of.type.dtype !== 'f32') fail('K5001', `grad: the value differentiated is ${describe(of)}; only f32 values have gradients`);
+  if (of.type.dtype !== 'f32')
+    fail('K5001', `grad: the value differentiated is ${describe(of)}; only f32 values have gradients`);
   for (const w of wrt) {
-    if (w.type.dtype !== 'f32') fail('K5001', `grad: cannot differentiate with respect to ${describe(w)}; integer and boolean values get no gradient`);
+    if (w.type.dtype !== 'f32')
+      fail(
+        'K5001',
+        `grad: cannot differentiate with respect to ${describe(w)}; integer and boolean values get no gradient`,
+      );
   }
-  const seed = roots.seed ?? emit('constant', [], { value: [1], shape: [...of.type.shape], dtype: 'f32' }, of.kind === 'node' ? of.loc : undefined);
+  const seed =
+    roots.seed ??
+    emit(
+      'constant',
+      [],
+      { value: [1], shape: [...of.type.shape], dtype: 'f32' },
+      of.kind === 'node' ? of.loc : undefined,
+    );
   if (!sameType(seed.type, of.type)) {
-    fail('K5001', `grad: seed is ${formatType(seed.type)} but the value differentiated is ${formatType(of.type)}; give a seed of the same type`);
+    fail(
+      'K5001',
+      `grad: seed is ${formatType(seed.type)} but the value differentiated is ${formatType(of.type)}; give a seed of the same type`,
+    );
   }
   const order = topoOrder([of]);
   const active = activeSet(order, wrt);
@@ -62,7 +77,11 @@ export function grad(roots: GradRoots, emit: LocEmit = defaultEmit): Map<Value, 
     if (!g || !n.inputs.some((i) => active.has(i))) continue;
     const rule = opDef(n.op, n.loc).vjp;
     if (rule === 'none') {
-      fail('K5001', `${n.op}: has no gradient, but ${describe(n)} lies on the path from a differentiated value to the loss; wrap its input in stop_gradient if no gradient should flow`, n.loc);
+      fail(
+        'K5001',
+        `${n.op}: has no gradient, but ${describe(n)} lies on the path from a differentiated value to the loss; wrap its input in stop_gradient if no gradient should flow`,
+        n.loc,
+      );
     }
     const at: Emit = (op, inputs, attrs) => emit(op, inputs, attrs, n.loc);
     const cots = rule({ emit: at, inputs: n.inputs, out: n, g, attrs: n.attrs });
@@ -70,7 +89,11 @@ export function grad(roots: GradRoots, emit: LocEmit = defaultEmit): Map<Value, 
       const c = cots[i];
       if (!c || !active.has(x)) return;
       if (!sameType(c.type, x.type)) {
-        fail('K5001', `${n.op}: VJP rule gave a ${formatType(c.type)} cotangent for input ${i} of type ${formatType(x.type)}; the rule is wrong`, n.loc);
+        fail(
+          'K5001',
+          `${n.op}: VJP rule gave a ${formatType(c.type)} cotangent for input ${i} of type ${formatType(x.type)}; the rule is wrong`,
+          n.loc,
+        );
       }
       const prev = cot.get(x);
       cot.set(x, prev ? at('add', [prev, c]) : c);
@@ -88,10 +111,19 @@ export function grad(roots: GradRoots, emit: LocEmit = defaultEmit): Map<Value, 
  *  (or inputs): the original outputs plus one output `grad/<name>` per `wrt` name. */
 export function gradGraph(g: Graph, opts: { of: string; wrt: readonly string[] }): Graph {
   const of = g.outputs.find((o) => o.name === opts.of);
-  if (!of) fail('K5001', `gradGraph: graph @${g.name} has no output '${opts.of}'; outputs: ${g.outputs.map((o) => o.name).join(', ')}`);
+  if (!of)
+    fail(
+      'K5001',
+      `gradGraph: graph @${g.name} has no output '${opts.of}'; outputs: ${g.outputs.map((o) => o.name).join(', ')}`,
+    );
   const byName = new Map<string, Value>([...g.inputs, ...g.params].map((v) => [v.name, v]));
-  const wrt = opts.wrt.map((name) => byName.get(name) ?? fail('K5001', `gradGraph: graph @${g.name} has no param or input '${name}'`));
+  const wrt = opts.wrt.map(
+    (name) => byName.get(name) ?? fail('K5001', `gradGraph: graph @${g.name} has no param or input '${name}'`),
+  );
   const grads = grad({ of: of.value, wrt });
-  const outputs: Output[] = [...g.outputs, ...wrt.map((w, i) => ({ name: `grad/${opts.wrt[i]!}`, value: grads.get(w)! }))];
+  const outputs: Output[] = [
+    ...g.outputs,
+    ...wrt.map((w, i) => ({ name: `grad/${opts.wrt[i]!}`, value: grads.get(w)! })),
+  ];
   return makeGraph({ name: g.name, inputs: g.inputs, params: g.params, outputs, assigns: g.assigns });
 }

@@ -28,7 +28,12 @@ export interface ProgramStats {
 /** Arithmetic ops and random draws in an expression (an inner reduction's, once per point it reduces). */
 function opsIn(e: SExpr | undefined): number {
   let n = countNodes(e, (x) => x.k === 'op' || x.k === 'random');
-  if (e) visitSExpr(e, { sexpr: (x) => { if (x.k === 'reduce') n += sizeOf(x.extents) * (1 + opsIn(x.value)) - opsIn(x.value); } });
+  if (e)
+    visitSExpr(e, {
+      sexpr: (x) => {
+        if (x.k === 'reduce') n += sizeOf(x.extents) * (1 + opsIn(x.value)) - opsIn(x.value);
+      },
+    });
   return n;
 }
 
@@ -39,7 +44,10 @@ export function kernelCost(k: Kernel, sizeOfBuf: (b: string) => number): KernelC
   if (k.kind === 'loop') {
     const points = sizeOf(k.space);
     const inner = k.reduce ? sizeOf(k.reduce.extents) : 1;
-    flops = points * (inner * (k.reduce?.accs.reduce((s, a) => s + 1 + opsIn(a.value), 0) ?? 0) + [...(k.lets ?? []), ...k.stores].reduce((s, st) => s + opsIn(st.value), 0));
+    flops =
+      points *
+      (inner * (k.reduce?.accs.reduce((s, a) => s + 1 + opsIn(a.value), 0) ?? 0) +
+        [...(k.lets ?? []), ...k.stores].reduce((s, st) => s + opsIn(st.value), 0));
   } else {
     const points = sizeOf(k.batch) * k.m * k.n;
     flops = points * (2 * k.k + opsIn(k.epilogue));
@@ -55,7 +63,10 @@ export function programCosts(p: Program): KernelCost[] {
 
 /** Bytes the graph moves when every primitive op is its own kernel (views and constants included). */
 export function unfusedBytes(g: Graph): number {
-  return g.nodes.reduce((s, n) => s + (sizeOf(n.type.shape) + n.inputs.reduce((t, x) => t + sizeOf(x.type.shape), 0)) * ELEMENT_BYTES, 0);
+  return g.nodes.reduce(
+    (s, n) => s + (sizeOf(n.type.shape) + n.inputs.reduce((t, x) => t + sizeOf(x.type.shape), 0)) * ELEMENT_BYTES,
+    0,
+  );
 }
 
 /** `kiln inspect --stats`: the program's size against its (optimized) graphs. */

@@ -61,7 +61,14 @@ function epilogueChain(core: Node, users: Map<Value, Node[]>, pinned: ReadonlySe
     claimed.add(cur);
     const us = users.get(cur) ?? [];
     const u = us[0];
-    if (pinned.has(cur) || !u || us.some((x) => x !== u) || !isElementwise(u) || !sameShape(u.type.shape, core.type.shape)) return chain;
+    if (
+      pinned.has(cur) ||
+      !u ||
+      us.some((x) => x !== u) ||
+      !isElementwise(u) ||
+      !sameShape(u.type.shape, core.type.shape)
+    )
+      return chain;
     if (!sameShape(cur.type.shape, u.type.shape) || claimed.has(u)) return chain;
     cur = u;
   }
@@ -90,7 +97,9 @@ function strided(v: Value, mat: ReadonlySet<Value>): boolean {
  *  copy kernel joining them with guarded loads. */
 function piecewise(n: Node, users: Map<Value, Node[]>, mat: ReadonlySet<Value>, limits: Limits): boolean {
   if (!concatPieceShape(n, limits.maxStores)) return false;
-  return n.inputs.every((x) => x.kind === 'node' && !mat.has(x) && isElementwise(x) && users.get(x)!.every((u) => u === n));
+  return n.inputs.every(
+    (x) => x.kind === 'node' && !mat.has(x) && isElementwise(x) && users.get(x)!.every((u) => u === n),
+  );
 }
 
 /** A value's inlined expression: its elementwise ops (`nodes`, bounded by maxExprNodes) and what
@@ -143,7 +152,8 @@ function decideMaterialized(g: Graph, limits: Limits): { mat: Set<Value>; coreOf
         // matmul operands are strided views; template operands whole buffers (a reshape is free)
         for (const x of n.inputs) {
           const base = viewsOf(x, ['reshape'], mat);
-          if (n.op === 'matmul' ? !strided(x, mat) : base.kind === 'node' && !mat.has(base)) changed = need(n.op === 'matmul' ? x : base) || changed;
+          if (n.op === 'matmul' ? !strided(x, mat) : base.kind === 'node' && !mat.has(base))
+            changed = need(n.op === 'matmul' ? x : base) || changed;
         }
       }
       if (piecewise(n, users, mat, limits)) changed = need(n) || changed;
@@ -154,9 +164,13 @@ function decideMaterialized(g: Graph, limits: Limits): { mat: Set<Value>; coreOf
         }
       }
       if (n.op === 'gather') changed = need(n.inputs[1]!) || changed;
-      const e = isCore(n) ? NO_EXPR : n.inputs.reduce((s, x) => addExpr(s, mat.has(x) ? NO_EXPR : expr.get(x) ?? NO_EXPR), ownExpr(n));
-      const shared = (users.get(n)?.length ?? 0) > 1 && e.cost > limits.recomputeNodes && !feedsReduction(n, users, mat);
-      if (!mat.has(n) && (isElementwise(n) || isView(n)) && (e.nodes > limits.maxExprNodes || shared)) changed = need(n) || changed;
+      const e = isCore(n)
+        ? NO_EXPR
+        : n.inputs.reduce((s, x) => addExpr(s, mat.has(x) ? NO_EXPR : (expr.get(x) ?? NO_EXPR)), ownExpr(n));
+      const shared =
+        (users.get(n)?.length ?? 0) > 1 && e.cost > limits.recomputeNodes && !feedsReduction(n, users, mat);
+      if (!mat.has(n) && (isElementwise(n) || isView(n)) && (e.nodes > limits.maxExprNodes || shared))
+        changed = need(n) || changed;
       expr.set(n, mat.has(n) ? NO_EXPR : e);
     }
   }

@@ -58,7 +58,8 @@ export function planMemory(p: UnplannedProgram): MemoryPlan {
         life.set(b, l ? [Math.min(l[0], i), Math.max(l[1], i)] : [i, i]);
       }
     });
-    const items = [...life].filter(([name]) => !(name in offsets) || p.buffers.find((b) => b.name === name)?.role !== 'param')
+    const items = [...life]
+      .filter(([name]) => !(name in offsets) || p.buffers.find((b) => b.name === name)?.role !== 'param')
       .map(([name, [from, to]]) => ({ name, bytes: bytes.get(name)!, from, to }));
     const laid = place(items, base);
     Object.assign(offsets, laid.offsets);

@@ -28,21 +28,33 @@ export const ALGEBRA: Readonly<Record<string, Rule>> = {
   neg_neg: (n, [a]) => (n.op === 'neg' && isNode(a, 'neg') ? keep(n, a.inputs[0]) : undefined), // -(-x) -> x
   cast_same: (n, [a]) => (n.op === 'cast' ? keep(n, a) : undefined), // cast<t>(x: t) -> x
   reshape_same: (n, [a]) => (n.op === 'reshape' ? keep(n, a) : undefined), // reshape(x, shape(x)) -> x
-  reshape_reshape: (n, [a]) => (n.op === 'reshape' && isNode(a, 'reshape') ? makeNode('reshape', [a.inputs[0]!], { shape: [...n.type.shape] }, n.loc) : undefined), // reshape(reshape(x)) -> reshape(x)
+  reshape_reshape: (n, [a]) =>
+    n.op === 'reshape' && isNode(a, 'reshape')
+      ? makeNode('reshape', [a.inputs[0]!], { shape: [...n.type.shape] }, n.loc)
+      : undefined, // reshape(reshape(x)) -> reshape(x)
   broadcast_same: (n, [a]) => (n.op === 'broadcast_to' ? keep(n, a) : undefined), // broadcast_to(x, shape(x)) -> x
-  transpose_identity: (n, [a]) => (n.op === 'transpose' && identityPerm(resolvePerm(a!.type.shape, n.attrs.perm as number[])) ? keep(n, a) : undefined), // transpose(x, id) -> x
-  transpose_transpose: (n, [a]) => (n.op === 'transpose' && isNode(a, 'transpose') ? composeTransposes(n, a) : undefined), // transpose(transpose(x, p), q) -> transpose(x, p[q])
-  mask_relu: (n, [a, b]) => (n.op === 'greater' && is(b, 0) && a?.type.dtype === 'f32' && !isNode(a, 'relu') ? makeNode('greater', [makeNode('relu', [a], {}, n.loc), b!], {}, n.loc) : undefined), // x > 0 -> relu(x) > 0 (the mask shares the activation)
+  transpose_identity: (n, [a]) =>
+    n.op === 'transpose' && identityPerm(resolvePerm(a!.type.shape, n.attrs.perm as number[])) ? keep(n, a) : undefined, // transpose(x, id) -> x
+  transpose_transpose: (n, [a]) =>
+    n.op === 'transpose' && isNode(a, 'transpose') ? composeTransposes(n, a) : undefined, // transpose(transpose(x, p), q) -> transpose(x, p[q])
+  mask_relu: (n, [a, b]) =>
+    n.op === 'greater' && is(b, 0) && a?.type.dtype === 'f32' && !isNode(a, 'relu')
+      ? makeNode('greater', [makeNode('relu', [a], {}, n.loc), b!], {}, n.loc)
+      : undefined, // x > 0 -> relu(x) > 0 (the mask shares the activation)
   pad_none: (n, [a]) => (n.op === 'pad' ? keep(n, a) : undefined), // pad(x, 0, 0) -> x
   pads_concat: (n) => (n.op === 'add' ? padsToConcat(n) : undefined), // pad(a, lo=0) + pad(b, lo=|a|) -> concat(a, b) (the cotangent of slices)
-  concat_concat: (n, x) => (n.op === 'concat' && x.some((v) => isNode(v, 'concat') && v.attrs.axis === n.attrs.axis) ? flatConcat(n, x) : undefined), // concat(concat(a, b), c) -> concat(a, b, c)
+  concat_concat: (n, x) =>
+    n.op === 'concat' && x.some((v) => isNode(v, 'concat') && v.attrs.axis === n.attrs.axis)
+      ? flatConcat(n, x)
+      : undefined, // concat(concat(a, b), c) -> concat(a, b, c)
   fold: (n, x) => foldConstant(n, x), // op(constants) -> constant
 };
 
 /** The one axis a zero pad pads, with its piece's extent there: [axis, lo, lo + size]. */
 function padSpan(v: Value): [number, number, number] | undefined {
   if (!isNode(v, 'pad') || v.attrs.value !== 0) return undefined;
-  const lo = v.attrs.lo as readonly number[], hi = v.attrs.hi as readonly number[];
+  const lo = v.attrs.lo as readonly number[],
+    hi = v.attrs.hi as readonly number[];
   const axes = lo.flatMap((l, i) => (l !== 0 || hi[i] !== 0 ? [i] : []));
   if (axes.length !== 1) return undefined;
   const a = axes[0]!;
@@ -60,13 +72,22 @@ function padsToConcat(n: Node): Value | undefined {
   collect(n);
   const spans = leaves.map(padSpan);
   if (spans.some((s, i) => !s || s[0] !== spans[0]![0] || !sameType(leaves[i]!.type, n.type))) return undefined;
-  const order = leaves.map((v, i) => ({ piece: (v as Node).inputs[0]!, span: spans[i]! })).sort((p, q) => p.span[1] - q.span[1]);
+  const order = leaves
+    .map((v, i) => ({ piece: (v as Node).inputs[0]!, span: spans[i]! }))
+    .sort((p, q) => p.span[1] - q.span[1]);
   if (order.some((p, i) => i > 0 && p.span[1] !== order[i - 1]!.span[2])) return undefined; // overlapping or a gap
   const axis = spans[0]![0];
-  const cat = makeNode('concat', order.map((p) => p.piece), { axis }, n.loc);
+  const cat = makeNode(
+    'concat',
+    order.map((p) => p.piece),
+    { axis },
+    n.loc,
+  );
   const lo = n.type.shape.map((_, i) => (i === axis ? order[0]!.span[1] : 0));
   const hi = n.type.shape.map((d, i) => (i === axis ? d - order[order.length - 1]!.span[2] : 0));
-  return lo.every((l) => l === 0) && hi.every((h) => h === 0) ? cat : makeNode('pad', [cat], { lo, hi, value: 0 }, n.loc);
+  return lo.every((l) => l === 0) && hi.every((h) => h === 0)
+    ? cat
+    : makeNode('pad', [cat], { lo, hi, value: 0 }, n.loc);
 }
 
 function flatConcat(n: Node, inputs: readonly Value[]): Value {
@@ -93,7 +114,12 @@ function foldConstant(n: Node, inputs: readonly Value[]): Value | undefined {
   const splat = values.every((v) => Object.is(v, values[0]));
   if (!splat && sizeOf(n.type.shape) > FOLD_LIMIT) return undefined;
   if (n.op === 'iota' && !splat) return undefined; // an iota is cheaper computed than stored
-  return makeNode('constant', [], { value: splat ? [values[0] ?? 0] : values, shape: [...n.type.shape], dtype: n.type.dtype }, n.loc);
+  return makeNode(
+    'constant',
+    [],
+    { value: splat ? [values[0] ?? 0] : values, shape: [...n.type.shape], dtype: n.type.dtype },
+    n.loc,
+  );
 }
 
 export interface SimplifyOptions {

@@ -37,7 +37,10 @@ export interface TrainTrace {
   readonly loss: Value;
 }
 
-const emitAt = (loc: Loc | undefined): Emit => (op, inputs, attrs) => makeNode(op, inputs, attrs, loc);
+const emitAt =
+  (loc: Loc | undefined): Emit =>
+  (op, inputs, attrs) =>
+    makeNode(op, inputs, attrs, loc);
 
 export function traceTrain(model: Model, opts: TrainStepOptions = {}): TrainTrace {
   const all = trace(model, { mode: 'train', batch: opts.batch });
@@ -85,16 +88,28 @@ export function gradientsGraph(model: Model, opts: TrainStepOptions = {}): Graph
 
 export function trainStep(model: Model, opts: TrainStepOptions = {}): Graph {
   const train = model.def.train;
-  if (!train) fail('K2002', `${model.name}: trainStep needs the model's train setup (loss, optimizer) in defineModel`, model.definedAt);
+  if (!train)
+    fail(
+      'K2002',
+      `${model.name}: trainStep needs the model's train setup (loss, optimizer) in defineModel`,
+      model.definedAt,
+    );
   const t = traceTrain(model, opts);
   const b = t.traced.builder;
   const params = t.traced.trainable;
   const emit = emitAt(model.definedAt);
   const grads = grad({ of: t.loss, wrt: params });
   const clip = opts.clip ?? train.clip;
-  const clipped = clip ? clipGradients(emit, params.map((p) => grads.get(p)!), clip) : params.map((p) => grads.get(p)!);
+  const clipped = clip
+    ? clipGradients(
+        emit,
+        params.map((p) => grads.get(p)!),
+        clip,
+      )
+    : params.map((p) => grads.get(p)!);
   const step = b.param(opts.iterations ?? ITERATIONS, 'i32', [], { name: 'zeros', attrs: {} }, model.definedAt);
-  const slot = (name: string, p: Param, init: Init): Param => b.param(`${p.name}/${name}`, p.type.dtype, p.type.shape, init, model.definedAt);
+  const slot = (name: string, p: Param, init: Init): Param =>
+    b.param(`${p.name}/${name}`, p.type.dtype, p.type.shape, init, model.definedAt);
   const update = apply(opts.optimizer ?? train.optimizer, { emit, params, grads: clipped, step, slot });
   return finish(t, `${model.name}_train_step`, () => {
     params.forEach((p, i) => b.assign(p, update.params[i]!));

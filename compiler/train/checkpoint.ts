@@ -47,7 +47,11 @@ export function writeCheckpoint(dir: string, c: Checkpoint): string {
   const best = c.progress.best;
   const tensors: Record<string, NamedArray> = { ...c.params };
   if (best) for (const [k, v] of Object.entries(best.params)) tensors[BEST + k] = v;
-  writeAtomic(join(dir, weights), encodeSafetensors(tensors, { format: CHECKPOINT_FORMAT, model: c.model, epoch: String(epoch) }), { force: true });
+  writeAtomic(
+    join(dir, weights),
+    encodeSafetensors(tensors, { format: CHECKPOINT_FORMAT, model: c.model, epoch: String(epoch) }),
+    { force: true },
+  );
   const file: CheckpointFile = {
     format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,
@@ -62,7 +66,8 @@ export function writeCheckpoint(dir: string, c: Checkpoint): string {
   const json = join(dir, 'checkpoint.json');
   writeAtomic(json, new TextEncoder().encode(JSON.stringify(file, null, 1) + '\n'), { force: true });
   // Earlier epochs' weights are no longer named by checkpoint.json.
-  for (const f of readdirSync(dir)) if (/^epoch-\d+\.safetensors$/.test(f) && f !== weights) rmSync(join(dir, f), { force: true });
+  for (const f of readdirSync(dir))
+    if (/^epoch-\d+\.safetensors$/.test(f) && f !== weights) rmSync(join(dir, f), { force: true });
   return json;
 }
 
@@ -72,27 +77,41 @@ function bad(dir: string, what: string): never {
 
 export function readCheckpoint(dir: string): Checkpoint {
   const json = join(dir, 'checkpoint.json');
-  if (!existsSync(json)) fail('K8001', `train: --resume ${dir}: no checkpoint.json there; write one with --checkpoint ${dir}`);
+  if (!existsSync(json))
+    fail('K8001', `train: --resume ${dir}: no checkpoint.json there; write one with --checkpoint ${dir}`);
   let file: CheckpointFile;
   try {
     file = JSON.parse(readFileSync(json, 'utf8')) as CheckpointFile;
   } catch (e) {
     return bad(dir, `checkpoint.json is not JSON (${(e as Error).message})`);
   }
-  if (file.format !== CHECKPOINT_FORMAT || file.version !== CHECKPOINT_VERSION) bad(dir, `checkpoint.json is not a ${CHECKPOINT_FORMAT} version ${CHECKPOINT_VERSION} file`);
-  if (typeof file.weights !== 'string' || !/^epoch-\d+\.safetensors$/.test(file.weights)) bad(dir, `checkpoint.json names weights '${file.weights}'`);
-  if (!Array.isArray(file.history) || file.history.length !== file.epoch) bad(dir, `checkpoint.json has ${file.history?.length} epochs of history for epoch ${file.epoch}`);
+  if (file.format !== CHECKPOINT_FORMAT || file.version !== CHECKPOINT_VERSION)
+    bad(dir, `checkpoint.json is not a ${CHECKPOINT_FORMAT} version ${CHECKPOINT_VERSION} file`);
+  if (typeof file.weights !== 'string' || !/^epoch-\d+\.safetensors$/.test(file.weights))
+    bad(dir, `checkpoint.json names weights '${file.weights}'`);
+  if (!Array.isArray(file.history) || file.history.length !== file.epoch)
+    bad(dir, `checkpoint.json has ${file.history?.length} epochs of history for epoch ${file.epoch}`);
   const path = join(dir, file.weights);
   if (!existsSync(path)) bad(dir, `${file.weights}, named by checkpoint.json, is missing`);
   const { tensors, metadata } = decodeSafetensors(readFileSync(path));
-  if (metadata.epoch !== String(file.epoch) || metadata.model !== file.model) bad(dir, `${file.weights} holds ${metadata.model} epoch ${metadata.epoch}, checkpoint.json says ${file.model} epoch ${file.epoch}`);
+  if (metadata.epoch !== String(file.epoch) || metadata.model !== file.model)
+    bad(
+      dir,
+      `${file.weights} holds ${metadata.model} epoch ${metadata.epoch}, checkpoint.json says ${file.model} epoch ${file.epoch}`,
+    );
   const params: Record<string, NamedArray> = {};
   const bestParams: Record<string, NamedArray> = {};
   for (const [k, v] of Object.entries(tensors)) {
     if (k.startsWith(BEST)) bestParams[k.slice(BEST.length)] = v;
     else params[k] = v;
   }
-  if (file.best && Object.keys(bestParams).length === 0) bad(dir, `${file.weights} lacks the params of the best epoch ${file.best.epoch}`);
+  if (file.best && Object.keys(bestParams).length === 0)
+    bad(dir, `${file.weights} lacks the params of the best epoch ${file.best.epoch}`);
   const best: Best | undefined = file.best ? { ...file.best, params: bestParams } : undefined;
-  return { model: file.model, config: file.config, params, progress: { history: file.history, ...(best ? { best } : {}), stopped: file.stopped } };
+  return {
+    model: file.model,
+    config: file.config,
+    params,
+    progress: { history: file.history, ...(best ? { best } : {}), stopped: file.stopped },
+  };
 }

@@ -25,27 +25,49 @@ export function isOptimizerState(name: string, all: ReadonlySet<string>): boolea
   return cut > 0 && all.has(name.slice(0, cut));
 }
 
-export const OPTIMIZER_STATE = 'optimizer state: a run from --init starts its optimizer afresh; --resume continues a run';
+export const OPTIMIZER_STATE =
+  'optimizer state: a run from --init starts its optimizer afresh; --resume continues a run';
 export const NOT_IN_MODEL = 'the model has no such param';
 
 /** Which of `saved` to load into a session whose params are `current`, and what becomes of the rest. */
-export function planInit(current: Readonly<Record<string, NamedArray>>, saved: Readonly<Record<string, NamedArray>>, source = 'the weights file'): { load: Record<string, NamedArray>; report: InitReport } {
+export function planInit(
+  current: Readonly<Record<string, NamedArray>>,
+  saved: Readonly<Record<string, NamedArray>>,
+  source = 'the weights file',
+): { load: Record<string, NamedArray>; report: InitReport } {
   const names = new Set(Object.keys(current));
   const savedNames = new Set(Object.keys(saved));
-  const expected = Object.fromEntries([...names].filter((n) => !isOptimizerState(n, names)).map((n) => [n, { dtype: current[n]!.dtype, shape: current[n]!.shape }]));
-  const own = Object.fromEntries(Object.entries(saved).filter(([n]) => !isOptimizerState(n, savedNames) && !isOptimizerState(n, names)));
+  const expected = Object.fromEntries(
+    [...names]
+      .filter((n) => !isOptimizerState(n, names))
+      .map((n) => [n, { dtype: current[n]!.dtype, shape: current[n]!.shape }]),
+  );
+  const own = Object.fromEntries(
+    Object.entries(saved).filter(([n]) => !isOptimizerState(n, savedNames) && !isOptimizerState(n, names)),
+  );
   const m = matchWeights(own, expected, { partial: true, source });
-  if (m.loaded.length === 0) fail('K7011', `${source} holds none of the model's params (it has ${[...savedNames].slice(0, 6).join(', ')}${savedNames.size > 6 ? ', ...' : ''}); it was saved from a different model`);
+  if (m.loaded.length === 0)
+    fail(
+      'K7011',
+      `${source} holds none of the model's params (it has ${[...savedNames].slice(0, 6).join(', ')}${savedNames.size > 6 ? ', ...' : ''}); it was saved from a different model`,
+    );
   const skipped = [
-    ...Object.keys(saved).filter((n) => !(n in own)).map((name) => ({ name, why: OPTIMIZER_STATE })),
+    ...Object.keys(saved)
+      .filter((n) => !(n in own))
+      .map((name) => ({ name, why: OPTIMIZER_STATE })),
     ...m.unexpected.map((name) => ({ name, why: NOT_IN_MODEL })),
   ];
-  return { load: Object.fromEntries(m.loaded.map((n) => [n, saved[n]!])), report: { loaded: m.loaded, skipped, initialized: m.missing } };
+  return {
+    load: Object.fromEntries(m.loaded.map((n) => [n, saved[n]!])),
+    report: { loaded: m.loaded, skipped, initialized: m.missing },
+  };
 }
 
 /** The report as lines for the terminal. */
 export function formatInitReport(file: string, r: InitReport): string {
-  const lines = [`init from ${file}: loaded ${r.loaded.length}, skipped ${r.skipped.length}, left at initialization ${r.initialized.length}`];
+  const lines = [
+    `init from ${file}: loaded ${r.loaded.length}, skipped ${r.skipped.length}, left at initialization ${r.initialized.length}`,
+  ];
   if (r.loaded.length) lines.push(`  loaded: ${r.loaded.join(', ')}`);
   const byWhy = new Map<string, string[]>();
   for (const s of r.skipped) byWhy.set(s.why, [...(byWhy.get(s.why) ?? []), s.name]);
@@ -58,7 +80,8 @@ export function formatInitReport(file: string, r: InitReport): string {
  *  its whole name or a leading part of it that ends before a '/' (`conv2d_*` freezes `conv2d_1/kernel`). */
 export function freezePredicate(patterns: readonly string[]): (paramName: string) => boolean {
   const res = patterns.map((p) => {
-    if (!/^[A-Za-z0-9_.*/-]+$/.test(p)) fail('K8001', `train: --freeze pattern '${p}' may hold letters, digits, _ . - / and the wildcard *`);
+    if (!/^[A-Za-z0-9_.*/-]+$/.test(p))
+      fail('K8001', `train: --freeze pattern '${p}' may hold letters, digits, _ . - / and the wildcard *`);
     return new RegExp(`^${p.replace(/[.]/g, '\\.').replace(/\*/g, '.*')}(/|$)`);
   });
   return (name) => res.some((re) => re.test(name));

@@ -17,7 +17,12 @@ export function tensorOf(g: Graph, name: string, data: Column): Tensor {
 
 export function namedArray(t: Tensor): NamedArray {
   const dtype = t.type.dtype === 'f32' ? 'F32' : t.type.dtype === 'i32' ? 'I32' : 'BOOL';
-  const data = t.type.dtype === 'f32' ? Float32Array.from(t.data) : t.type.dtype === 'i32' ? Int32Array.from(t.data) : Uint8Array.from(t.data);
+  const data =
+    t.type.dtype === 'f32'
+      ? Float32Array.from(t.data)
+      : t.type.dtype === 'i32'
+        ? Int32Array.from(t.data)
+        : Uint8Array.from(t.data);
   return { dtype, shape: [...t.type.shape], data };
 }
 
@@ -46,7 +51,8 @@ export function interpSession(graphs: SessionGraphs, batch: number): Session {
       for (const [name, a] of Object.entries(saved)) {
         const cur = params[name];
         if (!cur) throw new Error(`session: the model has no param '${name}'`);
-        if (cur.data.length !== a.data.length) throw new Error(`session: param '${name}' has ${cur.data.length} values, the saved one ${a.data.length}`);
+        if (cur.data.length !== a.data.length)
+          throw new Error(`session: param '${name}' has ${cur.data.length} values, the saved one ${a.data.length}`);
         cur.data.set(a.data);
       }
     },

@@ -10,7 +10,8 @@ import { drawInputs, scheduleOf, type ProgramSession } from './schedule.ts';
 export function generate(session: ProgramSession, model: Model, count: number, seed: number): Float32Array {
   const schedule = scheduleOf(model);
   const chunks: Column[] = [];
-  for (let call = 0; call * session.batch < count; call++) chunks.push(Object.values(session.run('infer', drawInputs(session, 'infer', schedule, seed, call)))[0]!);
+  for (let call = 0; call * session.batch < count; call++)
+    chunks.push(Object.values(session.run('infer', drawInputs(session, 'infer', schedule, seed, call)))[0]!);
   const all = new Float32Array(chunks.reduce((n, c) => n + c.length, 0));
   chunks.forEach((c, i) => all.set(c, i * c.length));
   return all.slice(0, (all.length / (chunks.length * session.batch)) * count);
@@ -28,7 +29,13 @@ export interface Judgement {
 }
 
 /** Classifies `images` (back to back, the classifier's input layout) in the classifier's batches; its output must be class probabilities. */
-export function judge(classifier: Session, input: string, images: Float32Array, count: number, threshold = 0.9): Judgement {
+export function judge(
+  classifier: Session,
+  input: string,
+  images: Float32Array,
+  count: number,
+  threshold = 0.9,
+): Judgement {
   const per = images.length / count;
   const batch = classifier.batch;
   let confident = 0;

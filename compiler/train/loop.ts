@@ -60,7 +60,13 @@ export interface TrainOptions {
   readonly earlyStopping?: { readonly patience: number };
   /** Continue a run (a checkpoint's progress; the session holds its params). */
   readonly from?: Progress;
-  readonly onStep?: (info: { epoch: number; step: number; steps: number; loss: number; samplesPerSecond: number }) => void;
+  readonly onStep?: (info: {
+    epoch: number;
+    step: number;
+    steps: number;
+    loss: number;
+    samplesPerSecond: number;
+  }) => void;
   /** After each epoch, with the run's progress (write a checkpoint here). */
   readonly onEpoch?: (r: EpochResult, progress: Progress) => void;
 }
@@ -102,7 +108,12 @@ export function evaluate(session: Session, split: Split): Scores {
 }
 
 /** One epoch of training steps, yielding after each; returns the mean loss and the number of steps. */
-function* trainEpoch(session: Session, split: Split, epoch: number, opts: TrainOptions): Generator<void, { loss: number; steps: number }> {
+function* trainEpoch(
+  session: Session,
+  split: Split,
+  epoch: number,
+  opts: TrainOptions,
+): Generator<void, { loss: number; steps: number }> {
   const perEpoch = Math.floor(split.size / session.batch);
   const steps = Math.min(perEpoch, opts.maxSteps ?? perEpoch);
   const t0 = performance.now();
@@ -111,10 +122,20 @@ function* trainEpoch(session: Session, split: Split, epoch: number, opts: TrainO
   for (const b of batches(split, session.batch, opts.seed, epoch)) {
     if (step >= steps) break;
     const loss = session.step(b);
-    if (!Number.isFinite(loss)) fail('K7012', `train: the loss became ${loss} at epoch ${epoch}, step ${step + 1}; training diverged: lower the learning rate or clip the gradients (kiln train has checked that the data is finite)`);
+    if (!Number.isFinite(loss))
+      fail(
+        'K7012',
+        `train: the loss became ${loss} at epoch ${epoch}, step ${step + 1}; training diverged: lower the learning rate or clip the gradients (kiln train has checked that the data is finite)`,
+      );
     sum += loss;
     step++;
-    opts.onStep?.({ epoch, step, steps, loss: sum / step, samplesPerSecond: (step * session.batch) / ((performance.now() - t0) / 1000) });
+    opts.onStep?.({
+      epoch,
+      step,
+      steps,
+      loss: sum / step,
+      samplesPerSecond: (step * session.batch) / ((performance.now() - t0) / 1000),
+    });
     yield;
   }
   return { loss: sum / Math.max(1, step), steps: step };
@@ -124,7 +145,11 @@ function* trainEpoch(session: Session, split: Split, epoch: number, opts: TrainO
  *  runs it through; the CLI drives it asynchronously so Ctrl-C can stop it between steps. */
 export function* trainSteps(session: Session, data: Dataset, opts: TrainOptions): Generator<void, TrainResult> {
   const patience = opts.earlyStopping?.patience;
-  if (patience !== undefined && !data.validation) fail('K8001', 'train: early stopping watches the validation loss; give the dataset a validation split (or --validation-split)');
+  if (patience !== undefined && !data.validation)
+    fail(
+      'K8001',
+      'train: early stopping watches the validation loss; give the dataset a validation split (or --validation-split)',
+    );
   const history: EpochResult[] = [...(opts.from?.history ?? [])];
   let best = opts.from?.best;
   let stopped = opts.from?.stopped ?? false;
@@ -133,7 +158,14 @@ export function* trainSteps(session: Session, data: Dataset, opts: TrainOptions)
     const { loss, steps } = yield* trainEpoch(session, data.train, epoch, opts);
     const seconds = (performance.now() - t0) / 1000;
     const validation = data.validation ? evaluate(session, data.validation) : undefined;
-    const r: EpochResult = { epoch, loss, ...(validation ? { validation } : {}), test: evaluate(session, data.test), seconds, steps };
+    const r: EpochResult = {
+      epoch,
+      loss,
+      ...(validation ? { validation } : {}),
+      test: evaluate(session, data.test),
+      seconds,
+      steps,
+    };
     history.push(r);
     if (patience !== undefined) {
       const v = validation!.loss!;

@@ -17,7 +17,10 @@ export function curvePoints(history: readonly EpochResult[]): CurvePoint[] {
   const rows: CurvePoint[] = [];
   for (const r of history) {
     rows.push({ epoch: r.epoch, measure: 'loss', split: 'training', value: r.loss });
-    for (const [split, scores] of [['validation', r.validation], ['test', r.test]] as const) {
+    for (const [split, scores] of [
+      ['validation', r.validation],
+      ['test', r.test],
+    ] as const) {
       for (const [measure, value] of Object.entries(scores ?? {})) rows.push({ epoch: r.epoch, measure, split, value });
     }
   }
@@ -27,7 +30,9 @@ export function curvePoints(history: readonly EpochResult[]): CurvePoint[] {
 /** The Vega-Lite spec: a line per split, a panel per measure (loss first), each with its own y scale. */
 export function curveSpec(title: string, history: readonly EpochResult[]): Record<string, unknown> {
   const points = curvePoints(history);
-  const measures = [...new Set(points.map((p) => p.measure))].sort((a, b) => (a === 'loss' ? -1 : b === 'loss' ? 1 : a.localeCompare(b)));
+  const measures = [...new Set(points.map((p) => p.measure))].sort((a, b) =>
+    a === 'loss' ? -1 : b === 'loss' ? 1 : a.localeCompare(b),
+  );
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title,

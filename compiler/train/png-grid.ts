@@ -11,8 +11,10 @@ export interface Grid {
 
 export function pngGrid(data: Column, shape: readonly number[], grid: Grid): Buffer {
   const [n, h, w, c] = shape as [number, number, number, number];
-  if (shape.length !== 4 || (c !== 1 && c !== 3)) throw new Error(`png grid: images must be [batch, height, width, 1 | 3], got [${shape.join(', ')}]`);
-  if (grid.rows * grid.cols > n) throw new Error(`png grid: ${grid.rows}x${grid.cols} needs ${grid.rows * grid.cols} images, the batch has ${n}`);
+  if (shape.length !== 4 || (c !== 1 && c !== 3))
+    throw new Error(`png grid: images must be [batch, height, width, 1 | 3], got [${shape.join(', ')}]`);
+  if (grid.rows * grid.cols > n)
+    throw new Error(`png grid: ${grid.rows}x${grid.cols} needs ${grid.rows * grid.cols} images, the batch has ${n}`);
   const png = new PNG({ width: grid.cols * (w + 1) + 1, height: grid.rows * (h + 1) + 1 });
   png.data.fill(255);
   const [lo, hi] = grid.range;

@@ -36,7 +36,8 @@ export async function programSession(model: Model, batch = model.def.batch): Pro
   const program = compileProgram(entries);
   const { binary, relaxed } = await renderWasm(program, { relaxed: true });
   const exec = await loadWasm({ simd: binary, relaxed }, toManifest(program));
-  for (const [name, t] of Object.entries(initParams({ params: entries.flatMap((e) => e.graph.params) }))) exec.writeParam(name, namedArray(t).data);
+  for (const [name, t] of Object.entries(initParams({ params: entries.flatMap((e) => e.graph.params) })))
+    exec.writeParam(name, namedArray(t).data);
   return {
     batch,
     entries: new Map(entries.map((e) => [e.name, e.graph])),
@@ -56,14 +57,23 @@ export async function programSession(model: Model, batch = model.def.batch): Pro
 const nameHash = (s: string): number => [...s].reduce((h, c) => mix32((h ^ c.charCodeAt(0)) >>> 0), 0x9e3779b9);
 
 /** The schedule's drawn inputs for one run (`counter` numbers the runs of a training). */
-export function drawInputs(session: ProgramSession, entry: string, schedule: TrainSchedule, seed: number, counter: number): Record<string, Column> {
+export function drawInputs(
+  session: ProgramSession,
+  entry: string,
+  schedule: TrainSchedule,
+  seed: number,
+  counter: number,
+): Record<string, Column> {
   const out: Record<string, Column> = {};
   for (const input of session.entries.get(entry)!.inputs) {
     const kind = schedule.draw?.[input.name];
     if (!kind) continue;
     const n = input.type.shape.reduce((a, b) => a * b, 1);
     const s = (seed ^ nameHash(input.name)) >>> 0;
-    out[input.name] = kind === 'normal' ? Float32Array.from({ length: n }, (_, i) => randomNormal(s, counter, i)) : Float32Array.from({ length: n }, (_, i) => 2 * randomUniform(s, counter, i) - 1);
+    out[input.name] =
+      kind === 'normal'
+        ? Float32Array.from({ length: n }, (_, i) => randomNormal(s, counter, i))
+        : Float32Array.from({ length: n }, (_, i) => 2 * randomUniform(s, counter, i) - 1);
   }
   return out;
 }
@@ -87,14 +97,27 @@ export interface ScheduleOptions {
 }
 
 /** Epochs of the schedule over the training split; every run of a step that reads a dataset column takes the next shuffled batch. */
-export function trainScheduled(session: ProgramSession, model: Model, data: Dataset, opts: ScheduleOptions): ScheduledEpoch[] {
+export function trainScheduled(
+  session: ProgramSession,
+  model: Model,
+  data: Dataset,
+  opts: ScheduleOptions,
+): ScheduledEpoch[] {
   const schedule = scheduleOf(model);
   const columns = new Set(Object.keys(data.train.columns));
   const readsData = (entry: string): boolean => session.entries.get(entry)!.inputs.some((i) => columns.has(i.name));
-  if (!schedule.steps.some((s) => readsData(s.name))) fail('K8001', `train: no step of model '${model.name}''s schedule reads a dataset column (${[...columns].join(', ')})`);
+  if (!schedule.steps.some((s) => readsData(s.name)))
+    fail(
+      'K8001',
+      `train: no step of model '${model.name}''s schedule reads a dataset column (${[...columns].join(', ')})`,
+    );
   for (const s of schedule.steps) {
     for (const i of session.entries.get(s.name)!.inputs) {
-      if (!columns.has(i.name) && !schedule.draw?.[i.name]) fail('K8001', `train: schedule step '${s.name}' of model '${model.name}' needs input '${i.name}', which is neither a dataset column nor drawn (schedule.draw)`);
+      if (!columns.has(i.name) && !schedule.draw?.[i.name])
+        fail(
+          'K8001',
+          `train: schedule step '${s.name}' of model '${model.name}' needs input '${i.name}', which is neither a dataset column nor drawn (schedule.draw)`,
+        );
     }
   }
   const batch = session.batch;
@@ -108,13 +131,21 @@ export function trainScheduled(session: ProgramSession, model: Model, data: Data
     const sums: Record<string, number> = {};
     const runs: Record<string, number> = {};
     let turns = 0;
-    const total = Math.min(opts.maxTurns ?? Infinity, Math.floor(perEpoch / schedule.steps.reduce((n, s) => n + (readsData(s.name) ? s.repeat ?? 1 : 0), 0)));
+    const total = Math.min(
+      opts.maxTurns ?? Infinity,
+      Math.floor(perEpoch / schedule.steps.reduce((n, s) => n + (readsData(s.name) ? (s.repeat ?? 1) : 0), 0)),
+    );
     while (turns < total) {
       for (const s of schedule.steps) {
         for (let r = 0; r < (s.repeat ?? 1); r++) {
           const cols = readsData(s.name) ? gatherBatch(data.train, order, batch * next++, batch) : {};
-          const loss = session.run(s.name, { ...cols, ...drawInputs(session, s.name, schedule, opts.seed, counter++) }).loss![0]!;
-          if (!Number.isFinite(loss)) fail('K7005', `train: the loss of step '${s.name}' became ${loss} at epoch ${epoch}, turn ${turns + 1} (training diverged); lower the learning rate`);
+          const loss = session.run(s.name, { ...cols, ...drawInputs(session, s.name, schedule, opts.seed, counter++) })
+            .loss![0]!;
+          if (!Number.isFinite(loss))
+            fail(
+              'K7005',
+              `train: the loss of step '${s.name}' became ${loss} at epoch ${epoch}, turn ${turns + 1} (training diverged); lower the learning rate`,
+            );
           sums[s.name] = (sums[s.name] ?? 0) + loss;
           runs[s.name] = (runs[s.name] ?? 0) + 1;
         }
@@ -132,7 +163,11 @@ export function trainScheduled(session: ProgramSession, model: Model, data: Data
 }
 
 /** The `infer` entry's output for the preview's fixed drawn inputs (the same every epoch). */
-export function previewImages(session: ProgramSession, model: Model, seed: number): { data: Column; shape: readonly number[] } {
+export function previewImages(
+  session: ProgramSession,
+  model: Model,
+  seed: number,
+): { data: Column; shape: readonly number[] } {
   const schedule = scheduleOf(model);
   const infer = session.entries.get('infer')!;
   const out = session.run('infer', drawInputs(session, 'infer', schedule, seed, 0xffffffff));

@@ -30,7 +30,8 @@ export interface SessionGraphs {
 
 export function sessionGraphs(model: Model, opts: Omit<SessionOptions, 'target'> = {}): SessionGraphs {
   const batch = opts.batch ?? model.def.batch;
-  if (!model.def.train) fail('K8001', `train: model '${model.name}' has no training setup; give defineModel a train: { loss, optimizer }`);
+  if (!model.def.train)
+    fail('K8001', `train: model '${model.name}' has no training setup; give defineModel a train: { loss, optimizer }`);
   return {
     train: trainStep(model, { batch, optimizer: opts.optimizer, freeze: opts.freeze }),
     infer: inferGraph(model, batch),

@@ -50,7 +50,8 @@ try {
   const batch = model.manifest.model.batch;
   const classes = model.manifest.entries.find((e) => e.name === 'infer').outputs[0].shape[1];
   let loss;
-  for (let s = 0; s < trainSteps; s++) ({ loss } = await model.trainStep(digits(batch, s * Math.ceil(batch / 10), false)));
+  for (let s = 0; s < trainSteps; s++)
+    ({ loss } = await model.trainStep(digits(batch, s * Math.ceil(batch / 10), false)));
 
   const sample = digits(batch, 0, true); // the last digits of each class: never trained on here
   const { y: probs } = await model.infer({ x: sample.x });
@@ -64,13 +65,26 @@ try {
   const predictions = Array.from({ length: batch }, (_, r) => argmax(probs, r, classes));
   const correct = predictions.filter((p, r) => p === sample.y[r]).length;
   if (json) {
-    console.log(JSON.stringify({ backend: model.backend, backendInfo: model.backendInfo, predictions, labels: Array.from(sample.y), accuracy: correct / batch, latencyMs: latency }));
+    console.log(
+      JSON.stringify({
+        backend: model.backend,
+        backendInfo: model.backendInfo,
+        predictions,
+        labels: Array.from(sample.y),
+        accuracy: correct / batch,
+        latencyMs: latency,
+      }),
+    );
   } else {
-    console.log(`model ${model.manifest.model.name} loaded from ${dir} in ${loadMs.toFixed(0)} ms; backend: ${model.backendInfo}`);
+    console.log(
+      `model ${model.manifest.model.name} loaded from ${dir} in ${loadMs.toFixed(0)} ms; backend: ${model.backendInfo}`,
+    );
     if (trainSteps) console.log(`trained ${trainSteps} steps in the app, last loss ${loss[0].toFixed(4)}`);
     console.log(`labels:      ${Array.from(sample.y).join(' ')}`);
     console.log(`predictions: ${predictions.join(' ')}`);
-    console.log(`${correct}/${batch} correct; infer latency ${latency.toFixed(2)} ms for a batch of ${batch} (median of 5)`);
+    console.log(
+      `${correct}/${batch} correct; infer latency ${latency.toFixed(2)} ms for a batch of ${batch} (median of 5)`,
+    );
   }
 } catch (e) {
   if (!(e instanceof KilnError)) throw e;

@@ -18,7 +18,15 @@ if (!artifact) {
 const out = join(here, 'dist');
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
-await build({ entryPoints: [join(here, 'main.js')], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', outfile: join(out, 'app.js'), logLevel: 'warning' });
+await build({
+  entryPoints: [join(here, 'main.js')],
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  outfile: join(out, 'app.js'),
+  logLevel: 'warning',
+});
 cpSync(join(here, 'index.html'), join(out, 'index.html'));
 mkdirSync(join(out, 'model'));
 for (const f of ['manifest.json', 'program.wasm', 'program.relaxed.wasm', 'weights.safetensors', 'kernels.wgsl']) {

@@ -35,7 +35,8 @@ async function main() {
     const c = document.createElement('canvas');
     c.width = c.height = 28;
     const img = c.getContext('2d').createImageData(28, 28);
-    for (let i = 0; i < 784; i++) img.data.set([255 * sx[r * 784 + i], 255 * sx[r * 784 + i], 255 * sx[r * 784 + i], 255], 4 * i);
+    for (let i = 0; i < 784; i++)
+      img.data.set([255 * sx[r * 784 + i], 255 * sx[r * 784 + i], 255 * sx[r * 784 + i], 255], 4 * i);
     c.getContext('2d').putImageData(img, 0, 0);
     const f = document.createElement('figure');
     if (predictions[r] !== samples.y[r]) f.className = 'wrong';
@@ -44,7 +45,14 @@ async function main() {
     f.append(c, cap);
     $('samples').append(f);
   }
-  window.kiln = { backend: model.backend, backendInfo: model.backendInfo, predictions, probs: Array.from(probs), latencyMs: ms, losses: [] };
+  window.kiln = {
+    backend: model.backend,
+    backendInfo: model.backendInfo,
+    predictions,
+    probs: Array.from(probs),
+    latencyMs: ms,
+    losses: [],
+  };
 
   // drawing: 280x280 strokes, averaged down to 28x28 and centred like MNIST's digits
   const pad = $('pad');
@@ -54,17 +62,33 @@ async function main() {
   ctx.strokeStyle = '#fff';
   let drawing = false;
   const at = (e) => [e.offsetX, e.offsetY];
-  pad.addEventListener('pointerdown', (e) => { drawing = true; ctx.beginPath(); ctx.moveTo(...at(e)); });
-  pad.addEventListener('pointermove', (e) => { if (drawing) { ctx.lineTo(...at(e)); ctx.stroke(); } });
-  pad.addEventListener('pointerup', async () => { drawing = false; await guess(); });
-  $('clear').addEventListener('click', () => { ctx.clearRect(0, 0, 280, 280); $('guess').textContent = '-'; });
+  pad.addEventListener('pointerdown', (e) => {
+    drawing = true;
+    ctx.beginPath();
+    ctx.moveTo(...at(e));
+  });
+  pad.addEventListener('pointermove', (e) => {
+    if (drawing) {
+      ctx.lineTo(...at(e));
+      ctx.stroke();
+    }
+  });
+  pad.addEventListener('pointerup', async () => {
+    drawing = false;
+    await guess();
+  });
+  $('clear').addEventListener('click', () => {
+    ctx.clearRect(0, 0, 280, 280);
+    $('guess').textContent = '-';
+  });
   async function guess() {
     const px = ctx.getImageData(0, 0, 280, 280).data;
     const x = new Float32Array(batch * 784);
     for (let i = 0; i < 28; i++) {
       for (let j = 0; j < 28; j++) {
         let s = 0;
-        for (let di = 0; di < 10; di++) for (let dj = 0; dj < 10; dj++) s += px[4 * ((10 * i + di) * 280 + 10 * j + dj)];
+        for (let di = 0; di < 10; di++)
+          for (let dj = 0; dj < 10; dj++) s += px[4 * ((10 * i + di) * 280 + 10 * j + dj)];
         x[i * 28 + j] = s / (100 * 255);
       }
     }

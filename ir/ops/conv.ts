@@ -5,7 +5,16 @@
 // conv2d_filter_grad accumulates dw from (x, dy). They share `forEachTap`.
 import { fail } from '../errors.ts';
 import type { Attrs } from '../graph.ts';
-import { allocData, formatType, sameShape, tensorType, type Data, type Shape, type Tensor, type TensorType } from '../types.ts';
+import {
+  allocData,
+  formatType,
+  sameShape,
+  tensorType,
+  type Data,
+  type Shape,
+  type Tensor,
+  type TensorType,
+} from '../types.ts';
 import type { AttrSpec, EvalContext, OpDef, VjpArgs } from './def.ts';
 import { ints, requireDType, shapeStr } from './util.ts';
 
@@ -26,12 +35,20 @@ export function resolvePadding(
     const span = (kernelHW[i] - 1) * dilations[i] + 1;
     return Math.max((out - 1) * strides[i] + span - inHW[i], 0);
   };
-  const th = total(0), tw = total(1);
+  const th = total(0),
+    tw = total(1);
   return [Math.floor(th / 2), th - Math.floor(th / 2), Math.floor(tw / 2), tw - Math.floor(tw / 2)];
 }
 
 /** Output extent of one spatial axis, or ≤ 0 when the (dilated) window does not fit. */
-export function outExtent(size: number, padLo: number, padHi: number, kernel: number, stride: number, dilation: number): number {
+export function outExtent(
+  size: number,
+  padLo: number,
+  padHi: number,
+  kernel: number,
+  stride: number,
+  dilation: number,
+): number {
   return Math.floor((size + padLo + padHi - (kernel - 1) * dilation - 1) / stride) + 1;
 }
 
@@ -41,7 +58,10 @@ export function checkGeometry(op: string, attrs: Attrs): void {
     if (!(k in attrs)) return;
     const v = ints(attrs, k);
     if (v.length !== n || v.some((d) => d < min)) {
-      fail('K1003', `${op}: attribute '${k}' is ${shapeStr(v)}, expected ${n} integers >= ${min}${k === 'pads' ? ' (top, bottom, left, right)' : ''}`);
+      fail(
+        'K1003',
+        `${op}: attribute '${k}' is ${shapeStr(v)}, expected ${n} integers >= ${min}${k === 'pads' ? ' (top, bottom, left, right)' : ''}`,
+      );
     }
   };
   want('strides', 2, 1);
@@ -52,7 +72,8 @@ export function checkGeometry(op: string, attrs: Attrs): void {
 
 /** Requires an f32 rank-4 operand; `layout` says what the four axes are. */
 export function requireImage(op: string, t: TensorType, what: string, layout: string): void {
-  if (t.shape.length !== 4) fail('K1001', `${op}: ${what} ${formatType(t)} has rank ${t.shape.length}, expected rank 4 (${layout})`);
+  if (t.shape.length !== 4)
+    fail('K1001', `${op}: ${what} ${formatType(t)} has rank ${t.shape.length}, expected rank 4 (${layout})`);
   requireDType(op, t, ['f32'], what);
 }
 
@@ -61,9 +82,13 @@ const FILTER = '[KH,KW,C,F]';
 
 /** The output type of conv2d(x, w); every check of the three conv ops goes through it. */
 function convOutput(op: string, x: Shape, w: Shape, attrs: Attrs): Shape {
-  const xt = tensorType('f32', x), wt = tensorType('f32', w);
+  const xt = tensorType('f32', x),
+    wt = tensorType('f32', w);
   if (x[3] !== w[2]) {
-    fail('K1001', `${op}: input ${formatType(xt)} has ${x[3]} channels but filter ${formatType(wt)} expects ${w[2]} (filter is ${FILTER})`);
+    fail(
+      'K1001',
+      `${op}: input ${formatType(xt)} has ${x[3]} channels but filter ${formatType(wt)} expects ${w[2]} (filter is ${FILTER})`,
+    );
   }
   const [sh, sw] = ints(attrs, 'strides') as [number, number];
   const [dh, dw] = ints(attrs, 'dilations') as [number, number];
@@ -71,7 +96,10 @@ function convOutput(op: string, x: Shape, w: Shape, attrs: Attrs): Shape {
   const oh = outExtent(x[1]!, pt, pb, w[0]!, sh, dh);
   const ow = outExtent(x[2]!, pl, pr, w[1]!, sw, dw);
   if (oh <= 0 || ow <= 0) {
-    fail('K1001', `${op}: output would be empty (${oh}x${ow}): input ${formatType(xt)} padded by ${shapeStr([pt, pb, pl, pr])} is smaller than filter ${formatType(wt)} with dilations ${shapeStr([dh, dw])}; add padding or use a smaller kernel`);
+    fail(
+      'K1001',
+      `${op}: output would be empty (${oh}x${ow}): input ${formatType(xt)} padded by ${shapeStr([pt, pb, pl, pr])} is smaller than filter ${formatType(wt)} with dilations ${shapeStr([dh, dw])}; add padding or use a smaller kernel`,
+    );
   }
   return [x[0]!, oh, ow, w[3]!];
 }
@@ -79,7 +107,8 @@ function convOutput(op: string, x: Shape, w: Shape, attrs: Attrs): Shape {
 /** A shape attribute (input_shape / filter_shape) must be 4 positive ints. */
 function shapeAttr(op: string, attrs: Attrs, k: string, layout: string): Shape {
   const s = ints(attrs, k);
-  if (s.length !== 4 || s.some((d) => d < 1)) fail('K1003', `${op}: attribute '${k}' is ${shapeStr(s)}, expected 4 positive sizes ${layout}`);
+  if (s.length !== 4 || s.some((d) => d < 1))
+    fail('K1003', `${op}: attribute '${k}' is ${shapeStr(s)}, expected 4 positive sizes ${layout}`);
   return s;
 }
 
@@ -90,7 +119,13 @@ function requireSame(op: string, what: string, got: TensorType, expected: Shape,
 }
 
 /** Calls visit(xi, wi, yi) with the flat indices of x, w and y for every in-bounds tap. */
-function forEachTap(x: Shape, w: Shape, y: Shape, attrs: Attrs, visit: (xi: number, wi: number, yi: number) => void): void {
+function forEachTap(
+  x: Shape,
+  w: Shape,
+  y: Shape,
+  attrs: Attrs,
+  visit: (xi: number, wi: number, yi: number) => void,
+): void {
   const [N, H, W, C] = x as [number, number, number, number];
   const [KH, KW, , F] = w as [number, number, number, number];
   const [, OH, OW] = y as [number, number, number, number];
@@ -108,7 +143,11 @@ function forEachTap(x: Shape, w: Shape, y: Shape, attrs: Attrs, visit: (xi: numb
             if (iw < 0 || iw >= W) continue;
             for (let c = 0; c < C; c++) {
               for (let f = 0; f < F; f++) {
-                visit(((n * H + ih) * W + iw) * C + c, ((kh * KW + kw) * C + c) * F + f, ((n * OH + oh) * OW + ow) * F + f);
+                visit(
+                  ((n * H + ih) * W + iw) * C + c,
+                  ((kh * KW + kw) * C + c) * F + f,
+                  ((n * OH + oh) * OW + ow) * F + f,
+                );
               }
             }
           }
@@ -122,10 +161,17 @@ function forEachTap(x: Shape, w: Shape, y: Shape, attrs: Attrs, visit: (xi: numb
 type Roles = (ins: readonly TensorType[], out: TensorType, attrs: Attrs) => { x: Shape; w: Shape; y: Shape };
 
 /** An evaluator that accumulates into the result: `acc(a, b, out, xi, wi, yi)` adds one product. */
-function evalConv(roles: Roles, acc: (a: Data, b: Data, r: Data, xi: number, wi: number, yi: number) => void): OpDef['eval'] {
+function evalConv(
+  roles: Roles,
+  acc: (a: Data, b: Data, r: Data, xi: number, wi: number, yi: number) => void,
+): OpDef['eval'] {
   return (ins: readonly Tensor[], attrs: Attrs, out: TensorType, ctx: EvalContext): Tensor => {
     const r = allocData(out, ctx.float64);
-    const { x, w, y } = roles(ins.map((t) => t.type), out, attrs);
+    const { x, w, y } = roles(
+      ins.map((t) => t.type),
+      out,
+      attrs,
+    );
     forEachTap(x, w, y, attrs, (xi, wi, yi) => acc(ins[0]!.data, ins[1]!.data, r, xi, wi, yi));
     return { type: out, data: r };
   };
@@ -154,13 +200,19 @@ function vjpConv({ emit, inputs: [x, w], g, attrs }: VjpArgs) {
 /** dx = input_grad(dy, w); <dx, g> = T(g, w, dy): d dy = conv2d(g, w), dw = filter_grad(g, dy). */
 function vjpInputGrad({ emit, inputs: [dy, w], g, attrs }: VjpArgs) {
   const geo = geometryOf(attrs);
-  return [emit('conv2d', [g, w!], geo), emit('conv2d_filter_grad', [g, dy!], { ...geo, filter_shape: [...w!.type.shape] })];
+  return [
+    emit('conv2d', [g, w!], geo),
+    emit('conv2d_filter_grad', [g, dy!], { ...geo, filter_shape: [...w!.type.shape] }),
+  ];
 }
 
 /** dw = filter_grad(x, dy); <dw, g> = T(x, g, dy): dx = input_grad(dy, g), d dy = conv2d(x, g). */
 function vjpFilterGrad({ emit, inputs: [x, dy], g, attrs }: VjpArgs) {
   const geo = geometryOf(attrs);
-  return [emit('conv2d_input_grad', [dy!, g], { ...geo, input_shape: [...x!.type.shape] }), emit('conv2d', [x!, g], geo)];
+  return [
+    emit('conv2d_input_grad', [dy!, g], { ...geo, input_shape: [...x!.type.shape] }),
+    emit('conv2d', [x!, g], geo),
+  ];
 }
 
 export const CONV = {
@@ -174,9 +226,12 @@ export const CONV = {
       requireImage('conv2d', w!, 'filter', FILTER);
       return tensorType('f32', convOutput('conv2d', x!.shape, w!.shape, attrs));
     },
-    eval: evalConv(([x, w], y) => ({ x: x!.shape, w: w!.shape, y: y.shape }), (x, w, y, xi, wi, yi) => {
-      y[yi] = y[yi]! + x[xi]! * w[wi]!;
-    }),
+    eval: evalConv(
+      ([x, w], y) => ({ x: x!.shape, w: w!.shape, y: y.shape }),
+      (x, w, y, xi, wi, yi) => {
+        y[yi] = y[yi]! + x[xi]! * w[wi]!;
+      },
+    ),
     vjp: vjpConv,
     doc: '2-D convolution, x [N,H,W,C] * w [KH,KW,C,F] -> [N,OH,OW,F]; strides, dilations, pads (top, bottom, left, right)',
   },
@@ -190,12 +245,21 @@ export const CONV = {
       requireImage(op, dy!, 'dy', 'N,OH,OW,F');
       requireImage(op, w!, 'filter', FILTER);
       const x = shapeAttr(op, attrs, 'input_shape', NHWC);
-      requireSame(op, 'dy', dy!, convOutput(op, x, w!.shape, attrs), `(the conv2d output of input_shape ${shapeStr(x)} and filter ${formatType(w!)})`);
+      requireSame(
+        op,
+        'dy',
+        dy!,
+        convOutput(op, x, w!.shape, attrs),
+        `(the conv2d output of input_shape ${shapeStr(x)} and filter ${formatType(w!)})`,
+      );
       return tensorType('f32', x);
     },
-    eval: evalConv(([dy, w], x) => ({ x: x.shape, w: w!.shape, y: dy!.shape }), (dy, w, dx, xi, wi, yi) => {
-      dx[xi] = dx[xi]! + dy[yi]! * w[wi]!;
-    }),
+    eval: evalConv(
+      ([dy, w], x) => ({ x: x.shape, w: w!.shape, y: dy!.shape }),
+      (dy, w, dx, xi, wi, yi) => {
+        dx[xi] = dx[xi]! + dy[yi]! * w[wi]!;
+      },
+    ),
     vjp: vjpInputGrad,
     doc: 'gradient of conv2d w.r.t. its input (Conv2DTranspose): dy [N,OH,OW,F], w -> dx of input_shape',
   },
@@ -209,12 +273,21 @@ export const CONV = {
       requireImage(op, x!, 'input', NHWC);
       requireImage(op, dy!, 'dy', 'N,OH,OW,F');
       const w = shapeAttr(op, attrs, 'filter_shape', FILTER);
-      requireSame(op, 'dy', dy!, convOutput(op, x!.shape, w, attrs), `(the conv2d output of ${formatType(x!)} and filter_shape ${shapeStr(w)})`);
+      requireSame(
+        op,
+        'dy',
+        dy!,
+        convOutput(op, x!.shape, w, attrs),
+        `(the conv2d output of ${formatType(x!)} and filter_shape ${shapeStr(w)})`,
+      );
       return tensorType('f32', w);
     },
-    eval: evalConv(([x, dy], w) => ({ x: x!.shape, w: w.shape, y: dy!.shape }), (x, dy, dw, xi, wi, yi) => {
-      dw[wi] = dw[wi]! + x[xi]! * dy[yi]!;
-    }),
+    eval: evalConv(
+      ([x, dy], w) => ({ x: x!.shape, w: w.shape, y: dy!.shape }),
+      (x, dy, dw, xi, wi, yi) => {
+        dw[wi] = dw[wi]! + x[xi]! * dy[yi]!;
+      },
+    ),
     vjp: vjpFilterGrad,
     doc: 'gradient of conv2d w.r.t. its filter: x, dy -> dw of filter_shape [KH,KW,C,F]',
   },

@@ -1,7 +1,16 @@
 // Index ops: gather rows of a table by i32 indices, its transpose scatter_add, and one_hot.
 // gather's VJP is scatter_add and scatter_add's is gather, so either differentiates any number of times.
 import { fail } from '../errors.ts';
-import { allocData, formatType, normAxis, stridesOf, tensorType, type Shape, type Tensor, type TensorType } from '../types.ts';
+import {
+  allocData,
+  formatType,
+  normAxis,
+  stridesOf,
+  tensorType,
+  type Shape,
+  type Tensor,
+  type TensorType,
+} from '../types.ts';
 import type { OpDef } from './def.ts';
 import { forEachIndex, readThrough } from './strided.ts';
 import { int, requireDType, str } from './util.ts';
@@ -16,14 +25,22 @@ function indexAxis(op: string, axis: number, t: TensorType, what: string): numbe
 function checkedIndex(op: string, indices: Tensor, k: number, n: number): number {
   const i = indices.data[k]!;
   if (i < 0 || i >= n) {
-    fail('K7002', `${op}: index ${i} (at position ${k} of indices ${formatType(indices.type)}) is outside [0, ${n}); clamp or mask the indices`);
+    fail(
+      'K7002',
+      `${op}: index ${i} (at position ${k} of indices ${formatType(indices.type)}) is outside [0, ${n}); clamp or mask the indices`,
+    );
   }
   return i;
 }
 
 /** Where one multi-index of gather's result (= scatter_add's updates) reads or writes in the table
  *  (= scatter_add's result): [pre..., indices[mid...], post...], `mid` spanning the indices' rank. */
-function tableAddress(op: string, axis: number, indices: Tensor, tableShape: Shape): (idx: readonly number[]) => number {
+function tableAddress(
+  op: string,
+  axis: number,
+  indices: Tensor,
+  tableShape: Shape,
+): (idx: readonly number[]) => number {
   const r = indices.type.shape.length;
   const idxStrides = stridesOf(indices.type.shape);
   const strides = stridesOf(tableShape);
@@ -72,14 +89,21 @@ export const INDEX = {
       const rank = u.length - r + 1;
       const axis = rank > 0 ? normAxis(int(a, 'axis'), rank) : -1;
       if (axis < 0) {
-        fail('K1006', `scatter_add: axis ${int(a, 'axis')} is out of range for a rank ${rank} result (updates ${formatType(updates!)}, indices ${formatType(indices!)})`);
+        fail(
+          'K1006',
+          `scatter_add: axis ${int(a, 'axis')} is out of range for a rank ${rank} result (updates ${formatType(updates!)}, indices ${formatType(indices!)})`,
+        );
       }
       const mid = u.slice(axis, axis + r);
       if (mid.length !== r || mid.some((d, i) => d !== indices!.shape[i])) {
-        fail('K1001', `scatter_add: updates ${formatType(updates!)} must have the indices' shape ${formatType(indices!)} at axis ${axis}`);
+        fail(
+          'K1001',
+          `scatter_add: updates ${formatType(updates!)} must have the indices' shape ${formatType(indices!)} at axis ${axis}`,
+        );
       }
       const size = int(a, 'size');
-      if (size <= 0) fail('K1003', `scatter_add: size ${size} must be positive (the length of the result's axis ${axis})`);
+      if (size <= 0)
+        fail('K1003', `scatter_add: size ${size} must be positive (the length of the result's axis ${axis})`);
       return tensorType(updates!.dtype, [...u.slice(0, axis), size, ...u.slice(axis + r)]);
     },
     eval: ([indices, updates], a, out, ctx) => {
@@ -91,7 +115,10 @@ export const INDEX = {
       });
       return { type: out, data };
     },
-    vjp: ({ emit, inputs: [indices], g, attrs, out }) => [null, emit('gather', [g, indices!], { axis: normAxis(int(attrs, 'axis'), out.type.shape.length) })],
+    vjp: ({ emit, inputs: [indices], g, attrs, out }) => [
+      null,
+      emit('gather', [g, indices!], { axis: normAxis(int(attrs, 'axis'), out.type.shape.length) }),
+    ],
   },
 
   one_hot: {

@@ -3,7 +3,16 @@
 // where opA transposes the last two axes of a when `transpose_a` is set (likewise for b).
 import { fail } from '../errors.ts';
 import type { Attrs, Value } from '../graph.ts';
-import { allocData, formatType, sameShape, stridesOf, tensorType, type Shape, type Tensor, type TensorType } from '../types.ts';
+import {
+  allocData,
+  formatType,
+  sameShape,
+  stridesOf,
+  tensorType,
+  type Shape,
+  type Tensor,
+  type TensorType,
+} from '../types.ts';
 import type { Emit, EvalContext, OpDef, VjpArgs } from './def.ts';
 import { bool, broadcastShapes, requireDType, unbroadcast } from './util.ts';
 
@@ -15,7 +24,8 @@ function matrixDims(t: TensorType, transposed: boolean): [number, number] {
 }
 
 function inferMatmul([a, b]: readonly TensorType[], attrs: Attrs): TensorType {
-  const ta = a!, tb = b!;
+  const ta = a!,
+    tb = b!;
   const pair = `${formatType(ta)} x ${formatType(tb)}`;
   for (const t of [ta, tb]) {
     requireDType('matmul', t, ['f32']);
@@ -26,7 +36,10 @@ function inferMatmul([a, b]: readonly TensorType[], attrs: Attrs): TensorType {
   const [m, ka] = matrixDims(ta, bool(attrs, 'transpose_a'));
   const [kb, n] = matrixDims(tb, bool(attrs, 'transpose_b'));
   if (ka !== kb) {
-    fail('K1001', `matmul: inner dimensions differ: ${pair} (${ka} vs ${kb}); the columns of a must equal the rows of b (after transpose_a/transpose_b)`);
+    fail(
+      'K1001',
+      `matmul: inner dimensions differ: ${pair} (${ka} vs ${kb}); the columns of a must equal the rows of b (after transpose_a/transpose_b)`,
+    );
   }
   const batch = broadcastShapes(`matmul: batch dimensions of ${pair}`, ta.shape.slice(0, -2), tb.shape.slice(0, -2));
   return tensorType('f32', [...batch, m, n]);
@@ -44,11 +57,14 @@ function batchOffset(idx: readonly number[], own: Shape, matrixSize: number): nu
 }
 
 function evalMatmul([a, b]: readonly Tensor[], attrs: Attrs, out: TensorType, ctx: EvalContext): Tensor {
-  const ta = bool(attrs, 'transpose_a'), tb = bool(attrs, 'transpose_b');
-  const ash = a!.type.shape, bsh = b!.type.shape;
+  const ta = bool(attrs, 'transpose_a'),
+    tb = bool(attrs, 'transpose_b');
+  const ash = a!.type.shape,
+    bsh = b!.type.shape;
   const [m, k] = matrixDims(a!.type, ta);
   const n = out.shape[out.shape.length - 1]!;
-  const aCols = ash[ash.length - 1]!, bCols = bsh[bsh.length - 1]!;
+  const aCols = ash[ash.length - 1]!,
+    bCols = bsh[bsh.length - 1]!;
   const batch = out.shape.slice(0, -2);
   const batchStrides = stridesOf(batch);
   const batches = batch.reduce((p, d) => p * d, 1);
@@ -76,8 +92,10 @@ function evalMatmul([a, b]: readonly Tensor[], attrs: Attrs, out: TensorType, ct
  *  batch dimensions that were broadcast are summed away by `unbroadcast`, except for a B shared by
  *  the whole batch (x·W), whose gradient is one GEMM (`sharedRightGrad`). */
 function vjpMatmul({ emit, inputs: [a, b], g, attrs }: VjpArgs): Value[] {
-  const ta = bool(attrs, 'transpose_a'), tb = bool(attrs, 'transpose_b');
-  const mm = (x: Value, y: Value, tx: boolean, ty: boolean): Value => emit('matmul', [x, y], { transpose_a: tx, transpose_b: ty });
+  const ta = bool(attrs, 'transpose_a'),
+    tb = bool(attrs, 'transpose_b');
+  const mm = (x: Value, y: Value, tx: boolean, ty: boolean): Value =>
+    emit('matmul', [x, y], { transpose_a: tx, transpose_b: ty });
   const da = ta ? mm(b!, g, tb, true) : mm(g, b!, false, !tb);
   const db = sharedRightGrad(emit, a!, b!, g, ta, tb) ?? (tb ? mm(g, a!, true, ta) : mm(a!, g, !ta, false));
   return [unbroadcast(emit, da, a!.type.shape), unbroadcast(emit, db, b!.type.shape)];
@@ -95,7 +113,8 @@ function sharedRightGrad(emit: Emit, a: Value, b: Value, g: Value, ta: boolean, 
   const [m, k] = matrixDims(a.type, false);
   const n = g.type.shape[g.type.shape.length - 1]!;
   const rows = batch.reduce((p, d) => p * d, m);
-  const a2 = emit('reshape', [a], { shape: [rows, k] }), g2 = emit('reshape', [g], { shape: [rows, n] });
+  const a2 = emit('reshape', [a], { shape: [rows, k] }),
+    g2 = emit('reshape', [g], { shape: [rows, n] });
   return tb ? emit('matmul', [g2, a2], { transpose_a: true }) : emit('matmul', [a2, g2], { transpose_a: true });
 }
 

@@ -19,12 +19,18 @@ function poolOutput(op: string, x: TensorType, attrs: Attrs): Shape {
   const [sh, sw] = ints(attrs, 'strides') as [number, number];
   const pads = ints(attrs, 'pads') as Pads;
   if (pads.some((p, i) => p >= (i < 2 ? kh : kw))) {
-    fail('K1003', `${op}: pads ${shapeStr(pads)} must be smaller than the window ${shapeStr([kh, kw])} (top/bottom against ${kh}, left/right against ${kw})`);
+    fail(
+      'K1003',
+      `${op}: pads ${shapeStr(pads)} must be smaller than the window ${shapeStr([kh, kw])} (top/bottom against ${kh}, left/right against ${kw})`,
+    );
   }
   const oh = outExtent(x.shape[1]!, pads[0], pads[1], kh, sh, 1);
   const ow = outExtent(x.shape[2]!, pads[2], pads[3], kw, sw, 1);
   if (oh <= 0 || ow <= 0) {
-    fail('K1001', `${op}: output would be empty (${oh}x${ow}): input ${formatType(x)} padded by ${shapeStr(pads)} is smaller than the window ${shapeStr([kh, kw])}; add padding or use a smaller window`);
+    fail(
+      'K1001',
+      `${op}: output would be empty (${oh}x${ow}): input ${formatType(x)} padded by ${shapeStr(pads)} is smaller than the window ${shapeStr([kh, kw])}; add padding or use a smaller window`,
+    );
   }
   return [x.shape[0]!, oh, ow, x.shape[3]!];
 }
@@ -112,8 +118,14 @@ function gatherAtArgmax(emit: VjpArgs['emit'], x: Value, g: Value, attrs: Attrs)
     return emit('conv2d', [planes, filter], conv); // [N*C, OH, OW, K]
   };
   const inside = patches(emit('constant', [], { value: [1], shape: [N, H, W, C], dtype: 'f32' }));
-  const outside = emit('mul', [emit('sub', [inside, emit('constant', [], { value: [1], shape: [], dtype: 'f32' })]), emit('constant', [], { value: [1e30], shape: [], dtype: 'f32' })]);
-  const pick = emit('one_hot', [emit('argmax', [emit('add', [patches(x), outside])], { axis: 3 })], { depth: K, dtype: 'f32' });
+  const outside = emit('mul', [
+    emit('sub', [inside, emit('constant', [], { value: [1], shape: [], dtype: 'f32' })]),
+    emit('constant', [], { value: [1e30], shape: [], dtype: 'f32' }),
+  ]);
+  const pick = emit('one_hot', [emit('argmax', [emit('add', [patches(x), outside])], { axis: 3 })], {
+    depth: K,
+    dtype: 'f32',
+  });
   const picked = emit('sum', [emit('mul', [pick, patches(g)])], { axes: [3] }); // [N*C, OH, OW]
   const [, OH, OW] = picked.type.shape as [number, number, number];
   return emit('transpose', [emit('reshape', [picked], { shape: [N, C, OH, OW] })], { perm: [0, 2, 3, 1] });
@@ -141,7 +153,9 @@ export const POOL = {
       for (const t of taps) s += x!.data[t]!;
       r[yi] = s / taps.length;
     }),
-    vjp: ({ emit, inputs: [x], g, attrs }) => [emit('avg_pool2d_grad', [g], { ...geometryOf(attrs), input_shape: [...x!.type.shape] })],
+    vjp: ({ emit, inputs: [x], g, attrs }) => [
+      emit('avg_pool2d_grad', [g], { ...geometryOf(attrs), input_shape: [...x!.type.shape] }),
+    ],
     doc: 'mean of the in-bounds elements of each NHWC window (window, strides, pads)',
   },
   max_pool2d_grad: {
@@ -152,10 +166,13 @@ export const POOL = {
       requireDy('max_pool2d_grad', dy!, poolOutput('max_pool2d_grad', x!, attrs), formatType(x!));
       return tensorType('f32', x!.shape);
     },
-    eval: evalPool(([x, dy]) => ({ x: x!.type.shape, y: dy!.type.shape }), ([x, dy], r, yi, taps) => {
-      const t = argmaxTap(x!, taps);
-      r[t] = r[t]! + dy!.data[yi]!;
-    }),
+    eval: evalPool(
+      ([x, dy]) => ({ x: x!.type.shape, y: dy!.type.shape }),
+      ([x, dy], r, yi, taps) => {
+        const t = argmaxTap(x!, taps);
+        r[t] = r[t]! + dy!.data[yi]!;
+      },
+    ),
     // Piecewise constant in x (no gradient); linear in dy, whose cotangent gathers g at each window's maximum.
     vjp: ({ emit, inputs: [x], g, attrs }) => [null, gatherAtArgmax(emit, x!, g, attrs)],
     doc: "max_pool2d's gradient: x, dy -> dx; each window's dy goes to its first maximal element",
@@ -167,14 +184,18 @@ export const POOL = {
     infer([dy], attrs) {
       const op = 'avg_pool2d_grad';
       const shape = ints(attrs, 'input_shape');
-      if (shape.length !== 4 || shape.some((d) => d < 1)) fail('K1003', `${op}: attribute 'input_shape' is ${shapeStr(shape)}, expected 4 positive sizes (NHWC)`);
+      if (shape.length !== 4 || shape.some((d) => d < 1))
+        fail('K1003', `${op}: attribute 'input_shape' is ${shapeStr(shape)}, expected 4 positive sizes (NHWC)`);
       const x = tensorType('f32', shape);
       requireDy(op, dy!, poolOutput(op, x, attrs), `input_shape ${shapeStr(shape)}`);
       return x;
     },
-    eval: evalPool(([dy], out) => ({ x: out.shape, y: dy!.type.shape }), ([dy], r, yi, taps) => {
-      for (const t of taps) r[t] = r[t]! + dy!.data[yi]! / taps.length;
-    }),
+    eval: evalPool(
+      ([dy], out) => ({ x: out.shape, y: dy!.type.shape }),
+      ([dy], r, yi, taps) => {
+        for (const t of taps) r[t] = r[t]! + dy!.data[yi]! / taps.length;
+      },
+    ),
     // Linear, and the transpose of avg_pool2d: its VJP is avg_pool2d.
     vjp: ({ emit, g, attrs }) => [emit('avg_pool2d', [g], geometryOf(attrs))],
     doc: "avg_pool2d's gradient: dy -> dx of input_shape; each window's dy shared equally by its in-bounds elements",

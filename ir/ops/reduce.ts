@@ -2,7 +2,16 @@
 import type { Value } from '../graph.ts';
 import { allocData, sameShape, tensorType, type Shape } from '../types.ts';
 import type { OpDef } from './def.ts';
-import { defineOps, forEachReduced, normAxes, reduce, reducedShape, type Calls, type OpRule, type ReduceGrad } from './rules.ts';
+import {
+  defineOps,
+  forEachReduced,
+  normAxes,
+  reduce,
+  reducedShape,
+  type Calls,
+  type OpRule,
+  type ReduceGrad,
+} from './rules.ts';
 import { bool, int, requireDType } from './util.ts';
 
 /** v (a result, or its cotangent) with the reduced axes kept as 1s, so it broadcasts against x. */
@@ -32,7 +41,9 @@ const chooserGrad: ReduceGrad = ({ x, out, g, axes, keep }, o) => {
 
 /** The index of the first maximal element along `axis` (NaN is never maximal; 0 when none is above -Infinity). */
 const argmax: OpRule = (name) => ({
-  kind: 'reduce', arity: 1, doc: 'index of the first maximal element along axis (i32)',
+  kind: 'reduce',
+  arity: 1,
+  doc: 'index of the first maximal element along axis (i32)',
   attrs: { axis: { kind: 'int' }, keepdims: { kind: 'bool', default: false } },
   infer: ([x], a) => {
     requireDType(name, x!, ['f32', 'i32']);
@@ -43,7 +54,10 @@ const argmax: OpRule = (name) => ({
     const best = new Float64Array(data.length).fill(-Infinity);
     forEachReduced(x!.type.shape, normAxes(name, x!.type, [int(a, 'axis')]), (i, o, r) => {
       const v = x!.data[i]!;
-      if (v > best[o]!) { best[o] = v; data[o] = r; } // strict: the first maximal wins; all -Infinity or NaN gives 0
+      if (v > best[o]!) {
+        best[o] = v;
+        data[o] = r;
+      } // strict: the first maximal wins; all -Infinity or NaN gives 0
     });
     return { type: out, data };
   },

@@ -33,7 +33,13 @@ export function broadcastStrides(from: Shape, to: Shape): number[] {
 
 /** A tensor of type `out` whose element at each multi-index is `src.data[at(idx)]`, or `fill`
  *  where `at` returns -1. f32 results are float64 when `float64` is set (finite-difference checks). */
-export function readThrough(src: Tensor, out: TensorType, float64: boolean, at: (idx: readonly number[]) => number, fill = 0): Tensor {
+export function readThrough(
+  src: Tensor,
+  out: TensorType,
+  float64: boolean,
+  at: (idx: readonly number[]) => number,
+  fill = 0,
+): Tensor {
   const data = allocData(out, float64);
   forEachIndex(out.shape, (flat, idx) => {
     const j = at(idx);
@@ -43,6 +49,12 @@ export function readThrough(src: Tensor, out: TensorType, float64: boolean, at: 
 }
 
 /** The affine view `out[idx] = src[offset + idx . strides]` (transpose, broadcast, slice). */
-export function readStrided(src: Tensor, out: TensorType, float64: boolean, strides: readonly number[], offset = 0): Tensor {
+export function readStrided(
+  src: Tensor,
+  out: TensorType,
+  float64: boolean,
+  strides: readonly number[],
+  offset = 0,
+): Tensor {
   return readThrough(src, out, float64, (idx) => offsetOf(idx, strides, offset));
 }

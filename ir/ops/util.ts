@@ -28,7 +28,10 @@ export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
     const da = a[a.length - n + i] ?? 1;
     const db = b[b.length - n + i] ?? 1;
     if (da !== db && da !== 1 && db !== 1) {
-      fail('K1001', `${op}: shapes ${shapeStr(a)} and ${shapeStr(b)} cannot be broadcast together (dimension ${i - n} is ${da} vs ${db}); make the sizes equal or 1`);
+      fail(
+        'K1001',
+        `${op}: shapes ${shapeStr(a)} and ${shapeStr(b)} cannot be broadcast together (dimension ${i - n} is ${da} vs ${db}); make the sizes equal or 1`,
+      );
     }
     out[i] = da === 1 ? db : da;
   }

@@ -2,7 +2,17 @@
 // eval (through ir/ops/strided.ts) and a VJP written with other view ops (and `sum` for broadcast).
 import { fail } from '../errors.ts';
 import type { Attrs, Value } from '../graph.ts';
-import { allocData, formatType, normAxis, sizeOf, stridesOf, tensorType, type Shape, type Tensor, type TensorType } from '../types.ts';
+import {
+  allocData,
+  formatType,
+  normAxis,
+  sizeOf,
+  stridesOf,
+  tensorType,
+  type Shape,
+  type Tensor,
+  type TensorType,
+} from '../types.ts';
 import type { Emit, OpDef } from './def.ts';
 import { broadcastStrides, forEachIndex, offsetOf, readStrided, readThrough } from './strided.ts';
 import { ints, num, requireSameDType, shapeStr, typesStr, unbroadcast } from './util.ts';
@@ -14,21 +24,33 @@ export function resolveReshape(from: Shape, shape: readonly number[]): number[] 
   const holes = shape.filter((d) => d === -1).length;
   const bad = shape.find((d) => d < -1);
   if (holes > 1 || bad !== undefined) {
-    fail('K1003', `reshape: shape ${shapeStr(shape)} is invalid (${holes > 1 ? 'more than one -1' : `dimension ${bad}`}); give sizes >= 0 and at most one -1`);
+    fail(
+      'K1003',
+      `reshape: shape ${shapeStr(shape)} is invalid (${holes > 1 ? 'more than one -1' : `dimension ${bad}`}); give sizes >= 0 and at most one -1`,
+    );
   }
   const n = sizeOf(from);
   const known = sizeOf(shape.filter((d) => d !== -1));
   if (holes === 1) {
     if (known === 0) {
-      fail('K1003', `reshape: shape ${shapeStr(shape)} for ${shapeStr(from)} leaves -1 undetermined (the other sizes multiply to 0); give every size`);
+      fail(
+        'K1003',
+        `reshape: shape ${shapeStr(shape)} for ${shapeStr(from)} leaves -1 undetermined (the other sizes multiply to 0); give every size`,
+      );
     }
     if (n % known !== 0) {
-      fail('K1001', `reshape: cannot reshape ${shapeStr(from)} (${n} elements) to ${shapeStr(shape)}: ${n} is not a multiple of ${known}`);
+      fail(
+        'K1001',
+        `reshape: cannot reshape ${shapeStr(from)} (${n} elements) to ${shapeStr(shape)}: ${n} is not a multiple of ${known}`,
+      );
     }
     return shape.map((d) => (d === -1 ? n / known : d));
   }
   if (known !== n) {
-    fail('K1001', `reshape: cannot reshape ${shapeStr(from)} (${n} elements) to ${shapeStr(shape)} (${known} elements); the element counts must match`);
+    fail(
+      'K1001',
+      `reshape: cannot reshape ${shapeStr(from)} (${n} elements) to ${shapeStr(shape)} (${known} elements); the element counts must match`,
+    );
   }
   return [...shape];
 }
@@ -38,14 +60,19 @@ export function resolvePerm(shape: Shape, perm: readonly number[]): number[] {
   const p = perm.map((a) => normAxis(a, shape.length));
   const ok = p.length === shape.length && p.every((a) => a >= 0) && new Set(p).size === p.length;
   if (!ok) {
-    fail('K1003', `transpose: perm ${shapeStr(perm)} is not a permutation of the ${shape.length} axes of ${shapeStr(shape)}`);
+    fail(
+      'K1003',
+      `transpose: perm ${shapeStr(perm)} is not a permutation of the ${shape.length} axes of ${shapeStr(shape)}`,
+    );
   }
   return p;
 }
 
 export function inversePerm(perm: readonly number[]): number[] {
   const inv = new Array<number>(perm.length);
-  perm.forEach((p, i) => { inv[p] = i; });
+  perm.forEach((p, i) => {
+    inv[p] = i;
+  });
   return inv;
 }
 
@@ -62,7 +89,10 @@ export function resolveSlice(shape: Shape, attrs: Attrs): SliceAxis[] {
   const [start, end, step] = [ints(attrs, 'start'), ints(attrs, 'end'), ints(attrs, 'step')];
   const r = shape.length;
   if (start.length !== r || end.length !== r || step.length !== r) {
-    fail('K1003', `slice: input ${shapeStr(shape)} has rank ${r} but start ${shapeStr(start)}, end ${shapeStr(end)}, step ${shapeStr(step)} have lengths ${start.length}, ${end.length}, ${step.length}; give one value per axis`);
+    fail(
+      'K1003',
+      `slice: input ${shapeStr(shape)} has rank ${r} but start ${shapeStr(start)}, end ${shapeStr(end)}, step ${shapeStr(step)} have lengths ${start.length}, ${end.length}, ${step.length}; give one value per axis`,
+    );
   }
   if (step.some((s) => s <= 0)) {
     fail('K1003', `slice: step ${shapeStr(step)} on ${shapeStr(shape)} must be positive on every axis`);
@@ -80,10 +110,16 @@ function padAmounts(t: TensorType, attrs: Attrs): { lo: readonly number[]; hi: r
   const [lo, hi] = [ints(attrs, 'lo'), ints(attrs, 'hi')];
   const r = t.shape.length;
   if (lo.length !== r || hi.length !== r) {
-    fail('K1003', `pad: input ${formatType(t)} has rank ${r} but lo ${shapeStr(lo)} and hi ${shapeStr(hi)} have lengths ${lo.length} and ${hi.length}; give one value per axis`);
+    fail(
+      'K1003',
+      `pad: input ${formatType(t)} has rank ${r} but lo ${shapeStr(lo)} and hi ${shapeStr(hi)} have lengths ${lo.length} and ${hi.length}; give one value per axis`,
+    );
   }
   if ([...lo, ...hi].some((p) => p < 0)) {
-    fail('K1003', `pad: lo ${shapeStr(lo)} and hi ${shapeStr(hi)} on ${formatType(t)} must be >= 0 (use slice to crop)`);
+    fail(
+      'K1003',
+      `pad: lo ${shapeStr(lo)} and hi ${shapeStr(hi)} on ${formatType(t)} must be >= 0 (use slice to crop)`,
+    );
   }
   return { lo, hi };
 }
@@ -141,13 +177,19 @@ export const VIEW = {
     arity: 1,
     attrs: { perm: { kind: 'ints' } },
     doc: 'permutes the axes: result axis i is input axis perm[i]',
-    infer: ([x], a) => tensorType(x!.dtype, resolvePerm(x!.shape, ints(a, 'perm')).map((p) => x!.shape[p]!)),
+    infer: ([x], a) =>
+      tensorType(
+        x!.dtype,
+        resolvePerm(x!.shape, ints(a, 'perm')).map((p) => x!.shape[p]!),
+      ),
     eval: ([x], a, out, ctx) => {
       const src = stridesOf(x!.type.shape);
       const strides = resolvePerm(x!.type.shape, ints(a, 'perm')).map((p) => src[p]!);
       return readStrided(x!, out, ctx.float64, strides);
     },
-    vjp: ({ emit, inputs: [x], g, attrs }) => [emit('transpose', [g], { perm: inversePerm(resolvePerm(x!.type.shape, ints(attrs, 'perm'))) })],
+    vjp: ({ emit, inputs: [x], g, attrs }) => [
+      emit('transpose', [g], { perm: inversePerm(resolvePerm(x!.type.shape, ints(attrs, 'perm'))) }),
+    ],
   },
 
   broadcast_to: {
@@ -159,11 +201,16 @@ export const VIEW = {
       const to = ints(a, 'shape');
       const from = x!.shape;
       const lead = to.length - from.length;
-      if (to.some((d) => d < 0)) fail('K1003', `broadcast_to: target shape ${shapeStr(to)} for ${formatType(x!)} has a negative size`);
+      if (to.some((d) => d < 0))
+        fail('K1003', `broadcast_to: target shape ${shapeStr(to)} for ${formatType(x!)} has a negative size`);
       const bad = lead < 0 ? 0 : from.findIndex((d, i) => d !== 1 && d !== to[lead + i]);
       if (lead < 0 || bad >= 0) {
-        const why = lead < 0 ? 'the target has lower rank' : `dimension ${bad} is ${from[bad]}, target has ${to[lead + bad]}`;
-        fail('K1001', `broadcast_to: cannot broadcast ${formatType(x!)} to shape ${shapeStr(to)} (${why}); each dimension must equal the target's or be 1`);
+        const why =
+          lead < 0 ? 'the target has lower rank' : `dimension ${bad} is ${from[bad]}, target has ${to[lead + bad]}`;
+        fail(
+          'K1001',
+          `broadcast_to: cannot broadcast ${formatType(x!)} to shape ${shapeStr(to)} (${why}); each dimension must equal the target's or be 1`,
+        );
       }
       return tensorType(x!.dtype, to);
     },
@@ -176,12 +223,22 @@ export const VIEW = {
     arity: 1,
     attrs: { start: { kind: 'ints' }, end: { kind: 'ints' }, step: { kind: 'ints' } },
     doc: 'x[start:end:step] on every axis (numpy rules: negative start/end count from the end, clamped; end exclusive; step > 0)',
-    infer: ([x], a) => tensorType(x!.dtype, resolveSlice(x!.shape, a).map((s) => s.size)),
+    infer: ([x], a) =>
+      tensorType(
+        x!.dtype,
+        resolveSlice(x!.shape, a).map((s) => s.size),
+      ),
     eval: ([x], a, out, ctx) => {
       const axes = resolveSlice(x!.type.shape, a);
       const src = stridesOf(x!.type.shape);
       const offset = axes.reduce((o, s, i) => o + s.start * src[i]!, 0);
-      return readStrided(x!, out, ctx.float64, axes.map((s, i) => s.step * src[i]!), offset);
+      return readStrided(
+        x!,
+        out,
+        ctx.float64,
+        axes.map((s, i) => s.step * src[i]!),
+        offset,
+      );
     },
     vjp: ({ emit, inputs: [x], g, attrs }) => [unslice(emit, g, x!.type.shape, resolveSlice(x!.type.shape, attrs))],
   },
@@ -193,21 +250,30 @@ export const VIEW = {
     doc: 'adds lo[i] elements before and hi[i] after axis i, filled with value',
     infer: ([x], a) => {
       const { lo, hi } = padAmounts(x!, a);
-      return tensorType(x!.dtype, x!.shape.map((d, i) => lo[i]! + d + hi[i]!));
+      return tensorType(
+        x!.dtype,
+        x!.shape.map((d, i) => lo[i]! + d + hi[i]!),
+      );
     },
     eval: ([x], a, out, ctx) => {
       const { lo } = padAmounts(x!.type, a);
       const shape = x!.type.shape;
       const src = stridesOf(shape);
-      return readThrough(x!, out, ctx.float64, (idx) => {
-        let o = 0;
-        for (let i = 0; i < idx.length; i++) {
-          const j = idx[i]! - lo[i]!;
-          if (j < 0 || j >= shape[i]!) return -1;
-          o += j * src[i]!;
-        }
-        return o;
-      }, num(a, 'value'));
+      return readThrough(
+        x!,
+        out,
+        ctx.float64,
+        (idx) => {
+          let o = 0;
+          for (let i = 0; i < idx.length; i++) {
+            const j = idx[i]! - lo[i]!;
+            if (j < 0 || j >= shape[i]!) return -1;
+            o += j * src[i]!;
+          }
+          return o;
+        },
+        num(a, 'value'),
+      );
     },
     vjp: ({ emit, inputs: [x], g, attrs }) => {
       const lo = ints(attrs, 'lo');
@@ -225,14 +291,25 @@ export const VIEW = {
       requireSameDType('concat', ts);
       const axis = concatAxis(ts, num(a, 'axis'));
       const first = ts[0]!.shape;
-      const bad = ts.find((t) => t.shape.length !== first.length || t.shape.some((d, i) => i !== axis && d !== first[i]));
+      const bad = ts.find(
+        (t) => t.shape.length !== first.length || t.shape.some((d, i) => i !== axis && d !== first[i]),
+      );
       if (bad) {
-        fail('K1001', `concat: inputs ${typesStr(ts)} differ outside axis ${axis}; all dimensions but the concat axis must be equal`);
+        fail(
+          'K1001',
+          `concat: inputs ${typesStr(ts)} differ outside axis ${axis}; all dimensions but the concat axis must be equal`,
+        );
       }
-      return tensorType(ts[0]!.dtype, first.map((d, i) => (i === axis ? ts.reduce((s, t) => s + t.shape[axis]!, 0) : d)));
+      return tensorType(
+        ts[0]!.dtype,
+        first.map((d, i) => (i === axis ? ts.reduce((s, t) => s + t.shape[axis]!, 0) : d)),
+      );
     },
     eval: (xs, a, out, ctx) => {
-      const axis = concatAxis(xs.map((x) => x.type), num(a, 'axis'));
+      const axis = concatAxis(
+        xs.map((x) => x.type),
+        num(a, 'axis'),
+      );
       const data = allocData(out, ctx.float64);
       const within = new Array<number>(out.shape.length);
       const strides = stridesOf(out.shape);
@@ -248,7 +325,10 @@ export const VIEW = {
       return { type: out, data };
     },
     vjp: ({ emit, inputs, g, attrs }) => {
-      const axis = concatAxis(inputs.map((x) => x.type), num(attrs, 'axis'));
+      const axis = concatAxis(
+        inputs.map((x) => x.type),
+        num(attrs, 'axis'),
+      );
       const shape = g.type.shape;
       let base = 0;
       return inputs.map((x) => {

@@ -14,27 +14,41 @@ const IOPS = { add: 'i32.add', sub: 'i32.sub', mul: 'i32.mul', div: 'i32.div_s',
 /** An index expression as i32, with the vector variable advanced by `lane`. */
 export function ix(f: Func, e: IExpr, lane = 0): string {
   switch (e.k) {
-    case 'var': return lane && e.i === f.vec ? `(i32.add ${get(f.v(e.i))} ${i32c(lane)})` : get(f.v(e.i));
-    case 'int': return i32c(e.v);
-    case 'load': return `(${mem('i32.load', f, e.at, f.buf(e.buf).offset, lane)})`;
-    case 'min': case 'max': {
-      const a = ix(f, e.a, lane), b = ix(f, e.b, lane);
+    case 'var':
+      return lane && e.i === f.vec ? `(i32.add ${get(f.v(e.i))} ${i32c(lane)})` : get(f.v(e.i));
+    case 'int':
+      return i32c(e.v);
+    case 'load':
+      return `(${mem('i32.load', f, e.at, f.buf(e.buf).offset, lane)})`;
+    case 'min':
+    case 'max': {
+      const a = ix(f, e.a, lane),
+        b = ix(f, e.b, lane);
       return `(select ${a} ${b} (i32.${e.k === 'min' ? 'lt_s' : 'gt_s'} ${a} ${b}))`;
     }
-    default: return `(${IOPS[e.k]} ${ix(f, e.a, lane)} ${ix(f, e.b, lane)})`;
+    default:
+      return `(${IOPS[e.k]} ${ix(f, e.a, lane)} ${ix(f, e.b, lane)})`;
   }
 }
 
 /** The byte address of element `at` of a buffer (vector variable at `lane`) as a base expression and a
  *  constant offset: every load of a window then shares one base (computed once) and differs only in
  *  its `offset=` immediate. */
-export function address(f: Func, at: IExpr, bufOffset: number, lane = 0): { readonly addr: string; readonly offset: number } {
+export function address(
+  f: Func,
+  at: IExpr,
+  bufOffset: number,
+  lane = 0,
+): { readonly addr: string; readonly offset: number } {
   const l = linearForm(at);
   if (lane && f.vec !== null) l.c += lane * (l.terms.get(varKey(f.vec))?.coef ?? 0);
-  const parts = [...l.terms.entries()].filter(([, t]) => t.coef !== 0).sort(([a], [b]) => (a < b ? -1 : 1)).map(([, t]) => {
-    const x = t.e.k === 'var' ? get(f.v(t.e.i)) : ix(f, t.e, lane);
-    return t.coef === 1 ? x : `(i32.mul ${x} ${i32c(t.coef)})`;
-  });
+  const parts = [...l.terms.entries()]
+    .filter(([, t]) => t.coef !== 0)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([, t]) => {
+      const x = t.e.k === 'var' ? get(f.v(t.e.i)) : ix(f, t.e, lane);
+      return t.coef === 1 ? x : `(i32.mul ${x} ${i32c(t.coef)})`;
+    });
   // wasm adds the immediate to the base as unsigned: only a base that cannot be negative takes it
   const offset = bufOffset + l.c * 4;
   const inImmediate = offset >= 0 && [...l.terms.values()].every((t) => t.coef >= 0 && nonNegative(t.e));
@@ -46,10 +60,15 @@ export function address(f: Func, at: IExpr, bufOffset: number, lane = 0): { read
 /** True when an index is never negative (loop vars and index loads are not). */
 function nonNegative(e: IExpr): boolean {
   switch (e.k) {
-    case 'var': case 'load': return true;
-    case 'int': return e.v >= 0;
-    case 'sub': return false;
-    default: return nonNegative(e.a) && nonNegative(e.b);
+    case 'var':
+    case 'load':
+      return true;
+    case 'int':
+      return e.v >= 0;
+    case 'sub':
+      return false;
+    default:
+      return nonNegative(e.a) && nonNegative(e.b);
   }
 }
 
@@ -64,23 +83,30 @@ const gcd = (a: number, b: number): number => (b ? gcd(b, a % b) : Math.abs(a));
  *  e(lane l) = e(lane 0) + coef * l, and e(lane 0) is a multiple of `align`; null when not affine. */
 export function affine(e: IExpr, v: number): { coef: number; align: number } | null {
   switch (e.k) {
-    case 'var': return e.i === v ? { coef: 1, align: 4 } : { coef: 0, align: 1 };
-    case 'int': return { coef: 0, align: e.v === 0 ? 1 << 30 : Math.abs(e.v) };
-    case 'load': return affine(e.at, v)?.coef === 0 ? { coef: 0, align: 1 } : null;
+    case 'var':
+      return e.i === v ? { coef: 1, align: 4 } : { coef: 0, align: 1 };
+    case 'int':
+      return { coef: 0, align: e.v === 0 ? 1 << 30 : Math.abs(e.v) };
+    case 'load':
+      return affine(e.at, v)?.coef === 0 ? { coef: 0, align: 1 } : null;
     default: {
-      const a = affine(e.a, v), b = affine(e.b, v);
+      const a = affine(e.a, v),
+        b = affine(e.b, v);
       if (!a || !b) return null;
       if (a.coef === 0 && b.coef === 0) return { coef: 0, align: 1 };
       const bc = e.b.k === 'int' ? e.b.v : null;
       const ac = e.a.k === 'int' ? e.a.v : null;
       switch (e.k) {
-        case 'add': return { coef: a.coef + b.coef, align: gcd(a.align, b.align) };
-        case 'sub': return { coef: a.coef - b.coef, align: gcd(a.align, b.align) };
+        case 'add':
+          return { coef: a.coef + b.coef, align: gcd(a.align, b.align) };
+        case 'sub':
+          return { coef: a.coef - b.coef, align: gcd(a.align, b.align) };
         case 'mul':
           if (bc !== null) return { coef: a.coef * bc, align: a.align * Math.abs(bc) || 1 };
           if (ac !== null) return { coef: b.coef * ac, align: b.align * Math.abs(ac) || 1 };
           return null;
-        case 'div': case 'mod': {
+        case 'div':
+        case 'mod': {
           if (bc === null || bc <= 0 || b.coef !== 0 || a.coef < 0) return null;
           const span = 4 * a.coef; // lanes stay inside one block of bc when bc is a multiple of span
           if (e.k === 'div') {
@@ -90,7 +116,8 @@ export function affine(e: IExpr, v: number): { coef: number; align: number } | n
           if (a.coef % bc === 0) return { coef: 0, align: 1 };
           return bc % span === 0 && a.align % span === 0 ? { coef: a.coef, align: span } : null;
         }
-        default: return null;
+        default:
+          return null;
       }
     }
   }
@@ -99,14 +126,25 @@ export function affine(e: IExpr, v: number): { coef: number; align: number } | n
 /** The dtype an expression produces. */
 export function dtypeOf(f: Func, e: SExpr): DType {
   switch (e.k) {
-    case 'load': return f.buf(e.buf).dtype;
-    case 'const': case 'op': return e.dtype;
-    case 'index': return 'i32';
-    case 'random': return 'f32';
-    case 'reduce': return e.dtype;
-    case 'acc': case 'let': {
+    case 'load':
+      return f.buf(e.buf).dtype;
+    case 'const':
+    case 'op':
+      return e.dtype;
+    case 'index':
+      return 'i32';
+    case 'random':
+      return 'f32';
+    case 'reduce':
+      return e.dtype;
+    case 'acc':
+    case 'let': {
       const a = f.accs.get(e.name);
-      if (!a) fail('K6001', `${f.name}: expression reads ${e.k === 'acc' ? 'accumulator' : 'binding'} '${e.name}', which is not defined at this point`);
+      if (!a)
+        fail(
+          'K6001',
+          `${f.name}: expression reads ${e.k === 'acc' ? 'accumulator' : 'binding'} '${e.name}', which is not defined at this point`,
+        );
       return a.dtype;
     }
   }
@@ -168,10 +206,14 @@ export function ivec(f: Func, e: IExpr): string {
 export function sx(f: Func, e: SExpr): string {
   const vector = f.vec !== null;
   switch (e.k) {
-    case 'load': return vector ? vectorLoad(f, e) : guardedScalarLoad(f, e, 0);
-    case 'const': return vector ? vconst(e.dtype, e.v) : sconst(e.dtype, e.v);
-    case 'index': return vector ? ivec(f, e.at) : ix(f, e.at);
-    case 'acc': case 'let': {
+    case 'load':
+      return vector ? vectorLoad(f, e) : guardedScalarLoad(f, e, 0);
+    case 'const':
+      return vector ? vconst(e.dtype, e.v) : sconst(e.dtype, e.v);
+    case 'index':
+      return vector ? ivec(f, e.at) : ix(f, e.at);
+    case 'acc':
+    case 'let': {
       dtypeOf(f, e);
       const a = f.accs.get(e.name)!;
       if (vector === a.vector) return get(a.local);
@@ -185,12 +227,17 @@ export function sx(f: Func, e: SExpr): string {
     }
     case 'op': {
       const code = opCode(e.op);
-      if (!code) fail('K6001', `${e.op}: no WebAssembly lowering for op '${e.op}' (kernel ${f.name}); supported: ${Object.keys(OP_CODE).join(', ')}`);
+      if (!code)
+        fail(
+          'K6001',
+          `${e.op}: no WebAssembly lowering for op '${e.op}' (kernel ${f.name}); supported: ${Object.keys(OP_CODE).join(', ')}`,
+        );
       const types = e.args.map((a) => dtypeOf(f, a));
       const args = e.args.map((a) => sx(f, a));
       return code(f, args, types, e.dtype, e.attrs ?? {});
     }
-    case 'reduce': return reduceExpr(f, e);
+    case 'reduce':
+      return reduceExpr(f, e);
   }
 }
 
@@ -216,7 +263,8 @@ export function identity(combine: Combine, d: DType): number {
 export function firstMax(f: Func, d: DType, best: string, x: string): string {
   if (d !== 'f32') return OP_CODE.maximum(f, [best, x], [d, d], d, {});
   if (f.vec !== null) return `(f32x4.pmax ${best} ${x})`;
-  const t = f.tmp('f32'), b = f.tmp('f32');
+  const t = f.tmp('f32'),
+    b = f.tmp('f32');
   return `(block (result f32) ${set(b, best)} ${set(t, x)} (select ${get(t)} ${get(b)} (f32.gt ${get(t)} ${get(b)})))`;
 }
 
@@ -225,13 +273,24 @@ export const COMBINE_OP = { sum: 'add', max: 'maximum', min: 'minimum' } as cons
 /** One step of a reduction in the function's current mode (vector: 4 lanes): `into` combines `value`;
  *  for argmax `best` holds the maximum so far (of dtype vt) and `into` its position `pos` (an i32),
  *  the first maximum kept. */
-export function combineStep(f: Func, combine: Combine, dtype: DType, vt: DType, into: string, best: string, value: string, pos: string): string {
+export function combineStep(
+  f: Func,
+  combine: Combine,
+  dtype: DType,
+  vt: DType,
+  into: string,
+  best: string,
+  value: string,
+  pos: string,
+): string {
   const vector = f.vec !== null;
   if (combine === 'first_max') return set(into, firstMax(f, dtype, get(into), value));
-  if (combine !== 'argmax') return set(into, OP_CODE[COMBINE_OP[combine]](f, [get(into), value], [dtype, dtype], dtype, {}));
+  if (combine !== 'argmax')
+    return set(into, OP_CODE[COMBINE_OP[combine]](f, [get(into), value], [dtype, dtype], dtype, {}));
   const t = f.tmp(vector ? 'v128' : scalarType(vt));
   const gt = `${vt === 'f32' ? 'gt' : 'gt_s'}`;
-  if (!vector) return `${set(t, value)} (if (${scalarType(vt)}.${gt} ${get(t)} ${get(best)}) (then ${set(best, get(t))} ${set(into, pos)}))`;
+  if (!vector)
+    return `${set(t, value)} (if (${scalarType(vt)}.${gt} ${get(t)} ${get(best)}) (then ${set(best, get(t))} ${set(into, pos)}))`;
   const m = f.tmp('v128');
   return `${set(t, value)} ${set(m, `(${lanes(vt)}.${gt} ${get(t)} ${get(best)})`)} ${set(best, `(v128.bitselect ${get(t)} ${get(best)} ${get(m)})`)} ${set(into, `(v128.bitselect (i32x4.splat ${pos}) ${get(into)} ${get(m)})`)}`;
 }
@@ -252,11 +311,27 @@ function reduceExpr(f: Func, e: Extract<SExpr, { k: 'reduce' }>): string {
   const points = e.extents.reduce((a, b) => a * b, 1);
   if (points <= UNROLL) {
     pointsOf(e.extents, e.first).forEach((vals, p) => {
-      parts.push(combineStep(f, e.combine, e.dtype, vt, acc, best, sx(f, foldVars(e.value, vals, (b) => f.buf(b).dtype)), i32c(p)));
+      parts.push(
+        combineStep(
+          f,
+          e.combine,
+          e.dtype,
+          vt,
+          acc,
+          best,
+          sx(
+            f,
+            foldVars(e.value, vals, (b) => f.buf(b).dtype),
+          ),
+          i32c(p),
+        ),
+      );
     });
   } else {
     const v = (i: number): string => f.v(e.first + i);
-    const pos = e.extents.slice(1).reduce((p, n, i) => `(i32.add (i32.mul ${p} ${i32c(n)}) ${get(v(i + 1))})`, get(v(0)));
+    const pos = e.extents
+      .slice(1)
+      .reduce((p, n, i) => `(i32.add (i32.mul ${p} ${i32c(n)}) ${get(v(i + 1))})`, get(v(0)));
     let body = combineStep(f, e.combine, e.dtype, vt, acc, best, sx(f, e.value), pos);
     const id = f.label('x');
     for (let i = e.extents.length - 1; i >= 0; i--) body = forLoop(v(i), 0, e.extents[i]!, 1, body, `${id}_${i}`);
@@ -281,7 +356,14 @@ export function withMode<T>(f: Func, vec: number | null, fn: () => T): T {
 /** Stores a value (rendered in the current mode) at buf[at] where the guard holds; bool masks are
  *  stored as 0/1. A 'sum' store adds the value into the element (lane by lane unless the 4 lanes are
  *  4 distinct elements). */
-export function store(f: Func, buf: string, at: IExpr, value: string, combine?: 'sum', guard: readonly Bound[] = []): string {
+export function store(
+  f: Func,
+  buf: string,
+  at: IExpr,
+  value: string,
+  combine?: 'sum',
+  guard: readonly Bound[] = [],
+): string {
   const b = f.buf(buf);
   const put = (type: 'v128' | 'f32' | 'i32', add: string, l: number, v: string): string => {
     const a = address(f, at, b.offset, l);
@@ -292,7 +374,8 @@ export function store(f: Func, buf: string, at: IExpr, value: string, combine?: 
     }
     return guard.length ? `(if ${guardCond(f, guard, l)} (then ${code}))` : code;
   };
-  const st = scalarType(b.dtype), sadd = `${st}.add`;
+  const st = scalarType(b.dtype),
+    sadd = `${st}.add`;
   if (f.vec === null) return put(st, sadd, 0, value);
   const v = b.dtype === 'bool' ? `(v128.and ${value} ${vconst('i32', 1)})` : value;
   const uniform = guard.every((g) => affine(g.e, f.vec!)?.coef === 0);

@@ -13,11 +13,32 @@ export { kernelNames, kernelWat, programWat };
 /** How each op that is not elementwise lowers (elementwise ops: OP_CODE of ops.ts); typed so that an op
  *  added to the registry without a lowering here is a compile error. */
 const LOWERING = {
-  sum: 'loop', mean: 'loop', max: 'loop', min: 'loop', argmax: 'loop',
-  reshape: 'loop', transpose: 'loop', broadcast_to: 'loop', slice: 'loop', pad: 'loop', concat: 'loop',
-  gather: 'loop', scatter_add: 'loop', one_hot: 'loop', constant: 'loop', iota: 'loop', random_uniform: 'loop', random_normal: 'loop',
-  max_pool2d: 'loop', avg_pool2d: 'loop', max_pool2d_grad: 'loop', avg_pool2d_grad: 'loop',
-  matmul: 'contraction', conv2d: 'contraction', conv2d_input_grad: 'contraction', conv2d_filter_grad: 'contraction',
+  sum: 'loop',
+  mean: 'loop',
+  max: 'loop',
+  min: 'loop',
+  argmax: 'loop',
+  reshape: 'loop',
+  transpose: 'loop',
+  broadcast_to: 'loop',
+  slice: 'loop',
+  pad: 'loop',
+  concat: 'loop',
+  gather: 'loop',
+  scatter_add: 'loop',
+  one_hot: 'loop',
+  constant: 'loop',
+  iota: 'loop',
+  random_uniform: 'loop',
+  random_normal: 'loop',
+  max_pool2d: 'loop',
+  avg_pool2d: 'loop',
+  max_pool2d_grad: 'loop',
+  avg_pool2d_grad: 'loop',
+  matmul: 'contraction',
+  conv2d: 'contraction',
+  conv2d_input_grad: 'contraction',
+  conv2d_filter_grad: 'contraction',
 } as const satisfies Record<Exclude<OpName, ElementwiseOpName>, Kernel['kind']>;
 
 /** The ops with a wasm lowering. */
@@ -32,7 +53,12 @@ export async function assemble(wat: string, relaxed: boolean): Promise<Uint8Arra
   const w = await (wabt ??= wabtInit());
   let mod;
   try {
-    mod = w.parseWat('program.wat', wat, { simd: true, relaxed_simd: relaxed, sat_float_to_int: true, bulk_memory: true });
+    mod = w.parseWat('program.wat', wat, {
+      simd: true,
+      relaxed_simd: relaxed,
+      sat_float_to_int: true,
+      bulk_memory: true,
+    });
     mod.validate();
   } catch (e) {
     const msg = String((e as Error).message ?? e);
@@ -48,7 +74,10 @@ export async function assemble(wat: string, relaxed: boolean): Promise<Uint8Arra
 }
 
 /** Renders a Program: the WAT (plain SIMD), its binary and the relaxed-SIMD binary. */
-export async function renderWasm(program: Program, opts: { relaxed?: boolean } = {}): Promise<{ wat: string; binary: Uint8Array; relaxed?: Uint8Array }> {
+export async function renderWasm(
+  program: Program,
+  opts: { relaxed?: boolean } = {},
+): Promise<{ wat: string; binary: Uint8Array; relaxed?: Uint8Array }> {
   const wat = programWat(program, { relaxed: false });
   const binary = await assemble(wat, false);
   if (opts.relaxed === false) return { wat, binary };

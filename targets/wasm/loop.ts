@@ -4,7 +4,19 @@
 // guards test alone (LoopKernel.specialize) runs specialized copies of its inner loops.
 import type { Accumulator, LoopKernel } from '../../ir/kernel.ts';
 import { readsOf } from '../../ir/kernel-walk.ts';
-import { affine, combineStep, COMBINE_OP, dtypeOf, firstMax, identity, pointsOf, store, sx, UNROLL, withMode } from './expr.ts';
+import {
+  affine,
+  combineStep,
+  COMBINE_OP,
+  dtypeOf,
+  firstMax,
+  identity,
+  pointsOf,
+  store,
+  sx,
+  UNROLL,
+  withMode,
+} from './expr.ts';
 import { Func, type BufInfo } from './func.ts';
 import { OP_CODE } from './ops.ts';
 import { foldVars, specialize } from '../../ir/specialize.ts';
@@ -19,7 +31,8 @@ export function chooseVector(k: LoopKernel): number | null {
   const rv = canReduce ? ns + red.length - 1 : null;
   if (rv === null || sv === null) return sv ?? rv;
   const exprs = [...k.reduce!.accs.map((a) => a.value)];
-  const score = (v: number): number => exprs.flatMap((e) => readsOf(e)).filter((l) => !l.index && affine(l.at, v)?.coef === 1).length;
+  const score = (v: number): number =>
+    exprs.flatMap((e) => readsOf(e)).filter((l) => !l.index && affine(l.at, v)?.coef === 1).length;
   return score(rv) > score(sv) ? rv : sv;
 }
 
@@ -45,14 +58,18 @@ function accumulate(f: Func, k: LoopKernel, a: Accumulator, idx: number, vecVar:
     parts.push(set(acc, init(spaceVec)));
   }
   // the flat position in the reduction space
-  const pos = red.slice(1).reduce((p, e, i) => `(i32.add (i32.mul ${p} ${i32c(e)}) ${get(f.v(ns + i + 1))})`, get(f.v(ns)));
+  const pos = red
+    .slice(1)
+    .reduce((p, e, i) => `(i32.add (i32.mul ${p} ${i32c(e)}) ${get(f.v(ns + i + 1))})`, get(f.v(ns)));
   const step = (into: string, value: string, vector: boolean, at = pos): string =>
-    withMode(f, vector ? f.vec ?? vecVar : null, () => combineStep(f, a.combine, a.dtype, vt, into, best, value, at));
+    withMode(f, vector ? (f.vec ?? vecVar) : null, () => combineStep(f, a.combine, a.dtype, vt, into, best, value, at));
   const inner = red.length - 1;
   const points = red.reduce((x, y) => x * y, 1);
   if (vecVar !== ns + inner && points <= UNROLL) {
     const dtypeOfBuf = (b: string) => f.buf(b).dtype;
-    pointsOf(red, ns).forEach((vals, p) => parts.push(step(acc, sx(f, foldVars(a.value, vals, dtypeOfBuf)), spaceVec, i32c(p))));
+    pointsOf(red, ns).forEach((vals, p) =>
+      parts.push(step(acc, sx(f, foldVars(a.value, vals, dtypeOfBuf)), spaceVec, i32c(p))),
+    );
     f.accs.set(a.name, { local: acc, dtype: a.dtype, vector: spaceVec });
     return parts.join('\n');
   }
@@ -63,15 +80,25 @@ function accumulate(f: Func, k: LoopKernel, a: Accumulator, idx: number, vecVar:
     const part = f.local(`part${idx}`, 'v128');
     const vbody = withMode(f, vecVar, () => step(part, sx(f, a.value), true));
     const lane = (l: number): string => `(${lanes(a.dtype)}.extract_lane ${l} ${get(part)})`;
-    const lanesCombined = [0, 1, 2, 3].reduce((p, l) => (a.combine === 'first_max'
-      ? withMode(f, null, () => firstMax(f, a.dtype, p, lane(l)))
-      : OP_CODE[COMBINE_OP[a.combine as 'sum']](f, [p, lane(l)], [a.dtype, a.dtype], a.dtype, {})), get(acc));
+    const lanesCombined = [0, 1, 2, 3].reduce(
+      (p, l) =>
+        a.combine === 'first_max'
+          ? withMode(f, null, () => firstMax(f, a.dtype, p, lane(l)))
+          : OP_CODE[COMBINE_OP[a.combine as 'sum']](f, [p, lane(l)], [a.dtype, a.dtype], a.dtype, {}),
+      get(acc),
+    );
     const tail = withMode(f, null, () => step(acc, sx(f, a.value), false));
-    body = [set(part, init(true)), forLoop(f.v(vecVar), 0, n - (n % 4), 4, vbody, `r${idx}v`), set(acc, lanesCombined), forLoop(f.v(vecVar), n - (n % 4), n, 1, tail, `r${idx}t`)].join('\n');
+    body = [
+      set(part, init(true)),
+      forLoop(f.v(vecVar), 0, n - (n % 4), 4, vbody, `r${idx}v`),
+      set(acc, lanesCombined),
+      forLoop(f.v(vecVar), n - (n % 4), n, 1, tail, `r${idx}t`),
+    ].join('\n');
   } else {
     body = step(acc, sx(f, a.value), spaceVec);
   }
-  for (let i = inner - (vecVar === ns + inner ? 1 : 0); i >= 0; i--) body = forLoop(f.v(ns + i), 0, red[i]!, 1, body, `r${idx}_${i}`);
+  for (let i = inner - (vecVar === ns + inner ? 1 : 0); i >= 0; i--)
+    body = forLoop(f.v(ns + i), 0, red[i]!, 1, body, `r${idx}_${i}`);
   parts.push(body);
   f.accs.set(a.name, { local: acc, dtype: a.dtype, vector: spaceVec });
   return parts.join('\n');
@@ -97,7 +124,9 @@ function nest(f: Func, k: LoopKernel, vecVar: number | null, from: number, spec:
   const ns = k.space.length;
   if (from === spec) {
     const dtypeOfBuf = (b: string) => f.buf(b).dtype;
-    return [...Array(k.space[spec]!).keys()].map((c) => `${set(f.v(spec), i32c(c))}\n${nest(f, specialize(k, spec, c, dtypeOfBuf), vecVar, from + 1, null)}`).join('\n');
+    return [...Array(k.space[spec]!).keys()]
+      .map((c) => `${set(f.v(spec), i32c(c))}\n${nest(f, specialize(k, spec, c, dtypeOfBuf), vecVar, from + 1, null)}`)
+      .join('\n');
   }
   if (from >= ns) return withMode(f, null, () => point(f, k, vecVar));
   if (from === ns - 1) {
@@ -105,9 +134,20 @@ function nest(f: Func, k: LoopKernel, vecVar: number | null, from: number, spec:
     if (vecVar === ns - 1) {
       const vbody = withMode(f, vecVar, () => point(f, k, vecVar));
       const tbody = withMode(f, null, () => point(f, k, null));
-      return forLoop(f.v(vecVar), 0, n - (n % 4), 4, vbody, 'sv') + '\n' + forLoop(f.v(vecVar), n - (n % 4), n, 1, tbody, 'st');
+      return (
+        forLoop(f.v(vecVar), 0, n - (n % 4), 4, vbody, 'sv') +
+        '\n' +
+        forLoop(f.v(vecVar), n - (n % 4), n, 1, tbody, 'st')
+      );
     }
-    return forLoop(f.v(ns - 1), 0, n, 1, withMode(f, null, () => point(f, k, vecVar)), `s${ns - 1}`);
+    return forLoop(
+      f.v(ns - 1),
+      0,
+      n,
+      1,
+      withMode(f, null, () => point(f, k, vecVar)),
+      `s${ns - 1}`,
+    );
   }
   return forLoop(f.v(from), 0, k.space[from]!, 1, nest(f, k, vecVar, from + 1, spec), `s${from}`);
 }

@@ -20,10 +20,14 @@ const clamp = (x: string, lo: number, hi: number): string => `(f32x4.pmin (f32x4
 
 type Mad = (a: string, b: string, c: string) => string;
 /** a*b + c (fused when relaxed SIMD is on). */
-const mad = (relaxed: boolean): Mad => (a, b, c) => (relaxed ? `(f32x4.relaxed_madd ${a} ${b} ${c})` : add(mul(a, b), c));
+const mad =
+  (relaxed: boolean): Mad =>
+  (a, b, c) =>
+    relaxed ? `(f32x4.relaxed_madd ${a} ${b} ${c})` : add(mul(a, b), c);
 
 /** Horner evaluation of c[0]*x^(n-1) + ... + c[n-1]. */
-const horner = (m: Mad, x: string, c: readonly number[]): string => c.slice(1).reduce((acc, ci) => m(acc, x, k(ci)), k(c[0]!));
+const horner = (m: Mad, x: string, c: readonly number[]): string =>
+  c.slice(1).reduce((acc, ci) => m(acc, x, k(ci)), k(c[0]!));
 
 export type MathName = 'exp' | 'exp_clamped' | 'log' | 'tanh' | 'sigmoid' | 'sincos' | 'sin' | 'cos' | 'pow';
 
@@ -58,8 +62,18 @@ function expReduced(s: Scope, lo: number, hi: number): string[] {
     S('c', clamp(L('x'), lo, hi)),
     S('t', m(L('c'), k(Math.LOG2E), k(MAGIC))),
     S('n', sub(L('t'), k(MAGIC))),
-    S('r', m(L('n'), k(2.12194440e-4), m(L('n'), k(-0.693359375), L('c')))),
-    S('p', add(m(horner(m, L('r'), [1.3813133241e-3, 8.3694244177e-3, 4.1668457335e-2, 1.6666514744e-1, 4.9999993048e-1]), mul(L('r'), L('r')), L('r')), k(1))),
+    S('r', m(L('n'), k(2.1219444e-4), m(L('n'), k(-0.693359375), L('c')))),
+    S(
+      'p',
+      add(
+        m(
+          horner(m, L('r'), [1.3813133241e-3, 8.3694244177e-3, 4.1668457335e-2, 1.6666514744e-1, 4.9999993048e-1]),
+          mul(L('r'), L('r')),
+          L('r'),
+        ),
+        k(1),
+      ),
+    ),
   ];
 }
 
@@ -69,7 +83,8 @@ const pow2 = (i: string): string => `(i32x4.shl (i32x4.add ${i} ${ki(127)}) (i32
 const DEFS: Readonly<Record<MathName, MathDef>> = {
   exp: {
     // the whole f32 range: 2^n applied in two halves (covers denormal results), inf above 88.72, 0 below -103.97; NaN propagates
-    params: ['x'], locals: ['c', 't', 'n', 'r', 'p', 'i', 'h'],
+    params: ['x'],
+    locals: ['c', 't', 'n', 'r', 'p', 'i', 'h'],
     body: (s) => [
       ...expReduced(s, -104, 89),
       s.S('i', `(i32x4.sub ${s.L('t')} ${ki(MAGIC_BITS)})`),
@@ -82,12 +97,17 @@ const DEFS: Readonly<Record<MathName, MathDef>> = {
   exp_clamped: {
     // e^clamp(x, -87, 88): 2^n is a normal f32 (its bits are t << 23, rebiased), one scale, no special
     // cases; NaN propagates. For sigmoid and tanh, whose saturation makes the rest unnecessary.
-    params: ['x'], locals: ['c', 't', 'n', 'r', 'p'],
-    body: (s) => [...expReduced(s, -87, 88), mul(s.L('p'), `(i32x4.add (i32x4.shl ${s.L('t')} (i32.const 23)) ${ki(127 << 23)})`)],
+    params: ['x'],
+    locals: ['c', 't', 'n', 'r', 'p'],
+    body: (s) => [
+      ...expReduced(s, -87, 88),
+      mul(s.L('p'), `(i32x4.add (i32x4.shl ${s.L('t')} (i32.const 23)) ${ki(127 << 23)})`),
+    ],
   },
   log: {
     // x = m 2^e with m in [sqrt(1/2), sqrt(2)); log(m) = f - f^2/2 + f^3 P(f), f = m - 1
-    params: ['x'], locals: ['e', 'm', 'z', 'y', 's', 'lt'],
+    params: ['x'],
+    locals: ['e', 'm', 'z', 'y', 's', 'lt'],
     body: ({ m, L, S }) => [
       S('s', `(f32x4.lt ${L('x')} ${k(1.1754943508222875e-38)})`), // denormals: scale by 2^23 first
       S('m', sel(mul(L('x'), k(8388608)), L('x'), L('s'))),
@@ -98,8 +118,24 @@ const DEFS: Readonly<Record<MathName, MathDef>> = {
       S('e', sub(L('e'), `(v128.and ${L('lt')} ${k(1)})`)),
       S('m', sub(add(L('m'), `(v128.and ${L('lt')} ${L('m')})`), k(1))),
       S('z', mul(L('m'), L('m'))),
-      S('y', mul(mul(horner(m, L('m'), [7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1, 1.4249322787e-1, -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1, 3.3333331174e-1]), L('m')), L('z'))),
-      S('y', m(L('e'), k(-2.12194440e-4), L('y'))),
+      S(
+        'y',
+        mul(
+          mul(
+            horner(
+              m,
+              L('m'),
+              [
+                7.0376836292e-2, -1.151461031e-1, 1.167699874e-1, -1.2420140846e-1, 1.4249322787e-1, -1.6668057665e-1,
+                2.0000714765e-1, -2.4999993993e-1, 3.3333331174e-1,
+              ],
+            ),
+            L('m'),
+          ),
+          L('z'),
+        ),
+      ),
+      S('y', m(L('e'), k(-2.1219444e-4), L('y'))),
       S('y', m(L('z'), k(-0.5), L('y'))),
       S('y', m(L('e'), k(0.693359375), add(L('m'), L('y')))),
       // log(0) = -inf, log(negative or nan) = nan, log(inf) = inf
@@ -110,11 +146,26 @@ const DEFS: Readonly<Record<MathName, MathDef>> = {
   },
   tanh: {
     // |x| < 0.625: x + x^3 P(x^2); else sign(x) (1 - 2 / (e^{2|x|} + 1)), e clamped (tanh is 1 in f32 from |x| = 9.1)
-    params: ['x'], locals: ['a', 'z', 'small', 'big'],
+    params: ['x'],
+    locals: ['a', 'z', 'small', 'big'],
     body: ({ m, L, S, call }) => [
       S('a', `(f32x4.abs ${L('x')})`),
       S('z', mul(L('x'), L('x'))),
-      S('small', m(mul(horner(m, L('z'), [-5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2, 1.33314422036e-1, -3.33332819422e-1]), L('z')), L('x'), L('x'))),
+      S(
+        'small',
+        m(
+          mul(
+            horner(
+              m,
+              L('z'),
+              [-5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2, 1.33314422036e-1, -3.33332819422e-1],
+            ),
+            L('z'),
+          ),
+          L('x'),
+          L('x'),
+        ),
+      ),
       S('big', sub(k(1), div(k(2), add(call('exp_clamped', add(L('a'), L('a'))), k(1))))),
       S('big', `(v128.or ${L('big')} (v128.and ${L('x')} ${ki(-0x80000000)}))`),
       sel(L('small'), L('big'), `(f32x4.lt ${L('a')} ${k(0.625)})`),
@@ -122,18 +173,33 @@ const DEFS: Readonly<Record<MathName, MathDef>> = {
   },
   sigmoid: {
     // 1 / (1 + e^-x), e clamped: 1 from x = 17, and sigmoid(-88) ~ 6e-39 (a denormal) for every x below -88
-    params: ['x'], locals: [],
+    params: ['x'],
+    locals: [],
     body: ({ L, call }) => [div(k(1), add(k(1), call('exp_clamped', `(f32x4.neg ${L('x')})`)))],
   },
   sincos: {
     // sin and cos share one kernel: q = round(x / (pi/2)) + quadrant shift, r = x - q pi/2 (three-part pi/2)
-    params: ['x', 'shift'], locals: ['q', 'r', 'z', 's', 'c', 'qi'],
+    params: ['x', 'shift'],
+    locals: ['q', 'r', 'z', 's', 'c', 'qi'],
     body: ({ m, L, S }) => [
       S('q', `(f32x4.nearest ${mul(L('x'), k(2 / Math.PI))})`),
-      S('r', sub(sub(sub(L('x'), mul(L('q'), k(1.5703125))), mul(L('q'), k(4.837512969970703125e-4))), mul(L('q'), k(7.54978995489188216e-8)))),
+      S(
+        'r',
+        sub(
+          sub(sub(L('x'), mul(L('q'), k(1.5703125))), mul(L('q'), k(4.837512969970703125e-4))),
+          mul(L('q'), k(7.54978995489188216e-8)),
+        ),
+      ),
       S('z', mul(L('r'), L('r'))),
       S('s', m(mul(horner(m, L('z'), [-1.9515295891e-4, 8.3321608736e-3, -1.6666654611e-1]), L('z')), L('r'), L('r'))),
-      S('c', m(mul(horner(m, L('z'), [2.443315711809948e-5, -1.388731625493765e-3, 4.166664568298827e-2]), L('z')), L('z'), m(L('z'), k(-0.5), k(1)))),
+      S(
+        'c',
+        m(
+          mul(horner(m, L('z'), [2.443315711809948e-5, -1.388731625493765e-3, 4.166664568298827e-2]), L('z')),
+          L('z'),
+          m(L('z'), k(-0.5), k(1)),
+        ),
+      ),
       S('qi', `(i32x4.add (i32x4.trunc_sat_f32x4_s ${L('q')}) ${L('shift')})`),
       S('s', sel(L('c'), L('s'), `(i32x4.ne (v128.and ${L('qi')} ${ki(1)}) ${ki(0)})`)),
       `(v128.xor ${L('s')} (i32x4.shl (v128.and ${L('qi')} ${ki(2)}) (i32.const 30)))`,
@@ -143,7 +209,8 @@ const DEFS: Readonly<Record<MathName, MathDef>> = {
   cos: { params: ['x'], locals: [], body: ({ L, call }) => [call('sincos', L('x'), ki(1))] },
   pow: {
     // |a|^b = exp(b log|a|); a < 0 needs an integer b (odd b: negative result), else nan; b = 0 gives 1
-    params: ['a', 'b'], locals: ['r', 'odd', 'int'],
+    params: ['a', 'b'],
+    locals: ['r', 'odd', 'int'],
     body: ({ L, S, call }) => [
       S('r', call('exp', mul(L('b'), call('log', `(f32x4.abs ${L('a')})`)))),
       S('int', `(f32x4.eq (f32x4.trunc ${L('b')}) ${L('b')})`),
@@ -168,8 +235,10 @@ const funcScope = (relaxed: boolean): Scope => ({
 /** The WAT of every math function, with or without relaxed fused multiply-add. */
 export function mathFunctions(relaxed: boolean): string {
   const s = funcScope(relaxed);
-  const fns = Object.entries(DEFS).map(([name, d]) =>
-    `(func $${name} ${d.params.map((p) => `(param $${p} v128)`).join(' ')} (result v128) ${d.locals.map((l) => `(local $${l} v128)`).join(' ')}\n${d.body(s).join('\n')})`);
+  const fns = Object.entries(DEFS).map(
+    ([name, d]) =>
+      `(func $${name} ${d.params.map((p) => `(param $${p} v128)`).join(' ')} (result v128) ${d.locals.map((l) => `(local $${l} v128)`).join(' ')}\n${d.body(s).join('\n')})`,
+  );
   return [...fns, randomFunctions()].join('\n');
 }
 
@@ -177,7 +246,8 @@ export function mathFunctions(relaxed: boolean): string {
  *  `fresh`: the body expanded inline for the small hot functions, a call for the others. */
 export function inlineMath(fn: MathName, args: readonly string[], fresh: () => string, relaxed: boolean): string {
   const d = DEFS[fn];
-  if (args.length !== d.params.length) fail('K6001', `wasm math: ${fn} takes ${d.params.length} arguments, got ${args.length}`);
+  if (args.length !== d.params.length)
+    fail('K6001', `wasm math: ${fn} takes ${d.params.length} arguments, got ${args.length}`);
   if (!INLINED.has(fn)) return `(call $${fn} ${args.join(' ')})`;
   const locals = new Map([...d.params, ...d.locals].map((n) => [n, fresh()]));
   const s: Scope = {

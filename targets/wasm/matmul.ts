@@ -71,53 +71,100 @@ export const blockKLen = (f: Func): string => f.local('g_kb', 'i32');
 /** B[p, j] with rows `rowBytes` apart from the byte address in local `src` (columns contiguous) into
  *  NR-wide panels at dst; the last panel's columns past n are zeros. */
 function packB(f: Func, g: { n: number; k: number; dst: number; src: string; rowBytes: number }): string {
-  const p = f.local('pk_p', 'i32'), jp = f.local('pk_j', 'i32'), c = f.local('pk_c', 'i32');
+  const p = f.local('pk_p', 'i32'),
+    jp = f.local('pk_j', 'i32'),
+    c = f.local('pk_c', 'i32');
   const full = Math.floor(g.n / NR);
-  const dstAt = (col: string): string => `(i32.add ${i32c(g.dst)} (i32.shl (i32.add (i32.mul (i32.add (i32.mul ${get(jp)} ${i32c(g.k)}) ${get(p)}) ${i32c(NR)}) ${col}) (i32.const 2)))`;
-  const src = (j: string): string => `(i32.add ${get(g.src)} (i32.add (i32.mul ${get(p)} ${i32c(g.rowBytes)}) (i32.shl ${j} (i32.const 2))))`;
+  const dstAt = (col: string): string =>
+    `(i32.add ${i32c(g.dst)} (i32.shl (i32.add (i32.mul (i32.add (i32.mul ${get(jp)} ${i32c(g.k)}) ${get(p)}) ${i32c(NR)}) ${col}) (i32.const 2)))`;
+  const src = (j: string): string =>
+    `(i32.add ${get(g.src)} (i32.add (i32.mul ${get(p)} ${i32c(g.rowBytes)}) (i32.shl ${j} (i32.const 2))))`;
   const j = `(i32.add (i32.mul ${get(jp)} ${i32c(NR)}) ${get(c)})`;
-  const vecPanel = [0, 16].map((o) => `(v128.store offset=${o} ${dstAt(i32c(0))} (v128.load offset=${o} ${src(`(i32.mul ${get(jp)} ${i32c(NR)})`)}))`).join('\n');
-  const tail = forLoop(c, 0, NR, 1, `(f32.store ${dstAt(get(c))} (if (result f32) (i32.lt_s ${j} ${i32c(g.n)}) (then (f32.load ${src(j)})) (else (f32.const 0))))`, 'pc');
-  return forLoop(p, 0, g.k, 1, `${forLoop(jp, 0, full, 1, vecPanel, 'pj')}\n${forLoop(jp, full, panels(g.n), 1, tail, 'pt')}`, 'pp');
+  const vecPanel = [0, 16]
+    .map(
+      (o) =>
+        `(v128.store offset=${o} ${dstAt(i32c(0))} (v128.load offset=${o} ${src(`(i32.mul ${get(jp)} ${i32c(NR)})`)}))`,
+    )
+    .join('\n');
+  const tail = forLoop(
+    c,
+    0,
+    NR,
+    1,
+    `(f32.store ${dstAt(get(c))} (if (result f32) (i32.lt_s ${j} ${i32c(g.n)}) (then (f32.load ${src(j)})) (else (f32.const 0))))`,
+    'pc',
+  );
+  return forLoop(
+    p,
+    0,
+    g.k,
+    1,
+    `${forLoop(jp, 0, full, 1, vecPanel, 'pj')}\n${forLoop(jp, full, panels(g.n), 1, tail, 'pt')}`,
+    'pp',
+  );
 }
 
 /** Bytes of scratch `gemm` needs for the partial sums of one row block when k is split into KC blocks. */
-export const gemmScratchBytes = (n: number, k: number, kc = KC, mc = MC): number => (k > kc ? mc * panels(n) * NR * 4 : 0);
+export const gemmScratchBytes = (n: number, k: number, kc = KC, mc = MC): number =>
+  k > kc ? mc * panels(n) * NR * 4 : 0;
 
 /** The blocked loops and the 4x8 micro-kernel over packed B; `emit` stores each result. Loops: row blocks
  *  of MC (`prepare` before each), k blocks of KC (partial sums kept in `partial` between them),
  *  B panels, tiles of MR rows. */
 export function gemm(f: Func, g: Gemm): string {
-  const i0 = blockRow(f), jp = f.local('g_jp', 'i32'), i = f.local('g_i', 'i32');
-  const pa = f.local('g_pa', 'i32'), pb = f.local('g_pb', 'i32'), end = f.local('g_end', 'i32');
-  const b0 = f.local('g_b0', 'v128'), b1 = f.local('g_b1', 'v128'), a = f.local('g_a', 'v128');
+  const i0 = blockRow(f),
+    jp = f.local('g_jp', 'i32'),
+    i = f.local('g_i', 'i32');
+  const pa = f.local('g_pa', 'i32'),
+    pb = f.local('g_pb', 'i32'),
+    end = f.local('g_end', 'i32');
+  const b0 = f.local('g_b0', 'v128'),
+    b1 = f.local('g_b1', 'v128'),
+    a = f.local('g_a', 'v128');
   const c = [...Array(MR * 2).keys()].map((x) => f.local(`g_c${x}`, 'v128'));
-  const fma = (x: string, y: string, acc: string): string => (f.relaxed ? `(f32x4.relaxed_madd ${x} ${y} ${acc})` : `(f32x4.add (f32x4.mul ${x} ${y}) ${acc})`);
+  const fma = (x: string, y: string, acc: string): string =>
+    f.relaxed ? `(f32x4.relaxed_madd ${x} ${y} ${acc})` : `(f32x4.add (f32x4.mul ${x} ${y}) ${acc})`;
   // A's bytes per row index (from the block's start) and per k step
-  const kc = g.kc ?? KC, mc = g.mc ?? MC;
-  const aRow = g.aTiled ? (g.aTileK ?? g.k) * 4 : g.aRowBytes, aStep = g.aTiled ? MR * 4 : 4;
+  const kc = g.kc ?? KC,
+    mc = g.mc ?? MC;
+  const aRow = g.aTiled ? (g.aTileK ?? g.k) * 4 : g.aRowBytes,
+    aStep = g.aTiled ? MR * 4 : 4;
   // B's bytes per k step and per panel
-  const bStep = g.bRowBytes ?? NR * 4, bPanel = g.bRowBytes === undefined ? g.k * NR * 4 : NR * 4;
+  const bStep = g.bRowBytes ?? NR * 4,
+    bPanel = g.bRowBytes === undefined ? g.k * NR * 4 : NR * 4;
   const step: string[] = [set(b0, `(v128.load ${get(pb)})`), set(b1, `(v128.load offset=16 ${get(pb)})`)];
   for (let r = 0; r < MR; r++) {
     step.push(set(a, `(v128.load32_splat offset=${g.aTiled ? r * 4 : r * g.aRowBytes} ${get(pa)})`));
-    step.push(set(c[2 * r]!, fma(get(a), get(b0), get(c[2 * r]!))), set(c[2 * r + 1]!, fma(get(a), get(b1), get(c[2 * r + 1]!))));
+    step.push(
+      set(c[2 * r]!, fma(get(a), get(b0), get(c[2 * r]!))),
+      set(c[2 * r + 1]!, fma(get(a), get(b1), get(c[2 * r + 1]!))),
+    );
   }
-  const kloop = g.k === 0 ? '' : `(loop $Lk
+  const kloop =
+    g.k === 0
+      ? ''
+      : `(loop $Lk
 ${step.join('\n')}
 ${set(pa, `(i32.add ${get(pa)} ${i32c(aStep)})`)}
 ${set(pb, `(i32.add ${get(pb)} ${i32c(bStep)})`)}
 (br_if $Lk (i32.ne ${get(pb)} ${get(end)})))`;
-  const row = f.local('g_row', 'i32'), col = f.local('g_col', 'i32');
+  const row = f.local('g_row', 'i32'),
+    col = f.local('g_col', 'i32');
   // full tiles store vectors; edge tiles go lane by lane
-  const fullTile: string[] = [], edgeTile: string[] = [];
+  const fullTile: string[] = [],
+    edgeTile: string[] = [];
   for (let r = 0; r < MR; r++) {
     for (let h = 0; h < 2; h++) {
-      const at = [set(row, `(i32.add ${get(i)} ${i32c(r)})`), set(col, `(i32.add (i32.mul ${get(jp)} ${i32c(NR)}) ${i32c(4 * h)})`)];
+      const at = [
+        set(row, `(i32.add ${get(i)} ${i32c(r)})`),
+        set(col, `(i32.add (i32.mul ${get(jp)} ${i32c(NR)}) ${i32c(4 * h)})`),
+      ];
       fullTile.push(...at, g.emit(row, col, get(c[2 * r + h]!), true));
-      const lanesCode = [0, 1, 2, 3].map((l) => `${set(col, `(i32.add (i32.add (i32.mul ${get(jp)} ${i32c(NR)}) ${i32c(4 * h)}) ${i32c(l)})`)}
+      const lanesCode = [0, 1, 2, 3].map(
+        (l) => `${set(col, `(i32.add (i32.add (i32.mul ${get(jp)} ${i32c(NR)}) ${i32c(4 * h)}) ${i32c(l)})`)}
 (if (i32.and (i32.lt_s ${get(row)} ${i32c(g.m)}) (i32.lt_s ${get(col)} ${i32c(g.n)}))
-(then ${g.emit(row, col, `(f32x4.extract_lane ${l} ${get(c[2 * r + h]!)})`, false)}))`);
+(then ${g.emit(row, col, `(f32x4.extract_lane ${l} ${get(c[2 * r + h]!)})`, false)}))`,
+      );
       edgeTile.push(...at, ...lanesCode);
     }
   }
@@ -126,31 +173,41 @@ ${set(pb, `(i32.add ${get(pb)} ${i32c(bStep)})`)}
   const zero = c.map((x) => set(x, '(v128.const i32x4 0 0 0 0)')).join('\n');
   const blocked = g.k > kc || g.prepareK !== undefined;
   // k blocks: p0 is the block's first k, kb its length; partial sums of the tile live at `tileAt`
-  const p0 = blockK(f), kb = blockKLen(f), tile = f.local('g_tile', 'i32');
+  const p0 = blockK(f),
+    kb = blockKLen(f),
+    tile = f.local('g_tile', 'i32');
   const rowBytes = panels(g.n) * NR * 4;
   const tileAt = `(i32.add ${i32c(g.partial ?? 0)} (i32.add (i32.mul (i32.sub ${get(i)} ${get(i0)}) ${i32c(rowBytes)}) (i32.mul ${get(jp)} ${i32c(NR * 4)})))`;
-  const partialIo = (load: boolean): string => c.map((x, q) => {
-    const off = Math.floor(q / 2) * rowBytes + (q % 2) * 16;
-    return load ? set(x, `(v128.load offset=${off} ${get(tile)})`) : `(v128.store offset=${off} ${get(tile)} ${get(x)})`;
-  }).join('\n');
+  const partialIo = (load: boolean): string =>
+    c
+      .map((x, q) => {
+        const off = Math.floor(q / 2) * rowBytes + (q % 2) * 16;
+        return load
+          ? set(x, `(v128.load offset=${off} ${get(tile)})`)
+          : `(v128.store offset=${off} ${get(tile)} ${get(x)})`;
+      })
+      .join('\n');
   const micro = blocked
     ? [
-      set(tile, tileAt),
-      `(if (i32.eqz ${get(p0)}) (then ${zero}) (else ${partialIo(true)}))`,
-      set(pa, `(i32.add ${g.aAddr} (i32.add (i32.mul ${get(i)} ${i32c(aRow)}) (i32.mul ${get(p0)} ${i32c(aStep)})))`),
-      set(pb, `(i32.add ${g.packedB} (i32.add (i32.mul ${get(jp)} ${i32c(bPanel)}) (i32.mul ${get(p0)} ${i32c(bStep)})))`),
-      set(end, `(i32.add ${get(pb)} (i32.mul ${get(kb)} ${i32c(bStep)}))`),
-      kloop,
-      `(if (i32.ge_s (i32.add ${get(p0)} ${get(kb)}) ${i32c(g.k)}) (then ${emitTile}) (else ${partialIo(false)}))`,
-    ].join('\n')
+        set(tile, tileAt),
+        `(if (i32.eqz ${get(p0)}) (then ${zero}) (else ${partialIo(true)}))`,
+        set(pa, `(i32.add ${g.aAddr} (i32.add (i32.mul ${get(i)} ${i32c(aRow)}) (i32.mul ${get(p0)} ${i32c(aStep)})))`),
+        set(
+          pb,
+          `(i32.add ${g.packedB} (i32.add (i32.mul ${get(jp)} ${i32c(bPanel)}) (i32.mul ${get(p0)} ${i32c(bStep)})))`,
+        ),
+        set(end, `(i32.add ${get(pb)} (i32.mul ${get(kb)} ${i32c(bStep)}))`),
+        kloop,
+        `(if (i32.ge_s (i32.add ${get(p0)} ${get(kb)}) ${i32c(g.k)}) (then ${emitTile}) (else ${partialIo(false)}))`,
+      ].join('\n')
     : [
-      zero,
-      set(pa, `(i32.add ${g.aAddr} (i32.mul ${get(i)} ${i32c(aRow)}))`),
-      set(pb, `(i32.add ${g.packedB} (i32.mul ${get(jp)} ${i32c(bPanel)}))`),
-      set(end, `(i32.add ${get(pb)} ${i32c(g.k * bStep)})`),
-      kloop,
-      emitTile,
-    ].join('\n');
+        zero,
+        set(pa, `(i32.add ${g.aAddr} (i32.mul ${get(i)} ${i32c(aRow)}))`),
+        set(pb, `(i32.add ${g.packedB} (i32.mul ${get(jp)} ${i32c(bPanel)}))`),
+        set(end, `(i32.add ${get(pb)} ${i32c(g.k * bStep)})`),
+        kloop,
+        emitTile,
+      ].join('\n');
   // i runs over the current block: a loop with a runtime bound
   const iLoop = `${set(i, get(i0))}
 (loop $Li
@@ -159,7 +216,14 @@ ${set(i, `(i32.add ${get(i)} ${i32c(MR)})`)}
 (br_if $Li (i32.lt_s ${get(i)} (select ${i32c(g.m)} (i32.add ${get(i0)} ${i32c(mc)}) (i32.lt_s ${i32c(g.m)} (i32.add ${get(i0)} ${i32c(mc)}))))))`;
   const jLoop = forLoop(jp, 0, panels(g.n), 1, iLoop, 'gj');
   const kLoop = blocked
-    ? forLoop(p0, 0, g.k, kc, `${set(kb, `(select ${i32c(kc)} (i32.sub ${i32c(g.k)} ${get(p0)}) (i32.lt_s (i32.add ${get(p0)} ${i32c(kc)}) ${i32c(g.k)}))`)}\n${g.prepareK ?? ''}\n${jLoop}`, 'gp')
+    ? forLoop(
+        p0,
+        0,
+        g.k,
+        kc,
+        `${set(kb, `(select ${i32c(kc)} (i32.sub ${i32c(g.k)} ${get(p0)}) (i32.lt_s (i32.add ${get(p0)} ${i32c(kc)}) ${i32c(g.k)}))`)}\n${g.prepareK ?? ''}\n${jLoop}`,
+        'gp',
+      )
     : jLoop;
   return forLoop(i0, 0, g.m, mc, `${g.prepare ?? ''}\n${kLoop}`, 'gi');
 }
@@ -168,7 +232,8 @@ ${set(i, `(i32.add ${get(i)} ${i32c(MR)})`)}
 function outIndex(k: ContractionKernel): IExpr {
   const dims = [...k.batch, k.m, k.n];
   let e: IExpr = { k: 'var', i: 0 };
-  for (let d = 1; d < dims.length; d++) e = { k: 'add', a: { k: 'mul', a: e, b: { k: 'int', v: dims[d]! } }, b: { k: 'var', i: d } };
+  for (let d = 1; d < dims.length; d++)
+    e = { k: 'add', a: { k: 'mul', a: e, b: { k: 'int', v: dims[d]! } }, b: { k: 'var', i: d } };
   return e;
 }
 
@@ -203,7 +268,8 @@ const MAX_TABLE = 64 << 20;
 
 function plan(k: ContractionKernel, bufs: ReadonlyMap<string, BufInfo>): Plan {
   const nb = k.batch.length;
-  const av = viewOf(k.a, nb), bv = viewOf(k.b, nb);
+  const av = viewOf(k.a, nb),
+    bv = viewOf(k.b, nb);
   const rows = av ? null : patchOf(k.a, nb, 'cols');
   const cols = av || rows ? null : patchOf(k.a, nb, 'rows');
   const pixels = rows && imagePixels(rows, bufs.get(k.a.buf)?.size ?? 0);
@@ -211,17 +277,34 @@ function plan(k: ContractionKernel, bufs: ReadonlyMap<string, BufInfo>): Plan {
     // the GEMM on the image, [pixels, C] x [C, taps * n], into the table
     const w = (k.k / rows.channels) * k.n;
     return {
-      a: { kind: 'gather', patch: rows, pixels }, b: { kind: 'any' }, kc: KC, mc: MC,
-      bBytes: panels(w) * NR * rows.channels * 4, aBytes: pixels * w * 4 + Math.ceil(k.n / 4) * 16,
-      partialBytes: gemmScratchBytes(w, rows.channels), overread: (MR - 1) * rows.channels * 4 + 16,
+      a: { kind: 'gather', patch: rows, pixels },
+      b: { kind: 'any' },
+      kc: KC,
+      mc: MC,
+      bBytes: panels(w) * NR * rows.channels * 4,
+      aBytes: pixels * w * 4 + Math.ceil(k.n / 4) * 16,
+      partialBytes: gemmScratchBytes(w, rows.channels),
+      overread: (MR - 1) * rows.channels * 4 + 16,
     };
   }
   const inPlace = av && av.strides[nb + 1] === 1 && k.k <= KC;
-  const a: Plan['a'] = inPlace ? { kind: 'view', ...av } : rows ? { kind: 'rows', patch: rows } : cols ? { kind: 'cols', patch: cols } : { kind: 'tiles' };
-  const b: Plan['b'] = bv && bv.strides[nb + 1] === 1 ? { kind: 'view', inPlace: a.kind === 'cols' && k.n % NR === 0, ...bv } : { kind: 'any' };
+  const a: Plan['a'] = inPlace
+    ? { kind: 'view', ...av }
+    : rows
+      ? { kind: 'rows', patch: rows }
+      : cols
+        ? { kind: 'cols', patch: cols }
+        : { kind: 'tiles' };
+  const b: Plan['b'] =
+    bv && bv.strides[nb + 1] === 1
+      ? { kind: 'view', inPlace: a.kind === 'cols' && k.n % NR === 0, ...bv }
+      : { kind: 'any' };
   const [kc, mc] = a.kind === 'cols' ? [sliceKc(k.m), aRows(k.m)] : [KC, MC];
   return {
-    a, b, kc, mc,
+    a,
+    b,
+    kc,
+    mc,
     bBytes: b.kind === 'view' && b.inPlace ? 0 : panels(k.n) * NR * k.k * 4,
     aBytes: { view: 0, tiles: aRows(k.m) * k.k * 4, rows: MC * k.k * 4, cols: mc * kc * 4 }[a.kind],
     partialBytes: gemmScratchBytes(k.n, k.k, kc, mc),
@@ -239,33 +322,86 @@ export function contractionScratchBytes(k: ContractionKernel, bufs: ReadonlyMap<
 const blocked = (at: number, len: number, width: number, major: string, minor: string): string =>
   `(i32.add ${i32c(at)} (i32.shl (i32.add (i32.mul (i32.add (i32.mul (i32.div_u ${major} ${i32c(width)}) ${i32c(len)}) ${minor}) ${i32c(width)}) (i32.rem_u ${major} ${i32c(width)})) (i32.const 2)))`;
 
-export function renderContraction(k: ContractionKernel, name: string, bufs: ReadonlyMap<string, BufInfo>, scratch: number, relaxed: boolean): string {
+export function renderContraction(
+  k: ContractionKernel,
+  name: string,
+  bufs: ReadonlyMap<string, BufInfo>,
+  scratch: number,
+  relaxed: boolean,
+): string {
   const f = new Func(name, bufs, relaxed);
   if (k.m === 0 || k.n === 0 || k.batch.includes(0)) return f.render('');
-  const p = plan(k, bufs), nb = k.batch.length;
-  const bAt = scratch, aAt = scratch + p.bBytes, partial = aAt + p.aBytes;
-  const out = outIndex(k), epi: SExpr = k.epilogue ?? { k: 'acc', name: 'dot' };
-  const dotV = f.local('dot_v', 'v128'), dotS = f.local('dot_s', 'f32');
-  const emit = (row: string, col: string, value: string, vector: boolean): string => withMode(f, vector ? nb + 1 : null, () => {
-    f.accs.set('dot', { local: vector ? dotV : dotS, dtype: 'f32', vector });
-    return [set(f.v(nb), get(row)), set(f.v(nb + 1), get(col)), set(vector ? dotV : dotS, value), store(f, k.out, out, sx(f, epi))].join('\n');
-  });
+  const p = plan(k, bufs),
+    nb = k.batch.length;
+  const bAt = scratch,
+    aAt = scratch + p.bBytes,
+    partial = aAt + p.aBytes;
+  const out = outIndex(k),
+    epi: SExpr = k.epilogue ?? { k: 'acc', name: 'dot' };
+  const dotV = f.local('dot_v', 'v128'),
+    dotS = f.local('dot_s', 'f32');
+  const emit = (row: string, col: string, value: string, vector: boolean): string =>
+    withMode(f, vector ? nb + 1 : null, () => {
+      f.accs.set('dot', { local: vector ? dotV : dotS, dtype: 'f32', vector });
+      return [
+        set(f.v(nb), get(row)),
+        set(f.v(nb + 1), get(col)),
+        set(vector ? dotV : dotS, value),
+        store(f, k.out, out, sx(f, epi)),
+      ].join('\n');
+    });
   const parts: string[] = [];
   const a = p.a;
   if (a.kind === 'gather') {
     // table[q, (t, j)] = sum_c image[q, c] B[(t, c), j]: B's row (t, c) is row c of the panels, column t n + j
-    const { patch, pixels } = a, C = patch.channels, w = (k.k / C) * k.n;
+    const { patch, pixels } = a,
+      C = patch.channels,
+      w = (k.k / C) * k.n;
     if (w % NR) parts.push(`(memory.fill ${i32c(bAt)} (i32.const 0) ${i32c(p.bBytes)})`);
-    parts.push(fillElements(f, k.b, 0, (r, c) => blocked(bAt, C, NR, `(i32.add (i32.mul (i32.div_u ${get(r)} ${i32c(C)}) ${i32c(k.n)}) ${get(c)})`, `(i32.rem_u ${get(r)} ${i32c(C)})`), 'b'));
+    parts.push(
+      fillElements(
+        f,
+        k.b,
+        0,
+        (r, c) =>
+          blocked(
+            bAt,
+            C,
+            NR,
+            `(i32.add (i32.mul (i32.div_u ${get(r)} ${i32c(C)}) ${i32c(k.n)}) ${get(c)})`,
+            `(i32.rem_u ${get(r)} ${i32c(C)})`,
+          ),
+        'b',
+      ),
+    );
     const toTable = (row: string, col: string, value: string, vector: boolean): string =>
       `(${vector ? 'v128' : 'f32'}.store (i32.add ${i32c(aAt)} (i32.shl (i32.add (i32.mul ${get(row)} ${i32c(w)}) ${get(col)}) (i32.const 2))) ${value})`;
-    parts.push(gemm(f, { m: pixels, n: w, k: C, aAddr: i32c(f.buf(k.a.buf).offset), aRowBytes: C * 4, packedB: i32c(bAt), emit: toTable, partial }));
+    parts.push(
+      gemm(f, {
+        m: pixels,
+        n: w,
+        k: C,
+        aAddr: i32c(f.buf(k.a.buf).offset),
+        aRowBytes: C * 4,
+        packedB: i32c(bAt),
+        emit: toTable,
+        partial,
+      }),
+    );
     parts.push(gatherRows(f, patch, k.m, aAt, k.n, aAt + pixels * w * 4, emit));
     return f.render(parts.join('\n'));
   }
   /** A local holding the byte address of a view's element (0, 0) in the current batch. */
   const base = (name: string, buf: string, v: View): string => {
-    parts.push(set(f.local(name, 'i32'), k.batch.reduce((e, _d, d) => `(i32.add ${e} (i32.mul ${get(f.v(d))} ${i32c(v.strides[d]! * 4)}))`, i32c(f.buf(buf).offset + v.offset * 4))));
+    parts.push(
+      set(
+        f.local(name, 'i32'),
+        k.batch.reduce(
+          (e, _d, d) => `(i32.add ${e} (i32.mul ${get(f.v(d))} ${i32c(v.strides[d]! * 4)}))`,
+          i32c(f.buf(buf).offset + v.offset * 4),
+        ),
+      ),
+    );
     return f.local(name, 'i32');
   };
   let packedB = i32c(bAt);
@@ -284,13 +420,24 @@ export function renderContraction(k: ContractionKernel, name: string, bufs: Read
     aSide = { aAddr: i32c(aAt), aRowBytes: 0, aTiled: true };
   } else if (a.kind === 'rows') {
     // the block's rows [i0, min(i0 + MC, m)) at aAt, row-major
-    const i0 = blockRow(f), end = `(i32.add ${get(i0)} ${i32c(MC)})`;
+    const i0 = blockRow(f),
+      end = `(i32.add ${get(i0)} ${i32c(MC)})`;
     const n = `(i32.sub (select ${i32c(k.m)} ${end} (i32.lt_s ${i32c(k.m)} ${end})) ${get(i0)})`;
-    aSide = { aAddr: `(i32.sub ${i32c(aAt)} (i32.mul ${get(i0)} ${i32c(k.k * 4)}))`, aRowBytes: k.k * 4, prepare: patchRows(f, a.patch, get(i0), n, aAt) };
+    aSide = {
+      aAddr: `(i32.sub ${i32c(aAt)} (i32.mul ${get(i0)} ${i32c(k.k * 4)}))`,
+      aRowBytes: k.k * 4,
+      prepare: patchRows(f, a.patch, get(i0), n, aAt),
+    };
   } else {
     // the k block's columns [p0, p0 + kb) in MR-row tiles of kc at aAt
     const prepareK = patchCols(f, a.patch, get(blockK(f)), get(blockKLen(f)), aAt, p.kc, MR);
-    aSide = { aAddr: `(i32.sub ${i32c(aAt)} (i32.mul ${get(blockK(f))} ${i32c(MR * 4)}))`, aRowBytes: 0, aTiled: true, aTileK: p.kc, prepareK };
+    aSide = {
+      aAddr: `(i32.sub ${i32c(aAt)} (i32.mul ${get(blockK(f))} ${i32c(MR * 4)}))`,
+      aRowBytes: 0,
+      aTiled: true,
+      aTileK: p.kc,
+      prepareK,
+    };
   }
   const bRows = p.b.kind === 'view' && p.b.inPlace ? { bRowBytes: p.b.strides[nb]! * 4 } : {};
   parts.push(gemm(f, { m: k.m, n: k.n, k: k.k, packedB, emit, partial, kc: p.kc, mc: p.mc, ...bRows, ...aSide }));

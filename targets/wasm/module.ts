@@ -19,7 +19,8 @@ export interface RenderOptions {
   readonly comments?: (k: Kernel) => string | undefined;
 }
 
-const commentOf = (k: Kernel, opts: RenderOptions): string => opts.comments?.(k)?.replace(/^/gm, ';; ').concat('\n') ?? '';
+const commentOf = (k: Kernel, opts: RenderOptions): string =>
+  opts.comments?.(k)?.replace(/^/gm, ';; ').concat('\n') ?? '';
 
 const PAGE = 65536;
 
@@ -33,12 +34,15 @@ function buffersOf(p: Program): Map<string, BufInfo> {
   return m;
 }
 
-const scratchBytes = (k: Kernel, bufs: ReadonlyMap<string, BufInfo>): number => (k.kind === 'contraction' ? contractionScratchBytes(k, bufs) : 0);
+const scratchBytes = (k: Kernel, bufs: ReadonlyMap<string, BufInfo>): number =>
+  k.kind === 'contraction' ? contractionScratchBytes(k, bufs) : 0;
 
 function renderKernel(k: Kernel, name: string, bufs: Map<string, BufInfo>, scratch: number, relaxed: boolean): string {
   switch (k.kind) {
-    case 'loop': return renderLoop(k, name, bufs, relaxed);
-    case 'contraction': return renderContraction(k, name, bufs, scratch, relaxed);
+    case 'loop':
+      return renderLoop(k, name, bufs, relaxed);
+    case 'contraction':
+      return renderContraction(k, name, bufs, scratch, relaxed);
   }
 }
 
@@ -54,7 +58,10 @@ function checkMemory(p: Program, total: number): void {
     .sort((a, b) => b[1] - a[1])
     .slice(0, 3)
     .map(([name, bytes]) => `${name} ${gib(bytes)}`);
-  fail('K6002', `wasm: program @${p.name} needs ${gib(total)} of memory (arena ${gib(p.memory.arenaBytes)}), more than wasm32's 4 GiB${largest.length ? `; the largest buffers: ${largest.join(', ')}` : ''}; reduce the batch size or the layer sizes`);
+  fail(
+    'K6002',
+    `wasm: program @${p.name} needs ${gib(total)} of memory (arena ${gib(p.memory.arenaBytes)}), more than wasm32's 4 GiB${largest.length ? `; the largest buffers: ${largest.join(', ')}` : ''}; reduce the batch size or the layer sizes`,
+  );
 }
 
 /** Each entry's kernel function names, in call order. */

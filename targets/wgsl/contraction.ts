@@ -34,9 +34,14 @@ export function operandLoad(op: Operand): OperandLoad {
   return (s, batch, row, col) => {
     const vars = [...batch, ...split(row, op.rows), ...split(col, op.cols)];
     const outer = s.vars;
-    s.vars = (i) => vars[i] ?? fail('K6001', `wgsl: kernel ${s.kernel}: operand of ${op.buf} reads var ${i}, beyond its ${vars.length}`);
+    s.vars = (i) =>
+      vars[i] ??
+      fail('K6001', `wgsl: kernel ${s.kernel}: operand of ${op.buf} reads var ${i}, beyond its ${vars.length}`);
     try {
-      return sexpr(s, op.guard ? { k: 'load', buf: op.buf, at: op.at, guard: op.guard } : { k: 'load', buf: op.buf, at: op.at });
+      return sexpr(
+        s,
+        op.guard ? { k: 'load', buf: op.buf, at: op.at, guard: op.guard } : { k: 'load', buf: op.buf, at: op.at },
+      );
     } finally {
       s.vars = outer;
     }
@@ -56,7 +61,17 @@ export interface Contraction {
 }
 
 export function contraction(k: ContractionKernel): Contraction {
-  return { name: k.name, batch: k.batch, m: k.m, n: k.n, k: k.k, a: operandLoad(k.a), b: operandLoad(k.b), out: k.out, epilogue: k.epilogue };
+  return {
+    name: k.name,
+    batch: k.batch,
+    m: k.m,
+    n: k.n,
+    k: k.k,
+    a: operandLoad(k.a),
+    b: operandLoad(k.b),
+    out: k.out,
+    epilogue: k.epilogue,
+  };
 }
 
 const prod = (xs: readonly number[]): number => xs.reduce((a, b) => a * b, 1);
@@ -81,11 +96,13 @@ function storeOut(c: Contraction, s: Scope): string {
 
 /** `let v{d} = ...;` for the batch coordinates of the flat batch index `bz`. */
 function unbatch(c: Contraction): string {
-  return c.batch.map((e, d) => {
-    const inner = prod(c.batch.slice(d + 1));
-    const q = inner === 1 ? 'bz' : `(bz / ${inner}i)`;
-    return `let v${d} = ${d === 0 ? q : `${q} % ${e}i`};`;
-  }).join(' ');
+  return c.batch
+    .map((e, d) => {
+      const inner = prod(c.batch.slice(d + 1));
+      const q = inner === 1 ? 'bz' : `(bz / ${inner}i)`;
+      return `let v${d} = ${d === 0 ? q : `${q} % ${e}i`};`;
+    })
+    .join(' ');
 }
 
 function renderDirect(c: Contraction, s: Scope): WgslKernel {
@@ -93,7 +110,8 @@ function renderDirect(c: Contraction, s: Scope): WgslKernel {
   const B = prod(c.batch);
   const total = B * c.m * c.n;
   const batchVars = c.batch.map((_, d) => `v${d}`);
-  const a = c.a(s, batchVars, `v${nb}`, 'p'), b = c.b(s, batchVars, 'p', `v${nb + 1}`);
+  const a = c.a(s, batchVars, `v${nb}`, 'p'),
+    b = c.b(s, batchVars, 'p', `v${nb + 1}`);
   const store = storeOut(c, s);
   const code = `${s.bindings()}
 ${s.helperCode()}
@@ -109,7 +127,12 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   }
 }
 `;
-  return { name: c.name, code, dispatch: [Math.min(MAX_GROUPS, Math.max(1, Math.ceil(total / LOOP_WORKGROUP))), 1, 1], chunks: [...s.slots.keys()] };
+  return {
+    name: c.name,
+    code,
+    dispatch: [Math.min(MAX_GROUPS, Math.max(1, Math.ceil(total / LOOP_WORKGROUP))), 1, 1],
+    chunks: [...s.slots.keys()],
+  };
 }
 
 function renderTiled(c: Contraction, s: Scope): WgslKernel {
@@ -117,7 +140,8 @@ function renderTiled(c: Contraction, s: Scope): WgslKernel {
   const B = prod(c.batch);
   const batchVars = c.batch.map((_, d) => `v${d}`);
   const guard = (conds: string[]): string => (conds.length ? conds.join(' && ') : '');
-  const guarded = (load: string, conds: string[]): string => (conds.length ? `select(0.0f, ${load}, ${guard(conds)})` : load);
+  const guarded = (load: string, conds: string[]): string =>
+    conds.length ? `select(0.0f, ${load}, ${guard(conds)})` : load;
   const aConds = [...(c.m % TILE ? ['gi < M'] : []), ...(c.k % KSLICE ? ['gk < K'] : [])];
   const bConds = [...(c.k % KSLICE ? ['gk < K'] : []), ...(c.n % TILE ? ['gj < N'] : [])];
   const loadA = guarded(c.a(s, batchVars, 'gi', 'gk'), aConds);
@@ -177,6 +201,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
 }
 `;
   const dispatch: [number, number, number] = [Math.ceil(c.n / TILE), Math.ceil(c.m / TILE), Math.min(MAX_GROUPS, B)];
-  if (dispatch[0] > MAX_GROUPS || dispatch[1] > MAX_GROUPS) fail('K6001', `wgsl: ${c.name}: a ${c.m}x${c.n} contraction needs more than ${MAX_GROUPS} tiles along one side`);
+  if (dispatch[0] > MAX_GROUPS || dispatch[1] > MAX_GROUPS)
+    fail('K6001', `wgsl: ${c.name}: a ${c.m}x${c.n} contraction needs more than ${MAX_GROUPS} tiles along one side`);
   return { name: c.name, code, dispatch, chunks: [...s.slots.keys()] };
 }

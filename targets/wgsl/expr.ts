@@ -45,7 +45,8 @@ export class Scope {
 
   /** The binding variable and first element of `buf`: (`m0`, 1024). */
   where(buf: string): { mem: string; base: number } {
-    const p = this.places.get(buf) ?? fail('K6001', `wgsl: buffer '${buf}' of kernel ${this.kernel} has no place in the arena`);
+    const p =
+      this.places.get(buf) ?? fail('K6001', `wgsl: buffer '${buf}' of kernel ${this.kernel} has no place in the arena`);
     let slot = this.slots.get(p.chunk);
     if (slot === undefined) this.slots.set(p.chunk, (slot = this.slots.size));
     return { mem: `m${slot}`, base: p.offset / 4 };
@@ -59,7 +60,9 @@ export class Scope {
 
   /** The `@group(0) @binding(i)` declarations of the chunks used. */
   bindings(): string {
-    return [...this.slots.values()].map((s) => `@group(0) @binding(${s}) var<storage, read_write> m${s}: array<u32>;`).join('\n');
+    return [...this.slots.values()]
+      .map((s) => `@group(0) @binding(${s}) var<storage, read_write> m${s}: array<u32>;`)
+      .join('\n');
   }
 
   /** The helper functions used, each once. */
@@ -114,47 +117,82 @@ const INFIX: Partial<Record<IExpr['k'], string>> = { add: '+', sub: '-', mul: '*
 /** An index expression as i32 WGSL; loop variable i is `v{i}`. */
 export function iexpr(s: Scope, e: IExpr): string {
   switch (e.k) {
-    case 'var': return s.vars?.(e.i) ?? `v${e.i}`;
-    case 'int': return wrapNeg(i32Lit(e.v));
-    case 'load': return fromBits('i32', s.ref(e.buf, iexpr(s, e.at)));
-    case 'min': case 'max': return `${e.k}(${iexpr(s, e.a)}, ${iexpr(s, e.b)})`;
-    default: return `(${iexpr(s, e.a)} ${INFIX[e.k]} ${iexpr(s, e.b)})`;
+    case 'var':
+      return s.vars?.(e.i) ?? `v${e.i}`;
+    case 'int':
+      return wrapNeg(i32Lit(e.v));
+    case 'load':
+      return fromBits('i32', s.ref(e.buf, iexpr(s, e.at)));
+    case 'min':
+    case 'max':
+      return `${e.k}(${iexpr(s, e.a)}, ${iexpr(s, e.b)})`;
+    default:
+      return `(${iexpr(s, e.a)} ${INFIX[e.k]} ${iexpr(s, e.b)})`;
   }
 }
 
 /** The dtype of a scalar expression's value. */
 export function dtypeOf(s: Scope, e: SExpr): DType {
   switch (e.k) {
-    case 'load': return s.decl(e.buf).dtype;
-    case 'const': case 'op': return e.dtype;
-    case 'index': return 'i32';
-    case 'random': return 'f32';
-    case 'reduce': return e.dtype;
-    case 'acc': case 'let': return s.named.get(e.name)?.dtype ?? fail('K6001', `wgsl: kernel ${s.kernel} reads '${e.name}', which it does not define`);
+    case 'load':
+      return s.decl(e.buf).dtype;
+    case 'const':
+    case 'op':
+      return e.dtype;
+    case 'index':
+      return 'i32';
+    case 'random':
+      return 'f32';
+    case 'reduce':
+      return e.dtype;
+    case 'acc':
+    case 'let':
+      return (
+        s.named.get(e.name)?.dtype ??
+        fail('K6001', `wgsl: kernel ${s.kernel} reads '${e.name}', which it does not define`)
+      );
   }
 }
 
 /** A scalar expression as WGSL of its dtype. */
 export function sexpr(s: Scope, e: SExpr): string {
   switch (e.k) {
-    case 'const': return constant(e.dtype, e.v);
-    case 'index': return iexpr(s, e.at);
-    case 'acc': case 'let': return s.named.get(e.name)?.wgsl ?? fail('K6001', `wgsl: kernel ${s.kernel} reads '${e.name}', which it does not define`);
+    case 'const':
+      return constant(e.dtype, e.v);
+    case 'index':
+      return iexpr(s, e.at);
+    case 'acc':
+    case 'let':
+      return (
+        s.named.get(e.name)?.wgsl ??
+        fail('K6001', `wgsl: kernel ${s.kernel} reads '${e.name}', which it does not define`)
+      );
     case 'load': {
       const value = fromBits(s.decl(e.buf).dtype, s.ref(e.buf, iexpr(s, e.at)));
       if (!e.guard?.length) return value;
       // robust buffer access makes the discarded out-of-range load harmless
-      const inside = e.guard.map((g) => { const x = iexpr(s, g.e); return `(${x} >= ${g.lo}i && ${x} < ${g.hi}i)`; }).join(' && ');
+      const inside = e.guard
+        .map((g) => {
+          const x = iexpr(s, g.e);
+          return `(${x} >= ${g.lo}i && ${x} < ${g.hi}i)`;
+        })
+        .join(' && ');
       return `select(${constant(s.decl(e.buf).dtype, e.otherwise ?? 0)}, ${value}, ${inside})`;
     }
     case 'random': {
       s.helpers.add(e.dist === 'uniform' ? 'rand_uniform' : 'rand_normal');
       return `rand_${e.dist}(${e.seed >>> 0}u, bitcast<u32>(${castTo(dtypeOf(s, e.counter), 'i32', sexpr(s, e.counter))}), bitcast<u32>(${iexpr(s, e.index)}))`;
     }
-    case 'reduce': return reduction(s, e);
+    case 'reduce':
+      return reduction(s, e);
     case 'op': {
       const code = OP_CODE[e.op] ?? fail('K6001', `wgsl: no WGSL for op '${e.op}' (kernel ${s.kernel})`);
-      return code(s, e.args.map((a) => sexpr(s, a)), e.args.map((a) => dtypeOf(s, a)), e.dtype);
+      return code(
+        s,
+        e.args.map((a) => sexpr(s, a)),
+        e.args.map((a) => dtypeOf(s, a)),
+        e.dtype,
+      );
     }
   }
 }
@@ -179,22 +217,32 @@ export function combineStep(c: Combine, acc: string, x: string): string {
 function reduction(s: Scope, e: Extract<SExpr, { k: 'reduce' }>): string {
   const outer = s.pre;
   s.pre = [];
-  const t = dtypeOf(s, e.value), x = sexpr(s, e.value), inner = s.takePre();
+  const t = dtypeOf(s, e.value),
+    x = sexpr(s, e.value),
+    inner = s.takePre();
   s.pre = outer;
-  const acc = s.name('q'), r = s.name('qr'), R = e.extents.reduce((a, b) => a * b, 1);
+  const acc = s.name('q'),
+    r = s.name('qr'),
+    R = e.extents.reduce((a, b) => a * b, 1);
   let stride = R;
-  const coords = e.extents.map((n, d) => {
-    stride /= n;
-    const q = stride === 1 ? r : `(${r} / ${stride}i)`;
-    return `let v${e.first + d} = ${d === 0 ? q : `${q} % ${n}i`};`;
-  }).join(' ');
+  const coords = e.extents
+    .map((n, d) => {
+      stride /= n;
+      const q = stride === 1 ? r : `(${r} / ${stride}i)`;
+      return `let v${e.first + d} = ${d === 0 ? q : `${q} % ${n}i`};`;
+    })
+    .join(' ');
   if (e.combine === 'argmax') {
-    s.pre.push(`var ${acc}b: ${WGSL_TYPE[t]} = ${combineInit('max', t)}; var ${acc} = 0i; var ${acc}s = false;`,
-      `for (var ${r} = 0i; ${r} < ${R}i; ${r}++) { ${coords} ${inner} let x = ${x}; if (!${acc}s || x > ${acc}b) { ${acc}s = x == x; ${acc}b = x; ${acc} = ${r}; } }`);
+    s.pre.push(
+      `var ${acc}b: ${WGSL_TYPE[t]} = ${combineInit('max', t)}; var ${acc} = 0i; var ${acc}s = false;`,
+      `for (var ${r} = 0i; ${r} < ${R}i; ${r}++) { ${coords} ${inner} let x = ${x}; if (!${acc}s || x > ${acc}b) { ${acc}s = x == x; ${acc}b = x; ${acc} = ${r}; } }`,
+    );
     return castTo('i32', e.dtype, acc);
   }
-  s.pre.push(`var ${acc}: ${WGSL_TYPE[t]} = ${combineInit(e.combine, t)};`,
-    `for (var ${r} = 0i; ${r} < ${R}i; ${r}++) { ${coords} ${inner} ${acc} = ${combineStep(e.combine, acc, `(${x})`)}; }`);
+  s.pre.push(
+    `var ${acc}: ${WGSL_TYPE[t]} = ${combineInit(e.combine, t)};`,
+    `for (var ${r} = 0i; ${r} < ${R}i; ${r}++) { ${coords} ${inner} ${acc} = ${combineStep(e.combine, acc, `(${x})`)}; }`,
+  );
   return castTo(t, e.dtype, acc);
 }
 
@@ -207,14 +255,25 @@ export function castTo(from: DType, to: DType, x: string): string {
 
 type OpCode = (s: Scope, args: readonly string[], types: readonly DType[], out: DType) => string;
 
-const infix = (op: string): OpCode => (_s, [a, b]) => `(${a} ${op} ${b})`;
-const call = (fn: string): OpCode => (_s, args) => `${fn}(${args.join(', ')})`;
-const helper = (h: keyof typeof HELPERS): OpCode => (s, args) => {
-  s.helpers.add(h);
-  return `${h}(${args.join(', ')})`;
-};
+const infix =
+  (op: string): OpCode =>
+  (_s, [a, b]) =>
+    `(${a} ${op} ${b})`;
+const call =
+  (fn: string): OpCode =>
+  (_s, args) =>
+    `${fn}(${args.join(', ')})`;
+const helper =
+  (h: keyof typeof HELPERS): OpCode =>
+  (s, args) => {
+    s.helpers.add(h);
+    return `${h}(${args.join(', ')})`;
+  };
 /** Ordering comparisons; bools compare as 0 < 1. */
-const order = (op: string): OpCode => (_s, [a, b], [t]) => (t === 'bool' ? `(i32(${a}) ${op} i32(${b}))` : `(${a} ${op} ${b})`);
+const order =
+  (op: string): OpCode =>
+  (_s, [a, b], [t]) =>
+    t === 'bool' ? `(i32(${a}) ${op} i32(${b}))` : `(${a} ${op} ${b})`;
 
 /** Each elementwise op of the registry, as the interpreter computes it (ir/ops/elementwise.ts). */
 export const OP_CODE: Readonly<Record<string, OpCode>> = {

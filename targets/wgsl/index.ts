@@ -35,21 +35,30 @@ export interface WgslOptions {
 function renderKernel(k: Kernel, p: Program, layout: ArenaLayout): WgslKernel {
   const s = new Scope(k.name, new Map(p.buffers.map((b) => [b.name, b])), new Map(Object.entries(layout.places)));
   switch (k.kind) {
-    case 'loop': return renderLoop(k, s);
-    case 'contraction': return renderContraction(contraction(k), s);
+    case 'loop':
+      return renderLoop(k, s);
+    case 'contraction':
+      return renderContraction(contraction(k), s);
   }
 }
 
 /** Renders every entry point's kernels. */
 export function renderWgsl(p: Program, opts: WgslOptions = {}): WgslProgram {
   const layout = layoutArena(p, opts.maxBinding ?? DEFAULT_MAX_BINDING);
-  return { layout, entries: p.entries.map((e) => ({ name: e.name, kernels: e.kernels.map((k) => renderKernel(k, p, layout)) })) };
+  return {
+    layout,
+    entries: p.entries.map((e) => ({ name: e.name, kernels: e.kernels.map((k) => renderKernel(k, p, layout)) })),
+  };
 }
 
 /** The ops with a WGSL rendering (`kiln ops`): elementwise ops with a WGSL expression, every other
  *  op through loop and contraction kernels. */
 export function supportedOps(): Set<OpName> {
-  return new Set(Object.entries(OPS as Record<string, OpDef>).filter(([op, d]) => d.kind !== 'elementwise' || op in OP_CODE).map(([op]) => op as OpName));
+  return new Set(
+    Object.entries(OPS as Record<string, OpDef>)
+      .filter(([op, d]) => d.kind !== 'elementwise' || op in OP_CODE)
+      .map(([op]) => op as OpName),
+  );
 }
 
 /** The WGSL target: the default limits (layout.ts splits the arena into bindings), the ops it

@@ -25,12 +25,20 @@ const align16 = (n: number): number => Math.ceil(n / 16) * 16;
 
 export function layoutArena(p: Program, maxBinding = DEFAULT_MAX_BINDING): ArenaLayout {
   const bufs = p.buffers
-    .map((b) => ({ name: b.name, offset: p.memory.offsets[b.name] ?? fail('K6001', `wgsl: buffer '${b.name}' has no offset in the memory plan`), bytes: align16(Math.max(1, b.size) * 4) }))
+    .map((b) => ({
+      name: b.name,
+      offset: p.memory.offsets[b.name] ?? fail('K6001', `wgsl: buffer '${b.name}' has no offset in the memory plan`),
+      bytes: align16(Math.max(1, b.size) * 4),
+    }))
     .sort((a, b) => a.offset - b.offset);
   const chunks: { start: number; end: number }[] = [];
   const places: Record<string, Place> = {};
   for (const b of bufs) {
-    if (b.bytes > maxBinding) fail('K6001', `wgsl: buffer '${b.name}' (${b.bytes} bytes) is larger than a storage binding may be (${maxBinding} bytes); use a smaller batch`);
+    if (b.bytes > maxBinding)
+      fail(
+        'K6001',
+        `wgsl: buffer '${b.name}' (${b.bytes} bytes) is larger than a storage binding may be (${maxBinding} bytes); use a smaller batch`,
+      );
     let c = chunks[chunks.length - 1];
     if (!c || b.offset + b.bytes - c.start > maxBinding) chunks.push((c = { start: b.offset, end: b.offset }));
     c.end = Math.max(c.end, b.offset + b.bytes);

@@ -28,7 +28,10 @@ function unflatten(extents: readonly number[], first: number, flat: string): str
   return lines.join(' ');
 }
 
-const INIT = { argmax: (d: DType): string => combineInit('max', d) } as Record<Accumulator['combine'], (d: DType) => string>;
+const INIT = { argmax: (d: DType): string => combineInit('max', d) } as Record<
+  Accumulator['combine'],
+  (d: DType) => string
+>;
 for (const c of ['sum', 'max', 'min', 'first_max'] as const) INIT[c] = (d) => combineInit(c, d);
 const combine = combineStep;
 
@@ -51,10 +54,15 @@ function serialAcc(c: Ctx, a: Accumulator, i: number): void {
   const { pre, x, t } = foldValue(c, a, 'r');
   const T = WGSL_TYPE[t];
   if (a.combine === 'argmax') {
-    c.lines.push(`var b${i}: ${T} = ${INIT.argmax(t)}; var a${i} = 0i; var seen${i} = false;`,
-      `for (var r = 0i; r < ${c.r}i; r++) { ${pre} let x = ${x}; if (!seen${i} || x > b${i}) { seen${i} = x == x; b${i} = x; a${i} = r; } }`);
+    c.lines.push(
+      `var b${i}: ${T} = ${INIT.argmax(t)}; var a${i} = 0i; var seen${i} = false;`,
+      `for (var r = 0i; r < ${c.r}i; r++) { ${pre} let x = ${x}; if (!seen${i} || x > b${i}) { seen${i} = x == x; b${i} = x; a${i} = r; } }`,
+    );
   } else {
-    c.lines.push(`var a${i}: ${T} = ${INIT[a.combine](t)};`, `for (var r = 0i; r < ${c.r}i; r++) { ${pre} a${i} = ${combine(a.combine, `a${i}`, x)}; }`);
+    c.lines.push(
+      `var a${i}: ${T} = ${INIT[a.combine](t)};`,
+      `for (var r = 0i; r < ${c.r}i; r++) { ${pre} a${i} = ${combine(a.combine, `a${i}`, x)}; }`,
+    );
   }
   c.s.named.set(a.name, { wgsl: castTo(a.combine === 'argmax' ? 'i32' : t, a.dtype, `a${i}`), dtype: a.dtype });
 }
@@ -62,12 +70,14 @@ function serialAcc(c: Ctx, a: Accumulator, i: number): void {
 /** The point's workgroup folds strided slices, then a tree in workgroup memory combines them. */
 function workgroupAcc(c: Ctx, a: Accumulator, i: number, shared: Set<string>): void {
   const { pre, x, t } = foldValue(c, a, 'r');
-  const T = WGSL_TYPE[t], W = REDUCE_WORKGROUP;
+  const T = WGSL_TYPE[t],
+    W = REDUCE_WORKGROUP;
   const wv = `w_${T}`;
   shared.add(wv);
   if (a.combine === 'argmax') {
     shared.add('w_idx');
-    c.lines.push(`var b${i}: ${T} = ${INIT.argmax(t)}; var a${i} = ${c.r}i;`,
+    c.lines.push(
+      `var b${i}: ${T} = ${INIT.argmax(t)}; var a${i} = ${c.r}i;`,
       `for (var r = t; r < ${c.r}i; r += ${W}i) { ${pre} let x = ${x}; if (a${i} == ${c.r}i || x > b${i}) { b${i} = x; a${i} = r; } }`,
       `${wv}[lid] = b${i}; w_idx[lid] = a${i};`,
       'workgroupBarrier();',
@@ -76,14 +86,17 @@ function workgroupAcc(c: Ctx, a: Accumulator, i: number, shared: Set<string>): v
       `    if (bi < ${c.r}i && (ai >= ${c.r}i || bv > av || (bv == av && bi < ai))) { ${wv}[lid] = bv; w_idx[lid] = bi; } }`,
       '  workgroupBarrier();',
       '}',
-      `let r${i} = w_idx[0];`);
+      `let r${i} = w_idx[0];`,
+    );
   } else {
-    c.lines.push(`var a${i}: ${T} = ${INIT[a.combine](t)};`,
+    c.lines.push(
+      `var a${i}: ${T} = ${INIT[a.combine](t)};`,
       `for (var r = t; r < ${c.r}i; r += ${W}i) { ${pre} a${i} = ${combine(a.combine, `a${i}`, x)}; }`,
       `${wv}[lid] = a${i};`,
       'workgroupBarrier();',
       `for (var h = ${W / 2}u; h > 0u; h >>= 1u) { if (lid < h) { ${wv}[lid] = ${combine(a.combine, `${wv}[lid]`, `${wv}[lid + h]`)}; } workgroupBarrier(); }`,
-      `let r${i} = ${wv}[0];`);
+      `let r${i} = ${wv}[0];`,
+    );
   }
   c.lines.push('workgroupBarrier();');
   c.s.named.set(a.name, { wgsl: castTo(a.combine === 'argmax' ? 'i32' : t, a.dtype, `r${i}`), dtype: a.dtype });
@@ -104,15 +117,24 @@ function pointBody(c: Ctx): void {
     if (st.combine === 'sum') value = `${fromBits(d, ref)} + ${value}`;
     const store = `${c.s.takePre()} ${ref} = ${toBits(d, value)};`;
     if (!st.guard?.length) c.lines.push(store);
-    else c.lines.push(`if (${st.guard.map((g) => { const x = iexpr(c.s, g.e); return `(${x} >= ${g.lo}i && ${x} < ${g.hi}i)`; }).join(' && ')}) { ${store} }`);
+    else
+      c.lines.push(
+        `if (${st.guard
+          .map((g) => {
+            const x = iexpr(c.s, g.e);
+            return `(${x} >= ${g.lo}i && ${x} < ${g.hi}i)`;
+          })
+          .join(' && ')}) { ${store} }`,
+      );
   }
 }
 
 /** A kernel with 'sum' stores (scatter_add) in one invocation: its sum buffers zeroed, then every
  *  point in order, as the interpreter adds (indices may repeat; WGSL has no f32 atomics). */
 function renderScatter(c: Ctx, P: number): string {
-  const zero = [...new Set(c.k.stores.filter((st) => st.combine === 'sum').map((st) => st.buf))].map((b) =>
-    `for (var z = 0i; z < ${c.s.decl(b).size}i; z++) { ${c.s.ref(b, 'z')} = 0u; }`);
+  const zero = [...new Set(c.k.stores.filter((st) => st.combine === 'sum').map((st) => st.buf))].map(
+    (b) => `for (var z = 0i; z < ${c.s.decl(b).size}i; z++) { ${c.s.ref(b, 'z')} = 0u; }`,
+  );
   c.lines.push(`let p = p0; ${unflatten(c.k.space, 0, 'p')}`);
   c.k.reduce?.accs.forEach((a, i) => serialAcc(c, a, i));
   pointBody(c);
@@ -160,7 +182,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     const body = c.lines.splice(0);
     pointBody(c);
     groups = Math.min(MAX_GROUPS, P);
-    const decls = [...shared].map((w) => `var<workgroup> ${w}: array<${w === 'w_idx' ? 'i32' : w.slice(2)}, ${REDUCE_WORKGROUP}>;`).join('\n');
+    const decls = [...shared]
+      .map((w) => `var<workgroup> ${w}: array<${w === 'w_idx' ? 'i32' : w.slice(2)}, ${REDUCE_WORKGROUP}>;`)
+      .join('\n');
     main = `${decls}
 @compute @workgroup_size(${REDUCE_WORKGROUP})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -174,5 +198,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   }
 }`;
   }
-  return { name: k.name, code: `${s.bindings()}\n${s.helperCode()}\n${main}\n`, dispatch: [groups, 1, 1], chunks: [...s.slots.keys()] };
+  return {
+    name: k.name,
+    code: `${s.bindings()}\n${s.helperCode()}\n${main}\n`,
+    dispatch: [groups, 1, 1],
+    chunks: [...s.slots.keys()],
+  };
 }

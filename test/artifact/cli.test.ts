@@ -53,9 +53,19 @@ describe('.npy', () => {
       expect(back.shape).toEqual(a.shape);
       expect(Array.from(back.data)).toEqual(Array.from(a.data));
     }
-    const f64 = readNpy(npy("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", new Uint8Array(Float64Array.from([0.5, -3]).buffer)));
+    const f64 = readNpy(
+      npy(
+        "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }",
+        new Uint8Array(Float64Array.from([0.5, -3]).buffer),
+      ),
+    );
     expect([f64.dtype, Array.from(f64.data)]).toEqual(['f32', [0.5, -3]]);
-    const i64 = readNpy(npy("{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }", new Uint8Array(BigInt64Array.from([7n, -2n]).buffer)));
+    const i64 = readNpy(
+      npy(
+        "{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }",
+        new Uint8Array(BigInt64Array.from([7n, -2n]).buffer),
+      ),
+    );
     expect([i64.dtype, Array.from(i64.data)]).toEqual(['i32', [7, -2]]);
   });
 
@@ -65,11 +75,26 @@ describe('.npy', () => {
       [good.subarray(0, 5), /a\.npy: expected a \.npy file/],
       [Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]), /expected a \.npy file \(magic/],
       [good.subarray(0, good.length - 1), /expected 4 <f4 values \(16 bytes\) for shape \[2,2\], found 15 bytes/],
-      [npy("{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }", new Uint8Array(4)), /expected dtype <f4, <i4, \|b1, <f8 or <i8 \(little-endian\), found '>f4'/],
+      [
+        npy("{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }", new Uint8Array(4)),
+        /expected dtype <f4, <i4, \|b1, <f8 or <i8 \(little-endian\), found '>f4'/,
+      ],
       [npy("{'descr': '<f4', 'fortran_order': True, 'shape': (1,), }", new Uint8Array(4)), /fortran_order True/],
-      [npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1, -2), }", new Uint8Array(4)), /expected integer dimensions/],
-      [npy("{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296), }", new Uint8Array(4)), /expected .* values .* found 4 bytes/],
-      [npy("{'descr': '<i8', 'fortran_order': False, 'shape': (1,), }", new Uint8Array(BigInt64Array.from([2n ** 40n]).buffer)), /fit int32, found 1099511627776/],
+      [
+        npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1, -2), }", new Uint8Array(4)),
+        /expected integer dimensions/,
+      ],
+      [
+        npy("{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296), }", new Uint8Array(4)),
+        /expected .* values .* found 4 bytes/,
+      ],
+      [
+        npy(
+          "{'descr': '<i8', 'fortran_order': False, 'shape': (1,), }",
+          new Uint8Array(BigInt64Array.from([2n ** 40n]).buffer),
+        ),
+        /fit int32, found 1099511627776/,
+      ],
       [npy('{}', new Uint8Array(0)), /expected a header \{'descr', 'fortran_order', 'shape'\}/],
     ];
     const bigHeader = good.slice();
@@ -91,9 +116,22 @@ describe('kiln compile and kiln run', () => {
     const art = join(tmp, 'xor');
     const c = kiln('compile', 'examples/xor.ts', '--weights', join(trained, 'weights.safetensors'), '--out', art);
     expect(c.err).toBe('');
-    expect(c.out).toMatch(/^xor: wrote .*xor \(program\.wasm [\d.]+ (B|KB), weights\.safetensors .*; infer 2 kernels, train_step \d+ kernels; batch 4, \d+ params\) in [\d.]+ s\n$/);
-    expect(readdirSync(art).sort()).toEqual(['index.d.ts', 'index.js', 'index.ts', 'manifest.json', 'program.relaxed.wasm', 'program.wasm', 'weights.safetensors']);
-    writeFileSync(join(tmp, 'x.npy'), writeNpy({ dtype: 'f32', shape: [4, 2], data: Float32Array.from([0, 0, 0, 1, 1, 0, 1, 1]) }));
+    expect(c.out).toMatch(
+      /^xor: wrote .*xor \(program\.wasm [\d.]+ (B|KB), weights\.safetensors .*; infer 2 kernels, train_step \d+ kernels; batch 4, \d+ params\) in [\d.]+ s\n$/,
+    );
+    expect(readdirSync(art).sort()).toEqual([
+      'index.d.ts',
+      'index.js',
+      'index.ts',
+      'manifest.json',
+      'program.relaxed.wasm',
+      'program.wasm',
+      'weights.safetensors',
+    ]);
+    writeFileSync(
+      join(tmp, 'x.npy'),
+      writeNpy({ dtype: 'f32', shape: [4, 2], data: Float32Array.from([0, 0, 0, 1, 1, 0, 1, 1]) }),
+    );
     const out = join(tmp, 'pred');
     const r = kiln('run', art, '--input', `x=${join(tmp, 'x.npy')}`, '--out', out);
     expect(r.err).toBe('');
@@ -111,17 +149,44 @@ describe('kiln compile and kiln run', () => {
     writeFileSync(join(tmp, 'full', 'notes.txt'), 'mine');
     const cases: [string[], RegExp][] = [
       [['compile', 'examples/xor.ts', '--out', join(tmp, 'a-file')], /error K8001: compile: --out .*a-file is a file/],
-      [['compile', 'examples/xor.ts', '--out', join(tmp, 'full')], /error K8001: compile: --out .*full is a non-empty folder with no manifest\.json \(holds notes\.txt\)/],
-      [['compile', 'examples/xor.ts', '--target', 'webgpu', '--out', join(tmp, 'w')], /error K8001: compile: --target webgpu: this kiln has no WGSL target yet/],
-      [['compile', 'examples/xor.ts', '--target', 'cuda', '--out', join(tmp, 'w')], /error K8001: compile: --target 'cuda' is not one of wasm, webgpu, all/],
+      [
+        ['compile', 'examples/xor.ts', '--out', join(tmp, 'full')],
+        /error K8001: compile: --out .*full is a non-empty folder with no manifest\.json \(holds notes\.txt\)/,
+      ],
+      [
+        ['compile', 'examples/xor.ts', '--target', 'webgpu', '--out', join(tmp, 'w')],
+        /error K8001: compile: --target webgpu: this kiln has no WGSL target yet/,
+      ],
+      [
+        ['compile', 'examples/xor.ts', '--target', 'cuda', '--out', join(tmp, 'w')],
+        /error K8001: compile: --target 'cuda' is not one of wasm, webgpu, all/,
+      ],
       [['compile', 'examples/xor.ts'], /error K8001: compile: required option '--out <dir>' not specified/],
-      [['compile', 'examples/xor.ts', '--weights', join(tmp, 'a-file'), '--out', join(tmp, 'w')], /error K7006: .*a-file: .* too short for a header/],
-      [['run', join(tmp, 'nowhere')], /error K7001: manifest\.json: expected a file at .*nowhere\/manifest\.json, found none/],
+      [
+        ['compile', 'examples/xor.ts', '--weights', join(tmp, 'a-file'), '--out', join(tmp, 'w')],
+        /error K7006: .*a-file: .* too short for a header/,
+      ],
+      [
+        ['run', join(tmp, 'nowhere')],
+        /error K7001: manifest\.json: expected a file at .*nowhere\/manifest\.json, found none/,
+      ],
       [['run', join(tmp, 'xor'), '--input', 'x'], /error K8001: run: --input expects name=file\.npy, got 'x'/],
-      [['run', join(tmp, 'xor'), '--input', `x=${join(tmp, 'a-file')}`], /error K7002: .*a-file: expected a \.npy file/],
-      [['run', join(tmp, 'xor'), '--input', `z=${join(tmp, 'x.npy')}`], /error K7002: infer: unknown input 'z'; expected x: f32\[4,2\]/],
-      [['run', join(tmp, 'xor'), '--entry', 'predict'], /error K7002: run: expected an entry point \(infer, train_step\), found 'predict'/],
-      [['run', join(tmp, 'xor'), '--out', join(tmp, 'a-file')], /error K8002: run: --out '.*a-file' is an existing file; --out names a folder/],
+      [
+        ['run', join(tmp, 'xor'), '--input', `x=${join(tmp, 'a-file')}`],
+        /error K7002: .*a-file: expected a \.npy file/,
+      ],
+      [
+        ['run', join(tmp, 'xor'), '--input', `z=${join(tmp, 'x.npy')}`],
+        /error K7002: infer: unknown input 'z'; expected x: f32\[4,2\]/,
+      ],
+      [
+        ['run', join(tmp, 'xor'), '--entry', 'predict'],
+        /error K7002: run: expected an entry point \(infer, train_step\), found 'predict'/,
+      ],
+      [
+        ['run', join(tmp, 'xor'), '--out', join(tmp, 'a-file')],
+        /error K8002: run: --out '.*a-file' is an existing file; --out names a folder/,
+      ],
     ];
     for (const [args, pattern] of cases) {
       const r = kiln(...args);

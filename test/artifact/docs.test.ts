@@ -11,12 +11,18 @@ const DIR = join(ROOT, '.kiln', `docs-${process.pid}`); // inside the package: k
 afterAll(() => rmSync(DIR, { recursive: true, force: true }));
 
 const blocks = (file: string, lang: string): string[] =>
-  [...readFileSync(join(ROOT, file), 'utf8').matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]!);
+  [...readFileSync(join(ROOT, file), 'utf8').matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map(
+    (m) => m[1]!,
+  );
 
 describe('docs', () => {
   it('docs/runtime.md: the example runs under plain node', () => {
     mkdirSync(DIR, { recursive: true });
-    execFileSync(process.execPath, ['bin/kiln.js', 'compile', 'examples/mnist-cnn.ts', '--batch', '8', '--out', join(DIR, 'm')], { cwd: ROOT });
+    execFileSync(
+      process.execPath,
+      ['bin/kiln.js', 'compile', 'examples/mnist-cnn.ts', '--batch', '8', '--out', join(DIR, 'm')],
+      { cwd: ROOT },
+    );
     const [example] = blocks('docs/runtime.md', 'js');
     writeFileSync(join(DIR, 'example.mjs'), example!);
     const r = spawnSync(process.execPath, [join(DIR, 'example.mjs'), join(DIR, 'm')], { cwd: ROOT, encoding: 'utf8' });
@@ -35,7 +41,8 @@ describe('docs', () => {
     for (const cmd of ['compile', 'run', 'train']) {
       const help = spawnSync(process.execPath, ['bin/kiln.js', cmd, '--help'], { cwd: ROOT, encoding: 'utf8' }).stdout;
       for (const line of sh.split('\n').filter((l) => l.startsWith(`npx kiln ${cmd} `))) {
-        for (const flag of line.replace(/#.*/, '').match(/--[a-z-]+/g) ?? []) expect(help, `${line}: ${flag}`).toContain(flag);
+        for (const flag of line.replace(/#.*/, '').match(/--[a-z-]+/g) ?? [])
+          expect(help, `${line}: ${flag}`).toContain(flag);
       }
     }
   }, 60_000);

@@ -35,7 +35,14 @@ function broken(m: Manifest): [string, unknown][] {
     ['path in a file name', (x) => (x.weights = '../etc/passwd')],
     ['unknown role', (x) => (x.params[0].role = 'buffer')],
     ['string batch', (x) => (x.model.batch = '4')],
-    ['3 workgroups missing', (x) => (x.targets.webgpu = { file: 'k.wgsl', kernels: { infer: [{ name: 'k', reads: [], writes: [], entryPoint: 'k', workgroups: [1, 1] }] } })],
+    [
+      '3 workgroups missing',
+      (x) =>
+        (x.targets.webgpu = {
+          file: 'k.wgsl',
+          kernels: { infer: [{ name: 'k', reads: [], writes: [], entryPoint: 'k', workgroups: [1, 1] }] },
+        }),
+    ],
     ['file name key with a slash', (x) => (x.files['a/b'] = { sha256: '0'.repeat(64), bytes: 1 })],
   ];
   return cases.map(([name, f]) => {
@@ -57,14 +64,19 @@ describe('artifact manifest', () => {
     });
     const { manifest } = await buildArtifact(tokens, { targets: ['wasm'] });
     const step = manifest.entries.find((e) => e.name === 'train_step')!;
-    expect(step.inputs.map((i) => [i.name, i.range])).toEqual([['x', [0, 5]], ['y', [0, 2]]]);
+    expect(step.inputs.map((i) => [i.name, i.range])).toEqual([
+      ['x', [0, 5]],
+      ['y', [0, 2]],
+    ]);
     expect(manifest.entries.find((e) => e.name === 'infer')!.outputs.every((o) => o.range === undefined)).toBe(true);
     const def = { name: 'm', batch: 1, forward: (i: Record<string, Tensor>) => i.x! };
-    expect(() => defineModel({ ...def, inputs: { x: { dtype: 'f32', shape: [2], range: [0, 3] } } })).toThrow(/K2002: defineModel\(m\): 'x' has range \[0,3\]; a range is \[lo, hi\) with integers lo < hi, on an i32 value/);
+    expect(() => defineModel({ ...def, inputs: { x: { dtype: 'f32', shape: [2], range: [0, 3] } } })).toThrow(
+      /K2002: defineModel\(m\): 'x' has range \[0,3\]; a range is \[lo, hi\) with integers lo < hi, on an i32 value/,
+    );
     expect(() => defineModel({ ...def, inputs: { x: { dtype: 'i32', shape: [2], range: [3, 3] } } })).toThrow(/K2002/);
   }, 120_000);
 
-  it('a compiled model\'s manifest satisfies the JSON Schema and parseManifest', async () => {
+  it("a compiled model's manifest satisfies the JSON Schema and parseManifest", async () => {
     const m = await xorManifest();
     expect(m.version).toBe(FORMAT_VERSION);
     expect(validate(m), JSON.stringify(validate.errors)).toBe(true);
@@ -74,11 +86,16 @@ describe('artifact manifest', () => {
     expect(validate(JSON.parse(sealed))).toBe(true);
     expect(await readManifest(new TextEncoder().encode(sealed))).toEqual(JSON.parse(sealed));
     expect(m.params.map((p) => `${p.name}:${p.role}`)).toContain('optimizer/iterations:step-counter');
-    expect(m.params.filter((p) => p.role === 'weight').map((p) => p.name).sort()).toEqual(['dense_1/bias', 'dense_1/kernel', 'dense_2/bias', 'dense_2/kernel']);
+    expect(
+      m.params
+        .filter((p) => p.role === 'weight')
+        .map((p) => p.name)
+        .sort(),
+    ).toEqual(['dense_1/bias', 'dense_1/kernel', 'dense_2/bias', 'dense_2/kernel']);
     expect(Object.keys(m.targets.wasm!.kernels)).toEqual(['infer', 'train_step']);
   });
 
-  it('the runtime\'s schema checker and ajv agree on broken manifests', async () => {
+  it("the runtime's schema checker and ajv agree on broken manifests", async () => {
     const m = await xorManifest();
     for (const [name, x] of broken(m)) {
       expect(validate(x), name).toBe(false);

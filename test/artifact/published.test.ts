@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const ROOT = new URL('../..', import.meta.url).pathname;
 const node = (args: string[], cwd = ROOT) => spawnSync(process.execPath, args, { cwd, encoding: 'utf8' });
 const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
-const kiln = (...args: string[]) => execFileSync(process.execPath, [join(ROOT, 'bin/kiln.js'), ...args], { cwd: ROOT, encoding: 'utf8' });
+const kiln = (...args: string[]) =>
+  execFileSync(process.execPath, [join(ROOT, 'bin/kiln.js'), ...args], { cwd: ROOT, encoding: 'utf8' });
 
 // Inside the package, so the generated index.js resolves kiln/runtime by the package's own name.
 const API = join(ROOT, '.kiln', `published-${process.pid}`);
@@ -43,41 +44,79 @@ describe('published runtime', () => {
   });
 
   it('imports from plain node (no tsx), with its declarations', () => {
-    const r = node(['--input-type=module', '-e', "const r = await import('kiln/runtime'); console.log(typeof r.loadModel, typeof r.KilnError, typeof r.decodeSafetensors, typeof r.readNpy)"]);
+    const r = node([
+      '--input-type=module',
+      '-e',
+      "const r = await import('kiln/runtime'); console.log(typeof r.loadModel, typeof r.KilnError, typeof r.decodeSafetensors, typeof r.readNpy)",
+    ]);
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe('function function function function');
-    expect(readFileSync(join(ROOT, 'dist/types/runtime/index.d.ts'), 'utf8')).toMatch(/loadModel.*from '\.\/model\.js'/);
+    expect(readFileSync(join(ROOT, 'dist/types/runtime/index.d.ts'), 'utf8')).toMatch(
+      /loadModel.*from '\.\/model\.js'/,
+    );
   });
 
   it('the generated index.ts type-checks under tsc --strict, and wrong uses fail', () => {
-    writeFileSync(join(API, 'app.ts'), [
-      "import { load, spec } from './index.js';",
-      'const m = await load();',
-      'const x = new Float32Array(8 * 28 * 28);',
-      'const { y } = await m.infer({ x: { data: x, shape: [8, 28, 28, 1] } });',
-      'const { loss, accuracy } = await m.trainStep({ x, y: new Int32Array(spec.batch) });',
-      'console.log(m.backend, y.length, loss[0]! + accuracy[0]! >= 0);',
-    ].join('\n'));
-    writeFileSync(join(API, 'bad.ts'), [
-      "import { load } from './index.js';",
-      'const m = await load();',
-      'await m.infer({ z: new Float32Array(8 * 784) });',
-      'await m.trainStep({ x: new Float32Array(8 * 784), y: new Float32Array(8) });',
-      'await m.infer({ x: { data: new Float32Array(8 * 784), shape: [8, 784] } });',
-    ].join('\n'));
-    const tsc = (file: string) => node([TSC, '--ignoreConfig', '--noEmit', '--strict', '--module', 'nodenext', '--target', 'es2022', '--skipLibCheck', '--types', 'node', file], API);
+    writeFileSync(
+      join(API, 'app.ts'),
+      [
+        "import { load, spec } from './index.js';",
+        'const m = await load();',
+        'const x = new Float32Array(8 * 28 * 28);',
+        'const { y } = await m.infer({ x: { data: x, shape: [8, 28, 28, 1] } });',
+        'const { loss, accuracy } = await m.trainStep({ x, y: new Int32Array(spec.batch) });',
+        'console.log(m.backend, y.length, loss[0]! + accuracy[0]! >= 0);',
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(API, 'bad.ts'),
+      [
+        "import { load } from './index.js';",
+        'const m = await load();',
+        'await m.infer({ z: new Float32Array(8 * 784) });',
+        'await m.trainStep({ x: new Float32Array(8 * 784), y: new Float32Array(8) });',
+        'await m.infer({ x: { data: new Float32Array(8 * 784), shape: [8, 784] } });',
+      ].join('\n'),
+    );
+    const tsc = (file: string) =>
+      node(
+        [
+          TSC,
+          '--ignoreConfig',
+          '--noEmit',
+          '--strict',
+          '--module',
+          'nodenext',
+          '--target',
+          'es2022',
+          '--skipLibCheck',
+          '--types',
+          'node',
+          file,
+        ],
+        API,
+      );
     const good = tsc('app.ts');
     expect(good.stdout + good.stderr).toBe('');
     expect(good.status).toBe(0);
     const bad = tsc('bad.ts');
     expect(bad.status).not.toBe(0);
     expect(bad.stdout).toMatch(/bad\.ts\(3,\d+\): error TS2353: .*'z' does not exist in type 'InferInputs'/);
-    expect(bad.stdout).toMatch(/bad\.ts\(4,\d+\): error TS2322: Type 'Float32Array.*' is not assignable to type 'Int32Array/);
+    expect(bad.stdout).toMatch(
+      /bad\.ts\(4,\d+\): error TS2322: Type 'Float32Array.*' is not assignable to type 'Int32Array/,
+    );
     expect(bad.stdout).toMatch(/bad\.ts\(5,\d+\): error TS2322/);
   });
 
   it('the generated index.js runs under plain node', () => {
-    const r = node(['--input-type=module', '-e', "const { load, spec } = await import('./index.js'); const m = await load(); const { y } = await m.infer({ x: new Float32Array(8 * 784) }); console.log(spec.model, m.backend, y.length)"], API);
+    const r = node(
+      [
+        '--input-type=module',
+        '-e',
+        "const { load, spec } = await import('./index.js'); const m = await load(); const { y } = await m.infer({ x: new Float32Array(8 * 784) }); console.log(spec.model, m.backend, y.length)",
+      ],
+      API,
+    );
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe('mnist_cnn wasm 80');
   });
@@ -99,7 +138,11 @@ describe('published runtime', () => {
       writeFileSync(join(bad, file), bytes);
       const e = node(['examples/node/classify.js', bad]);
       expect(e.status).toBe(1);
-      expect(e.stderr).toMatch(new RegExp(`^classify: error K7004: ${file.replace(/\./g, '\\.')}: expected sha-256 [0-9a-f]{64}, found [0-9a-f]{64}\\n$`));
+      expect(e.stderr).toMatch(
+        new RegExp(
+          `^classify: error K7004: ${file.replace(/\./g, '\\.')}: expected sha-256 [0-9a-f]{64}, found [0-9a-f]{64}\\n$`,
+        ),
+      );
     }
   });
 

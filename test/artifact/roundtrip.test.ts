@@ -25,7 +25,8 @@ describe('compile -> load -> run', () => {
       expect(loaded.backend).toBe('wasm');
       const params = await loaded.getParams();
       expect(Object.keys(params).sort()).toEqual(Object.keys(init).sort());
-      for (const [name, t] of Object.entries(init)) expect(bits(params[name]!.data), name).toEqual(bits(namedArray(t).data));
+      for (const [name, t] of Object.entries(init))
+        expect(bits(params[name]!.data), name).toEqual(bits(namedArray(t).data));
       for (let step = 0; step < Math.min(c.steps, 2); step++) {
         for (const e of entries) {
           const batch = seedBatch(e.graph, c, 100 * step + e.name.length);
@@ -33,10 +34,12 @@ describe('compile -> load -> run', () => {
           const want = inProcess.run(e.name, inputs);
           const got = await loaded.run(e.name, inputs);
           expect(Object.keys(got).sort()).toEqual(Object.keys(want).sort());
-          for (const k of Object.keys(want)) expect(bits(got[k]!), `${e.name} ${k} call ${step}`).toEqual(bits(want[k]!.data));
+          for (const k of Object.keys(want))
+            expect(bits(got[k]!), `${e.name} ${k} call ${step}`).toEqual(bits(want[k]!.data));
         }
       }
-      for (const p of program.params) expect(bits((await loaded.getParams())[p.name]!.data), p.name).toEqual(bits(inProcess.readParam(p.name).data));
+      for (const p of program.params)
+        expect(bits((await loaded.getParams())[p.name]!.data), p.name).toEqual(bits(inProcess.readParam(p.name).data));
     });
   }
 
@@ -44,9 +47,13 @@ describe('compile -> load -> run', () => {
     const c = SEED_CASES.find((x) => x.model === 'gan_discriminator_step')!;
     const model = await seedModel(c);
     const g = seedEntries(model, c).find((e) => e.name === 'train_step')!.graph;
-    const batches = [0, 1, 2, 3].map((s) => Object.fromEntries(Object.entries(seedBatch(g, c, s)).map(([k, t]) => [k, t.data as TensorData])));
+    const batches = [0, 1, 2, 3].map((s) =>
+      Object.fromEntries(Object.entries(seedBatch(g, c, s)).map(([k, t]) => [k, t.data as TensorData])),
+    );
     const { files, manifest } = await buildArtifact(model, { targets: ['wasm'], batch: c.batch });
-    expect(new Set(manifest.params.map((p) => p.role))).toEqual(new Set(['weight', 'optimizer-slot', 'step-counter', 'batchnorm-statistic', 'rng-counter']));
+    expect(new Set(manifest.params.map((p) => p.role))).toEqual(
+      new Set(['weight', 'optimizer-slot', 'step-counter', 'batchnorm-statistic', 'rng-counter']),
+    );
     const open = (): Promise<KilnModel> => loadModel(files, { backend: 'wasm', relaxedSimd: false });
 
     const straight = await open();
@@ -60,11 +67,14 @@ describe('compile -> load -> run', () => {
 
     const [want, got] = [await straight.getParams(), await resumed.getParams()];
     expect(Array.from(got['optimizer/iterations']!.data)).toEqual([4]);
-    for (const p of manifest.params) expect(bits(got[p.name]!.data), `${p.name} (${p.role})`).toEqual(bits(want[p.name]!.data));
+    for (const p of manifest.params)
+      expect(bits(got[p.name]!.data), `${p.name} (${p.role})`).toEqual(bits(want[p.name]!.data));
     // and the checkpoint really carried the state: a fresh model without it diverges
     const fresh = await open();
     for (const b of batches.slice(2)) await fresh.trainStep(b);
     const freshParams = await fresh.getParams();
-    expect(manifest.params.some((p) => bits(freshParams[p.name]!.data).join() !== bits(want[p.name]!.data).join())).toBe(true);
+    expect(
+      manifest.params.some((p) => bits(freshParams[p.name]!.data).join() !== bits(want[p.name]!.data).join()),
+    ).toBe(true);
   });
 });

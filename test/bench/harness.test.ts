@@ -1,6 +1,23 @@
 // The bench's pure helpers (no peer is loaded, nothing is timed).
 import { describe, expect, it } from 'vitest';
-import { callEstimate, DEFAULT_POLICY, formatMs, formatRatio, gflops, jsonLine, measureRounds, median, policyFor, runsFor, schedule, stillFalling, summarize, summaryDiff, table, warmupDone } from '../../bench/harness.ts';
+import {
+  callEstimate,
+  DEFAULT_POLICY,
+  formatMs,
+  formatRatio,
+  gflops,
+  jsonLine,
+  measureRounds,
+  median,
+  policyFor,
+  runsFor,
+  schedule,
+  stillFalling,
+  summarize,
+  summaryDiff,
+  table,
+  warmupDone,
+} from '../../bench/harness.ts';
 import { CNN, hwioToOihw, nchwFlattenKernel, rng, shapes, transpose } from '../../bench/models.ts';
 import { casesOf } from '../../bench/cases.ts';
 import { peakBinary, FLOPS_PER_ITER } from '../../bench/peak.ts';
@@ -76,7 +93,11 @@ describe('interleaved rounds', () => {
   const callsOf = (rounds: number[][], i: number): number[] => rounds.flatMap((r, k) => (r.includes(i) ? [k] : []));
 
   it('equal runs: every impl in every round, the order rotated', () => {
-    expect(schedule([3, 3, 3])).toEqual([[0, 1, 2], [1, 2, 0], [2, 0, 1]]);
+    expect(schedule([3, 3, 3])).toEqual([
+      [0, 1, 2],
+      [1, 2, 0],
+      [2, 0, 1],
+    ]);
   });
 
   it("each impl's runs spread evenly over the rounds, a single run in the middle", () => {
@@ -96,7 +117,13 @@ describe('interleaved rounds', () => {
   /** A fake impl whose calls log their order and return preset times. */
   const fake = (name: string, ms: (k: number) => number, log: string[], failAt = Infinity) => {
     let k = 0;
-    return { call: async () => { if (k === failAt) throw new Error(`${name} broke`); log.push(name); return ms(k++); } };
+    return {
+      call: async () => {
+        if (k === failAt) throw new Error(`${name} broke`);
+        log.push(name);
+        return ms(k++);
+      },
+    };
   };
 
   it('warms each impl up in turn, then interleaves the measured calls; medians per impl', async () => {
@@ -117,7 +144,10 @@ describe('interleaved rounds', () => {
   it('an impl that throws drops out with its error; the others are still measured', async () => {
     const log: string[] = [];
     const p = { ...DEFAULT_POLICY, budgetMs: 100, warmMs: 10, minWarmCalls: 3, minRuns: 3, maxRuns: 20 };
-    const [ra, rb, rc] = await measureRounds([fake('a', () => 10, log, 5), fake('b', () => 10, log, 1), fake('c', () => 10, log)], p);
+    const [ra, rb, rc] = await measureRounds(
+      [fake('a', () => 10, log, 5), fake('b', () => 10, log, 1), fake('c', () => 10, log)],
+      p,
+    );
     expect(ra).toBeInstanceOf(Error);
     expect((ra as Error).message).toBe('a broke');
     expect((rb as Error).message).toBe('b broke');
@@ -129,7 +159,9 @@ describe('output summaries', () => {
   it('sum, l1 and evenly spaced samples', () => {
     const s = summarize([1, -2, 3, -4]);
     expect(s).toEqual({ n: 4, sum: -2, l1: 10, sample: [1, -2, 3, -4] });
-    expect(summarize(Array.from({ length: 32 }, (_, i) => i)).sample).toEqual(Array.from({ length: 16 }, (_, i) => 2 * i));
+    expect(summarize(Array.from({ length: 32 }, (_, i) => i)).sample).toEqual(
+      Array.from({ length: 16 }, (_, i) => 2 * i),
+    );
   });
 
   it('diff is relative to the reference scale; a size mismatch or NaN is infinite', () => {
@@ -153,24 +185,77 @@ describe('formats', () => {
   });
 
   it('JSON lines carry suite, case, impl, threads, median_ms, gflops and status', () => {
-    const ok = JSON.parse(jsonLine({ suite: 'matmul', case: '512', impl: 'kiln', threads: 1, status: 'ok', median_ms: 10.123456, gflops: 26.5, runs: 9, diff: 1.23456e-7 }));
-    expect(ok).toEqual({ suite: 'matmul', case: '512', impl: 'kiln', threads: 1, median_ms: 10.1235, gflops: 26.5, status: 'ok', runs: 9, diff: 1.23e-7 });
-    const cannot = JSON.parse(jsonLine({ suite: 'cnn-train', case: 'batch 64', impl: 'tfjs-wasm', threads: 1, status: 'cannot', reason: 'no Conv2DBackpropFilter' }));
-    expect(cannot).toEqual({ suite: 'cnn-train', case: 'batch 64', impl: 'tfjs-wasm', threads: 1, median_ms: null, gflops: null, status: 'cannot', reason: 'no Conv2DBackpropFilter' });
+    const ok = JSON.parse(
+      jsonLine({
+        suite: 'matmul',
+        case: '512',
+        impl: 'kiln',
+        threads: 1,
+        status: 'ok',
+        median_ms: 10.123456,
+        gflops: 26.5,
+        runs: 9,
+        diff: 1.23456e-7,
+      }),
+    );
+    expect(ok).toEqual({
+      suite: 'matmul',
+      case: '512',
+      impl: 'kiln',
+      threads: 1,
+      median_ms: 10.1235,
+      gflops: 26.5,
+      status: 'ok',
+      runs: 9,
+      diff: 1.23e-7,
+    });
+    const cannot = JSON.parse(
+      jsonLine({
+        suite: 'cnn-train',
+        case: 'batch 64',
+        impl: 'tfjs-wasm',
+        threads: 1,
+        status: 'cannot',
+        reason: 'no Conv2DBackpropFilter',
+      }),
+    );
+    expect(cannot).toEqual({
+      suite: 'cnn-train',
+      case: 'batch 64',
+      impl: 'tfjs-wasm',
+      threads: 1,
+      median_ms: null,
+      gflops: null,
+      status: 'cannot',
+      reason: 'no Conv2DBackpropFilter',
+    });
   });
 
   it('tables align columns', () => {
-    expect(table(['case', 'ms'], [['a', '1.5'], ['bbb', '10']])).toBe('case   ms\n----  ---\na     1.5\nbbb    10');
+    expect(
+      table(
+        ['case', 'ms'],
+        [
+          ['a', '1.5'],
+          ['bbb', '10'],
+        ],
+      ),
+    ).toBe('case   ms\n----  ---\na     1.5\nbbb    10');
   });
 });
 
 describe('seeded models and layout conversions', () => {
   it('the generator is deterministic and cases are equal for equal seeds', () => {
-    const a = rng(7), b = rng(7);
+    const a = rng(7),
+      b = rng(7);
     expect([a(), a(), a()]).toEqual([b(), b(), b()]);
-    const [c1] = casesOf('cnn-train', 3), [c2] = casesOf('cnn-train', 3), [c3] = casesOf('cnn-train', 4);
+    const [c1] = casesOf('cnn-train', 3),
+      [c2] = casesOf('cnn-train', 3),
+      [c3] = casesOf('cnn-train', 4);
     expect(c1!.kind === 'train' && c2!.kind === 'train' && c1!.x.data).toEqual(c2!.kind === 'train' && c2!.x.data);
-    expect(c1!.kind === 'train' && c3!.kind === 'train' && c1!.weights[0]![0]!.data[0]).not.toBe(c3!.kind === 'train' && c3!.weights[0]![0]!.data[0]);
+    expect(c1!.kind === 'train' && c3!.kind === 'train' && c1!.weights[0]![0]!.data[0]).not.toBe(
+      c3!.kind === 'train' && c3!.weights[0]![0]!.data[0],
+    );
   });
 
   it('the CNN shapes are those of examples/mnist-cnn.ts', () => {

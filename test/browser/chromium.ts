@@ -10,20 +10,38 @@ import { fromHost, type Transport } from '../../runtime/webgpu-node.ts';
 import type { HostError, Request } from '../../runtime/webgpu-host.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_FLAGS = ['--enable-unsafe-webgpu', '--enable-unsafe-swiftshader', '--use-webgpu-adapter=swiftshader', '--no-sandbox',
-  '--headless', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+export const CHROMIUM_FLAGS = [
+  '--enable-unsafe-webgpu',
+  '--enable-unsafe-swiftshader',
+  '--use-webgpu-adapter=swiftshader',
+  '--no-sandbox',
+  '--headless',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
 /** Bundles `entry` (a .ts file) for the browser. */
 export async function bundle(entry: string): Promise<string> {
   const { build } = await import('esbuild');
-  const out = await build({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'browser', write: false, logLevel: 'silent' });
+  const out = await build({
+    entryPoints: [entry],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    write: false,
+    logLevel: 'silent',
+  });
   return out.outputFiles[0]!.text;
 }
 
 /** Serves `files` (path -> [content type, body]) on 127.0.0.1. */
-export async function serve(files: Readonly<Record<string, readonly [string, string]>>): Promise<{ server: Server; url: string }> {
+export async function serve(
+  files: Readonly<Record<string, readonly [string, string]>>,
+): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
     const f = files[req.url ?? '/'];
     res.writeHead(f ? 200 : 404, { 'content-type': f?.[0] ?? 'text/plain' });
@@ -42,13 +60,23 @@ export interface ChromiumPage {
 /** Chromium with a page at `/` whose module script is `script`. */
 export async function openPage(script: string): Promise<ChromiumPage> {
   const { server, url } = await serve({
-    '/': ['text/html', '<!doctype html><meta charset="utf-8"><title>kiln</title><script type="module" src="/page.js"></script>'],
+    '/': [
+      'text/html',
+      '<!doctype html><meta charset="utf-8"><title>kiln</title><script type="module" src="/page.js"></script>',
+    ],
     '/page.js': ['text/javascript', script],
   });
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
   const page = await browser.newPage();
   await page.goto(url);
-  return { browser, page, close: async () => { await browser.close(); server.close(); } };
+  return {
+    browser,
+    page,
+    close: async () => {
+      await browser.close();
+      server.close();
+    },
+  };
 }
 
 /** A transport to a WebGPU host in a Chromium page. */
@@ -57,7 +85,13 @@ export async function chromiumGpu(): Promise<Transport & { close(): Promise<void
   await p.page.waitForFunction(() => 'kilnGpu' in globalThis);
   return {
     async call<T>(req: Request): Promise<T> {
-      const r = await p.page.evaluate((q) => (globalThis as unknown as { kilnGpu: (q: unknown) => Promise<{ value?: unknown; error?: HostError }> }).kilnGpu(q), req as never);
+      const r = await p.page.evaluate(
+        (q) =>
+          (
+            globalThis as unknown as { kilnGpu: (q: unknown) => Promise<{ value?: unknown; error?: HostError }> }
+          ).kilnGpu(q),
+        req as never,
+      );
       if (r.error) throw fromHost(r.error);
       return r.value as T;
     },

@@ -11,7 +11,14 @@ import { writeReport } from '../../compiler/inspect/html.ts';
 
 const OUT = resolve('test-results/inspect');
 const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--headless', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const ARGS = [
+  '--no-sandbox',
+  '--headless',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 let browser: Browser;
 let data: InspectData;
@@ -33,9 +40,13 @@ describe('kiln inspect --html', () => {
     const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
     const errors: string[] = [];
     const requests: string[] = [];
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
     page.on('pageerror', (e) => errors.push(String(e)));
-    page.on('request', (r) => { if (!r.url().startsWith('file://') && !r.url().startsWith('data:')) requests.push(r.url()); });
+    page.on('request', (r) => {
+      if (!r.url().startsWith('file://') && !r.url().startsWith('data:')) requests.push(r.url());
+    });
     await page.goto(`file://${file}`);
     await page.waitForLoadState('load');
 
@@ -52,7 +63,10 @@ describe('kiln inspect --html', () => {
     const detail = page.locator('#detail');
     await expect.poll(() => detail.textContent()).toContain(`group ${conv.index}`);
     const text = (await detail.textContent())!;
-    const conv1 = readFileSync('examples/mnist-cnn.ts', 'utf8').split('\n').findIndex((l) => l.includes('nn.conv2d(32, 3')) + 1;
+    const conv1 =
+      readFileSync('examples/mnist-cnn.ts', 'utf8')
+        .split('\n')
+        .findIndex((l) => l.includes('nn.conv2d(32, 3')) + 1;
     expect(text).toContain(`examples/mnist-cnn.ts:${conv1}:6`);
     expect(text).toContain("nn.conv2d(32, 3, { activation: 'relu' })");
     const kernel = conv.kernels[0]!;

@@ -19,7 +19,11 @@ async function onWasm(binary: Uint8Array, c: Call): Promise<Result> {
   const exe = await loadWasm(binary, c.manifest);
   for (const [n, d] of Object.entries(c.params)) exe.writeParam(n, d);
   const outputs = exe.run(c.entry, c.inputs);
-  return { outputs, params: Object.fromEntries(c.manifest.params.map((p) => [p.name, exe.readParam(p.name)])), about: `wasm ${exe.variant}` };
+  return {
+    outputs,
+    params: Object.fromEntries(c.manifest.params.map((p) => [p.name, exe.readParam(p.name)])),
+    about: `wasm ${exe.variant}`,
+  };
 }
 
 async function onWebGpu(kernels: WebGpuKernels, c: Call): Promise<Result> {

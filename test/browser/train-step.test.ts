@@ -17,7 +17,10 @@ import { closeGpu, testGpu } from '../targets/wgsl-helpers.ts';
 
 const gpu = await testGpu();
 let page: ChromiumPage | undefined;
-afterAll(async () => { await page?.close(); await closeGpu(); });
+afterAll(async () => {
+  await page?.close();
+  await closeGpu();
+});
 
 async function openStepPage(): Promise<ChromiumPage> {
   if (page) return page;
@@ -38,27 +41,59 @@ for (const model of ['xor', 'mnist_cnn']) {
     const call = {
       manifest: toManifest(program),
       entry: 'train_step',
-      params: Object.fromEntries(program.params.map((p) => [p.name, runtimeTensor(params[p.name]!).data])) as Record<string, TensorData>,
-      inputs: Object.fromEntries(Object.entries(seedBatch(train.graph, c, 1)).map(([n, t]) => [n, (t as RuntimeTensor).data])) as Record<string, TensorData>,
+      params: Object.fromEntries(program.params.map((p) => [p.name, runtimeTensor(params[p.name]!).data])) as Record<
+        string,
+        TensorData
+      >,
+      inputs: Object.fromEntries(
+        Object.entries(seedBatch(train.graph, c, 1)).map(([n, t]) => [n, (t as RuntimeTensor).data]),
+      ) as Record<string, TensorData>,
     };
     const binary = (await renderWasm(program, { relaxed: false })).binary;
     const node = await loadWasm(binary, call.manifest);
     for (const [n, d] of Object.entries(call.params)) node.writeParam(n, d);
-    const want = { outputs: node.run('train_step', call.inputs), params: Object.fromEntries(program.params.map((p) => [p.name, node.readParam(p.name)])) };
+    const want = {
+      outputs: node.run('train_step', call.inputs),
+      params: Object.fromEntries(program.params.map((p) => [p.name, node.readParam(p.name)])),
+    };
     const compare = (got: Result, tol: number, what: string): void => {
-      for (const o of train.graph.outputs) expectClose(got.outputs[o.name]!, { type: want.outputs[o.name]!.type, data: Float64Array.from(want.outputs[o.name]!.data) }, `${what} output ${o.name}`, tol);
-      for (const p of program.params) expectClose(got.params[p.name]!, { type: want.params[p.name]!.type, data: Float64Array.from(want.params[p.name]!.data) }, `${what} param ${p.name}`, tol);
+      for (const o of train.graph.outputs)
+        expectClose(
+          got.outputs[o.name]!,
+          { type: want.outputs[o.name]!.type, data: Float64Array.from(want.outputs[o.name]!.data) },
+          `${what} output ${o.name}`,
+          tol,
+        );
+      for (const p of program.params)
+        expectClose(
+          got.params[p.name]!,
+          { type: want.params[p.name]!.type, data: Float64Array.from(want.params[p.name]!.data) },
+          `${what} param ${p.name}`,
+          tol,
+        );
     };
 
     it('on WebAssembly in the page: equal to Node', async () => {
       const p = await openStepPage();
-      const got = await p.page.evaluate(([b, c]) => (globalThis as never as { kilnStep: { onWasm: (b: Uint8Array, c: unknown) => Promise<Result> } }).kilnStep.onWasm(b, c), [binary, call] as const);
+      const got = await p.page.evaluate(
+        ([b, c]) =>
+          (
+            globalThis as never as { kilnStep: { onWasm: (b: Uint8Array, c: unknown) => Promise<Result> } }
+          ).kilnStep.onWasm(b, c),
+        [binary, call] as const,
+      );
       compare(got, 0, 'browser wasm');
     }, 120_000);
 
     it(`on WebGPU in the page: within ${c.tol} of Node's wasm`, async () => {
       const p = await openStepPage();
-      const got = await p.page.evaluate(([k, c]) => (globalThis as never as { kilnStep: { onWebGpu: (k: unknown, c: unknown) => Promise<Result> } }).kilnStep.onWebGpu(k, c), [renderWgsl(program), call] as const);
+      const got = await p.page.evaluate(
+        ([k, c]) =>
+          (
+            globalThis as never as { kilnStep: { onWebGpu: (k: unknown, c: unknown) => Promise<Result> } }
+          ).kilnStep.onWebGpu(k, c),
+        [renderWgsl(program), call] as const,
+      );
       expect(got.about).toMatch(/swiftshader|google/i);
       compare(got, c.tol, 'browser WebGPU');
     }, 300_000);

@@ -14,11 +14,24 @@ import { loadModel } from '../../runtime/index.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--no-sandbox', '--headless', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.json': 'application/json', '.wasm': 'application/wasm' };
+const FLAGS = [
+  '--no-sandbox',
+  '--headless',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+const TYPES: Record<string, string> = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+};
 
 const present = existsSync(CHROMIUM);
-if (!present && process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium, and a browser test may not skip in CI`);
+if (!present && process.env.CI)
+  throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium, and a browser test may not skip in CI`);
 
 let tmp: string;
 let server: Server;
@@ -56,24 +69,42 @@ describe.skipIf(!present)('examples/web in Chromium', () => {
   it('classifies the sample digits as Node does, trains with a falling loss, no console errors', async () => {
     const page = await browser.newPage();
     const errors: string[] = [];
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`${url}?simd=plain`);
     await page.waitForSelector('#status[data-ready="true"]', { timeout: 120_000 });
-    const web = await page.evaluate(() => (window as unknown as { kiln: { backend: string; backendInfo: string; predictions: number[]; probs: number[]; latencyMs: number } }).kiln);
+    const web = await page.evaluate(
+      () =>
+        (
+          window as unknown as {
+            kiln: { backend: string; backendInfo: string; predictions: number[]; probs: number[]; latencyMs: number };
+          }
+        ).kiln,
+    );
     expect(web.backend).toBe('wasm');
     expect(await page.textContent('#status')).toMatch(/on wasm \(SIMD\)/);
     expect(web.latencyMs).toBeGreaterThan(0);
     expect(await page.locator('#samples figure').count()).toBe(64);
 
-    const node = JSON.parse(spawnSync(process.execPath, ['examples/node/classify.js', join(tmp, 'm'), '--json'], { cwd: ROOT, encoding: 'utf8' }).stdout);
+    const node = JSON.parse(
+      spawnSync(process.execPath, ['examples/node/classify.js', join(tmp, 'm'), '--json'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      }).stdout,
+    );
     expect(web.predictions).toEqual(node.predictions);
     const m = await loadModel(join(tmp, 'm'), { relaxedSimd: false });
     const x = Float32Array.from(JSON.parse(readFileSync(join(ROOT, 'examples/web/dist/samples.json'), 'utf8')).x);
     expect(web.probs).toEqual(Array.from((await m.infer({ x })).y!));
 
     await page.click('#train');
-    await page.waitForFunction(() => (window as unknown as { kiln: { losses: number[] } }).kiln.losses.length === 20, undefined, { timeout: 120_000 });
+    await page.waitForFunction(
+      () => (window as unknown as { kiln: { losses: number[] } }).kiln.losses.length === 20,
+      undefined,
+      { timeout: 120_000 },
+    );
     const losses = await page.evaluate(() => (window as unknown as { kiln: { losses: number[] } }).kiln.losses);
     expect(losses[19]).toBeLessThan(losses[0]!);
     expect(await page.textContent('#loss')).toMatch(/^step 20: loss \d+\.\d{4}$/);
@@ -93,12 +124,21 @@ describe.skipIf(!present)('examples/web in Chromium', () => {
   it('runs the relaxed-SIMD module where Chromium has it, with the same predictions', async () => {
     const page = await browser.newPage();
     const errors: string[] = [];
-    page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
     await page.goto(url);
     await page.waitForSelector('#status[data-ready="true"]', { timeout: 120_000 });
     expect(await page.textContent('#status')).toMatch(/on wasm \(relaxed SIMD\)/);
-    const node = JSON.parse(spawnSync(process.execPath, ['examples/node/classify.js', join(tmp, 'm'), '--json'], { cwd: ROOT, encoding: 'utf8' }).stdout);
-    expect(await page.evaluate(() => (window as unknown as { kiln: { predictions: number[] } }).kiln.predictions)).toEqual(node.predictions);
+    const node = JSON.parse(
+      spawnSync(process.execPath, ['examples/node/classify.js', join(tmp, 'm'), '--json'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      }).stdout,
+    );
+    expect(
+      await page.evaluate(() => (window as unknown as { kiln: { predictions: number[] } }).kiln.predictions),
+    ).toEqual(node.predictions);
     expect(errors).toEqual([]);
   }, 240_000);
 });

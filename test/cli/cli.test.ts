@@ -28,7 +28,11 @@ function writeTmp(name: string, text: string): string {
   return p;
 }
 
-interface TensorJson { dtype: string; shape: number[]; data: number[] }
+interface TensorJson {
+  dtype: string;
+  shape: number[];
+  data: number[];
+}
 
 /** -mean over rows of log softmax(logits)[label]. */
 function crossEntropy(logits: number[], classes: number, labels: number[]): number {
@@ -44,7 +48,8 @@ describe('the command line', () => {
   it('--help lists every command with its summary; kiln alone prints it as an error', () => {
     const r = kiln('--help');
     expect(r.code).toBe(0);
-    for (const c of ['train', 'inspect', 'demo', 'ops', 'fmt', 'eval', 'help']) expect(r.out).toMatch(new RegExp(`^  ${c} .*  \\S`, 'm'));
+    for (const c of ['train', 'inspect', 'demo', 'ops', 'fmt', 'eval', 'help'])
+      expect(r.out).toMatch(new RegExp(`^  ${c} .*  \\S`, 'm'));
     expect(r.out).toContain('train a model on its dataset');
     const bare = kiln();
     expect(bare.code).toBe(1);
@@ -67,10 +72,19 @@ describe('the command line', () => {
   });
 
   it('unknown commands and misspelled flags are K8001 with a suggestion', () => {
-    expect(kiln('trian')).toMatchObject({ code: 1, err: "error K8001: unknown command 'trian'; did you mean train?; see kiln --help\n" });
-    expect(kiln('train', 'examples/xor.ts', '--epoch', '2').err).toMatch(/^error K8001: train: unknown option '--epoch'; did you mean --epochs\?; see kiln help train\n$/);
-    expect(kiln('train', 'examples/xor.ts', '--epochs', '1.5').err).toBe("error K8001: train: --epochs must be an integer >= 1, got '1.5'; see kiln help train\n");
-    expect(kiln('inspect', 'examples/xor.ts', '--stage', 'fused?').err).toBe("error K8001: inspect: --stage 'fused?' is not one of ir, train, simplified, fused, lowered, specialize, kernels, wat, wgsl; see kiln help inspect\n");
+    expect(kiln('trian')).toMatchObject({
+      code: 1,
+      err: "error K8001: unknown command 'trian'; did you mean train?; see kiln --help\n",
+    });
+    expect(kiln('train', 'examples/xor.ts', '--epoch', '2').err).toMatch(
+      /^error K8001: train: unknown option '--epoch'; did you mean --epochs\?; see kiln help train\n$/,
+    );
+    expect(kiln('train', 'examples/xor.ts', '--epochs', '1.5').err).toBe(
+      "error K8001: train: --epochs must be an integer >= 1, got '1.5'; see kiln help train\n",
+    );
+    expect(kiln('inspect', 'examples/xor.ts', '--stage', 'fused?').err).toBe(
+      "error K8001: inspect: --stage 'fused?' is not one of ir, train, simplified, fused, lowered, specialize, kernels, wat, wgsl; see kiln help inspect\n",
+    );
   });
 });
 
@@ -109,13 +123,16 @@ describe('kiln fmt', () => {
   });
 
   it('canonicalizes spacing, names, attribute order and defaults; --check tells', () => {
-    const messy = writeTmp('messy.kir', [
-      '// a hand-written graph',
-      'graph @f(%x:f32[2,2]) params(%w : f32[2,2] = random_uniform{seed=1,min=-0.5, max=0.5}) {',
-      '   %h = matmul(%x,%w)   : f32[2,2]',
-      '   %0 = relu(%h) : f32[2,2] // rectified',
-      '   return %0 as y }',
-    ].join('\n'));
+    const messy = writeTmp(
+      'messy.kir',
+      [
+        '// a hand-written graph',
+        'graph @f(%x:f32[2,2]) params(%w : f32[2,2] = random_uniform{seed=1,min=-0.5, max=0.5}) {',
+        '   %h = matmul(%x,%w)   : f32[2,2]',
+        '   %0 = relu(%h) : f32[2,2] // rectified',
+        '   return %0 as y }',
+      ].join('\n'),
+    );
     const canonical = [
       'graph @f(%x: f32[2,2]) params(%w: f32[2,2] = random_uniform{max=0.5, min=-0.5, seed=1}) {',
       '  %0 = matmul(%x, %w) {transpose_a=false, transpose_b=false} : f32[2,2]',
@@ -135,7 +152,9 @@ describe('kiln fmt', () => {
     const bad = writeTmp('bad.kir', 'graph @f(%x: f32[2]) {\n  %0 = exp(%x) : f32[3]\n  return %0 as y\n}\n');
     const r = kiln('fmt', bad);
     expect(r.code).toBe(1);
-    expect(r.err).toBe(`error K4002: ${bad}:2:18: exp: annotated type f32[3] differs from the inferred f32[2]; fix the annotation or the inputs\n`);
+    expect(r.err).toBe(
+      `error K4002: ${bad}:2:18: exp: annotated type f32[3] differs from the inferred f32[2]; fix the annotation or the inputs\n`,
+    );
   });
 });
 
@@ -152,15 +171,28 @@ describe('kiln eval', () => {
     expect(out.loss!.data[0]).toBeCloseTo(crossEntropy(out.logits!.data, 3, inputs.y.data), 5);
     // and the printed logits are the in-process interpreter's, with initializer params
     const g = parseGraph(readFileSync(join(ROOT, MLP), 'utf8'));
-    const ref = interpret(g, { x: tensor('f32', [4, 3], inputs.x.flat()), y: tensor('i32', [4], inputs.y.data) }, initParams(g));
+    const ref = interpret(
+      g,
+      { x: tensor('f32', [4, 3], inputs.x.flat()), y: tensor('i32', [4], inputs.y.data) },
+      initParams(g),
+    );
     out.logits!.data.forEach((v, i) => expect(v).toBeCloseTo(ref.outputs.logits!.data[i]!, 6));
   });
 
   it('takes params from the JSON when given (nested arrays)', () => {
     const zeros = (r: number, c: number) => Array.from({ length: r }, () => new Array<number>(c).fill(0));
-    const json = writeTmp('params.json', JSON.stringify({
-      x: zeros(4, 3), y: [0, 2, 1, 2], w1: zeros(3, 5), b1: [0, 0, 0, 0, 0], w2: zeros(5, 3), b2: [1, 2, 3], step: 41,
-    }));
+    const json = writeTmp(
+      'params.json',
+      JSON.stringify({
+        x: zeros(4, 3),
+        y: [0, 2, 1, 2],
+        w1: zeros(3, 5),
+        b1: [0, 0, 0, 0, 0],
+        w2: zeros(5, 3),
+        b2: [1, 2, 3],
+        step: 41,
+      }),
+    );
     const out = JSON.parse(kiln('eval', MLP, '--inputs', json).out) as Record<string, TensorJson>;
     expect(out.logits!.data).toEqual([1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 3]);
     // logsumexp(1,2,3) = 3 + log(1 + e^-1 + e^-2); labels 0,2,1,2 pick logits 1,3,2,3
@@ -169,24 +201,47 @@ describe('kiln eval', () => {
   });
 
   it('picks a graph of a program with --graph', () => {
-    const prog = writeTmp('prog.kir', [
-      'graph @double(%x: f32[2]) {', '  %0 = add(%x, %x) : f32[2]', '  return %0 as y', '}', '',
-      'graph @square(%x: f32[2]) {', '  %0 = mul(%x, %x) : f32[2]', '  return %0 as y', '}', '',
-    ].join('\n'));
+    const prog = writeTmp(
+      'prog.kir',
+      [
+        'graph @double(%x: f32[2]) {',
+        '  %0 = add(%x, %x) : f32[2]',
+        '  return %0 as y',
+        '}',
+        '',
+        'graph @square(%x: f32[2]) {',
+        '  %0 = mul(%x, %x) : f32[2]',
+        '  return %0 as y',
+        '}',
+        '',
+      ].join('\n'),
+    );
     const json = writeTmp('x.json', '{"x": {"shape": [2], "data": [3, "-inf"]}}');
-    expect(JSON.parse(kiln('eval', prog, '--inputs', json, '--graph', 'square').out)).toEqual({ y: { dtype: 'f32', shape: [2], data: [9, 'inf'] } });
-    expect(JSON.parse(kiln('eval', prog, '--inputs', json, '--graph=@double').out)).toEqual({ y: { dtype: 'f32', shape: [2], data: [6, '-inf'] } });
+    expect(JSON.parse(kiln('eval', prog, '--inputs', json, '--graph', 'square').out)).toEqual({
+      y: { dtype: 'f32', shape: [2], data: [9, 'inf'] },
+    });
+    expect(JSON.parse(kiln('eval', prog, '--inputs', json, '--graph=@double').out)).toEqual({
+      y: { dtype: 'f32', shape: [2], data: [6, '-inf'] },
+    });
     const r = kiln('eval', prog, '--inputs', json);
     expect(r.code).toBe(1);
     expect(r.err).toBe('error K8001: eval: the file holds 2 graphs (@double, @square); pick one with --graph <name>\n');
   });
 
   it('reports missing flags, missing files and bad inputs clearly', () => {
-    expect(kiln('eval', MLP).err).toBe("error K8001: eval: required option '--inputs <file.json>' not specified; see kiln help eval\n");
-    expect(kiln('eval', 'nowhere.kir', '--inputs', MLP_INPUTS).err).toBe("error K8002: eval: cannot read 'nowhere.kir': no such file\n");
+    expect(kiln('eval', MLP).err).toBe(
+      "error K8001: eval: required option '--inputs <file.json>' not specified; see kiln help eval\n",
+    );
+    expect(kiln('eval', 'nowhere.kir', '--inputs', MLP_INPUTS).err).toBe(
+      "error K8002: eval: cannot read 'nowhere.kir': no such file\n",
+    );
     expect(kiln('fmt').err).toBe("error K8001: fmt: missing required argument 'file.kir'; see kiln help fmt\n");
-    expect(kiln('fmt', 'a.kir', 'b.kir').err).toBe("error K8001: fmt: too many arguments for 'fmt'. Expected 1 argument but got 2; see kiln help fmt\n");
-    expect(kiln('ops', '--tabel').err).toBe("error K8001: ops: unknown option '--tabel'; accepted: --json; see kiln help ops\n");
+    expect(kiln('fmt', 'a.kir', 'b.kir').err).toBe(
+      "error K8001: fmt: too many arguments for 'fmt'. Expected 1 argument but got 2; see kiln help fmt\n",
+    );
+    expect(kiln('ops', '--tabel').err).toBe(
+      "error K8001: ops: unknown option '--tabel'; accepted: --json; see kiln help ops\n",
+    );
     const wrong = writeTmp('wrong.json', '{"x": [[1, 2], [3, 4]], "y": [0, 1, 2, 0]}');
     const r = kiln('eval', MLP, '--inputs', wrong);
     expect(r.code).toBe(1);

@@ -10,7 +10,15 @@ import { parse } from '../../ir/parse.ts';
 import { print } from '../../ir/print.ts';
 import { sizeOf } from '../../ir/types.ts';
 import { verifyAll } from '../../ir/verify.ts';
-import { decodeSafetensors, encodeSafetensors, matchWeights, WeightsError, WeightsMismatchError, type NamedArray, type ParamSpec } from '../../runtime/safetensors.ts';
+import {
+  decodeSafetensors,
+  encodeSafetensors,
+  matchWeights,
+  WeightsError,
+  WeightsMismatchError,
+  type NamedArray,
+  type ParamSpec,
+} from '../../runtime/safetensors.ts';
 
 const RUNS = 300;
 
@@ -26,10 +34,20 @@ function typedOrResult<T>(f: () => T, types: readonly (new (...a: never[]) => Er
 }
 
 const tensorArb: fc.Arbitrary<NamedArray> = fc.oneof(
-  fc.array(fc.integer({ min: 1, max: 4 }), { maxLength: 3 }).chain((shape) =>
-    fc.float32Array({ minLength: sizeOf(shape), maxLength: sizeOf(shape) }).map((d): NamedArray => ({ dtype: 'F32', shape, data: d }))),
-  fc.array(fc.integer({ min: 1, max: 4 }), { maxLength: 3 }).chain((shape) =>
-    fc.int32Array({ minLength: sizeOf(shape), maxLength: sizeOf(shape) }).map((d): NamedArray => ({ dtype: 'I32', shape, data: d }))),
+  fc
+    .array(fc.integer({ min: 1, max: 4 }), { maxLength: 3 })
+    .chain((shape) =>
+      fc
+        .float32Array({ minLength: sizeOf(shape), maxLength: sizeOf(shape) })
+        .map((d): NamedArray => ({ dtype: 'F32', shape, data: d })),
+    ),
+  fc
+    .array(fc.integer({ min: 1, max: 4 }), { maxLength: 3 })
+    .chain((shape) =>
+      fc
+        .int32Array({ minLength: sizeOf(shape), maxLength: sizeOf(shape) })
+        .map((d): NamedArray => ({ dtype: 'I32', shape, data: d })),
+    ),
 );
 const tensorsArb = fc.dictionary(fc.stringMatching(/^[a-z_][a-z0-9_/]{0,12}$/), tensorArb, { maxKeys: 4 });
 
@@ -40,55 +58,80 @@ function wellFormed(t: Record<string, NamedArray>): void {
 
 describe('safetensors reader', () => {
   it('random bytes: a typed error or a well-formed result', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 256 }), (bytes) => {
-      const r = typedOrResult(() => decodeSafetensors(bytes), [WeightsError]);
-      if (r) wellFormed(r.tensors);
-    }), { numRuns: RUNS });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 256 }), (bytes) => {
+        const r = typedOrResult(() => decodeSafetensors(bytes), [WeightsError]);
+        if (r) wellFormed(r.tensors);
+      }),
+      { numRuns: RUNS },
+    );
   });
 
   it('a header length followed by random JSON-ish text', () => {
-    fc.assert(fc.property(fc.json(), fc.uint8Array({ maxLength: 64 }), (json, tail) => {
-      const head = new TextEncoder().encode(json);
-      const bytes = new Uint8Array(8 + head.length + tail.length);
-      new DataView(bytes.buffer).setBigUint64(0, BigInt(head.length), true);
-      bytes.set(head, 8);
-      bytes.set(tail, 8 + head.length);
-      const r = typedOrResult(() => decodeSafetensors(bytes), [WeightsError]);
-      if (r) wellFormed(r.tensors);
-    }), { numRuns: RUNS });
+    fc.assert(
+      fc.property(fc.json(), fc.uint8Array({ maxLength: 64 }), (json, tail) => {
+        const head = new TextEncoder().encode(json);
+        const bytes = new Uint8Array(8 + head.length + tail.length);
+        new DataView(bytes.buffer).setBigUint64(0, BigInt(head.length), true);
+        bytes.set(head, 8);
+        bytes.set(tail, 8 + head.length);
+        const r = typedOrResult(() => decodeSafetensors(bytes), [WeightsError]);
+        if (r) wellFormed(r.tensors);
+      }),
+      { numRuns: RUNS },
+    );
   });
 
   it('valid files round-trip; truncations and byte flips give a typed error or a well-formed result', () => {
-    fc.assert(fc.property(tensorsArb, fc.nat(), fc.nat(), fc.integer({ min: 0, max: 255 }), (tensors, cut, at, byte) => {
-      const bytes = encodeSafetensors(tensors);
-      const back = decodeSafetensors(bytes).tensors;
-      expect(Object.keys(back).sort()).toEqual(Object.keys(tensors).sort());
-      for (const [k, t] of Object.entries(tensors)) {
-        expect(back[k]!.shape).toEqual(t.shape);
-        expect(new Uint8Array(back[k]!.data.buffer)).toEqual(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
-      }
-      const truncated = bytes.subarray(0, cut % Math.max(1, bytes.length));
-      const t = typedOrResult(() => decodeSafetensors(truncated), [WeightsError]);
-      if (t) wellFormed(t.tensors);
-      const flipped = bytes.slice();
-      flipped[at % bytes.length] = byte;
-      const f = typedOrResult(() => decodeSafetensors(flipped), [WeightsError]);
-      if (f) wellFormed(f.tensors);
-    }), { numRuns: RUNS });
+    fc.assert(
+      fc.property(tensorsArb, fc.nat(), fc.nat(), fc.integer({ min: 0, max: 255 }), (tensors, cut, at, byte) => {
+        const bytes = encodeSafetensors(tensors);
+        const back = decodeSafetensors(bytes).tensors;
+        expect(Object.keys(back).sort()).toEqual(Object.keys(tensors).sort());
+        for (const [k, t] of Object.entries(tensors)) {
+          expect(back[k]!.shape).toEqual(t.shape);
+          expect(new Uint8Array(back[k]!.data.buffer)).toEqual(
+            new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength),
+          );
+        }
+        const truncated = bytes.subarray(0, cut % Math.max(1, bytes.length));
+        const t = typedOrResult(() => decodeSafetensors(truncated), [WeightsError]);
+        if (t) wellFormed(t.tensors);
+        const flipped = bytes.slice();
+        flipped[at % bytes.length] = byte;
+        const f = typedOrResult(() => decodeSafetensors(flipped), [WeightsError]);
+        if (f) wellFormed(f.tensors);
+      }),
+      { numRuns: RUNS },
+    );
   });
 
   it('matchWeights: a typed error, or only tensors of exactly the expected dtype and shape are loaded', () => {
-    const spec = fc.dictionary(fc.constantFrom('a', 'b', 'c', 'd'), fc.record({ t: tensorArb, optional: fc.boolean() }), { maxKeys: 4 });
-    fc.assert(fc.property(spec, fc.dictionary(fc.constantFrom('a', 'b', 'c', 'e'), tensorArb, { maxKeys: 4 }), fc.boolean(), (exp, saved, partial) => {
-      const expected: Record<string, ParamSpec> = Object.fromEntries(Object.entries(exp).map(([k, v]) => [k, { dtype: v.t.dtype, shape: v.t.shape, optional: v.optional }]));
-      const m = typedOrResult(() => matchWeights(saved, expected, { partial }), [WeightsMismatchError]);
-      if (!m) return;
-      for (const n of m.loaded) {
-        expect(saved[n]!.dtype).toBe(expected[n]!.dtype);
-        expect(saved[n]!.shape).toEqual(expected[n]!.shape);
-      }
-      if (!partial) expect(m.missing.length + m.unexpected.length).toBe(0);
-    }), { numRuns: RUNS });
+    const spec = fc.dictionary(
+      fc.constantFrom('a', 'b', 'c', 'd'),
+      fc.record({ t: tensorArb, optional: fc.boolean() }),
+      { maxKeys: 4 },
+    );
+    fc.assert(
+      fc.property(
+        spec,
+        fc.dictionary(fc.constantFrom('a', 'b', 'c', 'e'), tensorArb, { maxKeys: 4 }),
+        fc.boolean(),
+        (exp, saved, partial) => {
+          const expected: Record<string, ParamSpec> = Object.fromEntries(
+            Object.entries(exp).map(([k, v]) => [k, { dtype: v.t.dtype, shape: v.t.shape, optional: v.optional }]),
+          );
+          const m = typedOrResult(() => matchWeights(saved, expected, { partial }), [WeightsMismatchError]);
+          if (!m) return;
+          for (const n of m.loaded) {
+            expect(saved[n]!.dtype).toBe(expected[n]!.dtype);
+            expect(saved[n]!.shape).toEqual(expected[n]!.shape);
+          }
+          if (!partial) expect(m.missing.length + m.unexpected.length).toBe(0);
+        },
+      ),
+      { numRuns: RUNS },
+    );
   });
 });
 
@@ -113,15 +156,21 @@ describe('text IR parser and verifier', () => {
   });
 
   it('random bytes as UTF-8', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (b) => parsesOrTyped(new TextDecoder().decode(b))), { numRuns: RUNS });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (b) => parsesOrTyped(new TextDecoder().decode(b))),
+      { numRuns: RUNS },
+    );
   });
 
   it('truncations and character edits of a real program', () => {
-    fc.assert(fc.property(fc.nat(), fc.nat(), fc.string({ maxLength: 3 }), (cut, at, ins) => {
-      parsesOrTyped(example.slice(0, cut % (example.length + 1)));
-      const i = at % example.length;
-      parsesOrTyped(example.slice(0, i) + ins + example.slice(i + 1));
-    }), { numRuns: RUNS });
+    fc.assert(
+      fc.property(fc.nat(), fc.nat(), fc.string({ maxLength: 3 }), (cut, at, ins) => {
+        parsesOrTyped(example.slice(0, cut % (example.length + 1)));
+        const i = at % example.length;
+        parsesOrTyped(example.slice(0, i) + ins + example.slice(i + 1));
+      }),
+      { numRuns: RUNS },
+    );
   });
 });
 
@@ -152,32 +201,53 @@ describe('dataset validator', () => {
     fc.array(fc.double(), { maxLength: 8 }),
     fc.anything(),
   );
-  const split = fc.record({ size: fc.oneof(fc.integer({ min: -1, max: 5 }), fc.double(), fc.anything()), columns: fc.oneof(fc.record({ x: column, y: column }), fc.anything()) }, { requiredKeys: [] });
-  const dataset = fc.oneof(fc.record({ name: fc.string(), train: split, test: split }, { requiredKeys: [] }), fc.anything());
+  const split = fc.record(
+    {
+      size: fc.oneof(fc.integer({ min: -1, max: 5 }), fc.double(), fc.anything()),
+      columns: fc.oneof(fc.record({ x: column, y: column }), fc.anything()),
+    },
+    { requiredKeys: [] },
+  );
+  const dataset = fc.oneof(
+    fc.record({ name: fc.string(), train: split, test: split }, { requiredKeys: [] }),
+    fc.anything(),
+  );
 
   it('random structures: a typed K7010 or a dataset that satisfies the model', () => {
-    fc.assert(fc.property(dataset, (d) => {
-      const r = typedOrResult(() => validateDataset(d, columns), [KilnError]);
-      if (r) satisfies(r);
-    }), { numRuns: RUNS });
+    fc.assert(
+      fc.property(dataset, (d) => {
+        const r = typedOrResult(() => validateDataset(d, columns), [KilnError]);
+        if (r) satisfies(r);
+      }),
+      { numRuns: RUNS },
+    );
   });
 
   it('well-shaped splits with random values', () => {
-    const good = fc.integer({ min: 1, max: 4 }).chain((n) => fc.record({
-      size: fc.constant(n),
-      columns: fc.record({
-        x: fc.float32Array({ minLength: 2 * n, maxLength: 2 * n }),
-        y: fc.int32Array({ minLength: n, maxLength: n, min: -1, max: 3 }),
+    const good = fc.integer({ min: 1, max: 4 }).chain((n) =>
+      fc.record({
+        size: fc.constant(n),
+        columns: fc.record({
+          x: fc.float32Array({ minLength: 2 * n, maxLength: 2 * n }),
+          y: fc.int32Array({ minLength: n, maxLength: n, min: -1, max: 3 }),
+        }),
       }),
-    }));
-    fc.assert(fc.property(good, good, (train, test) => {
-      const r = typedOrResult(() => validateDataset({ name: 'd', train, test }, columns), [KilnError]);
-      if (r) satisfies(r);
-      else {
-        // refused only for a reason the data really has: a non-finite x or a label outside [0, 3)
-        const bad = [train, test].some((s) => Array.from(s.columns.x).some((v) => !Number.isFinite(v)) || Array.from(s.columns.y).some((v) => v < 0 || v >= 3));
-        expect(bad).toBe(true);
-      }
-    }), { numRuns: RUNS });
+    );
+    fc.assert(
+      fc.property(good, good, (train, test) => {
+        const r = typedOrResult(() => validateDataset({ name: 'd', train, test }, columns), [KilnError]);
+        if (r) satisfies(r);
+        else {
+          // refused only for a reason the data really has: a non-finite x or a label outside [0, 3)
+          const bad = [train, test].some(
+            (s) =>
+              Array.from(s.columns.x).some((v) => !Number.isFinite(v)) ||
+              Array.from(s.columns.y).some((v) => v < 0 || v >= 3),
+          );
+          expect(bad).toBe(true);
+        }
+      }),
+      { numRuns: RUNS },
+    );
   });
 });

@@ -93,7 +93,8 @@ function check(c: Case): void {
   expect(o.hung, `hung (killed after ${CHILD_TIMEOUT_MS} ms)`).toBe(false);
   if (r.before) expect(r.before.code, `setup run failed: ${r.before.err}`).toBe(0);
   expect(o.err, shown).not.toContain('K9001');
-  if (!c.args.includes('--debug')) expect(o.err, `a stack trace without --debug\n${shown}`).not.toMatch(/\n\s+at .*:\d+:\d+/);
+  if (!c.args.includes('--debug'))
+    expect(o.err, `a stack trace without --debug\n${shown}`).not.toMatch(/\n\s+at .*:\d+:\d+/);
   if (c.expect === 'ok') {
     expect(o.code, shown).toBe(0);
     if (c.message) expect(o.out).toMatch(c.message);
@@ -105,15 +106,21 @@ function check(c: Case): void {
     if (!c.args.includes('--debug')) expect(o.err.match(/error K\d{4}:/g)?.length, shown).toBe(1);
     if (c.message) expect(o.err).toMatch(c.message);
   }
-  for (const [name, bytes] of r.kept) expect(readFileSync(join(r.dir, name)).equals(bytes), `${name} was changed`).toBe(true);
+  for (const [name, bytes] of r.kept)
+    expect(readFileSync(join(r.dir, name)).equals(bytes), `${name} was changed`).toBe(true);
   for (const p of c.absent ?? []) expect(existsSync(p.replace(/^@\//, r.dir + '/')), `${p} was written`).toBe(false);
-  const leftovers = readdirSync(r.dir, { recursive: true }).map(String).filter((f) => /\.tmp-|\.kiln-probe-/.test(f));
+  const leftovers = readdirSync(r.dir, { recursive: true })
+    .map(String)
+    .filter((f) => /\.tmp-|\.kiln-probe-/.test(f));
   expect(leftovers, 'temporary files left behind').toEqual([]);
 }
 
 describe('hostile input through the CLI', () => {
   beforeAll(async () => {
-    await pool(all.map((c, i) => () => runCase(c, i)), Math.max(2, Math.min(6, availableParallelism())));
+    await pool(
+      all.map((c, i) => () => runCase(c, i)),
+      Math.max(2, Math.min(6, availableParallelism())),
+    );
   }, 900_000);
 
   afterAll(() => {
@@ -127,7 +134,21 @@ describe('hostile input through the CLI', () => {
     writeFileSync(join(dir, 'm.ts'), xorModel());
     const earlier = encodeSafetensors({ a: { dtype: 'F32', shape: [1], data: Float32Array.from([7]) } });
     writeFileSync(join(dir, 'w/weights.safetensors'), earlier);
-    const child = spawn(process.execPath, ['bin/kiln.js', 'train', join(dir, 'm.ts'), '--no-typecheck', '--epochs', '10000000', '--save', join(dir, 'w'), '--force'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        'bin/kiln.js',
+        'train',
+        join(dir, 'm.ts'),
+        '--no-typecheck',
+        '--epochs',
+        '10000000',
+        '--save',
+        join(dir, 'w'),
+        '--force',
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     let err = '';
     let sent = false;
@@ -141,7 +162,9 @@ describe('hostile input through the CLI', () => {
     });
     expect(code, err).toBe(130);
     expect(err).toMatch(/^interrupt: stopping after this step/m);
-    expect(err).toMatch(/error K8006: train: interrupted at epoch \d+, step \d+; nothing saved: the last good weights are still .*weights\.safetensors \(from an earlier run, unchanged\)/);
+    expect(err).toMatch(
+      /error K8006: train: interrupted at epoch \d+, step \d+; nothing saved: the last good weights are still .*weights\.safetensors \(from an earlier run, unchanged\)/,
+    );
     expect(readFileSync(join(dir, 'w/weights.safetensors')).equals(earlier)).toBe(true);
     expect(readdirSync(join(dir, 'w'))).toEqual(['weights.safetensors']);
   }, 120_000);

@@ -11,7 +11,8 @@ import { modelEntries } from '../../compiler/pipeline.ts';
 import { simplify } from '../../compiler/passes/simplify.ts';
 import { checkLowering, expectClose, feeds } from './helpers.ts';
 
-const pad = (b: GraphBuilder, x: Value, lo: number, hi: number): Node => b.op('pad', [x], { lo: [0, lo], hi: [0, hi], value: 0 });
+const pad = (b: GraphBuilder, x: Value, lo: number, hi: number): Node =>
+  b.op('pad', [x], { lo: [0, lo], hi: [0, hi], value: 0 });
 
 /** sum of zero pads of pieces [2, widths[i]] placed at `starts[i]` on axis 1 of a [2, total] tensor. */
 function padSum(widths: readonly number[], starts: readonly number[], total: number): Graph {
@@ -34,7 +35,7 @@ function expectSameResults(before: Graph, after: Graph): void {
 }
 
 describe('simplify: a sum of zero pads tiling an axis is a concat', () => {
-  it('four pieces in any order (an LSTM\'s i, f, c~, o cotangents) -> one concat in axis order', () => {
+  it("four pieces in any order (an LSTM's i, f, c~, o cotangents) -> one concat in axis order", () => {
     const g = padSum([3, 3, 3, 3], [6, 0, 3, 9], 12);
     const fired: string[] = [];
     const s = simplify(g, { onRule: (r) => fired.push(r) });
@@ -42,7 +43,11 @@ describe('simplify: a sum of zero pads tiling an axis is a concat', () => {
     expect(opsOf(s).filter((o) => o === 'add' || o === 'pad')).toEqual([]);
     const cat = s.outputs[0]!.value as Node;
     expect(cat.op).toBe('concat');
-    expect(cat.inputs.map((x) => (x as Node).inputs[0]!.kind === 'input' && ((x as Node).inputs[0] as { name: string }).name)).toEqual(['x1', 'x2', 'x0', 'x3']);
+    expect(
+      cat.inputs.map(
+        (x) => (x as Node).inputs[0]!.kind === 'input' && ((x as Node).inputs[0] as { name: string }).name,
+      ),
+    ).toEqual(['x1', 'x2', 'x0', 'x3']);
     expectSameResults(g, s);
   });
 
@@ -72,7 +77,9 @@ function concatGraph(extraUse: boolean): Graph {
   const b = new GraphBuilder('cat');
   const x = b.input('x', 'f32', [4, 3]);
   const w = b.input('w', 'f32', [12, 5]);
-  const pieces = [1, 2, 3, 4].map((k) => b.op('relu', [b.op('mul', [x, b.op('constant', [], { value: [k], shape: [], dtype: 'f32' })])]));
+  const pieces = [1, 2, 3, 4].map((k) =>
+    b.op('relu', [b.op('mul', [x, b.op('constant', [], { value: [k], shape: [], dtype: 'f32' })])]),
+  );
   const cat = b.op('concat', pieces, { axis: 1 });
   b.output('y', b.op('matmul', [cat, w]));
   if (extraUse) b.output('p', b.op('exp', [pieces[0]!]));
@@ -82,7 +89,7 @@ function concatGraph(extraUse: boolean): Graph {
 const loops = (ks: readonly Kernel[]): LoopKernel[] => ks.filter((k): k is LoopKernel => k.kind === 'loop');
 
 describe('fusion: a concat of computed pieces is stored piecewise', () => {
-  it('one loop kernel over a piece\'s space stores the four pieces into the concat\'s buffer, then the matmul', () => {
+  it("one loop kernel over a piece's space stores the four pieces into the concat's buffer, then the matmul", () => {
     const p = checkLowering(concatGraph(false));
     const ks = p.entries[0]!.kernels;
     expect(ks.map((k) => k.kind)).toEqual(['loop', 'contraction']);
@@ -106,7 +113,11 @@ describe('a small LSTM training step', () => {
     batch,
     inputs: { x: { dtype: 'f32', shape: [time, features] } },
     targets: { y: { dtype: 'i32', shape: [] } },
-    forward: nn.sequential([nn.lstm(u1, { returnSequences: true }), nn.lstm(u2), nn.dense(3, { activation: 'softmax' })]),
+    forward: nn.sequential([
+      nn.lstm(u1, { returnSequences: true }),
+      nn.lstm(u2),
+      nn.dense(3, { activation: 'softmax' }),
+    ]),
     train: { loss: losses.sparseCategoricalCrossentropy(), optimizer: optimizers.adam() },
   });
   const train = modelEntries(model, { train: true })[1]!.graph;
@@ -115,22 +126,32 @@ describe('a small LSTM training step', () => {
     checkLowering(train, { seed: 5 });
   });
 
-  it('has no gate-gradient concat kernels: each backward cell stores its 4 gate cotangents into one buffer (the recurrent matmul\'s operand)', () => {
+  it("has no gate-gradient concat kernels: each backward cell stores its 4 gate cotangents into one buffer (the recurrent matmul's operand)", () => {
     const ks = checkLowering(train, { seed: 6 }).entries[0]!.kernels;
     for (const units of [u1, u2]) {
       const gates = 4 * units;
       expect(loops(ks).filter((k) => k.space.length === 2 && k.space[0] === batch && k.space[1] === gates)).toEqual([]);
-      const cells = loops(ks).filter((k) => k.space[1] === units && k.stores.filter((s) => s.buf === k.stores[k.stores.length - 1]!.buf).length === 4);
+      const cells = loops(ks).filter(
+        (k) =>
+          k.space[1] === units && k.stores.filter((s) => s.buf === k.stores[k.stores.length - 1]!.buf).length === 4,
+      );
       expect(cells.length).toBe(time);
     }
   });
 
   it('computes each input-projection weight gradient with one GEMM over batch x time, and no reduction over the batch', () => {
     const ks = checkLowering(train, { seed: 7 }).entries[0]!.kernels;
-    for (const [rows, gates] of [[features, 4 * u1], [u1, 4 * u2]]) {
+    for (const [rows, gates] of [
+      [features, 4 * u1],
+      [u1, 4 * u2],
+    ]) {
       const grads = ks.filter((k) => k.kind === 'contraction' && k.m === rows && k.n === gates);
       expect(grads.map((k) => k.kind === 'contraction' && [k.batch.length, k.k])).toEqual([[0, batch * time]]);
     }
-    expect(loops(ks).filter((k) => k.reduce && k.reduce.extents.length === 1 && k.reduce.extents[0] === batch && k.space.length === 3)).toEqual([]);
+    expect(
+      loops(ks).filter(
+        (k) => k.reduce && k.reduce.extents.length === 1 && k.reduce.extents[0] === batch && k.space.length === 3,
+      ),
+    ).toEqual([]);
   });
 });

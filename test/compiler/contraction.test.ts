@@ -26,13 +26,79 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { label: 'padded, C=3, bias + relu', op: 'conv2d', ins: [[2, 6, 5, 3], [3, 3, 3, 4]], attrs: { pads: [1, 1, 1, 1] }, a: /0 <= .* < 6/, epi: true },
-  { label: 'stride 2, dilation 2, C=5', op: 'conv2d', ins: [[1, 9, 8, 5], [2, 3, 5, 3]], attrs: { strides: [2, 2], dilations: [2, 2], pads: [0, 1, 1, 0] }, a: /v1 \* 2/ },
-  { label: 'unpadded: no guard', op: 'conv2d', ins: [[2, 5, 5, 2], [3, 3, 2, 3]], attrs: {}, a: /^a\[2,3,3\] x \[3,3,2\] = [^?]*$/m },
-  { label: 'stride 1, padded, C=3', op: 'conv2d_input_grad', ins: [[2, 5, 5, 4], [3, 3, 3, 4]], attrs: { input_shape: [2, 5, 5, 3], pads: [1, 1, 1, 1] }, a: /0 <= .* < 5/, epi: true },
-  { label: 'stride 2, dilated, C=5: divisibility guard', op: 'conv2d_input_grad', ins: [[2, 4, 4, 3], [3, 2, 5, 3]], attrs: { input_shape: [2, 9, 8, 5], strides: [2, 2], dilations: [1, 2], pads: [1, 0, 1, 1] }, a: /% 2\) < 1/ },
-  { label: 'padded, stride 2, C=3', op: 'conv2d_filter_grad', ins: [[2, 7, 7, 3], [2, 4, 4, 6]], attrs: { filter_shape: [3, 3, 3, 6], strides: [2, 2], pads: [1, 1, 1, 1] }, a: /0 <= .* < 7/, epi: true },
-  { label: 'dilation 2, C=5', op: 'conv2d_filter_grad', ins: [[1, 8, 9, 5], [1, 4, 5, 2]], attrs: { filter_shape: [3, 3, 5, 2], dilations: [2, 2], pads: [0, 0, 0, 0] }, a: /v0 \* 2/ },
+  {
+    label: 'padded, C=3, bias + relu',
+    op: 'conv2d',
+    ins: [
+      [2, 6, 5, 3],
+      [3, 3, 3, 4],
+    ],
+    attrs: { pads: [1, 1, 1, 1] },
+    a: /0 <= .* < 6/,
+    epi: true,
+  },
+  {
+    label: 'stride 2, dilation 2, C=5',
+    op: 'conv2d',
+    ins: [
+      [1, 9, 8, 5],
+      [2, 3, 5, 3],
+    ],
+    attrs: { strides: [2, 2], dilations: [2, 2], pads: [0, 1, 1, 0] },
+    a: /v1 \* 2/,
+  },
+  {
+    label: 'unpadded: no guard',
+    op: 'conv2d',
+    ins: [
+      [2, 5, 5, 2],
+      [3, 3, 2, 3],
+    ],
+    attrs: {},
+    a: /^a\[2,3,3\] x \[3,3,2\] = [^?]*$/m,
+  },
+  {
+    label: 'stride 1, padded, C=3',
+    op: 'conv2d_input_grad',
+    ins: [
+      [2, 5, 5, 4],
+      [3, 3, 3, 4],
+    ],
+    attrs: { input_shape: [2, 5, 5, 3], pads: [1, 1, 1, 1] },
+    a: /0 <= .* < 5/,
+    epi: true,
+  },
+  {
+    label: 'stride 2, dilated, C=5: divisibility guard',
+    op: 'conv2d_input_grad',
+    ins: [
+      [2, 4, 4, 3],
+      [3, 2, 5, 3],
+    ],
+    attrs: { input_shape: [2, 9, 8, 5], strides: [2, 2], dilations: [1, 2], pads: [1, 0, 1, 1] },
+    a: /% 2\) < 1/,
+  },
+  {
+    label: 'padded, stride 2, C=3',
+    op: 'conv2d_filter_grad',
+    ins: [
+      [2, 7, 7, 3],
+      [2, 4, 4, 6],
+    ],
+    attrs: { filter_shape: [3, 3, 3, 6], strides: [2, 2], pads: [1, 1, 1, 1] },
+    a: /0 <= .* < 7/,
+    epi: true,
+  },
+  {
+    label: 'dilation 2, C=5',
+    op: 'conv2d_filter_grad',
+    ins: [
+      [1, 8, 9, 5],
+      [1, 4, 5, 2],
+    ],
+    attrs: { filter_shape: [3, 3, 5, 2], dilations: [2, 2], pads: [0, 0, 0, 0] },
+    a: /v0 \* 2/,
+  },
 ];
 
 const CONV_OPS = ['conv2d', 'conv2d_input_grad', 'conv2d_filter_grad'] as const;
@@ -43,7 +109,11 @@ describe('conv kernels are contractions computed from their Kernel IR', () => {
   for (const c of CASES) {
     it(`${c.op}: ${c.label}`, () => {
       const b = new GraphBuilder(c.op);
-      const y = b.op(c.op, c.ins.map((s, i) => b.input(`x${i}`, 'f32', s)), c.attrs as never);
+      const y = b.op(
+        c.op,
+        c.ins.map((s, i) => b.input(`x${i}`, 'f32', s)),
+        c.attrs as never,
+      );
       const f = y.type.shape[3]!;
       const out: Value = c.epi ? b.op('relu', [b.op('add', [y, b.input('bias', 'f32', [f])])]) : y;
       b.output('y', out);
@@ -56,7 +126,10 @@ describe('conv kernels are contractions computed from their Kernel IR', () => {
       const k = kernels[0] as ContractionKernel;
       expect(k.epilogue !== undefined).toBe(c.epi === true);
       expect(printKernel(k).split('\n')[1]!.trim()).toMatch(c.a);
-      for (const op of CONV_OPS) vi.spyOn(opDef(op), 'eval').mockImplementation(() => { throw new Error(`${op}: eval called`); });
+      for (const op of CONV_OPS)
+        vi.spyOn(opDef(op), 'eval').mockImplementation(() => {
+          throw new Error(`${op}: eval called`);
+        });
       const got = interpretProgram(program, 'main', inputs, params);
       expectClose(got.outputs.y!, want.outputs.y!, 'y', 1e-4);
     });

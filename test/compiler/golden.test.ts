@@ -9,9 +9,13 @@ for (const c of GOLDEN_CASES) {
     const want = readFileSync(GOLDEN_DIR + c.name, 'utf8');
     const got = await goldenDump(c);
     if (got !== want) {
-      const a = got.split('\n'), b = want.split('\n');
+      const a = got.split('\n'),
+        b = want.split('\n');
       const line = a.findIndex((l, i) => l !== b[i]);
-      expect(`line ${line + 1}: ${a[line]}`, 'the dump differs from the golden file; `npm run golden -- --accept` updates it').toBe(`line ${line + 1}: ${b[line]}`);
+      expect(
+        `line ${line + 1}: ${a[line]}`,
+        'the dump differs from the golden file; `npm run golden -- --accept` updates it',
+      ).toBe(`line ${line + 1}: ${b[line]}`);
     }
   }, 60_000);
 }

@@ -24,7 +24,11 @@ async function trainStepKernels(file: string, model: string): Promise<string> {
 
 export const GOLDEN_CASES: readonly GoldenCase[] = [
   { name: 'xor-train-step.kernels.txt', what: "xor's training step", dump: () => trainStepKernels('xor.ts', 'xor') },
-  { name: 'mnist-cnn-train-step.kernels.txt', what: "mnist_cnn's training step", dump: () => trainStepKernels('mnist-cnn.ts', 'mnist_cnn') },
+  {
+    name: 'mnist-cnn-train-step.kernels.txt',
+    what: "mnist_cnn's training step",
+    dump: () => trainStepKernels('mnist-cnn.ts', 'mnist_cnn'),
+  },
   ...INSPECT_GOLDEN_CASES,
 ];
 

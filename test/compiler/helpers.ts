@@ -10,13 +10,20 @@ import { compileProgram, type CompileOptions } from '../../compiler/pipeline.ts'
 import { randomTensor, rng } from '../grad/check-vjp.ts';
 
 export function toF32(t: Tensor): Tensor {
-  return t.type.dtype === 'f32' && !(t.data instanceof Float32Array) ? { type: t.type, data: Float32Array.from(t.data) } : t;
+  return t.type.dtype === 'f32' && !(t.data instanceof Float32Array)
+    ? { type: t.type, data: Float32Array.from(t.data) }
+    : t;
 }
 
 /** Random values for every input and param of `g` (i32 in [0, intHi)). */
-export function feeds(g: Graph, seed = 1, intHi = 3): { inputs: Record<string, Tensor>; params: Record<string, Tensor> } {
+export function feeds(
+  g: Graph,
+  seed = 1,
+  intHi = 3,
+): { inputs: Record<string, Tensor>; params: Record<string, Tensor> } {
   const next = rng(seed);
-  const make = (t: Tensor['type']): Tensor => toF32(randomTensor(t, next, t.dtype === 'i32' ? 0 : -1, t.dtype === 'i32' ? intHi : 1));
+  const make = (t: Tensor['type']): Tensor =>
+    toF32(randomTensor(t, next, t.dtype === 'i32' ? 0 : -1, t.dtype === 'i32' ? intHi : 1));
   return {
     inputs: Object.fromEntries(g.inputs.map((i) => [i.name, make(i.type)])),
     params: Object.fromEntries(g.params.map((p) => [p.name, make(p.type)])),
@@ -26,8 +33,12 @@ export function feeds(g: Graph, seed = 1, intHi = 3): { inputs: Record<string, T
 export function expectClose(got: Tensor, want: Tensor, what: string, tol = 1e-4): void {
   expect(formatType(got.type), what).toBe(formatType(want.type));
   for (let i = 0; i < want.data.length; i++) {
-    const a = got.data[i]!, b = want.data[i]!;
-    if (Number.isNaN(b)) { expect(Number.isNaN(a), `${what}[${i}]`).toBe(true); continue; }
+    const a = got.data[i]!,
+      b = want.data[i]!;
+    if (Number.isNaN(b)) {
+      expect(Number.isNaN(a), `${what}[${i}]`).toBe(true);
+      continue;
+    }
     if (Math.abs(a - b) > tol * (1 + Math.abs(b))) expect(a, `${what}[${i}]`).toBe(b);
   }
 }

@@ -8,7 +8,11 @@ import { inspect, type InspectOptions } from '../../compiler/cli/inspect.ts';
 
 /** The comment lines and the `(func` line of each kernel of the wat stage. */
 const watHeaders = (wat: string): string =>
-  wat.split('\n').filter((l) => l.startsWith(';;') || l.startsWith('(func ')).map((l) => l.replace(/^(\(func \$\S+).*/, '$1')).join('\n') + '\n';
+  wat
+    .split('\n')
+    .filter((l) => l.startsWith(';;') || l.startsWith('(func '))
+    .map((l) => l.replace(/^(\(func \$\S+).*/, '$1'))
+    .join('\n') + '\n';
 
 const MODELS = { xor: 'examples/xor.ts', 'mnist-cnn': 'examples/mnist-cnn.ts' };
 

@@ -33,12 +33,20 @@ describe('the Kernel IR interpreter never calls a registry eval', () => {
       const program = compileProgram(entries);
       // the spy sees calls: the graph interpreter makes them
       let want: ReturnType<typeof interpret> | undefined;
-      expect(evalsCalledBy(() => { want = interpret(e.graph, inputs, params); })).toContain('sum');
+      expect(
+        evalsCalledBy(() => {
+          want = interpret(e.graph, inputs, params);
+        }),
+      ).toContain('sum');
       let got: ReturnType<typeof interpretProgram> | undefined;
-      const called = evalsCalledBy(() => { got = interpretProgram(program, 'train_step', inputs, params); });
+      const called = evalsCalledBy(() => {
+        got = interpretProgram(program, 'train_step', inputs, params);
+      });
       expect(called).toEqual([]);
-      for (const o of e.graph.outputs) expectClose(got!.outputs[o.name]!, want!.outputs[o.name]!, `output ${o.name}`, c.tol);
-      for (const a of e.graph.assigns) expectClose(got!.params[a.param.name]!, want!.assigns[a.param.name]!, `param ${a.param.name}`, c.tol);
+      for (const o of e.graph.outputs)
+        expectClose(got!.outputs[o.name]!, want!.outputs[o.name]!, `output ${o.name}`, c.tol);
+      for (const a of e.graph.assigns)
+        expectClose(got!.params[a.param.name]!, want!.assigns[a.param.name]!, `param ${a.param.name}`, c.tol);
     }, 120_000);
   }
 });

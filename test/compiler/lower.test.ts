@@ -17,7 +17,14 @@ function one(op: string, types: [string, number[]][], attrs = {}, dtype: 'f32' |
 describe('single ops lower to one kernel each', () => {
   const cases: [string, [string, number[]][], Record<string, unknown>][] = [
     ['exp', [['x', [2, 3]]], {}],
-    ['add', [['x', [2, 3]], ['y', [3]]], {}],
+    [
+      'add',
+      [
+        ['x', [2, 3]],
+        ['y', [3]],
+      ],
+      {},
+    ],
     ['sum', [['x', [2, 3, 4]]], { axes: [1] }],
     ['max', [['x', [2, 3, 4]]], { axes: [0, 2], keepdims: true }],
     ['mean', [['x', [2, 3]]], { axes: [] }],
@@ -27,14 +34,56 @@ describe('single ops lower to one kernel each', () => {
     ['broadcast_to', [['x', [3, 1]]], { shape: [2, 3, 4] }],
     ['slice', [['x', [5, 6]]], { start: [1, -5], end: [5, 6], step: [2, 2] }],
     ['pad', [['x', [2, 3]]], { lo: [1, 0], hi: [0, 2], value: 0.5 }],
-    ['concat', [['x', [2, 3]], ['y', [2, 1]]], { axis: 1 }],
-    ['matmul', [['x', [2, 3, 4]], ['y', [4, 5]]], {}],
-    ['matmul', [['x', [4, 3]], ['y', [5, 4]]], { transpose_a: true, transpose_b: true }],
-    ['gather', [['x', [5, 3]], ['ind', [2, 2]]], { axis: 0 }],
+    [
+      'concat',
+      [
+        ['x', [2, 3]],
+        ['y', [2, 1]],
+      ],
+      { axis: 1 },
+    ],
+    [
+      'matmul',
+      [
+        ['x', [2, 3, 4]],
+        ['y', [4, 5]],
+      ],
+      {},
+    ],
+    [
+      'matmul',
+      [
+        ['x', [4, 3]],
+        ['y', [5, 4]],
+      ],
+      { transpose_a: true, transpose_b: true },
+    ],
+    [
+      'gather',
+      [
+        ['x', [5, 3]],
+        ['ind', [2, 2]],
+      ],
+      { axis: 0 },
+    ],
     ['one_hot', [['ind', [4]]], { depth: 3 }],
-    ['conv2d', [['x', [1, 5, 5, 2]], ['y', [3, 3, 2, 4]]], { pads: [1, 1, 1, 1] }],
+    [
+      'conv2d',
+      [
+        ['x', [1, 5, 5, 2]],
+        ['y', [3, 3, 2, 4]],
+      ],
+      { pads: [1, 1, 1, 1] },
+    ],
     ['max_pool2d', [['x', [1, 4, 4, 2]]], { window: [2, 2], strides: [2, 2] }],
-    ['scatter_add', [['ind', [4]], ['x', [4, 3]]], { size: 3 }],
+    [
+      'scatter_add',
+      [
+        ['ind', [4]],
+        ['x', [4, 3]],
+      ],
+      { size: 3 },
+    ],
   ];
   for (const [op, types, attrs] of cases) {
     it(`${op} ${JSON.stringify(attrs)}`, () => {

@@ -10,14 +10,22 @@ import { compileProgram, modelEntries } from '../../compiler/pipeline.ts';
 import { ALIGN, ELEMENT_BYTES } from '../../compiler/passes/memory.ts';
 import { buffersRead, buffersWritten } from '../../ir/kernel-walk.ts';
 
-interface Range { readonly name: string; readonly from: number; readonly to: number }
+interface Range {
+  readonly name: string;
+  readonly from: number;
+  readonly to: number;
+}
 
 const sizes = new WeakMap<Program, Map<string, number>>();
 function bytesOf(p: Program, name: string): number {
   if (!sizes.has(p)) sizes.set(p, new Map(p.buffers.map((b) => [b.name, b.size])));
   return Math.max(1, sizes.get(p)!.get(name)!) * ELEMENT_BYTES;
 }
-const range = (p: Program, name: string): Range => ({ name, from: p.memory.offsets[name]!, to: p.memory.offsets[name]! + bytesOf(p, name) });
+const range = (p: Program, name: string): Range => ({
+  name,
+  from: p.memory.offsets[name]!,
+  to: p.memory.offsets[name]! + bytesOf(p, name),
+});
 const overlap = (a: Range, b: Range): boolean => a.from < b.to && b.from < a.to;
 
 /** For each entry, the kernel-index interval each non-param buffer is alive in (inputs and outputs
@@ -50,23 +58,34 @@ function checkPlan(p: Program): number {
     expect(off! + bytesOf(p, b.name), `${b.name} ends inside the arena`).toBeLessThanOrEqual(arenaBytes);
   }
   const params = p.buffers.filter((b) => b.role === 'param').map((b) => range(p, b.name));
-  const used = new Set(p.entries.flatMap((e) => [...e.inputs, ...e.outputs].map((io) => io.buf)
-    .concat(e.kernels.flatMap((k) => [...buffersRead(k), ...buffersWritten(k)]))));
+  const used = new Set(
+    p.entries.flatMap((e) =>
+      [...e.inputs, ...e.outputs]
+        .map((io) => io.buf)
+        .concat(e.kernels.flatMap((k) => [...buffersRead(k), ...buffersWritten(k)])),
+    ),
+  );
   for (const q of params) {
     for (const b of p.buffers) {
-      if (b.name !== q.name && used.has(b.name)) expect(overlap(q, range(p, b.name)), `param ${q.name} and ${b.name} share bytes`).toBe(false);
+      if (b.name !== q.name && used.has(b.name))
+        expect(overlap(q, range(p, b.name)), `param ${q.name} and ${b.name} share bytes`).toBe(false);
     }
   }
   let shared = 0;
   for (const life of lifetimes(p)) {
     // pairs whose bytes overlap (a sweep by offset) must not be alive together
-    const live = [...life].map(([name, [first, last]]) => ({ ...range(p, name), first, last })).sort((a, b) => a.from - b.from);
+    const live = [...life]
+      .map(([name, [first, last]]) => ({ ...range(p, name), first, last }))
+      .sort((a, b) => a.from - b.from);
     for (let i = 0; i < live.length; i++) {
       const a = live[i]!;
       for (let j = i + 1; j < live.length && live[j]!.from < a.to; j++) {
         const b = live[j]!;
         const together = a.first <= b.last && b.first <= a.last;
-        expect(together, `${a.name} [${a.first},${a.last}] and ${b.name} [${b.first},${b.last}] are alive together and share bytes`).toBe(false);
+        expect(
+          together,
+          `${a.name} [${a.first},${a.last}] and ${b.name} [${b.first},${b.last}] are alive together and share bytes`,
+        ).toBe(false);
         shared++;
       }
     }
@@ -74,7 +93,8 @@ function checkPlan(p: Program): number {
   return shared;
 }
 
-const sumOfBuffers = (p: Program): number => p.buffers.reduce((s, b) => s + Math.ceil(bytesOf(p, b.name) / ALIGN) * ALIGN, 0);
+const sumOfBuffers = (p: Program): number =>
+  p.buffers.reduce((s, b) => s + Math.ceil(bytesOf(p, b.name) / ALIGN) * ALIGN, 0);
 
 describe('memory plan', () => {
   it('a chain of four matmuls: the first and third temps share bytes, the arena is exact', () => {
@@ -94,7 +114,8 @@ describe('memory plan', () => {
     // params 4 x 256 bytes; then x, y (128 each, alive the whole call) and two temp slots of 128
     expect(p.memory.arenaBytes).toBe(4 * 256 + 2 * 128 + 2 * 128);
     expect(sumOfBuffers(p)).toBe(4 * 256 + 2 * 128 + 4 * 128);
-    for (const w of ['w1', 'w2', 'w3', 'w4']) expect(p.memory.offsets[p.params.find((q) => q.name === w)!.buf]).toBeLessThan(4 * 256);
+    for (const w of ['w1', 'w2', 'w3', 'w4'])
+      expect(p.memory.offsets[p.params.find((q) => q.name === w)!.buf]).toBeLessThan(4 * 256);
   });
 
   it('a constant table is a param: its own bytes, written once at load', () => {
@@ -109,11 +130,24 @@ describe('memory plan', () => {
   });
 
   describe('seed models: invariants hold and temps share bytes', async () => {
-    const load = async (file: string, name: string) => (await loadModels(new URL(`../../examples/${file}`, import.meta.url).pathname))[name]!;
+    const load = async (file: string, name: string) =>
+      (await loadModels(new URL(`../../examples/${file}`, import.meta.url).pathname))[name]!;
     const cases = [
-      { label: 'examples/mnist-cnn.ts infer + train_step, batch 64', model: await load('mnist-cnn.ts', 'mnist_cnn'), batch: undefined },
-      { label: 'examples/text-gru.ts infer + train_step, batch 4', model: await load('text-gru.ts', 'text_gru'), batch: 4 },
-      { label: 'examples/gan.ts discriminator step, batch 8', model: await load('gan.ts', 'gan_discriminator_step'), batch: 8 },
+      {
+        label: 'examples/mnist-cnn.ts infer + train_step, batch 64',
+        model: await load('mnist-cnn.ts', 'mnist_cnn'),
+        batch: undefined,
+      },
+      {
+        label: 'examples/text-gru.ts infer + train_step, batch 4',
+        model: await load('text-gru.ts', 'text_gru'),
+        batch: 4,
+      },
+      {
+        label: 'examples/gan.ts discriminator step, batch 8',
+        model: await load('gan.ts', 'gan_discriminator_step'),
+        batch: 8,
+      },
     ];
     for (const c of cases) {
       it(c.label, () => {
@@ -121,7 +155,9 @@ describe('memory plan', () => {
         expect(checkPlan(p)).toBeGreaterThan(0);
         expect(p.memory.arenaBytes).toBeLessThan(sumOfBuffers(p));
         // the persistent part (params) is laid out first, once
-        const paramBytes = p.buffers.filter((x) => x.role === 'param').reduce((s, x) => s + Math.ceil(bytesOf(p, x.name) / ALIGN) * ALIGN, 0);
+        const paramBytes = p.buffers
+          .filter((x) => x.role === 'param')
+          .reduce((s, x) => s + Math.ceil(bytesOf(p, x.name) / ALIGN) * ALIGN, 0);
         const lastEnd = Math.max(...p.buffers.filter((x) => x.role === 'param').map((x) => range(p, x.name).to));
         expect(Math.ceil(lastEnd / ALIGN) * ALIGN).toBe(paramBytes);
       }, 60_000);

@@ -6,7 +6,14 @@ import type { Kernel, Program } from '../../ir/kernel.ts';
 import { buffersRead, buffersWritten } from '../../ir/kernel-walk.ts';
 import { loadModels } from '../../compiler/dsl/model.ts';
 import { defineModel, losses, nn, optimizers } from '../../compiler/index.ts';
-import { compileModel, compileProgram, inspectStats, modelEntries, optimize, PIPELINE_STAGES } from '../../compiler/pipeline.ts';
+import {
+  compileModel,
+  compileProgram,
+  inspectStats,
+  modelEntries,
+  optimize,
+  PIPELINE_STAGES,
+} from '../../compiler/pipeline.ts';
 import { programStats } from '../../compiler/passes/cost.ts';
 import { interpret } from '../../ir/interpret.ts';
 import { interpretProgram } from '../../ir/interpret-kernels.ts';
@@ -37,20 +44,26 @@ function mnistCnn(batch: number) {
 function adamWriters(p: Program, entry: string): { param: string; writers: Kernel[]; bufs: string[] }[] {
   const step = p.entries.find((e) => e.name === entry)!;
   const bufOf = new Map(p.params.map((q) => [q.name, q.buf]));
-  return p.params.filter((q) => bufOf.has(`${q.name}/adam_m`)).map((q) => {
-    const bufs = [q.name, `${q.name}/adam_m`, `${q.name}/adam_v`].map((n) => bufOf.get(n)!);
-    return { param: q.name, bufs, writers: step.kernels.filter((k) => bufs.some((b) => buffersWritten(k).has(b))) };
-  });
+  return p.params
+    .filter((q) => bufOf.has(`${q.name}/adam_m`))
+    .map((q) => {
+      const bufs = [q.name, `${q.name}/adam_m`, `${q.name}/adam_v`].map((n) => bufOf.get(n)!);
+      return { param: q.name, bufs, writers: step.kernels.filter((k) => bufs.some((b) => buffersWritten(k).has(b))) };
+    });
 }
 
 /** Kernels after `from` on a data path to `to` (by the buffers they write and read), `to` included. */
 function kernelsBetween(kernels: readonly Kernel[], from: number, to: number): number[] {
-  const producers = kernels.map((k, i) => [...buffersRead(k)].flatMap((b) => {
-    const j = kernels.slice(0, i).findLastIndex((w) => buffersWritten(w).has(b));
-    return j < 0 ? [] : [j];
-  }));
+  const producers = kernels.map((k, i) =>
+    [...buffersRead(k)].flatMap((b) => {
+      const j = kernels.slice(0, i).findLastIndex((w) => buffersWritten(w).has(b));
+      return j < 0 ? [] : [j];
+    }),
+  );
   const after = new Set([from]);
-  kernels.forEach((_, i) => { if (producers[i]!.some((j) => after.has(j))) after.add(i); });
+  kernels.forEach((_, i) => {
+    if (producers[i]!.some((j) => after.has(j))) after.add(i);
+  });
   const before = new Set([to]);
   for (let i = to; i >= 0; i--) if (before.has(i)) producers[i]!.forEach((j) => before.add(j));
   return [...after].filter((i) => i !== from && before.has(i)).sort((a, b) => a - b);
@@ -78,7 +91,9 @@ describe('fusion of the MNIST CNN of examples/mnist-cnn.ts (batch 64, Adam)', as
 
   it('softmax + cross-entropy forward: at most two kernels from the logits to the loss', () => {
     const logits = kernels.findIndex((k) => k.kind === 'contraction' && k.m === batch && k.n === 10);
-    const loss = kernels.findIndex((k) => buffersWritten(k).has(program.entries[0]!.outputs.find((o) => o.name === 'loss')!.buf));
+    const loss = kernels.findIndex((k) =>
+      buffersWritten(k).has(program.entries[0]!.outputs.find((o) => o.name === 'loss')!.buf),
+    );
     expect(logits).toBeGreaterThan(0);
     const between = kernelsBetween(kernels, logits, loss);
     expect(between.length).toBeGreaterThanOrEqual(1);
@@ -102,7 +117,9 @@ describe('MNIST CNN training step', () => {
   const program = compileModel(model, { train: true });
 
   it('meets the kernel-count and traffic bar', () => {
-    const stats = programStats({ ...program, entries: program.entries.filter((e) => e.name === 'train_step') }, [optimize(train)]);
+    const stats = programStats({ ...program, entries: program.entries.filter((e) => e.name === 'train_step') }, [
+      optimize(train),
+    ]);
     expect(stats.kernels).toBeLessThanOrEqual(stats.ops / 3);
     expect(stats.bytesMoved).toBeLessThanOrEqual(stats.bytesMovedUnfused / 2);
   });
@@ -112,7 +129,8 @@ describe('MNIST CNN training step', () => {
     const want = interpret(train, inputs, params);
     const got = interpretProgram(program, 'train_step', inputs, params);
     for (const o of train.outputs) expectClose(got.outputs[o.name]!, want.outputs[o.name]!, o.name, 1e-3);
-    for (const a of train.assigns) expectClose(got.params[a.param.name]!, want.assigns[a.param.name]!, a.param.name, 1e-3);
+    for (const a of train.assigns)
+      expectClose(got.params[a.param.name]!, want.assigns[a.param.name]!, a.param.name, 1e-3);
   });
 });
 

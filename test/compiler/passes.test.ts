@@ -8,9 +8,18 @@ import { dce } from '../../compiler/passes/dce.ts';
 import { simplify } from '../../compiler/passes/simplify.ts';
 import { checkLowering } from './helpers.ts';
 
-const body = (text: string): string[] => printGraph(parseGraph(text)).trim().split('\n').slice(1, -1).map((l) => l.trim());
+const body = (text: string): string[] =>
+  printGraph(parseGraph(text))
+    .trim()
+    .split('\n')
+    .slice(1, -1)
+    .map((l) => l.trim());
 const after = (pass: (g: ReturnType<typeof parseGraph>) => ReturnType<typeof parseGraph>, text: string): string[] =>
-  printGraph(pass(parseGraph(text))).trim().split('\n').slice(1, -1).map((l) => l.trim());
+  printGraph(pass(parseGraph(text)))
+    .trim()
+    .split('\n')
+    .slice(1, -1)
+    .map((l) => l.trim());
 
 describe('simplify', () => {
   it('x*1 -> x, x+0 -> x, reshape chains fold, constants fold', () => {
@@ -26,12 +35,14 @@ describe('simplify', () => {
   %8 = mul(%5, %7) : f32[6]
   return %8 as y
 }`;
-    expect(after(simplify, before)).toEqual(body(`graph @g(%x: f32[2,3]) {
+    expect(after(simplify, before)).toEqual(
+      body(`graph @g(%x: f32[2,3]) {
   %0 = reshape(%x) {shape=[6]} : f32[6]
   %1 = constant() {dtype=f32, shape=[], value=[4]} : f32[]
   %2 = mul(%0, %1) : f32[6]
   return %2 as y
-}`));
+}`),
+    );
     checkLowering(parseGraph(before));
   });
 
@@ -42,10 +53,12 @@ describe('simplify', () => {
   %2 = exp(%1) : f32[2,3,4]
   return %2 as y
 }`;
-    expect(after(simplify, before)).toEqual(body(`graph @g(%x: f32[2,3,4]) {
+    expect(after(simplify, before)).toEqual(
+      body(`graph @g(%x: f32[2,3,4]) {
   %0 = exp(%x) : f32[2,3,4]
   return %0 as y
-}`));
+}`),
+    );
   });
 
   it('x*1 keeps the broadcast when it changes the shape', () => {
@@ -68,13 +81,15 @@ describe('cse and dce', () => {
   %4 = sum(%2) {axes=[0], keepdims=true} : f32[1]
   return %3 as a, %4 as b
 }`;
-    expect(after(cse, before)).toEqual(body(`graph @g(%x: f32[4]) {
+    expect(after(cse, before)).toEqual(
+      body(`graph @g(%x: f32[4]) {
   %0 = exp(%x) : f32[4]
   %1 = add(%0, %0) : f32[4]
   %2 = sum(%1) {axes=[0], keepdims=false} : f32[]
   %3 = sum(%1) {axes=[0], keepdims=true} : f32[1]
   return %2 as a, %3 as b
-}`));
+}`),
+    );
     checkLowering(parseGraph(before));
   });
 

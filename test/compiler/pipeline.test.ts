@@ -8,11 +8,17 @@ it('dumps every stage in order, each printable by name', async () => {
   const models = await loadModels(new URL('../../examples/xor.ts', import.meta.url).pathname);
   const entries = modelEntries(models.xor!, { train: true });
   const seen: string[] = [];
-  compileProgram(entries, { verifyEach: true, dump: (stage) => { if (seen.at(-1) !== stage) seen.push(stage); } });
+  compileProgram(entries, {
+    verifyEach: true,
+    dump: (stage) => {
+      if (seen.at(-1) !== stage) seen.push(stage);
+    },
+  });
   // the graph stages run once per entry, then the kernel stages once
   const graphStages = STAGE_NAMES.slice(0, STAGE_NAMES.indexOf('lowered'));
   expect(seen).toEqual([...graphStages, ...graphStages, ...STAGE_NAMES.slice(graphStages.length)]);
-  for (const stage of [...STAGE_NAMES, 'simplified']) expect(PIPELINE_STAGES[stage]!(entries).length, stage).toBeGreaterThan(0);
+  for (const stage of [...STAGE_NAMES, 'simplified'])
+    expect(PIPELINE_STAGES[stage]!(entries).length, stage).toBeGreaterThan(0);
   expect(PIPELINE_STAGES.lowered!(entries)).toMatch(/^program @xor\n/);
   expect(PIPELINE_STAGES.kernels!(entries)).toMatch(/^program @xor arena \d+ bytes/);
 });

@@ -17,8 +17,10 @@ const computedBy = (f: Fusion): Set<Node>[] => f.groups.map((grp) => groupNodes(
 describe('recompute cost in the op registry', () => {
   it('transcendental ops cost several simple ops, arithmetic one', () => {
     expect(TRANSCENDENTAL_COST).toBeGreaterThan(1);
-    for (const op of ['exp', 'log', 'tanh', 'sigmoid', 'sin', 'cos', 'pow']) expect(opDef(op).cost, op).toBe(TRANSCENDENTAL_COST);
-    for (const op of ['add', 'mul', 'sub', 'div', 'maximum', 'where', 'relu', 'neg']) expect(opDef(op).cost ?? 1, op).toBe(1);
+    for (const op of ['exp', 'log', 'tanh', 'sigmoid', 'sin', 'cos', 'pow'])
+      expect(opDef(op).cost, op).toBe(TRANSCENDENTAL_COST);
+    for (const op of ['add', 'mul', 'sub', 'div', 'maximum', 'where', 'relu', 'neg'])
+      expect(opDef(op).cost ?? 1, op).toBe(1);
   });
 });
 
@@ -26,9 +28,15 @@ describe('recompute cost in the op registry', () => {
 function lstmSteps(): { g: ReturnType<GraphBuilder['finish']>; c1: Node; gates: Node[] } {
   const [batch, units] = [2, 3];
   const b = new GraphBuilder('lstm_steps');
-  const gate = (z: Value, i: number): Value => b.op('slice', [z], { start: [0, i * units], end: [batch, (i + 1) * units], step: [1, 1] });
+  const gate = (z: Value, i: number): Value =>
+    b.op('slice', [z], { start: [0, i * units], end: [batch, (i + 1) * units], step: [1, 1] });
   const step = (z: Value, c: Value) => {
-    const [i, f, g, o] = [b.op('sigmoid', [gate(z, 0)]), b.op('sigmoid', [gate(z, 1)]), b.op('tanh', [gate(z, 2)]), b.op('sigmoid', [gate(z, 3)])];
+    const [i, f, g, o] = [
+      b.op('sigmoid', [gate(z, 0)]),
+      b.op('sigmoid', [gate(z, 1)]),
+      b.op('tanh', [gate(z, 2)]),
+      b.op('sigmoid', [gate(z, 3)]),
+    ];
     const c2 = b.op('add', [b.op('mul', [f, c]), b.op('mul', [i, g])]);
     return { c: c2, h: b.op('mul', [o, b.op('tanh', [c2])]), gates: [i, f, g] };
   };
@@ -99,10 +107,17 @@ function binaryCrossEntropy(): { g: ReturnType<GraphBuilder['finish']>; e: Node 
   const y = b.input('y', 'f32', [8, 1]);
   const one = b.op('constant', [], { value: [1], shape: [], dtype: 'f32' });
   const e = b.op('exp', [b.op('neg', [b.op('abs', [x])])]);
-  const terms = b.op('sub', [b.op('add', [b.op('log', [b.op('add', [one, e])]), b.op('relu', [x])]), b.op('mul', [x, y])]);
+  const terms = b.op('sub', [
+    b.op('add', [b.op('log', [b.op('add', [one, e])]), b.op('relu', [x])]),
+    b.op('mul', [x, y]),
+  ]);
   b.output('loss', b.op('mean', [terms], { axes: [] }));
   const r = b.op('div', [one, b.op('add', [one, e])]);
-  const sig = b.op('where', [b.op('greater_equal', [x, b.op('constant', [], { value: [0], shape: [], dtype: 'f32' })]), r, b.op('mul', [e, r])]);
+  const sig = b.op('where', [
+    b.op('greater_equal', [x, b.op('constant', [], { value: [0], shape: [], dtype: 'f32' })]),
+    r,
+    b.op('mul', [e, r]),
+  ]);
   b.output('dx', b.op('sub', [sig, y]));
   return { g: b.finish(), e };
 }

@@ -40,11 +40,28 @@ const TEXT = { x: 10000, y: 10 };
  *  minute: it takes about 10 s for the GAN generator's step at batch 1 on this machine. */
 export const SEED_CASES: readonly SeedCase[] = [
   { file: 'xor.ts', model: 'xor', batch: 4, range: [0, 1], tol: 1e-5, steps: 3 },
-  { file: 'mnist-cnn.ts', model: 'mnist_cnn', batch: 2, range: [0, 1], ids: { y: 10 }, tol: 1e-4, gpuTol: 5e-4, steps: 3 },
+  {
+    file: 'mnist-cnn.ts',
+    model: 'mnist_cnn',
+    batch: 2,
+    range: [0, 1],
+    ids: { y: 10 },
+    tol: 1e-4,
+    gpuTol: 5e-4,
+    steps: 3,
+  },
   // The transfer-learning example: the same CNN; digits_5_9's step has frozen convolutions (no filter gradients).
   { file: 'mnist-finetune.ts', model: 'digits_0_4', batch: 2, range: [0, 1], ids: { y: 10 }, tol: 1e-4, steps: 1 },
   { file: 'mnist-finetune.ts', model: 'digits_5_9', batch: 2, range: [0, 1], ids: { y: 10 }, tol: 1e-4, steps: 1 },
-  { file: 'mnist-finetune.ts', model: 'digits_5_9_scratch', batch: 2, range: [0, 1], ids: { y: 10 }, tol: 1e-4, steps: 1 },
+  {
+    file: 'mnist-finetune.ts',
+    model: 'digits_5_9_scratch',
+    batch: 2,
+    range: [0, 1],
+    ids: { y: 10 },
+    tol: 1e-4,
+    steps: 1,
+  },
   { file: 'text-lstm.ts', model: 'text_lstm', batch: 2, ids: TEXT, tol: 1e-4, steps: 2 },
   { file: 'text-gru.ts', model: 'text_gru', batch: 2, ids: TEXT, tol: 1e-4, steps: 2 },
   { file: 'gan.ts', model: 'gan_generator', batch: 1, tol: 1e-4, steps: 1 },
@@ -55,8 +72,18 @@ export const SEED_CASES: readonly SeedCase[] = [
   { file: 'text-rnn.ts', model: 'text_rnn', batch: 2, ids: TEXT, tol: 1e-4, steps: 2 },
   { file: 'text-torch.ts', model: 'text_torch_lstm', batch: 2, ids: TEXT, tol: 1e-4, steps: 1 },
   { file: 'text-bow.ts', model: 'text_bow', batch: 2, ids: TEXT, tol: 1e-4, steps: 2 },
-  ...['sgd', 'momentum', 'nesterov', 'rmsprop', 'adam', 'adagrad', 'adadelta'].map((o) =>
-    ({ file: 'mnist-mlp.ts', model: `mnist_mlp_${o}`, batch: 8, range: [0, 1], ids: { y: 10 }, tol: 1e-4, steps: 2 }) as const),
+  ...['sgd', 'momentum', 'nesterov', 'rmsprop', 'adam', 'adagrad', 'adadelta'].map(
+    (o) =>
+      ({
+        file: 'mnist-mlp.ts',
+        model: `mnist_mlp_${o}`,
+        batch: 8,
+        range: [0, 1],
+        ids: { y: 10 },
+        tol: 1e-4,
+        steps: 2,
+      }) as const,
+  ),
 ];
 
 export async function seedModel(c: SeedCase): Promise<Model> {
@@ -80,11 +107,19 @@ export function seedParams(entries: readonly { graph: Graph }[]): Record<string,
 export function seedBatch(g: Graph, c: SeedCase, seed: number): Record<string, Tensor> {
   const next = rng(seed);
   const [lo, hi] = c.range ?? [-1, 1];
-  return Object.fromEntries(g.inputs.map((i) => {
-    if (i.type.dtype === 'i32' && c.ids?.[i.name] === undefined) throw new Error(`seed case ${c.model}: give the id range of input '${i.name}'`);
-    const t = randomTensor(i.type, next, i.type.dtype === 'i32' ? 0 : lo, i.type.dtype === 'i32' ? c.ids![i.name]! : hi);
-    return [i.name, runtimeTensor(t)];
-  }));
+  return Object.fromEntries(
+    g.inputs.map((i) => {
+      if (i.type.dtype === 'i32' && c.ids?.[i.name] === undefined)
+        throw new Error(`seed case ${c.model}: give the id range of input '${i.name}'`);
+      const t = randomTensor(
+        i.type,
+        next,
+        i.type.dtype === 'i32' ? 0 : lo,
+        i.type.dtype === 'i32' ? c.ids![i.name]! : hi,
+      );
+      return [i.name, runtimeTensor(t)];
+    }),
+  );
 }
 
 /** Relative L2 error allowed in a step's update of an assigned param (expectUpdate). */
@@ -93,11 +128,20 @@ export const UPDATE_TOL = 0.05;
 /** The step changed a param as the oracle did: |(got - before) - (want - before)|_2 <=
  *  UPDATE_TOL * |want - before|_2. Elementwise tolerances (1 + |w|) relative hide a missing or
  *  stale optimizer update (lr 1e-3 or 1e-4); this does not: such a step is about 100 % off. */
-export function expectUpdate(got: ArrayLike<number>, want: ArrayLike<number>, before: ArrayLike<number>, what: string): void {
-  let diff = 0, size = 0;
+export function expectUpdate(
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+  before: ArrayLike<number>,
+  what: string,
+): void {
+  let diff = 0,
+    size = 0;
   for (let i = 0; i < want.length; i++) {
     diff += (got[i]! - want[i]!) ** 2;
     size += (want[i]! - before[i]!) ** 2;
   }
-  expect(Math.sqrt(diff), `${what}: update off by ${Math.sqrt(diff)} for a step of size ${Math.sqrt(size)}`).toBeLessThanOrEqual(UPDATE_TOL * Math.sqrt(size) + 1e-30);
+  expect(
+    Math.sqrt(diff),
+    `${what}: update off by ${Math.sqrt(diff)} for a step of size ${Math.sqrt(size)}`,
+  ).toBeLessThanOrEqual(UPDATE_TOL * Math.sqrt(size) + 1e-30);
 }

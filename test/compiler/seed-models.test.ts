@@ -19,7 +19,9 @@ import { expectUpdate, SEED_CASES, seedBatch, seedEntries, seedModel, seedParams
 it('the cases cover every model exported by examples/*.ts', async () => {
   const dir = new URL('../../examples/', import.meta.url).pathname;
   const exported: string[] = [];
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.ts'))
+    .sort()) {
     try {
       exported.push(...Object.keys(await loadModels(dir + file)).map((m) => `${file}:${m}`));
     } catch (e) {
@@ -44,11 +46,18 @@ for (const { c, entries } of loaded) {
         const inputs = seedBatch(g, c, 7);
         const want = interpret(g, inputs, params);
         const got = interpretProgram(program, e.name, inputs, params);
-        for (const o of g.outputs) expectClose(got.outputs[o.name]!, want.outputs[o.name]!, `${e.name} output ${o.name}`, c.tol);
+        for (const o of g.outputs)
+          expectClose(got.outputs[o.name]!, want.outputs[o.name]!, `${e.name} output ${o.name}`, c.tol);
         for (const p of program.params) {
           expectClose(got.params[p.name]!, want.assigns[p.name] ?? params[p.name]!, `${e.name} param ${p.name}`, c.tol);
         }
-        for (const a of g.assigns) expectUpdate(got.params[a.param.name]!.data, want.assigns[a.param.name]!.data, params[a.param.name]!.data, `${e.name} update of ${a.param.name}`);
+        for (const a of g.assigns)
+          expectUpdate(
+            got.params[a.param.name]!.data,
+            want.assigns[a.param.name]!.data,
+            params[a.param.name]!.data,
+            `${e.name} update of ${a.param.name}`,
+          );
         if (e.name === 'train_step') expect(g.assigns.length).toBeGreaterThan(0);
       }, 120_000);
     }

@@ -31,7 +31,7 @@ describe('multi-value constants', () => {
     expect(Array.from(got.outputs.y!.data)).toEqual([11, 18, 33.5, 40, 54, 54]);
   });
 
-  it('as a param\'s new value and as an output at once', () => {
+  it("as a param's new value and as an output at once", () => {
     const b = new GraphBuilder('c_assign');
     const w = b.param('w', 'f32', [2, 3], { name: 'zeros', attrs: {} });
     const c = table(b);
@@ -49,7 +49,16 @@ describe('multi-value constants', () => {
   it('broadcast inside a reduction and a matmul operand', () => {
     const b = new GraphBuilder('c_fused');
     const x = b.input('x', 'f32', [4, 2]);
-    const s = b.op('sum', [b.op('mul', [b.op('reshape', [table(b)], { shape: [3, 2] }), b.op('constant', [], { value: [1, 2], shape: [2], dtype: 'f32' })])], { axes: [1] });
+    const s = b.op(
+      'sum',
+      [
+        b.op('mul', [
+          b.op('reshape', [table(b)], { shape: [3, 2] }),
+          b.op('constant', [], { value: [1, 2], shape: [2], dtype: 'f32' }),
+        ]),
+      ],
+      { axes: [1] },
+    );
     b.output('s', s);
     b.output('m', b.op('matmul', [x, table(b)]));
     checkLowering(b.finish());

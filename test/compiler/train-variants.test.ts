@@ -25,9 +25,17 @@ for (const body of Object.keys(BODIES)) {
             const inputs = variantBatch(graph, 5);
             const want = interpret(graph, inputs, params);
             const got = interpretProgram(program, name, inputs, params);
-            for (const o of graph.outputs) expectClose(got.outputs[o.name]!, want.outputs[o.name]!, `${name} output ${o.name}`, TOL);
-            for (const p of program.params) expectClose(got.params[p.name]!, want.assigns[p.name] ?? params[p.name]!, `${name} param ${p.name}`, TOL);
-            for (const a of graph.assigns) expectUpdate(got.params[a.param.name]!.data, want.assigns[a.param.name]!.data, params[a.param.name]!.data, `${name} update of ${a.param.name}`);
+            for (const o of graph.outputs)
+              expectClose(got.outputs[o.name]!, want.outputs[o.name]!, `${name} output ${o.name}`, TOL);
+            for (const p of program.params)
+              expectClose(got.params[p.name]!, want.assigns[p.name] ?? params[p.name]!, `${name} param ${p.name}`, TOL);
+            for (const a of graph.assigns)
+              expectUpdate(
+                got.params[a.param.name]!.data,
+                want.assigns[a.param.name]!.data,
+                params[a.param.name]!.data,
+                `${name} update of ${a.param.name}`,
+              );
           }
         });
       }

@@ -23,12 +23,26 @@ export const OPTIMIZERS: Readonly<Record<string, TrainDef['optimizer']>> = {
 /** Bodies over a [16] input, 3 classes. The convolution before BatchNorm has no bias (its gradient
  *  is zero up to rounding, and Adam-style steps turn rounding noise into +-lr). */
 export const BODIES: Readonly<Record<string, () => Layer>> = {
-  'dense tanh, dropout, dense softmax': () => nn.sequential([nn.dense(5, { activation: 'tanh' }), nn.dropout(0.3), nn.dense(3, { activation: 'softmax' })]),
-  'conv, BatchNorm, leaky relu, avg pool, transposed conv': () => nn.sequential([
-    nn.reshape([4, 4, 1]), nn.conv2d(3, 3, { padding: 'same', useBias: false }), nn.batchNorm(), nn.leakyRelu(), nn.avgPool2d(2),
-    nn.conv2dTranspose(2, 3, { strides: 2, padding: 'same' }), nn.flatten(), nn.dense(3, { activation: 'softmax' }),
-  ]),
-  'simple RNN then GRU': () => nn.sequential([nn.reshape([4, 4]), nn.simpleRNN(3, { returnSequences: true }), nn.gru(3), nn.dense(3, { activation: 'softmax' })]),
+  'dense tanh, dropout, dense softmax': () =>
+    nn.sequential([nn.dense(5, { activation: 'tanh' }), nn.dropout(0.3), nn.dense(3, { activation: 'softmax' })]),
+  'conv, BatchNorm, leaky relu, avg pool, transposed conv': () =>
+    nn.sequential([
+      nn.reshape([4, 4, 1]),
+      nn.conv2d(3, 3, { padding: 'same', useBias: false }),
+      nn.batchNorm(),
+      nn.leakyRelu(),
+      nn.avgPool2d(2),
+      nn.conv2dTranspose(2, 3, { strides: 2, padding: 'same' }),
+      nn.flatten(),
+      nn.dense(3, { activation: 'softmax' }),
+    ]),
+  'simple RNN then GRU': () =>
+    nn.sequential([
+      nn.reshape([4, 4]),
+      nn.simpleRNN(3, { returnSequences: true }),
+      nn.gru(3),
+      nn.dense(3, { activation: 'softmax' }),
+    ]),
 };
 
 export const EXTRAS: Readonly<Record<string, Partial<TrainDef>>> = {
@@ -52,5 +66,10 @@ export function variantModel(body: string, optimizer: string, extra: string): Mo
 /** A seeded batch: x uniform in [-1, 1), labels in [0, 3). */
 export function variantBatch(g: Graph, seed: number): Record<string, Tensor> {
   const next = rng(seed);
-  return Object.fromEntries(g.inputs.map((i) => [i.name, runtimeTensor(randomTensor(i.type, next, i.type.dtype === 'i32' ? 0 : -1, i.type.dtype === 'i32' ? 3 : 1))]));
+  return Object.fromEntries(
+    g.inputs.map((i) => [
+      i.name,
+      runtimeTensor(randomTensor(i.type, next, i.type.dtype === 'i32' ? 0 : -1, i.type.dtype === 'i32' ? 3 : 1)),
+    ]),
+  );
 }

@@ -13,7 +13,8 @@ describe('fortunes topics', () => {
     expect([d.train.size, d.test.size]).toEqual([6839, 1710]);
     const train = counts(labels(d.train));
     const test = counts(labels(d.test));
-    for (let c = 0; c < CLASSES.length; c++) expect(Math.abs(train[c]! / (train[c]! + test[c]!) - 0.8)).toBeLessThan(0.005);
+    for (let c = 0; c < CLASSES.length; c++)
+      expect(Math.abs(train[c]! / (train[c]! + test[c]!) - 0.8)).toBeLessThan(0.005);
     expect(Math.max(...test) / d.test.size).toBeCloseTo(0.1462, 4); // the majority class, 'people'
     expect(test[0]).toBe(Math.max(...test));
   });

@@ -39,8 +39,12 @@ function transcripts(file: string): { line: number; steps: Step[] }[] {
 
 function kiln(args: string[], cwd: string): Promise<{ status: number | null; out: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [join(ROOT, 'bin/kiln.js'), ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '', stderr = '';
+    const p = spawn(process.execPath, [join(ROOT, 'bin/kiln.js'), ...args], {
+      cwd,
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    let stdout = '',
+      stderr = '';
     p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     p.on('close', (status) => resolve({ status, out: stdout + stderr }));
@@ -48,7 +52,14 @@ function kiln(args: string[], cwd: string): Promise<{ status: number | null; out
 }
 
 const pattern = (fragment: string): RegExp =>
-  new RegExp('^' + fragment.split('...').map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$');
+  new RegExp(
+    '^' +
+      fragment
+        .split('...')
+        .map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*') +
+      '$',
+  );
 
 describe('docs/cli.md examples', () => {
   const all = transcripts('docs/cli.md');

@@ -32,7 +32,10 @@ function examples(file: string): Example[] {
   return [...text.matchAll(/```ts example\n([\s\S]*?)```/g)].map((m) => ({
     line: text.slice(0, m.index).split('\n').length,
     code: m[1]!,
-    checks: m[1]!.split('\n').filter((l) => l.startsWith('//> ')).map((l) => l.slice(4).trim()),
+    checks: m[1]!
+      .split('\n')
+      .filter((l) => l.startsWith('//> '))
+      .map((l) => l.slice(4).trim()),
   }));
 }
 
@@ -55,18 +58,31 @@ function build(m: Model, checks: readonly string[]): void {
       const inputs = Object.fromEntries(g.inputs.map((i) => [i.name, tensorFromJson(i.name, json[i.name], i)]));
       const { outputs } = interpret(g, inputs, initParams(g));
       for (const [name, values] of Object.entries(JSON.parse(want!) as Record<string, unknown>)) {
-        const got = Array.from(outputs[name]!.data), w = flat(values);
+        const got = Array.from(outputs[name]!.data),
+          w = flat(values);
         expect(got.length, name).toBe(w.length);
-        got.forEach((v, i) => expect(Math.abs(v - w[i]!), `${name}[${i}] = ${v}, the docs say ${w[i]}`).toBeLessThanOrEqual(1e-4 * (1 + Math.abs(w[i]!))));
+        got.forEach((v, i) =>
+          expect(Math.abs(v - w[i]!), `${name}[${i}] = ${v}, the docs say ${w[i]}`).toBeLessThanOrEqual(
+            1e-4 * (1 + Math.abs(w[i]!)),
+          ),
+        );
       }
     } else if (c.startsWith('loss: ')) {
       const t = finishTraced(trace(m, { mode: 'train' }));
       const loss = t.outputs.find((o) => o.name === 'loss');
       expect(formatType(loss!.value.type)).toBe(c.slice(6));
     } else if (c.startsWith('train outputs: ')) {
-      expect(finishTraced(trace(m, { mode: 'train' })).outputs.map((o) => o.name).join(', ')).toBe(c.slice(15));
+      expect(
+        finishTraced(trace(m, { mode: 'train' }))
+          .outputs.map((o) => o.name)
+          .join(', '),
+      ).toBe(c.slice(15));
     } else if (c.startsWith('trainable: ')) {
-      expect(trace(m, { mode: 'train' }).trainable.map((p) => p.name).join(', ')).toBe(c.slice(11));
+      expect(
+        trace(m, { mode: 'train' })
+          .trainable.map((p) => p.name)
+          .join(', '),
+      ).toBe(c.slice(11));
     } else if (!c.startsWith('error ')) {
       throw new Error(`unknown check '//> ${c}'`);
     }
@@ -91,7 +107,10 @@ describe('docs/dsl.md examples', () => {
       };
       if (!error) return run();
       const [, code, text] = /^error (K\d{4})(?:: (.*))?$/.exec(error)!;
-      const e = await run().then(() => undefined, (x: unknown) => x);
+      const e = await run().then(
+        () => undefined,
+        (x: unknown) => x,
+      );
       expect(e).toBeInstanceOf(KilnError);
       expect((e as KilnError).code).toBe(code);
       if (text) expect((e as KilnError).detail.startsWith(text), (e as KilnError).message).toBe(true);

@@ -7,7 +7,10 @@ import { f32, expectClose, fixture, fx, infer, model1, trainForward } from './he
 describe('batchNorm', () => {
   const c = fixture('batch-norm').batch_norm!;
   const params = {
-    'bn/gamma': fx(c.gamma!), 'bn/beta': fx(c.beta!), 'bn/moving_mean': fx(c.moving_mean!), 'bn/moving_variance': fx(c.moving_variance!),
+    'bn/gamma': fx(c.gamma!),
+    'bn/beta': fx(c.beta!),
+    'bn/moving_mean': fx(c.moving_mean!),
+    'bn/moving_variance': fx(c.moving_variance!),
   };
   const layer = nn.batchNorm({ name: 'bn' });
 
@@ -24,14 +27,20 @@ describe('batchNorm', () => {
 
   test('running stats are not trainable; gamma and beta are', () => {
     const m = model1(c.x!.shape, layer);
-    const t = trace({ ...m, def: { ...m.def, train: { loss: (o) => o.y!.sum(), optimizer: { kind: 'sgd' } as never } } }, { mode: 'train' });
+    const t = trace(
+      { ...m, def: { ...m.def, train: { loss: (o) => o.y!.sum(), optimizer: { kind: 'sgd' } as never } } },
+      { mode: 'train' },
+    );
     expect(t.trainable.map((p) => p.name)).toEqual(['bn/gamma', 'bn/beta']);
     expect(t.stateUpdates.map((a) => a.param.name)).toEqual(['bn/moving_mean', 'bn/moving_variance']);
   });
 });
 
 describe('dropout', () => {
-  const x = f32([4, 50], Array.from({ length: 200 }, () => 1));
+  const x = f32(
+    [4, 50],
+    Array.from({ length: 200 }, () => 1),
+  );
 
   test('is the identity in inference', () => {
     expectClose(infer(model1([4, 50], nn.dropout(0.5)), x).data, x.data);

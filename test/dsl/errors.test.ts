@@ -14,10 +14,14 @@ const nextLine = (l: Loc | undefined): string => `${FILE}(${l!.line + 1},`;
 describe('errors name the layer and the user line', () => {
   test('a Dense layer fed the wrong number of features', () => {
     let here: Loc | undefined;
-    const e = kilnErrorOf(() => inferGraph(model1([2, 3], ({ x }) => {
-      here = callerLoc();
-      return nn.dense(4, { inputDim: 5 })(x!);
-    })));
+    const e = kilnErrorOf(() =>
+      inferGraph(
+        model1([2, 3], ({ x }) => {
+          here = callerLoc();
+          return nn.dense(4, { inputDim: 5 })(x!);
+        }),
+      ),
+    );
     expect(e.code).toBe('K2001');
     expect(e.detail).toMatch(/^dense_\d+: input f32\[2,3\] has 3 features, kernel expects 5/);
     expect(e.message.startsWith(nextLine(here))).toBe(true);
@@ -26,32 +30,50 @@ describe('errors name the layer and the user line', () => {
   test('a shared Dense layer called on a different input size', () => {
     const shared = nn.dense(2);
     let here: Loc | undefined;
-    const e = kilnErrorOf(() => inferGraph(model1([2, 3], ({ x }) => {
-      const h = shared(x!.slice([0, 0], [2, 2]));
-      here = callerLoc();
-      return shared(x!).add(h);
-    })));
-    expect(e.detail).toMatch(new RegExp(`^${shared.name}: param %${shared.name}/kernel was built as f32\\[2,2\\] but this call needs f32\\[3,2\\]`));
+    const e = kilnErrorOf(() =>
+      inferGraph(
+        model1([2, 3], ({ x }) => {
+          const h = shared(x!.slice([0, 0], [2, 2]));
+          here = callerLoc();
+          return shared(x!).add(h);
+        }),
+      ),
+    );
+    expect(e.detail).toMatch(
+      new RegExp(
+        `^${shared.name}: param %${shared.name}/kernel was built as f32\\[2,2\\] but this call needs f32\\[3,2\\]`,
+      ),
+    );
     expect(e.message.startsWith(nextLine(here))).toBe(true);
   });
 
   test('a conv2d on a rank-2 tensor', () => {
     let here: Loc | undefined;
-    const e = kilnErrorOf(() => inferGraph(model1([2, 4], ({ x }) => {
-      here = callerLoc();
-      return nn.conv2d(8, 3)(x!);
-    })));
+    const e = kilnErrorOf(() =>
+      inferGraph(
+        model1([2, 4], ({ x }) => {
+          here = callerLoc();
+          return nn.conv2d(8, 3)(x!);
+        }),
+      ),
+    );
     expect(e.code).toBe('K2001');
-    expect(e.detail).toMatch(/^conv2d_\d+: input f32\[2,4\] has rank 2, expected rank 4 \[batch, height, width, channels\]/);
+    expect(e.detail).toMatch(
+      /^conv2d_\d+: input f32\[2,4\] has rank 2, expected rank 4 \[batch, height, width, channels\]/,
+    );
     expect(e.message.startsWith(nextLine(here))).toBe(true);
   });
 
   test('an LSTM fed a rank-2 tensor', () => {
     let here: Loc | undefined;
-    const e = kilnErrorOf(() => inferGraph(model1([2, 4], ({ x }) => {
-      here = callerLoc();
-      return nn.lstm(8)(x!);
-    })));
+    const e = kilnErrorOf(() =>
+      inferGraph(
+        model1([2, 4], ({ x }) => {
+          here = callerLoc();
+          return nn.lstm(8)(x!);
+        }),
+      ),
+    );
     expect(e.detail).toMatch(/^lstm_\d+: input f32\[2,4\] has rank 2, expected rank 3 \[batch, time, features\]/);
     expect(e.message.startsWith(nextLine(here))).toBe(true);
   });
@@ -66,10 +88,14 @@ describe('errors name the layer and the user line', () => {
 
   test('a tensor op: matmul of mismatched shapes at the line of the call', () => {
     let here: Loc | undefined;
-    const e = kilnErrorOf(() => inferGraph(model1([2, 3], ({ x }) => {
-      here = callerLoc();
-      return x!.matmul(x!);
-    })));
+    const e = kilnErrorOf(() =>
+      inferGraph(
+        model1([2, 3], ({ x }) => {
+          here = callerLoc();
+          return x!.matmul(x!);
+        }),
+      ),
+    );
     expect(e.detail).toMatch(/^matmul: .*\[2,3\].*\[2,3\]/);
     expect(e.message.startsWith(nextLine(here))).toBe(true);
   });

@@ -9,13 +9,20 @@ import { sizeOf, tensor, type Tensor as Data, type TensorType } from '../../ir/t
 import { verify } from '../../ir/verify.ts';
 import { rng } from '../grad/check-vjp.ts';
 
-const load = async (file: string): Promise<Record<string, Model>> => loadModels(new URL(`../../examples/${file}`, import.meta.url).pathname);
+const load = async (file: string): Promise<Record<string, Model>> =>
+  loadModels(new URL(`../../examples/${file}`, import.meta.url).pathname);
 
 /** Deterministic data: uniform [-1, 1) floats, i32 ids in [0, high). */
 function feed(g: Graph, high: Record<string, number>, seed = 3): Record<string, Data> {
   const next = rng(seed);
   const make = (name: string, t: TensorType): Data =>
-    tensor(t.dtype, t.shape, Array.from({ length: sizeOf(t.shape) }, () => (t.dtype === 'i32' ? Math.floor(next() * (high[name] ?? 2)) : next() * 2 - 1)));
+    tensor(
+      t.dtype,
+      t.shape,
+      Array.from({ length: sizeOf(t.shape) }, () =>
+        t.dtype === 'i32' ? Math.floor(next() * (high[name] ?? 2)) : next() * 2 - 1,
+      ),
+    );
   return Object.fromEntries(g.inputs.map((i) => [i.name, make(i.name, i.type)]));
 }
 
@@ -35,7 +42,12 @@ describe('seed models', () => {
   test('xor: 2-4-1 sigmoid MLP', async () => {
     const m = (await load('xor.ts')).xor!;
     const g = inferGraph(m);
-    expect(g.params.map((p) => `${p.name.replace(/_\d+/, '')}:${p.type.shape.join('x')}`)).toEqual(['dense/kernel:2x4', 'dense/bias:4', 'dense/kernel:4x1', 'dense/bias:1']);
+    expect(g.params.map((p) => `${p.name.replace(/_\d+/, '')}:${p.type.shape.join('x')}`)).toEqual([
+      'dense/kernel:2x4',
+      'dense/bias:4',
+      'dense/kernel:4x1',
+      'dense/bias:1',
+    ]);
     const y = runChecked(g).outputs.y!;
     expect(y.type.shape).toEqual([4, 1]);
     expect(y.data.every((v) => v > 0 && v < 1)).toBe(true);
@@ -49,13 +61,17 @@ describe('seed models', () => {
     expect(g.params.reduce((n, p) => n + sizeOf(p.type.shape), 0)).toBe(93322);
     const y = runChecked(g).outputs.y!;
     expect(y.type.shape).toEqual([2, 10]);
-    for (let b = 0; b < 2; b++) expect(Array.from(y.data.slice(b * 10, b * 10 + 10)).reduce((a, c) => a + c)).toBeCloseTo(1, 5);
+    for (let b = 0; b < 2; b++)
+      expect(Array.from(y.data.slice(b * 10, b * 10 + 10)).reduce((a, c) => a + c)).toBeCloseTo(1, 5);
     const r = runChecked(trainGraph(m), { y: 10 });
     expect(r.outputs.loss!.data[0]).toBeGreaterThan(0);
     expect(Object.keys(r.outputs)).toEqual(['y', 'loss', 'accuracy']);
   });
 
-  for (const [file, name, params] of [['text-lstm.ts', 'text_lstm', 640000 + 33024 + 12416 + 2112 + 650], ['text-gru.ts', 'text_gru', 640000 + 24960 + 9408 + 2112 + 650]] as const) {
+  for (const [file, name, params] of [
+    ['text-lstm.ts', 'text_lstm', 640000 + 33024 + 12416 + 2112 + 650],
+    ['text-gru.ts', 'text_gru', 640000 + 24960 + 9408 + 2112 + 650],
+  ] as const) {
     test(`${file}: embedding, stacked recurrent layers, ${params} params`, async () => {
       const m = (await load(file))[name]!;
       const g = inferGraph(m, 2);
@@ -79,13 +95,24 @@ describe('seed models', () => {
     // generator BatchNorm statistics (3 layers x 2) and the discriminator's dropout counters (2 layers, 2 calls each)
     expect(d.stateUpdates.length).toBe(8);
     const rd = runChecked(finishTraced(d));
-    expect(Object.keys(rd.assigns).filter((n) => n.endsWith('/counter')).map((n) => rd.assigns[n]!.data[0])).toEqual([2, 2]);
+    expect(
+      Object.keys(rd.assigns)
+        .filter((n) => n.endsWith('/counter'))
+        .map((n) => rd.assigns[n]!.data[0]),
+    ).toEqual([2, 2]);
 
     const s = trace(all.gan_generator_step!, { mode: 'train', batch: 1 });
     expect(s.trainable.map((p) => p.name.replace(/_\d+/, ''))).toEqual([
-      'dense/kernel', 'batch_normalization/gamma', 'batch_normalization/beta', 'conv2d_transpose/kernel',
-      'batch_normalization/gamma', 'batch_normalization/beta', 'conv2d_transpose/kernel',
-      'batch_normalization/gamma', 'batch_normalization/beta', 'conv2d_transpose/kernel',
+      'dense/kernel',
+      'batch_normalization/gamma',
+      'batch_normalization/beta',
+      'conv2d_transpose/kernel',
+      'batch_normalization/gamma',
+      'batch_normalization/beta',
+      'conv2d_transpose/kernel',
+      'batch_normalization/gamma',
+      'batch_normalization/beta',
+      'conv2d_transpose/kernel',
     ]);
     expect(runChecked(finishTraced(s)).outputs.loss!.data[0]).toBeGreaterThan(0);
   }, 120_000);

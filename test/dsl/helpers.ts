@@ -5,7 +5,15 @@ import type { Graph } from '../../ir/graph.ts';
 import { initParams } from '../../ir/init.ts';
 import { interpret } from '../../ir/interpret.ts';
 import { tensor, type DType, type Shape, type Tensor as Data } from '../../ir/types.ts';
-import { defineModel, finishTraced, inferGraph, trace, type Forward, type Model, type TensorSpec } from '../../compiler/index.ts';
+import {
+  defineModel,
+  finishTraced,
+  inferGraph,
+  trace,
+  type Forward,
+  type Model,
+  type TensorSpec,
+} from '../../compiler/index.ts';
 
 export const f32 = (shape: Shape, values: ArrayLike<number>): Data => tensor('f32', shape, values);
 export const i32 = (shape: Shape, values: ArrayLike<number>): Data => tensor('i32', shape, values);
@@ -28,7 +36,16 @@ export function infer(m: Model, x: Data, params: Record<string, Data> = {}): Dat
 
 /** The model's outputs and state updates in training mode (no loss needed). */
 export function trainForward(m: Model, x: Data, params: Record<string, Data> = {}) {
-  const t = trace({ ...m, def: { ...m.def, train: m.def.train ?? { loss: (o) => Object.values(o)[0]!.sum(), optimizer: { kind: 'sgd' } as never } } }, { mode: 'train' });
+  const t = trace(
+    {
+      ...m,
+      def: {
+        ...m.def,
+        train: m.def.train ?? { loss: (o) => Object.values(o)[0]!.sum(), optimizer: { kind: 'sgd' } as never },
+      },
+    },
+    { mode: 'train' },
+  );
   return run(finishTraced(t), { x }, params);
 }
 
@@ -36,7 +53,8 @@ export function expectClose(got: ArrayLike<number>, want: ArrayLike<number>, tol
   expect(got.length).toBe(want.length);
   const bad: string[] = [];
   for (let i = 0; i < want.length; i++) {
-    const g = got[i]!, w = want[i]!;
+    const g = got[i]!,
+      w = want[i]!;
     if (!(Math.abs(g - w) <= tol * (1 + Math.abs(w)))) bad.push(`[${i}] got ${g}, want ${w}`);
   }
   expect(bad.slice(0, 5)).toEqual([]);

@@ -9,7 +9,9 @@ describe('kiln inspect', () => {
     const text = await inspect('examples/xor.ts');
     const lines = text.trim().split('\n');
     expect(lines[0]).toMatch(/^graph @xor\(%x: f32\[4,2\]\) params\(%dense_\d+\/kernel: f32\[2,4\] = random_uniform\{/);
-    expect(lines.filter((l) => l.includes('loc("examples/xor.ts":10:')).map((l) => l.split(' = ')[1]!.split('(')[0])).toEqual(['matmul', 'add', 'sigmoid']);
+    expect(
+      lines.filter((l) => l.includes('loc("examples/xor.ts":10:')).map((l) => l.split(' = ')[1]!.split('(')[0]),
+    ).toEqual(['matmul', 'add', 'sigmoid']);
     expect(lines.filter((l) => l.includes('loc("examples/xor.ts":11:')).length).toBe(3);
     expect(lines.at(-2)).toBe('  return %5 as y');
   });
@@ -23,14 +25,20 @@ describe('kiln inspect', () => {
 
   test('a file with several models needs --model or a default export; unknown names are errors', async () => {
     expect(await inspect('examples/gan.ts')).toMatch(/^graph @dcgan\(%noise: f32\[64,100\]\)/); // the default export: the scheduled GAN, whose infer is the generator
-    await expect(inspect('examples/gan.ts', { model: 'nope' })).rejects.toThrow(/inspect: examples\/gan.ts has no model 'nope'; it exports .*gan_generator_step/);
+    await expect(inspect('examples/gan.ts', { model: 'nope' })).rejects.toThrow(
+      /inspect: examples\/gan.ts has no model 'nope'; it exports .*gan_generator_step/,
+    );
     await expect(inspect('examples/xor.ts', { stage: 'fused?' })).rejects.toBeInstanceOf(KilnError);
     expect(Object.keys(STAGES)).toContain('ir');
   });
 
   test('runs from the command line under tsx', () => {
-    const out = execFileSync(process.execPath, ['bin/kiln.js', 'inspect', 'examples/text-gru.ts', '--batch', '1'], { encoding: 'utf8' });
+    const out = execFileSync(process.execPath, ['bin/kiln.js', 'inspect', 'examples/text-gru.ts', '--batch', '1'], {
+      encoding: 'utf8',
+    });
     expect(out).toMatch(/^graph @text_gru\(%x: i32\[1,50\]\)/);
-    expect(out).toMatch(/gather\(%embedding_\d+\/embeddings, %x\) \{axis=0\} : f32\[1,50,64\]\s+loc\("examples\/text-classifier.ts":15:\d+\)/);
+    expect(out).toMatch(
+      /gather\(%embedding_\d+\/embeddings, %x\) \{axis=0\} : f32\[1,50,64\]\s+loc\("examples\/text-classifier.ts":15:\d+\)/,
+    );
   }, 60_000);
 });

@@ -8,7 +8,12 @@ import type { DType, Tensor as Data } from '../../ir/types.ts';
 import { randomTensor, rng } from '../grad/check-vjp.ts';
 
 /** loss = sum(layer(x) * r) for a fixed random r; returns [analytic, numeric] directional derivatives per param. */
-function layerGradients(layer: Layer, shape: number[], dtype: DType = 'f32', high = 1): Record<string, [number, number]> {
+function layerGradients(
+  layer: Layer,
+  shape: number[],
+  dtype: DType = 'f32',
+  high = 1,
+): Record<string, [number, number]> {
   const next = rng(11);
   const m = defineModel({
     name: 'grad',
@@ -16,14 +21,23 @@ function layerGradients(layer: Layer, shape: number[], dtype: DType = 'f32', hig
     inputs: { x: { dtype, shape: shape.slice(1) } },
     forward: layer,
     train: {
-      loss: ({ y }) => y!.mul(k.constant(Array.from({ length: y!.shape.reduce((a, b) => a * b) }, () => next() * 2 - 1), y!.shape)).sum(),
+      loss: ({ y }) =>
+        y!
+          .mul(
+            k.constant(
+              Array.from({ length: y!.shape.reduce((a, b) => a * b) }, () => next() * 2 - 1),
+              y!.shape,
+            ),
+          )
+          .sum(),
       optimizer: optimizers.sgd(),
     },
   });
   const g = gradientsGraph(m);
   const x = dtype === 'i32' ? randomTensor({ dtype, shape }, next, 0, high) : randomTensor({ dtype, shape }, next);
   const params: Record<string, Data> = {};
-  for (const [name, t] of Object.entries(initParams(g))) params[name] = t.type.dtype === 'f32' ? { type: t.type, data: Float64Array.from(t.data) } : t;
+  for (const [name, t] of Object.entries(initParams(g)))
+    params[name] = t.type.dtype === 'f32' ? { type: t.type, data: Float64Array.from(t.data) } : t;
   const run = (ps: Record<string, Data>) => interpret(g, { x }, ps, { float64: true }).outputs;
   const base = run(params);
   const out: Record<string, [number, number]> = {};
@@ -42,23 +56,53 @@ function layerGradients(layer: Layer, shape: number[], dtype: DType = 'f32', hig
 
 function expectGradients(r: Record<string, [number, number]>, count: number): void {
   expect(Object.keys(r).length).toBe(count);
-  for (const [name, [a, n]] of Object.entries(r)) expect(Math.abs(a - n), `${name}: ${a} vs ${n}`).toBeLessThan(1e-6 * (1 + Math.abs(n)));
+  for (const [name, [a, n]] of Object.entries(r))
+    expect(Math.abs(a - n), `${name}: ${a} vs ${n}`).toBeLessThan(1e-6 * (1 + Math.abs(n)));
 }
 
 describe('layer gradients match finite differences', () => {
   test('dense, conv2d, conv2dTranspose, pooling', () => {
     expectGradients(layerGradients(nn.dense(3, { activation: 'tanh' }), [2, 4]), 2);
-    expectGradients(layerGradients(nn.sequential([nn.conv2d(2, 3, { strides: 2, padding: 'same', activation: 'sigmoid' }), nn.maxPool2d(2)]), [1, 5, 5, 2]), 2);
-    expectGradients(layerGradients(nn.sequential([nn.conv2dTranspose(2, 3, { strides: 2, padding: 'same' }), nn.avgPool2d(2)]), [1, 3, 3, 2]), 2);
+    expectGradients(
+      layerGradients(
+        nn.sequential([nn.conv2d(2, 3, { strides: 2, padding: 'same', activation: 'sigmoid' }), nn.maxPool2d(2)]),
+        [1, 5, 5, 2],
+      ),
+      2,
+    );
+    expectGradients(
+      layerGradients(
+        nn.sequential([nn.conv2dTranspose(2, 3, { strides: 2, padding: 'same' }), nn.avgPool2d(2)]),
+        [1, 3, 3, 2],
+      ),
+      2,
+    );
   });
 
   test('embedding, LSTM, GRU, SimpleRNN', () => {
-    expectGradients(layerGradients(nn.sequential([nn.embedding(7, 3), nn.lstm(4, { returnSequences: true }), nn.gru(3)]), [2, 4], 'i32', 7), 1 + 3 + 3);
+    expectGradients(
+      layerGradients(
+        nn.sequential([nn.embedding(7, 3), nn.lstm(4, { returnSequences: true }), nn.gru(3)]),
+        [2, 4],
+        'i32',
+        7,
+      ),
+      1 + 3 + 3,
+    );
     expectGradients(layerGradients(nn.simpleRNN(3), [2, 3, 2]), 3);
-    expectGradients(layerGradients(nn.gru(3, { resetAfter: false, returnSequences: true, biasInitializer: 'glorotUniform' }), [2, 3, 2]), 3);
+    expectGradients(
+      layerGradients(
+        nn.gru(3, { resetAfter: false, returnSequences: true, biasInitializer: 'glorotUniform' }),
+        [2, 3, 2],
+      ),
+      3,
+    );
   }, 60_000);
 
   test('batchNorm in training, dropout and leakyRelu', () => {
-    expectGradients(layerGradients(nn.sequential([nn.batchNorm(), nn.leakyRelu(), nn.dropout(0.3), nn.dense(2)]), [4, 3]), 4);
+    expectGradients(
+      layerGradients(nn.sequential([nn.batchNorm(), nn.leakyRelu(), nn.dropout(0.3), nn.dense(2)]), [4, 3]),
+      4,
+    );
   });
 });

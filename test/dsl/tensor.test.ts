@@ -33,14 +33,19 @@ describe('tensor ops', () => {
   });
 
   test('k functions take numbers on either side; pad, broadcastTo, iota, gather', () => {
-    const m = model1([1, 2], ({ x }) => k.concat([
-      k.sub(1, x!), // [0, -1]
-      k.maximum(x!, 1.5), // [1.5, 2]
-      k.pad(x!, [0, 1], [0, 1], 9), // [9, 1, 2, 9]
-      k.broadcastTo(k.sum(x!), [1, 2]), // [3, 3]
-      k.gather(x!, k.constant([1, 0], [2], 'i32'), 1), // [2, 1]
-      k.iota([1, 3], 1).cast('f32'), // [0, 1, 2]
-    ], 1));
+    const m = model1([1, 2], ({ x }) =>
+      k.concat(
+        [
+          k.sub(1, x!), // [0, -1]
+          k.maximum(x!, 1.5), // [1.5, 2]
+          k.pad(x!, [0, 1], [0, 1], 9), // [9, 1, 2, 9]
+          k.broadcastTo(k.sum(x!), [1, 2]), // [3, 3]
+          k.gather(x!, k.constant([1, 0], [2], 'i32'), 1), // [2, 1]
+          k.iota([1, 3], 1).cast('f32'), // [0, 1, 2]
+        ],
+        1,
+      ),
+    );
     expectClose(infer(m, f32([1, 2], [1, 2])).data, [0, -1, 1.5, 2, 9, 1, 2, 9, 3, 3, 2, 1, 0, 1, 2]);
   });
 });

@@ -30,8 +30,23 @@ const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / 
 async function losses(model: Model, data: Dataset, size: number, steps: number, seed = 5): Promise<number[]> {
   const s = await createSession(model, { target: 'wasm' });
   const seen: number[] = [];
-  const recording: Session = { ...s, step: (b) => { const l = s.step(b); seen.push(l); return l; } };
-  const part: Split = { size, columns: gatherBatch(data.train, Int32Array.from({ length: size }, (_, i) => i), 0, size) };
+  const recording: Session = {
+    ...s,
+    step: (b) => {
+      const l = s.step(b);
+      seen.push(l);
+      return l;
+    },
+  };
+  const part: Split = {
+    size,
+    columns: gatherBatch(
+      data.train,
+      Int32Array.from({ length: size }, (_, i) => i),
+      0,
+      size,
+    ),
+  };
   const epochs = Math.ceil(steps / Math.floor(size / s.batch));
   train(recording, { ...data, train: part, test: part }, { epochs, seed });
   return seen.slice(0, steps);
@@ -41,7 +56,11 @@ describe('text classifiers on fortunes (256 training texts)', () => {
   const data = loadFortunes();
   // Each model fits a small part of the split: the mean loss of its last 16 steps is under a third of
   // its first 8's (ln 10 = 2.3 at the start).
-  for (const [name, model, steps] of [['text_bow', textBow, 96], ['text_lstm', textLstm, 160], ['text_gru', textGru, 160]] as const) {
+  for (const [name, model, steps] of [
+    ['text_bow', textBow, 96],
+    ['text_lstm', textLstm, 160],
+    ['text_gru', textGru, 160],
+  ] as const) {
     it(`${name}: ${steps} steps cut the loss by 3x`, async () => {
       const l = await losses(model, data, 256, steps);
       expect(l).toHaveLength(steps);
@@ -67,18 +86,28 @@ describe('the DCGAN schedule', () => {
     const s = await programSession(dcgan);
     expect([...s.entries.keys()]).toEqual(['infer', 'discriminator_step', 'generator_step']);
     const before = s.params();
-    const one = { ...dcgan, def: { ...dcgan.def, schedule: { ...dcgan.def.schedule!, steps: [dcgan.def.schedule!.steps[0]!] } } };
+    const one = {
+      ...dcgan,
+      def: { ...dcgan.def, schedule: { ...dcgan.def.schedule!, steps: [dcgan.def.schedule!.steps[0]!] } },
+    };
     trainScheduled(s, one, mnistReal(), { epochs: 1, seed: 1, maxTurns: 1 });
     const afterD = s.params();
-    const changed = (a: typeof before, b: typeof before, name: string): boolean => a[name]!.data.some((v, i) => v !== b[name]!.data[i]);
+    const changed = (a: typeof before, b: typeof before, name: string): boolean =>
+      a[name]!.data.some((v, i) => v !== b[name]!.data[i]);
     expect(changed(before, afterD, 'conv2d_1/kernel')).toBe(true); // the discriminator's first convolution
     expect(changed(before, afterD, 'dense_1/kernel')).toBe(false); // the generator's dense layer
-    expect([...afterD['discriminator_step/iterations']!.data, ...afterD['generator_step/iterations']!.data]).toEqual([1, 0]);
+    expect([...afterD['discriminator_step/iterations']!.data, ...afterD['generator_step/iterations']!.data]).toEqual([
+      1, 0,
+    ]);
   }, 120_000);
 
   it('kiln train runs two turns with finite losses and writes the grid of samples and the params', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kiln-gan-'));
-    const out = execFileSync(process.execPath, [KILN, 'train', 'examples/gan.ts', '--steps', '2', '--json', '--no-typecheck', '--save', dir], { encoding: 'utf8' });
+    const out = execFileSync(
+      process.execPath,
+      [KILN, 'train', 'examples/gan.ts', '--steps', '2', '--json', '--no-typecheck', '--save', dir],
+      { encoding: 'utf8' },
+    );
     const line = JSON.parse(out.trim()) as { losses: Record<string, number>; turns: number; samples: string };
     expect(line.turns).toBe(2);
     expect(Object.keys(line.losses)).toEqual(['discriminator_step', 'generator_step']);
@@ -103,7 +132,12 @@ describe('the DCGAN schedule', () => {
         return { y: probs };
       },
     } as unknown as Session;
-    const j = judge(classifier, 'x', Float32Array.from({ length: 10 }, (_, i) => i), 10);
+    const j = judge(
+      classifier,
+      'x',
+      Float32Array.from({ length: 10 }, (_, i) => i),
+      10,
+    );
     expect(j.confident).toBe(0.5);
     expect(j.spread.slice(0, 4)).toEqual([0.3, 0.3, 0.2, 0.2]);
     expect(j.largestClass).toBe(0.3);

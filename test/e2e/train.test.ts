@@ -13,11 +13,25 @@ import xor from '../../examples/xor.ts';
 
 const KILN = join(import.meta.dirname, '../../bin/kiln.js');
 
-interface EpochLine { epoch: number; loss: number; test_loss: number; test_accuracy: number; seconds: number; steps: number }
+interface EpochLine {
+  epoch: number;
+  loss: number;
+  test_loss: number;
+  test_accuracy: number;
+  seconds: number;
+  steps: number;
+}
 
 /** Records the loss of every step. */
 function recording(s: Session, losses: number[]): Session {
-  return { ...s, step: (b) => { const l = s.step(b); losses.push(l); return l; } };
+  return {
+    ...s,
+    step: (b) => {
+      const l = s.step(b);
+      losses.push(l);
+      return l;
+    },
+  };
 }
 
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -54,7 +68,9 @@ describe('training on WebAssembly', () => {
         if (n++ === 4) break;
         s.step(b);
       }
-      return Object.fromEntries(Object.entries(s.params()).map(([k, a]) => [k, new Uint8Array(a.data.buffer.slice(0))]));
+      return Object.fromEntries(
+        Object.entries(s.params()).map(([k, a]) => [k, new Uint8Array(a.data.buffer.slice(0))]),
+      );
     };
     const a = await run();
     const b = await run();
@@ -86,8 +102,13 @@ function decodeInt(bytes: Uint8Array): Int32Array {
 describe('kiln train (CLI)', () => {
   it('prints one JSON line per epoch, saves the params, and reloads them', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kiln-train-'));
-    const out = execFileSync('node', [KILN, 'train', 'examples/xor.ts', '--epochs', '2500', '--json', '--save', dir], { encoding: 'utf8' });
-    const lines = out.trim().split('\n').map((l) => JSON.parse(l) as EpochLine);
+    const out = execFileSync('node', [KILN, 'train', 'examples/xor.ts', '--epochs', '2500', '--json', '--save', dir], {
+      encoding: 'utf8',
+    });
+    const lines = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as EpochLine);
     expect(lines).toHaveLength(2500);
     expect(Object.keys(lines[0]!).sort()).toEqual(['epoch', 'loss', 'seconds', 'steps', 'test_accuracy', 'test_loss']);
     expect(lines[2499]!.loss).toBeLessThan(lines[0]!.loss / 5);
@@ -96,7 +117,11 @@ describe('kiln train (CLI)', () => {
     expect(saved.tensors['dense_1/kernel']!.shape).toEqual([2, 4]);
     expect(Array.from(saved.tensors['optimizer/iterations']!.data)).toEqual([2500]);
     // Starting from the saved weights, one more step begins where the last run ended.
-    const again = execFileSync('node', [KILN, 'train', 'examples/xor.ts', '--epochs', '1', '--json', '--init', join(dir, 'weights.safetensors')], { encoding: 'utf8' });
+    const again = execFileSync(
+      'node',
+      [KILN, 'train', 'examples/xor.ts', '--epochs', '1', '--json', '--init', join(dir, 'weights.safetensors')],
+      { encoding: 'utf8' },
+    );
     const first = JSON.parse(again.trim()) as EpochLine;
     expect(first.test_accuracy).toBe(1);
     expect(first.loss).toBeLessThan(lines[0]!.loss / 5);
@@ -113,20 +138,53 @@ describe('kiln train (CLI)', () => {
     };
     expect(run(['examples/xor.ts', '--epochs', 'zero'])).toMatch(/--epochs must be an integer/);
     expect(run(['examples/xor.ts', '--target', 'gpu'])).toMatch(/--target 'gpu' is not one of wasm, interp/);
-    expect(run(['examples/xor.ts', '--no-typecheck', '--validation-split', '1.5'])).toMatch(/--validation-split must be a fraction between 0 and 1, got '1.5'/);
-    expect(run(['examples/xor.ts', '--no-typecheck', '--lr-schedule', 'exponential:decayRate=0.5'])).toMatch(/error K8001: learning-rate schedule 'exponential:decayRate=0.5': exponential needs decaySteps=<number>/);
-    expect(run(['examples/xor.ts', '--no-typecheck', '--plot', 'curves.png'])).toMatch(/--plot 'curves.png': kiln draws the curves as SVG; name a .svg file/);
+    expect(run(['examples/xor.ts', '--no-typecheck', '--validation-split', '1.5'])).toMatch(
+      /--validation-split must be a fraction between 0 and 1, got '1.5'/,
+    );
+    expect(run(['examples/xor.ts', '--no-typecheck', '--lr-schedule', 'exponential:decayRate=0.5'])).toMatch(
+      /error K8001: learning-rate schedule 'exponential:decayRate=0.5': exponential needs decaySteps=<number>/,
+    );
+    expect(run(['examples/xor.ts', '--no-typecheck', '--plot', 'curves.png'])).toMatch(
+      /--plot 'curves.png': kiln draws the curves as SVG; name a .svg file/,
+    );
   });
 
   it('--checkpoint then --resume through the command line: the same weights file as one run', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kiln-resume-'));
     // (The model file is type-checked by the other CLI tests; here four runs skip it to stay quick.)
-    const kiln = (...args: string[]): string => execFileSync('node', [KILN, 'train', 'examples/xor.ts', '--no-typecheck', '--json', '--lr', '0.3', ...args], { encoding: 'utf8' });
+    const kiln = (...args: string[]): string =>
+      execFileSync('node', [KILN, 'train', 'examples/xor.ts', '--no-typecheck', '--json', '--lr', '0.3', ...args], {
+        encoding: 'utf8',
+      });
     kiln('--epochs', '20', '--checkpoint', join(dir, 'c'));
     const resumed = kiln('--epochs', '30', '--resume', join(dir, 'c'), '--save', join(dir, 'a'));
-    expect(resumed.trim().split('\n').map((l) => (JSON.parse(l) as EpochLine).epoch)).toEqual(Array.from({ length: 10 }, (_, i) => 21 + i));
+    expect(
+      resumed
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as EpochLine).epoch),
+    ).toEqual(Array.from({ length: 10 }, (_, i) => 21 + i));
     kiln('--epochs', '30', '--save', join(dir, 'b'));
-    expect(readFileSync(join(dir, 'a', 'weights.safetensors'))).toEqual(readFileSync(join(dir, 'b', 'weights.safetensors')));
-    expect(() => execFileSync('node', [KILN, 'train', 'examples/xor.ts', '--no-typecheck', '--lr', '0.4', '--epochs', '30', '--resume', join(dir, 'c')], { stdio: 'pipe' })).toThrow(/--lr 0.4 differs from the checkpoint's 0.3/);
+    expect(readFileSync(join(dir, 'a', 'weights.safetensors'))).toEqual(
+      readFileSync(join(dir, 'b', 'weights.safetensors')),
+    );
+    expect(() =>
+      execFileSync(
+        'node',
+        [
+          KILN,
+          'train',
+          'examples/xor.ts',
+          '--no-typecheck',
+          '--lr',
+          '0.4',
+          '--epochs',
+          '30',
+          '--resume',
+          join(dir, 'c'),
+        ],
+        { stdio: 'pipe' },
+      ),
+    ).toThrow(/--lr 0.4 differs from the checkpoint's 0.3/);
   });
 });

@@ -38,7 +38,12 @@ function checkGrad(c: Case, seed = 1): Graph {
   const grads = grad({ of: y, wrt, seed: seedIn });
   const inputs = Object.values(x);
   const fwd = makeGraph({ name: 'f', inputs: [...inputs, seedIn], params: [], outputs: [{ name: 'y', value: y }] });
-  const bwd = makeGraph({ name: 'df', inputs: [...inputs, seedIn], params: [], outputs: wrt.map((w) => ({ name: w.name, value: grads.get(w)! })) });
+  const bwd = makeGraph({
+    name: 'df',
+    inputs: [...inputs, seedIn],
+    params: [],
+    outputs: wrt.map((w) => ({ name: w.name, value: grads.get(w)! })),
+  });
 
   const feeds: Record<string, Tensor> = { ...c.fixed, seed: randomTensor(y.type, next) };
   for (const w of wrt) feeds[w.name] = randomTensor(w.type, next);
@@ -60,8 +65,10 @@ function checkGrad(c: Case, seed = 1): Graph {
         return { ...feeds, [w.name]: { type: base.type, data } };
       };
       const numeric = (objective(shifted(EPS)) - objective(shifted(-EPS))) / (2 * EPS);
-      expect(Math.abs(got.data[i]! - numeric), `d/d${w.name}[${i}]: analytic ${got.data[i]} vs numeric ${numeric}`)
-        .toBeLessThanOrEqual(RTOL * Math.max(1, Math.abs(numeric)));
+      expect(
+        Math.abs(got.data[i]! - numeric),
+        `d/d${w.name}[${i}]: analytic ${got.data[i]} vs numeric ${numeric}`,
+      ).toBeLessThanOrEqual(RTOL * Math.max(1, Math.abs(numeric)));
     }
   }
   return bwd;
@@ -75,7 +82,10 @@ describe('grad: composite graphs against finite differences', () => {
         const h = op('tanh', [op('add', [op('matmul', [x!, w1!]), b1!])]);
         const o = op('matmul', [h, w2!]);
         const rowMax = op('max', [o], { axes: [1], keepdims: true });
-        return op('add', [op('mean', [op('mul', [o, o])], { axes: [] }), op('sum', [op('exp', [op('sub', [o, rowMax])])], { axes: [] })]);
+        return op('add', [
+          op('mean', [op('mul', [o, o])], { axes: [] }),
+          op('sum', [op('exp', [op('sub', [o, rowMax])])], { axes: [] }),
+        ]);
       },
     });
   });
@@ -96,7 +106,10 @@ describe('grad: composite graphs against finite differences', () => {
       f: ({ x, w }) => {
         const h = op('matmul', [x!, w!]);
         const h2 = op('matmul', [h, w!]); // w used again
-        const both = op('add', [op('mul', [h, h]), op('div', [h2, op('add', [op('abs', [h]), op('constant', [], { value: [1], shape: [], dtype: 'f32' })])])]);
+        const both = op('add', [
+          op('mul', [h, h]),
+          op('div', [h2, op('add', [op('abs', [h]), op('constant', [], { value: [1], shape: [], dtype: 'f32' })])]),
+        ]);
         return op('sum', [both], { axes: [0] });
       },
     });
@@ -139,7 +152,15 @@ describe('grad: structure', () => {
     const count = (of: Value): number => {
       const g = grad({ of, wrt: [a] }).get(a)!;
       const fwd = makeGraph({ name: 'f', inputs: [a, c], params: [], outputs: [{ name: 'y', value: of }] });
-      const both = makeGraph({ name: 'fb', inputs: [a, c], params: [], outputs: [{ name: 'y', value: of }, { name: 'g', value: g }] });
+      const both = makeGraph({
+        name: 'fb',
+        inputs: [a, c],
+        params: [],
+        outputs: [
+          { name: 'y', value: of },
+          { name: 'g', value: g },
+        ],
+      });
       for (const n of both.nodes) if (!fwd.nodes.includes(n)) expect(n.inputs).not.toContain(branch);
       return both.nodes.length - fwd.nodes.length;
     };
@@ -149,7 +170,8 @@ describe('grad: structure', () => {
   it('a wrt value the output does not depend on gets zeros', () => {
     const g = grad({ of: sumAll(a), wrt: [a, c] });
     const gc = g.get(c)!;
-    const out = interpret(makeGraph({ name: 'z', inputs: [], params: [], outputs: [{ name: 'gc', value: gc }] }), {}).outputs.gc!;
+    const out = interpret(makeGraph({ name: 'z', inputs: [], params: [], outputs: [{ name: 'gc', value: gc }] }), {})
+      .outputs.gc!;
     expect(Array.from(out.data)).toEqual([0, 0, 0]);
   });
 
@@ -181,7 +203,11 @@ describe('grad: structure', () => {
       const loc: Loc = { file: 'm.ts', line: 2, col: 9 };
       const y = sumAll(makeNode('test_opaque', [a], {}, loc));
       let err: unknown;
-      try { grad({ of: y, wrt: [a] }); } catch (e) { err = e; }
+      try {
+        grad({ of: y, wrt: [a] });
+      } catch (e) {
+        err = e;
+      }
       expect(err).toBeInstanceOf(KilnError);
       expect((err as KilnError).code).toBe('K5001');
       expect((err as KilnError).detail).toMatch(/^test_opaque: has no gradient/);
@@ -192,6 +218,8 @@ describe('grad: structure', () => {
       delete registry.test_opaque;
     }
     const i: Input = { kind: 'input', name: 'i', type: tensorType('i32', [3]) };
-    expect(() => grad({ of: sumAll(op('cast', [i], { dtype: 'f32' })), wrt: [i] })).toThrow(/K5001.*integer and boolean/);
+    expect(() => grad({ of: sumAll(op('cast', [i], { dtype: 'f32' })), wrt: [i] })).toThrow(
+      /K5001.*integer and boolean/,
+    );
   });
 });

@@ -12,9 +12,11 @@ import { vjpGraphs } from './vjp-values.ts';
 export function rng(seed: number): () => number {
   let s = mix32(seed >>> 0) || 1;
   return () => {
-    s ^= s << 13; s >>>= 0;
+    s ^= s << 13;
+    s >>>= 0;
     s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
+    s ^= s << 5;
+    s >>>= 0;
     return s / 4294967296;
   };
 }
@@ -29,7 +31,15 @@ export function randomShape(next: () => number, rank: number, max = 4): number[]
 export function randomTensor(t: TensorType, next: () => number, lo = -1, hi = 1): Tensor {
   const n = sizeOf(t.shape);
   const data = t.dtype === 'f32' ? new Float64Array(n) : t.dtype === 'i32' ? new Int32Array(n) : new Uint8Array(n);
-  for (let i = 0; i < n; i++) data[i] = t.dtype === 'f32' ? lo + (hi - lo) * next() : t.dtype === 'i32' ? Math.floor(lo + (hi - lo) * next()) : next() < 0.5 ? 1 : 0;
+  for (let i = 0; i < n; i++)
+    data[i] =
+      t.dtype === 'f32'
+        ? lo + (hi - lo) * next()
+        : t.dtype === 'i32'
+          ? Math.floor(lo + (hi - lo) * next())
+          : next() < 0.5
+            ? 1
+            : 0;
   return { type: t, data };
 }
 
@@ -43,7 +53,12 @@ export interface VjpCheckOptions {
 }
 
 /** Checks op(inputTypes, attrs)'s VJP against central differences; returns the two numbers compared. */
-export function checkVjp(op: string, inputTypes: readonly TensorType[], attrs: Attrs = {}, opts: VjpCheckOptions = {}): { analytic: number; numeric: number } {
+export function checkVjp(
+  op: string,
+  inputTypes: readonly TensorType[],
+  attrs: Attrs = {},
+  opts: VjpCheckOptions = {},
+): { analytic: number; numeric: number } {
   const next = rng(opts.seed ?? 1);
   const eps = opts.eps ?? 1e-6;
   const rtol = opts.rtol ?? 1e-5;
@@ -53,12 +68,14 @@ export function checkVjp(op: string, inputTypes: readonly TensorType[], attrs: A
   const g = randomTensor(out.type, next);
   const dirs = inputTypes.map((t, i) => (t.dtype === 'f32' && cots[i] ? randomTensor(t, next) : undefined));
   const feeds = (sign: number): Record<string, Tensor> =>
-    Object.fromEntries(xs.map((x, i) => {
-      const d = dirs[i];
-      if (!d) return [`x${i}`, x];
-      const data = Float64Array.from(x.data, (v, j) => v + sign * eps * d.data[j]!);
-      return [`x${i}`, { type: x.type, data }];
-    }));
+    Object.fromEntries(
+      xs.map((x, i) => {
+        const d = dirs[i];
+        if (!d) return [`x${i}`, x];
+        const data = Float64Array.from(x.data, (v, j) => v + sign * eps * d.data[j]!);
+        return [`x${i}`, { type: x.type, data }];
+      }),
+    );
   const dot = (a: Tensor, b: Tensor): number => {
     let s = 0;
     for (let j = 0; j < a.data.length; j++) s += a.data[j]! * b.data[j]!;
@@ -67,7 +84,12 @@ export function checkVjp(op: string, inputTypes: readonly TensorType[], attrs: A
   const yp = interpret(fwd, feeds(1), {}, { float64: true }).outputs.y!;
   const ym = interpret(fwd, feeds(-1), {}, { float64: true }).outputs.y!;
   const numeric = (dot(yp, g) - dot(ym, g)) / (2 * eps);
-  const res = interpret(bwd, { ...Object.fromEntries(xs.map((x, i) => [`x${i}`, x])), g }, {}, { float64: true }).outputs;
+  const res = interpret(
+    bwd,
+    { ...Object.fromEntries(xs.map((x, i) => [`x${i}`, x])), g },
+    {},
+    { float64: true },
+  ).outputs;
   let analytic = 0;
   cots.forEach((c, i) => {
     if (!c) return;
@@ -76,7 +98,9 @@ export function checkVjp(op: string, inputTypes: readonly TensorType[], attrs: A
     expect(r.type.shape, `${op}: cotangent ${i} shape`).toEqual(inputTypes[i]!.shape);
     if (d) analytic += dot(r, d);
   });
-  expect(Math.abs(analytic - numeric), `${op} ${JSON.stringify(attrs)}: analytic ${analytic} vs numeric ${numeric}`)
-    .toBeLessThanOrEqual(rtol * Math.max(1, Math.abs(numeric)));
+  expect(
+    Math.abs(analytic - numeric),
+    `${op} ${JSON.stringify(attrs)}: analytic ${analytic} vs numeric ${numeric}`,
+  ).toBeLessThanOrEqual(rtol * Math.max(1, Math.abs(numeric)));
   return { analytic, numeric };
 }

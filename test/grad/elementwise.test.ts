@@ -17,12 +17,16 @@ function randomShape(next: () => number, minRank = 0): number[] {
 
 /** Two shapes that broadcast to `out`: each dim of each kept or set to 1, leading dims sometimes dropped. */
 function broadcastPair(next: () => number, out: Shape): [number[], number[]] {
-  const side = (): number[] => out.slice(next() < 0.3 ? 1 + Math.floor(next() * out.length) : 0).map((d) => (next() < 0.4 ? 1 : d));
+  const side = (): number[] =>
+    out.slice(next() < 0.3 ? 1 + Math.floor(next() * out.length) : 0).map((d) => (next() < 0.4 ? 1 : d));
   return [side(), side()];
 }
 
 /** Values in [lo, hi] (a domain where the op is smooth). */
-const inRange = (lo: number, hi: number) => (t: TensorType, next: () => number): Tensor => randomTensor(t, next, lo, hi);
+const inRange =
+  (lo: number, hi: number) =>
+  (t: TensorType, next: () => number): Tensor =>
+    randomTensor(t, next, lo, hi);
 /** Values with |v| in [0.2, 1]: away from the kink at 0. */
 const awayFromZero = (t: TensorType, next: () => number): Tensor => {
   const r = randomTensor(t, next, 0.2, 1);
@@ -33,21 +37,50 @@ type Domain = (t: TensorType, next: () => number) => Tensor;
 const SEEDS = [1, 2, 3, 4, 5, 6, 7, 8];
 
 const UNARY: [string, Domain?][] = [
-  ['neg'], ['exp'], ['tanh'], ['sigmoid'], ['sin'], ['cos'],
-  ['log', inRange(0.5, 2)], ['sqrt', inRange(0.5, 2)], ['rsqrt', inRange(0.5, 2)], ['reciprocal', inRange(0.5, 2)],
-  ['abs', awayFromZero], ['relu', awayFromZero],
+  ['neg'],
+  ['exp'],
+  ['tanh'],
+  ['sigmoid'],
+  ['sin'],
+  ['cos'],
+  ['log', inRange(0.5, 2)],
+  ['sqrt', inRange(0.5, 2)],
+  ['rsqrt', inRange(0.5, 2)],
+  ['reciprocal', inRange(0.5, 2)],
+  ['abs', awayFromZero],
+  ['relu', awayFromZero],
 ];
 
 const BINARY: [string, Domain?, Domain?][] = [
-  ['add'], ['sub'], ['mul'], ['maximum'], ['minimum'],
+  ['add'],
+  ['sub'],
+  ['mul'],
+  ['maximum'],
+  ['minimum'],
   ['div', undefined, awayFromZero],
   ['pow', inRange(0.5, 2), inRange(-2, 2)],
 ];
 
 /** Fixed broadcasting cases every binary op is checked on, besides the random ones. */
-const PAIRS: [Shape, Shape][] = [[[3, 1], [1, 4]], [[], [2, 3]], [[2, 3], []], [[4], [2, 3, 4]], [[2, 3], [2, 3]]];
+const PAIRS: [Shape, Shape][] = [
+  [
+    [3, 1],
+    [1, 4],
+  ],
+  [[], [2, 3]],
+  [[2, 3], []],
+  [[4], [2, 3, 4]],
+  [
+    [2, 3],
+    [2, 3],
+  ],
+];
 
-function values(types: readonly TensorType[], domains: readonly (Domain | undefined)[], seed: number): (Tensor | undefined)[] {
+function values(
+  types: readonly TensorType[],
+  domains: readonly (Domain | undefined)[],
+  seed: number,
+): (Tensor | undefined)[] {
   const next = rng(seed + 100);
   return types.map((t, i) => domains[i]?.(t, next));
 }
@@ -79,12 +112,26 @@ describe('binary VJPs', () => {
 });
 
 describe('where VJP', () => {
-  const TRIPLES: [Shape, Shape, Shape][] = [[[2, 3], [2, 3], [2, 3]], [[3, 1], [1, 4], []], [[4], [2, 1], [2, 4]], [[], [3], [2, 3]]];
+  const TRIPLES: [Shape, Shape, Shape][] = [
+    [
+      [2, 3],
+      [2, 3],
+      [2, 3],
+    ],
+    [[3, 1], [1, 4], []],
+    [[4], [2, 1], [2, 4]],
+    [[], [3], [2, 3]],
+  ];
   it.each(TRIPLES)('cond %j, a %j, b %j', (c, a, b) => {
     checkVjp('where', [tensorType('bool', c), f32(a), f32(b)]);
   });
   it('routes g by cond and gives cond no cotangent', () => {
-    const [dc, da, db] = cotangentsOf('where', [tensor('bool', [3], [1, 0, 1]), tensor('f32', [3], [1, 2, 3]), tensor('f32', [], [9])], {}, [10, 20, 30]);
+    const [dc, da, db] = cotangentsOf(
+      'where',
+      [tensor('bool', [3], [1, 0, 1]), tensor('f32', [3], [1, 2, 3]), tensor('f32', [], [9])],
+      {},
+      [10, 20, 30],
+    );
     expect(dc).toBeNull();
     expect(da).toEqual([10, 0, 30]);
     expect(db).toEqual([20]);
@@ -95,11 +142,22 @@ describe('rules at points finite differences cannot check', () => {
   it('maximum and minimum send a tie to the first input', () => {
     const a = tensor('f32', [3], [1, 5, 2]);
     const b = tensor('f32', [3], [1, 4, 3]);
-    expect(cotangentsOf('maximum', [a, b], {}, [1, 2, 3])).toEqual([[1, 2, 0], [0, 0, 3]]);
-    expect(cotangentsOf('minimum', [a, b], {}, [1, 2, 3])).toEqual([[1, 0, 3], [0, 2, 0]]);
+    expect(cotangentsOf('maximum', [a, b], {}, [1, 2, 3])).toEqual([
+      [1, 2, 0],
+      [0, 0, 3],
+    ]);
+    expect(cotangentsOf('minimum', [a, b], {}, [1, 2, 3])).toEqual([
+      [1, 0, 3],
+      [0, 2, 0],
+    ]);
   });
   it('pow: d/db is 0 where a <= 0; d/da is b a^(b-1)', () => {
-    const [da, db] = cotangentsOf('pow', [tensor('f32', [3], [-2, 0, 2]), tensor('f32', [3], [2, 2, 3])], {}, [1, 1, 1]);
+    const [da, db] = cotangentsOf(
+      'pow',
+      [tensor('f32', [3], [-2, 0, 2]), tensor('f32', [3], [2, 2, 3])],
+      {},
+      [1, 1, 1],
+    );
     expect(da).toEqual([-4, 0, 12]);
     expect(db![0]).toBe(0);
     expect(db![1]).toBe(0);
@@ -110,7 +168,10 @@ describe('rules at points finite differences cannot check', () => {
     expect(cotangentsOf('abs', [tensor('f32', [3], [-1, 0, 1])], {}, [5, 5, 5])).toEqual([[-5, 0, 5]]);
   });
   it('integer inputs get no cotangent', () => {
-    expect(cotangentsOf('add', [tensor('i32', [2], [1, 2]), tensor('i32', [2], [3, 4])], {}, [1, 1])).toEqual([null, null]);
+    expect(cotangentsOf('add', [tensor('i32', [2], [1, 2]), tensor('i32', [2], [3, 4])], {}, [1, 1])).toEqual([
+      null,
+      null,
+    ]);
     expect(cotangentsOf('neg', [tensor('i32', [2], [1, 2])], {}, [1, 1])).toEqual([null]);
     expect(cotangentsOf('cast', [tensor('i32', [2], [1, 2])], { dtype: 'f32' }, [1, 1])).toEqual([null]);
   });

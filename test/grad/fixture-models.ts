@@ -4,47 +4,64 @@
 import { defineModel, k, losses, nn, optimizers, type Model, type Tensor } from '../../compiler/dsl/index.ts';
 
 export const mnistCnn: Model = (() => {
-  const net = nn.sequential([
-    nn.conv2d(8, 3, { name: 'cnn_conv1', activation: 'relu' }),
-    nn.maxPool2d(2, { name: 'cnn_pool1' }),
-    nn.conv2d(16, 3, { name: 'cnn_conv2', padding: 'same', strides: 2 }),
-    nn.batchNorm({ name: 'cnn_bn' }),
-    nn.activation('relu', { name: 'cnn_relu2' }),
-    nn.flatten({ name: 'cnn_flatten' }),
-    nn.dropout(0.25, { name: 'cnn_dropout' }),
-    nn.dense(10, { name: 'cnn_logits' }),
-  ], { name: 'cnn' });
+  const net = nn.sequential(
+    [
+      nn.conv2d(8, 3, { name: 'cnn_conv1', activation: 'relu' }),
+      nn.maxPool2d(2, { name: 'cnn_pool1' }),
+      nn.conv2d(16, 3, { name: 'cnn_conv2', padding: 'same', strides: 2 }),
+      nn.batchNorm({ name: 'cnn_bn' }),
+      nn.activation('relu', { name: 'cnn_relu2' }),
+      nn.flatten({ name: 'cnn_flatten' }),
+      nn.dropout(0.25, { name: 'cnn_dropout' }),
+      nn.dense(10, { name: 'cnn_logits' }),
+    ],
+    { name: 'cnn' },
+  );
   return defineModel({
-    name: 'mnist_cnn', batch: 4,
-    inputs: { x: { dtype: 'f32', shape: [28, 28, 1] } }, targets: { y: { dtype: 'i32', shape: [] } },
+    name: 'mnist_cnn',
+    batch: 4,
+    inputs: { x: { dtype: 'f32', shape: [28, 28, 1] } },
+    targets: { y: { dtype: 'i32', shape: [] } },
     forward: ({ x }) => net(x!),
-    train: { loss: losses.sparseCategoricalCrossentropy({ fromLogits: true }), optimizer: optimizers.adam(), metrics: ['accuracy'] },
+    train: {
+      loss: losses.sparseCategoricalCrossentropy({ fromLogits: true }),
+      optimizer: optimizers.adam(),
+      metrics: ['accuracy'],
+    },
   });
 })();
 
 // GAN: a generator z -> 14x14 image through Conv2DTranspose, a convolutional discriminator; two
 // training models over the same layers, each training its own half.
-const gen = nn.sequential([
-  nn.dense(7 * 7 * 4, { name: 'gen_dense' }),
-  nn.leakyRelu({ name: 'gen_act1', negativeSlope: 0.2 }),
-  nn.reshape([7, 7, 4], { name: 'gen_reshape' }),
-  nn.conv2dTranspose(4, 3, { name: 'gen_up', strides: 2, padding: 'same' }),
-  nn.batchNorm({ name: 'gen_bn' }),
-  nn.leakyRelu({ name: 'gen_act2', negativeSlope: 0.2 }),
-  nn.conv2d(1, 3, { name: 'gen_out', padding: 'same', activation: 'tanh' }),
-], { name: 'gen' });
-const disc = nn.sequential([
-  nn.conv2d(4, 3, { name: 'disc_conv', strides: 2, padding: 'same' }),
-  nn.leakyRelu({ name: 'disc_act', negativeSlope: 0.2 }),
-  nn.flatten({ name: 'disc_flatten' }),
-  nn.dense(1, { name: 'disc_logit' }),
-], { name: 'disc' });
+const gen = nn.sequential(
+  [
+    nn.dense(7 * 7 * 4, { name: 'gen_dense' }),
+    nn.leakyRelu({ name: 'gen_act1', negativeSlope: 0.2 }),
+    nn.reshape([7, 7, 4], { name: 'gen_reshape' }),
+    nn.conv2dTranspose(4, 3, { name: 'gen_up', strides: 2, padding: 'same' }),
+    nn.batchNorm({ name: 'gen_bn' }),
+    nn.leakyRelu({ name: 'gen_act2', negativeSlope: 0.2 }),
+    nn.conv2d(1, 3, { name: 'gen_out', padding: 'same', activation: 'tanh' }),
+  ],
+  { name: 'gen' },
+);
+const disc = nn.sequential(
+  [
+    nn.conv2d(4, 3, { name: 'disc_conv', strides: 2, padding: 'same' }),
+    nn.leakyRelu({ name: 'disc_act', negativeSlope: 0.2 }),
+    nn.flatten({ name: 'disc_flatten' }),
+    nn.dense(1, { name: 'disc_logit' }),
+  ],
+  { name: 'disc' },
+);
 const bce = losses.binaryCrossentropy({ fromLogits: true });
 const ganInputs = { real: { dtype: 'f32', shape: [14, 14, 1] }, z: { dtype: 'f32', shape: [16] } } as const;
 const labels = (t: Tensor, v: number): Tensor => k.constant(v, t.shape);
 
 export const ganDiscriminator: Model = defineModel({
-  name: 'gan_d_step', batch: 4, inputs: ganInputs,
+  name: 'gan_d_step',
+  batch: 4,
+  inputs: ganInputs,
   forward: ({ real, z }) => ({ real: disc(real!), fake: disc(gen(z!)) }),
   train: {
     loss: (o) => bce.of(labels(o.real!, 1), o.real!).add(bce.of(labels(o.fake!, 0), o.fake!)),
@@ -54,7 +71,13 @@ export const ganDiscriminator: Model = defineModel({
 });
 
 export const ganGenerator: Model = defineModel({
-  name: 'gan_g_step', batch: 4, inputs: { z: ganInputs.z },
+  name: 'gan_g_step',
+  batch: 4,
+  inputs: { z: ganInputs.z },
   forward: ({ z }) => ({ fake: disc(gen(z!)) }),
-  train: { loss: (o) => bce.of(labels(o.fake!, 1), o.fake!), optimizer: optimizers.adam(), trainable: (p) => p.startsWith('gen_') },
+  train: {
+    loss: (o) => bce.of(labels(o.fake!, 1), o.fake!),
+    optimizer: optimizers.adam(),
+    trainable: (p) => p.startsWith('gen_'),
+  },
 });

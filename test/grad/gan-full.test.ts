@@ -34,12 +34,21 @@ import { runtimeTensor } from '../targets/wasm-helpers.ts';
 import { COMPILED_SEED_MODELS } from './seed-model-list.ts';
 import { toManifest } from '../../compiler/artifact/manifest.ts';
 import {
-  FIXTURE_OPTIMIZERS, FIXTURE_STEPS, FLOAT32, FLOAT32_ILL_CONDITIONED, RTOL, expectMatches, expectSameInit, fixtureBatch,
-  type Tolerance, type TrainFixture,
+  FIXTURE_OPTIMIZERS,
+  FIXTURE_STEPS,
+  FLOAT32,
+  FLOAT32_ILL_CONDITIONED,
+  RTOL,
+  expectMatches,
+  expectSameInit,
+  fixtureBatch,
+  type Tolerance,
+  type TrainFixture,
 } from './train-fixtures.ts';
 
 const ILL_CONDITIONED = new Set(['rmsprop', 'adam']);
-const tolerance = (optimizer: string): Tolerance => (ILL_CONDITIONED.has(optimizer) ? FLOAT32_ILL_CONDITIONED : FLOAT32);
+const tolerance = (optimizer: string): Tolerance =>
+  ILL_CONDITIONED.has(optimizer) ? FLOAT32_ILL_CONDITIONED : FLOAT32;
 
 const load = (name: string): TrainFixture =>
   JSON.parse(readFileSync(new URL(`../fixtures/train-${name}.json`, import.meta.url), 'utf8')) as TrainFixture;
@@ -71,14 +80,18 @@ for (const seed of COMPILED_SEED_MODELS) {
       const model = await seed.load();
       const entries = [
         { name: 'gradients', graph: gradientsGraph(model, { batch: seed.batch }) },
-        ...optimizers.map(([, o], k) => ({ name: stepEntry(k), graph: trainStep(model, { batch: seed.batch, optimizer: o.kiln }) })),
+        ...optimizers.map(([, o], k) => ({
+          name: stepEntry(k),
+          graph: trainStep(model, { batch: seed.batch, optimizer: o.kiln }),
+        })),
       ];
       const program: Program = compileProgram(entries);
       const exe = await loadWasm((await renderWasm(program, { relaxed: false })).binary, toManifest(program));
       const init = initParams({ params: entries.flatMap((e) => e.graph.params) });
       const batch = fixtureBatch(entries[0]!.graph, seed.fills);
       c = {
-        exe, init,
+        exe,
+        init,
         graphs: new Map(entries.map((e) => [e.name, e.graph])),
         batch: Object.fromEntries(Object.entries(batch).map(([k, t]) => [k, runtimeTensor(t)])),
       };
@@ -92,7 +105,9 @@ for (const seed of COMPILED_SEED_MODELS) {
       const names = g.outputs.filter((o) => o.name.startsWith('grad/')).map((o) => o.name.slice(5));
       expect(names.sort()).toEqual(Object.keys(fixture.grads).sort());
       for (const n of names) expectMatches(`grad ${n}`, out[`grad/${n}`]!.data, fixture.grads[n]!, FLOAT32);
-      expect(Object.keys(fixture.steps).sort(), 'the fixture holds steps of every optimizer checked').toEqual(optimizers.map(([n]) => n).sort());
+      expect(Object.keys(fixture.steps).sort(), 'the fixture holds steps of every optimizer checked').toEqual(
+        optimizers.map(([n]) => n).sort(),
+      );
     });
 
     optimizers.forEach(([name], k) => {
@@ -100,7 +115,8 @@ for (const seed of COMPILED_SEED_MODELS) {
         runFresh(c, stepEntry(k), FIXTURE_STEPS);
         const want = fixture.steps[name]!;
         expect(Object.keys(want).length).toBeGreaterThan(0);
-        for (const [p, summary] of Object.entries(want)) expectMatches(`${name} ${p}`, c.exe.readParam(p).data, summary, tolerance(name));
+        for (const [p, summary] of Object.entries(want))
+          expectMatches(`${name} ${p}`, c.exe.readParam(p).data, summary, tolerance(name));
       });
     });
   });

@@ -6,7 +6,6 @@ import type { Input } from '../../ir/graph.ts';
 import { tensor, tensorType, type Shape, type Tensor } from '../../ir/types.ts';
 import { checkVjp, randInt, randomShape, rng } from './check-vjp.ts';
 
-
 /** i32 indices of the given shape in [0, n), with a repeated value when there is room for one. */
 function indices(next: () => number, shape: Shape, n: number): Tensor {
   const count = shape.reduce((a, b) => a * b, 1);
@@ -14,7 +13,6 @@ function indices(next: () => number, shape: Shape, n: number): Tensor {
   if (count > 1) vals[count - 1] = vals[0]!;
   return tensor('i32', shape, vals);
 }
-
 
 const SEEDS = [1, 2, 3, 4, 5, 6, 7, 8];
 

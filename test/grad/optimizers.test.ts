@@ -10,11 +10,22 @@ import type { Emit } from '../../ir/ops/def.ts';
 import { tensor, type Tensor } from '../../ir/types.ts';
 import * as opt from '../../compiler/dsl/optimizers.ts';
 import { clipGradients, weightPenalty } from '../../compiler/dsl/regularizers-clip.ts';
-import { constant, cosineDecay, exponentialDecay, learningRate, stepDecay, type Schedule } from '../../compiler/dsl/schedules.ts';
+import {
+  constant,
+  cosineDecay,
+  exponentialDecay,
+  learningRate,
+  stepDecay,
+  type Schedule,
+} from '../../compiler/dsl/schedules.ts';
 
 const emit: Emit = (op, inputs, attrs) => makeNode(op, inputs, attrs);
 const P0 = [1, -2];
-const GRADS = [[0.5, -1], [0.1, 0.2], [-0.3, 0.4]];
+const GRADS = [
+  [0.5, -1],
+  [0.1, 0.2],
+  [-0.3, 0.4],
+];
 
 /** Runs three optimizer steps on p = P0 with the gradients GRADS; returns p after each step. */
 function threeSteps(spec: opt.OptimizerSpec): number[][] {
@@ -22,7 +33,8 @@ function threeSteps(spec: opt.OptimizerSpec): number[][] {
   const p = b.param('w', 'f32', [2], { name: 'zeros', attrs: {} });
   const step = b.param('optimizer/iterations', 'i32', [], { name: 'zeros', attrs: {} });
   const g = b.input('g', 'f32', [2]);
-  const slot = (name: string, param: Param, init: Param['init']): Param => b.param(`${param.name}/${name}`, 'f32', param.type.shape, init);
+  const slot = (name: string, param: Param, init: Param['init']): Param =>
+    b.param(`${param.name}/${name}`, 'f32', param.type.shape, init);
   const r = opt.apply(spec, { emit, params: [p], grads: [g], step, slot });
   b.assign(p, r.params[0]!);
   for (const s of r.slots) b.assign(s.param, s.value);
@@ -36,34 +48,158 @@ function threeSteps(spec: opt.OptimizerSpec): number[][] {
 }
 
 function expectClose(got: number[][], want: number[][], tol = 2e-6): void {
-  got.forEach((row, i) => row.forEach((v, j) => expect(Math.abs(v - want[i]![j]!), `step ${i + 1}[${j}]: ${v} vs ${want[i]![j]}`).toBeLessThanOrEqual(tol)));
+  got.forEach((row, i) =>
+    row.forEach((v, j) =>
+      expect(Math.abs(v - want[i]![j]!), `step ${i + 1}[${j}]: ${v} vs ${want[i]![j]}`).toBeLessThanOrEqual(tol),
+    ),
+  );
 }
 
 const CASES: [string, opt.OptimizerSpec, number[][]][] = [
-  ['sgd', opt.sgd({ learningRate: 0.1 }), [[0.95, -1.9], [0.94, -1.92], [0.97, -1.96]]],
-  ['momentum', opt.momentum({ learningRate: 0.1 }), [[0.95, -1.9], [0.895, -1.83], [0.8755, -1.807]]],
-  ['nesterov', opt.nesterov({ learningRate: 0.1 }), [[0.905, -1.81], [0.8455, -1.767], [0.85795, -1.7863]]],
-  ['rmsprop', opt.rmsprop({ learningRate: 0.1 }), [[0.683772866, -1.68377239], [0.618540198, -1.74900516], [0.791313597, -1.87511843]]],
-  ['rmsprop centered + momentum', opt.rmsprop({ learningRate: 0.1, centered: true, momentum: 0.5 }),
-    [[0.666667407, -1.66666685], [0.430115626, -1.56700276], [0.485713049, -1.64361688]]],
-  ['rmsprop eps=0.1 keras (inside sqrt)', opt.rmsprop({ learningRate: 0.1, epsilon: 0.1 }),
-    [[0.858578644, -1.7763932], [0.830123124, -1.82180086], [0.913280192, -1.91110972]]],
-  ['rmsprop eps=0.1 torch (outside sqrt)', opt.rmsprop({ learningRate: 0.1, epsilon: 0.1, epsilonStyle: 'torch' }),
-    [[0.806287057, -1.75974693], [0.766807725, -1.80893602], [0.8764418, -1.90481904]]],
-  ['adam', opt.adam({ learningRate: 0.1 }), [[0.900000632, -1.90000032], [0.819697033, -1.84889787], [0.79862585, -1.83547395]]],
-  ['adam eps=0.1 keras (epsilon hat)', opt.adam({ learningRate: 0.1, epsilon: 0.1 }),
-    [[0.986347294, -1.97597469], [0.975201255, -1.96351781], [0.971882481, -1.96006622]]],
-  ['adam eps=0.1 torch', opt.adam({ learningRate: 0.1, epsilon: 0.1, epsilonStyle: 'torch' }),
-    [[0.916666667, -1.90909091], [0.853802092, -1.86421316], [0.837503598, -1.85262249]]],
-  ['adam beta2=0.5', opt.adam({ learningRate: 0.1, beta2: 0.5 }), [[0.900000028, -1.90000001], [0.803508837, -1.83859652], [0.779523606, -1.82147496]]],
-  ['adam beta2=0.5 amsgrad', opt.adam({ learningRate: 0.1, beta2: 0.5, amsgrad: true }),
-    [[0.900000028, -1.90000001], [0.829093766, -1.85487784], [0.810056078, -1.84365048]]],
-  ['adagrad', opt.adagrad({ learningRate: 0.1 }), [[0.915484587, -1.90465375], [0.898817922, -1.92338546], [0.943539277, -1.95846778]]],
-  ['adagrad eps=0.1 keras', opt.adagrad({ learningRate: 0.1, epsilon: 0.1 }),
-    [[0.925464401, -1.90871291], [0.910720205, -1.92667344], [0.951172197, -1.96047961]]],
-  ['adagrad eps=0.1 torch', opt.adagrad({ learningRate: 0.1, epsilon: 0.1, epsilonStyle: 'torch' }),
-    [[0.927704709, -1.91295332], [0.913418995, -1.93008089], [0.952338567, -1.96233439]]],
-  ['adadelta', opt.adadelta({ learningRate: 0.1 }), [[0.999858579, -1.99985858], [0.999818378, -1.99989878], [0.999924411, -1.99997562]]],
+  [
+    'sgd',
+    opt.sgd({ learningRate: 0.1 }),
+    [
+      [0.95, -1.9],
+      [0.94, -1.92],
+      [0.97, -1.96],
+    ],
+  ],
+  [
+    'momentum',
+    opt.momentum({ learningRate: 0.1 }),
+    [
+      [0.95, -1.9],
+      [0.895, -1.83],
+      [0.8755, -1.807],
+    ],
+  ],
+  [
+    'nesterov',
+    opt.nesterov({ learningRate: 0.1 }),
+    [
+      [0.905, -1.81],
+      [0.8455, -1.767],
+      [0.85795, -1.7863],
+    ],
+  ],
+  [
+    'rmsprop',
+    opt.rmsprop({ learningRate: 0.1 }),
+    [
+      [0.683772866, -1.68377239],
+      [0.618540198, -1.74900516],
+      [0.791313597, -1.87511843],
+    ],
+  ],
+  [
+    'rmsprop centered + momentum',
+    opt.rmsprop({ learningRate: 0.1, centered: true, momentum: 0.5 }),
+    [
+      [0.666667407, -1.66666685],
+      [0.430115626, -1.56700276],
+      [0.485713049, -1.64361688],
+    ],
+  ],
+  [
+    'rmsprop eps=0.1 keras (inside sqrt)',
+    opt.rmsprop({ learningRate: 0.1, epsilon: 0.1 }),
+    [
+      [0.858578644, -1.7763932],
+      [0.830123124, -1.82180086],
+      [0.913280192, -1.91110972],
+    ],
+  ],
+  [
+    'rmsprop eps=0.1 torch (outside sqrt)',
+    opt.rmsprop({ learningRate: 0.1, epsilon: 0.1, epsilonStyle: 'torch' }),
+    [
+      [0.806287057, -1.75974693],
+      [0.766807725, -1.80893602],
+      [0.8764418, -1.90481904],
+    ],
+  ],
+  [
+    'adam',
+    opt.adam({ learningRate: 0.1 }),
+    [
+      [0.900000632, -1.90000032],
+      [0.819697033, -1.84889787],
+      [0.79862585, -1.83547395],
+    ],
+  ],
+  [
+    'adam eps=0.1 keras (epsilon hat)',
+    opt.adam({ learningRate: 0.1, epsilon: 0.1 }),
+    [
+      [0.986347294, -1.97597469],
+      [0.975201255, -1.96351781],
+      [0.971882481, -1.96006622],
+    ],
+  ],
+  [
+    'adam eps=0.1 torch',
+    opt.adam({ learningRate: 0.1, epsilon: 0.1, epsilonStyle: 'torch' }),
+    [
+      [0.916666667, -1.90909091],
+      [0.853802092, -1.86421316],
+      [0.837503598, -1.85262249],
+    ],
+  ],
+  [
+    'adam beta2=0.5',
+    opt.adam({ learningRate: 0.1, beta2: 0.5 }),
+    [
+      [0.900000028, -1.90000001],
+      [0.803508837, -1.83859652],
+      [0.779523606, -1.82147496],
+    ],
+  ],
+  [
+    'adam beta2=0.5 amsgrad',
+    opt.adam({ learningRate: 0.1, beta2: 0.5, amsgrad: true }),
+    [
+      [0.900000028, -1.90000001],
+      [0.829093766, -1.85487784],
+      [0.810056078, -1.84365048],
+    ],
+  ],
+  [
+    'adagrad',
+    opt.adagrad({ learningRate: 0.1 }),
+    [
+      [0.915484587, -1.90465375],
+      [0.898817922, -1.92338546],
+      [0.943539277, -1.95846778],
+    ],
+  ],
+  [
+    'adagrad eps=0.1 keras',
+    opt.adagrad({ learningRate: 0.1, epsilon: 0.1 }),
+    [
+      [0.925464401, -1.90871291],
+      [0.910720205, -1.92667344],
+      [0.951172197, -1.96047961],
+    ],
+  ],
+  [
+    'adagrad eps=0.1 torch',
+    opt.adagrad({ learningRate: 0.1, epsilon: 0.1, epsilonStyle: 'torch' }),
+    [
+      [0.927704709, -1.91295332],
+      [0.913418995, -1.93008089],
+      [0.952338567, -1.96233439],
+    ],
+  ],
+  [
+    'adadelta',
+    opt.adadelta({ learningRate: 0.1 }),
+    [
+      [0.999858579, -1.99985858],
+      [0.999818378, -1.99989878],
+      [0.999924411, -1.99997562],
+    ],
+  ],
 ];
 
 describe('optimizers: three steps on a hand-computed case', () => {
@@ -79,7 +215,11 @@ describe('optimizers: three steps on a hand-computed case', () => {
 
   it('clipping by value applies before the update', () => {
     // g1 = [0.5, -1] clipped to [0.5, -0.6], g2 unchanged, g3 = [-0.3, 0.4]: p = P0 - 0.1 * sum
-    expectClose(threeSteps(opt.sgd({ learningRate: 0.1, clipValue: 0.6 })), [[0.95, -1.94], [0.94, -1.96], [0.97, -2.0]]);
+    expectClose(threeSteps(opt.sgd({ learningRate: 0.1, clipValue: 0.6 })), [
+      [0.95, -1.94],
+      [0.94, -1.96],
+      [0.97, -2.0],
+    ]);
   });
 });
 
@@ -93,18 +233,34 @@ function evalValues(values: Record<string, Value>): Record<string, number[]> {
 
 describe('learning-rate schedules', () => {
   const at = (s: Schedule, steps: number[]): number[] =>
-    steps.map((n) => evalValues({ lr: learningRate(s, emit, emit('constant', [], { value: [n], shape: [], dtype: 'i32' })) }).lr![0]!);
+    steps.map(
+      (n) =>
+        evalValues({ lr: learningRate(s, emit, emit('constant', [], { value: [n], shape: [], dtype: 'i32' })) })
+          .lr![0]!,
+    );
   const close = (got: number[], want: number[]): void => got.forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 6));
 
   it('constant', () => close(at(constant(0.3), [0, 7]), [0.3, 0.3]));
-  it('step: initial * gamma^floor(step/stepSize)', () => close(at(stepDecay({ initial: 1, stepSize: 2, gamma: 0.5 }), [0, 1, 2, 3, 4]), [1, 1, 0.5, 0.5, 0.25]));
+  it('step: initial * gamma^floor(step/stepSize)', () =>
+    close(at(stepDecay({ initial: 1, stepSize: 2, gamma: 0.5 }), [0, 1, 2, 3, 4]), [1, 1, 0.5, 0.5, 0.25]));
   it('exponential, smooth and staircase', () => {
-    close(at(exponentialDecay({ initial: 1, decaySteps: 2, decayRate: 0.5 }), [0, 1, 2, 3]), [1, Math.SQRT1_2, 0.5, 0.3535534]);
-    close(at(exponentialDecay({ initial: 1, decaySteps: 2, decayRate: 0.5, staircase: true }), [0, 1, 2, 3]), [1, 1, 0.5, 0.5]);
+    close(at(exponentialDecay({ initial: 1, decaySteps: 2, decayRate: 0.5 }), [0, 1, 2, 3]), [
+      1,
+      Math.SQRT1_2,
+      0.5,
+      0.3535534,
+    ]);
+    close(
+      at(exponentialDecay({ initial: 1, decaySteps: 2, decayRate: 0.5, staircase: true }), [0, 1, 2, 3]),
+      [1, 1, 0.5, 0.5],
+    );
   });
   it('cosine with floor alpha, constant after decaySteps', () => {
     // 0.9 * 0.5 * (1 + cos(pi * s / 4)) + 0.1
-    close(at(cosineDecay({ initial: 1, decaySteps: 4, alpha: 0.1 }), [0, 1, 2, 3, 4, 9]), [1, 0.8681981, 0.55, 0.2318019, 0.1, 0.1]);
+    close(
+      at(cosineDecay({ initial: 1, decaySteps: 4, alpha: 0.1 }), [0, 1, 2, 3, 4, 9]),
+      [1, 0.8681981, 0.55, 0.2318019, 0.1, 0.1],
+    );
   });
 });
 

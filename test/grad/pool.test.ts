@@ -44,6 +44,11 @@ describe('pool VJPs', () => {
   it("max_pool2d_grad's dy cotangent never picks a padded tap (all values negative)", () => {
     const x: Shape = [1, 3, 3, 1];
     const neg: Tensor = { type: f(x), data: Float64Array.from([-9, -8, -7, -6, -5, -4, -3, -2, -1]) };
-    checkVjp('max_pool2d_grad', [f(x), f([1, 2, 2, 1])], { window: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }, { seed: 99, values: [neg] });
+    checkVjp(
+      'max_pool2d_grad',
+      [f(x), f([1, 2, 2, 1])],
+      { window: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] },
+      { seed: 99, values: [neg] },
+    );
   });
 });

@@ -37,7 +37,9 @@ describe('max and min at ties (JAX rule: tied positions share g equally)', () =>
     expect(cotangentsOf('min', [x], { axes: [-1], keepdims: true }, [10, 7])).toEqual([[0, 5, 5, 0, 7, 0]]);
   });
   it('max over a whole constant tensor gives each element g / n', () => {
-    expect(cotangentsOf('max', [tensor('f32', [2, 2], [4, 4, 4, 4])], { axes: [0, 1] }, [1])).toEqual([[0.25, 0.25, 0.25, 0.25]]);
+    expect(cotangentsOf('max', [tensor('f32', [2, 2], [4, 4, 4, 4])], { axes: [0, 1] }, [1])).toEqual([
+      [0.25, 0.25, 0.25, 0.25],
+    ]);
   });
   it('sum and mean spread g; mean divides by the count', () => {
     const x = tensor('f32', [2, 3], [1, 2, 3, 4, 5, 6]);

@@ -11,7 +11,15 @@ import { initParams } from '../../ir/init.ts';
 import type { Tensor } from '../../ir/types.ts';
 import { gradientsGraph, trainStep } from '../../compiler/passes/train-step.ts';
 import { SEED_MODELS } from './seed-model-list.ts';
-import { FIXTURE_OPTIMIZERS, FIXTURE_STEPS, RTOL, expectMatches, expectSameInit, fixtureBatch, type TrainFixture } from './train-fixtures.ts';
+import {
+  FIXTURE_OPTIMIZERS,
+  FIXTURE_STEPS,
+  RTOL,
+  expectMatches,
+  expectSameInit,
+  fixtureBatch,
+  type TrainFixture,
+} from './train-fixtures.ts';
 
 const load = (name: string): TrainFixture =>
   JSON.parse(readFileSync(new URL(`../fixtures/train-${name}.json`, import.meta.url), 'utf8')) as TrainFixture;
@@ -36,7 +44,8 @@ for (const seed of SEED_MODELS) {
         const g = trainStep(await seed.load(), { batch: seed.batch, optimizer: o.kiln });
         const batch = fixtureBatch(g, seed.fills);
         let state: Record<string, Tensor> = initParams(g);
-        for (let i = 0; i < FIXTURE_STEPS; i++) state = { ...state, ...interpret(g, batch, state, { float64: true }).assigns };
+        for (let i = 0; i < FIXTURE_STEPS; i++)
+          state = { ...state, ...interpret(g, batch, state, { float64: true }).assigns };
         const want = fixture.steps[name]!;
         for (const [p, summary] of Object.entries(want)) expectMatches(`${name} ${p}`, state[p]!.data, summary);
       });

@@ -21,7 +21,10 @@ export interface FixtureOptimizer {
 export const FIXTURE_OPTIMIZERS: Readonly<Record<string, FixtureOptimizer>> = {
   sgd: { kiln: opt.sgd({ learningRate: 0.1 }), torch: { cls: 'SGD', kwargs: { lr: 0.1 } } },
   momentum: { kiln: opt.momentum({ learningRate: 0.1 }), torch: { cls: 'SGD', kwargs: { lr: 0.1, momentum: 0.9 } } },
-  nesterov: { kiln: opt.nesterov({ learningRate: 0.1 }), torch: { cls: 'SGD', kwargs: { lr: 0.1, momentum: 0.9, nesterov: true } } },
+  nesterov: {
+    kiln: opt.nesterov({ learningRate: 0.1 }),
+    torch: { cls: 'SGD', kwargs: { lr: 0.1, momentum: 0.9, nesterov: true } },
+  },
   rmsprop: {
     kiln: opt.rmsprop({ learningRate: 0.01, rho: 0.9, epsilon: 1e-7, epsilonStyle: 'torch' }),
     torch: { cls: 'RMSprop', kwargs: { lr: 0.01, alpha: 0.9, eps: 1e-7 } },
@@ -34,33 +37,49 @@ export const FIXTURE_OPTIMIZERS: Readonly<Record<string, FixtureOptimizer>> = {
     kiln: opt.adagrad({ learningRate: 0.1, initialAccumulator: 0.1, epsilon: 1e-7, epsilonStyle: 'torch' }),
     torch: { cls: 'Adagrad', kwargs: { lr: 0.1, initial_accumulator_value: 0.1, eps: 1e-7 } },
   },
-  adadelta: { kiln: opt.adadelta({ learningRate: 1, rho: 0.95, epsilon: 1e-7 }), torch: { cls: 'Adadelta', kwargs: { lr: 1, rho: 0.95, eps: 1e-7 } } },
+  adadelta: {
+    kiln: opt.adadelta({ learningRate: 1, rho: 0.95, epsilon: 1e-7 }),
+    torch: { cls: 'Adadelta', kwargs: { lr: 1, rho: 0.95, eps: 1e-7 } },
+  },
 };
 
 export const FIXTURE_STEPS = 3;
 
 /** How the batch fills an input: uniform f32 in [lo, hi), or i32 ids in [0, classes). */
-export type Fill = { readonly kind: 'uniform'; readonly lo: number; readonly hi: number } | { readonly kind: 'ids'; readonly classes: number }
-  | { readonly kind: 'onehot'; readonly classes: number } | { readonly kind: 'binary' };
+export type Fill =
+  | { readonly kind: 'uniform'; readonly lo: number; readonly hi: number }
+  | { readonly kind: 'ids'; readonly classes: number }
+  | { readonly kind: 'onehot'; readonly classes: number }
+  | { readonly kind: 'binary' };
 
 /** The batch for a graph's inputs: input `k` draws from ir/random.ts with seed 4242 + k. */
 export function fixtureBatch(g: Graph, fills: Readonly<Record<string, Fill>>): Record<string, Tensor> {
-  return Object.fromEntries(g.inputs.map((inp, k) => {
-    const fill = fills[inp.name] ?? { kind: 'uniform', lo: -1, hi: 1 };
-    const data = allocData(inp.type);
-    const u = (i: number): number => randomUniform(4242 + k, 0, i);
-    const n = sizeOf(inp.type.shape);
-    const last = inp.type.shape[inp.type.shape.length - 1] ?? 1;
-    for (let i = 0; i < n; i++) {
-      switch (fill.kind) {
-        case 'uniform': data[i] = fill.lo + (fill.hi - fill.lo) * u(i); break;
-        case 'ids': data[i] = Math.floor(fill.classes * u(i)); break;
-        case 'binary': data[i] = u(i) < 0.5 ? 0 : 1; break;
-        case 'onehot': data[i] = Math.floor(fill.classes * u(Math.floor(i / last))) === i % last ? 1 : 0; break;
+  return Object.fromEntries(
+    g.inputs.map((inp, k) => {
+      const fill = fills[inp.name] ?? { kind: 'uniform', lo: -1, hi: 1 };
+      const data = allocData(inp.type);
+      const u = (i: number): number => randomUniform(4242 + k, 0, i);
+      const n = sizeOf(inp.type.shape);
+      const last = inp.type.shape[inp.type.shape.length - 1] ?? 1;
+      for (let i = 0; i < n; i++) {
+        switch (fill.kind) {
+          case 'uniform':
+            data[i] = fill.lo + (fill.hi - fill.lo) * u(i);
+            break;
+          case 'ids':
+            data[i] = Math.floor(fill.classes * u(i));
+            break;
+          case 'binary':
+            data[i] = u(i) < 0.5 ? 0 : 1;
+            break;
+          case 'onehot':
+            data[i] = Math.floor(fill.classes * u(Math.floor(i / last))) === i % last ? 1 : 0;
+            break;
+        }
       }
-    }
-    return [inp.name, { type: inp.type, data }];
-  }));
+      return [inp.name, { type: inp.type, data }];
+    }),
+  );
 }
 
 // ---- graph serialization for the Python side ----
@@ -77,12 +96,23 @@ export interface SerializedGraph {
 
 export function serializeGraph(g: Graph): SerializedGraph {
   const index = new Map<Value, number>(g.nodes.map((n, i) => [n, i]));
-  const ref = (v: Value): Ref => (v.kind === 'input' ? `i:${v.name}` : v.kind === 'param' ? `p:${v.name}` : index.get(v)!);
-  const decl = (v: { name: string; type: TensorType }) => ({ name: v.name, dtype: v.type.dtype, shape: [...v.type.shape] });
+  const ref = (v: Value): Ref =>
+    v.kind === 'input' ? `i:${v.name}` : v.kind === 'param' ? `p:${v.name}` : index.get(v)!;
+  const decl = (v: { name: string; type: TensorType }) => ({
+    name: v.name,
+    dtype: v.type.dtype,
+    shape: [...v.type.shape],
+  });
   return {
     inputs: g.inputs.map(decl),
     params: g.params.map(decl),
-    nodes: g.nodes.map((n) => ({ op: n.op, inputs: n.inputs.map(ref), attrs: { ...n.attrs }, dtype: n.type.dtype, shape: [...n.type.shape] })),
+    nodes: g.nodes.map((n) => ({
+      op: n.op,
+      inputs: n.inputs.map(ref),
+      attrs: { ...n.attrs },
+      dtype: n.type.dtype,
+      shape: [...n.type.shape],
+    })),
     outputs: Object.fromEntries(g.outputs.map((o) => [o.name, ref(o.value)])),
     assigns: Object.fromEntries(g.assigns.map((a) => [a.param.name, ref(a.value)])),
   };
@@ -100,7 +130,13 @@ export const projection = (j: number, i: number): number => 2 * randomUniform(10
 
 export type Summary =
   | { readonly shape: number[]; readonly values: number[] }
-  | { readonly shape: number[]; readonly idx: number[]; readonly values: number[]; readonly proj: number[]; readonly norm: number };
+  | {
+      readonly shape: number[];
+      readonly idx: number[];
+      readonly values: number[];
+      readonly proj: number[];
+      readonly norm: number;
+    };
 
 /** Relative tolerance of the fixtures. */
 export const RTOL = 1e-4;
@@ -136,34 +172,53 @@ export function expectMatches(what: string, got: ArrayLike<number>, want: Summar
   const n = got.length;
   expect(n, `${what}: size`).toBe(want.shape.reduce((a, b) => a * b, 1));
   const norm = 'norm' in want ? want.norm : Math.hypot(...want.values);
-  const floor = tol.floor * norm / Math.sqrt(Math.max(n, 1));
+  const floor = (tol.floor * norm) / Math.sqrt(Math.max(n, 1));
   const idx = 'idx' in want ? want.idx : want.values.map((_, i) => i);
   idx.forEach((i, k) => {
     const w = want.values[k]!;
     const g = got[i]!;
-    expect(Math.abs(g - w), `${what}[${i}]: kiln ${g} vs torch ${w}`).toBeLessThanOrEqual(Math.max(tol.rtol * Math.max(Math.abs(w), floor), ATOL));
+    expect(Math.abs(g - w), `${what}[${i}]: kiln ${g} vs torch ${w}`).toBeLessThanOrEqual(
+      Math.max(tol.rtol * Math.max(Math.abs(w), floor), ATOL),
+    );
   });
   if (!('norm' in want)) return;
   let sq = 0;
   for (let i = 0; i < n; i++) sq += got[i]! ** 2;
-  expect(Math.abs(Math.sqrt(sq) - want.norm), `${what}: norm ${Math.sqrt(sq)} vs torch ${want.norm}`).toBeLessThanOrEqual(Math.max(tol.normRtol * want.norm, ATOL));
+  expect(
+    Math.abs(Math.sqrt(sq) - want.norm),
+    `${what}: norm ${Math.sqrt(sq)} vs torch ${want.norm}`,
+  ).toBeLessThanOrEqual(Math.max(tol.normRtol * want.norm, ATOL));
   want.proj.forEach((w, j) => {
     let p = 0;
     for (let i = 0; i < n; i++) p += projection(j, i) * got[i]!;
-    expect(Math.abs(p - w), `${what}: projection ${j} ${p} vs torch ${w}`).toBeLessThanOrEqual(Math.max(tol.rtol * Math.max(Math.abs(w), 1e-2 * want.norm), ATOL));
+    expect(Math.abs(p - w), `${what}: projection ${j} ${p} vs torch ${w}`).toBeLessThanOrEqual(
+      Math.max(tol.rtol * Math.max(Math.abs(w), 1e-2 * want.norm), ATOL),
+    );
   });
 }
 
-export const REGENERATE = 'npx tsx scripts/export-initial-weights.ts && /usr/bin/python3 scripts/make-train-fixtures.py /tmp/kiln-train-export test/fixtures';
+export const REGENERATE =
+  'npx tsx scripts/export-initial-weights.ts && /usr/bin/python3 scripts/make-train-fixtures.py /tmp/kiln-train-export test/fixtures';
 
 /** Checks that kiln's initial params are the ones the fixture was made from. */
-export function expectSameInit(model: string, params: Readonly<Record<string, Tensor>>, init: TrainFixture['init']): void {
+export function expectSameInit(
+  model: string,
+  params: Readonly<Record<string, Tensor>>,
+  init: TrainFixture['init'],
+): void {
   const why = `${model}: kiln's initial params differ from the fixture's (param names or initializers changed); regenerate: ${REGENERATE}`;
   expect(Object.keys(params).sort(), why).toEqual(Object.keys(init).sort());
   for (const [name, [sum, sumsq]] of Object.entries(init)) {
-    let s = 0, q = 0;
-    for (const v of params[name]!.data) { s += v; q += v * v; }
-    expect(Math.abs(s - sum) <= 1e-9 * Math.max(1, sumsq) && Math.abs(q - sumsq) <= 1e-9 * Math.max(1, sumsq), `${why}: ${name}`).toBe(true);
+    let s = 0,
+      q = 0;
+    for (const v of params[name]!.data) {
+      s += v;
+      q += v * v;
+    }
+    expect(
+      Math.abs(s - sum) <= 1e-9 * Math.max(1, sumsq) && Math.abs(q - sumsq) <= 1e-9 * Math.max(1, sumsq),
+      `${why}: ${name}`,
+    ).toBe(true);
   }
 }
 

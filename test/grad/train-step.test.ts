@@ -73,11 +73,14 @@ describe('trainStep', () => {
 
   it('state updates of the model (the dropout counter) are assigned by the step', () => {
     const g = trainStep(mlp(optimizers.sgd(), { dropout: true }));
-    const state = g.assigns.filter((a) => !a.param.name.startsWith('hidden/') && !a.param.name.startsWith('out/') && a.param.name !== ITERATIONS);
+    const state = g.assigns.filter(
+      (a) => !a.param.name.startsWith('hidden/') && !a.param.name.startsWith('out/') && a.param.name !== ITERATIONS,
+    );
     expect(state.length).toBeGreaterThan(0);
     const params = initParams(g);
     const r = interpret(g, batch(), params);
-    for (const a of state) expect(Array.from(r.assigns[a.param.name]!.data)).not.toEqual(Array.from(params[a.param.name]!.data));
+    for (const a of state)
+      expect(Array.from(r.assigns[a.param.name]!.data)).not.toEqual(Array.from(params[a.param.name]!.data));
   });
 });
 
@@ -90,10 +93,14 @@ describe('XOR trains on the interpreter', () => {
   };
   it('examples/xor.ts (2-4-1 sigmoid, SGD 0.5, MSE): outputs within 0.1 of the targets after 4000 steps', () => {
     const y = train(xor, 4000);
-    Array.from(y.data).forEach((v, i) => expect(Math.abs(v - YS[i]!), `xor(${XS[2 * i]}, ${XS[2 * i + 1]}) = ${v}`).toBeLessThan(0.1));
+    Array.from(y.data).forEach((v, i) =>
+      expect(Math.abs(v - YS[i]!), `xor(${XS[2 * i]}, ${XS[2 * i + 1]}) = ${v}`).toBeLessThan(0.1),
+    );
   });
   it('a tanh MLP with Adam: within 0.1 after 400 steps', () => {
     const y = train(mlp(optimizers.adam({ learningRate: 0.05 })), 400);
-    Array.from(y.data).forEach((v, i) => expect(Math.abs(v - YS[i]!), `xor(${XS[2 * i]}, ${XS[2 * i + 1]}) = ${v}`).toBeLessThan(0.1));
+    Array.from(y.data).forEach((v, i) =>
+      expect(Math.abs(v - YS[i]!), `xor(${XS[2 * i]}, ${XS[2 * i + 1]}) = ${v}`).toBeLessThan(0.1),
+    );
   });
 });

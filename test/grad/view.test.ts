@@ -15,7 +15,6 @@ function randomPerm(next: () => number, n: number): number[] {
   return p;
 }
 
-
 const SEEDS = [1, 2, 3, 4, 5, 6];
 
 describe('view VJPs', () => {
@@ -63,7 +62,12 @@ describe('view VJPs', () => {
   it.each(SEEDS)('pad (seed %i)', (seed) => {
     const next = rng(seed);
     const shape = randomShape(next, randInt(next, 1, 3));
-    checkVjp('pad', [f32(shape)], { lo: shape.map(() => randInt(next, 0, 2)), hi: shape.map(() => randInt(next, 0, 2)), value: 0.5 }, { seed });
+    checkVjp(
+      'pad',
+      [f32(shape)],
+      { lo: shape.map(() => randInt(next, 0, 2)), hi: shape.map(() => randInt(next, 0, 2)), value: 0.5 },
+      { seed },
+    );
   });
 
   it.each(SEEDS)('concat (seed %i)', (seed) => {
@@ -71,7 +75,9 @@ describe('view VJPs', () => {
     const shape = randomShape(next, randInt(next, 1, 3));
     const axis = randInt(next, -shape.length, shape.length - 1);
     const a = (axis + shape.length) % shape.length;
-    const types = Array.from({ length: randInt(next, 1, 3) }, () => f32(shape.map((d, i) => (i === a ? randInt(next, 1, 3) : d))));
+    const types = Array.from({ length: randInt(next, 1, 3) }, () =>
+      f32(shape.map((d, i) => (i === a ? randInt(next, 1, 3) : d))),
+    );
     checkVjp('concat', types, { axis }, { seed });
   });
 

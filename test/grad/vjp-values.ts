@@ -32,9 +32,23 @@ export function vjpGraphs(op: string, inputTypes: readonly TensorType[], attrs: 
 }
 
 /** One entry per input: its cotangent's values, or null where the rule gives none. */
-export function cotangentsOf(op: string, xs: readonly Tensor[], attrs: Attrs, g: readonly number[]): (number[] | null)[] {
-  const { out, cots, bwd } = vjpGraphs(op, xs.map((x) => x.type), attrs);
+export function cotangentsOf(
+  op: string,
+  xs: readonly Tensor[],
+  attrs: Attrs,
+  g: readonly number[],
+): (number[] | null)[] {
+  const { out, cots, bwd } = vjpGraphs(
+    op,
+    xs.map((x) => x.type),
+    attrs,
+  );
   const feeds = Object.fromEntries(xs.map((x, i) => [`x${i}`, x]));
-  const res = interpret(bwd, { ...feeds, g: { type: out.type, data: Float64Array.from(g) } }, {}, { float64: true }).outputs;
+  const res = interpret(
+    bwd,
+    { ...feeds, g: { type: out.type, data: Float64Array.from(g) } },
+    {},
+    { float64: true },
+  ).outputs;
   return cots.map((c, i) => (c ? Array.from(res[`d${i}`]!.data) : null));
 }

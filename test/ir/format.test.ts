@@ -18,13 +18,21 @@ const EXAMPLES_DIR = new URL('./examples/', import.meta.url);
 
 /** One small well-typed use of each op: input types and attributes. An op without an entry fails the test. */
 const EXAMPLES: Record<string, { ins: string[]; attrs?: Attrs }> = {
-  ...Object.fromEntries('neg exp log sqrt rsqrt reciprocal abs sign tanh sigmoid relu sin cos floor ceil stop_gradient'
-    .split(' ').map((op) => [op, { ins: ['f32[2,3]'] }])),
-  ...Object.fromEntries('add sub mul div pow maximum minimum less less_equal equal not_equal greater greater_equal'
-    .split(' ').map((op) => [op, { ins: ['f32[2,3]', 'f32[3]'] }])),
+  ...Object.fromEntries(
+    'neg exp log sqrt rsqrt reciprocal abs sign tanh sigmoid relu sin cos floor ceil stop_gradient'
+      .split(' ')
+      .map((op) => [op, { ins: ['f32[2,3]'] }]),
+  ),
+  ...Object.fromEntries(
+    'add sub mul div pow maximum minimum less less_equal equal not_equal greater greater_equal'
+      .split(' ')
+      .map((op) => [op, { ins: ['f32[2,3]', 'f32[3]'] }]),
+  ),
   cast: { ins: ['f32[2,3]'], attrs: { dtype: 'i32' } },
   where: { ins: ['bool[2,3]', 'f32[2,3]', 'f32[1,3]'] },
-  ...Object.fromEntries('sum mean max min'.split(' ').map((op) => [op, { ins: ['f32[2,3,4]'], attrs: { axes: [0, -1], keepdims: true } }])),
+  ...Object.fromEntries(
+    'sum mean max min'.split(' ').map((op) => [op, { ins: ['f32[2,3,4]'], attrs: { axes: [0, -1], keepdims: true } }]),
+  ),
   argmax: { ins: ['f32[2,3]'], attrs: { axis: -1 } },
   reshape: { ins: ['f32[2,3]'], attrs: { shape: [3, 2] } },
   transpose: { ins: ['f32[2,3,4]'], attrs: { perm: [2, 0, 1] } },
@@ -41,8 +49,14 @@ const EXAMPLES: Record<string, { ins: string[]; attrs?: Attrs }> = {
   random_normal: { ins: ['i32[]'], attrs: { seed: 8, shape: [3] } },
   matmul: { ins: ['f32[2,3,4]', 'f32[5,4]'], attrs: { transpose_b: true } },
   conv2d: { ins: ['f32[1,5,5,2]', 'f32[3,3,2,4]'], attrs: { strides: [2, 2], pads: [1, 1, 1, 1] } },
-  conv2d_input_grad: { ins: ['f32[1,3,3,4]', 'f32[3,3,2,4]'], attrs: { input_shape: [1, 5, 5, 2], strides: [2, 2], pads: [1, 1, 1, 1] } },
-  conv2d_filter_grad: { ins: ['f32[1,5,5,2]', 'f32[1,3,3,4]'], attrs: { filter_shape: [3, 3, 2, 4], strides: [2, 2], pads: [1, 1, 1, 1] } },
+  conv2d_input_grad: {
+    ins: ['f32[1,3,3,4]', 'f32[3,3,2,4]'],
+    attrs: { input_shape: [1, 5, 5, 2], strides: [2, 2], pads: [1, 1, 1, 1] },
+  },
+  conv2d_filter_grad: {
+    ins: ['f32[1,5,5,2]', 'f32[1,3,3,4]'],
+    attrs: { filter_shape: [3, 3, 2, 4], strides: [2, 2], pads: [1, 1, 1, 1] },
+  },
   max_pool2d: { ins: ['f32[1,4,4,2]'], attrs: { window: [2, 2], strides: [2, 2] } },
   avg_pool2d: { ins: ['f32[1,5,5,2]'], attrs: { window: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] } },
   max_pool2d_grad: { ins: ['f32[1,4,4,2]', 'f32[1,2,2,2]'], attrs: { window: [2, 2], strides: [2, 2] } },
@@ -89,62 +103,90 @@ describe('text format round trip', () => {
     b.assign(w, y);
     b.output('my loss', y);
     const g = b.finish();
-    expect(printGraph(g)).toBe([
-      'graph @step(%x: f32[2,2]) params(%layer/w.0: f32[2,2] = random_uniform{max=0.5, min=-0.5, seed=3}, %count: i32[] = zeros) {',
-      '  %0 = matmul(%x, %layer/w.0) {transpose_a=false, transpose_b=true} : f32[2,2]  loc("a b.ts":4:2)',
-      '  %1 = constant() {dtype=i32, shape=[], value=[1]} : i32[]',
-      '  %2 = add(%count, %1) : i32[]',
-      '  %count <- %2',
-      '  %layer/w.0 <- %0',
-      '  return %0 as "my loss"',
-      '}',
-      '',
-    ].join('\n'));
+    expect(printGraph(g)).toBe(
+      [
+        'graph @step(%x: f32[2,2]) params(%layer/w.0: f32[2,2] = random_uniform{max=0.5, min=-0.5, seed=3}, %count: i32[] = zeros) {',
+        '  %0 = matmul(%x, %layer/w.0) {transpose_a=false, transpose_b=true} : f32[2,2]  loc("a b.ts":4:2)',
+        '  %1 = constant() {dtype=i32, shape=[], value=[1]} : i32[]',
+        '  %2 = add(%count, %1) : i32[]',
+        '  %count <- %2',
+        '  %layer/w.0 <- %0',
+        '  return %0 as "my loss"',
+        '}',
+        '',
+      ].join('\n'),
+    );
     expect(printGraph(g, { locations: false })).not.toContain('loc(');
     const back = parseGraph(printGraph(g));
-    expect(back.assigns.map((a) => [a.param.name, back.nodes.indexOf(a.value as never)])).toEqual([['count', 2], ['layer/w.0', 0]]);
+    expect(back.assigns.map((a) => [a.param.name, back.nodes.indexOf(a.value as never)])).toEqual([
+      ['count', 2],
+      ['layer/w.0', 0],
+    ]);
     expect(back.outputs[0]!.name).toBe('my loss');
     expect(back.params[0]!.init).toEqual({ name: 'random_uniform', attrs: { max: 0.5, min: -0.5, seed: 3 } });
   });
 
   it('round-trips random graphs of broadcasting elementwise ops and reductions', () => {
-    const step = fc.record({ op: fc.constantFrom('add', 'sub', 'mul', 'maximum', 'exp', 'tanh', 'neg', 'sum'), a: fc.nat(), b: fc.nat(), loc: fc.boolean() });
-    fc.assert(fc.property(fc.array(step, { minLength: 1, maxLength: 12 }), (steps) => {
-      const b = new GraphBuilder('random');
-      const vals = [b.input('x', 'f32', [2, 3]), b.input('bias', 'f32', [3])] as Value[];
-      steps.forEach((s, k) => {
-        const [x, y] = [vals[s.a % vals.length]!, vals[s.b % vals.length]!];
-        const loc = s.loc ? { file: 'r.ts', line: k + 1, col: 2 } : undefined;
-        const args = ['add', 'sub', 'mul', 'maximum'].includes(s.op) ? [x, y] : [x];
-        vals.push(b.op(s.op, args, s.op === 'sum' ? { axes: [0], keepdims: true } : {}, loc));
-      });
-      b.output('out', vals[vals.length - 1]!);
-      b.output('first', vals[2]!);
-      const g = b.finish();
-      const text = printGraph(g);
-      const back = parseGraph(text);
-      verify(back);
-      return printGraph(back) === text && back.nodes.length === g.nodes.length;
-    }), { numRuns: 100 });
+    const step = fc.record({
+      op: fc.constantFrom('add', 'sub', 'mul', 'maximum', 'exp', 'tanh', 'neg', 'sum'),
+      a: fc.nat(),
+      b: fc.nat(),
+      loc: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 12 }), (steps) => {
+        const b = new GraphBuilder('random');
+        const vals = [b.input('x', 'f32', [2, 3]), b.input('bias', 'f32', [3])] as Value[];
+        steps.forEach((s, k) => {
+          const [x, y] = [vals[s.a % vals.length]!, vals[s.b % vals.length]!];
+          const loc = s.loc ? { file: 'r.ts', line: k + 1, col: 2 } : undefined;
+          const args = ['add', 'sub', 'mul', 'maximum'].includes(s.op) ? [x, y] : [x];
+          vals.push(b.op(s.op, args, s.op === 'sum' ? { axes: [0], keepdims: true } : {}, loc));
+        });
+        b.output('out', vals[vals.length - 1]!);
+        b.output('first', vals[2]!);
+        const g = b.finish();
+        const text = printGraph(g);
+        const back = parseGraph(text);
+        verify(back);
+        return printGraph(back) === text && back.nodes.length === g.nodes.length;
+      }),
+      { numRuns: 100 },
+    );
   });
 
   it('formats attribute values canonically', () => {
-    expect([0.1, 1e-7, 3, -0, 0, NaN, Infinity, -Infinity, 1e21, -2.5].map(formatNumber))
-      .toEqual(['0.1', '1e-7', '3', '-0', '0', 'nan', 'inf', '-inf', '1e+21', '-2.5']);
-    expect([true, 'same', 'two words', 'true', 'nan', 'a"b', [1, -2], []].map((v) => formatAttrValue(v as never)))
-      .toEqual(['true', 'same', '"two words"', '"true"', '"nan"', '"a\\"b"', '[1,-2]', '[]']);
+    expect([0.1, 1e-7, 3, -0, 0, NaN, Infinity, -Infinity, 1e21, -2.5].map(formatNumber)).toEqual([
+      '0.1',
+      '1e-7',
+      '3',
+      '-0',
+      '0',
+      'nan',
+      'inf',
+      '-inf',
+      '1e+21',
+      '-2.5',
+    ]);
+    expect(
+      [true, 'same', 'two words', 'true', 'nan', 'a"b', [1, -2], []].map((v) => formatAttrValue(v as never)),
+    ).toEqual(['true', 'same', '"two words"', '"true"', '"nan"', '"a\\"b"', '[1,-2]', '[]']);
   });
 
   it('keeps every number exactly (shortest round-tripping spelling)', () => {
-    fc.assert(fc.property(fc.double(), (x) => {
-      const text = `graph @g() params(%p: f32[] = constant{value=${formatNumber(x)}}) {\n  return\n}\n`;
-      const v = parseGraph(text).params[0]!.init.attrs.value;
-      return Object.is(v, x);
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.double(), (x) => {
+        const text = `graph @g() params(%p: f32[] = constant{value=${formatNumber(x)}}) {\n  return\n}\n`;
+        const v = parseGraph(text).params[0]!.init.attrs.value;
+        return Object.is(v, x);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('reads strings, words and lists in initializer attributes', () => {
-    const text = 'graph @g() params(%p: f32[2,2] = orthogonal{gain=1, mode=fan_in, note="a \\"b\\"\\n", shape=[2,-2]}) {\n  return\n}\n';
+    const text =
+      'graph @g() params(%p: f32[2,2] = orthogonal{gain=1, mode=fan_in, note="a \\"b\\"\\n", shape=[2,-2]}) {\n  return\n}\n';
     const g = parseGraph(text);
     expect(g.params[0]!.init.attrs).toEqual({ gain: 1, mode: 'fan_in', note: 'a "b"\n', shape: [2, -2] });
     expect(printGraph(g)).toBe(text);
@@ -152,8 +194,17 @@ describe('text format round trip', () => {
 
   it('parses a program; identical param declarations are one shared param', () => {
     const text = [
-      'graph @infer(%x: f32[2]) params(%w: f32[2] = ones) {', '  %0 = mul(%x, %w) : f32[2]', '  return %0 as y', '}', '',
-      'graph @train(%g: f32[2]) params(%w: f32[2] = ones) {', '  %0 = sub(%w, %g) : f32[2]', '  %w <- %0', '  return', '}', '',
+      'graph @infer(%x: f32[2]) params(%w: f32[2] = ones) {',
+      '  %0 = mul(%x, %w) : f32[2]',
+      '  return %0 as y',
+      '}',
+      '',
+      'graph @train(%g: f32[2]) params(%w: f32[2] = ones) {',
+      '  %0 = sub(%w, %g) : f32[2]',
+      '  %w <- %0',
+      '  return',
+      '}',
+      '',
     ].join('\n');
     const gs = parse(text);
     expect(gs.map((g) => g.name)).toEqual(['infer', 'train']);
@@ -175,7 +226,10 @@ describe('the hand-written MLP example', () => {
   });
 
   it('computes a 2-layer MLP with softmax cross-entropy (checked against plain JS)', () => {
-    const json = JSON.parse(readFileSync(new URL('mlp.inputs.json', EXAMPLES_DIR), 'utf8')) as { x: number[][]; y: { data: number[] } };
+    const json = JSON.parse(readFileSync(new URL('mlp.inputs.json', EXAMPLES_DIR), 'utf8')) as {
+      x: number[][];
+      y: { data: number[] };
+    };
     const params = initParams(g);
     const res = interpret(g, { x: tensor('f32', [4, 3], json.x.flat()), y: tensor('i32', [4], json.y.data) }, params);
     const P = (k: string) => Array.from(params[k]!.data);
@@ -214,14 +268,34 @@ describe('parse errors point at file:line:col', () => {
   const cases: [string, string, string, RegExp][] = [
     ['a missing =', '%2 = relu', '%2 relu', /^bad\.kir:4:6: expected '=' or '<-', found 'relu'$/],
     ['an undefined value', 'relu(%1)', 'relu(%9)', /^bad\.kir:4:13: %9 is not defined above/],
-    ['a wrong annotation', 'relu(%1) : f32[4,5]', 'relu(%1) : f32[5,4]', /^bad\.kir:4:19: relu: annotated type f32\[5,4\] differs from the inferred f32\[4,5\]/],
-    ['an unknown dtype', 'relu(%1) : f32[4,5]', 'relu(%1) : f64[4,5]', /^bad\.kir:4:19: expected a dtype \(f32, i32, bool\), found 'f64'$/],
+    [
+      'a wrong annotation',
+      'relu(%1) : f32[4,5]',
+      'relu(%1) : f32[5,4]',
+      /^bad\.kir:4:19: relu: annotated type f32\[5,4\] differs from the inferred f32\[4,5\]/,
+    ],
+    [
+      'an unknown dtype',
+      'relu(%1) : f32[4,5]',
+      'relu(%1) : f64[4,5]',
+      /^bad\.kir:4:19: expected a dtype \(f32, i32, bool\), found 'f64'$/,
+    ],
     ['an unknown op', '%2 = relu(', '%2 = relux(', /^bad\.kir:4:8: unknown op 'relux'/],
     ['a bad attribute', '{depth=3,', '{depth=3.5,', /^bad\.kir:13:9: one_hot: attribute 'depth' is 3.5, expected int/],
-    ['an inference error', 'add(%3, %b2)', 'add(%3, %b1)', /^bad\.kir:6:8: add: shapes \[4,3\] and \[5\] cannot be broadcast/],
+    [
+      'an inference error',
+      'add(%3, %b2)',
+      'add(%3, %b1)',
+      /^bad\.kir:6:8: add: shapes \[4,3\] and \[5\] cannot be broadcast/,
+    ],
     ['a value defined twice', '%3 = matmul', '%2 = matmul', /^bad\.kir:5:3: %2 is defined twice in @mlp/],
     ['a stray character', '%5 = max', '%5 = max?', /^bad\.kir:7:11: expected a token, found "\?"$/],
-    ['an unterminated string', '"examples/mlp.ts":10:10)', '"examples/mlp.ts:10:10)', /^bad\.kir:4:33: expected a closing '"'/],
+    [
+      'an unterminated string',
+      '"examples/mlp.ts":10:10)',
+      '"examples/mlp.ts:10:10)',
+      /^bad\.kir:4:33: expected a closing '"'/,
+    ],
     ['trailing text', 'as loss\n}\n', 'as loss\n}\n}\n', /^bad\.kir:23:1: expected 'graph', found '}'$/],
     ['a missing brace', 'as loss\n}\n', 'as loss\n', /^bad\.kir:22:1: expected ',' or '}', found end of file$/],
   ];

@@ -9,8 +9,16 @@ const add = (a: IExpr, b: IExpr): IExpr => ({ k: 'add', a, b });
 const mul = (a: IExpr, b: IExpr): IExpr => ({ k: 'mul', a, b });
 // table[ind[v0] * 4 + v1] guarded by 0 <= mask[v2] < 3, plus a random draw counted by ctr[0]
 const gathered: SExpr = {
-  k: 'op', op: 'add', dtype: 'f32', args: [
-    { k: 'load', buf: 'table', at: add(mul({ k: 'load', buf: 'ind', at: iv(0) }, ic(4)), iv(1)), guard: [{ e: { k: 'load', buf: 'mask', at: iv(2) }, lo: 0, hi: 3 }] },
+  k: 'op',
+  op: 'add',
+  dtype: 'f32',
+  args: [
+    {
+      k: 'load',
+      buf: 'table',
+      at: add(mul({ k: 'load', buf: 'ind', at: iv(0) }, ic(4)), iv(1)),
+      guard: [{ e: { k: 'load', buf: 'mask', at: iv(2) }, lo: 0, hi: 3 }],
+    },
     { k: 'random', dist: 'uniform', seed: 1, counter: { k: 'load', buf: 'ctr', at: ic(0) }, index: iv(3) },
   ],
 };
@@ -23,7 +31,12 @@ describe('kernel walker', () => {
   });
 
   it('reads and writes of a loop kernel include store indices', () => {
-    const k: LoopKernel = { kind: 'loop', name: 'k', space: [2], stores: [{ buf: 'out', at: { k: 'load', buf: 'perm', at: iv(0) }, value: gathered }] };
+    const k: LoopKernel = {
+      kind: 'loop',
+      name: 'k',
+      space: [2],
+      stores: [{ buf: 'out', at: { k: 'load', buf: 'perm', at: iv(0) }, value: gathered }],
+    };
     expect([...buffersRead(k)].sort()).toEqual(['ctr', 'ind', 'mask', 'perm', 'table']);
     expect([...buffersWritten(k)]).toEqual(['out']);
     const renamed = mapLoop(k, { sexpr: (e) => (e.k === 'load' && e.buf === 'table' ? { ...e, buf: 'other' } : e) });

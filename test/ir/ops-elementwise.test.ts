@@ -6,7 +6,11 @@ import { ELEMENTWISE } from '../../ir/ops/elementwise.ts';
 import { tensor, tensorType, type DType, type Shape } from '../../ir/types.ts';
 import { f32, runOp, values, kilnErrorOf } from './run-op.ts';
 
-const input = (name: string, dtype: DType, shape: Shape): Input => ({ kind: 'input', name, type: tensorType(dtype, shape) });
+const input = (name: string, dtype: DType, shape: Shape): Input => ({
+  kind: 'input',
+  name,
+  type: tensorType(dtype, shape),
+});
 const i32 = (shape: Shape, v: readonly number[]) => tensor('i32', shape, v);
 const bool = (shape: Shape, v: readonly number[]) => tensor('bool', shape, v);
 
@@ -14,10 +18,22 @@ describe('broadcasting inference', () => {
   const cases: [Shape, Shape, Shape][] = [
     [[], [2, 3], [2, 3]], // scalar with tensor
     [[2, 3], [], [2, 3]],
-    [[3, 1], [1, 4], [3, 4]],
+    [
+      [3, 1],
+      [1, 4],
+      [3, 4],
+    ],
     [[4], [2, 3, 4], [2, 3, 4]], // rank mismatch
-    [[2, 1, 3], [5, 1], [2, 5, 3]],
-    [[0, 1], [1, 3], [0, 3]], // empty dimension
+    [
+      [2, 1, 3],
+      [5, 1],
+      [2, 5, 3],
+    ],
+    [
+      [0, 1],
+      [1, 3],
+      [0, 3],
+    ], // empty dimension
     [[1], [1], [1]],
   ];
   for (const [a, b, out] of cases) {
@@ -39,14 +55,21 @@ describe('broadcasting inference', () => {
     const loc = { file: 'examples/mlp.ts', line: 12, col: 7 };
     const e = kilnErrorOf(() => makeNode('mul', [input('a', 'f32', [2, 3]), input('b', 'f32', [4])], {}, loc));
     expect(e.loc).toEqual(loc);
-    expect(e.message).toBe('examples/mlp.ts(12,7): error K1001: mul: shapes [2,3] and [4] cannot be broadcast together (dimension -1 is 3 vs 4); make the sizes equal or 1');
+    expect(e.message).toBe(
+      'examples/mlp.ts(12,7): error K1001: mul: shapes [2,3] and [4] cannot be broadcast together (dimension -1 is 3 vs 4); make the sizes equal or 1',
+    );
   });
 
   it('comparisons give bool; where broadcasts all three inputs', () => {
-    expect(makeNode('less', [input('a', 'i32', [3, 1]), input('b', 'i32', [4])]).type).toEqual({ dtype: 'bool', shape: [3, 4] });
+    expect(makeNode('less', [input('a', 'i32', [3, 1]), input('b', 'i32', [4])]).type).toEqual({
+      dtype: 'bool',
+      shape: [3, 4],
+    });
     const w = makeNode('where', [input('c', 'bool', [2, 1, 1]), input('a', 'f32', [3, 1]), input('b', 'f32', [4])]);
     expect(w.type).toEqual({ dtype: 'f32', shape: [2, 3, 4] });
-    const e = kilnErrorOf(() => makeNode('where', [input('c', 'bool', [5]), input('a', 'f32', [3, 1]), input('b', 'f32', [4])]));
+    const e = kilnErrorOf(() =>
+      makeNode('where', [input('c', 'bool', [5]), input('a', 'f32', [3, 1]), input('b', 'f32', [4])]),
+    );
     expect(e.code).toBe('K1001');
     expect(e.detail).toContain('where: shapes [5] and [3,4]');
   });
@@ -64,16 +87,24 @@ describe('dtype rules', () => {
     expect(e.code).toBe('K1002');
     expect(e.detail).toContain('exp: input has type i32[2,3], expected dtype f32');
     expect(makeNode('abs', [input('x', 'i32', [2])]).type.dtype).toBe('i32');
-    expect(kilnErrorOf(() => makeNode('neg', [input('x', 'bool', [2])])).detail).toContain('neg: input has type bool[2]');
+    expect(kilnErrorOf(() => makeNode('neg', [input('x', 'bool', [2])])).detail).toContain(
+      'neg: input has type bool[2]',
+    );
   });
 
   it('arithmetic rejects bool; where needs a bool cond', () => {
-    expect(kilnErrorOf(() => makeNode('mul', [input('a', 'bool', [2]), input('b', 'bool', [2])])).detail).toBe('mul: inputs bool[2] and bool[2] are bool, expected f32 or i32; insert a cast');
-    const e = kilnErrorOf(() => makeNode('where', [input('c', 'f32', [2]), input('a', 'f32', [2]), input('b', 'f32', [2])]));
+    expect(kilnErrorOf(() => makeNode('mul', [input('a', 'bool', [2]), input('b', 'bool', [2])])).detail).toBe(
+      'mul: inputs bool[2] and bool[2] are bool, expected f32 or i32; insert a cast',
+    );
+    const e = kilnErrorOf(() =>
+      makeNode('where', [input('c', 'f32', [2]), input('a', 'f32', [2]), input('b', 'f32', [2])]),
+    );
     expect(e.code).toBe('K1002');
     expect(e.detail).toBe('where: cond has type f32[2], expected dtype bool');
-    expect(kilnErrorOf(() => makeNode('where', [input('c', 'bool', [2]), input('a', 'f32', [2]), input('b', 'i32', [2])])).detail)
-      .toContain('where: inputs f32[2] and i32[2] have different dtypes');
+    expect(
+      kilnErrorOf(() => makeNode('where', [input('c', 'bool', [2]), input('a', 'f32', [2]), input('b', 'i32', [2])]))
+        .detail,
+    ).toContain('where: inputs f32[2] and i32[2] have different dtypes');
   });
 
   it('arity is checked', () => {
@@ -156,7 +187,9 @@ describe('binary evaluation', () => {
     expect(values(runOp('sub', [f32([2, 2], [1, 2, 3, 4]), f32([], [10])]))).toEqual([-9, -8, -7, -6]);
   });
   it('rank mismatch: [3] against [2,3]', () => {
-    expect(values(runOp('mul', [f32([3], [1, 10, 100]), f32([2, 3], [1, 2, 3, 4, 5, 6])]))).toEqual([1, 20, 300, 4, 50, 600]);
+    expect(values(runOp('mul', [f32([3], [1, 10, 100]), f32([2, 3], [1, 2, 3, 4, 5, 6])]))).toEqual([
+      1, 20, 300, 4, 50, 600,
+    ]);
   });
   it('div, pow, maximum, minimum on f32', () => {
     const a = f32([4], [1, -6, 2, 9]);
@@ -224,7 +257,8 @@ describe('registry entries', () => {
     expect(ELEMENTWISE.sigmoid.scalar!(0)).toBe(0.5);
   });
   it('comparisons have no gradient; floor, ceil, sign, stop_gradient give a null cotangent', () => {
-    for (const op of ['less', 'less_equal', 'equal', 'not_equal', 'greater', 'greater_equal'] as const) expect(ELEMENTWISE[op].vjp).toBe('none');
+    for (const op of ['less', 'less_equal', 'equal', 'not_equal', 'greater', 'greater_equal'] as const)
+      expect(ELEMENTWISE[op].vjp).toBe('none');
     const x = input('x', 'f32', [2]);
     for (const op of ['floor', 'ceil', 'sign', 'stop_gradient'] as const) {
       const out = makeNode(op, [x]);

@@ -12,7 +12,12 @@ import { randomTensor, rng } from '../grad/check-vjp.ts';
 
 function run(op: string, xs: readonly Tensor[], attrs: Attrs): Tensor {
   const ins: Input[] = xs.map((x, i) => ({ kind: 'input', name: `x${i}`, type: x.type }));
-  const g = makeGraph({ name: 't', inputs: ins, params: [], outputs: [{ name: 'y', value: makeNode(op, ins, attrs) }] });
+  const g = makeGraph({
+    name: 't',
+    inputs: ins,
+    params: [],
+    outputs: [{ name: 'y', value: makeNode(op, ins, attrs) }],
+  });
   return interpret(g, Object.fromEntries(xs.map((x, i) => [`x${i}`, x]))).outputs.y!;
 }
 
@@ -22,7 +27,13 @@ function expectResult(y: Tensor, shape: Shape, values: readonly number[]): void 
 }
 
 const errorOf = (op: string, types: readonly TensorType[], attrs: Attrs): KilnError =>
-  kilnErrorOf(() => makeNode(op, types.map((t, i): Input => ({ kind: 'input', name: `x${i}`, type: t })), attrs));
+  kilnErrorOf(() =>
+    makeNode(
+      op,
+      types.map((t, i): Input => ({ kind: 'input', name: `x${i}`, type: t })),
+      attrs,
+    ),
+  );
 
 const table32 = tensor('f32', [3, 2], [0, 1, 2, 3, 4, 5]);
 
@@ -47,14 +58,30 @@ describe('gather', () => {
     for (const bad of [3, -1]) {
       const e = kilnErrorOf(() => run('gather', [table32, tensor('i32', [2], [0, bad])], {}));
       expect(e.code).toBe('K7002');
-      expect(e.detail).toBe(`gather: index ${bad} (at position 1 of indices i32[2]) is outside [0, 3); clamp or mask the indices`);
+      expect(e.detail).toBe(
+        `gather: index ${bad} (at position 1 of indices i32[2]) is outside [0, 3); clamp or mask the indices`,
+      );
     }
   });
   it('rejects non-i32 indices and bad axes', () => {
-    const d = errorOf('gather', [{ dtype: 'f32', shape: [3, 2] }, { dtype: 'f32', shape: [2] }], {});
+    const d = errorOf(
+      'gather',
+      [
+        { dtype: 'f32', shape: [3, 2] },
+        { dtype: 'f32', shape: [2] },
+      ],
+      {},
+    );
     expect(d.code).toBe('K1002');
     expect(d.detail).toBe('gather: indices has type f32[2], expected dtype i32');
-    const a = errorOf('gather', [{ dtype: 'f32', shape: [3, 2] }, { dtype: 'i32', shape: [2] }], { axis: 2 });
+    const a = errorOf(
+      'gather',
+      [
+        { dtype: 'f32', shape: [3, 2] },
+        { dtype: 'i32', shape: [2] },
+      ],
+      { axis: 2 },
+    );
     expect(a.code).toBe('K1006');
     expect(a.detail).toBe('gather: axis 2 is out of range for table f32[3,2]');
   });
@@ -62,7 +89,9 @@ describe('gather', () => {
 
 describe('scatter_add', () => {
   it('sums updates at duplicate indices', () => {
-    const y = run('scatter_add', [tensor('i32', [3], [0, 2, 0]), tensor('f32', [3, 2], [1, 2, 3, 4, 5, 6])], { size: 4 });
+    const y = run('scatter_add', [tensor('i32', [3], [0, 2, 0]), tensor('f32', [3, 2], [1, 2, 3, 4, 5, 6])], {
+      size: 4,
+    });
     expectResult(y, [4, 2], [6, 8, 0, 0, 3, 4, 0, 0]);
   });
   it('scatters on axis 1 with 2-D indices', () => {
@@ -72,16 +101,43 @@ describe('scatter_add', () => {
     expectResult(y, [2, 3], [2, 7, 1, 6, 15, 5]);
   });
   it('throws K7002 for an index outside [0, size)', () => {
-    const e = kilnErrorOf(() => run('scatter_add', [tensor('i32', [2], [4, 0]), tensor('f32', [2], [1, 1])], { size: 4 }));
+    const e = kilnErrorOf(() =>
+      run('scatter_add', [tensor('i32', [2], [4, 0]), tensor('f32', [2], [1, 1])], { size: 4 }),
+    );
     expect(e.code).toBe('K7002');
     expect(e.detail).toContain('scatter_add: index 4 (at position 0 of indices i32[2]) is outside [0, 4)');
   });
   it('rejects updates whose shape does not hold the indices at axis', () => {
-    const e = errorOf('scatter_add', [{ dtype: 'i32', shape: [3] }, { dtype: 'f32', shape: [2, 2] }], { size: 5 });
+    const e = errorOf(
+      'scatter_add',
+      [
+        { dtype: 'i32', shape: [3] },
+        { dtype: 'f32', shape: [2, 2] },
+      ],
+      { size: 5 },
+    );
     expect(e.code).toBe('K1001');
     expect(e.detail).toBe("scatter_add: updates f32[2,2] must have the indices' shape i32[3] at axis 0");
-    expect(errorOf('scatter_add', [{ dtype: 'i32', shape: [2] }, { dtype: 'f32', shape: [2] }], { size: 0 }).code).toBe('K1003');
-    expect(errorOf('scatter_add', [{ dtype: 'i32', shape: [2] }, { dtype: 'f32', shape: [2] }], { axis: 1, size: 3 }).code).toBe('K1006');
+    expect(
+      errorOf(
+        'scatter_add',
+        [
+          { dtype: 'i32', shape: [2] },
+          { dtype: 'f32', shape: [2] },
+        ],
+        { size: 0 },
+      ).code,
+    ).toBe('K1003');
+    expect(
+      errorOf(
+        'scatter_add',
+        [
+          { dtype: 'i32', shape: [2] },
+          { dtype: 'f32', shape: [2] },
+        ],
+        { axis: 1, size: 3 },
+      ).code,
+    ).toBe('K1006');
   });
 });
 

@@ -4,7 +4,11 @@ import type { Input } from '../../ir/graph.ts';
 import { formatType, tensorType, type DType, type Shape } from '../../ir/types.ts';
 import { f32, runOp, values } from './run-op.ts';
 
-const inp = (shape: Shape, dtype: DType = 'f32'): Input => ({ kind: 'input', name: 'v', type: tensorType(dtype, shape) });
+const inp = (shape: Shape, dtype: DType = 'f32'): Input => ({
+  kind: 'input',
+  name: 'v',
+  type: tensorType(dtype, shape),
+});
 const typeOf = (a: Shape, b: Shape, attrs = {}): string => formatType(makeNode('matmul', [inp(a), inp(b)], attrs).type);
 
 describe('matmul inference', () => {
@@ -24,7 +28,9 @@ describe('matmul inference', () => {
 
   it('rejects rank-1 operands, unbroadcastable batches and non-f32 dtypes', () => {
     expect(() => typeOf([3], [3, 4])).toThrow('matmul: operands f32[3] x f32[3,4] must both have rank >= 2');
-    expect(() => typeOf([2, 2, 3], [3, 3, 4])).toThrow(/matmul: batch dimensions of f32\[2,2,3\] x f32\[3,3,4\].*\[2\] and \[3\]/);
+    expect(() => typeOf([2, 2, 3], [3, 3, 4])).toThrow(
+      /matmul: batch dimensions of f32\[2,2,3\] x f32\[3,3,4\].*\[2\] and \[3\]/,
+    );
     expect(() => makeNode('matmul', [inp([2, 3], 'i32'), inp([3, 4], 'i32')])).toThrow(/K1002.*matmul.*i32\[2,3\]/);
   });
 });

@@ -5,7 +5,8 @@ import { formatType, tensorType, type Shape } from '../../ir/types.ts';
 import { f32, runOp, values } from './run-op.ts';
 
 const inp = (shape: Shape): Input => ({ kind: 'input', name: 'v', type: tensorType('f32', shape) });
-const typeOf = (op: string, shapes: Shape[], attrs: Attrs): string => formatType(makeNode(op, shapes.map(inp), attrs).type);
+const typeOf = (op: string, shapes: Shape[], attrs: Attrs): string =>
+  formatType(makeNode(op, shapes.map(inp), attrs).type);
 
 const x33 = f32([1, 3, 3, 1]); // [[1,2,3],[4,5,6],[7,8,9]]
 const x44 = f32([1, 4, 4, 1]); // 1..16
@@ -17,7 +18,9 @@ const w2s2pBR = { window: [2, 2], strides: [2, 2], pads: [0, 1, 0, 1] };
 describe('max_pool2d and avg_pool2d', () => {
   it('infer the pooled shape', () => {
     expect(typeOf('max_pool2d', [[2, 7, 6, 3]], w2s2)).toBe('f32[2,3,3,3]');
-    expect(typeOf('avg_pool2d', [[2, 7, 6, 3]], { window: [3, 2], strides: [2, 1], pads: [1, 1, 0, 1] })).toBe('f32[2,4,6,3]');
+    expect(typeOf('avg_pool2d', [[2, 7, 6, 3]], { window: [3, 2], strides: [2, 1], pads: [1, 1, 0, 1] })).toBe(
+      'f32[2,4,6,3]',
+    );
   });
 
   it('pool overlapping windows', () => {
@@ -49,12 +52,21 @@ describe('max_pool2d and avg_pool2d', () => {
   });
 
   it('name the op, the shapes and the fix in their errors', () => {
-    expect(() => typeOf('max_pool2d', [[4, 4]], w2s2)).toThrow('max_pool2d: input f32[4,4] has rank 2, expected rank 4 (NHWC)');
-    expect(() => typeOf('avg_pool2d', [[1, 4, 4, 1]], { window: [2, 2], strides: [2, 2], pads: [0, 2, 0, 0] }))
-      .toThrow('avg_pool2d: pads [0,2,0,0] must be smaller than the window [2,2]');
-    expect(() => typeOf('max_pool2d', [[1, 2, 2, 1]], { window: [3, 3], strides: [1, 1] })).toThrow(/K1001: max_pool2d: output would be empty \(0x0\): input f32\[1,2,2,1\]/);
-    expect(() => typeOf('max_pool2d', [[1, 4, 4, 1]], { window: [2, 2] })).toThrow("max_pool2d: missing attribute 'strides'");
-    expect(() => typeOf('max_pool2d', [[1, 4, 4, 1]], { window: [2], strides: [1, 1] })).toThrow("K1003: max_pool2d: attribute 'window' is [2], expected 2 integers >= 1");
+    expect(() => typeOf('max_pool2d', [[4, 4]], w2s2)).toThrow(
+      'max_pool2d: input f32[4,4] has rank 2, expected rank 4 (NHWC)',
+    );
+    expect(() => typeOf('avg_pool2d', [[1, 4, 4, 1]], { window: [2, 2], strides: [2, 2], pads: [0, 2, 0, 0] })).toThrow(
+      'avg_pool2d: pads [0,2,0,0] must be smaller than the window [2,2]',
+    );
+    expect(() => typeOf('max_pool2d', [[1, 2, 2, 1]], { window: [3, 3], strides: [1, 1] })).toThrow(
+      /K1001: max_pool2d: output would be empty \(0x0\): input f32\[1,2,2,1\]/,
+    );
+    expect(() => typeOf('max_pool2d', [[1, 4, 4, 1]], { window: [2, 2] })).toThrow(
+      "max_pool2d: missing attribute 'strides'",
+    );
+    expect(() => typeOf('max_pool2d', [[1, 4, 4, 1]], { window: [2], strides: [1, 1] })).toThrow(
+      "K1003: max_pool2d: attribute 'window' is [2], expected 2 integers >= 1",
+    );
   });
 });
 
@@ -74,8 +86,16 @@ describe('max_pool2d_grad', () => {
   });
 
   it('requires dy of the pooled shape', () => {
-    expect(() => typeOf('max_pool2d_grad', [[1, 3, 3, 1], [1, 3, 3, 1]], w2s1))
-      .toThrow('max_pool2d_grad: dy f32[1,3,3,1] should have shape [1,2,2,1] (the pooled shape of f32[1,3,3,1])');
+    expect(() =>
+      typeOf(
+        'max_pool2d_grad',
+        [
+          [1, 3, 3, 1],
+          [1, 3, 3, 1],
+        ],
+        w2s1,
+      ),
+    ).toThrow('max_pool2d_grad: dy f32[1,3,3,1] should have shape [1,2,2,1] (the pooled shape of f32[1,3,3,1])');
   });
 });
 
@@ -91,7 +111,8 @@ describe('avg_pool2d_grad', () => {
   });
 
   it('requires dy of the pooled shape of input_shape', () => {
-    expect(() => typeOf('avg_pool2d_grad', [[1, 2, 2, 1]], { ...w2s2, input_shape: [1, 6, 6, 1] }))
-      .toThrow('avg_pool2d_grad: dy f32[1,2,2,1] should have shape [1,3,3,1] (the pooled shape of input_shape [1,6,6,1])');
+    expect(() => typeOf('avg_pool2d_grad', [[1, 2, 2, 1]], { ...w2s2, input_shape: [1, 6, 6, 1] })).toThrow(
+      'avg_pool2d_grad: dy f32[1,2,2,1] should have shape [1,3,3,1] (the pooled shape of input_shape [1,6,6,1])',
+    );
   });
 });

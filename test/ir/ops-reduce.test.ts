@@ -96,8 +96,12 @@ describe('errors', () => {
     const e = errorOf('sum', input('f32', [2, 3]), { axes: [2] });
     expect(e.code).toBe('K1006');
     expect(e.detail).toBe('sum: axis 2 is out of range for f32[2,3] (rank 2); use an axis in [-2, 2)');
-    expect(errorOf('max', input('f32', [2, 3]), { axes: [-3] }).detail).toContain('max: axis -3 is out of range for f32[2,3] (rank 2)');
-    expect(errorOf('argmax', input('f32', [4]), { axis: 1 }).detail).toContain('argmax: axis 1 is out of range for f32[4] (rank 1)');
+    expect(errorOf('max', input('f32', [2, 3]), { axes: [-3] }).detail).toContain(
+      'max: axis -3 is out of range for f32[2,3] (rank 2)',
+    );
+    expect(errorOf('argmax', input('f32', [4]), { axis: 1 }).detail).toContain(
+      'argmax: axis 1 is out of range for f32[4] (rank 1)',
+    );
   });
   it('an axis given twice', () => {
     const e = errorOf('mean', input('f32', [2, 3]), { axes: [0, -2] });

@@ -8,7 +8,8 @@ import { SOURCE } from '../../ir/ops/source.ts';
 import { tensor, tensorType, type Tensor } from '../../ir/types.ts';
 import { runOp, values, kilnErrorOf } from './run-op.ts';
 
-const errorOf = (op: string, inputs: readonly Value[], attrs: Attrs): KilnError => kilnErrorOf(() => makeNode(op, inputs, attrs));
+const errorOf = (op: string, inputs: readonly Value[], attrs: Attrs): KilnError =>
+  kilnErrorOf(() => makeNode(op, inputs, attrs));
 
 const counter = (c: number): Tensor => tensor('i32', [], [c]);
 
@@ -19,7 +20,11 @@ describe('constant', () => {
     expect(values(y)).toEqual([1.5, 1.5, 1.5, 1.5]);
   });
   it('one value per element, rounded to f32', () => {
-    expect(values(runOp('constant', [], { value: [1, 2, 0.1], shape: [3], dtype: 'f32' }))).toEqual([1, 2, Math.fround(0.1)]);
+    expect(values(runOp('constant', [], { value: [1, 2, 0.1], shape: [3], dtype: 'f32' }))).toEqual([
+      1,
+      2,
+      Math.fround(0.1),
+    ]);
   });
   it('i32 and bool constants (bool is value != 0)', () => {
     expect(values(runOp('constant', [], { value: [-3, 4], shape: [2], dtype: 'i32' }))).toEqual([-3, 4]);
@@ -33,9 +38,15 @@ describe('constant', () => {
     const n = errorOf('constant', [], { value: [1, 2], shape: [2, 2], dtype: 'f32' });
     expect(n.code).toBe('K1003');
     expect(n.detail).toBe('constant: 2 values given for f32[2,2]; give 1 (a splat) or 4');
-    expect(errorOf('constant', [], { value: [0.5], shape: [2], dtype: 'i32' }).detail).toBe('constant: value 0.5 is not an integer, as i32[2] needs');
-    expect(errorOf('constant', [], { value: [1], shape: [-2], dtype: 'f32' }).detail).toContain('constant: shape [-2] has a negative size');
-    expect(errorOf('constant', [], { value: [1], shape: [2] }).detail).toBe("constant: missing attribute 'dtype' (dtype)");
+    expect(errorOf('constant', [], { value: [0.5], shape: [2], dtype: 'i32' }).detail).toBe(
+      'constant: value 0.5 is not an integer, as i32[2] needs',
+    );
+    expect(errorOf('constant', [], { value: [1], shape: [-2], dtype: 'f32' }).detail).toContain(
+      'constant: shape [-2] has a negative size',
+    );
+    expect(errorOf('constant', [], { value: [1], shape: [2] }).detail).toBe(
+      "constant: missing attribute 'dtype' (dtype)",
+    );
   });
 });
 
@@ -64,8 +75,9 @@ describe('random_uniform and random_normal', () => {
     expect(y.type).toEqual({ dtype: 'f32', shape: [2, 3] });
     expect(values(y)).toEqual(Array.from({ length: 6 }, (_, i) => randomUniform(42, 3, i)));
     expect(values(runOp('random_uniform', [counter(3)], { seed: 42, shape: [6] }))).toEqual(values(y));
-    expect(values(runOp('random_normal', [counter(-1)], { seed: 7, shape: [4] })))
-      .toEqual(Array.from({ length: 4 }, (_, i) => Math.fround(randomNormal(7, -1, i))));
+    expect(values(runOp('random_normal', [counter(-1)], { seed: 7, shape: [4] }))).toEqual(
+      Array.from({ length: 4 }, (_, i) => Math.fround(randomNormal(7, -1, i))),
+    );
   });
   it('another counter or seed gives another stream', () => {
     const a = values(runOp('random_uniform', [counter(0)], { seed: 1, shape: [8] }));
@@ -86,10 +98,16 @@ describe('random_uniform and random_normal', () => {
     expect(Math.abs(variance - 1)).toBeLessThan(0.05);
   });
   it('the counter must be an i32 scalar', () => {
-    const f = errorOf('random_uniform', [{ kind: 'input', name: 'c', type: tensorType('f32', []) }], { seed: 1, shape: [2] });
+    const f = errorOf('random_uniform', [{ kind: 'input', name: 'c', type: tensorType('f32', []) }], {
+      seed: 1,
+      shape: [2],
+    });
     expect(f.code).toBe('K1002');
     expect(f.detail).toBe('random_uniform: counter has type f32[], expected dtype i32');
-    const r = errorOf('random_normal', [{ kind: 'input', name: 'c', type: tensorType('i32', [1]) }], { seed: 1, shape: [2] });
+    const r = errorOf('random_normal', [{ kind: 'input', name: 'c', type: tensorType('i32', [1]) }], {
+      seed: 1,
+      shape: [2],
+    });
     expect(r.code).toBe('K1001');
     expect(r.detail).toBe('random_normal: counter i32[1] has rank 1, expected rank 0');
   });

@@ -13,13 +13,22 @@ import { tensor, type DType, type Shape, type Tensor } from '../../ir/types.ts';
 /** Runs one op on the given tensors through the interpreter; returns its result. */
 function run(op: string, xs: readonly Tensor[], attrs: Attrs): Tensor {
   const ins: Input[] = xs.map((x, i) => ({ kind: 'input', name: `x${i}`, type: x.type }));
-  const g = makeGraph({ name: 't', inputs: ins, params: [], outputs: [{ name: 'y', value: makeNode(op, ins, attrs) }] });
+  const g = makeGraph({
+    name: 't',
+    inputs: ins,
+    params: [],
+    outputs: [{ name: 'y', value: makeNode(op, ins, attrs) }],
+  });
   return interpret(g, Object.fromEntries(xs.map((x, i) => [`x${i}`, x]))).outputs.y!;
 }
 
 const iotaT = (shape: Shape, dtype: DType = 'f32'): Tensor => {
   const n = shape.reduce((a, b) => a * b, 1);
-  return tensor(dtype, shape, Array.from({ length: n }, (_, i) => i));
+  return tensor(
+    dtype,
+    shape,
+    Array.from({ length: n }, (_, i) => i),
+  );
 };
 
 function expectResult(y: Tensor, shape: Shape, values: readonly number[]): void {
@@ -65,7 +74,9 @@ describe('reshape', () => {
   it('reports element count mismatches with both shapes', () => {
     const e = errorOf('reshape', [{ dtype: 'f32', shape: [2, 3] }], { shape: [4, 2] });
     expect(e.code).toBe('K1001');
-    expect(e.detail).toBe('reshape: cannot reshape [2,3] (6 elements) to [4,2] (8 elements); the element counts must match');
+    expect(e.detail).toBe(
+      'reshape: cannot reshape [2,3] (6 elements) to [4,2] (8 elements); the element counts must match',
+    );
     const h = errorOf('reshape', [{ dtype: 'f32', shape: [2, 3] }], { shape: [4, -1] });
     expect(h.code).toBe('K1001');
     expect(h.detail).toContain('reshape: cannot reshape [2,3] (6 elements) to [4,-1]');
@@ -106,7 +117,9 @@ describe('broadcast_to', () => {
   it('rejects incompatible shapes naming the dimension', () => {
     const e = errorOf('broadcast_to', [{ dtype: 'f32', shape: [3, 2] }], { shape: [3, 4] });
     expect(e.code).toBe('K1001');
-    expect(e.detail).toBe("broadcast_to: cannot broadcast f32[3,2] to shape [3,4] (dimension 1 is 2, target has 4); each dimension must equal the target's or be 1");
+    expect(e.detail).toBe(
+      "broadcast_to: cannot broadcast f32[3,2] to shape [3,4] (dimension 1 is 2, target has 4); each dimension must equal the target's or be 1",
+    );
     expect(errorOf('broadcast_to', [{ dtype: 'f32', shape: [2, 2] }], { shape: [2] }).detail).toContain('lower rank');
     expect(errorOf('broadcast_to', [{ dtype: 'f32', shape: [1] }], { shape: [-1] }).code).toBe('K1003');
   });
@@ -148,7 +161,9 @@ describe('pad', () => {
     const e = errorOf('pad', [{ dtype: 'f32', shape: [2, 2] }], { lo: [0, -1], hi: [0, 0] });
     expect(e.code).toBe('K1003');
     expect(e.detail).toBe('pad: lo [0,-1] and hi [0,0] on f32[2,2] must be >= 0 (use slice to crop)');
-    expect(errorOf('pad', [{ dtype: 'f32', shape: [2, 2] }], { lo: [0], hi: [0] }).detail).toContain('pad: input f32[2,2] has rank 2');
+    expect(errorOf('pad', [{ dtype: 'f32', shape: [2, 2] }], { lo: [0], hi: [0] }).detail).toContain(
+      'pad: input f32[2,2] has rank 2',
+    );
   });
 });
 
@@ -160,18 +175,47 @@ describe('concat', () => {
     expectResult(y, [2, 3, 2], [0, 1, 10, 11, 12, 13, 2, 3, 14, 15, 16, 17]);
   });
   it('joins three inputs on a negative axis', () => {
-    const y = run('concat', [tensor('i32', [2, 1], [1, 2]), tensor('i32', [2, 2], [3, 4, 5, 6]), tensor('i32', [2, 1], [7, 8])], { axis: -1 });
+    const y = run(
+      'concat',
+      [tensor('i32', [2, 1], [1, 2]), tensor('i32', [2, 2], [3, 4, 5, 6]), tensor('i32', [2, 1], [7, 8])],
+      { axis: -1 },
+    );
     expectResult(y, [2, 4], [1, 3, 4, 7, 2, 5, 6, 8]);
   });
   it('rejects mismatched shapes, dtypes and axes', () => {
-    const e = errorOf('concat', [{ dtype: 'f32', shape: [2, 3] }, { dtype: 'f32', shape: [3, 3] }], { axis: 1 });
+    const e = errorOf(
+      'concat',
+      [
+        { dtype: 'f32', shape: [2, 3] },
+        { dtype: 'f32', shape: [3, 3] },
+      ],
+      { axis: 1 },
+    );
     expect(e.code).toBe('K1001');
-    expect(e.detail).toBe('concat: inputs f32[2,3] and f32[3,3] differ outside axis 1; all dimensions but the concat axis must be equal');
-    const r = errorOf('concat', [{ dtype: 'f32', shape: [2, 3] }, { dtype: 'f32', shape: [2, 3, 1] }], { axis: 0 });
+    expect(e.detail).toBe(
+      'concat: inputs f32[2,3] and f32[3,3] differ outside axis 1; all dimensions but the concat axis must be equal',
+    );
+    const r = errorOf(
+      'concat',
+      [
+        { dtype: 'f32', shape: [2, 3] },
+        { dtype: 'f32', shape: [2, 3, 1] },
+      ],
+      { axis: 0 },
+    );
     expect(r.code).toBe('K1001');
     const ax = errorOf('concat', [{ dtype: 'f32', shape: [2, 3] }], { axis: 2 });
     expect(ax.code).toBe('K1006');
     expect(ax.detail).toBe('concat: axis 2 is out of range for rank 2 inputs f32[2,3]');
-    expect(errorOf('concat', [{ dtype: 'f32', shape: [2] }, { dtype: 'i32', shape: [2] }], { axis: 0 }).code).toBe('K1002');
+    expect(
+      errorOf(
+        'concat',
+        [
+          { dtype: 'f32', shape: [2] },
+          { dtype: 'i32', shape: [2] },
+        ],
+        { axis: 0 },
+      ).code,
+    ).toBe('K1002');
   });
 });

@@ -13,7 +13,11 @@ const BINARY = ['add', 'sub', 'mul', 'maximum', 'minimum'] as const;
 
 const step = fc.oneof(
   fc.record({ kind: fc.constant('unary' as const), op: fc.constantFrom(...UNARY) }),
-  fc.record({ kind: fc.constant('binary' as const), op: fc.constantFrom(...BINARY), bcast: fc.constantFrom('full', 'row', 'col') }),
+  fc.record({
+    kind: fc.constant('binary' as const),
+    op: fc.constantFrom(...BINARY),
+    bcast: fc.constantFrom('full', 'row', 'col'),
+  }),
   fc.record({ kind: fc.constant('where' as const) }),
 );
 
@@ -31,11 +35,17 @@ function build(s: Spec) {
   const b = new GraphBuilder('fused');
   let x: Value = b.input('x', 'f32', [s.rows, s.cols]);
   if (s.tail === 'matmul') x = b.op('matmul', [x, b.input('w', 'f32', [s.cols, 5])]);
-  if (s.tail === 'conv') x = b.op('reshape', [b.op('conv2d', [b.input('img', 'f32', [1, s.rows + 2, s.cols + 2, 2]), b.input('k', 'f32', [3, 3, 2, 1])])], { shape: [s.rows, s.cols] });
+  if (s.tail === 'conv')
+    x = b.op(
+      'reshape',
+      [b.op('conv2d', [b.input('img', 'f32', [1, s.rows + 2, s.cols + 2, 2]), b.input('k', 'f32', [3, 3, 2, 1])])],
+      { shape: [s.rows, s.cols] },
+    );
   const shape = x.type.shape as number[];
   s.steps.forEach((st, i) => {
     if (st.kind === 'unary') x = b.op(st.op, [x]);
-    else if (st.kind === 'where') x = b.op('where', [b.op('less', [x, b.input(`t${i}`, 'f32', [shape[1]!])]), x, b.op('neg', [x])]);
+    else if (st.kind === 'where')
+      x = b.op('where', [b.op('less', [x, b.input(`t${i}`, 'f32', [shape[1]!])]), x, b.op('neg', [x])]);
     else {
       const other = st.bcast === 'full' ? shape : st.bcast === 'row' ? [shape[1]!] : [shape[0]!, 1];
       x = b.op(st.op, [x, b.input(`y${i}`, 'f32', other)]);
@@ -51,9 +61,12 @@ function build(s: Spec) {
 for (const t of TARGETS) {
   describe(`${t.target.name}: random fused graphs against the interpreter`, () => {
     it('agree within 1e-4', async () => {
-      await fc.assert(fc.asyncProperty(graphSpec, async (s) => {
-        await checkTarget(t, build(s), { seed: s.seed, tol: 1e-4 });
-      }), { numRuns: 60, seed: 42 });
+      await fc.assert(
+        fc.asyncProperty(graphSpec, async (s) => {
+          await checkTarget(t, build(s), { seed: s.seed, tol: 1e-4 });
+        }),
+        { numRuns: 60, seed: 42 },
+      );
     });
   });
 }

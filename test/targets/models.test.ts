@@ -28,7 +28,14 @@ type Entry = { name: string; graph: Graph };
 
 /** `steps` training steps (batch seeds 1..steps) then infer (seed 100) on one wasm instance,
  *  each call checked against the graph interpreter run from the same params. */
-async function checkSteps(t: TargetUnderTest, entries: readonly Entry[], params0: Record<string, Tensor>, steps: number, batch: (g: Graph, seed: number) => Record<string, Tensor>, tol: number): Promise<void> {
+async function checkSteps(
+  t: TargetUnderTest,
+  entries: readonly Entry[],
+  params0: Record<string, Tensor>,
+  steps: number,
+  batch: (g: Graph, seed: number) => Record<string, Tensor>,
+  tol: number,
+): Promise<void> {
   const program = compileProgram(entries, { limits: t.target.limits });
   const exe = await t.load(program);
   try {
@@ -38,7 +45,16 @@ async function checkSteps(t: TargetUnderTest, entries: readonly Entry[], params0
   }
 }
 
-async function runSteps(t: TargetUnderTest, program: Program, exe: Executable, entries: readonly Entry[], params0: Record<string, Tensor>, steps: number, batch: (g: Graph, seed: number) => Record<string, Tensor>, tol: number): Promise<void> {
+async function runSteps(
+  t: TargetUnderTest,
+  program: Program,
+  exe: Executable,
+  entries: readonly Entry[],
+  params0: Record<string, Tensor>,
+  steps: number,
+  batch: (g: Graph, seed: number) => Record<string, Tensor>,
+  tol: number,
+): Promise<void> {
   let params = params0;
   for (const p of program.params) await exe.writeParam(p.name, runtimeTensor(params[p.name]!));
   const run = async (e: Entry, seed: number): Promise<void> => {
@@ -49,8 +65,15 @@ async function runSteps(t: TargetUnderTest, program: Program, exe: Executable, e
     const got = await exe.run(e.name, inputs as Record<string, RuntimeTensor>);
     const what = `${t.target.name} ${e.name} (batch seed ${seed})`;
     for (const o of e.graph.outputs) expectClose(got[o.name]!, want.outputs[o.name]!, `${what} output ${o.name}`, tol);
-    for (const p of program.params) expectClose(await exe.readParam(p.name), params[p.name]!, `${what} param ${p.name}`, tol);
-    for (const a of e.graph.assigns) expectUpdate((await exe.readParam(a.param.name)).data, params[a.param.name]!.data, before[a.param.name]!.data, `${what} update of ${a.param.name}`);
+    for (const p of program.params)
+      expectClose(await exe.readParam(p.name), params[p.name]!, `${what} param ${p.name}`, tol);
+    for (const a of e.graph.assigns)
+      expectUpdate(
+        (await exe.readParam(a.param.name)).data,
+        params[a.param.name]!.data,
+        before[a.param.name]!.data,
+        `${what} update of ${a.param.name}`,
+      );
   };
   const train = entries.find((e) => e.name === 'train_step');
   for (let step = 1; train && step <= steps; step++) await run(train, step);
@@ -67,21 +90,36 @@ for (const t of TARGETS) {
     describe(`${c.model} (examples/${c.file}, batch ${c.batch}) on ${t.target.name}`, () => {
       // NOT RUN on WGSL yet: the recurrent models' ~740 kernels take SwiftShader over 3 minutes to
       // compile (one pipeline per kernel; ~200 distinct once buffer offsets are not baked in).
-      it.skipIf(slow)(`${steps ? `${steps} training step${steps > 1 ? 's' : ''} then ` : ''}infer match the graph interpreter (tolerance ${tol})${slow ? ' (not run on WGSL: pipeline compile time on SwiftShader)' : ''}`, async () => {
-        await checkSteps(t, entries, seedParams(entries), steps, (g, seed) => seedBatch(g, c, seed), tol);
-      }, 180_000);
+      it.skipIf(slow)(
+        `${steps ? `${steps} training step${steps > 1 ? 's' : ''} then ` : ''}infer match the graph interpreter (tolerance ${tol})${slow ? ' (not run on WGSL: pipeline compile time on SwiftShader)' : ''}`,
+        async () => {
+          await checkSteps(t, entries, seedParams(entries), steps, (g, seed) => seedBatch(g, c, seed), tol);
+        },
+        180_000,
+      );
     });
   }
 
   describe(`training variants on ${t.target.name}: every optimizer on each body, the penalties and clippings with Adam`, () => {
     const combos = [
       ...Object.keys(BODIES).flatMap((body) => Object.keys(OPTIMIZERS).map((opt) => [body, opt, 'plain'] as const)),
-      ...Object.keys(BODIES).flatMap((body) => Object.keys(EXTRAS).filter((x) => x !== 'plain').map((extra) => [body, 'adam', extra] as const)),
+      ...Object.keys(BODIES).flatMap((body) =>
+        Object.keys(EXTRAS)
+          .filter((x) => x !== 'plain')
+          .map((extra) => [body, 'adam', extra] as const),
+      ),
     ];
     for (const [body, optimizer, extra] of combos) {
       it(`${body}; ${optimizer}; ${extra}: two steps then infer (tolerance 1e-4)`, async () => {
         const entries = modelEntries(variantModel(body, optimizer, extra), { train: true });
-        await checkSteps(t, entries, initParams({ params: entries.flatMap((e) => e.graph.params) }), 2, variantBatch, 1e-4);
+        await checkSteps(
+          t,
+          entries,
+          initParams({ params: entries.flatMap((e) => e.graph.params) }),
+          2,
+          variantBatch,
+          1e-4,
+        );
       });
     }
   });

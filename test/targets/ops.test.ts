@@ -28,54 +28,214 @@ const MATH = new Set(['exp', 'log', 'tanh', 'sigmoid', 'sin', 'cos', 'pow']);
 /** Elementwise cases come from the registry (arity and kind); the others are listed. */
 function elementwiseCases(op: string): Case[] {
   const def = OPS[op as keyof typeof OPS];
-  const opts: WasmCheck = { ...(['log', 'sqrt', 'rsqrt', 'pow'].includes(op) ? POSITIVE : {}), tol: MATH.has(op) ? 1e-4 : 1e-5 };
-  if (op === 'cast') return [['f32', 'i32'], ['i32', 'f32'], ['bool', 'f32'], ['f32', 'bool'], ['i32', 'bool'], ['bool', 'i32']].map(([a, b]) => ({ ins: [[a as DType, [3, 37]]], attrs: { dtype: b }, opts: { lo: -4, hi: 4, intHi: 5 }, label: `${a} -> ${b}` }));
-  if (op === 'where') return [{ ins: [['bool', [3, 37]], X, ROW] }, { ins: [['bool', [3, 1]], ['i32', [3, 37]], ['i32', [37]]], label: 'i32' }];
+  const opts: WasmCheck = {
+    ...(['log', 'sqrt', 'rsqrt', 'pow'].includes(op) ? POSITIVE : {}),
+    tol: MATH.has(op) ? 1e-4 : 1e-5,
+  };
+  if (op === 'cast')
+    return [
+      ['f32', 'i32'],
+      ['i32', 'f32'],
+      ['bool', 'f32'],
+      ['f32', 'bool'],
+      ['i32', 'bool'],
+      ['bool', 'i32'],
+    ].map(([a, b]) => ({
+      ins: [[a as DType, [3, 37]]],
+      attrs: { dtype: b },
+      opts: { lo: -4, hi: 4, intHi: 5 },
+      label: `${a} -> ${b}`,
+    }));
+  if (op === 'where')
+    return [
+      { ins: [['bool', [3, 37]], X, ROW] },
+      {
+        ins: [
+          ['bool', [3, 1]],
+          ['i32', [3, 37]],
+          ['i32', [37]],
+        ],
+        label: 'i32',
+      },
+    ];
   if (def.arity === 1) {
     const cs: Case[] = [{ ins: [X], opts: { lo: -3, hi: 3, ...opts } }];
-    if (['neg', 'abs', 'sign', 'relu'].includes(op)) cs.push({ ins: [['i32', [3, 37]]], opts: { intHi: 7 }, label: 'i32' });
+    if (['neg', 'abs', 'sign', 'relu'].includes(op))
+      cs.push({ ins: [['i32', [3, 37]]], opts: { intHi: 7 }, label: 'i32' });
     return cs;
   }
-  const cs: Case[] = [{ ins: [X, ROW], opts }, { ins: [['f32', [3, 1]], X], opts, label: 'broadcast column' }];
-  if (!['pow'].includes(op)) cs.push({ ins: [['i32', [2, 37]], ['i32', [37]]], opts: { intHi: 5 }, label: 'i32' });
+  const cs: Case[] = [
+    { ins: [X, ROW], opts },
+    { ins: [['f32', [3, 1]], X], opts, label: 'broadcast column' },
+  ];
+  if (!['pow'].includes(op))
+    cs.push({
+      ins: [
+        ['i32', [2, 37]],
+        ['i32', [37]],
+      ],
+      opts: { intHi: 5 },
+      label: 'i32',
+    });
   return cs;
 }
 
 const CASES: Record<string, Case[]> = {
-  sum: [{ ins: [['f32', [5, 6, 37]]], attrs: { axes: [2] } }, { ins: [['f32', [33, 9]]], attrs: { axes: [0] } }, { ins: [['f32', [7, 11]]], attrs: { axes: [] } }],
-  mean: [{ ins: [['f32', [5, 37]]], attrs: { axes: [1], keepdims: true } }, { ins: [['f32', [6, 5, 9]]], attrs: { axes: [0, 2] } }],
-  max: [{ ins: [['f32', [5, 37]]], attrs: { axes: [1] } }, { ins: [['i32', [9, 6]]], attrs: { axes: [0] }, opts: { intHi: 100 } }],
-  min: [{ ins: [['f32', [5, 37]]], attrs: { axes: [0, 1] } }, { ins: [['f32', [9, 6]]], attrs: { axes: [0] } }],
-  argmax: [{ ins: [['f32', [5, 37]]], attrs: { axis: 1 } }, { ins: [['f32', [9, 6]]], attrs: { axis: 0 } }],
+  sum: [
+    { ins: [['f32', [5, 6, 37]]], attrs: { axes: [2] } },
+    { ins: [['f32', [33, 9]]], attrs: { axes: [0] } },
+    { ins: [['f32', [7, 11]]], attrs: { axes: [] } },
+  ],
+  mean: [
+    { ins: [['f32', [5, 37]]], attrs: { axes: [1], keepdims: true } },
+    { ins: [['f32', [6, 5, 9]]], attrs: { axes: [0, 2] } },
+  ],
+  max: [
+    { ins: [['f32', [5, 37]]], attrs: { axes: [1] } },
+    { ins: [['i32', [9, 6]]], attrs: { axes: [0] }, opts: { intHi: 100 } },
+  ],
+  min: [
+    { ins: [['f32', [5, 37]]], attrs: { axes: [0, 1] } },
+    { ins: [['f32', [9, 6]]], attrs: { axes: [0] } },
+  ],
+  argmax: [
+    { ins: [['f32', [5, 37]]], attrs: { axis: 1 } },
+    { ins: [['f32', [9, 6]]], attrs: { axis: 0 } },
+  ],
   reshape: [{ ins: [['f32', [6, 14]]], attrs: { shape: [4, 21] } }],
   transpose: [{ ins: [['f32', [3, 5, 9]]], attrs: { perm: [2, 0, 1] } }],
   broadcast_to: [{ ins: [['f32', [3, 1]]], attrs: { shape: [2, 3, 9] } }],
   slice: [{ ins: [['f32', [5, 30]]], attrs: { start: [1, -25], end: [5, 30], step: [2, 3] } }],
   pad: [{ ins: [['f32', [2, 13]]], attrs: { lo: [1, 2], hi: [0, 3], value: 0.5 } }],
-  concat: [{ ins: [['f32', [2, 13]], ['f32', [2, 6]]], attrs: { axis: 1 } }],
-  gather: [{ ins: [['f32', [5, 9]], ['i32', [2, 3]]], attrs: { axis: 0 }, opts: { intHi: 5 } }, { ins: [['f32', [3, 4, 6]], ['i32', [7]]], attrs: { axis: 1 }, opts: { intHi: 4 } }],
-  scatter_add: [{ ins: [['i32', [6]], ['f32', [6, 9]]], attrs: { size: 4 }, opts: { intHi: 4 } }],
+  concat: [
+    {
+      ins: [
+        ['f32', [2, 13]],
+        ['f32', [2, 6]],
+      ],
+      attrs: { axis: 1 },
+    },
+  ],
+  gather: [
+    {
+      ins: [
+        ['f32', [5, 9]],
+        ['i32', [2, 3]],
+      ],
+      attrs: { axis: 0 },
+      opts: { intHi: 5 },
+    },
+    {
+      ins: [
+        ['f32', [3, 4, 6]],
+        ['i32', [7]],
+      ],
+      attrs: { axis: 1 },
+      opts: { intHi: 4 },
+    },
+  ],
+  scatter_add: [
+    {
+      ins: [
+        ['i32', [6]],
+        ['f32', [6, 9]],
+      ],
+      attrs: { size: 4 },
+      opts: { intHi: 4 },
+    },
+  ],
   one_hot: [{ ins: [['i32', [7]]], attrs: { depth: 9 }, opts: { intHi: 9 } }],
   // (constant tables, buffers with `init`, are covered by wasm-runtime.test.ts on a hand-built program)
-  constant: [{ ins: [], attrs: { value: [7], shape: [3, 5], dtype: 'i32' }, label: 'splat' }, { ins: [], attrs: { value: [-2.5], shape: [9], dtype: 'f32' }, use: (b, y) => b.op('add', [y, b.input('z', 'f32', [9])]), label: 'fused' }],
-  iota: [{ ins: [], attrs: { shape: [3, 9], axis: 1 } }, { ins: [], attrs: { shape: [3, 9], axis: 0, dtype: 'f32' }, label: 'f32' }],
+  constant: [
+    { ins: [], attrs: { value: [7], shape: [3, 5], dtype: 'i32' }, label: 'splat' },
+    {
+      ins: [],
+      attrs: { value: [-2.5], shape: [9], dtype: 'f32' },
+      use: (b, y) => b.op('add', [y, b.input('z', 'f32', [9])]),
+      label: 'fused',
+    },
+  ],
+  iota: [
+    { ins: [], attrs: { shape: [3, 9], axis: 1 } },
+    { ins: [], attrs: { shape: [3, 9], axis: 0, dtype: 'f32' }, label: 'f32' },
+  ],
   random_uniform: [{ ins: [['i32', []]], attrs: { seed: 7, shape: [4, 9] }, opts: { intHi: 100 } }],
   random_normal: [{ ins: [['i32', []]], attrs: { seed: 7, shape: [4, 9] }, opts: { intHi: 100, tol: 1e-4 } }],
   matmul: [
-    { ins: [['f32', [2, 13, 11]], ['f32', [11, 21]]] },
-    { ins: [['f32', [11, 13]], ['f32', [21, 11]]], attrs: { transpose_a: true, transpose_b: true }, label: 'transposed' },
-    { ins: [['f32', [1, 70]], ['f32', [70, 10]]], label: 'vector-matrix' },
+    {
+      ins: [
+        ['f32', [2, 13, 11]],
+        ['f32', [11, 21]],
+      ],
+    },
+    {
+      ins: [
+        ['f32', [11, 13]],
+        ['f32', [21, 11]],
+      ],
+      attrs: { transpose_a: true, transpose_b: true },
+      label: 'transposed',
+    },
+    {
+      ins: [
+        ['f32', [1, 70]],
+        ['f32', [70, 10]],
+      ],
+      label: 'vector-matrix',
+    },
   ],
   conv2d: [
-    { ins: [['f32', [2, 7, 7, 3]], ['f32', [3, 3, 3, 10]]], attrs: { pads: [1, 1, 1, 1] } },
-    { ins: [['f32', [1, 9, 8, 2]], ['f32', [3, 2, 2, 5]]], attrs: { strides: [2, 2], dilations: [1, 2], pads: [1, 0, 0, 1] }, label: 'strided dilated' },
+    {
+      ins: [
+        ['f32', [2, 7, 7, 3]],
+        ['f32', [3, 3, 3, 10]],
+      ],
+      attrs: { pads: [1, 1, 1, 1] },
+    },
+    {
+      ins: [
+        ['f32', [1, 9, 8, 2]],
+        ['f32', [3, 2, 2, 5]],
+      ],
+      attrs: { strides: [2, 2], dilations: [1, 2], pads: [1, 0, 0, 1] },
+      label: 'strided dilated',
+    },
   ],
-  conv2d_input_grad: [{ ins: [['f32', [2, 4, 4, 6]], ['f32', [3, 3, 3, 6]]], attrs: { input_shape: [2, 7, 7, 3], strides: [2, 2], pads: [1, 1, 1, 1] } }],
-  conv2d_filter_grad: [{ ins: [['f32', [2, 7, 7, 3]], ['f32', [2, 4, 4, 6]]], attrs: { filter_shape: [3, 3, 3, 6], strides: [2, 2], pads: [1, 1, 1, 1] } }],
+  conv2d_input_grad: [
+    {
+      ins: [
+        ['f32', [2, 4, 4, 6]],
+        ['f32', [3, 3, 3, 6]],
+      ],
+      attrs: { input_shape: [2, 7, 7, 3], strides: [2, 2], pads: [1, 1, 1, 1] },
+    },
+  ],
+  conv2d_filter_grad: [
+    {
+      ins: [
+        ['f32', [2, 7, 7, 3]],
+        ['f32', [2, 4, 4, 6]],
+      ],
+      attrs: { filter_shape: [3, 3, 3, 6], strides: [2, 2], pads: [1, 1, 1, 1] },
+    },
+  ],
   max_pool2d: [{ ins: [['f32', [2, 7, 7, 6]]], attrs: { window: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] } }],
   avg_pool2d: [{ ins: [['f32', [2, 7, 7, 6]]], attrs: { window: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] } }],
-  max_pool2d_grad: [{ ins: [['f32', [2, 6, 6, 5]], ['f32', [2, 3, 3, 5]]], attrs: { window: [2, 2], strides: [2, 2] } }],
-  avg_pool2d_grad: [{ ins: [['f32', [2, 3, 3, 5]]], attrs: { window: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], input_shape: [2, 6, 6, 5] } }],
+  max_pool2d_grad: [
+    {
+      ins: [
+        ['f32', [2, 6, 6, 5]],
+        ['f32', [2, 3, 3, 5]],
+      ],
+      attrs: { window: [2, 2], strides: [2, 2] },
+    },
+  ],
+  avg_pool2d_grad: [
+    {
+      ins: [['f32', [2, 3, 3, 5]]],
+      attrs: { window: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], input_shape: [2, 6, 6, 5] },
+    },
+  ],
 };
 
 function casesOf(op: string): Case[] {

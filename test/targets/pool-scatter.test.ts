@@ -13,13 +13,33 @@ import { checkWasm } from './wasm-helpers.ts';
 
 const CASES = [
   { label: '2x2 stride 2, C=8, even image (tiles x)', x: [2, 8, 6, 8], attrs: { window: [2, 2], strides: [2, 2] } },
-  { label: '2x2 stride 2, C=8, odd image (uncovered last row)', x: [2, 7, 7, 8], attrs: { window: [2, 2], strides: [2, 2] } },
-  { label: '3x3 stride 2 pad 1 (overlapping), C=6', x: [2, 7, 6, 6], attrs: { window: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] } },
-  { label: '3x2 stride 1, C=3 (scalar lanes only)', x: [1, 5, 6, 3], attrs: { window: [3, 2], strides: [1, 1], pads: [0, 1, 1, 0] } },
+  {
+    label: '2x2 stride 2, C=8, odd image (uncovered last row)',
+    x: [2, 7, 7, 8],
+    attrs: { window: [2, 2], strides: [2, 2] },
+  },
+  {
+    label: '3x3 stride 2 pad 1 (overlapping), C=6',
+    x: [2, 7, 6, 6],
+    attrs: { window: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] },
+  },
+  {
+    label: '3x2 stride 1, C=3 (scalar lanes only)',
+    x: [1, 5, 6, 3],
+    attrs: { window: [3, 2], strides: [1, 1], pads: [0, 1, 1, 0] },
+  },
   { label: '2x2 stride 3 (gaps), C=5', x: [1, 8, 7, 5], attrs: { window: [2, 2], strides: [3, 3] } },
   { label: '3x2 windows tiling x, C=4, 2 images', x: [2, 9, 4, 4], attrs: { window: [3, 2], strides: [3, 2] } },
-  { label: '2x2 stride 2, uncovered last row and column, C=9', x: [1, 7, 5, 9], attrs: { window: [2, 2], strides: [2, 2] } },
-  { label: '2x2 stride 2 into the padding, C=5', x: [2, 6, 5, 5], attrs: { window: [2, 2], strides: [2, 2], pads: [1, 1, 1, 0] } },
+  {
+    label: '2x2 stride 2, uncovered last row and column, C=9',
+    x: [1, 7, 5, 9],
+    attrs: { window: [2, 2], strides: [2, 2] },
+  },
+  {
+    label: '2x2 stride 2 into the padding, C=5',
+    x: [2, 6, 5, 5],
+    attrs: { window: [2, 2], strides: [2, 2], pads: [1, 1, 1, 0] },
+  },
   { label: '3x3 stride 1 (overlapping), C=8', x: [1, 6, 6, 8], attrs: { window: [3, 3], strides: [1, 1] } },
 ];
 
@@ -34,7 +54,10 @@ function poolGraph(c: (typeof CASES)[number], op: 'max' | 'avg', ties: boolean) 
   const y = b.op(`${op}_pool2d`, [x], c.attrs as never);
   const dy = b.input('dy', 'f32', y.type.shape);
   b.output('y', b.op('relu', [y]));
-  const grad = op === 'max' ? b.op('max_pool2d_grad', [x, dy], c.attrs as never) : b.op('avg_pool2d_grad', [dy], { ...c.attrs, input_shape: c.x } as never);
+  const grad =
+    op === 'max'
+      ? b.op('max_pool2d_grad', [x, dy], c.attrs as never)
+      : b.op('avg_pool2d_grad', [dy], { ...c.attrs, input_shape: c.x } as never);
   // an epilogue reading another tensor at dx's coordinates (as relu's gradient does), nonzero where dx is 0
   const mask = b.input('mask', 'f32', c.x);
   b.output('dx', b.op('add', [b.op('mul', [grad, mask]), mask]));

@@ -16,7 +16,10 @@ import { expectClose, randomFeed, type WasmCheck } from './wasm-helpers.ts';
 
 /** A loaded program: entries run (synchronously or not), params written and read. */
 export interface Executable {
-  run(entry: string, inputs: Record<string, RuntimeTensor>): Record<string, RuntimeTensor> | Promise<Record<string, RuntimeTensor>>;
+  run(
+    entry: string,
+    inputs: Record<string, RuntimeTensor>,
+  ): Record<string, RuntimeTensor> | Promise<Record<string, RuntimeTensor>>;
   writeParam(name: string, value: RuntimeTensor): void | Promise<void>;
   readParam(name: string): RuntimeTensor | Promise<RuntimeTensor>;
   /** Frees device resources (WebGPU). */
@@ -58,8 +61,15 @@ export async function checkTarget(t: TargetUnderTest, g: Graph, opts: WasmCheck 
     for (const p of g.params) await exe.writeParam(p.name, params[p.name] as RuntimeTensor);
     const got = await exe.run('main', inputs as Record<string, RuntimeTensor>);
     const tol = opts.tol ?? 1e-5;
-    for (const o of g.outputs) expectClose(got[o.name]!, want.outputs[o.name]!, `${t.target.name} output ${o.name}`, tol);
-    for (const p of g.params) expectClose(await exe.readParam(p.name), want.assigns[p.name] ?? params[p.name]!, `${t.target.name} param ${p.name}`, tol);
+    for (const o of g.outputs)
+      expectClose(got[o.name]!, want.outputs[o.name]!, `${t.target.name} output ${o.name}`, tol);
+    for (const p of g.params)
+      expectClose(
+        await exe.readParam(p.name),
+        want.assigns[p.name] ?? params[p.name]!,
+        `${t.target.name} param ${p.name}`,
+        tol,
+      );
   } finally {
     await exe.destroy?.();
   }

@@ -17,12 +17,61 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { label: 'C=8 (v128 taps), F=16 in place, 2 k blocks', op: 'conv2d_filter_grad', ins: [[3, 12, 12, 8], [3, 10, 10, 16]], attrs: { filter_shape: [3, 3, 8, 16] } },
-  { label: 'C=4, F=8 in place, padded, strided', op: 'conv2d_filter_grad', ins: [[2, 9, 8, 4], [2, 5, 4, 8]], attrs: { filter_shape: [3, 3, 4, 8], strides: [2, 2], pads: [1, 1, 1, 1] } },
-  { label: 'C=72 (looped v128 taps), F=12 packed, dilated', op: 'conv2d_filter_grad', ins: [[2, 8, 9, 72], [2, 7, 6, 12]], attrs: { filter_shape: [2, 3, 72, 12], dilations: [2, 2], pads: [0, 1, 0, 1] } },
-  { label: 'C=70 (looped scalar taps), 3 k blocks', op: 'conv2d_filter_grad', ins: [[3, 9, 9, 70], [3, 7, 7, 8]], attrs: { filter_shape: [3, 3, 70, 8] } },
-  { label: 'C=3, F=24 in place, padding wider than the window', op: 'conv2d_filter_grad', ins: [[2, 5, 5, 3], [2, 10, 10, 24]], attrs: { filter_shape: [2, 2, 3, 24], pads: [3, 3, 3, 3] } },
-  { label: 'C=1, F=32, scaled', op: 'conv2d_filter_grad', ins: [[5, 14, 13, 1], [5, 12, 11, 32]], attrs: { filter_shape: [3, 3, 1, 32] }, epi: (b, y) => b.op('mul', [y, b.input('s', 'f32', [32])]) },
+  {
+    label: 'C=8 (v128 taps), F=16 in place, 2 k blocks',
+    op: 'conv2d_filter_grad',
+    ins: [
+      [3, 12, 12, 8],
+      [3, 10, 10, 16],
+    ],
+    attrs: { filter_shape: [3, 3, 8, 16] },
+  },
+  {
+    label: 'C=4, F=8 in place, padded, strided',
+    op: 'conv2d_filter_grad',
+    ins: [
+      [2, 9, 8, 4],
+      [2, 5, 4, 8],
+    ],
+    attrs: { filter_shape: [3, 3, 4, 8], strides: [2, 2], pads: [1, 1, 1, 1] },
+  },
+  {
+    label: 'C=72 (looped v128 taps), F=12 packed, dilated',
+    op: 'conv2d_filter_grad',
+    ins: [
+      [2, 8, 9, 72],
+      [2, 7, 6, 12],
+    ],
+    attrs: { filter_shape: [2, 3, 72, 12], dilations: [2, 2], pads: [0, 1, 0, 1] },
+  },
+  {
+    label: 'C=70 (looped scalar taps), 3 k blocks',
+    op: 'conv2d_filter_grad',
+    ins: [
+      [3, 9, 9, 70],
+      [3, 7, 7, 8],
+    ],
+    attrs: { filter_shape: [3, 3, 70, 8] },
+  },
+  {
+    label: 'C=3, F=24 in place, padding wider than the window',
+    op: 'conv2d_filter_grad',
+    ins: [
+      [2, 5, 5, 3],
+      [2, 10, 10, 24],
+    ],
+    attrs: { filter_shape: [2, 2, 3, 24], pads: [3, 3, 3, 3] },
+  },
+  {
+    label: 'C=1, F=32, scaled',
+    op: 'conv2d_filter_grad',
+    ins: [
+      [5, 14, 13, 1],
+      [5, 12, 11, 32],
+    ],
+    attrs: { filter_shape: [3, 3, 1, 32] },
+    epi: (b, y) => b.op('mul', [y, b.input('s', 'f32', [32])]),
+  },
 ];
 
 describe('wasm: conv template paths against the interpreter', () => {
@@ -30,7 +79,11 @@ describe('wasm: conv template paths against the interpreter', () => {
     for (const relaxed of [false, true]) {
       it(`${c.op}: ${c.label}${relaxed ? ' (relaxed)' : ''}`, async () => {
         const b = new GraphBuilder(c.op);
-        const y = b.op(c.op as never, c.ins.map((s, i) => b.input(`x${i}`, 'f32', s)), c.attrs as never);
+        const y = b.op(
+          c.op as never,
+          c.ins.map((s, i) => b.input(`x${i}`, 'f32', s)),
+          c.attrs as never,
+        );
         b.output('y', c.epi ? c.epi(b, y) : y);
         const p = await checkWasm(b.finish(), { tol: 1e-5, relaxed });
         expect(p.entries[0]!.kernels.map((k) => k.kind)).toEqual(['contraction']);

@@ -10,7 +10,12 @@ import { checkTarget, wasmUnderTest } from './targets.ts';
 
 /** A tensor in the runtime's typed-array kinds (f32 -> Float32Array). */
 export function runtimeTensor(t: Tensor): RuntimeTensor {
-  const data = t.type.dtype === 'f32' ? Float32Array.from(t.data) : t.type.dtype === 'i32' ? Int32Array.from(t.data) : Uint8Array.from(t.data);
+  const data =
+    t.type.dtype === 'f32'
+      ? Float32Array.from(t.data)
+      : t.type.dtype === 'i32'
+        ? Int32Array.from(t.data)
+        : Uint8Array.from(t.data);
   return { type: t.type, data };
 }
 
@@ -24,8 +29,12 @@ export function expectClose(got: RuntimeTensor | Tensor, want: Tensor, what: str
   expect(formatType(got.type), what).toBe(formatType(want.type));
   let worst = 0;
   for (let i = 0; i < want.data.length; i++) {
-    const a = got.data[i]!, b = want.data[i]!;
-    if (Number.isNaN(b)) { expect(Number.isNaN(a), `${what}[${i}] is ${a}, expected NaN`).toBe(true); continue; }
+    const a = got.data[i]!,
+      b = want.data[i]!;
+    if (Number.isNaN(b)) {
+      expect(Number.isNaN(a), `${what}[${i}] is ${a}, expected NaN`).toBe(true);
+      continue;
+    }
     if (a === b) continue;
     const err = Math.abs(a - b) / (1 + Math.abs(b));
     worst = Math.max(worst, err);

@@ -25,12 +25,27 @@ const PROGRAM: Program = {
     { name: 'b', dtype: 'f32', size: N, role: 'output' },
   ],
   params: [],
-  entries: [{
-    name: 'main',
-    inputs: [{ name: 'x', buf: 'x', type: f32([N]) }],
-    outputs: [{ name: 'a', buf: 'a', type: f32([N]) }, { name: 'b', buf: 'b', type: f32([N]) }],
-    kernels: [share({ kind: 'loop', name: 'k0', space: [N], stores: [{ buf: 'a', at: v0, value: A }, { buf: 'b', at: v0, value: B }] })],
-  }],
+  entries: [
+    {
+      name: 'main',
+      inputs: [{ name: 'x', buf: 'x', type: f32([N]) }],
+      outputs: [
+        { name: 'a', buf: 'a', type: f32([N]) },
+        { name: 'b', buf: 'b', type: f32([N]) },
+      ],
+      kernels: [
+        share({
+          kind: 'loop',
+          name: 'k0',
+          space: [N],
+          stores: [
+            { buf: 'a', at: v0, value: A },
+            { buf: 'b', at: v0, value: B },
+          ],
+        }),
+      ],
+    },
+  ],
   memory: { arenaBytes: 96, offsets: { x: 0, a: 32, b: 64 } },
 };
 

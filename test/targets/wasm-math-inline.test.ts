@@ -20,14 +20,23 @@ const YS = Float32Array.from(XS, (_, i) => ((i * 7919) % 2001) / 100 - 10); // p
 
 /** A module exporting, per case, `${name}_call` and `${name}_inline`: out[i] = f(a[i], b[i]) on f32x4 lanes. */
 async function build(relaxed: boolean, cases: Record<string, Case>) {
-  const fns = Object.entries(cases).flatMap(([name, body]) => [null, 0].map((inline) => {
-    const locals: string[] = [];
-    const fresh = inline === null ? null : () => { const l = `$m${locals.length}`; locals.push(l); return l; };
-    const value = body([`(v128.load (local.get $i))`, `(v128.load offset=${4 * N} (local.get $i))`], fresh);
-    return `(func (export "${name}_${inline === null ? 'call' : 'inline'}") (local $i i32) ${locals.map((l) => `(local ${l} v128)`).join(' ')}
+  const fns = Object.entries(cases).flatMap(([name, body]) =>
+    [null, 0].map((inline) => {
+      const locals: string[] = [];
+      const fresh =
+        inline === null
+          ? null
+          : () => {
+              const l = `$m${locals.length}`;
+              locals.push(l);
+              return l;
+            };
+      const value = body([`(v128.load (local.get $i))`, `(v128.load offset=${4 * N} (local.get $i))`], fresh);
+      return `(func (export "${name}_${inline === null ? 'call' : 'inline'}") (local $i i32) ${locals.map((l) => `(local ${l} v128)`).join(' ')}
 (loop $L (v128.store offset=${8 * N} (local.get $i) ${value})
 (local.set $i (i32.add (local.get $i) (i32.const 16))) (br_if $L (i32.lt_u (local.get $i) (i32.const ${4 * N})))))`;
-  }));
+    }),
+  );
   const wat = `(module (memory (export "memory") ${Math.ceil((12 * N) / 65536)}) ${mathFunctions(relaxed)}\n${fns.join('\n')})`;
   const { instance } = await WebAssembly.instantiate((await assemble(wat, relaxed)) as Uint8Array<ArrayBuffer>);
   const mem = new Float32Array((instance.exports['memory'] as WebAssembly.Memory).buffer);
@@ -50,12 +59,14 @@ function cases(relaxed: boolean): Record<string, Case> {
     ...Object.fromEntries(UNARY.map((fn): [string, Case] => [fn, ([a], fresh) => apply(fn, [a!], fresh)])),
     pow: ([a, b], fresh) => apply('pow', [a!, b!], fresh),
     // an expansion inside another's argument, and two side by side (fresh locals must not collide)
-    nested: ([a, b], fresh) => `(f32x4.add ${apply('sigmoid', [apply('tanh', [a!], fresh)], fresh)} ${apply('exp', [apply('sigmoid', [b!], fresh)], fresh)})`,
+    nested: ([a, b], fresh) =>
+      `(f32x4.add ${apply('sigmoid', [apply('tanh', [a!], fresh)], fresh)} ${apply('exp', [apply('sigmoid', [b!], fresh)], fresh)})`,
   };
 }
 
 setFlagsFromString('--experimental-wasm-relaxed-simd');
-if (!relaxedSimdSupported()) throw new Error('this engine cannot run relaxed SIMD even with --experimental-wasm-relaxed-simd');
+if (!relaxedSimdSupported())
+  throw new Error('this engine cannot run relaxed SIMD even with --experimental-wasm-relaxed-simd');
 
 for (const relaxed of [false, true]) {
   describe(`wasm math inline expansions${relaxed ? ' (relaxed)' : ''}`, async () => {
@@ -63,10 +74,24 @@ for (const relaxed of [false, true]) {
     const run = await build(relaxed, all);
     for (const name of Object.keys(all)) {
       it(`${name}: inline expansion = module function, bit for bit`, () => {
-        const call = run(`${name}_call`), inline = run(`${name}_inline`);
-        let differ = 0, first = -1;
-        for (let i = 0; i < N; i++) if (call[i] !== inline[i] && !(Number.isNaN(new Float32Array(call.buffer)[i]) && Number.isNaN(new Float32Array(inline.buffer)[i]))) { differ++; if (first < 0) first = i; }
-        expect(differ, first < 0 ? '' : `${name}(${XS[first]}, ${YS[first]}): call ${new Float32Array(call.buffer)[first]}, inline ${new Float32Array(inline.buffer)[first]}`).toBe(0);
+        const call = run(`${name}_call`),
+          inline = run(`${name}_inline`);
+        let differ = 0,
+          first = -1;
+        for (let i = 0; i < N; i++)
+          if (
+            call[i] !== inline[i] &&
+            !(Number.isNaN(new Float32Array(call.buffer)[i]) && Number.isNaN(new Float32Array(inline.buffer)[i]))
+          ) {
+            differ++;
+            if (first < 0) first = i;
+          }
+        expect(
+          differ,
+          first < 0
+            ? ''
+            : `${name}(${XS[first]}, ${YS[first]}): call ${new Float32Array(call.buffer)[first]}, inline ${new Float32Array(inline.buffer)[first]}`,
+        ).toBe(0);
       });
     }
   });
@@ -74,6 +99,8 @@ for (const relaxed of [false, true]) {
 
 describe('wasm math inline expansion errors', () => {
   it('rejects a wrong argument count with a typed error', () => {
-    expect(() => inlineMath('pow', ['(local.get $x)'], () => '$t', false)).toThrow(/K6001.*pow takes 2 arguments, got 1/);
+    expect(() => inlineMath('pow', ['(local.get $x)'], () => '$t', false)).toThrow(
+      /K6001.*pow takes 2 arguments, got 1/,
+    );
   });
 });

@@ -19,9 +19,11 @@ const N = 1 << 14; // lanes per call batch
 
 async function load(relaxed: boolean): Promise<(fn: string, a: Float32Array, b?: Float32Array) => Float32Array> {
   const names = ['exp', 'exp_clamped', 'log', 'tanh', 'sigmoid', 'sin', 'cos'];
-  const unary = names.map((n) => `(func (export "${n}") (param $n i32) (local $i i32)
+  const unary = names.map(
+    (n) => `(func (export "${n}") (param $n i32) (local $i i32)
 (loop $L (v128.store (local.get $i) (call $${n} (v128.load (local.get $i))))
-(local.set $i (i32.add (local.get $i) (i32.const 16))) (br_if $L (i32.lt_u (local.get $i) (local.get $n)))))`);
+(local.set $i (i32.add (local.get $i) (i32.const 16))) (br_if $L (i32.lt_u (local.get $i) (local.get $n)))))`,
+  );
   const pow = `(func (export "pow") (param $n i32) (local $i i32)
 (loop $L (v128.store (local.get $i) (call $pow (v128.load (local.get $i)) (v128.load (i32.add (local.get $i) (local.get $n)))))
 (local.set $i (i32.add (local.get $i) (i32.const 16))) (br_if $L (i32.lt_u (local.get $i) (local.get $n)))))`;
@@ -43,14 +45,25 @@ function wholeRange(tiny: number, big: number): Float32Array {
 }
 
 type Check = (x: number, got: number, want: number) => number;
-const rel: Check = (_x, got, want) => (Object.is(got, want) || (Number.isNaN(got) && Number.isNaN(want)) ? 0 : Math.abs(got - want) / Math.abs(want));
+const rel: Check = (_x, got, want) =>
+  Object.is(got, want) || (Number.isNaN(got) && Number.isNaN(want)) ? 0 : Math.abs(got - want) / Math.abs(want);
 
-function worst(xs: Float32Array, got: Float32Array, ref: (x: number) => number, err: Check, normalOnly = true): { err: number; at: number } {
-  let w = 0, at = 0;
+function worst(
+  xs: Float32Array,
+  got: Float32Array,
+  ref: (x: number) => number,
+  err: Check,
+  normalOnly = true,
+): { err: number; at: number } {
+  let w = 0,
+    at = 0;
   for (let i = 0; i < xs.length; i++) {
     const want = ref(xs[i]!);
     const f = Math.fround(want);
-    if (Number.isNaN(want)) { expect(Number.isNaN(got[i]!), `f(${xs[i]}) = ${got[i]}, expected NaN`).toBe(true); continue; }
+    if (Number.isNaN(want)) {
+      expect(Number.isNaN(got[i]!), `f(${xs[i]}) = ${got[i]}, expected NaN`).toBe(true);
+      continue;
+    }
     if (!Number.isFinite(f) || f === 0 || (normalOnly && Math.abs(f) < 1.1754943508222875e-38)) {
       // overflow / underflow: the same infinity, or a result within one denormal step of zero
       if (!Number.isFinite(f)) expect(got[i], `f(${xs[i]})`).toBe(f);
@@ -58,13 +71,17 @@ function worst(xs: Float32Array, got: Float32Array, ref: (x: number) => number, 
       continue;
     }
     const e = err(xs[i]!, got[i]!, want);
-    if (e > w) { w = e; at = xs[i]!; }
+    if (e > w) {
+      w = e;
+      at = xs[i]!;
+    }
   }
   return { err: w, at };
 }
 
 setFlagsFromString('--experimental-wasm-relaxed-simd');
-if (!relaxedSimdSupported()) throw new Error('this engine cannot run relaxed SIMD even with --experimental-wasm-relaxed-simd');
+if (!relaxedSimdSupported())
+  throw new Error('this engine cannot run relaxed SIMD even with --experimental-wasm-relaxed-simd');
 
 for (const relaxed of [false, true]) {
   describe(`wasm math decompositions${relaxed ? ' (relaxed)' : ''}`, async () => {
@@ -75,7 +92,9 @@ for (const relaxed of [false, true]) {
     });
     it('exp_clamped: e^clamp(x, -87, 88), relative error <= 2e-7 on all of f32', () => {
       const xs = wholeRange(1e-30, 3.4e38);
-      expect(worst(xs, run('exp_clamped', xs), (x) => Math.exp(Math.min(Math.max(x, -87), 88)), rel).err).toBeLessThan(2e-7);
+      expect(worst(xs, run('exp_clamped', xs), (x) => Math.exp(Math.min(Math.max(x, -87), 88)), rel).err).toBeLessThan(
+        2e-7,
+      );
     });
     it('sigmoid saturates: 1 from x = 17, sigmoid(-88) below x = -88', () => {
       const xs = Float32Array.from([17, 100, 3.4e38, Infinity, -88, -100, -3.4e38, -Infinity]);
@@ -113,10 +132,16 @@ for (const relaxed of [false, true]) {
       for (let i = 0; i < a.length; i++) {
         const want = Math.pow(a[i]!, b[i]!);
         const f = Math.fround(want);
-        if (Number.isNaN(want)) { expect(Number.isNaN(got[i]!)).toBe(true); continue; }
+        if (Number.isNaN(want)) {
+          expect(Number.isNaN(got[i]!)).toBe(true);
+          continue;
+        }
         if (!Number.isFinite(f) || Math.abs(f) < 1.1754943508222875e-38) continue;
         const tol = 1e-6 * (1 + Math.abs(b[i]! * Math.log(Math.abs(a[i]!))));
-        expect(Math.abs(got[i]! - want) / Math.abs(want), `pow(${a[i]}, ${b[i]}) = ${got[i]}, Math: ${want}`).toBeLessThanOrEqual(tol);
+        expect(
+          Math.abs(got[i]! - want) / Math.abs(want),
+          `pow(${a[i]}, ${b[i]}) = ${got[i]}, Math: ${want}`,
+        ).toBeLessThanOrEqual(tol);
       }
     });
   });

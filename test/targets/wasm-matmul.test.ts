@@ -18,14 +18,25 @@ describe('wasm: a batched matmul with a shared B runs as one GEMM over batch * m
   it('[3, 5, 24] x [24, 10], the epilogue reads the batch and row coordinates', async () => {
     const b = new GraphBuilder('merged');
     const y = b.op('matmul', [b.input('a', 'f32', [3, 5, 24]), b.input('b', 'f32', [24, 10])]);
-    const perBatch = b.input('s', 'f32', [3, 1, 1]), perRow = b.input('r', 'f32', [5, 1]);
+    const perBatch = b.input('s', 'f32', [3, 1, 1]),
+      perRow = b.input('r', 'f32', [5, 1]);
     b.output('y', b.op('mul', [b.op('add', [y, perRow]), perBatch]));
     const p = await checkWasm(b.finish(), { tol: 1e-5 });
     const [k] = p.entries[0]!.kernels;
     expect(k).toMatchObject({ kind: 'contraction', batch: [], m: 15 });
   });
   it('a B that differs per batch is not merged', () => {
-    const k: ContractionKernel = { kind: 'contraction', name: 'k', batch: [2], m: 3, n: 4, k: 5, a: viewOperand('a', 0, [15, 5, 1], 3, 5), b: viewOperand('b', 0, [20, 4, 1], 5, 4), out: 'y' };
+    const k: ContractionKernel = {
+      kind: 'contraction',
+      name: 'k',
+      batch: [2],
+      m: 3,
+      n: 4,
+      k: 5,
+      a: viewOperand('a', 0, [15, 5, 1], 3, 5),
+      b: viewOperand('b', 0, [20, 4, 1], 5, 4),
+      out: 'y',
+    };
     expect(mergeBatch(k)).toBe(k);
   });
 });

@@ -21,18 +21,37 @@ const PROGRAM: Program = {
     { name: 'y', dtype: 'f32', size: 6, role: 'output' },
   ],
   params: [{ name: 'w', buf: 'w', type: f32([6]) }],
-  entries: [{
-    name: 'step',
-    inputs: [{ name: 'x', buf: 'x', type: f32([2, 3]) }],
-    outputs: [{ name: 'y', buf: 'y', type: f32([2, 3]) }],
-    kernels: [{
-      kind: 'loop', name: 'k0', space: [6],
-      stores: [
-        { buf: 'y', at: v(0), value: { k: 'op', op: 'add', dtype: 'f32', args: [{ k: 'op', op: 'mul', dtype: 'f32', args: [load('x'), load('table')] }, load('w')] } },
-        { buf: 'w', at: v(0), value: { k: 'op', op: 'add', dtype: 'f32', args: [load('w'), { k: 'const', v: 1, dtype: 'f32' }] } },
+  entries: [
+    {
+      name: 'step',
+      inputs: [{ name: 'x', buf: 'x', type: f32([2, 3]) }],
+      outputs: [{ name: 'y', buf: 'y', type: f32([2, 3]) }],
+      kernels: [
+        {
+          kind: 'loop',
+          name: 'k0',
+          space: [6],
+          stores: [
+            {
+              buf: 'y',
+              at: v(0),
+              value: {
+                k: 'op',
+                op: 'add',
+                dtype: 'f32',
+                args: [{ k: 'op', op: 'mul', dtype: 'f32', args: [load('x'), load('table')] }, load('w')],
+              },
+            },
+            {
+              buf: 'w',
+              at: v(0),
+              value: { k: 'op', op: 'add', dtype: 'f32', args: [load('w'), { k: 'const', v: 1, dtype: 'f32' }] },
+            },
+          ],
+        },
       ],
-    }],
-  }],
+    },
+  ],
   memory: { arenaBytes: 128, offsets: { x: 0, table: 32, w: 64, y: 96 } },
 };
 const P = PROGRAM;
@@ -50,8 +69,12 @@ describe('wasm runtime executor', () => {
   it('rejects bad inputs with K7002 naming the input and the types', async () => {
     const exe = await loadWasm((await renderWasm(P)).binary, toManifest(P));
     expect(() => exe.run('step', {})).toThrow(/K7002: step: input 'x': expected f32\[2,3\], found nothing/);
-    expect(() => exe.run('step', { x: { shape: [3, 2], data: new Float32Array(6) } })).toThrow(/'x': expected shape \[2,3\], found \[3,2\]/);
-    expect(() => exe.run('step', { x: new Int32Array(6) })).toThrow(/'x': expected a Float32Array for f32\[2,3\], found Int32Array/);
+    expect(() => exe.run('step', { x: { shape: [3, 2], data: new Float32Array(6) } })).toThrow(
+      /'x': expected shape \[2,3\], found \[3,2\]/,
+    );
+    expect(() => exe.run('step', { x: new Int32Array(6) })).toThrow(
+      /'x': expected a Float32Array for f32\[2,3\], found Int32Array/,
+    );
     expect(() => exe.run('step', { x: new Float32Array(5) })).toThrow(/expected 6 elements for f32\[2,3\], found 5/);
     expect(() => exe.run('step', { x: new Float32Array(6), z: new Float32Array(1) })).toThrow(/unknown input 'z'/);
     expect(() => exe.run('train', {})).toThrow(/expected an entry point \(step\), found 'train'/);
@@ -59,7 +82,22 @@ describe('wasm runtime executor', () => {
   });
 
   it('an op without a wasm lowering fails at compile time with K6001 naming it', async () => {
-    const bad: Program = { ...P, entries: [{ ...P.entries[0]!, kernels: [{ kind: 'loop', name: 'k', space: [6], stores: [{ buf: 'y', at: v(0), value: { k: 'op', op: 'erf', dtype: 'f32', args: [load('x')] } }] }] }] };
+    const bad: Program = {
+      ...P,
+      entries: [
+        {
+          ...P.entries[0]!,
+          kernels: [
+            {
+              kind: 'loop',
+              name: 'k',
+              space: [6],
+              stores: [{ buf: 'y', at: v(0), value: { k: 'op', op: 'erf', dtype: 'f32', args: [load('x')] } }],
+            },
+          ],
+        },
+      ],
+    };
     await expect(renderWasm(bad)).rejects.toThrow(/K6001: erf: no WebAssembly lowering for op 'erf'/);
   });
 

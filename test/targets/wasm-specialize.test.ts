@@ -9,7 +9,8 @@ import { guardVar } from '../../compiler/lower/specialize.ts';
 import { foldExpr } from '../../ir/specialize.ts';
 import { checkWasm } from './wasm-helpers.ts';
 
-const loopsOf = (p: Awaited<ReturnType<typeof checkWasm>>): LoopKernel[] => p.entries[0]!.kernels.filter((k): k is LoopKernel => k.kind === 'loop');
+const loopsOf = (p: Awaited<ReturnType<typeof checkWasm>>): LoopKernel[] =>
+  p.entries[0]!.kernels.filter((k): k is LoopKernel => k.kind === 'loop');
 
 describe('wasm: loop specialization on a guarded variable', () => {
   it('concat of 5 pieces along axis 1, then tanh', async () => {
@@ -26,16 +27,32 @@ describe('wasm: loop specialization on a guarded variable', () => {
     const b = new GraphBuilder('stack6');
     const T = 6;
     let acc: Value = b.input('base', 'f32', [2, T, 7]);
-    for (let t = 0; t < T; t++) acc = b.op('add', [acc, b.op('pad', [b.input(`g${t}`, 'f32', [2, 1, 7])], { lo: [0, t, 0], hi: [0, T - 1 - t, 0], value: 0 })]);
+    for (let t = 0; t < T; t++)
+      acc = b.op('add', [
+        acc,
+        b.op('pad', [b.input(`g${t}`, 'f32', [2, 1, 7])], { lo: [0, t, 0], hi: [0, T - 1 - t, 0], value: 0 }),
+      ]);
     b.output('y', acc);
     const p = await checkWasm(b.finish());
     expect(loopsOf(p).some((k) => k.specialize === 1)).toBe(true);
   });
 
   it('folds guards decided by the constant and drops the zero terms', () => {
-    const v1 = { k: 'var' as const, i: 1 }, v2 = { k: 'var' as const, i: 2 };
-    const piece = (t: number): SExpr => ({ k: 'load', buf: `g${t}`, at: v2, guard: [{ e: { k: 'sub', a: v1, b: { k: 'int', v: t } }, lo: 0, hi: 1 }], otherwise: 0 });
-    const sum: SExpr = { k: 'op', op: 'add', dtype: 'f32', args: [{ k: 'op', op: 'add', dtype: 'f32', args: [piece(0), piece(1)] }, piece(2)] };
+    const v1 = { k: 'var' as const, i: 1 },
+      v2 = { k: 'var' as const, i: 2 };
+    const piece = (t: number): SExpr => ({
+      k: 'load',
+      buf: `g${t}`,
+      at: v2,
+      guard: [{ e: { k: 'sub', a: v1, b: { k: 'int', v: t } }, lo: 0, hi: 1 }],
+      otherwise: 0,
+    });
+    const sum: SExpr = {
+      k: 'op',
+      op: 'add',
+      dtype: 'f32',
+      args: [{ k: 'op', op: 'add', dtype: 'f32', args: [piece(0), piece(1)] }, piece(2)],
+    };
     expect(foldExpr(sum, 1, 1, () => 'f32')).toEqual({ k: 'load', buf: 'g1', at: v2 });
     expect(foldExpr(sum, 1, 5, () => 'f32')).toEqual({ k: 'const', v: 0, dtype: 'f32' });
   });

@@ -49,7 +49,8 @@ export function testGpu(): Promise<Gpu> {
       return { ok: true, about: exe.about };
     } catch (e) {
       const why = `WGSL tests skipped: no WebGPU device (${(e as Error).message})`;
-      if (process.env.CI === 'true') throw new Error(`${why}; CI must run them: install chromium and libvulkan1 (SwiftShader's Vulkan driver)`);
+      if (process.env.CI === 'true')
+        throw new Error(`${why}; CI must run them: install chromium and libvulkan1 (SwiftShader's Vulkan driver)`);
       console.warn(why);
       return { ok: false, about: why };
     }
@@ -70,7 +71,8 @@ export async function checkWgsl(g: Graph, opts: WasmCheck = {}): Promise<Program
     const got = await exe.run('main', inputs as Record<string, RuntimeTensor>);
     const tol = opts.tol ?? 1e-5;
     for (const o of g.outputs) expectClose(got[o.name]!, want.outputs[o.name]!, `output ${o.name}`, tol);
-    for (const p of g.params) expectClose(await exe.readParam(p.name), want.assigns[p.name] ?? params[p.name]!, `param ${p.name}`, tol);
+    for (const p of g.params)
+      expectClose(await exe.readParam(p.name), want.assigns[p.name] ?? params[p.name]!, `param ${p.name}`, tol);
   } finally {
     await exe.destroy();
   }

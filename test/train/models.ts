@@ -9,8 +9,8 @@ export function regressionSplit(n: number, f: (a: number, b: number) => number, 
   const x = new Float32Array(2 * n);
   const y = new Float32Array(n);
   for (let i = 0; i < n; i++) {
-    x[2 * i] = (((i * 7919 + salt * 104729) % 200) / 100) - 1;
-    x[2 * i + 1] = (((i * 4001 + salt * 15485) % 200) / 100) - 1;
+    x[2 * i] = ((i * 7919 + salt * 104729) % 200) / 100 - 1;
+    x[2 * i + 1] = ((i * 4001 + salt * 15485) % 200) / 100 - 1;
     y[i] = f(x[2 * i]!, x[2 * i + 1]!);
   }
   return { size: n, columns: { x, y } };
@@ -67,6 +67,10 @@ export function frozenModel(optimizer: OptimizerSpec = optimizers.adam({ learnin
       nn.dense(1, { name: 'head' }),
     ]),
     train: { loss: losses.meanSquaredError(), optimizer },
-    dataset: (): Dataset => ({ name: 'tiny', train: regressionSplit(40, (a, b) => a * b), test: regressionSplit(8, (a, b) => a * b, 1) }),
+    dataset: (): Dataset => ({
+      name: 'tiny',
+      train: regressionSplit(40, (a, b) => a * b),
+      test: regressionSplit(8, (a, b) => a * b, 1),
+    }),
   });
 }

@@ -21,7 +21,12 @@ export function resolveActivation(a: ActivationName | ActivationFn | undefined, 
   if (a === undefined) return ACTIVATIONS.linear;
   if (typeof a === 'function') return a;
   const f = ACTIVATIONS[a];
-  if (!f) fail('K2002', `${who}: unknown activation '${String(a)}'; known: ${Object.keys(ACTIVATIONS).join(', ')}, or pass a function`, opLoc());
+  if (!f)
+    fail(
+      'K2002',
+      `${who}: unknown activation '${String(a)}'; known: ${Object.keys(ACTIVATIONS).join(', ')}, or pass a function`,
+      opLoc(),
+    );
   return f;
 }
 

@@ -18,12 +18,13 @@ export interface BatchNormOptions extends LayerOptions {
 }
 
 export function batchNorm(opts: BatchNormOptions = {}): Layer {
-  const momentum = opts.momentum ?? 0.99, eps = opts.epsilon ?? 1e-3;
+  const momentum = opts.momentum ?? 0.99,
+    eps = opts.epsilon ?? 1e-3;
   return makeLayer('batch_normalization', opts, (x, s) => {
     const c = x.shape[x.rank - 1]!;
     const axes = x.shape.slice(0, -1).map((_, i) => i);
-    const gamma = opts.scale ?? true ? s.weight('gamma', [c], opts.gammaInitializer ?? 'ones') : undefined;
-    const beta = opts.center ?? true ? s.weight('beta', [c], opts.betaInitializer ?? 'zeros') : undefined;
+    const gamma = (opts.scale ?? true) ? s.weight('gamma', [c], opts.gammaInitializer ?? 'ones') : undefined;
+    const beta = (opts.center ?? true) ? s.weight('beta', [c], opts.betaInitializer ?? 'zeros') : undefined;
     const movingMean = s.param('moving_mean', [c], 'zeros', { trainable: false });
     const movingVar = s.param('moving_variance', [c], 'ones', { trainable: false });
     let mean: Tensor, variance: Tensor;

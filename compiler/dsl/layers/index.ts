@@ -9,11 +9,42 @@ import { gru, lstm, simpleRNN } from './recurrent.ts';
 import { flatten, reshape } from './reshape.ts';
 
 export const nn = {
-  dense, embedding, conv2d, conv2dTranspose, maxPool2d, avgPool2d, flatten, reshape,
-  simpleRNN, lstm, gru, batchNorm, dropout, leakyRelu, activation, sequential,
+  dense,
+  embedding,
+  conv2d,
+  conv2dTranspose,
+  maxPool2d,
+  avgPool2d,
+  flatten,
+  reshape,
+  simpleRNN,
+  lstm,
+  gru,
+  batchNorm,
+  dropout,
+  leakyRelu,
+  activation,
+  sequential,
 };
 
-export { activation, leakyRelu, batchNorm, avgPool2d, conv2d, conv2dTranspose, maxPool2d, dense, embedding, dropout, sequential, gru, lstm, simpleRNN, flatten, reshape };
+export {
+  activation,
+  leakyRelu,
+  batchNorm,
+  avgPool2d,
+  conv2d,
+  conv2dTranspose,
+  maxPool2d,
+  dense,
+  embedding,
+  dropout,
+  sequential,
+  gru,
+  lstm,
+  simpleRNN,
+  flatten,
+  reshape,
+};
 export { makeLayer, uniqueName, type Layer, type LayerOptions, type LayerScope, type LayerBody } from './layer.ts';
 export { ACTIVATIONS, type ActivationName, type ActivationFn } from './activations.ts';
 export type { DenseOptions, EmbeddingOptions } from './dense.ts';

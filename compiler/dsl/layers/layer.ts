@@ -63,14 +63,20 @@ function scopeFor(ctx: TraceContext, name: string): LayerScope {
     ctx,
     name,
     training: ctx.training,
-    param: (p, shape, init, o = {}) => ctx.param(`${name}/${p}`, shape, resolveInitializer(init)(shape, `${name}/${p}`), o),
+    param: (p, shape, init, o = {}) =>
+      ctx.param(`${name}/${p}`, shape, resolveInitializer(init)(shape, `${name}/${p}`), o),
     weight: (p, shape, init, reg) => {
       const w = new Tensor(s.param(p, shape, init));
       if (reg && ctx.training) ctx.penalties.push(reg(w).value);
       return w;
     },
     requireRank: (x, rank, layout, hint) => {
-      if (x.rank !== rank) fail('K2001', `${name}: input ${formatType(x.value.type)} has rank ${x.rank}, expected rank ${rank} ${layout}; ${hint}`, ctx.loc());
+      if (x.rank !== rank)
+        fail(
+          'K2001',
+          `${name}: input ${formatType(x.value.type)} has rank ${x.rank}, expected rank ${rank} ${layout}; ${hint}`,
+          ctx.loc(),
+        );
     },
   };
   return s;
@@ -92,7 +98,11 @@ function soleTensor(name: string, arg: unknown): Tensor {
   if (arg instanceof Tensor) return arg;
   const vs = typeof arg === 'object' && arg !== null ? Object.values(arg) : [];
   if (vs.length === 1 && vs[0] instanceof Tensor) return vs[0];
-  return fail('K2001', `${name}: expects one Tensor (or a record of exactly one), got ${vs.length > 1 ? `${vs.length} inputs` : typeof arg}; apply layers to tensors in a forward function`, callerLoc());
+  return fail(
+    'K2001',
+    `${name}: expects one Tensor (or a record of exactly one), got ${vs.length > 1 ? `${vs.length} inputs` : typeof arg}; apply layers to tensors in a forward function`,
+    callerLoc(),
+  );
 }
 
 export function makeLayer(kind: string, opts: LayerOptions, body: LayerBody, layers: readonly Layer[] = []): Layer {
@@ -103,7 +113,7 @@ export function makeLayer(kind: string, opts: LayerOptions, body: LayerBody, lay
     const x = soleTensor(name, arg);
     ctx.claimLayer(name, apply);
     // Applied by the user's code: its line; applied by an enclosing layer: where the user made it.
-    const loc = ctx.nested ? createdAt ?? ctx.loc() : callerLoc() ?? createdAt;
+    const loc = ctx.nested ? (createdAt ?? ctx.loc()) : (callerLoc() ?? createdAt);
     return ctx.within(loc, () => {
       try {
         return opts.trainable === false ? ctx.frozen(() => body(x, scopeFor(ctx, name))) : body(x, scopeFor(ctx, name));

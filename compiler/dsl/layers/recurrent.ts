@@ -64,7 +64,10 @@ const LSTM: Cell = {
   step: (xw, [h, c], u, s) => {
     const z = xw.add(h!.matmul(u));
     const g = (i: number): Tensor => gate(z, i, s.units);
-    const c2 = s.recAct(g(1)).mul(c!).add(s.recAct(g(0)).mul(s.act(g(2))));
+    const c2 = s
+      .recAct(g(1))
+      .mul(c!)
+      .add(s.recAct(g(0)).mul(s.act(g(2))));
     return [s.recAct(g(3)).mul(s.act(c2)), c2];
   },
 };
@@ -75,7 +78,8 @@ const GRU: Cell = {
   states: 1,
   step: (xw, [h], u, s) => {
     const hu = s.recBias ? h!.matmul(u).add(s.recBias) : h!.matmul(u);
-    const x = (i: number): Tensor => gate(xw, i, s.units), r = (i: number): Tensor => gate(hu, i, s.units);
+    const x = (i: number): Tensor => gate(xw, i, s.units),
+      r = (i: number): Tensor => gate(hu, i, s.units);
     const zt = s.recAct(x(0).add(r(0)));
     const rt = s.recAct(x(1).add(r(1)));
     const hh = s.act(x(2).add(rt.mul(r(2))));
@@ -106,18 +110,28 @@ function biasFor(cell: Cell, units: number, s: LayerScope, opts: RecurrentOption
     return { input: b.slice([0], [1]).reshape([n]), rec: b.slice([1], [2]).reshape([n]) };
   }
   const forget = cell === LSTM && (opts.unitForgetBias ?? true) && !opts.biasInitializer;
-  return { input: s.weight('bias', [n], forget ? blocks([0, 1, 0, 0]) : opts.biasInitializer ?? 'zeros') };
+  return { input: s.weight('bias', [n], forget ? blocks([0, 1, 0, 0]) : (opts.biasInitializer ?? 'zeros')) };
 }
 
 function recurrent(cell: Cell, units: number, opts: RecurrentOptions): Layer {
   const act = resolveActivation(opts.activation ?? 'tanh', cell.kind);
   const recAct = resolveActivation(opts.recurrentActivation ?? 'sigmoid', cell.kind);
   return makeLayer(cell.kind, opts, (x, s) => {
-    s.requireRank(x, 3, '[batch, time, features]', 'feed a sequence (an embedding gives one from token ids; reshape a single step to [batch, 1, features])');
+    s.requireRank(
+      x,
+      3,
+      '[batch, time, features]',
+      'feed a sequence (an embedding gives one from token ids; reshape a single step to [batch, 1, features])',
+    );
     const [batch, time, features] = x.shape as [number, number, number];
     const n = cell.gates * units;
     const w = s.weight('kernel', [features, n], opts.kernelInitializer ?? 'glorotUniform', opts.kernelRegularizer);
-    const u = s.weight('recurrent_kernel', [units, n], opts.recurrentInitializer ?? 'orthogonal', opts.recurrentRegularizer);
+    const u = s.weight(
+      'recurrent_kernel',
+      [units, n],
+      opts.recurrentInitializer ?? 'orthogonal',
+      opts.recurrentRegularizer,
+    );
     const bias = biasFor(cell, units, s, opts);
     const proj = bias.input ? x.matmul(w).add(bias.input) : x.matmul(w);
     const scope: StepScope = { units, act, recAct, recBias: bias.rec };
@@ -127,10 +141,16 @@ function recurrent(cell: Cell, units: number, opts: RecurrentOptions): Layer {
       state = cell.step(proj.slice([0, t], [batch, t + 1]).reshape([batch, n]), state, u, scope);
       hs.push(state[0]!);
     }
-    return opts.returnSequences ? k.concat(hs.map((h) => h.reshape([batch, 1, units])), 1) : hs[hs.length - 1]!;
+    return opts.returnSequences
+      ? k.concat(
+          hs.map((h) => h.reshape([batch, 1, units])),
+          1,
+        )
+      : hs[hs.length - 1]!;
   });
 }
 
 export const simpleRNN = (units: number, opts: RecurrentOptions = {}): Layer => recurrent(SIMPLE, units, opts);
 export const lstm = (units: number, opts: RecurrentOptions = {}): Layer => recurrent(LSTM, units, opts);
-export const gru = (units: number, opts: RecurrentOptions = {}): Layer => recurrent(opts.resetAfter === false ? GRU_RESET_BEFORE : GRU, units, opts);
+export const gru = (units: number, opts: RecurrentOptions = {}): Layer =>
+  recurrent(opts.resetAfter === false ? GRU_RESET_BEFORE : GRU, units, opts);

@@ -13,7 +13,11 @@ export function reshape(shape: readonly number[], opts: LayerOptions = {}): Laye
     const per = sizeOf(x.shape.slice(1));
     const known = sizeOf(shape.filter((d) => d !== -1));
     if (shape.includes(-1) ? per % known !== 0 : per !== known) {
-      fail('K2001', `${s.name}: cannot reshape each example of ${formatType(x.value.type)} (${per} values) to [${shape.join(',')}] (${known} values)`, s.ctx.loc());
+      fail(
+        'K2001',
+        `${s.name}: cannot reshape each example of ${formatType(x.value.type)} (${per} values) to [${shape.join(',')}] (${known} values)`,
+        s.ctx.loc(),
+      );
     }
     return x.reshape([x.shape[0]!, ...shape]);
   });
