@@ -22,6 +22,7 @@ import {
   simplifiedText,
   stripLocations,
   watText,
+  wgslText,
 } from '../inspect/text.ts';
 import { trainStep } from '../passes/train-step.ts';
 import { choice, defineCommand, flag, int, text } from './command.ts';
@@ -99,12 +100,8 @@ export const STAGES: Record<string, Stage> = {
     render: (d, o) => watText(d, pickEntries(d, o.entry), o.kernel),
   },
   wgsl: {
-    help: "each kernel's WGSL",
-    render: () =>
-      fail(
-        'K8001',
-        'inspect: --stage wgsl: this build of kiln has no WGSL target yet; --stage wat shows the WebAssembly',
-      ),
+    help: "each kernel's WGSL compute shader, commented with its IR values and source lines",
+    render: (d, o) => wgslText(d, pickEntries(d, o.entry), o.kernel),
   },
 };
 

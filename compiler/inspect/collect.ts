@@ -8,6 +8,7 @@ import type { Kernel, Program } from '../../ir/kernel.ts';
 import { printGraph } from '../../ir/print.ts';
 import { formatType } from '../../ir/types.ts';
 import { kernelWat } from '../../targets/wasm/index.ts';
+import { renderWgsl } from '../../targets/wgsl/index.ts';
 import type { Model } from '../dsl/model.ts';
 import { printKernel, printProgram } from '../../ir/print-kernels.ts';
 import type { KernelOrigin } from '../lower/program.ts';
@@ -236,14 +237,21 @@ export function collect(model: Model, opts: CollectOptions = {}): Collected {
   });
   const sources = readSources(kernelParts.flatMap((k) => k.locs));
   const parts = new Map(kernelParts.map((k) => [k.name, k]));
-  const comment = (k: Kernel): string | undefined => {
-    const p = parts.get(k.name);
+  const commentOf = (name: string): string | undefined => {
+    const p = parts.get(name);
     return p && kernelComment(p, valueMaps.get(p.entry)!, sources);
   };
-  const kernels: KernelInfo[] = kernelParts.map((k) => ({
-    ...k,
-    wat: kernelWat(program, k.name, { comments: comment }),
-  }));
+  const comment = (k: Kernel): string | undefined => commentOf(k.name);
+  const wgsl = new Map(renderWgsl(program).entries.flatMap((e) => e.kernels.map((k) => [k.name, k.code] as const)));
+  const kernels: KernelInfo[] = kernelParts.map((k) => {
+    const code = wgsl.get(k.name);
+    const header = commentOf(k.name);
+    return {
+      ...k,
+      wat: kernelWat(program, k.name, { comments: comment }),
+      ...(code === undefined ? {} : { wgsl: `${header ? `${header.replace(/^/gm, '// ')}\n` : ''}${code}` }),
+    };
+  });
 
   // per entry, each buffer's first and last kernel
   const live = new Map<string, Record<string, [number, number]>>();

@@ -82,6 +82,7 @@ export interface KernelInfo {
   readonly kir: string;
   /** Its WebAssembly function, with comments naming its IR values and source lines. */
   readonly wat: string;
+  /** Its WGSL compute shader with the same comments (absent in data made before the WGSL target). */
   readonly wgsl?: string;
   readonly cost: KernelCostInfo;
 }

@@ -95,9 +95,25 @@ export function kernelText(k: KernelInfo, data: InspectData): string {
 /** `--stage wat`: each kernel's function, commented. */
 export function watText(data: InspectData, entries: readonly EntryInfo[], kernel: string | undefined): string {
   if (kernel !== undefined) return pickKernel(data, kernel).wat + '\n';
-  const names = new Set(entries.flatMap((e) => e.kernels));
-  const ks = data.kernels.filter((k) => names.has(k.name));
+  const ks = entryKernels(data, entries);
   return `;; program @${data.model}: the kernel functions in call order (the module adds the math functions and one exported function per entry)\n${ks.map((k) => k.wat).join('\n\n')}\n`;
+}
+
+/** Each kernel's WGSL compute shader (one per kernel), with the same comments as its WAT. */
+export function wgslText(data: InspectData, entries: readonly EntryInfo[], kernel: string | undefined): string {
+  const code = (k: KernelInfo): string =>
+    k.wgsl ??
+    fail(
+      'K8001',
+      `inspect: --stage wgsl: kernel ${k.name} has no WGSL in this inspection data (made before kiln had a WGSL target); recompile the artifact`,
+    );
+  if (kernel !== undefined) return code(pickKernel(data, kernel)) + '\n';
+  return `// program @${data.model}: one compute shader per kernel, in dispatch order\n${entryKernels(data, entries).map(code).join('\n\n')}\n`;
+}
+
+function entryKernels(data: InspectData, entries: readonly EntryInfo[]): KernelInfo[] {
+  const names = new Set(entries.flatMap((e) => e.kernels));
+  return data.kernels.filter((k) => names.has(k.name));
 }
 
 interface NumberedLine {

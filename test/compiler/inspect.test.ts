@@ -84,6 +84,22 @@ describe('source maps', () => {
     expect(out).toMatch(new RegExp(`^\\(func \\$e0_k0_${first} `, 'm'));
   }, 60_000);
 
+  test('--stage wgsl --kernel prints the compute shader of a convolution, commented with its layer line', () => {
+    const conv = mnist.kernels.find((k) => k.entry === 'train_step' && k.kind === 'contraction(conv2d)')!;
+    const out = execFileSync(
+      process.execPath,
+      ['bin/kiln.js', 'inspect', MNIST, '--train', '--stage', 'wgsl', '--kernel', conv.name],
+      {
+        encoding: 'utf8',
+      },
+    );
+    const comments = out.split('\n').filter((l) => l.startsWith('//'));
+    expect(comments[0]).toMatch(new RegExp(`^// kernel ${conv.name}: contraction\\(conv2d\\)`));
+    expect(comments.some((l) => /from {3}examples\/mnist-cnn\.ts:\d+:\d+ {2}nn\.conv2d\(/.test(l))).toBe(true);
+    expect(out).toMatch(/^@compute @workgroup_size\(/m);
+    expect(out).toMatch(/^fn main\(/m);
+  }, 60_000);
+
   test("a convolution gradient kernel's WAT names its layer's line", async () => {
     const k = mnist.kernels.find((x) => x.kind === 'contraction(conv2d_filter_grad)' && x.locs[0]!.line === CONV2)!;
     const wat = await inspect(MNIST, { train: true, stage: 'wat', kernel: k.name });
