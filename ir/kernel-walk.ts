@@ -4,6 +4,7 @@
 // index. `visit` sees every node (SExpr and IExpr) before its children; `map*` rebuild bottom-up
 // (children first, then the node through the mapper); the collectors are folds over `visit`.
 import type { IExpr, Kernel, LoopKernel, Operand, SExpr } from './kernel.ts';
+import type { DType } from './types.ts';
 
 export type LoadExpr = Extract<SExpr, { k: 'load' }>;
 
@@ -223,4 +224,28 @@ export function buffersRead(k: Kernel): Set<string> {
 /** Buffers a kernel writes. */
 export function buffersWritten(k: Kernel): Set<string> {
   return new Set(k.kind === 'loop' ? k.stores.map((s) => s.buf) : [k.out]);
+}
+
+/** The dtype of a scalar expression's value: a load has its buffer's, an accumulator or binding
+ *  the one `named` gives (each target keeps its own table of the names in scope). */
+export function sexprDtype(
+  e: SExpr,
+  bufDtype: (buf: string) => DType,
+  named: (name: string, k: 'acc' | 'let') => DType,
+): DType {
+  switch (e.k) {
+    case 'load':
+      return bufDtype(e.buf);
+    case 'const':
+    case 'op':
+    case 'reduce':
+      return e.dtype;
+    case 'index':
+      return 'i32';
+    case 'random':
+      return 'f32';
+    case 'acc':
+    case 'let':
+      return named(e.name, e.k);
+  }
 }

@@ -5,6 +5,7 @@ import type { Bound, Combine, IExpr, SExpr } from '../../ir/kernel.ts';
 import type { DType } from '../../ir/types.ts';
 import type { Func, WasmType } from './func.ts';
 import { linearForm, varKey } from '../../ir/iexpr.ts';
+import { sexprDtype } from '../../ir/kernel-walk.ts';
 import { foldVars } from '../../ir/specialize.ts';
 import { OP_CODE, opCode } from './ops.ts';
 import { forLoop, get, i32c, lanes, scalarType, sconst, set, vconst } from './wat.ts';
@@ -125,29 +126,16 @@ export function affine(e: IExpr, v: number): { coef: number; align: number } | n
 
 /** The dtype an expression produces. */
 export function dtypeOf(f: Func, e: SExpr): DType {
-  switch (e.k) {
-    case 'load':
-      return f.buf(e.buf).dtype;
-    case 'const':
-    case 'op':
-      return e.dtype;
-    case 'index':
-      return 'i32';
-    case 'random':
-      return 'f32';
-    case 'reduce':
-      return e.dtype;
-    case 'acc':
-    case 'let': {
-      const a = f.accs.get(e.name);
-      if (!a)
-        fail(
-          'K6001',
-          `${f.name}: expression reads ${e.k === 'acc' ? 'accumulator' : 'binding'} '${e.name}', which is not defined at this point`,
-        );
-      return a.dtype;
-    }
-  }
+  return sexprDtype(
+    e,
+    (buf) => f.buf(buf).dtype,
+    (name, k) =>
+      f.accs.get(name)?.dtype ??
+      fail(
+        'K6001',
+        `${f.name}: expression reads ${k === 'acc' ? 'accumulator' : 'binding'} '${name}', which is not defined at this point`,
+      ),
+  );
 }
 
 /** `lo <= e < hi` for every bound, as an i32 condition (one unsigned compare per bound). */

@@ -8,6 +8,7 @@
 import { fail } from '../../ir/errors.ts';
 import type { BufferDecl, Combine, IExpr, SExpr } from '../../ir/kernel.ts';
 import type { DType } from '../../ir/types.ts';
+import { sexprDtype } from '../../ir/kernel-walk.ts';
 import type { Place } from './layout.ts';
 
 /** What rendering an expression needs from its kernel: buffers, the binding of each arena chunk,
@@ -133,25 +134,12 @@ export function iexpr(s: Scope, e: IExpr): string {
 
 /** The dtype of a scalar expression's value. */
 export function dtypeOf(s: Scope, e: SExpr): DType {
-  switch (e.k) {
-    case 'load':
-      return s.decl(e.buf).dtype;
-    case 'const':
-    case 'op':
-      return e.dtype;
-    case 'index':
-      return 'i32';
-    case 'random':
-      return 'f32';
-    case 'reduce':
-      return e.dtype;
-    case 'acc':
-    case 'let':
-      return (
-        s.named.get(e.name)?.dtype ??
-        fail('K6001', `wgsl: kernel ${s.kernel} reads '${e.name}', which it does not define`)
-      );
-  }
+  return sexprDtype(
+    e,
+    (buf) => s.decl(buf).dtype,
+    (name) =>
+      s.named.get(name)?.dtype ?? fail('K6001', `wgsl: kernel ${s.kernel} reads '${name}', which it does not define`),
+  );
 }
 
 /** A scalar expression as WGSL of its dtype. */
