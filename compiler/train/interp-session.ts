@@ -15,15 +15,18 @@ export function tensorOf(g: Graph, name: string, data: Column): Tensor {
   return { type: v.type, data };
 }
 
+/** A tensor's elements in the runtime's typed-array kind of its dtype (f32 -> Float32Array). */
+export function typedData(t: Tensor): Float32Array | Int32Array | Uint8Array {
+  return t.type.dtype === 'f32'
+    ? Float32Array.from(t.data)
+    : t.type.dtype === 'i32'
+      ? Int32Array.from(t.data)
+      : Uint8Array.from(t.data);
+}
+
 export function namedArray(t: Tensor): NamedArray {
   const dtype = t.type.dtype === 'f32' ? 'F32' : t.type.dtype === 'i32' ? 'I32' : 'BOOL';
-  const data =
-    t.type.dtype === 'f32'
-      ? Float32Array.from(t.data)
-      : t.type.dtype === 'i32'
-        ? Int32Array.from(t.data)
-        : Uint8Array.from(t.data);
-  return { dtype, shape: [...t.type.shape], data };
+  return { dtype, shape: [...t.type.shape], data: typedData(t) };
 }
 
 const scalars = (outs: Record<string, Tensor>): Record<string, number> =>

@@ -6,17 +6,12 @@ import type { Program } from '../../ir/kernel.ts';
 import { formatType, type Tensor, type TensorType } from '../../ir/types.ts';
 import type { RuntimeTensor } from '../../runtime/index.ts';
 import { randomTensor } from '../grad/check-vjp.ts';
+import { typedData } from '../../compiler/train/interp-session.ts';
 import { checkTarget, wasmUnderTest } from './targets.ts';
 
 /** A tensor in the runtime's typed-array kinds (f32 -> Float32Array). */
 export function runtimeTensor(t: Tensor): RuntimeTensor {
-  const data =
-    t.type.dtype === 'f32'
-      ? Float32Array.from(t.data)
-      : t.type.dtype === 'i32'
-        ? Int32Array.from(t.data)
-        : Uint8Array.from(t.data);
-  return { type: t.type, data };
+  return { type: t.type, data: typedData(t) };
 }
 
 /** Random feeds: f32 uniform in [lo, hi), i32 in [0, intHi), bool half/half. */
