@@ -6,7 +6,10 @@ export default defineModel({
   batch: 4,
   inputs: { x: { dtype: 'f32', shape: [2] } },
   targets: { y: { dtype: 'f32', shape: [1] } },
-  forward: nn.sequential([nn.dense(4, { activation: 'sigmoid' }), nn.dense(1, { activation: 'sigmoid' })]),
+  forward: nn.sequential([
+    nn.dense(4, { activation: 'sigmoid' }), // the hidden layer
+    nn.dense(1, { activation: 'sigmoid' }), // the output
+  ]),
   train: {
     loss: losses.meanSquaredError(),
     optimizer: optimizers.sgd({ learningRate: 0.5 }),
