@@ -3,7 +3,7 @@
 // the runtime's TypeScript, bundled once per process with esbuild into node_modules/.cache.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Program } from '../ir/kernel.ts';
 import { loadRemote, webgpuThread, type RemoteWebGpuExecutor, type Transport } from '../runtime/webgpu-node.ts';
@@ -11,30 +11,36 @@ import { renderWgsl, type WgslOptions } from '../targets/wgsl/index.ts';
 import { toManifest } from './artifact/manifest.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-let bundled: Promise<string> | undefined;
+const bundled = new Map<string, Promise<string>>();
 
-/** The path of the bundled worker (built on first use). */
-export function webgpuWorkerFile(): Promise<string> {
-  return (bundled ??= (async () => {
-    const { build } = await import('esbuild');
-    const out = await build({
-      entryPoints: [join(ROOT, 'runtime/webgpu-worker.ts')],
-      bundle: true,
-      format: 'esm',
-      platform: 'node',
-      write: false,
-      logLevel: 'silent',
-    });
-    const dir = join(ROOT, 'node_modules/.cache/kiln');
-    mkdirSync(dir, { recursive: true });
-    const text = out.outputFiles[0]!.text;
-    const file = join(dir, `webgpu-worker-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.mjs`);
-    if (!existsSync(file)) {
-      writeFileSync(`${file}.${process.pid}.tmp`, text);
-      renameSync(`${file}.${process.pid}.tmp`, file);
-    }
-    return file;
-  })());
+/** The path of a worker bundled from `entry` (a .ts file under the repository; default the runtime's
+ *  WebGPU worker), built on first use. */
+export function webgpuWorkerFile(entry = 'runtime/webgpu-worker.ts'): Promise<string> {
+  let file = bundled.get(entry);
+  if (!file) bundled.set(entry, (file = bundle(entry)));
+  return file;
+}
+
+async function bundle(entry: string): Promise<string> {
+  const { build } = await import('esbuild');
+  const out = await build({
+    entryPoints: [join(ROOT, entry)],
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    write: false,
+    logLevel: 'silent',
+  });
+  const dir = join(ROOT, 'node_modules/.cache/kiln');
+  mkdirSync(dir, { recursive: true });
+  const text = out.outputFiles[0]!.text;
+  const name = basename(entry, '.ts');
+  const file = join(dir, `${name}-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.mjs`);
+  if (!existsSync(file)) {
+    writeFileSync(`${file}.${process.pid}.tmp`, text);
+    renameSync(`${file}.${process.pid}.tmp`, file);
+  }
+  return file;
 }
 
 /** Renders `program` to WGSL and loads it on a WebGPU host: by default this process's worker thread. */

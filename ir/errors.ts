@@ -51,6 +51,7 @@ export const DIAGNOSTICS = {
   K8004: 'model file does not type-check',
   K8005: 'output exists (--force overwrites)',
   K8006: 'interrupted',
+  K8007: 'the WebGPU adapter cannot time kernels (no timestamp-query)',
   K9001: 'internal error (a kiln bug)',
 } as const;
 

@@ -55,8 +55,12 @@ const STORAGE = 0x80,
  *  getCompilationInfo is asked only after a compile error. */
 const DAWN_NODE = new WeakSet<GPUDevice>();
 
-/** A GPUDevice: navigator.gpu where there is one, else the `webgpu` package (Dawn) in Node. */
-export async function requestDevice(limits: Record<string, number> = {}): Promise<GPUDevice> {
+/** A GPUDevice: navigator.gpu where there is one, else the `webgpu` package (Dawn) in Node; with
+ *  those of `features` the adapter has (the caller checks device.features). */
+export async function requestDevice(
+  limits: Record<string, number> = {},
+  features: readonly GPUFeatureName[] = [],
+): Promise<GPUDevice> {
   let gpu: GPU | undefined = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
   const fromPackage = !gpu;
   if (!gpu) {
@@ -82,7 +86,11 @@ export async function requestDevice(limits: Record<string, number> = {}): Promis
     if (have < v) gpuFail(`the WebGPU adapter's ${k} is ${have}; the program needs ${v}`);
     required[k] = v;
   }
-  const device = await adapter.requestDevice({ requiredLimits: required, label: 'kiln' });
+  const device = await adapter.requestDevice({
+    requiredLimits: required,
+    requiredFeatures: features.filter((f) => adapter.features.has(f)),
+    label: 'kiln',
+  });
   if (fromPackage) DAWN_NODE.add(device);
   return device;
 }
@@ -103,6 +111,14 @@ interface Kernel {
 }
 
 type KernelCode = WebGpuKernels['entries'][number]['kernels'][number];
+
+/** Per-kernel GPU timestamps, for profiling (kiln inspect --profile): when a call is given one, each
+ *  kernel runs in its own compute pass with `writes(i)`, and `resolve` adds its copies to the
+ *  call's command encoder before the submit. */
+export interface KernelTimer {
+  writes(kernel: number): GPUComputePassTimestampWrites;
+  resolve(enc: GPUCommandEncoder): void;
+}
 
 /** The first WGSL compile error of `module`, naming the kernel and quoting its line. */
 async function compileError(k: KernelCode, module: GPUShaderModule): Promise<Error | undefined> {
@@ -296,11 +312,13 @@ export class WebGpuExecutor {
   }
 
   /** Runs an entry point: writes its inputs, submits all its dispatches at once, and reads back
-   *  the outputs named in `read` (default: all; [] reads none and does not wait for the GPU). */
+   *  the outputs named in `read` (default: all; [] reads none and does not wait for the GPU).
+   *  `timer` (profiling only) gives each kernel its own timed pass. */
   async run(
     entry: string,
     inputs: Readonly<Record<string, TensorInput>> = {},
     read?: readonly string[],
+    timer?: KernelTimer,
   ): Promise<Record<string, RuntimeTensor>> {
     const e = this.manifest.entries.find((x) => x.name === entry);
     const kernels = this.entries.get(entry);
@@ -325,13 +343,16 @@ export class WebGpuExecutor {
     this.device.pushErrorScope('out-of-memory');
     this.device.pushErrorScope('validation');
     const enc = this.device.createCommandEncoder({ label: entry });
-    const pass = enc.beginComputePass({ label: entry });
-    for (const k of kernels) {
+    const one = timer ? undefined : enc.beginComputePass({ label: entry });
+    for (const [i, k] of kernels.entries()) {
+      const pass = one ?? enc.beginComputePass({ label: k.name, timestampWrites: timer!.writes(i) });
       pass.setPipeline(k.pipeline);
       pass.setBindGroup(0, k.bind);
       pass.dispatchWorkgroups(k.dispatch[0], k.dispatch[1], k.dispatch[2]);
+      if (!one) pass.end();
     }
-    pass.end();
+    one?.end();
+    timer?.resolve(enc);
     this.stats.dispatches += kernels.length;
     const result: Record<string, RuntimeTensor> = {};
     if (outs.length) {

@@ -1,6 +1,6 @@
 // `kiln inspect <model.ts | artifact-dir> [--model NAME] [--train] [--entry NAME]
 // [--stage ir|train|simplified|fused|lowered|specialize|kernels|wat|wgsl] [--kernel NAME] [--diff PASS] [--stats [--json]]
-// [--profile] [--html FILE] [--batch N] [--no-locations]`: a model at one stage of the pipeline, what
+// [--profile [--target wasm|webgpu|all]] [--html FILE] [--batch N] [--no-locations]`: a model at one stage of the pipeline, what
 // a pass changed, its kernels' code and costs, or an HTML report. The views live in compiler/inspect/.
 import { statSync } from 'node:fs';
 import { fail } from '../../ir/errors.ts';
@@ -45,9 +45,14 @@ export interface InspectOptions extends StageOptions {
   readonly stats?: boolean;
   readonly json?: boolean;
   readonly profile?: boolean;
+  /** What --profile runs (default wasm). */
+  readonly target?: ProfileTarget;
   /** Write the HTML report here (compiler/inspect/html.ts) instead of printing. */
   readonly html?: string;
 }
+
+export const PROFILE_TARGETS = ['wasm', 'webgpu', 'all'] as const;
+export type ProfileTarget = (typeof PROFILE_TARGETS)[number];
 
 const graphs = (gs: Graph | readonly Graph[], o: StageOptions): string => print(gs, { locations: o.locations ?? true });
 const located = (text: string, o: StageOptions): string => (o.locations === false ? stripLocations(text) : text);
@@ -121,6 +126,7 @@ function checkFlags(o: InspectOptions, artifact: boolean): void {
   if (o.json && !o.stats) no('--json', 'applies only with --stats');
   if (o.profile && !o.stats && o.html === undefined)
     no('--profile', 'applies only with --stats or --html (it adds measured times to the cost table)');
+  if (o.target !== undefined && !o.profile) no('--target', 'applies only with --profile (where it runs the program)');
   if (o.profile && artifact)
     no('--profile', 'needs the model file (an artifact folder holds no compiler to build the profiling program)');
   const stage = o.stage ?? (o.diff || o.stats || o.html !== undefined ? undefined : 'ir');
@@ -180,8 +186,12 @@ export async function inspect(file: string, opts: InspectOptions = {}): Promise<
     const c = collect(model, { train: opts.train ?? false, batch: opts.batch });
     data = c.data;
     if (opts.profile) {
-      const { profileWasm } = await import('../inspect/profile.ts');
-      data = { ...data, profile: await profileWasm(c) };
+      const { profileWasm, profileWebGpu } = await import('../inspect/profile.ts');
+      const target = opts.target ?? 'wasm';
+      const profiles = [];
+      if (target !== 'webgpu') profiles.push(await profileWasm(c));
+      if (target !== 'wasm') profiles.push(await profileWebGpu(c));
+      data = { ...data, profiles };
     }
   }
   if (opts.html !== undefined) {
@@ -212,7 +222,11 @@ export default defineCommand({
     ),
     stats: flag('the cost of each kernel and in total: FLOPs, bytes moved, arithmetic intensity'),
     json: flag('with --stats: one JSON object'),
-    profile: flag('with --stats or --html: run the compiled WebAssembly and time each kernel'),
+    profile: flag('with --stats or --html: run the compiled program and time each kernel'),
+    target: choice(
+      'with --profile: run the WebAssembly (default), the WGSL on WebGPU (GPU timestamps), or both',
+      PROFILE_TARGETS,
+    ),
     html: text('write a self-contained HTML report to this file', { value: 'file' }),
     noLocations: flag('leave out the loc(...) source locations'),
   },

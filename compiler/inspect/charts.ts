@@ -1,5 +1,5 @@
 // The report's charts as SVG text, drawn when the report is built: the roofline (kernels by
-// arithmetic intensity against measured GFLOP/s, under the target's measured peaks) and the memory
+// arithmetic intensity against measured GFLOP/s, under each profiled target's measured peaks) and the memory
 // plan as a timeline (kernel index across, arena offset down, one rectangle per buffer).
 import type { EntryInfo, InspectData } from './data.ts';
 
@@ -26,16 +26,19 @@ const decades = (lo: number, hi: number): number[] => {
   return out;
 };
 
-/** Kernels of the profile as points (intensity, achieved GFLOP/s) under min(peak, bandwidth x intensity). */
+/** Each profile's kernels as points (intensity, achieved GFLOP/s) under its target's roof,
+ *  min(peak, bandwidth x intensity): wasm and WebGPU side by side when both were profiled. */
 export function rooflineSvg(data: InspectData): string {
-  const p = data.profile;
-  if (!p)
-    return '<p class="note">No profile in this report: build it with <code>--profile</code> to plot each kernel\'s measured GFLOP/s against the target\'s peaks.</p>';
-  const pts = data.kernels
-    .filter((k) => p.kernels[k.name] && k.cost.flops > 0 && k.cost.intensity > 0)
-    .map((k) => ({ k, t: p.kernels[k.name]! }));
-  const xs = [...pts.map((q) => q.k.cost.intensity), p.peaks.gflops / p.peaks.gbps];
-  const ys = [...pts.map((q) => q.t.gflops), p.peaks.gflops];
+  const profs = data.profiles ?? [];
+  if (!profs.length)
+    return '<p class="note">No profile in this report: build it with <code>--profile</code> (<code>--target wasm|webgpu|all</code>) to plot each kernel\'s measured GFLOP/s against the target\'s peaks.</p>';
+  const pts = profs.flatMap((p, i) =>
+    data.kernels
+      .filter((k) => p.kernels[k.name] && k.cost.flops > 0 && k.cost.intensity > 0 && p.kernels[k.name]!.gflops > 0)
+      .map((k) => ({ k, t: p.kernels[k.name]!, p, i })),
+  );
+  const xs = [...pts.map((q) => q.k.cost.intensity), ...profs.map((p) => p.peaks.gflops / p.peaks.gbps)];
+  const ys = [...pts.map((q) => q.t.gflops), ...profs.map((p) => p.peaks.gflops)];
   const xlo = 10 ** Math.floor(Math.log10(Math.min(...xs) / 2)),
     xhi = 10 ** Math.ceil(Math.log10(Math.max(...xs) * 2));
   const ylo = 10 ** Math.floor(Math.log10(Math.max(1e-3, Math.min(...ys) / 2))),
@@ -53,18 +56,20 @@ export function rooflineSvg(data: InspectData): string {
     out.push(
       `<line x1="${L}" x2="${W - R}" y1="${y(d)}" y2="${y(d)}" class="grid"/><text x="${L - 6}" y="${y(d) + 4}" text-anchor="end">${d}</text>`,
     );
-  const ridge = p.peaks.gflops / p.peaks.gbps;
-  const roof = [xlo, ridge, xhi].map((i) => `${x(i)},${y(Math.min(p.peaks.gflops, p.peaks.gbps * i))}`).join(' ');
-  out.push(
-    `<polyline points="${roof}" class="roof"><title>${esc(`${p.target}: ${p.peaks.gflops.toFixed(1)} GFLOP/s, ${p.peaks.gbps.toFixed(1)} GB/s (measured)`)}</title></polyline>`,
-  );
-  out.push(
-    `<text x="${W - R}" y="${y(p.peaks.gflops) - 6}" text-anchor="end">${esc(`${p.target} peak ${p.peaks.gflops.toFixed(1)} GFLOP/s`)}</text>`,
-  );
-  out.push(`<text x="${x(xlo) + 4}" y="${y(p.peaks.gbps * xlo) - 6}">${esc(`${p.peaks.gbps.toFixed(1)} GB/s`)}</text>`);
-  for (const { k, t } of pts) {
+  for (const [i, p] of profs.entries()) {
+    const ridge = p.peaks.gflops / p.peaks.gbps;
+    const roof = [xlo, ridge, xhi].map((a) => `${x(a)},${y(Math.min(p.peaks.gflops, p.peaks.gbps * a))}`).join(' ');
+    const peaks = `${p.peaks.gflops.toFixed(1)} GFLOP/s, ${p.peaks.gbps.toFixed(1)} GB/s`;
     out.push(
-      `<circle cx="${x(k.cost.intensity).toFixed(1)}" cy="${y(t.gflops).toFixed(1)}" r="4" class="pt" data-kernel="${esc(k.name)}"><title>${esc(`${k.name} ${k.kind}: ${k.cost.intensity.toFixed(2)} FLOP/B, ${t.gflops.toFixed(2)} GFLOP/s, ${t.ms.toFixed(3)} ms`)}</title></circle>`,
+      `<polyline points="${roof}" class="roof p${i}"><title>${esc(`${p.target}${p.adapter ? ` on ${p.adapter}` : ''}: ${peaks} (measured)`)}</title></polyline>`,
+      `<text x="${W - R}" y="${y(p.peaks.gflops) - 6}" text-anchor="end" class="p${i}">${esc(`${p.target} peak ${p.peaks.gflops.toFixed(1)} GFLOP/s`)}</text>`,
+      `<text x="${x(xlo) + 4}" y="${y(p.peaks.gbps * xlo) - 6}" class="p${i}">${esc(`${p.target} ${p.peaks.gbps.toFixed(1)} GB/s`)}</text>`,
+      `<text x="${L + 8}" y="${T + 14 * (i + 1)}" class="legend p${i}">${esc(`\u25cf ${p.target}: ${peaks}`)}</text>`,
+    );
+  }
+  for (const { k, t, p, i } of pts) {
+    out.push(
+      `<circle cx="${x(k.cost.intensity).toFixed(1)}" cy="${y(t.gflops).toFixed(1)}" r="4" class="pt p${i}" data-kernel="${esc(k.name)}"><title>${esc(`${k.name} ${k.kind} on ${p.target}: ${k.cost.intensity.toFixed(2)} FLOP/B, ${t.gflops.toFixed(2)} GFLOP/s, ${t.ms.toFixed(3)} ms`)}</title></circle>`,
     );
   }
   out.push(`<text x="${(L + W - R) / 2}" y="${H - 6}" text-anchor="middle">arithmetic intensity (FLOP/byte)</text>`);

@@ -104,13 +104,15 @@ export interface KernelTiming {
 }
 
 export interface ProfileInfo {
-  /** `wasm-relaxed`, `wasm-simd` (and `webgpu` once that target runs here). */
+  /** `wasm-relaxed`, `wasm-simd` or `webgpu`. */
   readonly target: string;
+  /** The WebGPU adapter in words (webgpu only). */
+  readonly adapter?: string;
   readonly reps: number;
-  /** ms per call of each entry (the shipped build, no per-kernel ticks). */
+  /** ms per call of each entry (the shipped build, no per-kernel ticks or timestamps). */
   readonly entryMs: Readonly<Record<string, number>>;
   readonly kernels: Readonly<Record<string, KernelTiming>>;
-  /** Measured peaks of the target: a large matmul's GFLOP/s and a large copy's GB/s. */
+  /** Measured peaks of the target: GFLOP/s of a large matmul (wasm) or an FMA shader (webgpu), GB/s of a large copy. */
   readonly peaks: { readonly gflops: number; readonly gbps: number };
 }
 
@@ -139,5 +141,6 @@ export interface InspectData {
   };
   /** The lines of each source file a location names. */
   readonly sources: Readonly<Record<string, readonly string[]>>;
-  readonly profile?: ProfileInfo;
+  /** One profile per target timed (`--profile --target`), wasm first. */
+  readonly profiles?: readonly ProfileInfo[];
 }

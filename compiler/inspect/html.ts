@@ -11,7 +11,7 @@ import { memorySvg, rooflineSvg } from './charts.ts';
 import type { InspectData } from './data.ts';
 import { drawing, entryDot, layoutLimits, MAX_DRAWN_GROUPS, MAX_DRAWN_VALUES } from './dot.ts';
 import type { EntryInfo } from './data.ts';
-import { diffText } from './text.ts';
+import { diffText, timedHead } from './text.ts';
 
 export interface ReportOptions {
   /** The graph drawn: `fused` (with the fusion groups as clusters, the default) or `simplified`. */
@@ -124,10 +124,9 @@ ${note ? `<p class="note">${note}</p>` : ''}${graph}
 <details><summary>Memory plan: the arena across ${esc(e.name)}'s kernels</summary>${memorySvg(data, e)}</details>
 </section>`);
   }
-  const prof = data.profile;
+  const profs = data.profiles ?? [];
   const rows = data.kernels
     .map((k) => {
-      const t = prof?.kernels[k.name];
       const cells = [
         k.name,
         k.entry,
@@ -135,12 +134,15 @@ ${note ? `<p class="note">${note}</p>` : ''}${graph}
         k.cost.flops.toExponential(2),
         (k.cost.bytesRead + k.cost.bytesWritten).toExponential(2),
         k.cost.intensity.toFixed(2),
-        ...(prof ? [t ? t.ms.toFixed(3) : '', t ? t.gflops.toFixed(2) : '', t ? t.gbps.toFixed(2) : ''] : []),
+        ...profs.flatMap((p) => {
+          const t = p.kernels[k.name];
+          return t ? [t.ms.toFixed(3), t.gflops.toFixed(2), t.gbps.toFixed(2)] : ['', '', ''];
+        }),
       ];
       return `<tr data-kernel="${esc(k.name)}">${cells.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`;
     })
     .join('\n');
-  const head = ['kernel', 'entry', 'kind', 'FLOPs', 'bytes', 'FLOP/B', ...(prof ? ['ms', 'GFLOP/s', 'GB/s'] : [])]
+  const head = ['kernel', 'entry', 'kind', 'FLOPs', 'bytes', 'FLOP/B', ...timedHead(profs)]
     .map((h) => `<th>${h}</th>`)
     .join('');
   const s = data.stats;
@@ -156,13 +158,14 @@ ${note ? `<p class="note">${note}</p>` : ''}${graph}
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
 <style>${asset('report.css')}</style></head>
 <body>
-<header><h1>${esc(data.model)}</h1><p>batch ${data.batch}${data.train ? ', with its training step' : ''}: ${s.ops} ops, ${s.kernels} kernels, arena ${s.arenaBytes} bytes, ${s.bytesMoved} bytes moved (${s.bytesMovedUnfused} unfused)${
-    prof
-      ? `; profiled on ${esc(prof.target)}: ${Object.entries(prof.entryMs)
+<header><h1>${esc(data.model)}</h1><p>batch ${data.batch}${data.train ? ', with its training step' : ''}: ${s.ops} ops, ${s.kernels} kernels, arena ${s.arenaBytes} bytes, ${s.bytesMoved} bytes moved (${s.bytesMovedUnfused} unfused)${profs
+    .map(
+      (p) =>
+        `; profiled on ${esc(p.target)}${p.adapter ? ` (${esc(p.adapter)})` : ''}: ${Object.entries(p.entryMs)
           .map(([e, ms]) => `${esc(e)} ${ms.toFixed(2)} ms`)
-          .join(', ')}`
-      : ''
-  }</p>
+          .join(', ')}`,
+    )
+    .join('')}</p>
 <nav>${tabs}</nav></header>
 <main>
 <div id="left">

@@ -1,23 +1,40 @@
 // `kiln inspect --profile`: runs the compiled WebAssembly program on random inputs and times each
 // kernel (a profiling build calls an imported tick(id) before each kernel, targets/wasm/module.ts),
 // each entry's call (the shipped build), and the target's peaks: a 256^3 matmul's GFLOP/s and a
-// 1M-element elementwise pass's GB/s, both compiled by kiln. Rates are FLOPs and bytes of the cost
-// model over the median time.
+// 1M-element elementwise pass's GB/s, both compiled by kiln. `--target webgpu` runs the WGSL program
+// with GPU timestamp queries (webgpu-timing.ts): in headless Chromium's WebGPU, or with
+// KILN_WEBGPU=node in the `webgpu` package (Dawn) in a worker thread. Rates are FLOPs and bytes of
+// the cost model over the median time.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { fail } from '../../ir/errors.ts';
 import type { Graph } from '../../ir/graph.ts';
 import { GraphBuilder } from '../../ir/builder.ts';
 import { initParams } from '../../ir/init.ts';
 import type { Program } from '../../ir/kernel.ts';
 import { relaxedSimdSupported, WasmExecutor, type TensorData } from '../../runtime/wasm.ts';
+import { fromHost } from '../../runtime/webgpu-node.ts';
+import type { HostError } from '../../runtime/webgpu-host.ts';
 import { assemble, programWat } from '../../targets/wasm/index.ts';
+import { renderWgsl } from '../../targets/wgsl/index.ts';
 import { toManifest } from '../artifact/manifest.ts';
 import { compileProgram } from '../pipeline.ts';
+import { webgpuWorkerFile } from '../webgpu.ts';
 import { namedArray } from '../train/interp-session.ts';
 import type { Collected } from './collect.ts';
 import type { KernelTiming, ProfileInfo } from './data.ts';
+import type { GpuTimingRequest, GpuTimings } from './webgpu-timing.ts';
 
 export interface ProfileOptions {
   /** Timed runs of each entry after 5 warm-up runs (default 10). */
   readonly reps?: number;
+}
+
+export interface GpuProfileOptions extends ProfileOptions {
+  /** Where the WGSL runs (default: headless Chromium, or Dawn in a worker with KILN_WEBGPU=node). */
+  readonly run?: (req: GpuTimingRequest) => Promise<GpuTimings>;
 }
 
 export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
@@ -43,6 +60,11 @@ function feeds(p: Program, entry: string): Record<string, TensorData> {
   );
 }
 
+const initial = (graphs: readonly Graph[]): Record<string, TensorData> =>
+  Object.fromEntries(
+    graphs.flatMap((g) => Object.entries(initParams(g)).map(([name, t]) => [name, namedArray(t).data] as const)),
+  );
+
 async function executor(
   p: Program,
   graphs: readonly Graph[],
@@ -52,8 +74,7 @@ async function executor(
   const bin = await assemble(programWat(p, { relaxed, profile: tick !== undefined }), relaxed);
   const { instance } = await WebAssembly.instantiate(bin as Uint8Array<ArrayBuffer>, tick ? { kiln: { tick } } : {});
   const exe = new WasmExecutor(toManifest(p), instance, relaxed ? 'relaxed' : 'simd');
-  for (const g of graphs)
-    for (const [name, t] of Object.entries(initParams(g))) exe.writeParam(name, namedArray(t).data);
+  for (const [name, data] of Object.entries(initial(graphs))) exe.writeParam(name, data);
   return exe;
 }
 
@@ -141,15 +162,8 @@ async function peaks(relaxed: boolean, reps: number): Promise<ProfileInfo['peaks
   return { gflops: (2 * n * n * n) / median(mmMs!) / 1e6, gbps: (2 * len * 4) / median(copyMs!) / 1e6 };
 }
 
-export async function profileWasm(c: Collected, opts: ProfileOptions = {}): Promise<ProfileInfo> {
-  const reps = opts.reps ?? 10;
-  const relaxed = relaxedSimdSupported();
-  const p = c.program;
-  const graphs = c.entries.map((e) => e.graph);
-  const entryMs = Object.fromEntries(
-    Object.entries(await sampleEntries(p, graphs, relaxed, reps)).map(([e, ts]) => [e, median(ts)]),
-  );
-  const times = await sampleKernels(p, graphs, relaxed, reps);
+/** Each kernel's median time and the rates of its cost at that time. */
+function timings(c: Collected, times: ReadonlyMap<string, readonly number[]>): Record<string, KernelTiming> {
   const kernels: Record<string, KernelTiming> = {};
   for (const k of c.data.kernels) {
     const ms = median(times.get(k.name) ?? []);
@@ -159,5 +173,82 @@ export async function profileWasm(c: Collected, opts: ProfileOptions = {}): Prom
       gbps: ms > 0 ? (k.cost.bytesRead + k.cost.bytesWritten) / ms / 1e6 : 0,
     };
   }
+  return kernels;
+}
+
+const medians = (xs: Readonly<Record<string, readonly number[]>>): Record<string, number> =>
+  Object.fromEntries(Object.entries(xs).map(([k, ts]) => [k, median(ts)]));
+
+export async function profileWasm(c: Collected, opts: ProfileOptions = {}): Promise<ProfileInfo> {
+  const reps = opts.reps ?? 10;
+  const relaxed = relaxedSimdSupported();
+  const p = c.program;
+  const graphs = c.entries.map((e) => e.graph);
+  const entryMs = medians(await sampleEntries(p, graphs, relaxed, reps));
+  const kernels = timings(c, await sampleKernels(p, graphs, relaxed, reps));
   return { target: relaxed ? 'wasm-relaxed' : 'wasm-simd', reps, entryMs, kernels, peaks: await peaks(relaxed, reps) };
+}
+
+/** Runs `req` in a worker thread of its own (ended after the answer). */
+async function inWorker(req: GpuTimingRequest): Promise<GpuTimings> {
+  const worker = new Worker(await webgpuWorkerFile('compiler/inspect/webgpu-profile-worker.ts'));
+  try {
+    return await new Promise<GpuTimings>((ok, err) => {
+      worker.once('message', (m: { value?: GpuTimings; error?: HostError }) =>
+        m.error ? err(fromHost(m.error)) : ok(m.value!),
+      );
+      worker.once('error', err);
+      worker.once('exit', (code) => err(new Error(`the WebGPU profiling worker exited (code ${code})`)));
+      worker.postMessage(req);
+    });
+  } finally {
+    await worker.terminate();
+  }
+}
+
+/** Runs `req` in a headless Chromium page (/usr/bin/chromium through playwright-core). */
+async function inChromium(req: GpuTimingRequest): Promise<GpuTimings> {
+  const chromium = await import('../chromium.ts').catch((e: Error) => e);
+  if (chromium instanceof Error || !existsSync(chromium.CHROMIUM))
+    fail(
+      'K7008',
+      `inspect: --profile --target webgpu runs the WGSL in headless Chromium, which is not here (${chromium instanceof Error ? chromium.message : `no ${chromium.CHROMIUM}`}): install Debian's chromium package, or set KILN_WEBGPU=node to run it on the 'webgpu' package (Dawn)`,
+    );
+  const here = dirname(fileURLToPath(import.meta.url));
+  const p = await chromium.openPage(await chromium.bundle(join(here, 'webgpu-profile-page.ts')));
+  try {
+    await p.page.waitForFunction(() => 'kilnTime' in globalThis);
+    const r = await p.page.evaluate(
+      (q) =>
+        (
+          globalThis as unknown as { kilnTime: (q: unknown) => Promise<{ value?: GpuTimings; error?: HostError }> }
+        ).kilnTime(q),
+      req as never,
+    );
+    if (r.error) throw fromHost(r.error);
+    return r.value!;
+  } finally {
+    await p.close();
+  }
+}
+
+/** The WGSL program timed per kernel with GPU timestamp queries, and the adapter's FMA and copy peaks. */
+export async function profileWebGpu(c: Collected, opts: GpuProfileOptions = {}): Promise<ProfileInfo> {
+  const reps = opts.reps ?? 10;
+  const p = c.program;
+  const t = await (opts.run ?? (process.env.KILN_WEBGPU === 'node' ? inWorker : inChromium))({
+    kernels: renderWgsl(p),
+    manifest: toManifest(p),
+    params: initial(c.entries.map((e) => e.graph)),
+    feeds: Object.fromEntries(p.entries.map((e) => [e.name, feeds(p, e.name)])),
+    reps,
+  });
+  return {
+    target: 'webgpu',
+    adapter: t.adapter,
+    reps,
+    entryMs: medians(t.entryMs),
+    kernels: timings(c, new Map(Object.entries(t.kernelMs))),
+    peaks: { gflops: t.fma.flops / median(t.fma.ms) / 1e6, gbps: t.copy.bytes / median(t.copy.ms) / 1e6 },
+  };
 }

@@ -36,7 +36,6 @@
     const box = el('div', 'kernel');
     box.dataset.kernel = k.name;
     box.append(el('h3', '', `${k.name}: ${k.kind}`));
-    const t = data.profile && data.profile.kernels[k.name];
     const cost = el('table', 'cost');
     const cells = [
       ['FLOPs', k.cost.flops],
@@ -44,7 +43,11 @@
       ['bytes written', k.cost.bytesWritten],
       ['FLOP/byte', k.cost.intensity.toFixed(2)],
     ];
-    if (t) cells.push(['ms', t.ms.toFixed(3)], ['GFLOP/s', t.gflops.toFixed(2)], ['GB/s', t.gbps.toFixed(2)]);
+    for (const p of data.profiles || []) {
+      const t = p.kernels[k.name];
+      if (t)
+        cells.push([`${p.target} ms`, t.ms.toFixed(3)], ['GFLOP/s', t.gflops.toFixed(2)], ['GB/s', t.gbps.toFixed(2)]);
+    }
     for (const [a, b] of cells) {
       const tr = el('tr');
       tr.append(el('th', '', a), el('td', '', String(b)));

@@ -3,7 +3,7 @@
 // and the cost table.
 import { fail } from '../../ir/errors.ts';
 import { lineText, locKey, sourceLine } from './collect.ts';
-import type { EntryInfo, InspectData, KernelInfo, SourceLoc } from './data.ts';
+import type { EntryInfo, InspectData, KernelInfo, ProfileInfo, SourceLoc } from './data.ts';
 import { unifiedDiff } from './diff.ts';
 
 const LOC_RE = /  loc\([^\n]*\)$/gm;
@@ -223,28 +223,31 @@ const si = (x: number, unit: string): string => {
   return `${(x / d).toFixed(d === 1 ? 0 : 2)} ${p}${unit}`;
 };
 
-/** `--stats`: the cost of each kernel and in total (and, after `--profile`, measured time and rates). */
+/** The header of a profile's columns (the target named when there are several). */
+export const timedHead = (profs: readonly ProfileInfo[]): string[] =>
+  profs.flatMap((p) => [profs.length > 1 ? `${p.target} ms` : 'ms', 'GFLOP/s', 'GB/s']);
+
+/** `--stats`: the cost of each kernel and in total (and, after `--profile`, measured time and rates per target). */
 export function costTable(data: InspectData, entries: readonly EntryInfo[], kernel: string | undefined): string {
   const names = kernel !== undefined ? [pickKernel(data, kernel).name] : entries.flatMap((e) => e.kernels);
   const ks = names.map((n) => data.kernels.find((k) => k.name === n)!);
-  const prof = data.profile;
-  const head = ['kernel', 'kind', 'FLOPs', 'read', 'written', 'FLOP/B', ...(prof ? ['ms', 'GFLOP/s', 'GB/s'] : [])];
-  const row = (k: KernelInfo): string[] => {
-    const t = prof?.kernels[k.name];
-    return [
-      k.name,
-      k.kind,
-      si(k.cost.flops, ''),
-      si(k.cost.bytesRead, 'B'),
-      si(k.cost.bytesWritten, 'B'),
-      k.cost.intensity.toFixed(2),
-      ...(prof ? [t ? t.ms.toFixed(3) : '-', t ? t.gflops.toFixed(2) : '-', t ? t.gbps.toFixed(2) : '-'] : []),
-    ];
-  };
+  const profs = data.profiles ?? [];
+  const head = ['kernel', 'kind', 'FLOPs', 'read', 'written', 'FLOP/B', ...timedHead(profs)];
+  const row = (k: KernelInfo): string[] => [
+    k.name,
+    k.kind,
+    si(k.cost.flops, ''),
+    si(k.cost.bytesRead, 'B'),
+    si(k.cost.bytesWritten, 'B'),
+    k.cost.intensity.toFixed(2),
+    ...profs.flatMap((p) => {
+      const t = p.kernels[k.name];
+      return t ? [t.ms.toFixed(3), t.gflops.toFixed(2), t.gbps.toFixed(2)] : ['-', '-', '-'];
+    }),
+  ];
   const sum = (f: (k: KernelInfo) => number): number => ks.reduce((s, k) => s + f(k), 0);
   const flops = sum((k) => k.cost.flops),
     moved = sum((k) => k.cost.bytesRead + k.cost.bytesWritten);
-  const ms = prof ? ks.reduce((s, k) => s + (prof.kernels[k.name]?.ms ?? 0), 0) : 0;
   const total = [
     'total',
     `${ks.length} kernels`,
@@ -258,7 +261,10 @@ export function costTable(data: InspectData, entries: readonly EntryInfo[], kern
       'B',
     ),
     (moved ? flops / moved : 0).toFixed(2),
-    ...(prof ? [ms.toFixed(3), (flops / ms / 1e6).toFixed(2), (moved / ms / 1e6).toFixed(2)] : []),
+    ...profs.flatMap((p) => {
+      const ms = sum((k) => p.kernels[k.name]?.ms ?? 0);
+      return [ms.toFixed(3), (flops / ms / 1e6).toFixed(2), (moved / ms / 1e6).toFixed(2)];
+    }),
   ];
   const rows = [head, ...ks.map(row), total];
   const widths = head.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
@@ -272,36 +278,38 @@ export function costTable(data: InspectData, entries: readonly EntryInfo[], kern
   const summary = [
     `ops ${s.ops}, kernels ${s.kernels}, arena ${si(s.arenaBytes, 'B')}, bytes moved ${si(s.bytesMoved, 'B')} (unfused: ${si(s.bytesMovedUnfused, 'B')})`,
   ];
-  if (prof) {
+  for (const p of profs) {
+    const gpu = p.target === 'webgpu';
     summary.push(
-      `profile: ${prof.target}, ${prof.reps} runs, ${Object.entries(prof.entryMs)
+      `profile: ${p.target}${p.adapter ? ` on ${p.adapter}` : ''}, ${p.reps} runs${gpu ? ' (kernels: GPU timestamps, one pass each)' : ''}, ${Object.entries(
+        p.entryMs,
+      )
         .map(([e, t]) => `${e} ${t.toFixed(2)} ms per call`)
         .join(', ')}`,
     );
     summary.push(
-      `measured peaks: ${prof.peaks.gflops.toFixed(1)} GFLOP/s (matmul), ${prof.peaks.gbps.toFixed(1)} GB/s (copy)`,
+      `measured ${p.target} peaks: ${p.peaks.gflops.toFixed(1)} GFLOP/s (${gpu ? 'FMA shader' : 'matmul'}), ${p.peaks.gbps.toFixed(1)} GB/s (copy)`,
     );
   }
   return `${lines.join('\n')}\n${summary.join('\n')}\n`;
 }
 
-/** `--stats --json`: the program's totals and each kernel's cost (and timing after `--profile`). */
+/** `--stats --json`: the program's totals and each kernel's cost (and, after `--profile`, its timing per target). */
 export function costJson(data: InspectData, entries: readonly EntryInfo[], kernel: string | undefined): string {
   const names = kernel !== undefined ? [pickKernel(data, kernel).name] : entries.flatMap((e) => e.kernels);
+  const profs = data.profiles ?? [];
   const kernels = names.map((n) => {
     const k = data.kernels.find((x) => x.name === n)!;
-    const t = data.profile?.kernels[n];
+    const times = profs.filter((p) => p.kernels[n]).map((p) => [p.target, p.kernels[n]!] as const);
     return {
       name: n,
       entry: k.entry,
       kind: k.kind,
       ...k.cost,
-      ...(t ? t : {}),
+      ...(times.length ? { times: Object.fromEntries(times) } : {}),
       locs: k.locs.map((l) => `${l.file}:${l.line}:${l.col}`),
     };
   });
-  const profile = data.profile
-    ? { target: data.profile.target, entryMs: data.profile.entryMs, peaks: data.profile.peaks }
-    : undefined;
-  return JSON.stringify({ ...data.stats, kernelCosts: kernels, ...(profile ? { profile } : {}) }) + '\n';
+  const profiles = profs.map(({ kernels: _, ...p }) => p);
+  return JSON.stringify({ ...data.stats, kernelCosts: kernels, ...(profiles.length ? { profiles } : {}) }) + '\n';
 }

@@ -1,83 +1,14 @@
-// Headless Chromium (Debian's /usr/bin/chromium, never a downloaded browser) on a page served from
-// 127.0.0.1 (WebGPU needs a secure context), with WebGPU on SwiftShader: a transport to a WebGPU
-// host in the page (gpu-page.ts, bundled with esbuild), so tests run kiln's WGSL in a browser.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+// A transport to a WebGPU host (gpu-page.ts, bundled with esbuild) in a headless Chromium page
+// (compiler/chromium.ts), so tests run kiln's WGSL in a browser.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { bundle, openPage } from '../../compiler/chromium.ts';
 import { fromHost, type Transport } from '../../runtime/webgpu-node.ts';
 import type { HostError, Request } from '../../runtime/webgpu-host.ts';
 
-export const CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_FLAGS = [
-  '--enable-unsafe-webgpu',
-  '--enable-unsafe-swiftshader',
-  '--use-webgpu-adapter=swiftshader',
-  '--no-sandbox',
-  '--headless',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+export { bundle, CHROMIUM, CHROMIUM_FLAGS, openPage, serve, type ChromiumPage } from '../../compiler/chromium.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-
-/** Bundles `entry` (a .ts file) for the browser. */
-export async function bundle(entry: string): Promise<string> {
-  const { build } = await import('esbuild');
-  const out = await build({
-    entryPoints: [entry],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    write: false,
-    logLevel: 'silent',
-  });
-  return out.outputFiles[0]!.text;
-}
-
-/** Serves `files` (path -> [content type, body]) on 127.0.0.1. */
-export async function serve(
-  files: Readonly<Record<string, readonly [string, string]>>,
-): Promise<{ server: Server; url: string }> {
-  const server = createServer((req, res) => {
-    const f = files[req.url ?? '/'];
-    res.writeHead(f ? 200 : 404, { 'content-type': f?.[0] ?? 'text/plain' });
-    res.end(f?.[1] ?? 'not found');
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` };
-}
-
-export interface ChromiumPage {
-  readonly browser: Browser;
-  readonly page: Page;
-  close(): Promise<void>;
-}
-
-/** Chromium with a page at `/` whose module script is `script`. */
-export async function openPage(script: string): Promise<ChromiumPage> {
-  const { server, url } = await serve({
-    '/': [
-      'text/html',
-      '<!doctype html><meta charset="utf-8"><title>kiln</title><script type="module" src="/page.js"></script>',
-    ],
-    '/page.js': ['text/javascript', script],
-  });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
-  const page = await browser.newPage();
-  await page.goto(url);
-  return {
-    browser,
-    page,
-    close: async () => {
-      await browser.close();
-      server.close();
-    },
-  };
-}
 
 /** A transport to a WebGPU host in a Chromium page. */
 export async function chromiumGpu(): Promise<Transport & { close(): Promise<void> }> {
