@@ -3,7 +3,7 @@
 // Node worker thread, webgpu-profile-worker.ts, or a browser page). It asks for a device with
 // `timestamp-query`, loads the program in the runtime's WebGpuExecutor, and runs each entry with a
 // KernelTimer (each kernel in its own compute pass, timestamps written at the pass's start and end,
-// resolved and copied out after the call). Peaks come from two shaders of its own timed the same way:
+// resolved after the calls and read back once). Peaks come from two shaders of its own timed the same way:
 // a compute-bound chain of vec4 FMAs and a bandwidth-bound vec4 copy.
 import { KilnError } from '../../ir/errors.ts';
 import type { Manifest } from '../../runtime/manifest.ts';
@@ -103,7 +103,7 @@ class Timer implements KernelTimer {
 }
 
 /** `workgroups` x 64 threads, each `iters` rounds of `CHAINS` independent vec4 FMA chains. */
-const CHAINS = 4; // more spill registers on SwiftShader (8 measured 40% slower)
+const CHAINS = 4; // 8 chains ran about 40% slower on SwiftShader (more registers than it has)
 const fmaShader = (iters: number): string => {
   const a = Array.from({ length: CHAINS }, (_, i) => i);
   return `@group(0) @binding(0) var<storage, read_write> out: array<vec4f>;
