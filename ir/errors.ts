@@ -45,6 +45,8 @@ export const DIAGNOSTICS = {
   K7010: 'bad dataset',
   K7011: 'weights do not match the model',
   K7012: 'non-finite values',
+  K7013: 'bad thread count',
+  K7014: 'thread pool failure',
   K8001: 'bad command line',
   K8002: 'file cannot be read or written',
   K8003: 'model file does not load',

@@ -80,8 +80,14 @@ export interface KernelSpec {
 }
 
 export interface WasmTarget {
-  /** File names: plain SIMD, and the relaxed-SIMD variant when compiled. */
-  readonly files: { readonly simd: string; readonly relaxed?: string };
+  /** File names: plain SIMD, and the relaxed-SIMD variant when compiled; the threaded variants of both
+   *  (an imported shared memory, docs/runtime.md) when compiled. */
+  readonly files: {
+    readonly simd: string;
+    readonly relaxed?: string;
+    readonly threads?: string;
+    readonly threadsRelaxed?: string;
+  };
   /** entry name -> its kernels in dispatch order (the module's export of that name calls them). */
   readonly kernels: Readonly<Record<string, readonly KernelSpec[]>>;
 }

@@ -148,7 +148,7 @@ function checkStructure(m: Manifest): void {
   }
   const files = [
     m.weights,
-    ...(m.targets.wasm ? [m.targets.wasm.files.simd, m.targets.wasm.files.relaxed] : []),
+    ...Object.values(m.targets.wasm?.files ?? {}),
     m.targets.webgpu?.file,
   ];
   for (const f of files)

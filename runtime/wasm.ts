@@ -12,6 +12,7 @@ import {
   type ParamSpec,
   type TensorSpec,
 } from './manifest.ts';
+import { startPool, type ThreadPool } from './threads.ts';
 import { checkInput, checkInputs, type TensorData, type TensorInput } from './validate.ts';
 
 export type { TensorData, TensorInput };
@@ -25,6 +26,8 @@ export interface RuntimeTensor {
 export interface WasmBinaries {
   readonly simd: Uint8Array;
   readonly relaxed?: Uint8Array | undefined;
+  /** The threaded variants (imported shared memory), when the artifact has them. */
+  readonly threads?: { readonly simd: Uint8Array; readonly relaxed?: Uint8Array | undefined } | undefined;
 }
 
 // (module (func (result v128) (f32x4.relaxed_madd (v128.const 0) (v128.const 0) (v128.const 0))))
@@ -49,6 +52,8 @@ export class WasmExecutor {
   private readonly bufs: Map<string, BufferSpec>;
   private readonly entries: Map<string, EntrySpec>;
   private readonly params: Map<string, ParamSpec>;
+  /** Ends the worker threads, if any (the executor may not run after). */
+  readonly close: () => void;
 
   constructor(
     /** A manifest checked by parseManifest. */
@@ -56,8 +61,12 @@ export class WasmExecutor {
     readonly instance: WebAssembly.Instance,
     /** Which binary runs: 'relaxed' or 'simd'. */
     readonly variant: 'relaxed' | 'simd',
+    /** The threads running each entry, and (threaded) the pool's shared memory and its close. */
+    readonly threads = 1,
+    pool?: ThreadPool,
   ) {
-    const mem = instance.exports['memory'] as WebAssembly.Memory;
+    const mem = pool?.memory ?? (instance.exports['memory'] as WebAssembly.Memory);
+    this.close = pool?.close ?? ((): void => {});
     this.f32 = new Float32Array(mem.buffer);
     this.i32 = new Int32Array(mem.buffer);
     this.bufs = new Map(manifest.memory.buffers.map((b) => [b.name, b]));
@@ -115,35 +124,49 @@ export class WasmExecutor {
   }
 }
 
-/** Checks a module's interface: no imports, an exported memory, one exported function per entry. */
-function checkModule(m: Manifest, mod: WebAssembly.Module, file: string): void {
-  const imports = WebAssembly.Module.imports(mod);
-  if (imports.length)
-    bad(
-      'K7007',
-      `${file}: expected a module with no imports, found ${imports.map((i) => `${i.module}.${i.name} (${i.kind})`).join(', ')}`,
-    );
+/** The imports of a threaded module: its shared memory and its thread's id and count. */
+const THREADED_IMPORTS = 'env.memory (memory), kiln.tid (global), kiln.nt (global)';
+
+/** Checks a module's interface: no imports and an exported memory (threaded: THREADED_IMPORTS and the
+ *  pool's exports), one exported function per entry. */
+function checkModule(m: Manifest, mod: WebAssembly.Module, file: string, threaded: boolean): void {
+  const imports = WebAssembly.Module.imports(mod)
+    .map((i) => `${i.module}.${i.name} (${i.kind})`)
+    .join(', ');
+  if (imports !== (threaded ? THREADED_IMPORTS : ''))
+    bad('K7007', `${file}: expected a module importing ${threaded ? THREADED_IMPORTS : 'nothing'}, found ${imports}`);
   const exports = new Map(WebAssembly.Module.exports(mod).map((x) => [x.name, x.kind]));
-  if (exports.get('memory') !== 'memory')
-    bad('K7007', `${file}: expected an exported memory 'memory', found ${exports.get('memory') ?? 'none'}`);
+  const own = threaded
+    ? { kiln_worker: 'function', kiln_stop: 'function', kiln_scratch: 'global', kiln_thread_bytes: 'global' }
+    : { memory: 'memory' };
+  for (const [name, kind] of Object.entries(own))
+    if (exports.get(name) !== kind)
+      bad('K7007', `${file}: expected an exported ${kind} '${name}', found ${exports.get(name) ?? 'none'}`);
   for (const e of m.entries)
     if (exports.get(e.name) !== 'function')
       bad('K7007', `${file}: expected an exported function '${e.name}', found ${exports.get(e.name) ?? 'none'}`);
 }
 
 /** Instantiates a compiled program: the relaxed binary when given and supported (unless
- *  `relaxedSimd: false`), else plain SIMD. The manifest must come from parseManifest and the bytes
- *  must be checked against it (loadModel does both). */
+ *  `relaxedSimd: false`), else plain SIMD; with `threads` > 1 and threaded binaries, their variant on a
+ *  pool of that many threads. The manifest must come from parseManifest and the bytes must be checked
+ *  against it (loadModel does both). */
 export async function loadWasm(
   bytes: Uint8Array | WasmBinaries,
   manifest: Manifest,
-  opts: { relaxedSimd?: boolean } = {},
+  opts: { relaxedSimd?: boolean; threads?: number } = {},
 ): Promise<WasmExecutor> {
   const bins: WasmBinaries = bytes instanceof Uint8Array ? { simd: bytes } : bytes;
-  const relaxed = bins.relaxed !== undefined && opts.relaxedSimd !== false && relaxedSimdSupported();
-  const bin = relaxed ? bins.relaxed! : bins.simd;
+  const nt = opts.threads ?? 1;
+  if (!Number.isInteger(nt) || nt < 1 || nt > MAX_THREADS)
+    bad('K7013', `loadModel: expected threads to be an integer from 1 to ${MAX_THREADS}, found ${String(opts.threads)}`);
+  const threaded = nt > 1 && bins.threads !== undefined;
+  const set = threaded ? bins.threads! : bins;
+  const relaxed = set.relaxed !== undefined && opts.relaxedSimd !== false && relaxedSimdSupported();
+  const bin = relaxed ? set.relaxed! : set.simd;
   const files = manifest.targets.wasm?.files;
-  const file = (relaxed ? files?.relaxed : files?.simd) ?? 'program.wasm';
+  const names = threaded ? { simd: files?.threads, relaxed: files?.threadsRelaxed } : files;
+  const file = (relaxed ? names?.relaxed : names?.simd) ?? 'program.wasm';
   let mod: WebAssembly.Module;
   try {
     mod = await WebAssembly.compile(bin as Uint8Array<ArrayBuffer>);
@@ -153,7 +176,12 @@ export async function loadWasm(
       `${file}: expected a valid WebAssembly module, found one the engine refuses (${(e as Error).message})`,
     );
   }
-  checkModule(manifest, mod, file);
+  checkModule(manifest, mod, file, threaded);
+  const variant = relaxed ? 'relaxed' : 'simd';
+  if (threaded) {
+    const pool = await startPool(mod, manifest.memory.arenaBytes, nt);
+    return new WasmExecutor(manifest, pool.instance, variant, nt, pool);
+  }
   const instance = await WebAssembly.instantiate(mod, {});
   const mem = instance.exports['memory'] as WebAssembly.Memory;
   if (mem.buffer.byteLength < manifest.memory.arenaBytes)
@@ -161,5 +189,8 @@ export async function loadWasm(
       'K7007',
       `${file}: expected a memory of at least ${manifest.memory.arenaBytes} bytes (the arena), found ${mem.buffer.byteLength}`,
     );
-  return new WasmExecutor(manifest, instance, relaxed ? 'relaxed' : 'simd');
+  return new WasmExecutor(manifest, instance, variant);
 }
+
+/** The most threads a pool runs. */
+export const MAX_THREADS = 64;

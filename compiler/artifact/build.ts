@@ -77,7 +77,7 @@ export async function buildArtifact(
   const entries = modelEntries(model, { train, batch });
   const program = compileProgram(entries);
   stage('wasm');
-  const { binary, relaxed } = await renderWasm(program, { relaxed: true });
+  const { binary, relaxed, threads } = await renderWasm(program, { relaxed: true, threads: true });
 
   stage('weights');
   const names = new Set(program.params.map((p) => p.name));
@@ -103,7 +103,12 @@ export async function buildArtifact(
     model: model.name,
   });
 
-  const wasm = relaxed ? { simd: 'program.wasm', relaxed: 'program.relaxed.wasm' } : { simd: 'program.wasm' };
+  const wasm = {
+    simd: 'program.wasm',
+    ...(relaxed ? { relaxed: 'program.relaxed.wasm' } : {}),
+    ...(threads ? { threads: 'program.threads.wasm' } : {}),
+    ...(threads?.relaxed ? { threadsRelaxed: 'program.threads.relaxed.wasm' } : {}),
+  };
   stage('api');
   const files: Record<string, Uint8Array> = {
     'program.wasm': binary,
@@ -111,6 +116,8 @@ export async function buildArtifact(
     ...generateApi({ ...draft, targets: { wasm: { ...draft.targets.wasm!, files: wasm } } }),
   };
   if (relaxed) files['program.relaxed.wasm'] = relaxed;
+  if (threads) files['program.threads.wasm'] = threads.simd;
+  if (threads?.relaxed) files['program.threads.relaxed.wasm'] = threads.relaxed;
   if (opts.inspect) files[INSPECT_FILE] = inspectFile(model, { train, batch });
   stage('manifest');
   const manifest = toManifest(program, { batch, params: info, ranges, files: await fileSpecs(files), wasm });

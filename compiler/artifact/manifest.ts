@@ -10,6 +10,7 @@ import {
   type Manifest,
   type ParamRole,
   type ParamSpec,
+  type WasmTarget,
 } from '../../runtime/manifest.ts';
 import { sha256Hex } from '../../runtime/validate.ts';
 import { buffersRead, buffersWritten } from '../../ir/kernel-walk.ts';
@@ -31,7 +32,7 @@ export interface ManifestOptions {
   readonly ranges?: Readonly<Record<string, readonly [number, number]>>;
   /** Every file the artifact holds (`fileSpecs`). */
   readonly files?: Readonly<Record<string, FileSpec>>;
-  readonly wasm?: { readonly simd: string; readonly relaxed?: string };
+  readonly wasm?: WasmTarget['files'];
   readonly weights?: string;
 }
 

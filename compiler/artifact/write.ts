@@ -8,7 +8,7 @@ import { checkOutputPath, writeAtomic } from '../cli/files.ts';
 
 /** Files `kiln compile` may replace in an existing folder. */
 const ARTIFACT_FILE =
-  /^(manifest\.json|program(\.relaxed)?\.wasm|kernels\.wgsl|weights\.safetensors|index\.(ts|js|d\.ts)|inspect\.json)$/;
+  /^(manifest\.json|program(\.threads)?(\.relaxed)?\.wasm|kernels\.wgsl|weights\.safetensors|index\.(ts|js|d\.ts)|inspect\.json)$/;
 
 /** Refuses an output path that is a file, an unwritable folder, or a non-empty folder that holds no artifact. */
 export function checkOutDir(command: string, dir: string): void {

@@ -20,6 +20,7 @@ import type { Bound, IExpr, Operand, SExpr } from '../../ir/kernel.ts';
 import { indexVarsOf, mapIExpr } from '../../ir/kernel-walk.ts';
 import { guardCond, ix, sx, withMode } from './expr.ts';
 import type { Func } from './func.ts';
+import { firstThread, share } from './threads.ts';
 import { forLoop, get, i32c, set } from './wat.ts';
 
 /** Windows with more taps than this are packed element by element. */
@@ -369,15 +370,23 @@ ${forLoop(col, 0, full, 4, emit(row, col, `(v128.load ${at})`, true), `gsv${tag}
 ${forLoop(col, full, width, 1, emit(row, col, `(f32.load ${at})`, false), `gss${tag}`)}`;
   const phases = p.affine ? null : phasesOf(p);
   if (phases)
-    return `${set(a, i32c(acc))}\n${phases.map((ph, i) => phasedRows(f, p, sp, ph, `${i}`, (src) => copyFloats(f, width, a, src, 'g', 0, 0, true), sum)).join('\n')}`;
-  return `${set(a, i32c(acc))}
+    return firstThread(
+      f,
+      `${set(a, i32c(acc))}\n${phases.map((ph, i) => phasedRows(f, p, sp, ph, `${i}`, (src) => copyFloats(f, width, a, src, 'g', 0, 0, true), sum)).join('\n')}`,
+    );
+  // a threaded build's threads each take a share of the rows
+  const rows = share(f, m, 'gs');
+  const all = `${set(a, i32c(acc))}
 ${eachPixel(
   f,
   p,
   sp,
-  i32c(0),
-  i32c(m),
-  (row) => `${copyFloats(f, width, a, null, 'g0')}
+  rows.lo,
+  f.threads ? `(i32.sub ${rows.hi} ${rows.lo})` : rows.hi,
+  (k) => {
+    // the row: the pixel count k from the share's first row
+    const row = f.threads ? f.local('gs_row', 'i32') : k;
+    return `${f.threads ? `${set(row, `(i32.add ${rows.lo} ${get(k)})`)}\n` : ''}${copyFloats(f, width, a, null, 'g0')}
 ${eachTap(
   f,
   p,
@@ -386,10 +395,12 @@ ${eachTap(
   () => '',
 )}
 ${forLoop(col, 0, full, 4, emit(row, col, `(v128.load ${at})`, true), 'gsv')}
-${forLoop(col, full, width, 1, emit(row, col, `(f32.load ${at})`, false), 'gss')}`,
+${forLoop(col, full, width, 1, emit(row, col, `(f32.load ${at})`, false), 'gss')}`;
+  },
   'gs',
   true,
 )}`;
+  return f.threads ? `${rows.code}\n(if (i32.lt_s ${rows.lo} ${rows.hi}) (then\n${all}))` : all;
 }
 
 /** One phase of a window over an upsampled image (a strided convolution's input gradient): the pixels

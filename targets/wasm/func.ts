@@ -25,6 +25,8 @@ export class Func {
     readonly name: string,
     readonly bufs: ReadonlyMap<string, BufInfo>,
     readonly relaxed: boolean,
+    /** Rendered for the threaded module (threads.ts): parallel loops run this thread's share. */
+    readonly threads = false,
   ) {}
 
   /** Declares (once) and returns a named local. */

@@ -3,7 +3,8 @@ import { fail } from '../../ir/errors.ts';
 import type { Kernel, Program } from '../../ir/kernel.ts';
 import type { ElementwiseOpName, OpName } from '../../ir/ops/index.ts';
 import { DEFAULT_LIMITS, type Target } from '../../ir/target.ts';
-import { kernelNames, kernelWat, programWat, type RenderOptions } from './module.ts';
+import { kernelNames, kernelWat, programScratchBytes, programWat, type RenderOptions } from './module.ts';
+import { MAX_THREAD_SCRATCH, MAX_THREADED_ARENA } from './threads.ts';
 import { OP_CODE } from './ops.ts';
 import wabtInit from 'wabt';
 
@@ -49,17 +50,13 @@ export function supportedOps(): Set<OpName> {
 let wabt: ReturnType<typeof wabtInit> | undefined;
 
 /** WAT text -> binary; a wabt error means a renderer bug, reported with the offending line. */
-export async function assemble(wat: string, relaxed: boolean): Promise<Uint8Array> {
+export async function assemble(wat: string, relaxed: boolean, threads = false): Promise<Uint8Array> {
   const w = await (wabt ??= wabtInit());
   let mod;
   try {
-    mod = w.parseWat('program.wat', wat, {
-      simd: true,
-      relaxed_simd: relaxed,
-      sat_float_to_int: true,
-      bulk_memory: true,
-    });
-    mod.validate();
+    const features = { simd: true, relaxed_simd: relaxed, sat_float_to_int: true, bulk_memory: true, threads };
+    mod = w.parseWat('program.wat', wat, features);
+    mod.validate(features);
   } catch (e) {
     const msg = String((e as Error).message ?? e);
     const line = /program\.wat:(\d+)/.exec(msg);
@@ -73,16 +70,32 @@ export async function assemble(wat: string, relaxed: boolean): Promise<Uint8Arra
   }
 }
 
-/** Renders a Program: the WAT (plain SIMD), its binary and the relaxed-SIMD binary. */
-export async function renderWasm(
-  program: Program,
-  opts: { relaxed?: boolean } = {},
-): Promise<{ wat: string; binary: Uint8Array; relaxed?: Uint8Array }> {
+export interface WasmBuild {
+  readonly wat: string;
+  readonly binary: Uint8Array;
+  readonly relaxed?: Uint8Array;
+  /** The threaded variants (plain and relaxed SIMD), when asked for and the program's memory allows. */
+  readonly threads?: { readonly simd: Uint8Array; readonly relaxed?: Uint8Array };
+}
+
+/** Whether a program gets a threaded build: its arena and scratch within the threaded layout's limits. */
+export const threadable = (p: Program): boolean =>
+  p.memory.arenaBytes <= MAX_THREADED_ARENA && programScratchBytes(p) <= MAX_THREAD_SCRATCH;
+
+/** Renders a Program: the WAT (plain SIMD), its binary and the relaxed-SIMD binary; with `threads`, the
+ *  threaded variants too. */
+export async function renderWasm(program: Program, opts: { relaxed?: boolean; threads?: boolean } = {}): Promise<WasmBuild> {
   const wat = programWat(program, { relaxed: false });
   const binary = await assemble(wat, false);
-  if (opts.relaxed === false) return { wat, binary };
-  const relaxed = await assemble(programWat(program, { relaxed: true }), true);
-  return { wat, binary, relaxed };
+  const withRelaxed = opts.relaxed !== false;
+  const relaxed = withRelaxed ? await assemble(programWat(program, { relaxed: true }), true) : undefined;
+  let threads: WasmBuild['threads'];
+  if (opts.threads && threadable(program)) {
+    const simd = await assemble(programWat(program, { relaxed: false, threads: true }), false, true);
+    const rel = withRelaxed ? await assemble(programWat(program, { relaxed: true, threads: true }), true, true) : undefined;
+    threads = rel ? { simd, relaxed: rel } : { simd };
+  }
+  return { wat, binary, ...(relaxed ? { relaxed } : {}), ...(threads ? { threads } : {}) };
 }
 
 /** The WebAssembly target: its limits (those fusion uses by default), the ops it lowers, its renderer. */

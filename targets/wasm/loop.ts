@@ -20,6 +20,7 @@ import {
 import { Func, type BufInfo } from './func.ts';
 import { OP_CODE } from './ops.ts';
 import { foldVars, specialize } from '../../ir/specialize.ts';
+import { firstThread, parallelLoop } from './threads.ts';
 import { forLoop, get, i32c, lanes, sconst, set, vconst } from './wat.ts';
 
 /** Which variable to vectorize: the one most loads are contiguous in (the innermost space var on ties). */
@@ -119,13 +120,15 @@ function point(f: Func, k: LoopKernel, vecVar: number | null): string {
 }
 
 /** The loops over space variables from..rank-1 around the points; at `spec`, one copy of the inner loops
- *  per value of that variable, specialized (ir/specialize.ts). */
-function nest(f: Func, k: LoopKernel, vecVar: number | null, from: number, spec: number | null): string {
+ *  per value of that variable, specialized (ir/specialize.ts). The loop over `split` runs this thread's share. */
+function nest(f: Func, k: LoopKernel, vecVar: number | null, from: number, spec: number | null, split: number | null): string {
   const ns = k.space.length;
+  const loop = (v: number, lo: number, hi: number, step: number, body: string, label: string): string =>
+    v === split ? parallelLoop(f, f.v(v), lo, hi, step, body, label) : forLoop(f.v(v), lo, hi, step, body, label);
   if (from === spec) {
     const dtypeOfBuf = (b: string) => f.buf(b).dtype;
     return [...Array(k.space[spec]!).keys()]
-      .map((c) => `${set(f.v(spec), i32c(c))}\n${nest(f, specialize(k, spec, c, dtypeOfBuf), vecVar, from + 1, null)}`)
+      .map((c) => `${set(f.v(spec), i32c(c))}\n${nest(f, specialize(k, spec, c, dtypeOfBuf), vecVar, from + 1, null, split)}`)
       .join('\n');
   }
   if (from >= ns) return withMode(f, null, () => point(f, k, vecVar));
@@ -135,13 +138,13 @@ function nest(f: Func, k: LoopKernel, vecVar: number | null, from: number, spec:
       const vbody = withMode(f, vecVar, () => point(f, k, vecVar));
       const tbody = withMode(f, null, () => point(f, k, null));
       return (
-        forLoop(f.v(vecVar), 0, n - (n % 4), 4, vbody, 'sv') +
+        loop(vecVar, 0, n - (n % 4), 4, vbody, 'sv') +
         '\n' +
-        forLoop(f.v(vecVar), n - (n % 4), n, 1, tbody, 'st')
+        loop(vecVar, n - (n % 4), n, 1, tbody, 'st')
       );
     }
-    return forLoop(
-      f.v(ns - 1),
+    return loop(
+      ns - 1,
       0,
       n,
       1,
@@ -149,11 +152,17 @@ function nest(f: Func, k: LoopKernel, vecVar: number | null, from: number, spec:
       `s${ns - 1}`,
     );
   }
-  return forLoop(f.v(from), 0, k.space[from]!, 1, nest(f, k, vecVar, from + 1, spec), `s${from}`);
+  return loop(from, 0, k.space[from]!, 1, nest(f, k, vecVar, from + 1, spec, split), `s${from}`);
 }
 
-export function renderLoop(k: LoopKernel, name: string, bufs: ReadonlyMap<string, BufInfo>, relaxed: boolean): string {
-  const f = new Func(name, bufs, relaxed);
+export function renderLoop(
+  k: LoopKernel,
+  name: string,
+  bufs: ReadonlyMap<string, BufInfo>,
+  relaxed: boolean,
+  threads = false,
+): string {
+  const f = new Func(name, bufs, relaxed, threads);
   if (k.space.some((d) => d === 0)) return f.render('');
   const vecVar = chooseVector(k);
   // a scatter ('sum' stores) adds into its zeroed buffers
@@ -162,5 +171,10 @@ export function renderLoop(k: LoopKernel, name: string, bufs: ReadonlyMap<string
     return `(memory.fill ${i32c(info.offset)} (i32.const 0) ${i32c(info.size * 4)})`;
   });
   const spec = k.specialize !== undefined && k.specialize !== vecVar ? k.specialize : null;
-  return f.render([...zero, nest(f, k, vecVar, 0, spec)].join('\n'));
+  // threads split the outermost space variable of more than one value (not a specialized one); a
+  // scatter, or a kernel without such a variable, runs on the first thread
+  const at = zero.length ? -1 : k.space.findIndex((d, v) => d > 1 && v !== spec);
+  const split = at < 0 ? null : at;
+  const body = [...zero, nest(f, k, vecVar, 0, spec, split)].join('\n');
+  return f.render(split === null ? firstThread(f, body) : body);
 }

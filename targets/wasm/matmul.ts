@@ -17,6 +17,7 @@ import type { ContractionKernel, IExpr, SExpr } from '../../ir/kernel.ts';
 import { fillElements, gatherRows, imagePixels, patchCols, patchOf, patchRows, type Patch } from './conv.ts';
 import { store, sx, withMode } from './expr.ts';
 import { Func, type BufInfo } from './func.ts';
+import { parallelLoop } from './threads.ts';
 import { forLoop, get, i32c, set } from './wat.ts';
 
 export const MR = 4;
@@ -60,6 +61,9 @@ export interface Gemm {
   readonly aTileK?: number;
   /** B read in place, [k, n] with rows this many bytes apart (n a multiple of NR), instead of packed panels. */
   readonly bRowBytes?: number;
+  /** Every thread of a threaded build computes all of it (into its own scratch); by default the threads
+   *  split the row blocks, or the panels when there are fewer than 4 row blocks. */
+  readonly whole?: boolean;
 }
 
 /** The local holding the first row of the current row block. */
@@ -214,7 +218,8 @@ ${set(pb, `(i32.add ${get(pb)} ${i32c(bStep)})`)}
 ${micro}
 ${set(i, `(i32.add ${get(i)} ${i32c(MR)})`)}
 (br_if $Li (i32.lt_s ${get(i)} (select ${i32c(g.m)} (i32.add ${get(i0)} ${i32c(mc)}) (i32.lt_s ${i32c(g.m)} (i32.add ${get(i0)} ${i32c(mc)}))))))`;
-  const jLoop = forLoop(jp, 0, panels(g.n), 1, iLoop, 'gj');
+  const split = g.whole ? null : Math.ceil(g.m / mc) >= 4 ? 'rows' : 'panels';
+  const jLoop = (split === 'panels' ? parallelLoop : noSplit)(f, jp, 0, panels(g.n), 1, iLoop, 'gj');
   const kLoop = blocked
     ? forLoop(
         p0,
@@ -225,8 +230,10 @@ ${set(i, `(i32.add ${get(i)} ${i32c(MR)})`)}
         'gp',
       )
     : jLoop;
-  return forLoop(i0, 0, g.m, mc, `${g.prepare ?? ''}\n${kLoop}`, 'gi');
+  return (split === 'rows' ? parallelLoop : noSplit)(f, i0, 0, g.m, mc, `${g.prepare ?? ''}\n${kLoop}`, 'gi');
 }
+
+const noSplit = (_f: Func, ...loop: Parameters<typeof forLoop>): string => forLoop(...loop);
 
 /** The flat output index ((b...) m + i) n + j over the kernel's vars. */
 function outIndex(k: ContractionKernel): IExpr {
@@ -328,8 +335,9 @@ export function renderContraction(
   bufs: ReadonlyMap<string, BufInfo>,
   scratch: number,
   relaxed: boolean,
+  threads = false,
 ): string {
-  const f = new Func(name, bufs, relaxed);
+  const f = new Func(name, bufs, relaxed, threads);
   if (k.m === 0 || k.n === 0 || k.batch.includes(0)) return f.render('');
   const p = plan(k, bufs),
     nb = k.batch.length;
@@ -386,6 +394,7 @@ export function renderContraction(
         packedB: i32c(bAt),
         emit: toTable,
         partial,
+        whole: true,
       }),
     );
     parts.push(gatherRows(f, patch, k.m, aAt, k.n, aAt + pixels * w * 4, emit));

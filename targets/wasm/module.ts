@@ -7,6 +7,7 @@ import type { BufInfo } from './func.ts';
 import { renderLoop } from './loop.ts';
 import { mathFunctions } from './math.ts';
 import { contractionScratchBytes, renderContraction } from './matmul.ts';
+import { RELOC, relocate, threadedLayout, threadedParts } from './threads.ts';
 import { i32c } from './wat.ts';
 
 export interface RenderOptions {
@@ -17,6 +18,8 @@ export interface RenderOptions {
   readonly profile?: boolean;
   /** Lines written as `;;` comments before each kernel's function (`kiln inspect`: its IR values and source lines). */
   readonly comments?: (k: Kernel) => string | undefined;
+  /** The threaded variant (threads.ts): an imported shared memory, each kernel split across threads. */
+  readonly threads?: boolean;
 }
 
 const commentOf = (k: Kernel, opts: RenderOptions): string =>
@@ -37,12 +40,21 @@ function buffersOf(p: Program): Map<string, BufInfo> {
 const scratchBytes = (k: Kernel, bufs: ReadonlyMap<string, BufInfo>): number =>
   k.kind === 'contraction' ? contractionScratchBytes(k, bufs) : 0;
 
-function renderKernel(k: Kernel, name: string, bufs: Map<string, BufInfo>, scratch: number, relaxed: boolean): string {
+function renderKernel(
+  k: Kernel,
+  name: string,
+  bufs: Map<string, BufInfo>,
+  scratch: number,
+  relaxed: boolean,
+  threads = false,
+): string {
   switch (k.kind) {
     case 'loop':
-      return renderLoop(k, name, bufs, relaxed);
+      return renderLoop(k, name, bufs, relaxed, threads);
     case 'contraction':
-      return renderContraction(k, name, bufs, scratch, relaxed);
+      return threads
+        ? relocate(renderContraction(k, name, bufs, RELOC, relaxed, true))
+        : renderContraction(k, name, bufs, scratch, relaxed);
   }
 }
 
@@ -79,13 +91,19 @@ export function kernelWat(p: Program, kernel: string, opts: RenderOptions = {}):
   return commentOf(k, opts) + renderKernel(k, kernelNames(p)[ei]![ki]!, buffersOf(p), scratch, opts.relaxed ?? false);
 }
 
+/** The scratch bytes of the program's largest kernel. */
+export function programScratchBytes(p: Program): number {
+  const bufs = buffersOf(p);
+  return Math.max(0, ...p.entries.flatMap((e) => e.kernels).map((k) => scratchBytes(k, bufs)));
+}
+
 /** The module's text. */
 export function programWat(p: Program, opts: RenderOptions = {}): string {
+  if (opts.threads) return threadedWat(p, opts);
   const relaxed = opts.relaxed ?? false;
   const bufs = buffersOf(p);
   const scratch = Math.ceil(p.memory.arenaBytes / 64) * 64;
-  const kernels = p.entries.flatMap((e) => e.kernels);
-  const total = scratch + Math.max(0, ...kernels.map((k) => scratchBytes(k, bufs)));
+  const total = scratch + programScratchBytes(p);
   checkMemory(p, total);
   const funcs: string[] = [];
   const entries: string[] = [];
@@ -105,3 +123,28 @@ ${mathFunctions(relaxed)}
 ${funcs.join('\n')}
 ${entries.join('\n')})`;
 }
+
+/** The threaded module's text: the same kernels, split (threads.ts), on an imported shared memory. */
+function threadedWat(p: Program, opts: RenderOptions): string {
+  const relaxed = opts.relaxed ?? false;
+  const bufs = buffersOf(p);
+  const layout = threadedLayout(p.memory.arenaBytes, programScratchBytes(p));
+  const names = kernelNames(p);
+  const funcs = p.entries.flatMap((e, ei) =>
+    e.kernels.map((k, ki) => commentOf(k, opts) + renderKernel(k, names[ei]![ki]!, bufs, 0, relaxed, true)),
+  );
+  const parts = threadedParts(
+    layout,
+    threadedMinPages(p.memory.arenaBytes),
+    p.entries.map((e, ei) => ({ name: e.name, kernels: names[ei]! })),
+  );
+  return `(module
+${parts.imports}
+${mathFunctions(relaxed)}
+${funcs.join('\n')}
+${parts.funcs})`;
+}
+
+/** The threaded module's memory import asks for the arena's pages (the runtime creates that memory, then
+ *  grows it by the control block and each thread's scratch). */
+export const threadedMinPages = (arenaBytes: number): number => Math.max(1, Math.ceil(arenaBytes / PAGE));

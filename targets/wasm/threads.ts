@@ -1,0 +1,177 @@
+// The threaded variant of the wasm program: the same kernels on an imported shared memory, run by
+// `nt` threads at once (thread `tid` is the instance's imported globals), each kernel's outermost
+// parallel loop split by `parallelLoop`, a barrier after every kernel. Each output element is computed
+// by one thread with exactly the code the single-threaded program runs for it (the split moves whole
+// loop iterations, never a reduction), so results are bitwise equal for every thread count.
+//
+// Memory: the arena, then a control block (entry generation, entry id, barrier count and sense), then
+// one scratch region per thread. Contraction kernels are rendered against a scratch base of RELOC and
+// `relocate` rebases every constant in that band onto the thread's region ($scr).
+import { fail } from '../../ir/errors.ts';
+import type { Func } from './func.ts';
+import { forLoop, get, i32c, set } from './wat.ts';
+
+const TID = '(global.get $tid)';
+const NT = '(global.get $nt)';
+
+/** The loop `for (v = from; v < to; v += step)` (bounds known at compile time); in a threaded build, over
+ *  this thread's share only: the steps split into nt contiguous runs, run t of them going to thread t. */
+export function parallelLoop(f: Func, v: string, from: number, to: number, step: number, body: string, label: string) {
+  if (!f.threads) return forLoop(v, from, to, step, body, label);
+  if (to <= from) return '';
+  const lo = f.local(`sh_lo${label}`, 'i32'),
+    hi = f.local(`sh_hi${label}`, 'i32');
+  const steps = Math.ceil((to - from) / step);
+  // from + floor(steps t / nt) step, for t = tid and tid + 1
+  const start = (t: string): string =>
+    `(i32.add ${i32c(from)} (i32.mul (i32.div_u (i32.mul ${i32c(steps)} ${t}) ${NT}) ${i32c(step)}))`;
+  const end = `(i32.add ${TID} (i32.const 1))`;
+  return `${set(lo, start(TID))}
+${set(hi, `(select ${i32c(to)} ${start(end)} (i32.lt_s ${i32c(to)} ${start(end)}))`)}
+${set(v, get(lo))}
+(block $B${label} (loop $L${label}
+(br_if $B${label} (i32.ge_s ${get(v)} ${get(hi)}))
+${body}
+${set(v, `(i32.add ${get(v)} ${i32c(step)})`)}
+(br $L${label})))`;
+}
+
+/** `[lo, hi)`, this thread's share of [0, n) in a threaded build (as parallelLoop splits it), as i32
+ *  expressions, with the code setting them. */
+export function share(f: Func, n: number, tag: string): { code: string; lo: string; hi: string } {
+  if (!f.threads) return { code: '', lo: i32c(0), hi: i32c(n) };
+  const lo = f.local(`sh_lo${tag}`, 'i32'),
+    hi = f.local(`sh_hi${tag}`, 'i32');
+  const start = (t: string): string => `(i32.div_u (i32.mul ${i32c(n)} ${t}) ${NT})`;
+  return {
+    code: `${set(lo, start(TID))}\n${set(hi, start(`(i32.add ${TID} (i32.const 1))`))}`,
+    lo: get(lo),
+    hi: get(hi),
+  };
+}
+
+/** Code only the first thread runs (a kernel that cannot be split: a scatter, a reduction to one value). */
+export function firstThread(f: Func, code: string): string {
+  return f.threads && code ? `(if (i32.eqz ${TID}) (then\n${code}))` : code;
+}
+
+/** Contraction kernels of a threaded build see their scratch at this address. */
+export const RELOC = 0x40000000;
+/** Constants within this distance of RELOC are scratch addresses; any other constant is below it. */
+const BAND = 0x10000000;
+/** A threaded build exists when the arena and one thread's scratch are below these. */
+export const MAX_THREADED_ARENA = RELOC - BAND;
+export const MAX_THREAD_SCRATCH = BAND;
+
+/** A kernel function rendered against scratch at RELOC, its scratch addresses rebased onto $scr. */
+export function relocate(func: string): string {
+  if ([...func.matchAll(/offset=(\d+)/g)].some((m) => Number(m[1]) >= BAND))
+    fail('K6001', 'wasm: a scratch address in a memory offset cannot be relocated (a kiln bug)');
+  return func.replace(/\(i32\.const (-?\d+)\)/g, (c, n: string) => {
+    const d = Number(n) - RELOC;
+    return Math.abs(d) < BAND ? `(i32.add (global.get $scr) ${i32c(d)})` : c;
+  });
+}
+
+/** Layout of the control block (byte offsets from its start): 64 bytes apart so the words the barrier
+ *  spins on do not share a cache line with the entry's start signal. */
+const GEN = 0,
+  ENTRY = 4,
+  COUNT = 64,
+  SENSE = 68;
+export const CONTROL_BYTES = 128;
+/** Spins on a barrier or a start signal before a worker blocks in memory.atomic.wait32. */
+const SPIN = 20000;
+
+export interface ThreadedLayout {
+  /** Byte address of the control block (the arena's end, rounded to 64). */
+  readonly control: number;
+  /** Thread 0's scratch; thread t's is at scratch + t threadBytes. */
+  readonly scratch: number;
+  readonly threadBytes: number;
+}
+
+/** The module's imports, globals and thread functions: the barrier, the worker loop (exported
+ *  `kiln_worker`: runs each entry the main thread starts until entry -1), each entry's export (sets its
+ *  id, bumps the generation, wakes the workers, runs its kernels as thread 0). `kernels[e]` are entry
+ *  e's kernel function names. */
+export function threadedParts(
+  layout: ThreadedLayout,
+  minPages: number,
+  entries: readonly { name: string; kernels: readonly string[] }[],
+): { imports: string; funcs: string } {
+  const c = layout.control;
+  const at = (off: number): string => i32c(c + off);
+  const scr = `(global.set $scr (i32.add ${i32c(layout.scratch)} (i32.mul ${TID} ${i32c(layout.threadBytes)})))`;
+  const imports = `(import "env" "memory" (memory ${minPages} 65536 shared))
+(import "kiln" "tid" (global $tid i32))
+(import "kiln" "nt" (global $nt i32))
+(global $scr (mut i32) (i32.const 0))
+(global $sense (mut i32) (i32.const 0))
+(global (export "kiln_scratch") i32 ${i32c(layout.scratch)})
+(global (export "kiln_thread_bytes") i32 ${i32c(layout.threadBytes)})`;
+  // sense-reversing barrier: the last to arrive resets the count and flips the shared sense; the others
+  // spin, then (workers only: a browser's main thread may not block) wait on it
+  const barrier = `(func $barrier (local $s i32) (local $n i32)
+(global.set $sense (i32.eqz (global.get $sense)))
+(local.set $s (global.get $sense))
+(if (i32.eq (i32.atomic.rmw.add ${at(COUNT)} (i32.const 1)) (i32.sub ${NT} (i32.const 1)))
+(then (i32.atomic.store ${at(COUNT)} (i32.const 0)) (i32.atomic.store ${at(SENSE)} (local.get $s))
+(drop (memory.atomic.notify ${at(SENSE)} (i32.const -1))) (return)))
+(local.set $n ${i32c(SPIN)})
+(loop $Lspin
+(if (i32.eq (i32.atomic.load ${at(SENSE)}) (local.get $s)) (then (return)))
+(local.set $n (i32.sub (local.get $n) (i32.const 1)))
+(br_if $Lspin (local.get $n)))
+(loop $Lwait
+(if (i32.eq (i32.atomic.load ${at(SENSE)}) (local.get $s)) (then (return)))
+(if ${TID} (then (drop (memory.atomic.wait32 ${at(SENSE)} (i32.eqz (local.get $s)) (i64.const -1)))))
+(br $Lwait)))`;
+  const runs = entries.map(
+    (e, i) => `(func $run${i}\n${e.kernels.map((k) => `(call $${k})\n(call $barrier)`).join('\n')})`,
+  );
+  const exports = entries.map(
+    (e, i) => `(func (export "${e.name}")
+${scr}
+(i32.atomic.store ${at(ENTRY)} ${i32c(i)})
+(drop (i32.atomic.rmw.add ${at(GEN)} (i32.const 1)))
+(drop (memory.atomic.notify ${at(GEN)} (i32.const -1)))
+(call $run${i}))`,
+  );
+  // a worker runs each generation's entry; entry -1 ends it
+  const dispatch = entries.reduce(
+    (code, _e, i) => `${code}\n(if (i32.eq (local.get $e) ${i32c(i)}) (then (call $run${i})))`,
+    '',
+  );
+  const worker = `(func (export "kiln_worker") (local $gen i32) (local $g i32) (local $e i32) (local $n i32)
+${scr}
+(loop $Lnext
+(local.set $n ${i32c(SPIN)})
+(loop $Lstart
+(local.set $g (i32.atomic.load ${at(GEN)}))
+(if (i32.eq (local.get $g) (local.get $gen)) (then
+(local.set $n (i32.sub (local.get $n) (i32.const 1)))
+(if (i32.le_s (local.get $n) (i32.const 0))
+(then (drop (memory.atomic.wait32 ${at(GEN)} (local.get $gen) (i64.const -1)))))
+(br $Lstart))))
+(local.set $gen (local.get $g))
+(local.set $e (i32.atomic.load ${at(ENTRY)}))
+(if (i32.lt_s (local.get $e) (i32.const 0)) (then (return)))
+${dispatch}
+(br $Lnext)))`;
+  // ends the workers: entry -1, a new generation
+  const stop = `(func (export "kiln_stop")
+(i32.atomic.store ${at(ENTRY)} (i32.const -1))
+(drop (i32.atomic.rmw.add ${at(GEN)} (i32.const 1)))
+(drop (memory.atomic.notify ${at(GEN)} (i32.const -1))))`;
+  return { imports, funcs: [barrier, ...runs, ...exports, worker, stop].join('\n') };
+}
+
+/** The threaded layout after an arena of `arenaBytes`, for kernels needing `scratchBytes` each; K6001
+ *  (never expected: renderWasm only asks within the limits) past them. */
+export function threadedLayout(arenaBytes: number, scratchBytes: number): ThreadedLayout {
+  if (arenaBytes > MAX_THREADED_ARENA || scratchBytes > MAX_THREAD_SCRATCH)
+    fail('K6001', `wasm: no threaded build for an arena of ${arenaBytes} bytes and ${scratchBytes} of scratch`);
+  const control = Math.ceil(arenaBytes / 64) * 64;
+  return { control, scratch: control + CONTROL_BYTES, threadBytes: Math.ceil(scratchBytes / 64) * 64 + 64 };
+}

@@ -1,0 +1,83 @@
+// The threaded wasm program (targets/wasm/threads.ts, runtime/threads.ts) against the single-threaded
+// one: the seed models' training steps and inference give bitwise equal outputs and params on 2, 3 and
+// 4 threads (each output element is computed by one thread with the single-threaded code, so any
+// difference is a bug: a race, a lost share, a scratch region two threads share). The single-threaded
+// program itself is held to the interpreter by models.test.ts.
+import { afterAll, describe, expect, it } from 'vitest';
+import { compileProgram } from '../../compiler/pipeline.ts';
+import { renderWasm } from '../../targets/wasm/index.ts';
+import { programWat } from '../../targets/wasm/module.ts';
+import { loadWasm, type RuntimeTensor, type WasmExecutor } from '../../runtime/index.ts';
+import { toManifest } from '../../compiler/artifact/manifest.ts';
+import { SEED_CASES, seedBatch, seedEntries, seedModel, seedParams, type SeedCase } from '../compiler/seed-cases.ts';
+import { runtimeTensor } from './wasm-helpers.ts';
+
+const open: WasmExecutor[] = [];
+afterAll(() => {
+  for (const e of open) e.close();
+});
+
+/** The seed cases at a batch that gives every thread rows of its own. */
+const CASES: readonly [string, number][] = [
+  ['xor', 8],
+  ['mnist_cnn', 6],
+  ['text_lstm', 5],
+];
+
+const bytes = (t: RuntimeTensor): Uint8Array => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+
+describe('threaded wasm: bitwise equal to one thread', () => {
+  for (const [model, batch] of CASES) {
+    it(`${model} at batch ${batch}: two training steps, then infer, on 2, 3 and 4 threads`, async () => {
+      const c: SeedCase = { ...SEED_CASES.find((s) => s.model === model)!, batch };
+      const entries = seedEntries(await seedModel(c), c);
+      const program = compileProgram(entries);
+      const bins = await renderWasm(program, { threads: true });
+      expect(bins.threads).toBeDefined();
+      const manifest = toManifest(program);
+      const binaries = { simd: bins.binary, relaxed: bins.relaxed, threads: bins.threads };
+      const params = seedParams(entries);
+      const calls = [
+        ...entries.filter((e) => e.name === 'train_step').flatMap((e) => [1, 2].map((s) => [e, s] as const)),
+        ...entries.filter((e) => e.name === 'infer').map((e) => [e, 100] as const),
+      ];
+      const results = async (threads: number): Promise<Uint8Array[]> => {
+        const exe = await loadWasm(binaries, manifest, { threads });
+        open.push(exe);
+        expect(exe.threads).toBe(threads);
+        for (const p of program.params) exe.writeParam(p.name, runtimeTensor(params[p.name]!));
+        const out: Uint8Array[] = [];
+        for (const [e, seed] of calls) {
+          const feeds = seedBatch(e.graph, c, seed);
+          const got = exe.run(e.name, Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, t.data])));
+          out.push(...Object.values(got).map(bytes));
+        }
+        out.push(...program.params.map((p) => bytes(exe.readParam(p.name))));
+        exe.close();
+        return out;
+      };
+      const one = await results(1);
+      for (const threads of [2, 3, 4]) {
+        const got = await results(threads);
+        expect(got.length).toBe(one.length);
+        got.forEach((g, i) => expect(Buffer.compare(g, one[i]!), `${threads} threads, result ${i}`).toBe(0));
+      }
+    }, 120_000);
+  }
+});
+
+describe('threaded wasm module', () => {
+  it('splits loops and GEMMs by thread, runs unsplittable kernels on thread 0, rebases scratch per thread', async () => {
+    const c: SeedCase = { ...SEED_CASES.find((s) => s.model === 'mnist_cnn')!, batch: 4 };
+    const program = compileProgram(seedEntries(await seedModel(c), c));
+    const wat = programWat(program, { threads: true });
+    expect(wat).toContain('(import "env" "memory" (memory');
+    expect(wat).toMatch(/shared\)\)/);
+    expect(wat).toContain('(global.get $scr)');
+    expect(wat).toContain('$sh_logi'); // a GEMM's row blocks
+    expect(wat).toMatch(/\$sh_lo(s\d|sv)/); // a loop kernel's outer variable
+    expect(wat).toContain('(if (i32.eqz (global.get $tid))'); // the loss, a reduction to one value
+    // the single-threaded module is the same as before: no thread code in it
+    expect(programWat(program)).not.toMatch(/\$tid|\$scr|sh_lo/);
+  });
+});
