@@ -30,20 +30,20 @@ export function suiteTable(
   const withFlops = rows.some((r) => r.gflops !== undefined);
   const best = peak?.reduce((m, p) => Math.max(m, p.gflops ?? 0), 0) ?? 0;
   const cells = rows.map((r) => {
-    const kiln = rows.find((k) => k.impl === KILN && k.case === r.case && k.status === 'ok');
-    const out = [r.case, r.impl, r.median_ms === undefined ? '-' : formatMs(r.median_ms)];
+    const kiln = rows.find((k) => k.impl === KILN && k.case === r.case && k.threads === r.threads && k.status === 'ok');
+    const out = [r.case, r.impl, String(r.threads), r.median_ms === undefined ? '-' : formatMs(r.median_ms)];
     if (withFlops) out.push(r.gflops === undefined ? '-' : r.gflops.toFixed(1));
     if (withFlops && best > 0) out.push(r.gflops === undefined ? '-' : `${((100 * r.gflops) / best).toFixed(0)}%`);
     out.push(r.impl === KILN ? '' : formatRatio(kiln?.median_ms, r.status === 'ok' ? r.median_ms : undefined));
     out.push(diffText(r), r.runs === undefined ? '' : String(r.runs), statusText(r));
     return out;
   });
-  const header = ['case', 'impl', 'median ms'];
+  const header = ['case', 'impl', 'threads', 'median ms'];
   if (withFlops) header.push('GFLOP/s');
   if (withFlops && best > 0) header.push('of peak');
   header.push('kiln/impl', 'diff', 'runs', 'status');
   const lines = [
-    `== ${suite} (one thread each; ${simdText(opts.relaxed)}; kiln/impl < 1 means kiln is faster; diff: first output vs the reference impl)`,
+    `== ${suite} (${simdText(opts.relaxed)}; kiln/impl: kiln's time over the impl's on as many threads, < 1 means kiln is faster; diff: first output vs the reference impl)`,
   ];
   if (peak) {
     lines.push(

@@ -32,9 +32,11 @@ interface Options {
   readonly policy: TimingPolicy;
   readonly seed: number;
   readonly slow: boolean;
+  /** Thread counts each impl runs with (--threads 1,2; default 1). */
+  readonly threads: readonly number[];
 }
 
-const USAGE = `usage: npm run bench -- <${[...SUITES, 'peak', 'all'].join('|')}>... [--json] [--impl ${IMPLS.map((i) => i.name).join(',')}] [--budget ms] [--seed n] [--no-relaxed] [--slow]`;
+const USAGE = `usage: npm run bench -- <${[...SUITES, 'peak', 'all'].join('|')}>... [--json] [--impl ${IMPLS.map((i) => i.name).join(',')}] [--budget ms] [--seed n] [--no-relaxed] [--slow] [--threads 1,2]`;
 
 function parseArgs(argv: readonly string[]): Options {
   const suites: (Suite | 'peak')[] = [];
@@ -44,6 +46,7 @@ function parseArgs(argv: readonly string[]): Options {
   let seed = 1234;
   let slow = false;
   let relaxed = true;
+  let threads = [1];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): string => {
@@ -56,6 +59,7 @@ function parseArgs(argv: readonly string[]): Options {
     else if (a === '--budget') budget = Number(value());
     else if (a === '--seed') seed = Number(value());
     else if (a === '--slow') slow = true;
+    else if (a === '--threads') threads = value().split(',').map(Number);
     else if (a === '--relaxed')
       relaxed = true; // the default; kept for old command lines
     else if (a === '--no-relaxed') relaxed = false;
@@ -66,11 +70,28 @@ function parseArgs(argv: readonly string[]): Options {
   if (suites.length === 0) throw new Error(USAGE);
   const unknown = impls?.filter((n) => !IMPLS.some((i) => i.name === n)) ?? [];
   if (unknown.length) throw new Error(`unknown impl ${unknown.join(', ')}\n${USAGE}`);
+  if (!threads.every((t) => Number.isInteger(t) && t >= 1))
+    throw new Error(`--threads expects thread counts such as 1,2\n${USAGE}`);
   if (!(budget > 0)) throw new Error(`--budget must be a positive number of milliseconds\n${USAGE}`);
   // Before any module is compiled: relaxed SIMD on, as in every current browser engine and Node 22+
   // (Node 20's V8 needs the flag), or off with --no-relaxed to measure plain SIMD.
   setFlagsFromString(relaxed ? '--experimental-wasm-relaxed-simd' : '--no-experimental-wasm-relaxed-simd');
-  return { suites, json, impls, policy: policyFor(budget), seed, slow };
+  return { suites, json, impls, policy: policyFor(budget), seed, slow, threads };
+}
+
+/** The impl on `t` threads; one that cannot run there gets a row saying why on every case. */
+function onThreads(impl: Impl, t: number): Impl {
+  if (t === impl.threads) return impl;
+  const v = impl.threaded?.(t) ?? `${impl.name}: runs on one thread only in this bench`;
+  if (typeof v !== 'string') return v;
+  return {
+    name: impl.name,
+    threads: t,
+    async load() {},
+    async prepare() {
+      throw new Error(v);
+    },
+  };
 }
 
 /** Loads each impl once; a failure is kept as its 'absent' reason. */
@@ -192,7 +213,9 @@ async function main(): Promise<void> {
   log(
     `WebAssembly: ${simdText(relaxed)}${relaxed ? ' (--no-relaxed for plain SIMD)' : ''}; warm-up ${opts.policy.warmMs} ms and ${opts.policy.minWarmCalls} calls at least per impl, then interleaved rounds`,
   );
-  const impls = IMPLS.filter((i) => !opts.impls || opts.impls.includes(i.name));
+  const impls = opts.threads.flatMap((t) =>
+    IMPLS.filter((i) => !opts.impls || opts.impls.includes(i.name)).map((i) => onThreads(i, t)),
+  );
   const needPeers = opts.suites.some((s) => s !== 'peak');
   const loaded = needPeers ? await loadAll(impls, log) : new Map<Impl, string | undefined>();
   let peak: Peak[] | undefined;

@@ -11,7 +11,7 @@ const PAGE = 65536;
  *  module as thread `tid`, say so, then run entries until the main thread stops the pool. */
 const WORKER = `const start = (d, post) => {
   let inst;
-  try { inst = new WebAssembly.Instance(d.module, { env: { memory: d.memory }, kiln: { tid: d.tid, nt: d.nt } }); }
+  try { inst = new WebAssembly.Instance(d.module, { env: { memory: d.memory }, kiln: { tid: d.tid, nt: d.nt, block: 1 } }); }
   catch (e) { post(String(e && e.message || e)); return; }
   post('ready');
   inst.exports.kiln_worker();
@@ -61,8 +61,9 @@ async function spawn(): Promise<{ worker: AnyWorker; on: (cb: (m: unknown) => vo
       },
     };
   }
-  const W = (globalThis as unknown as { Worker: new (url: string) => AnyWorker & { onmessage: unknown; onerror: unknown } })
-    .Worker;
+  const W = (
+    globalThis as unknown as { Worker: new (url: string) => AnyWorker & { onmessage: unknown; onerror: unknown } }
+  ).Worker;
   const url = URL.createObjectURL(new Blob([WORKER], { type: 'text/javascript' }));
   const worker = new W(url);
   URL.revokeObjectURL(url);
@@ -90,8 +91,9 @@ export async function startPool(mod: WebAssembly.Module, arenaBytes: number, nt:
     maximum: 65536,
     shared: true,
   });
-  const imports = (tid: number) => ({ env: { memory }, kiln: { tid, nt } });
-  const instance = await WebAssembly.instantiate(mod, imports(0));
+  // a browser's main thread may not block: it spins at barriers
+  const block = isNode() ? 1 : 0;
+  const instance = await WebAssembly.instantiate(mod, { env: { memory }, kiln: { tid: 0, nt, block } });
   const global = (name: string): number => (instance.exports[name] as WebAssembly.Global).value as number;
   const bytes = global('kiln_scratch') + nt * global('kiln_thread_bytes');
   const pages = Math.ceil(bytes / PAGE) - memory.buffer.byteLength / PAGE;

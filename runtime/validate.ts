@@ -146,11 +146,7 @@ function checkStructure(m: Manifest): void {
         );
     }
   }
-  const files = [
-    m.weights,
-    ...Object.values(m.targets.wasm?.files ?? {}),
-    m.targets.webgpu?.file,
-  ];
+  const files = [m.weights, ...Object.values(m.targets.wasm?.files ?? {}), m.targets.webgpu?.file];
   for (const f of files)
     if (f !== undefined && !Object.hasOwn(m.files, f))
       bad('K7001', `manifest.json: file '${f}' expected in 'files' with its sha-256, found none`);

@@ -124,8 +124,9 @@ export class WasmExecutor {
   }
 }
 
-/** The imports of a threaded module: its shared memory and its thread's id and count. */
-const THREADED_IMPORTS = 'env.memory (memory), kiln.tid (global), kiln.nt (global)';
+/** The imports of a threaded module: its shared memory, its thread's id, the thread count, and whether
+ *  the thread may block in memory.atomic.wait32. */
+const THREADED_IMPORTS = 'env.memory (memory), kiln.tid (global), kiln.nt (global), kiln.block (global)';
 
 /** Checks a module's interface: no imports and an exported memory (threaded: THREADED_IMPORTS and the
  *  pool's exports), one exported function per entry. */
@@ -159,7 +160,10 @@ export async function loadWasm(
   const bins: WasmBinaries = bytes instanceof Uint8Array ? { simd: bytes } : bytes;
   const nt = opts.threads ?? 1;
   if (!Number.isInteger(nt) || nt < 1 || nt > MAX_THREADS)
-    bad('K7013', `loadModel: expected threads to be an integer from 1 to ${MAX_THREADS}, found ${String(opts.threads)}`);
+    bad(
+      'K7013',
+      `loadModel: expected threads to be an integer from 1 to ${MAX_THREADS}, found ${String(opts.threads)}`,
+    );
   const threaded = nt > 1 && bins.threads !== undefined;
   const set = threaded ? bins.threads! : bins;
   const relaxed = set.relaxed !== undefined && opts.relaxedSimd !== false && relaxedSimdSupported();

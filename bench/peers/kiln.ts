@@ -67,36 +67,47 @@ export function matmulGraph(n: number): Graph {
   return b.finish();
 }
 
-async function load(program: Program): Promise<WasmExecutor> {
-  const bins = await renderWasm(program);
-  return loadWasm({ simd: bins.binary, relaxed: bins.relaxed }, toManifest(program));
+/** The program on `threads` threads (its threaded build, on a pool of workers, when more than one). */
+async function load(program: Program, threads: number): Promise<WasmExecutor> {
+  const bins = await renderWasm(program, { threads: threads > 1 });
+  if (threads > 1 && !bins.threads) throw new Error(`kiln: program @${program.name} has no threaded build`);
+  return loadWasm({ simd: bins.binary, relaxed: bins.relaxed, threads: bins.threads }, toManifest(program), {
+    threads,
+  });
 }
 
-async function matmulRunner(c: MatmulCase): Promise<Runner> {
-  const exec = await load(compileProgram([{ name: 'infer', graph: matmulGraph(c.n) }]));
+async function matmulRunner(c: MatmulCase, threads: number): Promise<Runner> {
+  const exec = await load(compileProgram([{ name: 'infer', graph: matmulGraph(c.n) }]), threads);
   const feeds = { a: c.a.data, b: c.b.data };
-  return { run: () => exec.run('infer', feeds).y!.data };
+  return { run: () => exec.run('infer', feeds).y!.data, dispose: () => exec.close() };
 }
 
-async function modelRunner(c: ModelCase): Promise<Runner> {
+async function modelRunner(c: ModelCase, threads: number): Promise<Runner> {
   const train = c.kind === 'train';
-  const exec = await load(compileModel(kilnModel(c.spec, c.batch), { train, batch: c.batch }));
+  const exec = await load(compileModel(kilnModel(c.spec, c.batch), { train, batch: c.batch }), threads);
   c.spec.layers.forEach((l, i) =>
     PARAMS[l.kind].forEach((p, j) => exec.writeParam(`${layerName(i)}/${p}`, c.weights[i]![j]!.data)),
   );
+  const dispose = (): void => exec.close();
   if (!train) {
     const feeds = { x: c.x.data };
-    return { run: () => exec.run('infer', feeds).y!.data };
+    return { run: () => exec.run('infer', feeds).y!.data, dispose };
   }
   const feeds = { x: c.x.data, y: c.labels!.data };
-  return { run: () => exec.run('train_step', feeds).loss!.data };
+  return { run: () => exec.run('train_step', feeds).loss!.data, dispose };
 }
 
-export const kiln: Impl = {
-  name: 'kiln',
-  threads: 1,
-  async load() {},
-  async prepare(c: Case): Promise<Prepared> {
-    return inProcess(await (c.kind === 'matmul' ? matmulRunner(c) : modelRunner(c)));
-  },
-};
+/** kiln on `threads` threads: one thread runs the plain module, more the threaded one on a worker pool. */
+function kilnOn(threads: number): Impl {
+  return {
+    name: 'kiln',
+    threads,
+    async load() {},
+    async prepare(c: Case): Promise<Prepared> {
+      return inProcess(await (c.kind === 'matmul' ? matmulRunner(c, threads) : modelRunner(c, threads)));
+    },
+    threaded: kilnOn,
+  };
+}
+
+export const kiln: Impl = kilnOn(1);

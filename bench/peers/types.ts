@@ -21,8 +21,10 @@ export interface Prepared extends Timed {
 
 export interface Impl {
   readonly name: string;
-  /** Threads it computes with (every impl is set to one). */
+  /** Threads it computes with. */
   readonly threads: number;
+  /** The impl on `n` threads (bench --threads), or why it cannot run on them here. */
+  threaded?(n: number): Impl | string;
   /** Loads the library; throws (with the reason) when it is absent. */
   load(): Promise<void>;
   /** Prepares one case (model built, weights and inputs in place); throws (with the op or feature

@@ -56,7 +56,8 @@ export async function assemble(wat: string, relaxed: boolean, threads = false): 
   try {
     const features = { simd: true, relaxed_simd: relaxed, sat_float_to_int: true, bulk_memory: true, threads };
     mod = w.parseWat('program.wat', wat, features);
-    mod.validate(features);
+    // wabt's typings omit validate's features (it validates with its defaults, threads off, without them)
+    (mod.validate as (f: object) => void)(features);
   } catch (e) {
     const msg = String((e as Error).message ?? e);
     const line = /program\.wat:(\d+)/.exec(msg);
@@ -80,11 +81,15 @@ export interface WasmBuild {
 
 /** Whether a program gets a threaded build: its arena and scratch within the threaded layout's limits. */
 export const threadable = (p: Program): boolean =>
-  p.memory.arenaBytes <= MAX_THREADED_ARENA && programScratchBytes(p) <= MAX_THREAD_SCRATCH;
+  p.memory.arenaBytes <= MAX_THREADED_ARENA &&
+  Math.max(programScratchBytes(p), programScratchBytes(p, true)) <= MAX_THREAD_SCRATCH;
 
 /** Renders a Program: the WAT (plain SIMD), its binary and the relaxed-SIMD binary; with `threads`, the
  *  threaded variants too. */
-export async function renderWasm(program: Program, opts: { relaxed?: boolean; threads?: boolean } = {}): Promise<WasmBuild> {
+export async function renderWasm(
+  program: Program,
+  opts: { relaxed?: boolean; threads?: boolean } = {},
+): Promise<WasmBuild> {
   const wat = programWat(program, { relaxed: false });
   const binary = await assemble(wat, false);
   const withRelaxed = opts.relaxed !== false;
@@ -92,7 +97,9 @@ export async function renderWasm(program: Program, opts: { relaxed?: boolean; th
   let threads: WasmBuild['threads'];
   if (opts.threads && threadable(program)) {
     const simd = await assemble(programWat(program, { relaxed: false, threads: true }), false, true);
-    const rel = withRelaxed ? await assemble(programWat(program, { relaxed: true, threads: true }), true, true) : undefined;
+    const rel = withRelaxed
+      ? await assemble(programWat(program, { relaxed: true, threads: true }), true, true)
+      : undefined;
     threads = rel ? { simd, relaxed: rel } : { simd };
   }
   return { wat, binary, ...(relaxed ? { relaxed } : {}), ...(threads ? { threads } : {}) };

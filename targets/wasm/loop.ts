@@ -121,14 +121,24 @@ function point(f: Func, k: LoopKernel, vecVar: number | null): string {
 
 /** The loops over space variables from..rank-1 around the points; at `spec`, one copy of the inner loops
  *  per value of that variable, specialized (ir/specialize.ts). The loop over `split` runs this thread's share. */
-function nest(f: Func, k: LoopKernel, vecVar: number | null, from: number, spec: number | null, split: number | null): string {
+function nest(
+  f: Func,
+  k: LoopKernel,
+  vecVar: number | null,
+  from: number,
+  spec: number | null,
+  split: number | null,
+): string {
   const ns = k.space.length;
   const loop = (v: number, lo: number, hi: number, step: number, body: string, label: string): string =>
     v === split ? parallelLoop(f, f.v(v), lo, hi, step, body, label) : forLoop(f.v(v), lo, hi, step, body, label);
   if (from === spec) {
     const dtypeOfBuf = (b: string) => f.buf(b).dtype;
     return [...Array(k.space[spec]!).keys()]
-      .map((c) => `${set(f.v(spec), i32c(c))}\n${nest(f, specialize(k, spec, c, dtypeOfBuf), vecVar, from + 1, null, split)}`)
+      .map(
+        (c) =>
+          `${set(f.v(spec), i32c(c))}\n${nest(f, specialize(k, spec, c, dtypeOfBuf), vecVar, from + 1, null, split)}`,
+      )
       .join('\n');
   }
   if (from >= ns) return withMode(f, null, () => point(f, k, vecVar));
@@ -137,11 +147,7 @@ function nest(f: Func, k: LoopKernel, vecVar: number | null, from: number, spec:
     if (vecVar === ns - 1) {
       const vbody = withMode(f, vecVar, () => point(f, k, vecVar));
       const tbody = withMode(f, null, () => point(f, k, null));
-      return (
-        loop(vecVar, 0, n - (n % 4), 4, vbody, 'sv') +
-        '\n' +
-        loop(vecVar, n - (n % 4), n, 1, tbody, 'st')
-      );
+      return loop(vecVar, 0, n - (n % 4), 4, vbody, 'sv') + '\n' + loop(vecVar, n - (n % 4), n, 1, tbody, 'st');
     }
     return loop(
       ns - 1,

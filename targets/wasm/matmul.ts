@@ -17,7 +17,7 @@ import type { ContractionKernel, IExpr, SExpr } from '../../ir/kernel.ts';
 import { fillElements, gatherRows, imagePixels, patchCols, patchOf, patchRows, type Patch } from './conv.ts';
 import { store, sx, withMode } from './expr.ts';
 import { Func, type BufInfo } from './func.ts';
-import { parallelLoop } from './threads.ts';
+import { parallelLoop, SHARED } from './threads.ts';
 import { forLoop, get, i32c, set } from './wat.ts';
 
 export const MR = 4;
@@ -61,9 +61,6 @@ export interface Gemm {
   readonly aTileK?: number;
   /** B read in place, [k, n] with rows this many bytes apart (n a multiple of NR), instead of packed panels. */
   readonly bRowBytes?: number;
-  /** Every thread of a threaded build computes all of it (into its own scratch); by default the threads
-   *  split the row blocks, or the panels when there are fewer than 4 row blocks. */
-  readonly whole?: boolean;
 }
 
 /** The local holding the first row of the current row block. */
@@ -218,7 +215,8 @@ ${set(pb, `(i32.add ${get(pb)} ${i32c(bStep)})`)}
 ${micro}
 ${set(i, `(i32.add ${get(i)} ${i32c(MR)})`)}
 (br_if $Li (i32.lt_s ${get(i)} (select ${i32c(g.m)} (i32.add ${get(i0)} ${i32c(mc)}) (i32.lt_s ${i32c(g.m)} (i32.add ${get(i0)} ${i32c(mc)}))))))`;
-  const split = g.whole ? null : Math.ceil(g.m / mc) >= 4 ? 'rows' : 'panels';
+  // a threaded build's threads split the row blocks, or the panels when there are fewer than 4 row blocks
+  const split = Math.ceil(g.m / mc) >= 4 ? 'rows' : 'panels';
   const jLoop = (split === 'panels' ? parallelLoop : noSplit)(f, jp, 0, panels(g.n), 1, iLoop, 'gj');
   const kLoop = blocked
     ? forLoop(
@@ -319,6 +317,12 @@ function plan(k: ContractionKernel, bufs: ReadonlyMap<string, BufInfo>): Plan {
   };
 }
 
+/** Bytes of the scratch a threaded build's threads share: a gather plan's table. */
+export function contractionSharedBytes(k: ContractionKernel, bufs: ReadonlyMap<string, BufInfo>): number {
+  const a = plan(k, bufs).a;
+  return a.kind === 'gather' ? a.pixels * (k.k / a.patch.channels) * k.n * 4 : 0;
+}
+
 export function contractionScratchBytes(k: ContractionKernel, bufs: ReadonlyMap<string, BufInfo>): number {
   const p = plan(k, bufs);
   return p.bBytes + p.aBytes + p.partialBytes + p.overread;
@@ -382,8 +386,9 @@ export function renderContraction(
         'b',
       ),
     );
+    const table = f.threads ? SHARED : aAt;
     const toTable = (row: string, col: string, value: string, vector: boolean): string =>
-      `(${vector ? 'v128' : 'f32'}.store (i32.add ${i32c(aAt)} (i32.shl (i32.add (i32.mul ${get(row)} ${i32c(w)}) ${get(col)}) (i32.const 2))) ${value})`;
+      `(${vector ? 'v128' : 'f32'}.store (i32.add ${i32c(table)} (i32.shl (i32.add (i32.mul ${get(row)} ${i32c(w)}) ${get(col)}) (i32.const 2))) ${value})`;
     parts.push(
       gemm(f, {
         m: pixels,
@@ -394,10 +399,11 @@ export function renderContraction(
         packedB: i32c(bAt),
         emit: toTable,
         partial,
-        whole: true,
       }),
     );
-    parts.push(gatherRows(f, patch, k.m, aAt, k.n, aAt + pixels * w * 4, emit));
+    // a threaded build's threads share the table (threads.ts SHARED): each waits for all its rows
+    if (f.threads) parts.push('(call $barrier)');
+    parts.push(gatherRows(f, patch, k.m, table, k.n, aAt + pixels * w * 4, emit));
     return f.render(parts.join('\n'));
   }
   /** A local holding the byte address of a view's element (0, 0) in the current batch. */

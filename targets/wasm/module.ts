@@ -6,8 +6,8 @@ import type { Kernel, Program } from '../../ir/kernel.ts';
 import type { BufInfo } from './func.ts';
 import { renderLoop } from './loop.ts';
 import { mathFunctions } from './math.ts';
-import { contractionScratchBytes, renderContraction } from './matmul.ts';
-import { RELOC, relocate, threadedLayout, threadedParts } from './threads.ts';
+import { contractionScratchBytes, contractionSharedBytes, renderContraction } from './matmul.ts';
+import { RELOC, relocate, threadedLayout, threadedParts, type ThreadedLayout } from './threads.ts';
 import { i32c } from './wat.ts';
 
 export interface RenderOptions {
@@ -46,14 +46,14 @@ function renderKernel(
   bufs: Map<string, BufInfo>,
   scratch: number,
   relaxed: boolean,
-  threads = false,
+  threads?: ThreadedLayout,
 ): string {
   switch (k.kind) {
     case 'loop':
-      return renderLoop(k, name, bufs, relaxed, threads);
+      return renderLoop(k, name, bufs, relaxed, threads !== undefined);
     case 'contraction':
       return threads
-        ? relocate(renderContraction(k, name, bufs, RELOC, relaxed, true))
+        ? relocate(renderContraction(k, name, bufs, RELOC, relaxed, true), threads)
         : renderContraction(k, name, bufs, scratch, relaxed);
   }
 }
@@ -91,10 +91,12 @@ export function kernelWat(p: Program, kernel: string, opts: RenderOptions = {}):
   return commentOf(k, opts) + renderKernel(k, kernelNames(p)[ei]![ki]!, buffersOf(p), scratch, opts.relaxed ?? false);
 }
 
-/** The scratch bytes of the program's largest kernel. */
-export function programScratchBytes(p: Program): number {
+/** The scratch bytes of the program's largest kernel (`shared`: the scratch a threaded build's threads share). */
+export function programScratchBytes(p: Program, shared = false): number {
   const bufs = buffersOf(p);
-  return Math.max(0, ...p.entries.flatMap((e) => e.kernels).map((k) => scratchBytes(k, bufs)));
+  const bytes = (k: Kernel): number =>
+    !shared ? scratchBytes(k, bufs) : k.kind === 'contraction' ? contractionSharedBytes(k, bufs) : 0;
+  return Math.max(0, ...p.entries.flatMap((e) => e.kernels).map(bytes));
 }
 
 /** The module's text. */
@@ -128,10 +130,10 @@ ${entries.join('\n')})`;
 function threadedWat(p: Program, opts: RenderOptions): string {
   const relaxed = opts.relaxed ?? false;
   const bufs = buffersOf(p);
-  const layout = threadedLayout(p.memory.arenaBytes, programScratchBytes(p));
+  const layout = threadedLayout(p.memory.arenaBytes, programScratchBytes(p), programScratchBytes(p, true));
   const names = kernelNames(p);
   const funcs = p.entries.flatMap((e, ei) =>
-    e.kernels.map((k, ki) => commentOf(k, opts) + renderKernel(k, names[ei]![ki]!, bufs, 0, relaxed, true)),
+    e.kernels.map((k, ki) => commentOf(k, opts) + renderKernel(k, names[ei]![ki]!, bufs, 0, relaxed, layout)),
   );
   const parts = threadedParts(
     layout,

@@ -4,9 +4,10 @@
 // by one thread with exactly the code the single-threaded program runs for it (the split moves whole
 // loop iterations, never a reduction), so results are bitwise equal for every thread count.
 //
-// Memory: the arena, then a control block (entry generation, entry id, barrier count and sense), then
-// one scratch region per thread. Contraction kernels are rendered against a scratch base of RELOC and
-// `relocate` rebases every constant in that band onto the thread's region ($scr).
+// Memory: the arena, then a control block (entry generation, entry id, barrier count and sense), the
+// scratch the threads share, and one scratch region per thread. Contraction kernels are rendered
+// against a scratch base of RELOC (and shared scratch at SHARED), and `relocate` rebases every constant
+// in those bands onto the thread's region ($scr) and the shared one.
 import { fail } from '../../ir/errors.ts';
 import type { Func } from './func.ts';
 import { forLoop, get, i32c, set } from './wat.ts';
@@ -55,21 +56,25 @@ export function firstThread(f: Func, code: string): string {
   return f.threads && code ? `(if (i32.eqz ${TID}) (then\n${code}))` : code;
 }
 
-/** Contraction kernels of a threaded build see their scratch at this address. */
+/** Contraction kernels of a threaded build see their own scratch at RELOC, the shared scratch at SHARED. */
 export const RELOC = 0x40000000;
-/** Constants within this distance of RELOC are scratch addresses; any other constant is below it. */
+export const SHARED = 0x60000000;
+/** Constants within this distance of RELOC or SHARED are scratch addresses; any other constant is below
+ *  RELOC - BAND. */
 const BAND = 0x10000000;
 /** A threaded build exists when the arena and one thread's scratch are below these. */
 export const MAX_THREADED_ARENA = RELOC - BAND;
 export const MAX_THREAD_SCRATCH = BAND;
 
-/** A kernel function rendered against scratch at RELOC, its scratch addresses rebased onto $scr. */
-export function relocate(func: string): string {
+/** A kernel function rendered against scratch at RELOC and SHARED, its scratch addresses rebased onto
+ *  $scr and the layout's shared region. */
+export function relocate(func: string, layout: ThreadedLayout): string {
   if ([...func.matchAll(/offset=(\d+)/g)].some((m) => Number(m[1]) >= BAND))
     fail('K6001', 'wasm: a scratch address in a memory offset cannot be relocated (a kiln bug)');
   return func.replace(/\(i32\.const (-?\d+)\)/g, (c, n: string) => {
-    const d = Number(n) - RELOC;
-    return Math.abs(d) < BAND ? `(i32.add (global.get $scr) ${i32c(d)})` : c;
+    const v = Number(n);
+    if (Math.abs(v - RELOC) < BAND) return `(i32.add (global.get $scr) ${i32c(v - RELOC)})`;
+    return Math.abs(v - SHARED) < BAND ? i32c(layout.shared + v - SHARED) : c;
   });
 }
 
@@ -81,11 +86,13 @@ const GEN = 0,
   SENSE = 68;
 export const CONTROL_BYTES = 128;
 /** Spins on a barrier or a start signal before a worker blocks in memory.atomic.wait32. */
-const SPIN = 20000;
+const SPIN = 4000;
 
 export interface ThreadedLayout {
   /** Byte address of the control block (the arena's end, rounded to 64). */
   readonly control: number;
+  /** The scratch the threads share. */
+  readonly shared: number;
   /** Thread 0's scratch; thread t's is at scratch + t threadBytes. */
   readonly scratch: number;
   readonly threadBytes: number;
@@ -106,12 +113,13 @@ export function threadedParts(
   const imports = `(import "env" "memory" (memory ${minPages} 65536 shared))
 (import "kiln" "tid" (global $tid i32))
 (import "kiln" "nt" (global $nt i32))
+(import "kiln" "block" (global $block i32))
 (global $scr (mut i32) (i32.const 0))
 (global $sense (mut i32) (i32.const 0))
 (global (export "kiln_scratch") i32 ${i32c(layout.scratch)})
 (global (export "kiln_thread_bytes") i32 ${i32c(layout.threadBytes)})`;
   // sense-reversing barrier: the last to arrive resets the count and flips the shared sense; the others
-  // spin, then (workers only: a browser's main thread may not block) wait on it
+  // spin, then wait on it where the thread may block ($block: not a browser's main thread)
   const barrier = `(func $barrier (local $s i32) (local $n i32)
 (global.set $sense (i32.eqz (global.get $sense)))
 (local.set $s (global.get $sense))
@@ -125,7 +133,7 @@ export function threadedParts(
 (br_if $Lspin (local.get $n)))
 (loop $Lwait
 (if (i32.eq (i32.atomic.load ${at(SENSE)}) (local.get $s)) (then (return)))
-(if ${TID} (then (drop (memory.atomic.wait32 ${at(SENSE)} (i32.eqz (local.get $s)) (i64.const -1)))))
+(if (global.get $block) (then (drop (memory.atomic.wait32 ${at(SENSE)} (i32.eqz (local.get $s)) (i64.const -1)))))
 (br $Lwait)))`;
   const runs = entries.map(
     (e, i) => `(func $run${i}\n${e.kernels.map((k) => `(call $${k})\n(call $barrier)`).join('\n')})`,
@@ -167,11 +175,14 @@ ${dispatch}
   return { imports, funcs: [barrier, ...runs, ...exports, worker, stop].join('\n') };
 }
 
-/** The threaded layout after an arena of `arenaBytes`, for kernels needing `scratchBytes` each; K6001
- *  (never expected: renderWasm only asks within the limits) past them. */
-export function threadedLayout(arenaBytes: number, scratchBytes: number): ThreadedLayout {
-  if (arenaBytes > MAX_THREADED_ARENA || scratchBytes > MAX_THREAD_SCRATCH)
+const up64 = (n: number): number => Math.ceil(n / 64) * 64;
+
+/** The threaded layout after an arena of `arenaBytes`, for kernels needing `scratchBytes` each of their
+ *  own and `sharedBytes` shared; K6001 (never expected: renderWasm only asks within the limits) past them. */
+export function threadedLayout(arenaBytes: number, scratchBytes: number, sharedBytes: number): ThreadedLayout {
+  if (arenaBytes > MAX_THREADED_ARENA || Math.max(scratchBytes, sharedBytes) > MAX_THREAD_SCRATCH)
     fail('K6001', `wasm: no threaded build for an arena of ${arenaBytes} bytes and ${scratchBytes} of scratch`);
-  const control = Math.ceil(arenaBytes / 64) * 64;
-  return { control, scratch: control + CONTROL_BYTES, threadBytes: Math.ceil(scratchBytes / 64) * 64 + 64 };
+  const control = up64(arenaBytes),
+    shared = control + CONTROL_BYTES;
+  return { control, shared, scratch: shared + up64(sharedBytes), threadBytes: up64(scratchBytes) + 64 };
 }

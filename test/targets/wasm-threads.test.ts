@@ -49,7 +49,7 @@ describe('threaded wasm: bitwise equal to one thread', () => {
         const out: Uint8Array[] = [];
         for (const [e, seed] of calls) {
           const feeds = seedBatch(e.graph, c, seed);
-          const got = exe.run(e.name, Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, t.data])));
+          const got = exe.run(e.name, feeds as Record<string, RuntimeTensor>);
           out.push(...Object.values(got).map(bytes));
         }
         out.push(...program.params.map((p) => bytes(exe.readParam(p.name))));
