@@ -6,7 +6,8 @@ import { fileReader, writeFileAtomic, type ArtifactSource } from './files.ts';
 import type { Manifest } from './manifest.ts';
 import { decodeSafetensors, encodeSafetensors, type NamedArray } from './safetensors.ts';
 import { checkFile, checkWeights, readManifest, type TensorData, type TensorInput } from './validate.ts';
-import { loadWasm, type RuntimeTensor } from './wasm.ts';
+import { coreCount, threadsUnavailable } from './threads.ts';
+import { loadWasm, MAX_THREADS, type RuntimeTensor } from './wasm.ts';
 
 export type Backend = 'wasm' | 'webgpu';
 
@@ -17,6 +18,10 @@ export interface LoadOptions {
   readonly device?: unknown;
   /** false: the plain SIMD module even where relaxed SIMD runs. */
   readonly relaxedSimd?: boolean;
+  /** Threads the wasm backend runs each entry on (default: the core count). Where shared memory or
+   *  workers are unavailable (a page without cross-origin isolation), or the artifact has no threaded
+   *  build, it runs on one and `backendInfo` says why. */
+  readonly threads?: number;
 }
 
 /** What a backend runs: entries, and param reads and writes by name. */
@@ -27,6 +32,8 @@ export interface Executor {
   ): Record<string, RuntimeTensor> | Promise<Record<string, RuntimeTensor>>;
   readParam(name: string): RuntimeTensor | Promise<RuntimeTensor>;
   writeParam(name: string, value: TensorInput): void | Promise<void>;
+  /** Releases what the executor holds (the wasm backend's worker threads). */
+  close?(): void;
 }
 
 export type Outputs = Record<string, TensorData>;
@@ -35,8 +42,12 @@ export interface KilnModel {
   readonly manifest: Manifest;
   /** Which backend runs the model. */
   readonly backend: Backend;
-  /** Why that backend, e.g. 'wasm (relaxed SIMD): no WebGPU adapter'. */
+  /** Why that backend, e.g. 'wasm (relaxed SIMD, 2 threads): no WebGPU adapter'. */
   readonly backendInfo: string;
+  /** Threads each entry runs on (wasm; 1 on WebGPU). */
+  readonly threads: number;
+  /** Ends the model's worker threads; it may not run after. */
+  close(): void;
   infer(inputs: Readonly<Record<string, TensorInput>>): Promise<Outputs>;
   /** One training step (forward, loss, gradients, optimizer update); returns the loss and metrics. */
   trainStep(inputs: Readonly<Record<string, TensorInput>>): Promise<Outputs>;
@@ -70,7 +81,7 @@ async function openExecutor(
   m: Manifest,
   read: (name: string) => Promise<Uint8Array>,
   opts: LoadOptions,
-): Promise<{ exec: Executor; backend: Backend; info: string }> {
+): Promise<{ exec: Executor; backend: Backend; info: string; threads: number }> {
   const want = opts.backend ?? 'auto';
   if (want !== 'auto' && want !== 'wasm' && want !== 'webgpu')
     bad('K7008', `loadModel: expected backend 'auto', 'wasm' or 'webgpu', found '${String(want)}'`);
@@ -90,14 +101,32 @@ async function openExecutor(
       'K7008',
       `loadModel: expected a wasm target to fall back to${why ? ` (${why})` : ''}, found none in the artifact`,
     );
-  // Both variants are checked, whichever runs: a damaged artifact is refused on every engine.
-  const simd = await read(wasm.files.simd);
-  await checkFile(m, wasm.files.simd, simd);
-  const relaxed = wasm.files.relaxed === undefined ? undefined : await read(wasm.files.relaxed);
-  if (relaxed) await checkFile(m, wasm.files.relaxed!, relaxed);
-  const exec = await loadWasm({ simd, relaxed }, m, opts);
-  const info = `wasm (${exec.variant === 'relaxed' ? 'relaxed SIMD' : 'SIMD'})${why ? `: ${why}` : ''}`;
-  return { exec, backend: 'wasm', info };
+  const asked = opts.threads ?? Math.min(await coreCount(), MAX_THREADS);
+  if (!Number.isInteger(asked) || asked < 1)
+    bad('K7013', `loadModel: expected threads to be a positive integer, found ${String(opts.threads)}`);
+  const noThreads =
+    asked === 1 ? null : !wasm.files.threads ? 'the artifact has no threaded build' : threadsUnavailable();
+  const threads = noThreads ? 1 : asked;
+  // Each variant that may run is checked: a damaged artifact is refused on every engine.
+  const file = async (name: string | undefined): Promise<Uint8Array | undefined> => {
+    if (name === undefined) return undefined;
+    const bytes = await read(name);
+    await checkFile(m, name, bytes);
+    return bytes;
+  };
+  const simd = (await file(wasm.files.simd))!;
+  const relaxed = await file(wasm.files.relaxed);
+  const threaded =
+    threads > 1
+      ? { simd: (await file(wasm.files.threads))!, relaxed: await file(wasm.files.threadsRelaxed) }
+      : undefined;
+  const exec = await loadWasm({ simd, relaxed, threads: threaded }, m, { ...opts, threads });
+  const simdText = exec.variant === 'relaxed' ? 'relaxed SIMD' : 'SIMD';
+  const threadText = noThreads
+    ? `1 thread of ${asked} asked: ${noThreads}`
+    : `${threads} thread${threads > 1 ? 's' : ''}`;
+  const info = `wasm (${simdText}, ${threadText})${why ? `: ${why}` : ''}`;
+  return { exec, backend: 'wasm', info, threads };
 }
 
 const asArray = (t: RuntimeTensor): NamedArray => ({
@@ -115,7 +144,7 @@ export async function loadModel(source: ArtifactSource, opts: LoadOptions = {}):
   await checkFile(m, m.weights, weightBytes);
   const weights = decodeSafetensors(weightBytes, m.weights).tensors;
   checkWeights(m, weights);
-  const { exec, backend, info } = await openExecutor(m, read, opts);
+  const { exec, backend, info, threads } = await openExecutor(m, read, opts);
   for (const p of m.params) await exec.writeParam(p.name, weights[p.name]!.data);
 
   const run = async (entry: string, inputs: Readonly<Record<string, TensorInput>>): Promise<Outputs> => {
@@ -150,6 +179,8 @@ export async function loadModel(source: ArtifactSource, opts: LoadOptions = {}):
     manifest: m,
     backend,
     backendInfo: info,
+    threads,
+    close: () => exec.close?.(),
     infer: entry('infer'),
     trainStep: entry('train_step'),
     run,

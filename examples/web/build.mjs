@@ -29,7 +29,16 @@ await build({
 });
 cpSync(join(here, 'index.html'), join(out, 'index.html'));
 mkdirSync(join(out, 'model'));
-for (const f of ['manifest.json', 'program.wasm', 'program.relaxed.wasm', 'weights.safetensors', 'kernels.wgsl']) {
+const FILES = [
+  'manifest.json',
+  'program.wasm',
+  'program.relaxed.wasm',
+  'program.threads.wasm',
+  'program.threads.relaxed.wasm',
+  'weights.safetensors',
+  'kernels.wgsl',
+];
+for (const f of FILES) {
   try {
     cpSync(join(artifact, f), join(out, 'model', f));
   } catch (e) {

@@ -2,12 +2,13 @@
 // built around a compiled MNIST CNN, served on 127.0.0.1, and classifies the sample digits exactly
 // as Node does (examples/node/classify.js's predictions, and the runtime's probabilities bit for
 // bit on the same plain-SIMD module), shows its backend and latency, trains in the page with a
-// falling loss, and logs no console errors.
+// falling loss, and logs no console errors. Served by examples/web/serve.mjs (cross-origin isolated),
+// it runs the threaded wasm build on Web Workers; served without those headers, one thread, saying why.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize } from 'node:path';
+import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../../runtime/index.ts';
@@ -22,12 +23,6 @@ const FLAGS = [
   '--disable-sync',
   '--no-first-run',
 ];
-const TYPES: Record<string, string> = {
-  '.html': 'text/html',
-  '.js': 'text/javascript',
-  '.json': 'application/json',
-  '.wasm': 'application/wasm',
-};
 
 const present = existsSync(CHROMIUM);
 if (!present && process.env.CI)
@@ -36,6 +31,9 @@ if (!present && process.env.CI)
 let tmp: string;
 let server: Server;
 let url: string;
+/** The same files without the cross-origin isolation headers. */
+let plainServer: Server;
+let plainUrl: string;
 let browser: Browser;
 
 beforeAll(async () => {
@@ -45,23 +43,24 @@ beforeAll(async () => {
   run('bin/kiln.js', 'compile', 'examples/mnist-cnn.ts', '--target', 'all', '--out', join(tmp, 'm'));
   run('examples/web/build.mjs', join(tmp, 'm'));
   const dist = join(ROOT, 'examples/web/dist');
-  server = createServer((req, res) => {
-    const path = normalize(join(dist, decodeURIComponent(new URL(req.url!, 'http://x').pathname)));
-    const file = path.endsWith('/') ? join(path, 'index.html') : path;
-    if (!file.startsWith(dist) || !existsSync(file)) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(readFileSync(file));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  url = `http://127.0.0.1:${(server.address() as { port: number }).port}/`;
+  const { handler } = (await import(join(ROOT, 'examples/web/serve.mjs'))) as {
+    handler: (dist: string, headers?: object) => Parameters<typeof createServer>[1];
+  };
+  const listen = async (s: Server): Promise<string> => {
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    return `http://127.0.0.1:${(s.address() as { port: number }).port}/`;
+  };
+  server = createServer(handler(dist));
+  url = await listen(server);
+  plainServer = createServer(handler(dist, {}));
+  plainUrl = await listen(plainServer);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
 }, 240_000);
 
 afterAll(async () => {
   await browser?.close();
   server?.close();
+  plainServer?.close();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -84,7 +83,9 @@ describe.skipIf(!present)('examples/web in Chromium', () => {
         ).kiln,
     );
     expect(web.backend).toBe('wasm');
-    expect(await page.textContent('#status')).toMatch(/on wasm \(SIMD\)/);
+    // cross-origin isolated: the threaded build on as many threads as Chromium reports cores
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    expect(await page.textContent('#status')).toMatch(new RegExp(`on wasm \\(SIMD, ${cores} threads?\\)`));
     expect(web.latencyMs).toBeGreaterThan(0);
     expect(await page.locator('#samples figure').count()).toBe(64);
 
@@ -129,7 +130,7 @@ describe.skipIf(!present)('examples/web in Chromium', () => {
     });
     await page.goto(url);
     await page.waitForSelector('#status[data-ready="true"]', { timeout: 120_000 });
-    expect(await page.textContent('#status')).toMatch(/on wasm \(relaxed SIMD\)/);
+    expect(await page.textContent('#status')).toMatch(/on wasm \(relaxed SIMD, \d+ threads?\)/);
     const node = JSON.parse(
       spawnSync(process.execPath, ['examples/node/classify.js', join(tmp, 'm'), '--json'], {
         cwd: ROOT,
@@ -139,6 +140,22 @@ describe.skipIf(!present)('examples/web in Chromium', () => {
     expect(
       await page.evaluate(() => (window as unknown as { kiln: { predictions: number[] } }).kiln.predictions),
     ).toEqual(node.predictions);
+    expect(errors).toEqual([]);
+  }, 240_000);
+
+  it('without cross-origin isolation: one thread, saying why, with the same probabilities', async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${plainUrl}?simd=plain`);
+    await page.waitForSelector('#status[data-ready="true"]', { timeout: 120_000 });
+    expect(await page.textContent('#status')).toMatch(
+      /on wasm \(SIMD, 1 thread of \d+ asked: SharedArrayBuffer is unavailable \(a page needs cross-origin isolation/,
+    );
+    const probs = await page.evaluate(() => (window as unknown as { kiln: { probs: number[] } }).kiln.probs);
+    const m = await loadModel(join(tmp, 'm'), { relaxedSimd: false, threads: 1 });
+    const x = Float32Array.from(JSON.parse(readFileSync(join(ROOT, 'examples/web/dist/samples.json'), 'utf8')).x);
+    expect(probs).toEqual(Array.from((await m.infer({ x })).y!));
     expect(errors).toEqual([]);
   }, 240_000);
 });
