@@ -22,6 +22,8 @@ export interface ScheduledRunOptions {
   readonly force: boolean;
   /** Decoded --init weights and their file. */
   readonly init?: { readonly tensors: Readonly<Record<string, NamedArray>>; readonly source: string };
+  /** Threads the program runs on (default 1). */
+  readonly threads?: number;
 }
 
 const samplesFile = (dir: string, epoch: number): string => join(dir, `samples-${String(epoch).padStart(3, '0')}.png`);
@@ -38,7 +40,7 @@ export async function runScheduled(model: Model, opts: ScheduledRunOptions): Pro
       );
   }
   const t0 = performance.now();
-  const session = await programSession(model, opts.batch);
+  const session = await programSession(model, opts.batch, opts.threads);
   if (opts.init) {
     // The params `infer` uses are required; optimizer slots and step counters may be absent (they start fresh).
     const inference = new Set(session.entries.get('infer')!.params.map((p) => p.name));

@@ -3,6 +3,7 @@
 // through it and writes what was asked. Settings a checkpoint records (seed, batch, ...) have no
 // default here: a resumed run takes them from its checkpoint, a new one from the model and run.ts.
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { runTraining } from '../train/run.ts';
 import { TARGETS } from '../train/session.ts';
@@ -32,6 +33,7 @@ export default defineCommand({
   options: {
     model: text('which exported model (default: the only one, or the default export)', { value: 'name' }),
     target: choice('where the step runs', TARGETS, { default: 'wasm' }),
+    threads: int('threads the wasm step runs on (default: the core count)', { min: 1 }),
     epochs: int('number of epochs', { default: 1 }),
     batch: int("batch size (default: the model's)"),
     seed: int('shuffling seed (default 1)', { min: 0 }),
@@ -106,6 +108,7 @@ export default defineCommand({
         savePath,
         force: opts.force === true,
         init,
+        threads: opts.threads ?? availableParallelism(),
       });
     }
     const given = {
@@ -122,6 +125,7 @@ export default defineCommand({
     const r = await runTraining({
       model,
       target: opts.target,
+      threads: opts.threads ?? availableParallelism(),
       epochs: opts.epochs,
       settings: Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)),
       init: opts.init,

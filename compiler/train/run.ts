@@ -38,6 +38,8 @@ export interface RunSettings {
 export interface TrainRun {
   readonly model: Model;
   readonly target: Target;
+  /** Threads the wasm step runs on (default 1). */
+  readonly threads?: number;
   /** The epoch to end with (a resumed run counts the checkpoint's epochs). */
   readonly epochs: number;
   /** Settings given on the command line; the rest come from a checkpoint or the defaults. */
@@ -251,7 +253,7 @@ export async function runTraining(run: TrainRun): Promise<TrainRunResult> {
       fail('K8001', `train: --freeze ${s.freeze.join(',')} matches none of the model's params (${own.join(', ')})`);
     note(`frozen: ${frozen.join(', ')}\n`);
   }
-  const session = await sessionOf(graphs, run.target);
+  const session = await sessionOf(graphs, run.target, run.threads);
   const compileSeconds = (performance.now() - t0) / 1000;
   let init: InitReport | undefined;
   if (saved) {
@@ -265,7 +267,7 @@ export async function runTraining(run: TrainRun): Promise<TrainRunResult> {
   if (!run.json) {
     const sizes = `${data.train.size} training${data.validation ? ` / ${data.validation.size} validation` : ''} / ${data.test.size} test examples`;
     write(
-      `${model.name}: compiled for ${run.target} in ${compileSeconds.toFixed(2)} s; ${sizes}, batch ${s.batch}${from ? `; resuming after epoch ${from.history.length}` : ''}\n`,
+      `${model.name}: compiled for ${run.target}${run.target === 'wasm' && (run.threads ?? 1) > 1 ? ` (${run.threads} threads)` : ''} in ${compileSeconds.toFixed(2)} s; ${sizes}, batch ${s.batch}${from ? `; resuming after epoch ${from.history.length}` : ''}\n`,
     );
   }
 

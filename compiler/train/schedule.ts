@@ -31,11 +31,17 @@ export function scheduleOf(model: Model): TrainSchedule {
   return s;
 }
 
-export async function programSession(model: Model, batch = model.def.batch): Promise<ProgramSession> {
+export async function programSession(model: Model, batch = model.def.batch, threads = 1): Promise<ProgramSession> {
   const entries = modelEntries(model, { train: true, batch });
   const program = compileProgram(entries);
-  const { binary, relaxed } = await renderWasm(program, { relaxed: true });
-  const exec = await loadWasm({ simd: binary, relaxed }, toManifest(program));
+  const bins = await renderWasm(program, { relaxed: true, threads: threads > 1 });
+  const exec = await loadWasm(
+    { simd: bins.binary, relaxed: bins.relaxed, threads: bins.threads },
+    toManifest(program),
+    {
+      threads: bins.threads ? threads : 1,
+    },
+  );
   for (const [name, t] of Object.entries(initParams({ params: entries.flatMap((e) => e.graph.params) })))
     exec.writeParam(name, namedArray(t).data);
   return {

@@ -43,15 +43,15 @@ export async function createSession(model: Model, opts: SessionOptions): Promise
   return sessionOf(sessionGraphs(model, opts), opts.target);
 }
 
-/** A session running the given entry graphs on `target`. */
-export async function sessionOf(graphs: SessionGraphs, target: Target): Promise<Session> {
+/** A session running the given entry graphs on `target` (wasm: on `threads` threads). */
+export async function sessionOf(graphs: SessionGraphs, target: Target, threads = 1): Promise<Session> {
   const batch = graphs.train.inputs[0]?.type.shape[0] ?? 1;
   switch (target) {
     case 'interp':
       return interpSession(graphs, batch);
     case 'wasm': {
       const { wasmSession } = await import('./wasm-session.ts');
-      return wasmSession(graphs, batch);
+      return wasmSession(graphs, batch, threads);
     }
   }
 }

@@ -11,14 +11,21 @@ import type { Session } from './loop.ts';
 import { toManifest } from '../artifact/manifest.ts';
 import type { SessionGraphs } from './session.ts';
 
-export async function wasmSession(graphs: SessionGraphs, batch: number): Promise<Session> {
+/** The session on `threads` threads (the threaded build on a worker pool when more than one). */
+export async function wasmSession(graphs: SessionGraphs, batch: number, threads = 1): Promise<Session> {
   const program = compileProgram([
     { name: 'infer', graph: graphs.infer },
     { name: 'train_step', graph: graphs.train },
     { name: 'evaluate', graph: graphs.evaluate },
   ]);
-  const { binary, relaxed } = await renderWasm(program, { relaxed: true });
-  const exec = await loadWasm({ simd: binary, relaxed }, toManifest(program));
+  const bins = await renderWasm(program, { relaxed: true, threads: threads > 1 });
+  const exec = await loadWasm(
+    { simd: bins.binary, relaxed: bins.relaxed, threads: bins.threads },
+    toManifest(program),
+    {
+      threads: bins.threads ? threads : 1,
+    },
+  );
   for (const [name, t] of Object.entries(initParams(graphs.train))) {
     exec.writeParam(name, namedArray(t).data);
   }

@@ -28,7 +28,9 @@ describe('docs', () => {
     const r = spawnSync(process.execPath, [join(DIR, 'example.mjs'), join(DIR, 'm')], { cwd: ROOT, encoding: 'utf8' });
     expect(r.stderr).toBe('');
     const lines = r.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^mnist_cnn on wasm \((relaxed )?SIMD\): the artifact has no webgpu target$/);
+    expect(lines[0]).toMatch(
+      /^mnist_cnn on wasm \((relaxed )?SIMD, \d+ threads?\): the artifact has no webgpu target$/,
+    );
     expect(lines[1]).toMatch(/^probabilities of the first image: (0\.\d{3} ){9}0\.\d{3}$/);
     const [, before, after] = /^loss ([\d.]+) -> ([\d.]+)$/.exec(lines[2]!)!;
     expect(Number(after)).toBeLessThan(Number(before));
