@@ -6,7 +6,8 @@ Reads one JSON command per line on stdin, answers one JSON line on stdout:
   call (id, summarize)       -> ms: one call of the case, timed here; first: its output's summary if asked
   dispose (id)               -> {}
 The protocol itself (warm-up, interleaved rounds, medians) is bench/harness.ts's: it sends the calls.
-One thread: OPENBLAS_NUM_THREADS / OMP_NUM_THREADS=1 (set by the caller) and torch.set_num_threads(1).
+Threads: KILN_TORCH_THREADS (default 1), with OPENBLAS_NUM_THREADS / OMP_NUM_THREADS the same (set by the
+caller), torch.set_num_threads(n).
 """
 import itertools
 import json
@@ -18,7 +19,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-torch.set_num_threads(1)
+torch.set_num_threads(int(os.environ.get("KILN_TORCH_THREADS", "1")))
 torch.set_num_interop_threads(1)
 
 

@@ -169,6 +169,7 @@ function trainRunner(c: ModelCase): Runner {
 export const jaxPeer: Impl = {
   name: 'jax-js',
   threads: 1,
+  threaded: () => 'jax-js: its wasm backend starts its thread pool only with a global Worker, which Node lacks',
   async load() {
     jax = await importPeer('@jax-js/jax');
     if (hasWorker()) throw new Error('jax-js: a global Worker exists, its wasm backend would use several threads');

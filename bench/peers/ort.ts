@@ -1,5 +1,7 @@
 // onnxruntime peers: onnxruntime-web (its WebAssembly SIMD build, numThreads 1) and
-// onnxruntime-node (native, intraOpNumThreads 1), on the ONNX models of bench/onnx.ts.
+// onnxruntime-node (native, intraOpNumThreads 1), on the ONNX models of bench/onnx.ts; with --threads,
+// onnxruntime-node with intraOpNumThreads n, and onnxruntime-web with numThreads n when it is the only
+// thread count of the run (its thread pool is process-wide, sized once when its WebAssembly starts).
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import type { Case, MatmulCase } from '../cases.ts';
 import { nchwInput, onnxModel } from '../onnx.ts';
@@ -19,11 +21,14 @@ function ortImpl(
   pkg: string,
   configure: (ort: any) => Promise<void> | void,
   sessionOptions: Record<string, unknown>,
+  threads = 1,
+  threaded?: (n: number) => Impl | string,
 ): Impl {
   let ort: any;
   return {
     name,
-    threads: 1,
+    threads,
+    ...(threaded ? { threaded } : {}),
     async load() {
       const m = await importPeer(pkg);
       ort = m.default?.InferenceSession ? m.default : m;
@@ -58,24 +63,40 @@ const TINY: MatmulCase = {
 // memory cannot satisfy ("memory import 0 has no maximum limit"). So the WebAssembly starts here, at
 // load, and the global it added is removed.
 const ortWebOptions = { executionProviders: ['wasm'], graphOptimizationLevel: 'all' };
-export const ortWeb = ortImpl(
-  'onnxruntime-web',
-  'onnxruntime-web',
-  async (ort) => {
-    ort.env.wasm.numThreads = 1;
-    ort.env.wasm.simd = true;
-    const hadWorker = 'Worker' in globalThis;
-    const session = await ort.InferenceSession.create(onnxModel(TINY), ortWebOptions);
-    await session.release();
-    if (!hadWorker) delete (globalThis as { Worker?: unknown }).Worker;
-  },
-  ortWebOptions,
-);
+/** The thread count onnxruntime-web's WebAssembly started with, once it has. */
+let webThreads: number | undefined;
+function ortWebOn(n: number): Impl {
+  return ortImpl(
+    'onnxruntime-web',
+    'onnxruntime-web',
+    async (ort) => {
+      if (webThreads !== undefined && webThreads !== n)
+        throw new Error(
+          `onnxruntime-web: its WebAssembly started on ${webThreads} thread(s) in this process and its thread count cannot change; run --threads ${n} alone`,
+        );
+      webThreads = n;
+      ort.env.wasm.numThreads = n;
+      ort.env.wasm.simd = true;
+      const hadWorker = 'Worker' in globalThis;
+      const session = await ort.InferenceSession.create(onnxModel(TINY), ortWebOptions);
+      await session.release();
+      if (!hadWorker) delete (globalThis as { Worker?: unknown }).Worker;
+    },
+    ortWebOptions,
+    n,
+    ortWebOn,
+  );
+}
+export const ortWeb = ortWebOn(1);
 
-export const ortNode = ortImpl('onnxruntime-node', 'onnxruntime-node', () => {}, {
-  executionProviders: ['cpu'],
-  intraOpNumThreads: 1,
-  interOpNumThreads: 1,
-  executionMode: 'sequential',
-  graphOptimizationLevel: 'all',
-});
+function ortNodeOn(n: number): Impl {
+  const options = {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: n,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+  };
+  return ortImpl('onnxruntime-node', 'onnxruntime-node', () => {}, options, n, ortNodeOn);
+}
+export const ortNode = ortNodeOn(1);

@@ -144,10 +144,14 @@ function tfjsImpl(
   };
 }
 
-export const tfjsWasm = tfjsImpl('tfjs-wasm', 'wasm', async () => {
-  const wasm = await importPeer('@tensorflow/tfjs-backend-wasm');
-  wasm.setThreadsCount(1);
-});
+export const tfjsWasm: Impl = {
+  ...tfjsImpl('tfjs-wasm', 'wasm', async () => {
+    const wasm = await importPeer('@tensorflow/tfjs-backend-wasm');
+    wasm.setThreadsCount(1);
+  }),
+  threaded: () =>
+    'tfjs-wasm: Node runs its non-threaded build (its WASM_HAS_MULTITHREAD_SUPPORT flag is false under Node: tensorflow/tfjs#3830)',
+};
 
 // Measured here: cnn-train about 40 s a step; lstm-train over 10 minutes a step and 4 GB (its
 // UnsortedSegmentSum, the embedding's gradient, loops over the 10000 rows of the table).

@@ -1,5 +1,5 @@
 // The PyTorch peer: /usr/bin/python3 bench/torch_peer.py as a child process, one thread
-// (OPENBLAS_NUM_THREADS=1, torch.set_num_threads(1)). The case's arrays go through a temp folder;
+// (OPENBLAS_NUM_THREADS=1, torch.set_num_threads(1)), or n with --threads (a child of its own). The case's arrays go through a temp folder;
 // the child prepares the case once, then answers each `call` request with that one call's time, taken
 // on its side (the pipe's round trip is not timed), so the harness's rounds interleave it like the others.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -13,7 +13,10 @@ import { BENCH_DIR } from './load.ts';
 import type { Impl, Prepared } from './types.ts';
 
 const PYTHON = process.env.KILN_BENCH_PYTHON ?? '/usr/bin/python3';
-const ONE_THREAD = { OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
+const threadEnv = (n: number): Record<string, string> => {
+  const t = String(n);
+  return { OPENBLAS_NUM_THREADS: t, OMP_NUM_THREADS: t, MKL_NUM_THREADS: t, KILN_TORCH_THREADS: t };
+};
 
 interface Reply {
   readonly error?: string;
@@ -45,10 +48,15 @@ function describe(c: Case, dir: string): unknown {
 
 class TorchImpl implements Impl {
   readonly name = 'torch';
-  readonly threads = 1;
   private child: ChildProcessWithoutNullStreams | undefined;
   private lines: Interface | undefined;
   private stderr = '';
+
+  constructor(readonly threads = 1) {}
+
+  threaded(n: number): Impl {
+    return new TorchImpl(n);
+  }
 
   private ask(cmd: unknown): Promise<Reply> {
     const child = this.child!;
@@ -69,7 +77,9 @@ class TorchImpl implements Impl {
   }
 
   async load(): Promise<void> {
-    const child = spawn(PYTHON, [join(BENCH_DIR, 'torch_peer.py')], { env: { ...process.env, ...ONE_THREAD } });
+    const child = spawn(PYTHON, [join(BENCH_DIR, 'torch_peer.py')], {
+      env: { ...process.env, ...threadEnv(this.threads) },
+    });
     this.child = child;
     child.stderr.on('data', (d: Buffer) => {
       this.stderr += d.toString();
