@@ -52,11 +52,14 @@ async function spawn(): Promise<{ worker: AnyWorker; on: (cb: (m: unknown) => vo
       Worker: new (src: string, o: { eval: boolean }) => NodeWorker;
     };
     const worker = new wt.Worker(WORKER, { eval: true });
-    worker.unref();
     return {
       worker,
       on: (cb) => {
-        worker.on('message', cb);
+        // unref'd once ready (a 'message' listener refs it again): a pool never keeps Node running
+        worker.on('message', (m) => {
+          if (m === 'ready') worker.unref();
+          cb(m);
+        });
         worker.on('error', (e) => cb(String((e as Error).message ?? e)));
       },
     };

@@ -267,7 +267,7 @@ export async function runTraining(run: TrainRun): Promise<TrainRunResult> {
   if (!run.json) {
     const sizes = `${data.train.size} training${data.validation ? ` / ${data.validation.size} validation` : ''} / ${data.test.size} test examples`;
     write(
-      `${model.name}: compiled for ${run.target}${run.target === 'wasm' && (run.threads ?? 1) > 1 ? ` (${run.threads} threads)` : ''} in ${compileSeconds.toFixed(2)} s; ${sizes}, batch ${s.batch}${from ? `; resuming after epoch ${from.history.length}` : ''}\n`,
+      `${model.name}: compiled for ${run.target} in ${compileSeconds.toFixed(2)} s; ${sizes}, batch ${s.batch}${from ? `; resuming after epoch ${from.history.length}` : ''}\n`,
     );
   }
 

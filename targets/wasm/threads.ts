@@ -87,6 +87,9 @@ const GEN = 0,
 export const CONTROL_BYTES = 128;
 /** Spins on a barrier or a start signal before a worker blocks in memory.atomic.wait32. */
 const SPIN = 4000;
+/** A blocked thread wakes at least this often (ns): an engine ending a worker (Node at exit) interrupts
+ *  wasm code between waits, never inside an unbounded one. */
+const WAIT_NS = '(i64.const 20000000)';
 
 export interface ThreadedLayout {
   /** Byte address of the control block (the arena's end, rounded to 64). */
@@ -133,7 +136,7 @@ export function threadedParts(
 (br_if $Lspin (local.get $n)))
 (loop $Lwait
 (if (i32.eq (i32.atomic.load ${at(SENSE)}) (local.get $s)) (then (return)))
-(if (global.get $block) (then (drop (memory.atomic.wait32 ${at(SENSE)} (i32.eqz (local.get $s)) (i64.const -1)))))
+(if (global.get $block) (then (drop (memory.atomic.wait32 ${at(SENSE)} (i32.eqz (local.get $s)) ${WAIT_NS}))))
 (br $Lwait)))`;
   const runs = entries.map(
     (e, i) => `(func $run${i}\n${e.kernels.map((k) => `(call $${k})\n(call $barrier)`).join('\n')})`,
@@ -160,7 +163,7 @@ ${scr}
 (if (i32.eq (local.get $g) (local.get $gen)) (then
 (local.set $n (i32.sub (local.get $n) (i32.const 1)))
 (if (i32.le_s (local.get $n) (i32.const 0))
-(then (drop (memory.atomic.wait32 ${at(GEN)} (local.get $gen) (i64.const -1)))))
+(then (drop (memory.atomic.wait32 ${at(GEN)} (local.get $gen) ${WAIT_NS}))))
 (br $Lstart))))
 (local.set $gen (local.get $g))
 (local.set $e (i32.atomic.load ${at(ENTRY)}))
