@@ -20,7 +20,7 @@ import {
 import { Func, type BufInfo } from './func.ts';
 import { OP_CODE } from './ops.ts';
 import { foldVars, specialize } from '../../ir/specialize.ts';
-import { firstThread, parallelLoop } from './threads.ts';
+import { firstThread, splitLoop } from './threads.ts';
 import { forLoop, get, i32c, lanes, sconst, set, vconst } from './wat.ts';
 
 /** Which variable to vectorize: the one most loads are contiguous in (the innermost space var on ties). */
@@ -131,7 +131,7 @@ function nest(
 ): string {
   const ns = k.space.length;
   const loop = (v: number, lo: number, hi: number, step: number, body: string, label: string): string =>
-    v === split ? parallelLoop(f, f.v(v), lo, hi, step, body, label) : forLoop(f.v(v), lo, hi, step, body, label);
+    splitLoop(f, v === split, f.v(v), lo, hi, step, body, label);
   if (from === spec) {
     const dtypeOfBuf = (b: string) => f.buf(b).dtype;
     return [...Array(k.space[spec]!).keys()]

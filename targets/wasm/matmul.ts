@@ -17,7 +17,7 @@ import type { ContractionKernel, IExpr, SExpr } from '../../ir/kernel.ts';
 import { fillElements, gatherRows, imagePixels, patchCols, patchOf, patchRows, type Patch } from './conv.ts';
 import { store, sx, withMode } from './expr.ts';
 import { Func, type BufInfo } from './func.ts';
-import { parallelLoop, SHARED } from './threads.ts';
+import { SHARED, splitLoop } from './threads.ts';
 import { forLoop, get, i32c, set } from './wat.ts';
 
 export const MR = 4;
@@ -217,7 +217,7 @@ ${set(i, `(i32.add ${get(i)} ${i32c(MR)})`)}
 (br_if $Li (i32.lt_s ${get(i)} (select ${i32c(g.m)} (i32.add ${get(i0)} ${i32c(mc)}) (i32.lt_s ${i32c(g.m)} (i32.add ${get(i0)} ${i32c(mc)}))))))`;
   // a threaded build's threads split the row blocks, or the panels when there are fewer than 4 row blocks
   const split = Math.ceil(g.m / mc) >= 4 ? 'rows' : 'panels';
-  const jLoop = (split === 'panels' ? parallelLoop : noSplit)(f, jp, 0, panels(g.n), 1, iLoop, 'gj');
+  const jLoop = splitLoop(f, split === 'panels', jp, 0, panels(g.n), 1, iLoop, 'gj');
   const kLoop = blocked
     ? forLoop(
         p0,
@@ -228,10 +228,8 @@ ${set(i, `(i32.add ${get(i)} ${i32c(MR)})`)}
         'gp',
       )
     : jLoop;
-  return (split === 'rows' ? parallelLoop : noSplit)(f, i0, 0, g.m, mc, `${g.prepare ?? ''}\n${kLoop}`, 'gi');
+  return splitLoop(f, split === 'rows', i0, 0, g.m, mc, `${g.prepare ?? ''}\n${kLoop}`, 'gi');
 }
-
-const noSplit = (_f: Func, ...loop: Parameters<typeof forLoop>): string => forLoop(...loop);
 
 /** The flat output index ((b...) m + i) n + j over the kernel's vars. */
 function outIndex(k: ContractionKernel): IExpr {

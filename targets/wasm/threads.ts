@@ -15,10 +15,20 @@ import { forLoop, get, i32c, set } from './wat.ts';
 const TID = '(global.get $tid)';
 const NT = '(global.get $nt)';
 
-/** The loop `for (v = from; v < to; v += step)` (bounds known at compile time); in a threaded build, over
- *  this thread's share only: the steps split into nt contiguous runs, run t of them going to thread t. */
-export function parallelLoop(f: Func, v: string, from: number, to: number, step: number, body: string, label: string) {
-  if (!f.threads) return forLoop(v, from, to, step, body, label);
+/** The loop `for (v = from; v < to; v += step)` (bounds known at compile time); when `split` and in a
+ *  threaded build, over this thread's share only: the steps split into nt contiguous runs, run t of them
+ *  going to thread t. The one place where a kernel's iteration space is divided among threads. */
+export function splitLoop(
+  f: Func,
+  split: boolean,
+  v: string,
+  from: number,
+  to: number,
+  step: number,
+  body: string,
+  label: string,
+): string {
+  if (!f.threads || !split) return forLoop(v, from, to, step, body, label);
   if (to <= from) return '';
   const lo = f.local(`sh_lo${label}`, 'i32'),
     hi = f.local(`sh_hi${label}`, 'i32');
@@ -37,7 +47,7 @@ ${set(v, `(i32.add ${get(v)} ${i32c(step)})`)}
 (br $L${label})))`;
 }
 
-/** `[lo, hi)`, this thread's share of [0, n) in a threaded build (as parallelLoop splits it), as i32
+/** `[lo, hi)`, this thread's share of [0, n) in a threaded build (as splitLoop splits it), as i32
  *  expressions, with the code setting them. */
 export function share(f: Func, n: number, tag: string): { code: string; lo: string; hi: string } {
   if (!f.threads) return { code: '', lo: i32c(0), hi: i32c(n) };
