@@ -107,7 +107,7 @@ async function openExecutor(
   const noThreads =
     asked === 1 ? null : !wasm.files.threads ? 'the artifact has no threaded build' : threadsUnavailable();
   const threads = noThreads ? 1 : asked;
-  // Each variant that may run is checked: a damaged artifact is refused on every engine.
+  // Every variant is checked, whichever runs: a damaged artifact is refused on every engine.
   const file = async (name: string | undefined): Promise<Uint8Array | undefined> => {
     if (name === undefined) return undefined;
     const bytes = await read(name);
@@ -116,10 +116,8 @@ async function openExecutor(
   };
   const simd = (await file(wasm.files.simd))!;
   const relaxed = await file(wasm.files.relaxed);
-  const threaded =
-    threads > 1
-      ? { simd: (await file(wasm.files.threads))!, relaxed: await file(wasm.files.threadsRelaxed) }
-      : undefined;
+  const threadedSimd = await file(wasm.files.threads);
+  const threaded = threadedSimd && { simd: threadedSimd, relaxed: await file(wasm.files.threadsRelaxed) };
   const exec = await loadWasm({ simd, relaxed, threads: threaded }, m, { ...opts, threads });
   const simdText = exec.variant === 'relaxed' ? 'relaxed SIMD' : 'SIMD';
   const threadText = noThreads

@@ -125,6 +125,8 @@ describe('kiln compile and kiln run', () => {
       'index.ts',
       'manifest.json',
       'program.relaxed.wasm',
+      'program.threads.relaxed.wasm',
+      'program.threads.wasm',
       'program.wasm',
       'weights.safetensors',
     ]);

@@ -130,7 +130,7 @@ describe('published runtime', () => {
     expect(r.labels.slice(0, 10)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(r.predictions.every((p: number) => Number.isInteger(p) && p >= 0 && p < 10)).toBe(true);
     expect(r.latencyMs).toBeGreaterThan(0);
-    for (const file of ['program.wasm', 'weights.safetensors', 'program.relaxed.wasm']) {
+    for (const file of ['program.wasm', 'weights.safetensors', 'program.relaxed.wasm', 'program.threads.wasm']) {
       const bad = join(tmp, `bad-${file}`);
       cpSync(join(tmp, 'm'), bad, { recursive: true });
       const bytes = readFileSync(join(bad, file));
