@@ -130,8 +130,6 @@ function nest(
   split: number | null,
 ): string {
   const ns = k.space.length;
-  const loop = (v: number, lo: number, hi: number, step: number, body: string, label: string): string =>
-    splitLoop(f, v === split, f.v(v), lo, hi, step, body, label);
   if (from === spec) {
     const dtypeOfBuf = (b: string) => f.buf(b).dtype;
     return [...Array(k.space[spec]!).keys()]
@@ -147,10 +145,17 @@ function nest(
     if (vecVar === ns - 1) {
       const vbody = withMode(f, vecVar, () => point(f, k, vecVar));
       const tbody = withMode(f, null, () => point(f, k, null));
-      return loop(vecVar, 0, n - (n % 4), 4, vbody, 'sv') + '\n' + loop(vecVar, n - (n % 4), n, 1, tbody, 'st');
+      const at = vecVar === split;
+      return (
+        splitLoop(f, at, f.v(vecVar), 0, n - (n % 4), 4, vbody, 'sv') +
+        '\n' +
+        splitLoop(f, at, f.v(vecVar), n - (n % 4), n, 1, tbody, 'st')
+      );
     }
-    return loop(
-      ns - 1,
+    return splitLoop(
+      f,
+      ns - 1 === split,
+      f.v(ns - 1),
       0,
       n,
       1,
@@ -158,7 +163,8 @@ function nest(
       `s${ns - 1}`,
     );
   }
-  return loop(from, 0, k.space[from]!, 1, nest(f, k, vecVar, from + 1, spec, split), `s${from}`);
+  const v = f.v(from);
+  return splitLoop(f, from === split, v, 0, k.space[from]!, 1, nest(f, k, vecVar, from + 1, spec, split), `s${from}`);
 }
 
 export function renderLoop(
