@@ -7,8 +7,9 @@ import { bad } from './errors.ts';
 
 const PAGE = 65536;
 
-/** The worker's whole program (this runtime's own code, the same in Node and browsers): instantiate the
- *  module as thread `tid`, say so, then run entries until the main thread stops the pool. */
+/** The worker's whole program (this runtime's own code, the same in Node and browsers, and run as a
+ *  script or a module alike): instantiate the module as thread `tid`, say so, then run entries until
+ *  the main thread stops the pool. */
 const WORKER = `const start = (d, post) => {
   let inst;
   try { inst = new WebAssembly.Instance(d.module, { env: { memory: d.memory }, kiln: { tid: d.tid, nt: d.nt, block: 1 } }); }
@@ -17,7 +18,7 @@ const WORKER = `const start = (d, post) => {
   inst.exports.kiln_worker();
 };
 if (typeof self === 'object' && typeof self.postMessage === 'function') self.onmessage = (e) => start(e.data, (m) => self.postMessage(m));
-else { const { parentPort } = require('node:worker_threads'); parentPort.once('message', (d) => start(d, (m) => parentPort.postMessage(m))); }`;
+else import('node:worker_threads').then(({ parentPort: p }) => p.once('message', (d) => start(d, (m) => p.postMessage(m))));`;
 
 interface AnyWorker {
   postMessage(m: unknown): void;

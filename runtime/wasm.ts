@@ -135,7 +135,10 @@ function checkModule(m: Manifest, mod: WebAssembly.Module, file: string, threade
     .map((i) => `${i.module}.${i.name} (${i.kind})`)
     .join(', ');
   if (imports !== (threaded ? THREADED_IMPORTS : ''))
-    bad('K7007', `${file}: expected a module importing ${threaded ? THREADED_IMPORTS : 'nothing'}, found ${imports}`);
+    bad(
+      'K7007',
+      `${file}: expected a module ${threaded ? `importing ${THREADED_IMPORTS}` : 'with no imports'}, found ${imports || 'none'}`,
+    );
   const exports = new Map(WebAssembly.Module.exports(mod).map((x) => [x.name, x.kind]));
   const own = threaded
     ? { kiln_worker: 'function', kiln_stop: 'function', kiln_scratch: 'global', kiln_thread_bytes: 'global' }

@@ -182,7 +182,7 @@ describe('hostile artifacts', () => {
       'K7007',
       /program\.wasm: expected a valid WebAssembly module/,
       await forged({ 'program.wasm': flip(files['program.wasm']!, 8 * 9) }),
-      { relaxedSimd: false },
+      { relaxedSimd: false, threads: 1 },
     );
     const entries = '(func (export "infer")) (func (export "train_step"))';
     await expectError(
@@ -191,25 +191,32 @@ describe('hostile artifacts', () => {
       await forged({
         'program.wasm': await wasm(`(module (import "env" "f" (func)) (memory (export "memory") 100) ${entries})`),
       }),
-      { relaxedSimd: false },
+      { relaxedSimd: false, threads: 1 },
     );
     await expectError(
       'K7007',
       /expected an exported function 'train_step', found none/,
       await forged({ 'program.wasm': await wasm('(module (memory (export "memory") 100) (func (export "infer")))') }),
-      { relaxedSimd: false },
+      { relaxedSimd: false, threads: 1 },
     );
     await expectError(
       'K7007',
       /expected an exported memory 'memory', found none/,
       await forged({ 'program.wasm': await wasm(`(module (memory 100) ${entries})`) }),
-      { relaxedSimd: false },
+      { relaxedSimd: false, threads: 1 },
     );
     await expectError(
       'K7007',
       /expected a memory of at least \d+ bytes \(the arena\), found 65536/,
       await forged({ 'program.wasm': await wasm(`(module (memory (export "memory") 1) ${entries})`) }),
-      { relaxedSimd: false },
+      { relaxedSimd: false, threads: 1 },
+    );
+    // the threaded build: its imports (a shared memory, the thread's globals) and the pool's exports
+    await expectError(
+      'K7007',
+      /program\.threads\.wasm: expected a module importing env\.memory \(memory\), kiln\.tid \(global\), kiln\.nt \(global\), kiln\.block \(global\), found none/,
+      await forged({ 'program.threads.wasm': await wasm(`(module (memory (export "memory") 100) ${entries})`) }),
+      { relaxedSimd: false, threads: 2 },
     );
   });
 

@@ -7,7 +7,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { compileProgram } from '../../compiler/pipeline.ts';
 import { renderWasm } from '../../targets/wasm/index.ts';
 import { programWat } from '../../targets/wasm/module.ts';
-import { loadWasm, type RuntimeTensor, type WasmExecutor } from '../../runtime/index.ts';
+import { loadModel, loadWasm, type RuntimeTensor, type WasmExecutor } from '../../runtime/index.ts';
+import { buildArtifact } from '../../compiler/artifact/build.ts';
+import { loadModels } from '../../compiler/dsl/model.ts';
 import { toManifest } from '../../compiler/artifact/manifest.ts';
 import { SEED_CASES, seedBatch, seedEntries, seedModel, seedParams, type SeedCase } from '../compiler/seed-cases.ts';
 import { runtimeTensor } from './wasm-helpers.ts';
@@ -80,4 +82,42 @@ describe('threaded wasm module', () => {
     // the single-threaded module is the same as before: no thread code in it
     expect(programWat(program)).not.toMatch(/\$tid|\$scr|sh_lo/);
   });
+});
+
+describe('loadModel threads', () => {
+  const artifact = async (): Promise<Record<string, Uint8Array>> => {
+    const { xor } = await loadModels(new URL('../../examples/xor.ts', import.meta.url).pathname);
+    return (await buildArtifact(xor!, { targets: ['wasm'] })).files;
+  };
+
+  it('runs the threaded build on the threads asked for, equal to one thread; a bad count is K7013', async () => {
+    const files = await artifact();
+    expect(Object.keys(files)).toEqual(
+      expect.arrayContaining(['program.threads.wasm', 'program.threads.relaxed.wasm']),
+    );
+    const x = Float32Array.from([0, 0, 0, 1, 1, 0, 1, 1]);
+    const one = await loadModel(files, { threads: 1 });
+    const two = await loadModel(files, { threads: 2 });
+    expect([one.threads, two.threads]).toEqual([1, 2]);
+    expect(two.backendInfo).toMatch(/^wasm \((relaxed )?SIMD, 2 threads\)/);
+    expect(Array.from((await two.infer({ x })).y!)).toEqual(Array.from((await one.infer({ x })).y!));
+    two.close();
+    for (const threads of [0, 1.5, -1])
+      await expect(loadModel(files, { threads })).rejects.toMatchObject({ code: 'K7013' });
+  }, 60_000);
+
+  it('falls back to one thread where SharedArrayBuffer is withheld (a page not cross-origin isolated), saying why', async () => {
+    const files = await artifact();
+    const g = globalThis as { crossOriginIsolated?: boolean };
+    g.crossOriginIsolated = false;
+    try {
+      const m = await loadModel(files, { threads: 4 });
+      expect(m.threads).toBe(1);
+      expect(m.backendInfo).toMatch(
+        /^wasm \((relaxed )?SIMD, 1 thread of 4 asked: SharedArrayBuffer is unavailable \(a page needs cross-origin isolation/,
+      );
+    } finally {
+      delete g.crossOriginIsolated;
+    }
+  }, 60_000);
 });
