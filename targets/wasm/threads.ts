@@ -1,6 +1,6 @@
 // The threaded variant of the wasm program: the same kernels on an imported shared memory, run by
 // `nt` threads at once (thread `tid` is the instance's imported globals), each kernel's outermost
-// parallel loop split by `parallelLoop`, a barrier after every kernel. Each output element is computed
+// parallel loop split by `splitLoop` (its share of the steps: `share`), a barrier after every kernel. Each output element is computed
 // by one thread with exactly the code the single-threaded program runs for it (the split moves whole
 // loop iterations, never a reduction), so results are bitwise equal for every thread count.
 //
@@ -15,9 +15,25 @@ import { forLoop, get, i32c, set } from './wat.ts';
 const TID = '(global.get $tid)';
 const NT = '(global.get $nt)';
 
+/** `[lo, hi)`, this thread's share of [0, n) in a threaded build, as i32 expressions, with the code
+ *  setting them: n split into nt contiguous runs, run t of them going to thread t (floor(n t / nt) to
+ *  floor(n (t + 1) / nt), in i64 so that no product overflows). The one place where a kernel's
+ *  iteration space is divided among threads. */
+export function share(f: Func, n: number, tag: string): { code: string; lo: string; hi: string } {
+  if (!f.threads) return { code: '', lo: i32c(0), hi: i32c(n) };
+  const lo = f.local(`sh_lo${tag}`, 'i32'),
+    hi = f.local(`sh_hi${tag}`, 'i32');
+  const start = (t: string): string =>
+    `(i32.wrap_i64 (i64.div_u (i64.mul (i64.const ${n}) (i64.extend_i32_u ${t})) (i64.extend_i32_u ${NT})))`;
+  return {
+    code: `${set(lo, start(TID))}\n${set(hi, start(`(i32.add ${TID} (i32.const 1))`))}`,
+    lo: get(lo),
+    hi: get(hi),
+  };
+}
+
 /** The loop `for (v = from; v < to; v += step)` (bounds known at compile time); when `split` and in a
- *  threaded build, over this thread's share only: the steps split into nt contiguous runs, run t of them
- *  going to thread t. The one place where a kernel's iteration space is divided among threads. */
+ *  threaded build, over this thread's share of its steps only. */
 export function splitLoop(
   f: Func,
   split: boolean,
@@ -30,35 +46,17 @@ export function splitLoop(
 ): string {
   if (!f.threads || !split) return forLoop(v, from, to, step, body, label);
   if (to <= from) return '';
-  const lo = f.local(`sh_lo${label}`, 'i32'),
-    hi = f.local(`sh_hi${label}`, 'i32');
-  const steps = Math.ceil((to - from) / step);
-  // from + floor(steps t / nt) step, for t = tid and tid + 1
-  const start = (t: string): string =>
-    `(i32.add ${i32c(from)} (i32.mul (i32.div_u (i32.mul ${i32c(steps)} ${t}) ${NT}) ${i32c(step)}))`;
-  const end = `(i32.add ${TID} (i32.const 1))`;
-  return `${set(lo, start(TID))}
-${set(hi, `(select ${i32c(to)} ${start(end)} (i32.lt_s ${i32c(to)} ${start(end)}))`)}
-${set(v, get(lo))}
+  const steps = share(f, Math.ceil((to - from) / step), label);
+  const at = (s: string): string => `(i32.add ${i32c(from)} (i32.mul ${s} ${i32c(step)}))`;
+  const end = f.local(`sh_end${label}`, 'i32');
+  return `${steps.code}
+${set(v, at(steps.lo))}
+${set(end, `(select ${i32c(to)} ${at(steps.hi)} (i32.lt_s ${i32c(to)} ${at(steps.hi)}))`)}
 (block $B${label} (loop $L${label}
-(br_if $B${label} (i32.ge_s ${get(v)} ${get(hi)}))
+(br_if $B${label} (i32.ge_s ${get(v)} ${get(end)}))
 ${body}
 ${set(v, `(i32.add ${get(v)} ${i32c(step)})`)}
 (br $L${label})))`;
-}
-
-/** `[lo, hi)`, this thread's share of [0, n) in a threaded build (as splitLoop splits it), as i32
- *  expressions, with the code setting them. */
-export function share(f: Func, n: number, tag: string): { code: string; lo: string; hi: string } {
-  if (!f.threads) return { code: '', lo: i32c(0), hi: i32c(n) };
-  const lo = f.local(`sh_lo${tag}`, 'i32'),
-    hi = f.local(`sh_hi${tag}`, 'i32');
-  const start = (t: string): string => `(i32.div_u (i32.mul ${i32c(n)} ${t}) ${NT})`;
-  return {
-    code: `${set(lo, start(TID))}\n${set(hi, start(`(i32.add ${TID} (i32.const 1))`))}`,
-    lo: get(lo),
-    hi: get(hi),
-  };
 }
 
 /** Code only the first thread runs (a kernel that cannot be split: a scatter, a reduction to one value). */
