@@ -6,28 +6,10 @@ import { fileReader, writeFileAtomic, type ArtifactSource } from './files.ts';
 import type { Manifest } from './manifest.ts';
 import { decodeSafetensors, encodeSafetensors, type NamedArray } from './safetensors.ts';
 import { checkFile, checkWeights, readManifest, type TensorData, type TensorInput } from './validate.ts';
-import { loadWasm, type RuntimeTensor } from './wasm.ts';
+import type { RuntimeTensor } from './wasm.ts';
+import { openExecutor, type Backend, type Executor, type LoadOptions } from './backend.ts';
 
-export type Backend = 'wasm' | 'webgpu';
-
-export interface LoadOptions {
-  /** 'auto' (default): WebGPU when the artifact has a webgpu target and an adapter exists, else wasm. */
-  readonly backend?: 'auto' | Backend;
-  /** A GPUDevice to run on (webgpu). */
-  readonly device?: unknown;
-  /** false: the plain SIMD module even where relaxed SIMD runs. */
-  readonly relaxedSimd?: boolean;
-}
-
-/** What a backend runs: entries, and param reads and writes by name. */
-export interface Executor {
-  run(
-    entry: string,
-    inputs: Readonly<Record<string, TensorInput>>,
-  ): Record<string, RuntimeTensor> | Promise<Record<string, RuntimeTensor>>;
-  readParam(name: string): RuntimeTensor | Promise<RuntimeTensor>;
-  writeParam(name: string, value: TensorInput): void | Promise<void>;
-}
+export type { Backend, Executor, LoadOptions };
 
 export type Outputs = Record<string, TensorData>;
 
@@ -50,54 +32,6 @@ export interface KilnModel {
   saveCheckpoint(path?: string): Promise<Uint8Array>;
   /** Restores a checkpoint (bytes, or a path in Node): every param, so training resumes exactly. */
   loadCheckpoint(source: Uint8Array | string): Promise<void>;
-}
-
-interface Gpu {
-  requestAdapter(): Promise<unknown>;
-}
-
-async function hasWebGpu(): Promise<boolean> {
-  const gpu = (globalThis as { navigator?: { gpu?: Gpu } }).navigator?.gpu;
-  if (!gpu) return false;
-  try {
-    return (await gpu.requestAdapter()) != null;
-  } catch {
-    return false;
-  }
-}
-
-async function openExecutor(
-  m: Manifest,
-  read: (name: string) => Promise<Uint8Array>,
-  opts: LoadOptions,
-): Promise<{ exec: Executor; backend: Backend; info: string }> {
-  const want = opts.backend ?? 'auto';
-  if (want !== 'auto' && want !== 'wasm' && want !== 'webgpu')
-    bad('K7008', `loadModel: expected backend 'auto', 'wasm' or 'webgpu', found '${String(want)}'`);
-  let why = '';
-  if (want !== 'wasm') {
-    const gpu = opts.device !== undefined || (await hasWebGpu());
-    why = !m.targets.webgpu
-      ? 'the artifact has no webgpu target'
-      : !gpu
-        ? 'no WebGPU adapter'
-        : 'this runtime has no WebGPU executor yet';
-    if (want === 'webgpu') bad('K7008', `loadModel: expected to run on WebGPU, but ${why}`);
-  }
-  const wasm = m.targets.wasm;
-  if (!wasm)
-    bad(
-      'K7008',
-      `loadModel: expected a wasm target to fall back to${why ? ` (${why})` : ''}, found none in the artifact`,
-    );
-  // Both variants are checked, whichever runs: a damaged artifact is refused on every engine.
-  const simd = await read(wasm.files.simd);
-  await checkFile(m, wasm.files.simd, simd);
-  const relaxed = wasm.files.relaxed === undefined ? undefined : await read(wasm.files.relaxed);
-  if (relaxed) await checkFile(m, wasm.files.relaxed!, relaxed);
-  const exec = await loadWasm({ simd, relaxed }, m, opts);
-  const info = `wasm (${exec.variant === 'relaxed' ? 'relaxed SIMD' : 'SIMD'})${why ? `: ${why}` : ''}`;
-  return { exec, backend: 'wasm', info };
 }
 
 const asArray = (t: RuntimeTensor): NamedArray => ({
