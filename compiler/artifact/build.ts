@@ -112,8 +112,11 @@ export async function buildArtifact(
       ? { simd: 'program.wasm', relaxed: 'program.relaxed.wasm' }
       : { simd: 'program.wasm' };
   stage('api');
-  const files: Record<string, Uint8Array> = { 'weights.safetensors': weightBytes, ...generateApi(draft) };
-  if (wasmBins) files['program.wasm'] = wasmBins.binary;
+  const files: Record<string, Uint8Array> = {
+    ...(wasmBins && { 'program.wasm': wasmBins.binary }),
+    'weights.safetensors': weightBytes,
+    ...generateApi(draft),
+  };
   if (relaxed) files['program.relaxed.wasm'] = relaxed;
   if (wgsl) files[WGSL_FILE] = wgsl.bytes;
   if (opts.inspect) files[INSPECT_FILE] = inspectFile(model, { train, batch });
