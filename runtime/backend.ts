@@ -95,8 +95,8 @@ export async function openExecutor(m: Manifest, read: Read, opts: LoadOptions): 
     await checkFile(m, name, bytes);
     return bytes;
   };
-  const gpu = m.targets.webgpu;
-  const kernels = gpu ? gpuKernels(m, await checked(gpu.file)) : undefined;
+  const webgpu = m.targets.webgpu;
+  const kernels = webgpu ? gpuKernels(m, await checked(webgpu.file)) : undefined;
   const wasm = m.targets.wasm;
   const simd = wasm && (await checked(wasm.files.simd));
   const relaxed = wasm?.files.relaxed === undefined ? undefined : await checked(wasm.files.relaxed);
