@@ -6,7 +6,7 @@
 export const FORMAT = 'kiln.artifact';
 /** The format version this runtime writes and reads. A manifest of a later major version is refused;
  *  a later minor version only adds optional fields, so it is read. */
-export const FORMAT_VERSION = '1.0';
+export const FORMAT_VERSION = '1.1';
 
 export type DType = 'f32' | 'i32' | 'bool';
 
@@ -93,14 +93,32 @@ export interface WasmTarget {
 }
 
 export interface WebGpuKernelSpec extends KernelSpec {
-  /** The WGSL entry point's name in `file`. */
+  /** Its shader module: an index into the target's `modules`. */
+  readonly module: number;
+  /** The module's compute entry point. */
   readonly entryPoint: string;
-  /** Workgroup counts of the dispatch. */
+  /** The arena chunk each binding holds: `@binding(i)` is chunk `bindings[i]`. */
+  readonly bindings: readonly number[];
+  /** Workgroup counts of the dispatch (each 1 to 65,535). */
   readonly workgroups: readonly [number, number, number];
 }
 
+/** Where a buffer of the memory plan lives on the GPU: its chunk and byte offset in it. */
+export interface GpuPlace {
+  readonly chunk: number;
+  readonly offset: number;
+}
+
 export interface WebGpuTarget {
+  /** The WGSL file: every shader module, one after another. */
   readonly file: string;
+  /** Byte ranges [start, end) of `file`, each one whole WGSL module (kernels with the same code share one). */
+  readonly modules: readonly (readonly [number, number])[];
+  /** Byte size of each arena chunk: one storage buffer each, a window of the arena. */
+  readonly chunks: readonly number[];
+  /** Every buffer of the memory plan: its chunk and offset (the arena offset minus the chunk's start). */
+  readonly places: Readonly<Record<string, GpuPlace>>;
+  /** entry name -> its kernels in dispatch order. */
   readonly kernels: Readonly<Record<string, readonly WebGpuKernelSpec[]>>;
 }
 

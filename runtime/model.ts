@@ -6,35 +6,10 @@ import { fileReader, writeFileAtomic, type ArtifactSource } from './files.ts';
 import type { Manifest } from './manifest.ts';
 import { decodeSafetensors, encodeSafetensors, type NamedArray } from './safetensors.ts';
 import { checkFile, checkWeights, readManifest, type TensorData, type TensorInput } from './validate.ts';
-import { coreCount, threadsUnavailable } from './threads.ts';
-import { loadWasm, MAX_THREADS, type RuntimeTensor } from './wasm.ts';
+import type { RuntimeTensor } from './wasm.ts';
+import { openExecutor, type Backend, type Executor, type LoadOptions } from './backend.ts';
 
-export type Backend = 'wasm' | 'webgpu';
-
-export interface LoadOptions {
-  /** 'auto' (default): WebGPU when the artifact has a webgpu target and an adapter exists, else wasm. */
-  readonly backend?: 'auto' | Backend;
-  /** A GPUDevice to run on (webgpu). */
-  readonly device?: unknown;
-  /** false: the plain SIMD module even where relaxed SIMD runs. */
-  readonly relaxedSimd?: boolean;
-  /** Threads the wasm backend runs each entry on (default: the core count). Where shared memory or
-   *  workers are unavailable (a page without cross-origin isolation), or the artifact has no threaded
-   *  build, it runs on one and `backendInfo` says why. */
-  readonly threads?: number;
-}
-
-/** What a backend runs: entries, and param reads and writes by name. */
-export interface Executor {
-  run(
-    entry: string,
-    inputs: Readonly<Record<string, TensorInput>>,
-  ): Record<string, RuntimeTensor> | Promise<Record<string, RuntimeTensor>>;
-  readParam(name: string): RuntimeTensor | Promise<RuntimeTensor>;
-  writeParam(name: string, value: TensorInput): void | Promise<void>;
-  /** Releases what the executor holds (the wasm backend's worker threads). */
-  close?(): void;
-}
+export type { Backend, Executor, LoadOptions };
 
 export type Outputs = Record<string, TensorData>;
 
@@ -61,70 +36,6 @@ export interface KilnModel {
   saveCheckpoint(path?: string): Promise<Uint8Array>;
   /** Restores a checkpoint (bytes, or a path in Node): every param, so training resumes exactly. */
   loadCheckpoint(source: Uint8Array | string): Promise<void>;
-}
-
-interface Gpu {
-  requestAdapter(): Promise<unknown>;
-}
-
-async function hasWebGpu(): Promise<boolean> {
-  const gpu = (globalThis as { navigator?: { gpu?: Gpu } }).navigator?.gpu;
-  if (!gpu) return false;
-  try {
-    return (await gpu.requestAdapter()) != null;
-  } catch {
-    return false;
-  }
-}
-
-async function openExecutor(
-  m: Manifest,
-  read: (name: string) => Promise<Uint8Array>,
-  opts: LoadOptions,
-): Promise<{ exec: Executor; backend: Backend; info: string; threads: number }> {
-  const want = opts.backend ?? 'auto';
-  if (want !== 'auto' && want !== 'wasm' && want !== 'webgpu')
-    bad('K7008', `loadModel: expected backend 'auto', 'wasm' or 'webgpu', found '${String(want)}'`);
-  let why = '';
-  if (want !== 'wasm') {
-    const gpu = opts.device !== undefined || (await hasWebGpu());
-    why = !m.targets.webgpu
-      ? 'the artifact has no webgpu target'
-      : !gpu
-        ? 'no WebGPU adapter'
-        : 'this runtime has no WebGPU executor yet';
-    if (want === 'webgpu') bad('K7008', `loadModel: expected to run on WebGPU, but ${why}`);
-  }
-  const wasm = m.targets.wasm;
-  if (!wasm)
-    bad(
-      'K7008',
-      `loadModel: expected a wasm target to fall back to${why ? ` (${why})` : ''}, found none in the artifact`,
-    );
-  const asked = opts.threads ?? Math.min(await coreCount(), MAX_THREADS);
-  if (!Number.isInteger(asked) || asked < 1)
-    bad('K7013', `loadModel: expected threads to be a positive integer, found ${String(opts.threads)}`);
-  const noThreads =
-    asked === 1 ? null : !wasm.files.threads ? 'the artifact has no threaded build' : threadsUnavailable();
-  const threads = noThreads ? 1 : asked;
-  // Every variant is checked, whichever runs: a damaged artifact is refused on every engine.
-  const file = async (name: string | undefined): Promise<Uint8Array | undefined> => {
-    if (name === undefined) return undefined;
-    const bytes = await read(name);
-    await checkFile(m, name, bytes);
-    return bytes;
-  };
-  const simd = (await file(wasm.files.simd))!;
-  const relaxed = await file(wasm.files.relaxed);
-  const threadedSimd = await file(wasm.files.threads);
-  const threaded = threadedSimd && { simd: threadedSimd, relaxed: await file(wasm.files.threadsRelaxed) };
-  const exec = await loadWasm({ simd, relaxed, threads: threaded }, m, { ...opts, threads });
-  const simdText = exec.variant === 'relaxed' ? 'relaxed SIMD' : 'SIMD';
-  const threadText = noThreads
-    ? `1 thread of ${asked} asked: ${noThreads}`
-    : `${threads} thread${threads > 1 ? 's' : ''}`;
-  const info = `wasm (${simdText}, ${threadText})${why ? `: ${why}` : ''}`;
-  return { exec, backend: 'wasm', info, threads };
 }
 
 const asArray = (t: RuntimeTensor): NamedArray => ({

@@ -20,6 +20,7 @@ import {
 import type { NamedArray } from './safetensors.ts';
 import { checkSchema, type Schema } from './schema.ts';
 import SCHEMA from './manifest.schema.json' with { type: 'json' };
+import { checkWebGpuTarget } from './wgsl-artifact.ts';
 
 /** wasm32's address space: no arena can be larger. */
 export const MAX_ARENA_BYTES = 2 ** 32;
@@ -75,6 +76,7 @@ export function parseManifest(json: unknown): Manifest {
   const m = json as Manifest;
   checkStructure(m);
   checkMemory(m);
+  if (m.targets.webgpu) checkWebGpuTarget(m, m.targets.webgpu);
   return m;
 }
 

@@ -15,6 +15,7 @@ export type Request =
   | { op: 'readParam'; program: number; name: string }
   | { op: 'writeParam'; program: number; name: string; data: Parameters<WebGpuExecutor['writeParam']>[1] }
   | { op: 'stats'; program: number }
+  | { op: 'probe' }
   | { op: 'destroy'; program: number };
 
 /** A failure as it crosses to the caller. */
@@ -28,6 +29,12 @@ export function createHost(): (r: Request) => Promise<unknown> {
   const programs = new Map<number, WebGpuExecutor>();
   let nextId = 0;
   return async (r) => {
+    if (r.op === 'probe') {
+      // the adapter in words, and whether it is a software fallback (runtime/backend.ts's 'auto' passes over one)
+      const d = await (device ??= requestDevice());
+      const info = (d as GPUDevice & { adapterInfo?: { isFallbackAdapter?: boolean } }).adapterInfo;
+      return { about: describeDevice(d), fallback: info?.isFallbackAdapter === true };
+    }
     if (r.op === 'load') {
       const d = await (device ??= requestDevice());
       const exe = await loadWebGpu(r.kernels, r.manifest, { device: d });

@@ -29,7 +29,6 @@ class GpuThread implements Transport {
 
   constructor(file: string | URL) {
     this.worker = new Worker(file);
-    this.worker.unref();
     this.worker.on('message', (m: { id: number; value?: unknown; error?: HostError }) => {
       const w = this.waiting.get(m.id);
       this.waiting.delete(m.id);
@@ -44,6 +43,7 @@ class GpuThread implements Transport {
     };
     this.worker.on('error', (e) => fail(`the WebGPU worker failed: ${e.message}`));
     this.worker.on('exit', (code) => fail(`the WebGPU worker exited (code ${code})`));
+    this.worker.unref(); // after the listeners: a 'message' listener refs the worker again
   }
 
   call<T>(req: Request): Promise<T> {

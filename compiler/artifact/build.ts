@@ -1,4 +1,4 @@
-// A model -> the files of its artifact: manifest.json, program.wasm (+ relaxed SIMD), the weights,
+// A model -> the files of its artifact: manifest.json, program.wasm (+ relaxed SIMD), kernels.wgsl, the weights,
 // the typed API (index.ts/.js/.d.ts). Pure apart from the progress callback; writing the folder is
 // compiler/artifact/write.ts's job.
 import { fail } from '../../ir/errors.ts';
@@ -9,11 +9,13 @@ import type { Manifest } from '../../runtime/manifest.ts';
 import { encodeSafetensors, type NamedArray } from '../../runtime/safetensors.ts';
 import { checkWeights } from '../../runtime/validate.ts';
 import { renderWasm } from '../../targets/wasm/index.ts';
+import { renderWgsl } from '../../targets/wgsl/index.ts';
 import { trace, type Model } from '../dsl/model.ts';
 import { compileProgram, modelEntries } from '../pipeline.ts';
 import { namedArray } from '../train/interp-session.ts';
 import { INSPECT_FILE, inspectFile } from '../inspect/section.ts';
 import { generateApi } from './api.ts';
+import { packWgsl, WGSL_FILE } from './webgpu.ts';
 import { fileSpecs, paramInfo, sealManifest, toManifest, type ParamInfo } from './manifest.ts';
 
 export const TARGET_NAMES = ['wasm', 'webgpu'] as const;
@@ -35,7 +37,7 @@ export interface BuildOptions {
   readonly onStage?: (stage: string, index: number, count: number) => void;
 }
 
-export const STAGES = ['compile', 'wasm', 'weights', 'api', 'manifest'] as const;
+export const STAGES = ['compile', 'wasm', 'wgsl', 'weights', 'api', 'manifest'] as const;
 
 /** Roles of a model's params, from its trace: trained weights, optimizer slots, the step counter,
  *  and state written in place (BatchNorm statistics, RNG counters). */
@@ -63,8 +65,6 @@ export async function buildArtifact(
   opts: BuildOptions,
 ): Promise<{ manifest: Manifest; files: Record<string, Uint8Array>; program: Program }> {
   const stage = (s: (typeof STAGES)[number]): void => opts.onStage?.(s, STAGES.indexOf(s), STAGES.length);
-  if (opts.targets.includes('webgpu'))
-    fail('K8001', `compile: --target webgpu: this kiln has no WGSL target yet; use --target wasm`);
   const train = opts.train ?? model.def.train !== undefined;
   if (train && !model.def.train)
     fail(
@@ -77,7 +77,11 @@ export async function buildArtifact(
   const entries = modelEntries(model, { train, batch });
   const program = compileProgram(entries);
   stage('wasm');
-  const { binary, relaxed, threads } = await renderWasm(program, { relaxed: true, threads: true });
+  const wasmBins = opts.targets.includes('wasm')
+    ? await renderWasm(program, { relaxed: true, threads: true })
+    : undefined;
+  stage('wgsl');
+  const wgsl = opts.targets.includes('webgpu') ? packWgsl(program, renderWgsl(program)) : undefined;
 
   stage('weights');
   const names = new Set(program.params.map((p) => p.name));
@@ -103,24 +107,36 @@ export async function buildArtifact(
     model: model.name,
   });
 
-  const wasm = {
-    simd: 'program.wasm',
-    ...(relaxed ? { relaxed: 'program.relaxed.wasm' } : {}),
-    ...(threads ? { threads: 'program.threads.wasm' } : {}),
-    ...(threads?.relaxed ? { threadsRelaxed: 'program.threads.relaxed.wasm' } : {}),
-  };
+  const relaxed = wasmBins?.relaxed;
+  const threads = wasmBins?.threads;
+  const wasm = !wasmBins
+    ? null
+    : {
+        simd: 'program.wasm',
+        ...(relaxed ? { relaxed: 'program.relaxed.wasm' } : {}),
+        ...(threads ? { threads: 'program.threads.wasm' } : {}),
+        ...(threads?.relaxed ? { threadsRelaxed: 'program.threads.relaxed.wasm' } : {}),
+      };
   stage('api');
   const files: Record<string, Uint8Array> = {
-    'program.wasm': binary,
+    ...(wasmBins && { 'program.wasm': wasmBins.binary }),
     'weights.safetensors': weightBytes,
-    ...generateApi({ ...draft, targets: { wasm: { ...draft.targets.wasm!, files: wasm } } }),
+    ...generateApi(draft),
   };
   if (relaxed) files['program.relaxed.wasm'] = relaxed;
   if (threads) files['program.threads.wasm'] = threads.simd;
   if (threads?.relaxed) files['program.threads.relaxed.wasm'] = threads.relaxed;
+  if (wgsl) files[WGSL_FILE] = wgsl.bytes;
   if (opts.inspect) files[INSPECT_FILE] = inspectFile(model, { train, batch });
   stage('manifest');
-  const manifest = toManifest(program, { batch, params: info, ranges, files: await fileSpecs(files), wasm });
+  const manifest = toManifest(program, {
+    batch,
+    params: info,
+    ranges,
+    files: await fileSpecs(files),
+    wasm,
+    webgpu: wgsl?.target,
+  });
   files['manifest.json'] = new TextEncoder().encode(await sealManifest(manifest));
   return { manifest, files, program };
 }

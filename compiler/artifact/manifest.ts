@@ -1,16 +1,18 @@
 // Program -> Manifest: the compiler's internal Program mapped onto the artifact's own versioned format
 // (runtime/manifest.ts), which is all an executor reads.
-import type { Program } from '../../ir/kernel.ts';
+import type { Kernel, Program } from '../../ir/kernel.ts';
 import {
   FORMAT,
   FORMAT_VERSION,
   UNSEALED,
   type FileSpec,
   type IOSpec,
+  type KernelSpec,
   type Manifest,
   type ParamRole,
   type ParamSpec,
   type WasmTarget,
+  type WebGpuTarget,
 } from '../../runtime/manifest.ts';
 import { sha256Hex } from '../../runtime/validate.ts';
 import { buffersRead, buffersWritten } from '../../ir/kernel-walk.ts';
@@ -32,9 +34,19 @@ export interface ManifestOptions {
   readonly ranges?: Readonly<Record<string, readonly [number, number]>>;
   /** Every file the artifact holds (`fileSpecs`). */
   readonly files?: Readonly<Record<string, FileSpec>>;
-  readonly wasm?: WasmTarget['files'];
+  /** The wasm target's files; null: no wasm target. */
+  readonly wasm?: WasmTarget['files'] | null;
+  /** The webgpu target (compiler/artifact/webgpu.ts's packWgsl), when compiled for it. */
+  readonly webgpu?: WebGpuTarget;
   readonly weights?: string;
 }
+
+/** A kernel's name and the buffers it reads and writes, as each target's manifest section lists them. */
+export const kernelSpec = (k: Kernel): KernelSpec => ({
+  name: k.name,
+  reads: [...buffersRead(k)],
+  writes: [...buffersWritten(k)],
+});
 
 /** A param's role from its name and the other params' names: `optimizer/iterations` counts steps,
  *  `<weight>/<slot>` is an optimizer slot of a weight, an i32 state is an RNG counter, other
@@ -93,7 +105,7 @@ export function toManifest(p: Program, opts: ManifestOptions = {}): Manifest {
       ...(i.of ? { of: i.of } : {}),
     };
   });
-  const wasmFiles = opts.wasm ?? { simd: 'program.wasm' };
+  const wasmFiles = opts.wasm === undefined ? { simd: 'program.wasm' } : opts.wasm;
   return {
     format: FORMAT,
     version: FORMAT_VERSION,
@@ -117,15 +129,13 @@ export function toManifest(p: Program, opts: ManifestOptions = {}): Manifest {
     },
     weights: opts.weights ?? 'weights.safetensors',
     targets: {
-      wasm: {
-        files: wasmFiles,
-        kernels: Object.fromEntries(
-          p.entries.map((e) => [
-            e.name,
-            e.kernels.map((k) => ({ name: k.name, reads: [...buffersRead(k)], writes: [...buffersWritten(k)] })),
-          ]),
-        ),
-      },
+      ...(wasmFiles && {
+        wasm: {
+          files: wasmFiles,
+          kernels: Object.fromEntries(p.entries.map((e) => [e.name, e.kernels.map(kernelSpec)])),
+        },
+      }),
+      ...(opts.webgpu ? { webgpu: opts.webgpu } : {}),
     },
     files: opts.files ?? {},
   };

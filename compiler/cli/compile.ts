@@ -11,7 +11,7 @@ const kb = (n: number): string => (n < 1024 ? `${n} B` : `${(n / 1024).toFixed(n
 
 export default defineCommand({
   name: 'compile',
-  summary: 'compile a model ahead of time into an artifact folder (manifest, wasm, weights, typed API)',
+  summary: 'compile a model ahead of time into an artifact folder (manifest, wasm, WGSL, weights, typed API)',
   args: ['<model.ts>'],
   options: {
     out: text('the artifact folder to write (new, empty, or a previous artifact)', { value: 'dir', required: true }),
@@ -30,8 +30,6 @@ export default defineCommand({
   epilog:
     'Example:\n  kiln compile examples/mnist-cnn.ts --target all --out build/mnist\n  node examples/node/classify.js build/mnist',
   run: async ([file], opts) => {
-    if (opts.target === 'webgpu')
-      fail('K8001', 'compile: --target webgpu: this kiln has no WGSL target yet; use --target wasm or all');
     checkOutDir('compile', opts.out);
     let weights;
     if (opts.weights !== undefined) {
@@ -49,7 +47,7 @@ export default defineCommand({
     const tty = process.stderr.isTTY === true;
     const t0 = performance.now();
     const { manifest, files } = await buildArtifact(model, {
-      targets: ['wasm'],
+      targets: opts.target === 'all' ? ['wasm', 'webgpu'] : [opts.target],
       train: opts.noTrain ? false : undefined,
       batch: opts.batch,
       weights,
@@ -65,9 +63,8 @@ export default defineCommand({
       .filter(([k]) => !k.startsWith('index.'))
       .map(([k, v]) => `${k} ${kb(v.length)}`)
       .join(', ');
-    const entries = manifest.entries
-      .map((e) => `${e.name} ${manifest.targets.wasm!.kernels[e.name]!.length} kernels`)
-      .join(', ');
+    const kernels = (manifest.targets.wasm ?? manifest.targets.webgpu)!.kernels;
+    const entries = manifest.entries.map((e) => `${e.name} ${kernels[e.name]!.length} kernels`).join(', ');
     process.stdout.write(
       `${model.name}: wrote ${opts.out} (${sizes}; ${entries}; batch ${manifest.model.batch}, ${manifest.params.length} params) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`,
     );

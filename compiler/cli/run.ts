@@ -7,6 +7,8 @@ import { fail } from '../../ir/errors.ts';
 import { formatSpec } from '../../runtime/manifest.ts';
 import { loadModel } from '../../runtime/model.ts';
 import { readNpy, writeNpy } from '../../runtime/npy.ts';
+import { webgpuThread } from '../../runtime/webgpu-node.ts';
+import { webgpuWorkerFile } from '../webgpu.ts';
 import { checkOutputPath, writeAtomic } from './files.ts';
 import { choice, defineCommand, flag, list, text } from './command.ts';
 
@@ -43,6 +45,8 @@ export default defineCommand({
         fail('K8001', `run: cannot read ${file} for input '${name}': ${(e as Error).message}`);
       }
     }
+    // WebGPU in Node runs in the process's worker thread: from source, the runtime's worker bundled on first use
+    if (opts.backend !== 'wasm') webgpuThread(await webgpuWorkerFile());
     const model = await loadModel(dir!, { backend: opts.backend });
     const entry = model.manifest.entries.find((e) => e.name === opts.entry);
     if (!entry)

@@ -5,17 +5,23 @@
 // digits it did not train on, and prints the predictions, the backend and the latency.
 //
 //   npx kiln compile examples/mnist-cnn.ts --target all --out /tmp/m
-//   node examples/node/classify.js /tmp/m [--train STEPS] [--json]
+//   node examples/node/classify.js /tmp/m [--backend auto|wasm|webgpu] [--train STEPS] [--json]
+// (WebGPU in Node is the `webgpu` package, Dawn; without a GPU, SwiftShader's Vulkan driver serves it:
+//  VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json ... --backend webgpu)
 import { createRequire } from 'node:module';
 import { KilnError, loadModel } from 'kiln/runtime';
 
 const require = createRequire(import.meta.url);
 const args = process.argv.slice(2);
-const dir = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--train');
-const trainSteps = args.includes('--train') ? Number(args[args.indexOf('--train') + 1]) : 0;
+const valueOf = (flag, otherwise) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : otherwise);
+const dir = args.find((a, i) => !a.startsWith('--') && args[i - 1] !== '--train' && args[i - 1] !== '--backend');
+const trainSteps = Number(valueOf('--train', 0));
+const backend = valueOf('--backend', 'auto');
 const json = args.includes('--json');
-if (!dir || !Number.isInteger(trainSteps) || trainSteps < 0) {
-  console.error('usage: node examples/node/classify.js <artifact-dir> [--train STEPS] [--json]');
+if (!dir || !Number.isInteger(trainSteps) || trainSteps < 0 || !['auto', 'wasm', 'webgpu'].includes(backend)) {
+  console.error(
+    'usage: node examples/node/classify.js <artifact-dir> [--backend auto|wasm|webgpu] [--train STEPS] [--json]',
+  );
   process.exit(2);
 }
 
@@ -45,7 +51,7 @@ const argmax = (p, row, n) => {
 
 try {
   const t0 = performance.now();
-  const model = await loadModel(dir);
+  const model = await loadModel(dir, { backend });
   const loadMs = performance.now() - t0;
   const batch = model.manifest.model.batch;
   const classes = model.manifest.entries.find((e) => e.name === 'infer').outputs[0].shape[1];

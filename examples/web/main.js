@@ -8,7 +8,10 @@ const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 
 async function main() {
-  const model = await loadModel(new URL('./model/', location.href), { relaxedSimd: params.get('simd') !== 'plain' });
+  const model = await loadModel(new URL('./model/', location.href), {
+    backend: params.get('backend') ?? 'auto', // ?backend=webgpu also takes a software adapter (SwiftShader)
+    relaxedSimd: params.get('simd') !== 'plain',
+  });
   const batch = model.manifest.model.batch;
   const classes = model.manifest.entries.find((e) => e.name === 'infer').outputs[0].shape[1];
   $('status').textContent = `model ${model.manifest.model.name} (batch ${batch}) on ${model.backendInfo}`;
@@ -100,7 +103,7 @@ async function main() {
   // training: steps over the samples, the loss shown as it goes
   $('train').addEventListener('click', async () => {
     const y = Int32Array.from(samples.y);
-    for (let s = 0; s < 20; s++) {
+    for (let s = 0; s < Number(params.get('steps') ?? 20); s++) {
       const { loss } = await model.trainStep({ x: sx, y });
       window.kiln.losses.push(loss[0]);
       $('loss').textContent = `step ${s + 1}: loss ${loss[0].toFixed(4)}`;

@@ -109,6 +109,32 @@ describe('.npy', () => {
 });
 
 describe('kiln compile and kiln run', () => {
+  it('compile --target webgpu writes kernels.wgsl and no wasm; such an artifact will not fall back to wasm', () => {
+    const art = join(tmp, 'xor-gpu');
+    const c = kiln('compile', 'examples/xor.ts', '--target', 'webgpu', '--out', art);
+    expect(c.code, c.err).toBe(0);
+    expect(c.out).toMatch(
+      /^xor: wrote .*\(weights\.safetensors [\d.]+ B, kernels\.wgsl [\d.]+ KB, manifest\.json .*; infer 2 kernels/,
+    );
+    expect(readdirSync(art).sort()).toEqual([
+      'index.d.ts',
+      'index.js',
+      'index.ts',
+      'kernels.wgsl',
+      'manifest.json',
+      'weights.safetensors',
+    ]);
+    const m = JSON.parse(readFileSync(join(art, 'manifest.json'), 'utf8'));
+    expect(Object.keys(m.targets)).toEqual(['webgpu']);
+    expect(readFileSync(join(art, 'kernels.wgsl'), 'utf8')).toMatch(
+      /^\/\/ module 0: infer\/infer_k0\n@group\(0\) @binding\(0\)/,
+    );
+    writeFileSync(join(tmp, 'xg.npy'), writeNpy({ dtype: 'f32', shape: [4, 2], data: new Float32Array(8) }));
+    const r = kiln('run', art, '--backend', 'wasm', '--input', `x=${join(tmp, 'xg.npy')}`);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/error K7008: loadModel: expected a wasm target to fall back to, found none in the artifact/);
+  });
+
   it('compile --weights from kiln train --save, then kiln run on .npy inputs gives the trained outputs', () => {
     const trained = join(tmp, 'trained');
     const t = kiln('train', 'examples/xor.ts', '--epochs', '3000', '--save', trained, '--json');
@@ -154,10 +180,6 @@ describe('kiln compile and kiln run', () => {
       [
         ['compile', 'examples/xor.ts', '--out', join(tmp, 'full')],
         /error K8001: compile: --out .*full is a non-empty folder with no manifest\.json \(holds notes\.txt\)/,
-      ],
-      [
-        ['compile', 'examples/xor.ts', '--target', 'webgpu', '--out', join(tmp, 'w')],
-        /error K8001: compile: --target webgpu: this kiln has no WGSL target yet/,
       ],
       [
         ['compile', 'examples/xor.ts', '--target', 'cuda', '--out', join(tmp, 'w')],

@@ -98,7 +98,7 @@ const x = (): Float32Array => new Float32Array(BATCH * 28 * 28);
 
 beforeAll(async () => {
   const { mnist_cnn } = await loadModels(new URL('../../examples/mnist-cnn.ts', import.meta.url).pathname);
-  files = (await buildArtifact(mnist_cnn!, { targets: ['wasm'], batch: BATCH })).files;
+  files = (await buildArtifact(mnist_cnn!, { targets: ['wasm', 'webgpu'], batch: BATCH })).files;
   expect(relaxedSimdSupported()).toBe(true);
 });
 
@@ -116,6 +116,7 @@ describe('hostile artifacts', () => {
       ['program.wasm', false],
       ['program.relaxed.wasm', true],
       ['weights.safetensors', false],
+      ['kernels.wgsl', false],
     ] as const) {
       const b = files[name]!;
       for (const damaged of [
@@ -160,6 +161,7 @@ describe('hostile artifacts', () => {
       'program.wasm': ['K7004'],
       'program.relaxed.wasm': ['K7004'],
       'weights.safetensors': ['K7004'],
+      'kernels.wgsl': ['K7004'],
     };
     const seen: Record<string, Set<string>> = {};
     for (const [name, codes] of Object.entries(allowed)) {
@@ -256,7 +258,7 @@ describe('hostile artifacts', () => {
     const buf = (m: any, kind: string) => m.memory.buffers.find((b: any) => b.kind === kind);
     await expectError(
       'K7003',
-      /artifact format version 2\.0, this runtime reads version 1\.0.*update the kiln runtime/,
+      /artifact format version 2\.0, this runtime reads version 1\.1.*update the kiln runtime/,
       await forged({}, (m) => (m.version = '2.0')),
     );
     await expectError(
@@ -357,6 +359,156 @@ describe('hostile artifacts', () => {
     });
   });
 
+  it('forged WebGPU targets: modules, entry points, bindings, places, chunks, dispatch sizes, refused before any GPU object', async () => {
+    // a device that throws on first use: the intact artifact reaches it; every forged one must not
+    const trap = (): { device: object; used: string[] } => {
+      const used: string[] = [];
+      const device = new Proxy(
+        {},
+        {
+          get: (_, k) => {
+            used.push(String(k));
+            throw new Error(`the GPU device was used (${String(k)})`);
+          },
+        },
+      );
+      return { device, used };
+    };
+    const reached = trap();
+    await expect(loadModel(files, { backend: 'webgpu', device: reached.device })).rejects.toThrow(
+      /GPU device was used/,
+    );
+    expect(reached.used.length).toBeGreaterThan(0);
+    const refused = async (code: string, pattern: RegExp, f: Files): Promise<void> => {
+      const t = trap();
+      await expectError(code, pattern, f, { backend: 'webgpu', device: t.device });
+      expect(t.used, pattern.source).toEqual([]);
+    };
+    const gpu = (m: any) => m.targets.webgpu;
+    const first = (m: any) => gpu(m).kernels.infer[0];
+    const wgsl = new TextDecoder().decode(files['kernels.wgsl']);
+    const text = (t: string): Files => ({ 'kernels.wgsl': new TextEncoder().encode(t) });
+
+    await refused('K7004', /kernels\.wgsl: expected sha-256 [0-9a-f]{64}, found [0-9a-f]{64}/, {
+      ...files,
+      'kernels.wgsl': flip(files['kernels.wgsl']!, 8 * 200 + 1),
+    });
+    await refused(
+      'K7001',
+      /kernels\.wgsl: expected among the artifact's files/,
+      (() => {
+        const { 'kernels.wgsl': _, ...rest } = files;
+        return rest;
+      })(),
+    );
+    await refused(
+      'K7001',
+      /file 'kernels\.wgsl' expected in 'files'/,
+      await forged({}, (m) => delete m.files['kernels.wgsl']),
+    );
+    await refused(
+      'K7001',
+      /targets\.webgpu expected kernels for entries infer, train_step, found infer/,
+      await forged({}, (m) => delete gpu(m).kernels.train_step),
+    );
+    // the WGSL itself, its hash recomputed: a renamed entry point, an extra binding, bytes that are not UTF-8
+    await refused(
+      'K7016',
+      /kernel infer\/\w+ expected module 0 with a @compute entry point 'main', found none/,
+      await forged(text(wgsl.replace('fn main(', 'fn mian('))),
+    );
+    await refused(
+      'K7016',
+      /kernel infer\/\w+ binds 1 chunks, its module 0 declares bindings \[0,1\]/,
+      await forged(
+        text(
+          wgsl.replace(
+            '\n@group(0) @binding(0)',
+            '\n@group(0) @binding(1) var<storage> x: array<u32>;\n@group(0) @binding(0)',
+          ),
+        ),
+      ),
+    );
+    const bytes = files['kernels.wgsl']!.slice();
+    bytes[manifestOf(files).targets.webgpu!.modules[0]![0] + 100] = 0xff;
+    await refused(
+      'K7016',
+      /module 0 at bytes \[\d+, \d+\), expected UTF-8 WGSL/,
+      await forged({ 'kernels.wgsl': bytes }),
+    );
+    // the manifest's webgpu section
+    await refused(
+      'K7016',
+      /webgpu module 0 at bytes \[\d+, \d+\), expected inside kernels\.wgsl \(\d+ bytes\)/,
+      await forged({}, (m) => (gpu(m).modules[0][1] = 2 ** 40)),
+    );
+    await refused(
+      'K7016',
+      /module 999, expected one of the \d+ modules/,
+      await forged({}, (m) => (first(m).module = 999)),
+    );
+    await refused('K7016', /found 'evil' named/, await forged({}, (m) => (first(m).entryPoint = 'evil')));
+    await refused(
+      'K7015',
+      /binds chunk 7, expected one of the 1 chunks/,
+      await forged({}, (m) => first(m).bindings.push(7)),
+    );
+    await refused('K7015', /expected at most 8 distinct chunks/, await forged({}, (m) => first(m).bindings.push(0)));
+    await refused(
+      'K7015',
+      /uses buffer '\w+' in chunk 0, which it does not bind/,
+      await forged({}, (m) => (first(m).bindings = [])),
+    );
+    const placed = (m: any, kind: string) => gpu(m).places[m.memory.buffers.find((b: any) => b.kind === kind).name];
+    await refused(
+      'K7015',
+      /buffer '\w+' at bytes \[\d+, \d+\) of webgpu chunk 0, expected 16-aligned inside one of the 1 chunks/,
+      await forged({}, (m) => (placed(m, 'output').offset = gpu(m).chunks[0])),
+    );
+    await refused('K7015', /expected 16-aligned/, await forged({}, (m) => (placed(m, 'input').offset += 4)));
+    await refused(
+      'K7015',
+      /of webgpu chunk 3, expected 16-aligned inside one of the 1 chunks \(none bytes\)/,
+      await forged({}, (m) => (placed(m, 'input').chunk = 3)),
+    );
+    // an input moved onto the params' bytes on the GPU alone: each chunk must be a window of the arena
+    await refused(
+      'K7015',
+      /buffer '\w+' at offset 0 of webgpu chunk 0, expected \d+ \(its arena offset \d+ minus the chunk's start 0\)/,
+      await forged({}, (m) => (placed(m, 'input').offset = 0)),
+    );
+    await refused(
+      'K7015',
+      /buffer '\w+' expected a place on the GPU, found none/,
+      await forged({}, (m) => delete gpu(m).places[m.memory.buffers[0].name]),
+    );
+    await refused(
+      'K7015',
+      /places buffer 'ghost', which the memory plan does not declare/,
+      await forged({}, (m) => (gpu(m).places.ghost = { chunk: 0, offset: 0 })),
+    );
+    await refused(
+      'K7015',
+      /webgpu chunks of 9007199254740992 bytes in all, expected at most \d+/,
+      await forged({}, (m) => (gpu(m).chunks[0] = 2 ** 53)),
+    );
+    await refused(
+      'K7015',
+      /chunk 0 of 40 bytes, expected a positive multiple of 16/,
+      await forged({}, (m) => (gpu(m).chunks[0] = 40)),
+    );
+    for (const w of [
+      [0, 1, 1],
+      [65536, 1, 1],
+      [1, 1, 2 ** 53],
+    ])
+      await refused(
+        'K7017',
+        /workgroups \[[\d,]+\], expected each in \[1, 65535\]/,
+        await forged({}, (m) => (first(m).workgroups = w)),
+      );
+  });
+
   it('bad calls: input names, dtypes, shapes, lengths, out-of-range labels, missing entries and backends', async () => {
     const call =
       (inputs: Record<string, unknown>, entry = 'train_step') =>
@@ -428,7 +580,11 @@ describe('hostile artifacts', () => {
       {},
       (m) => m.setParams({ 'dense_1/kernel': { dtype: 'F32', shape: [64, 576], data: new Float32Array(576 * 64) } }),
     );
-    await expectError('K7008', /expected to run on WebGPU, but the artifact has no webgpu target/, files, {
+    const { 'kernels.wgsl': _, ...noGpu } = await forged({}, (m) => {
+      delete m.targets.webgpu;
+      delete m.files['kernels.wgsl'];
+    });
+    await expectError('K7008', /expected to run on WebGPU, but the artifact has no webgpu target/, noGpu, {
       backend: 'webgpu',
     });
     await expectError('K7008', /expected backend 'auto', 'wasm' or 'webgpu', found 'cuda'/, files, {

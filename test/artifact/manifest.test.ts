@@ -1,4 +1,4 @@
-// The manifest format: a compiled seed model's manifest satisfies the JSON Schema (checked by ajv),
+// The manifest format: a compiled seed model's manifest (wasm and webgpu targets) satisfies the JSON Schema (checked by ajv),
 // the runtime's own schema checker agrees with ajv on it and on broken copies of it, and the
 // runtime's parseManifest accepts it.
 import { Ajv } from 'ajv';
@@ -9,6 +9,8 @@ import { defineModel, loadModels } from '../../compiler/dsl/model.ts';
 import { losses, nn, optimizers } from '../../compiler/index.ts';
 import type { Tensor } from '../../compiler/dsl/tensor.ts';
 import { compileModel } from '../../compiler/pipeline.ts';
+import { packWgsl } from '../../compiler/artifact/webgpu.ts';
+import { renderWgsl } from '../../targets/wgsl/index.ts';
 import SCHEMA from '../../runtime/manifest.schema.json' with { type: 'json' };
 import { FORMAT_VERSION, type Manifest } from '../../runtime/manifest.ts';
 import { checkSchema, type Schema } from '../../runtime/schema.ts';
@@ -19,8 +21,13 @@ const validate = new Ajv({ allErrors: true }).compile(SCHEMA);
 async function xorManifest(): Promise<Manifest> {
   const { xor: model } = await loadModels(new URL('../../examples/xor.ts', import.meta.url).pathname);
   const program = compileModel(model!, { train: true });
-  const files = await fileSpecs({ 'program.wasm': new Uint8Array([1]), 'weights.safetensors': new Uint8Array([2]) });
-  return toManifest(program, { files });
+  const wgsl = packWgsl(program, renderWgsl(program));
+  const files = await fileSpecs({
+    'program.wasm': new Uint8Array([1]),
+    'weights.safetensors': new Uint8Array([2]),
+    'kernels.wgsl': wgsl.bytes,
+  });
+  return toManifest(program, { files, webgpu: wgsl.target });
 }
 
 /** Copies of `m` with one field broken each. */
@@ -35,14 +42,12 @@ function broken(m: Manifest): [string, unknown][] {
     ['path in a file name', (x) => (x.weights = '../etc/passwd')],
     ['unknown role', (x) => (x.params[0].role = 'buffer')],
     ['string batch', (x) => (x.model.batch = '4')],
-    [
-      '3 workgroups missing',
-      (x) =>
-        (x.targets.webgpu = {
-          file: 'k.wgsl',
-          kernels: { infer: [{ name: 'k', reads: [], writes: [], entryPoint: 'k', workgroups: [1, 1] }] },
-        }),
-    ],
+    ['3 workgroups missing', (x) => (x.targets.webgpu.kernels.infer[0].workgroups = [1, 1])],
+    ['a module range of 3 numbers', (x) => x.targets.webgpu.modules[0].push(7)],
+    ['a negative chunk', (x) => (x.targets.webgpu.chunks[0] = -16)],
+    ['a fractional place', (x) => (Object.values<any>(x.targets.webgpu.places)[0].offset = 0.5)],
+    ['a binding by name', (x) => (x.targets.webgpu.kernels.infer[0].bindings = ['m0'])],
+    ['no modules', (x) => delete x.targets.webgpu.modules],
     ['file name key with a slash', (x) => (x.files['a/b'] = { sha256: '0'.repeat(64), bytes: 1 })],
   ];
   return cases.map(([name, f]) => {
@@ -93,6 +98,9 @@ describe('artifact manifest', () => {
         .sort(),
     ).toEqual(['dense_1/bias', 'dense_1/kernel', 'dense_2/bias', 'dense_2/kernel']);
     expect(Object.keys(m.targets.wasm!.kernels)).toEqual(['infer', 'train_step']);
+    expect(m.targets.webgpu!.kernels['infer']!.map((k) => k.name)).toEqual(
+      m.targets.wasm!.kernels['infer']!.map((k) => k.name),
+    );
   });
 
   it("the runtime's schema checker and ajv agree on broken manifests", async () => {

@@ -3,15 +3,19 @@
 // kiln/runtime; `kiln compile` writes an artifact whose generated index.ts type-checks under
 // tsc --strict (a wrong input name or array kind fails), whose index.js runs under plain node; and
 // examples/node/classify.js classifies digits with it, exiting with the typed hash error when a
-// byte of program.wasm or weights.safetensors is flipped.
+// byte of program.wasm, weights.safetensors or kernels.wgsl is flipped.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
-const node = (args: string[], cwd = ROOT) => spawnSync(process.execPath, args, { cwd, encoding: 'utf8' });
+// loadModel's 'auto' asks Dawn (the `webgpu` package, in a worker thread) for an adapter; with SwiftShader's Vulkan
+// driver (as CI sets it) and a runtime folder the Vulkan loader prints nothing, and auto passes over the software adapter
+const ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+const env = { ...process.env, XDG_RUNTIME_DIR: tmpdir(), ...(existsSync(ICD) ? { VK_ICD_FILENAMES: ICD } : {}) };
+const node = (args: string[], cwd = ROOT) => spawnSync(process.execPath, args, { cwd, env, encoding: 'utf8' });
 const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
 const kiln = (...args: string[]) =>
   execFileSync(process.execPath, [join(ROOT, 'bin/kiln.js'), ...args], { cwd: ROOT, encoding: 'utf8' });
@@ -126,11 +130,20 @@ describe('published runtime', () => {
     expect(ok.stderr).toBe('');
     const r = JSON.parse(ok.stdout);
     expect(r.backend).toBe('wasm');
+    expect(r.backendInfo).toMatch(
+      /^wasm \((relaxed )?SIMD\): (the WebGPU adapter is a software fallback|no WebGPU adapter)/,
+    );
     expect(r.predictions).toHaveLength(64);
     expect(r.labels.slice(0, 10)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(r.predictions.every((p: number) => Number.isInteger(p) && p >= 0 && p < 10)).toBe(true);
     expect(r.latencyMs).toBeGreaterThan(0);
-    for (const file of ['program.wasm', 'weights.safetensors', 'program.relaxed.wasm', 'program.threads.wasm']) {
+    for (const file of [
+      'program.wasm',
+      'weights.safetensors',
+      'program.relaxed.wasm',
+      'program.threads.wasm',
+      'kernels.wgsl',
+    ]) {
       const bad = join(tmp, `bad-${file}`);
       cpSync(join(tmp, 'm'), bad, { recursive: true });
       const bytes = readFileSync(join(bad, file));

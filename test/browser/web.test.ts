@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../../runtime/index.ts';
+import { CHROMIUM_FLAGS } from './chromium.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const CHROMIUM = '/usr/bin/chromium';
@@ -121,6 +122,59 @@ describe.skipIf(!present)('examples/web in Chromium', () => {
     expect(await page.textContent('#latency')).toMatch(/ms on wasm$/);
     expect(errors).toEqual([]);
   }, 240_000);
+
+  it('runs on WebGPU (SwiftShader) with the predictions of wasm and its probabilities within 1e-4; auto passes over a software adapter', async () => {
+    const gpuBrowser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
+    try {
+      const page = await gpuBrowser.newPage();
+      const errors: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(m.text());
+      });
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`${url}?backend=webgpu&steps=4`);
+      await page.waitForSelector('#status[data-ready="true"]', { timeout: 240_000 });
+      const web = await page.evaluate(
+        () => (window as unknown as { kiln: { backend: string; predictions: number[]; probs: number[] } }).kiln,
+      );
+      expect(web.backend).toBe('webgpu');
+      expect(await page.textContent('#status')).toMatch(/on webgpu \(/);
+      const node = JSON.parse(
+        spawnSync(process.execPath, ['examples/node/classify.js', join(tmp, 'm'), '--backend', 'wasm', '--json'], {
+          cwd: ROOT,
+          encoding: 'utf8',
+        }).stdout,
+      );
+      expect(web.predictions).toEqual(node.predictions);
+      const m = await loadModel(join(tmp, 'm'), { backend: 'wasm', relaxedSimd: false });
+      const x = Float32Array.from(JSON.parse(readFileSync(join(ROOT, 'examples/web/dist/samples.json'), 'utf8')).x);
+      const want = (await m.infer({ x })).y!;
+      const worst = Math.max(...web.probs.map((p, i) => Math.abs(p - want[i]!)));
+      console.log(
+        `MNIST CNN infer, WebGPU (SwiftShader) vs wasm: max |probability difference| ${worst.toExponential(2)}`,
+      );
+      expect(worst).toBeLessThanOrEqual(1e-4);
+      // and trainStep on WebGPU: 4 steps in the page (SwiftShader takes seconds a step) with a falling loss
+      await page.click('#train');
+      await page.waitForFunction(
+        () => (window as unknown as { kiln: { losses: number[] } }).kiln.losses.length === 4,
+        undefined,
+        { timeout: 240_000 },
+      );
+      const losses = await page.evaluate(() => (window as unknown as { kiln: { losses: number[] } }).kiln.losses);
+      expect(losses[3]).toBeLessThan(losses[0]!);
+      expect(errors).toEqual([]);
+
+      const auto = await gpuBrowser.newPage();
+      await auto.goto(url);
+      await auto.waitForSelector('#status[data-ready="true"]', { timeout: 120_000 });
+      expect(await auto.textContent('#status')).toMatch(
+        /on wasm \(relaxed SIMD\): the WebGPU adapter is a software fallback/,
+      );
+    } finally {
+      await gpuBrowser.close();
+    }
+  }, 400_000);
 
   it('runs the relaxed-SIMD module where Chromium has it, with the same predictions', async () => {
     const page = await browser.newPage();
