@@ -131,7 +131,7 @@ describe('published runtime', () => {
     const r = JSON.parse(ok.stdout);
     expect(r.backend).toBe('wasm');
     expect(r.backendInfo).toMatch(
-      /^wasm \((relaxed )?SIMD\): (the WebGPU adapter is a software fallback|no WebGPU adapter)/,
+      /^wasm \((relaxed )?SIMD, \d+ threads?.*?\): (the WebGPU adapter is a software fallback|no WebGPU adapter)/,
     );
     expect(r.predictions).toHaveLength(64);
     expect(r.labels.slice(0, 10)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);

@@ -169,7 +169,7 @@ describe.skipIf(!present)('examples/web in Chromium', () => {
       await auto.goto(url);
       await auto.waitForSelector('#status[data-ready="true"]', { timeout: 120_000 });
       expect(await auto.textContent('#status')).toMatch(
-        /on wasm \(relaxed SIMD\): the WebGPU adapter is a software fallback/,
+        /on wasm \(relaxed SIMD, \d+ threads?.*?\): the WebGPU adapter is a software fallback/,
       );
     } finally {
       await gpuBrowser.close();
