@@ -3,9 +3,9 @@
 // from navigator.gpu (browsers), the `webgpu` package (Dawn, in Node) or the app. At load it makes
 // the arena's storage buffers, writes constant tables, compiles each distinct shader's module and
 // pipeline in parallel (createComputePipelineAsync), writes every kernel's buffer offsets into one
-// uniform buffer and makes each kernel's bind group; nothing is
-// allocated on the GPU after that. A call writes its inputs, encodes all of the entry's dispatches
-// into one command buffer (plus the copies of the outputs asked for) and submits it once. Every GPU
+// uniform buffer and makes each kernel's bind group; nothing is allocated on the GPU after that. A
+// call writes its inputs, encodes all of the entry's dispatches into one command buffer (plus the
+// copies of the outputs asked for) and submits it once. Every GPU
 // object is labelled with its kernel's name; shader compile errors, device loss and out-of-memory
 // become typed errors (K7006) that name the kernel and, for a compile error, the WGSL line.
 import { bad, KilnError } from './errors.ts';

@@ -6,6 +6,7 @@
 // other, so a later one may read an earlier one (softmax: max, then the sum of exp(x - max)).
 import type { Accumulator, LoopKernel } from '../../ir/kernel.ts';
 import type { DType } from '../../ir/types.ts';
+import { specialize } from '../../ir/specialize.ts';
 import { castTo, combineInit, combineStep, dtypeOf, fromBits, iexpr, Scope, sexpr, toBits, WGSL_TYPE } from './expr.ts';
 import type { RenderedKernel } from './index.ts';
 
@@ -173,7 +174,21 @@ export function renderLoop(k: LoopKernel, s: Scope): RenderedKernel {
     groups = 1;
   } else if (!cooperative(k)) {
     c.lines.push(head);
-    point(c, k);
+    if (k.specialize === undefined) point(c, k);
+    else {
+      // one case per value of the specialized variable, its guards folded (ir/specialize.ts): a sum
+      // of 50 guarded loads (an RNN's stacked steps) becomes one load per case
+      const v = k.specialize;
+      const cases = Array.from({ length: k.space[v]! }, (_, x) => {
+        const one: Ctx = { ...c, lines: [] };
+        point(
+          one,
+          specialize(k, v, x, (b) => s.decl(b).dtype),
+        );
+        return `case ${x}i: { ${one.lines.join(' ')} }`;
+      });
+      c.lines.push(`switch v${v} { ${cases.join('\n    ')}\n    default: {} }`);
+    }
     groups = Math.min(MAX_GROUPS, Math.max(1, Math.ceil(P / LOOP_WORKGROUP)));
     main = `@compute @workgroup_size(${LOOP_WORKGROUP})
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
