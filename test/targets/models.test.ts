@@ -87,13 +87,9 @@ for (const t of TARGETS) {
     const steps = entries.some((e) => e.name === 'train_step') ? c.steps : 0;
     const tol = t.target.name === 'wgsl' ? (c.gpuTol ?? c.tol) : c.tol;
     describe(`${c.model} (examples/${c.file}, batch ${c.batch}) on ${t.target.name}`, () => {
-      it(
-        `${steps ? `${steps} training step${steps > 1 ? 's' : ''} then ` : ''}infer match the graph interpreter (tolerance ${tol})`,
-        async () => {
-          await checkSteps(t, entries, seedParams(entries), steps, (g, seed) => seedBatch(g, c, seed), tol);
-        },
-        180_000,
-      );
+      it(`${steps ? `${steps} training step${steps > 1 ? 's' : ''} then ` : ''}infer match the graph interpreter (tolerance ${tol})`, async () => {
+        await checkSteps(t, entries, seedParams(entries), steps, (g, seed) => seedBatch(g, c, seed), tol);
+      }, 180_000);
     });
   }
 
