@@ -6,6 +6,9 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { batches } from '../../compiler/data/dataset.ts';
+import { compileModel } from '../../compiler/pipeline.ts';
+import { loadOnWebGpu } from '../../compiler/webgpu.ts';
+import cnn from '../../examples/mnist-cnn.ts';
 import { CHROMIUM } from '../../compiler/chromium.ts';
 import { createSession } from '../../compiler/train/session.ts';
 import mlp from '../../examples/mnist-mlp.ts';
@@ -30,5 +33,22 @@ describe.skipIf(!gpu)('training on WebGPU', () => {
     expect(want[0]).toBeGreaterThan(1); // about ln(10) before training
     for (const [i, w] of want.entries())
       expect(Math.abs(got[i]! - w) / Math.abs(w), `step ${i + 1}`).toBeLessThan(1e-4);
+  }, 300_000);
+
+  it('a training step of the MNIST CNN is one submit of one dispatch per kernel', async () => {
+    const program = compileModel(cnn, { train: true, batch: 2 });
+    const kernels = program.entries.find((e) => e.name === 'train_step')!.kernels.length;
+    const exe = await loadOnWebGpu(program);
+    try {
+      const x = new Float32Array(2 * 28 * 28).fill(0.5);
+      const y = Int32Array.from([3, 7]);
+      for (let step = 1; step <= 2; step++) {
+        const loss = (await exe.run('train_step', { x, y }, ['loss'])).loss!.data[0]!;
+        expect(Number.isFinite(loss)).toBe(true);
+        expect(await exe.stats()).toEqual({ submits: step, dispatches: step * kernels });
+      }
+    } finally {
+      await exe.destroy();
+    }
   }, 300_000);
 });
