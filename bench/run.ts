@@ -23,7 +23,16 @@ import { relaxedSimdSupported } from '../runtime/index.ts';
 import { simdText, suiteTable } from './report.ts';
 
 /** Whose output the others are checked against: the most established impl that ran the case. */
-const REFERENCE = ['torch', 'onnxruntime-node', 'tfjs-cpu', 'tfjs-wasm', 'onnxruntime-web', 'jax-js', 'kiln'];
+const REFERENCE = [
+  'torch',
+  'onnxruntime-node',
+  'tfjs-cpu',
+  'tfjs-wasm',
+  'onnxruntime-web',
+  'jax-js',
+  'tfjs-webgpu',
+  'kiln',
+];
 
 interface Options {
   readonly suites: readonly (Suite | 'peak')[];
