@@ -17,18 +17,29 @@ import {
   type TimingPolicy,
 } from './harness.ts';
 import { measurePeak, type Peak } from './peak.ts';
-import { IMPLS } from './peers/index.ts';
+import { IMPLS, WEBGPU_IMPLS } from './peers/index.ts';
 import type { Impl, Prepared } from './peers/types.ts';
 import { relaxedSimdSupported } from '../runtime/index.ts';
 import { simdText, suiteTable } from './report.ts';
 
 /** Whose output the others are checked against: the most established impl that ran the case. */
-const REFERENCE = ['torch', 'onnxruntime-node', 'tfjs-cpu', 'tfjs-wasm', 'onnxruntime-web', 'jax-js', 'kiln'];
+const REFERENCE = [
+  'torch',
+  'onnxruntime-node',
+  'tfjs-cpu',
+  'tfjs-wasm',
+  'onnxruntime-web',
+  'jax-js',
+  'tfjs-webgpu',
+  'kiln',
+];
 
 interface Options {
   readonly suites: readonly (Suite | 'peak')[];
   readonly json: boolean;
   readonly impls: readonly string[] | undefined;
+  /** --target webgpu: kiln's WGSL against the WebGPU peers. */
+  readonly webgpu: boolean;
   readonly policy: TimingPolicy;
   readonly seed: number;
   readonly slow: boolean;
@@ -36,7 +47,7 @@ interface Options {
   readonly threads: readonly number[];
 }
 
-const USAGE = `usage: npm run bench -- <${[...SUITES, 'peak', 'all'].join('|')}>... [--json] [--impl ${IMPLS.map((i) => i.name).join(',')}] [--budget ms] [--seed n] [--no-relaxed] [--slow] [--threads 1,2]`;
+const USAGE = `usage: npm run bench -- <${[...SUITES, 'peak', 'all'].join('|')}>... [--json] [--impl ${IMPLS.map((i) => i.name).join(',')}] [--budget ms] [--seed n] [--no-relaxed] [--slow] [--threads 1,2] [--target wasm|webgpu]`;
 
 function parseArgs(argv: readonly string[]): Options {
   const suites: (Suite | 'peak')[] = [];
@@ -47,6 +58,7 @@ function parseArgs(argv: readonly string[]): Options {
   let slow = false;
   let relaxed = true;
   let threads = [1];
+  let webgpu = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (): string => {
@@ -63,12 +75,13 @@ function parseArgs(argv: readonly string[]): Options {
     else if (a === '--relaxed')
       relaxed = true; // the default; kept for old command lines
     else if (a === '--no-relaxed') relaxed = false;
+    else if (a === '--target') webgpu = value() === 'webgpu';
     else if (a === 'all') suites.push(...SUITES);
     else if ((SUITES as readonly string[]).includes(a) || a === 'peak') suites.push(a as Suite | 'peak');
     else throw new Error(`unknown argument '${a}'\n${USAGE}`);
   }
   if (suites.length === 0) throw new Error(USAGE);
-  const unknown = impls?.filter((n) => !IMPLS.some((i) => i.name === n)) ?? [];
+  const unknown = impls?.filter((n) => ![...IMPLS, ...WEBGPU_IMPLS].some((i) => i.name === n)) ?? [];
   if (unknown.length) throw new Error(`unknown impl ${unknown.join(', ')}\n${USAGE}`);
   if (!threads.every((t) => Number.isInteger(t) && t >= 1))
     throw new Error(`--threads expects thread counts such as 1,2\n${USAGE}`);
@@ -76,7 +89,7 @@ function parseArgs(argv: readonly string[]): Options {
   // Before any module is compiled: relaxed SIMD on, as in every current browser engine and Node 22+
   // (Node 20's V8 needs the flag), or off with --no-relaxed to measure plain SIMD.
   setFlagsFromString(relaxed ? '--experimental-wasm-relaxed-simd' : '--no-experimental-wasm-relaxed-simd');
-  return { suites, json, impls, policy: policyFor(budget), seed, slow, threads };
+  return { suites, json, impls, policy: policyFor(budget), seed, slow, threads, webgpu };
 }
 
 /** The impl on `t` threads; one that cannot run there gets a row saying why on every case. */
@@ -214,7 +227,9 @@ async function main(): Promise<void> {
     `WebAssembly: ${simdText(relaxed)}${relaxed ? ' (--no-relaxed for plain SIMD)' : ''}; warm-up ${opts.policy.warmMs} ms and ${opts.policy.minWarmCalls} calls at least per impl, then interleaved rounds`,
   );
   const impls = opts.threads.flatMap((t) =>
-    IMPLS.filter((i) => !opts.impls || opts.impls.includes(i.name)).map((i) => onThreads(i, t)),
+    (opts.webgpu ? WEBGPU_IMPLS : IMPLS)
+      .filter((i) => !opts.impls || opts.impls.includes(i.name))
+      .map((i) => onThreads(i, t)),
   );
   const needPeers = opts.suites.some((s) => s !== 'peak');
   const loaded = needPeers ? await loadAll(impls, log) : new Map<Impl, string | undefined>();

@@ -13,7 +13,7 @@ const args = process.argv.slice(2);
 const host = args.includes('--host') ? args[args.indexOf('--host') + 1] : 'node';
 const sizes = args.filter((a, i) => /^\d+$/.test(a) && args[i - 1] !== '--host').map(Number);
 let transport: (Transport & { close(): Promise<void> }) | undefined;
-if (host === 'chromium') transport = await (await import('../test/browser/chromium.ts')).chromiumGpu();
+if (host === 'chromium') transport = await (await import('../compiler/chromium.ts')).chromiumGpu();
 
 for (const n of sizes.length ? sizes : [1024, 2048, 4096]) {
   const b = new GraphBuilder(`matmul${n}`);

@@ -1,10 +1,17 @@
 // Headless Chromium (Debian's /usr/bin/chromium, never a downloaded browser, driven by
 // playwright-core) on a page served from 127.0.0.1 (WebGPU needs a secure context), with WebGPU on
-// SwiftShader: the browser tests run kiln's WGSL in it (test/browser/chromium.ts), and
-// `kiln inspect --profile --target webgpu` times kernels in it (inspect/profile.ts).
+// SwiftShader: the browser tests run kiln's WGSL in it, `kiln inspect --profile --target webgpu`
+// times kernels in it (inspect/profile.ts), and `kiln train --target webgpu` and the WebGPU bench
+// run in it through a transport to a WebGPU host in the page (webgpu-page.ts, bundled with esbuild;
+// Dawn in Node, the `webgpu` package, crashes on SwiftShader within a few calls:
+// scripts/dawn-gc-crash.mjs).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import type { HostError, Request } from '../runtime/webgpu-host.ts';
+import { fromHost, type Transport } from '../runtime/webgpu-node.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const CHROMIUM_FLAGS = [
@@ -61,6 +68,7 @@ export async function openPage(script: string): Promise<ChromiumPage> {
     ],
     '/page.js': ['text/javascript', script],
   });
+  const { chromium } = await import('playwright-core'); // a development dependency: loaded when a page opens
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
   const page = await browser.newPage();
   await page.goto(url);
@@ -71,5 +79,28 @@ export async function openPage(script: string): Promise<ChromiumPage> {
       await browser.close();
       server.close();
     },
+  };
+}
+
+/** The page script's source file. */
+export const WEBGPU_PAGE = join(dirname(fileURLToPath(import.meta.url)), 'webgpu-page.ts');
+
+/** A transport to a WebGPU host in a Chromium page (`page`: the page script's source). */
+export async function chromiumGpu(page = WEBGPU_PAGE): Promise<Transport & { close(): Promise<void> }> {
+  const p = await openPage(await bundle(page));
+  await p.page.waitForFunction(() => 'kilnGpu' in globalThis);
+  return {
+    async call<T>(req: Request): Promise<T> {
+      const r = await p.page.evaluate(
+        (q) =>
+          (
+            globalThis as unknown as { kilnGpu: (q: unknown) => Promise<{ value?: unknown; error?: HostError }> }
+          ).kilnGpu(q),
+        req as never,
+      );
+      if (r.error) throw fromHost(r.error);
+      return r.value as T;
+    },
+    close: p.close,
   };
 }

@@ -99,6 +99,9 @@ export interface WebGpuKernelSpec extends KernelSpec {
   readonly entryPoint: string;
   /** The arena chunk each binding holds: `@binding(i)` is chunk `bindings[i]`. */
   readonly bindings: readonly number[];
+  /** The uniform at `@binding(bindings.length)` when not empty: the element offsets (4-byte words,
+   *  inside their chunks) the module reads as its fields b0, b1, ... */
+  readonly offsets: readonly number[];
   /** Workgroup counts of the dispatch (each 1 to 65,535). */
   readonly workgroups: readonly [number, number, number];
 }

@@ -2,13 +2,7 @@
 // 0.6.2) aborts the process when the isolate that waits on its promises also collects large
 // amounts of garbage (a compiler, a training loop's batches; scripts/dawn-gc-crash.mjs reproduces
 // it), so in Node the device lives in a worker whose isolate does little else.
-import { parentPort } from 'node:worker_threads';
-import { createHost, hostError, type Request } from './webgpu-host.ts';
+import { createHost } from './webgpu-host.ts';
+import { serveWorker } from './webgpu-serve.ts';
 
-const host = createHost();
-parentPort!.on('message', (m: { id: number; req: Request }) => {
-  host(m.req).then(
-    (value) => parentPort!.postMessage({ id: m.id, value }),
-    (e: unknown) => parentPort!.postMessage({ id: m.id, error: hostError(e) }),
-  );
-});
+serveWorker(createHost());

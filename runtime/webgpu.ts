@@ -1,10 +1,11 @@
 /// <reference types="@webgpu/types" />
 // The WebGPU executor: runs a program's WGSL kernels (targets/wgsl renders them) on a GPUDevice
 // from navigator.gpu (browsers), the `webgpu` package (Dawn, in Node) or the app. At load it makes
-// the arena's storage buffers, writes constant tables, compiles every kernel's shader module and
-// pipeline in parallel (createComputePipelineAsync) and makes each kernel's bind group; nothing is
-// allocated on the GPU after that. A call writes its inputs, encodes all of the entry's dispatches
-// into one command buffer (plus the copies of the outputs asked for) and submits it once. Every GPU
+// the arena's storage buffers, writes constant tables, compiles each distinct shader's module and
+// pipeline in parallel (createComputePipelineAsync), writes every kernel's buffer offsets into one
+// uniform buffer and makes each kernel's bind group; nothing is allocated on the GPU after that. A
+// call writes its inputs, encodes all of the entry's dispatches into one command buffer (plus the
+// copies of the outputs asked for) and submits it once. Every GPU
 // object is labelled with its kernel's name; shader compile errors, device loss and out-of-memory
 // become typed errors (K7006) that name the kernel and, for a compile error, the WGSL line.
 import { bad, KilnError } from './errors.ts';
@@ -24,20 +25,28 @@ function gpuFail(detail: string): never {
   return bad('K7009', detail);
 }
 
-/** What the executor runs: the shape targets/wgsl's renderWgsl returns. */
+/** What the executor runs (targets/wgsl's renderWgsl returns it; plain JSON, so an artifact can
+ *  carry it): the arena's chunks and buffer places, the distinct WGSL texts, and per entry point its
+ *  kernels in dispatch order. A kernel's bind group 0 holds its storage chunks (binding i = arena
+ *  chunk `chunks[i]`) and, when `offsets` is not empty, a uniform at binding `chunks.length` of
+ *  `offsets.length` i32 fields: its buffers' first elements. Kernels with the same shader share its
+ *  module and pipeline. */
 export interface WebGpuKernels {
   readonly layout: {
     /** Byte size of each arena chunk (one storage buffer each). */
     readonly chunks: readonly number[];
     readonly places: Readonly<Record<string, { readonly chunk: number; readonly offset: number }>>;
   };
+  readonly shaders: readonly string[];
   readonly entries: readonly {
     readonly name: string;
     readonly kernels: readonly {
       readonly name: string;
-      readonly code: string;
+      /** Index into `shaders`. */
+      readonly shader: number;
       readonly dispatch: readonly [number, number, number];
       readonly chunks: readonly number[];
+      readonly offsets: readonly number[];
     }[];
   }[];
 }
@@ -46,6 +55,7 @@ export interface WebGpuKernels {
 const STORAGE = 0x80,
   COPY_SRC = 0x04,
   COPY_DST = 0x08,
+  UNIFORM = 0x40,
   MAP_READ = 0x01,
   MAP_MODE_READ = 0x01;
 
@@ -120,27 +130,31 @@ export interface KernelTimer {
   resolve(enc: GPUCommandEncoder): void;
 }
 
-/** The first WGSL compile error of `module`, naming the kernel and quoting its line. */
-async function compileError(k: KernelCode, module: GPUShaderModule): Promise<Error | undefined> {
+/** The first WGSL compile error of `module`, naming the kernels that use it and quoting its line. */
+async function compileError(code: string, users: string, module: GPUShaderModule): Promise<Error | undefined> {
   const err = (await module.getCompilationInfo()).messages.find((m) => m.type === 'error');
   if (!err) return undefined;
-  const line = k.code.split('\n')[err.lineNum - 1]?.trim() ?? '';
+  const line = code.split('\n')[err.lineNum - 1]?.trim() ?? '';
   return new KilnError(
     'K7009',
-    `kernel ${k.name}: WGSL does not compile (a kiln bug): line ${err.lineNum}:${err.linePos}: ${err.message}\n  ${line.slice(0, 400)}`,
+    `kernel ${users}: WGSL does not compile (a kiln bug): line ${err.lineNum}:${err.linePos}: ${err.message}\n  ${line.slice(0, 400)}`,
   );
 }
 
-/** Shader modules, pipelines (in parallel) and bind groups of `kernels`; a compile error names its kernel and WGSL line. */
-async function compileKernels(
+/** The pipeline of each shader (made in parallel); a compile error names its kernels and WGSL line. */
+async function compilePipelines(
   device: GPUDevice,
+  shaders: readonly string[],
   kernels: readonly KernelCode[],
-  chunks: readonly GPUBuffer[],
-): Promise<Kernel[]> {
+): Promise<GPUComputePipeline[]> {
+  const users = shaders.map((_, i) => {
+    const names = kernels.filter((k) => k.shader === i).map((k) => k.name);
+    return names.length > 3 ? `${names.slice(0, 3).join(', ')} (+${names.length - 3})` : names.join(', ');
+  });
   device.pushErrorScope('validation');
-  const modules = kernels.map((k) => device.createShaderModule({ label: k.name, code: k.code }));
+  const modules = shaders.map((code, i) => device.createShaderModule({ label: users[i], code }));
   const desc = (i: number): GPUComputePipelineDescriptor => ({
-    label: kernels[i]!.name,
+    label: users[i],
     layout: 'auto',
     compute: { module: modules[i]!, entryPoint: 'main' },
   });
@@ -157,23 +171,55 @@ async function compileKernels(
       );
   const err = await device.popErrorScope();
   if (err || failed !== undefined) {
-    for (const [i, k] of kernels.entries()) {
-      const e = await compileError(k, modules[i]!);
+    for (const [i, code] of shaders.entries()) {
+      const e = await compileError(code, users[i]!, modules[i]!);
       if (e) throw e;
     }
     gpuFail(
-      `kernel ${kernels[failed ?? 0]?.name}: the compute pipeline is refused: ${err?.message ?? 'createComputePipelineAsync failed'}`,
+      `kernel ${users[failed ?? 0]}: the compute pipeline is refused: ${err?.message ?? 'createComputePipelineAsync failed'}`,
     );
   }
-  return kernels.map((k, i) => {
-    const pipeline = pipelines[i]!;
-    const bind = device.createBindGroup({
-      label: k.name,
-      layout: pipeline.getBindGroupLayout(0),
-      entries: k.chunks.map((c, j) => ({ binding: j, resource: { buffer: chunks[c]! } })),
-    });
+  return pipelines as GPUComputePipeline[];
+}
+
+/** The uniform buffer holding every kernel's offsets (each at a multiple of the device's
+ *  minUniformBufferOffsetAlignment) and the kernels' bind groups over it and the arena. */
+function bindKernels(
+  device: GPUDevice,
+  label: string,
+  kernels: readonly KernelCode[],
+  pipelines: readonly GPUComputePipeline[],
+  chunks: readonly GPUBuffer[],
+): { uniforms: GPUBuffer; kernels: Kernel[] } {
+  const align = device.limits.minUniformBufferOffsetAlignment;
+  const slot = (k: KernelCode): number => Math.ceil((4 * k.offsets.length) / align) * align;
+  const table = new Int32Array(
+    Math.max(
+      16,
+      kernels.reduce((n, k) => n + slot(k), 0),
+    ) / 4,
+  );
+  const uniforms = device.createBuffer({
+    label: `${label} offsets`,
+    size: table.byteLength,
+    usage: UNIFORM | COPY_DST,
+  });
+  let at = 0;
+  const bound = kernels.map((k): Kernel => {
+    const pipeline = pipelines[k.shader]!;
+    table.set(k.offsets, at / 4);
+    const entries: GPUBindGroupEntry[] = k.chunks.map((c, j) => ({ binding: j, resource: { buffer: chunks[c]! } }));
+    if (k.offsets.length)
+      entries.push({
+        binding: k.chunks.length,
+        resource: { buffer: uniforms, offset: at, size: 4 * k.offsets.length },
+      });
+    at += slot(k);
+    const bind = device.createBindGroup({ label: k.name, layout: pipeline.getBindGroupLayout(0), entries });
     return { name: k.name, pipeline, bind, dispatch: k.dispatch };
   });
+  device.queue.writeBuffer(uniforms, 0, table);
+  return { uniforms, kernels: bound };
 }
 
 export class WebGpuExecutor {
@@ -188,6 +234,7 @@ export class WebGpuExecutor {
     private readonly layout: WebGpuKernels['layout'],
     private readonly chunks: readonly GPUBuffer[],
     private readonly staging: GPUBuffer,
+    private readonly uniforms: GPUBuffer,
     private readonly entries: ReadonlyMap<string, readonly Kernel[]>,
   ) {
     void device.lost.then((i) => {
@@ -233,11 +280,9 @@ export class WebGpuExecutor {
       usage: MAP_READ | COPY_DST,
     });
     const entries = new Map<string, Kernel[]>();
-    const compiled = await compileKernels(
-      device,
-      kernels.entries.flatMap((e) => e.kernels),
-      chunks,
-    );
+    const all = kernels.entries.flatMap((e) => e.kernels);
+    const pipelines = await compilePipelines(device, kernels.shaders, all);
+    const { uniforms, kernels: compiled } = bindKernels(device, manifest.model.name, all, pipelines, chunks);
     let at = 0;
     for (const e of kernels.entries) entries.set(e.name, compiled.slice(at, (at += e.kernels.length)));
     const validation = await device.popErrorScope();
@@ -249,7 +294,7 @@ export class WebGpuExecutor {
     if (validation) gpuFail(`program @${manifest.model.name}: WebGPU refused it at load: ${validation.message}`);
     for (const e of manifest.entries)
       if (!entries.has(e.name)) bad('K7001', `program @${manifest.model.name}: no WGSL kernels for entry '${e.name}'`);
-    const exe = new WebGpuExecutor(manifest, device, kernels.layout, chunks, staging, entries);
+    const exe = new WebGpuExecutor(manifest, device, kernels.layout, chunks, staging, uniforms, entries);
     for (const b of manifest.memory.buffers) if (b.init) exe.put(b.name, b.dtype, b.init);
     return exe;
   }
@@ -392,6 +437,7 @@ export class WebGpuExecutor {
   destroy(): void {
     for (const b of this.chunks) b.destroy();
     this.staging.destroy();
+    this.uniforms.destroy();
   }
 }
 

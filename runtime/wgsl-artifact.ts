@@ -104,13 +104,14 @@ export function gpuKernels(m: Manifest, bytes: Uint8Array): WebGpuKernels {
           `${t.file}: kernel ${e.name}/${k.name} expected module ${k.module} with a @compute entry point '${ENTRY_POINT}', found ${k.entryPoint === ENTRY_POINT ? 'none' : `'${k.entryPoint}' named`}`,
         );
       const declared = [...text.matchAll(BINDING)].map((x) => Number(x[1])).sort((a, b) => a - b);
-      if (declared.join() !== k.bindings.map((_, i) => i).join())
+      const n = k.bindings.length + (k.offsets.length ? 1 : 0); // the chunks, then the offsets' uniform
+      if (declared.join() !== Array.from({ length: n }, (_, i) => i).join())
         bad(
           'K7016',
-          `${t.file}: kernel ${e.name}/${k.name} binds ${k.bindings.length} chunks, its module ${k.module} declares bindings [${declared}]`,
+          `${t.file}: kernel ${e.name}/${k.name} binds ${k.bindings.length} chunks${k.offsets.length ? ' and its offsets' : ''}, its module ${k.module} declares bindings [${declared}]`,
         );
-      return { name: k.name, code: text, dispatch: k.workgroups, chunks: k.bindings };
+      return { name: k.name, shader: k.module, dispatch: k.workgroups, chunks: k.bindings, offsets: k.offsets };
     }),
   }));
-  return { layout: { chunks: t.chunks, places: t.places }, entries };
+  return { layout: { chunks: t.chunks, places: t.places }, shaders: code, entries };
 }

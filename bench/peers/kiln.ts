@@ -82,19 +82,35 @@ async function matmulRunner(c: MatmulCase, threads: number): Promise<Runner> {
   return { run: () => exec.run('infer', feeds).y!.data, dispose: () => exec.close() };
 }
 
-async function modelRunner(c: ModelCase, threads: number): Promise<Runner> {
+/** What a runner needs of an executor: the wasm one, or WebGPU's (asynchronous). */
+interface Exec {
+  run(entry: string, feeds: Record<string, Float32Array | Int32Array>, read?: string[]): unknown;
+  writeParam(name: string, data: Float32Array): unknown;
+}
+
+async function modelRunner(c: ModelCase, threads: number, gpu = false): Promise<Runner> {
   const train = c.kind === 'train';
-  const exec = await load(compileModel(kilnModel(c.spec, c.batch), { train, batch: c.batch }), threads);
-  c.spec.layers.forEach((l, i) =>
-    PARAMS[l.kind].forEach((p, j) => exec.writeParam(`${layerName(i)}/${p}`, c.weights[i]![j]!.data)),
-  );
-  const dispose = (): void => exec.close();
-  if (!train) {
-    const feeds = { x: c.x.data };
-    return { run: () => exec.run('infer', feeds).y!.data, dispose };
+  const program = compileModel(kilnModel(c.spec, c.batch), { train, batch: c.batch });
+  if (gpu) {
+    const { loadOnWebGpu } = await import('../../compiler/webgpu.ts');
+    const exec = await loadOnWebGpu(program);
+    return { ...(await runnerOn(c, exec)), dispose: () => void exec.destroy() };
   }
-  const feeds = { x: c.x.data, y: c.labels!.data };
-  return { run: () => exec.run('train_step', feeds).loss!.data, dispose };
+  const exec = await load(program, threads);
+  return { ...(await runnerOn(c, exec)), dispose: () => exec.close() };
+}
+
+/** The case's weights written into `exec`, and one call (inference or training step) returning its output. */
+async function runnerOn(c: ModelCase, exec: Exec): Promise<Runner> {
+  const train = c.kind === 'train';
+  for (const [i, l] of c.spec.layers.entries())
+    for (const [j, p] of PARAMS[l.kind].entries())
+      await exec.writeParam(`${layerName(i)}/${p}`, c.weights[i]![j]!.data);
+  type Out = Record<string, { data: ArrayLike<number> }>;
+  const [entry, out, feeds] = train
+    ? ['train_step', 'loss', { x: c.x.data, y: c.labels!.data }]
+    : ['infer', 'y', { x: c.x.data }];
+  return { run: async () => ((await exec.run(entry, feeds, [out])) as Out)[out]!.data };
 }
 
 /** kiln on `threads` threads: one thread runs the plain module, more the threaded one on a worker pool. */
@@ -111,3 +127,16 @@ function kilnOn(threads: number): Impl {
 }
 
 export const kiln: Impl = kilnOn(1);
+
+/** kiln on WebGPU (`--target webgpu`): the same program rendered to WGSL, run by the WebGPU
+ *  executor on compiler/webgpu.ts's host (headless Chromium on its adapter, or Dawn with
+ *  KILN_WEBGPU=node); a call is one submit, its output read back. */
+export const kilnWebGpu: Impl = {
+  name: 'kiln',
+  threads: 1,
+  async load() {},
+  async prepare(c: Case): Promise<Prepared> {
+    if (c.kind === 'matmul') throw new Error('kiln on WebGPU: bench/webgpu-matmul.ts measures matmul');
+    return inProcess(await modelRunner(c, 1, true));
+  },
+};

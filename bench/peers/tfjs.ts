@@ -68,11 +68,21 @@ function lstm(x: any, kernel: any, rec: any, bias: any, units: number, returnSeq
 
 const tensorOf = (w: Weight): any => tf.tensor(w.data, w.shape, 'float32');
 
+/** A tensor's values (synchronously on the CPU backends; WebGPU reads back asynchronously), then disposed. */
+function read(t: any): ArrayLike<number> | Promise<ArrayLike<number>> {
+  if (tf.getBackend() !== 'webgpu') {
+    const v = t.dataSync();
+    t.dispose();
+    return v;
+  }
+  return t.data().finally(() => t.dispose());
+}
+
 function inferRunner(c: ModelCase): Runner {
   const w = c.weights.map((ws) => ws.map(tensorOf));
   const x = tf.tensor(c.x.data, c.x.shape, c.spec.inputDtype === 'i32' ? 'int32' : 'float32');
   return {
-    run: () => tf.tidy(() => tf.softmax(forward(c.spec.layers, w, x))).dataSync(),
+    run: () => read(tf.tidy(() => tf.softmax(forward(c.spec.layers, w, x)))),
     dispose: () => tf.dispose([x, ...w.flat()]),
   };
 }
@@ -84,12 +94,7 @@ function trainRunner(c: ModelCase): Runner {
   const opt = tf.train.adam(ADAM.lr, ADAM.beta1, ADAM.beta2, ADAM.eps);
   const loss = (): any => tf.losses.softmaxCrossEntropy(y, forward(c.spec.layers, w, x));
   return {
-    run: () => {
-      const l = opt.minimize(loss, true);
-      const v = l.dataSync();
-      l.dispose();
-      return v;
-    },
+    run: () => read(opt.minimize(loss, true)),
     dispose: () => {
       opt.dispose();
       tf.dispose([x, y, ...w.flat()]);
@@ -101,12 +106,7 @@ function matmulRunner(c: Extract<Case, { kind: 'matmul' }>): Runner {
   const a = tf.tensor(c.a.data, c.a.shape);
   const b = tf.tensor(c.b.data, c.b.shape);
   return {
-    run: () => {
-      const p = tf.matMul(a, b);
-      const v = p.dataSync();
-      p.dispose();
-      return v;
-    },
+    run: () => read(tf.matMul(a, b)),
     dispose: () => tf.dispose([a, b]),
   };
 }
@@ -118,7 +118,7 @@ function runnerFor(c: Case): Runner {
 
 function tfjsImpl(
   name: string,
-  backend: 'wasm' | 'cpu',
+  backend: 'wasm' | 'cpu' | 'webgpu',
   register: () => Promise<void>,
   slowReason?: (c: Case) => string | undefined,
 ): Impl {
@@ -168,3 +168,12 @@ export const tfjsCpu = tfjsImpl(
         ? 'a step takes over 10 minutes here (UnsortedSegmentSum over 10000 embedding rows); --slow runs it'
         : 'a step takes about 40 s here; --slow runs it',
 );
+
+// In Node on the `webgpu` package's adapter (Dawn; on a machine without a GPU, SwiftShader with
+// VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json).
+export const tfjsWebGpu = tfjsImpl('tfjs-webgpu', 'webgpu', async () => {
+  const { create, globals } = (await import('webgpu')) as { create: (f: string[]) => unknown; globals: object };
+  Object.assign(globalThis, globals);
+  (globalThis as { navigator?: unknown }).navigator = { gpu: create([]) };
+  await importPeer('@tensorflow/tfjs-backend-webgpu');
+});

@@ -15,8 +15,7 @@ export function packWgsl(program: Program, rendered: WebGpuKernels): { target: W
   const enc = new TextEncoder();
   const parts: Uint8Array[] = [];
   const modules: [number, number][] = [];
-  const moduleOf = new Map<string, number>();
-  const users: string[][] = [];
+  const users: string[][] = rendered.shaders.map(() => []);
   let at = 0;
   const add = (bytes: Uint8Array): void => {
     parts.push(bytes);
@@ -26,24 +25,20 @@ export function packWgsl(program: Program, rendered: WebGpuKernels): { target: W
     rendered.entries.map((e) => {
       const kernels = program.entries.find((x) => x.name === e.name)!.kernels;
       const specs = e.kernels.map((k, i): WebGpuKernelSpec => {
-        let module = moduleOf.get(k.code);
-        if (module === undefined) {
-          moduleOf.set(k.code, (module = users.length));
-          users.push([]);
-        }
-        users[module]!.push(`${e.name}/${k.name}`);
+        users[k.shader]!.push(`${e.name}/${k.name}`);
         return {
           ...kernelSpec(kernels[i]!),
-          module,
+          module: k.shader,
           entryPoint: ENTRY_POINT,
           bindings: [...k.chunks],
+          offsets: [...k.offsets],
           workgroups: [k.dispatch[0], k.dispatch[1], k.dispatch[2]],
         };
       });
       return [e.name, specs];
     }),
   );
-  for (const [code, i] of moduleOf) {
+  for (const [i, code] of rendered.shaders.entries()) {
     add(enc.encode(`// module ${i}: ${users[i]!.join(', ')}\n`));
     const bytes = enc.encode(code);
     modules.push([at, at + bytes.length]);

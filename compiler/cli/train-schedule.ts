@@ -10,11 +10,13 @@ import type { Model } from '../dsl/model.ts';
 import { pngGrid } from '../train/png-grid.ts';
 import { previewImages, programSession, scheduleOf, trainScheduled } from '../train/schedule.ts';
 import { writeAtomic } from './files.ts';
+import type { CompiledTarget } from '../train/executor.ts';
 
 export interface ScheduledRunOptions {
   readonly epochs: number;
   readonly seed: number;
   readonly batch: number;
+  readonly target: CompiledTarget;
   readonly maxSteps?: number;
   readonly json: boolean;
   /** The checked --save path (DIR/weights.safetensors). */
@@ -40,7 +42,7 @@ export async function runScheduled(model: Model, opts: ScheduledRunOptions): Pro
       );
   }
   const t0 = performance.now();
-  const session = await programSession(model, opts.batch, opts.threads);
+  const session = await programSession(model, opts.batch, opts.target, opts.threads);
   if (opts.init) {
     // The params `infer` uses are required; optimizer slots and step counters may be absent (they start fresh).
     const inference = new Set(session.entries.get('infer')!.params.map((p) => p.name));

@@ -80,10 +80,10 @@ export default defineCommand({
       // A GAN: entries that take turns (compiler/train/schedule.ts); the flags of one training step do not apply.
       if (!model.def.dataset)
         usageError('train', `model '${model.name}' names no dataset; give defineModel a dataset: () => Dataset`);
-      if (opts.target !== 'wasm')
+      if (opts.target === 'interp')
         usageError(
           'train',
-          `model '${model.name}' trains by a schedule of entries, which runs on the compiled program only; drop --target ${opts.target}`,
+          `model '${model.name}' trains by a schedule of entries, which runs on the compiled program only (wasm or webgpu); drop --target ${opts.target}`,
         );
       const savePath =
         opts.save === undefined
@@ -109,6 +109,7 @@ export default defineCommand({
         force: opts.force === true,
         init,
         threads: opts.threads ?? availableParallelism(),
+        target: opts.target,
       });
     }
     const given = {

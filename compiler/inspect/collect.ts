@@ -242,7 +242,10 @@ export function collect(model: Model, opts: CollectOptions = {}): Collected {
     return p && kernelComment(p, valueMaps.get(p.entry)!, sources);
   };
   const comment = (k: Kernel): string | undefined => commentOf(k.name);
-  const wgsl = new Map(renderWgsl(program).entries.flatMap((e) => e.kernels.map((k) => [k.name, k.code] as const)));
+  const rendered = renderWgsl(program);
+  const wgsl = new Map(
+    rendered.entries.flatMap((e) => e.kernels.map((k) => [k.name, rendered.shaders[k.shader]!] as const)),
+  );
   const kernels: KernelInfo[] = kernelParts.map((k) => {
     const code = wgsl.get(k.name);
     const header = commentOf(k.name);

@@ -1,17 +1,15 @@
 // Training by a schedule of alternating entries (a GAN's discriminator and generator steps): one
-// compiled WebAssembly program whose entries (`infer` and one per schedule step) share the params, run
+// compiled program (WebAssembly or WGSL) whose entries (`infer` and one per schedule step) share the params, run
 // in the order the model file declares. Inputs the schedule draws (a GAN's noise) come from the
 // counter-based random stream, so a run is bitwise reproducible from its seed.
 import { fail } from '../../ir/errors.ts';
 import type { Graph } from '../../ir/graph.ts';
 import { initParams } from '../../ir/init.ts';
 import { mix32, randomNormal, randomUniform } from '../../ir/random.ts';
-import { loadWasm } from '../../runtime/index.ts';
 import type { NamedArray } from '../../runtime/safetensors.ts';
-import { renderWasm } from '../../targets/wasm/index.ts';
 import { permutation, gatherBatch, type Column, type Dataset } from '../data/dataset.ts';
 import type { Model, TrainSchedule } from '../dsl/model.ts';
-import { toManifest } from '../artifact/manifest.ts';
+import { loadProgram, type CompiledTarget } from './executor.ts';
 import { compileProgram, modelEntries } from '../pipeline.ts';
 import { namedArray } from './interp-session.ts';
 
@@ -31,17 +29,15 @@ export function scheduleOf(model: Model): TrainSchedule {
   return s;
 }
 
-export async function programSession(model: Model, batch = model.def.batch, threads = 1): Promise<ProgramSession> {
+export async function programSession(
+  model: Model,
+  batch = model.def.batch,
+  target: CompiledTarget = 'wasm',
+  threads = 1,
+): Promise<ProgramSession> {
   const entries = modelEntries(model, { train: true, batch });
   const program = compileProgram(entries);
-  const bins = await renderWasm(program, { relaxed: true, threads: threads > 1 });
-  const exec = await loadWasm(
-    { simd: bins.binary, relaxed: bins.relaxed, threads: bins.threads },
-    toManifest(program),
-    {
-      threads: bins.threads ? threads : 1,
-    },
-  );
+  const exec = await loadProgram(program, target, threads);
   for (const [name, t] of Object.entries(initParams({ params: entries.flatMap((e) => e.graph.params) })))
     exec.writeParam(name, namedArray(t).data);
   return {

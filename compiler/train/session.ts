@@ -1,4 +1,5 @@
-// Sessions by target: the compiled WebAssembly program, or the reference interpreter. A session
+// Sessions by target: the compiled WebAssembly program, the compiled WGSL on WebGPU, or the
+// reference interpreter. A session
 // holds three entries sharing one set of params: `train_step`, `infer` and `evaluate`.
 import { fail } from '../../ir/errors.ts';
 import type { Graph } from '../../ir/graph.ts';
@@ -8,7 +9,7 @@ import { evalGraph, trainStep } from '../passes/train-step.ts';
 import { interpSession } from './interp-session.ts';
 import type { Session } from './loop.ts';
 
-export const TARGETS = ['wasm', 'interp'] as const;
+export const TARGETS = ['wasm', 'webgpu', 'interp'] as const;
 export type Target = (typeof TARGETS)[number];
 
 export interface SessionOptions {
@@ -49,9 +50,10 @@ export async function sessionOf(graphs: SessionGraphs, target: Target, threads =
   switch (target) {
     case 'interp':
       return interpSession(graphs, batch);
-    case 'wasm': {
-      const { wasmSession } = await import('./wasm-session.ts');
-      return wasmSession(graphs, batch, threads);
+    case 'wasm':
+    case 'webgpu': {
+      const { compiledSession } = await import('./compiled-session.ts');
+      return compiledSession(graphs, batch, target, threads);
     }
   }
 }

@@ -10,7 +10,7 @@
 import { fail } from '../../ir/errors.ts';
 import type { ContractionKernel, Operand } from '../../ir/kernel.ts';
 import { Scope, sexpr, toBits, castTo, dtypeOf } from './expr.ts';
-import type { WgslKernel } from './index.ts';
+import type { RenderedKernel } from './index.ts';
 import { LOOP_WORKGROUP, MAX_GROUPS } from './loop.ts';
 
 export const TILE = 64;
@@ -81,7 +81,7 @@ const prod = (xs: readonly number[]): number => xs.reduce((a, b) => a * b, 1);
  *  seconds to compile the template (about 50 ms for the loop). */
 export const TILED_MIN_OUTPUTS = 64 * 64;
 
-export function renderContraction(c: Contraction, s: Scope): WgslKernel {
+export function renderContraction(c: Contraction, s: Scope): RenderedKernel {
   return c.m * c.n < TILED_MIN_OUTPUTS ? renderDirect(c, s) : renderTiled(c, s);
 }
 
@@ -105,7 +105,7 @@ function unbatch(c: Contraction): string {
     .join(' ');
 }
 
-function renderDirect(c: Contraction, s: Scope): WgslKernel {
+function renderDirect(c: Contraction, s: Scope): RenderedKernel {
   const nb = c.batch.length;
   const B = prod(c.batch);
   const total = B * c.m * c.n;
@@ -132,10 +132,11 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     code,
     dispatch: [Math.min(MAX_GROUPS, Math.max(1, Math.ceil(total / LOOP_WORKGROUP))), 1, 1],
     chunks: [...s.slots.keys()],
+    offsets: s.offsets(),
   };
 }
 
-function renderTiled(c: Contraction, s: Scope): WgslKernel {
+function renderTiled(c: Contraction, s: Scope): RenderedKernel {
   const nb = c.batch.length;
   const B = prod(c.batch);
   const batchVars = c.batch.map((_, d) => `v${d}`);
@@ -203,5 +204,5 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
   const dispatch: [number, number, number] = [Math.ceil(c.n / TILE), Math.ceil(c.m / TILE), Math.min(MAX_GROUPS, B)];
   if (dispatch[0] > MAX_GROUPS || dispatch[1] > MAX_GROUPS)
     fail('K6001', `wgsl: ${c.name}: a ${c.m}x${c.n} contraction needs more than ${MAX_GROUPS} tiles along one side`);
-  return { name: c.name, code, dispatch, chunks: [...s.slots.keys()] };
+  return { name: c.name, code, dispatch, chunks: [...s.slots.keys()], offsets: s.offsets() };
 }

@@ -9,6 +9,7 @@ import { fail } from '../../ir/errors.ts';
 import type { BufferDecl, Combine, IExpr, SExpr } from '../../ir/kernel.ts';
 import type { DType } from '../../ir/types.ts';
 import { sexprDtype } from '../../ir/kernel-walk.ts';
+import { iadd, ic, imul, linearForm } from '../../ir/iexpr.ts';
 import type { Place } from './layout.ts';
 
 /** What rendering an expression needs from its kernel: buffers, the binding of each arena chunk,
@@ -16,6 +17,11 @@ import type { Place } from './layout.ts';
 export class Scope {
   /** arena chunk -> binding slot of this kernel, in order of first use. */
   readonly slots = new Map<number, number>();
+  /** (buffer, constant term of an index) -> its field in the kernel's uniform of element offsets
+   *  (`base.b{i}`), in order of first use: offsets are data, not code, so kernels that differ only in
+   *  where their buffers live, or in which slice of one they read (an RNN's time steps), share one
+   *  shader. */
+  readonly bases = new Map<string, { readonly buf: string; readonly c: number; readonly field: number }>();
   readonly helpers = new Set<keyof typeof HELPERS>();
   readonly named = new Map<string, { wgsl: string; dtype: DType }>();
   /** Statements an expression needs before the statement that uses it (an inner reduction's loop);
@@ -44,26 +50,52 @@ export class Scope {
     return this.decls.get(buf) ?? fail('K6001', `wgsl: kernel ${this.kernel} reads unknown buffer '${buf}'`);
   }
 
-  /** The binding variable and first element of `buf`: (`m0`, 1024). */
-  where(buf: string): { mem: string; base: number } {
+  /** The binding variable of `buf` and the uniform field of its element `c`: (`m0`, `base.b2`). */
+  where(buf: string, c = 0): { mem: string; base: string } {
     const p =
       this.places.get(buf) ?? fail('K6001', `wgsl: buffer '${buf}' of kernel ${this.kernel} has no place in the arena`);
     let slot = this.slots.get(p.chunk);
     if (slot === undefined) this.slots.set(p.chunk, (slot = this.slots.size));
-    return { mem: `m${slot}`, base: p.offset / 4 };
+    const key = `${buf}@${c}`;
+    let b = this.bases.get(key);
+    if (b === undefined) this.bases.set(key, (b = { buf, c, field: this.bases.size }));
+    return { mem: `m${slot}`, base: `base.b${b.field}` };
   }
 
   /** `buf`'s element `at` (an i32 WGSL expression) as a storage reference of u32. */
   ref(buf: string, at: string): string {
     const { mem, base } = this.where(buf);
-    return `${mem}[${base === 0 ? at : `${base} + ${at}`}]`;
+    return `${mem}[${base} + ${at}]`;
   }
 
-  /** The `@group(0) @binding(i)` declarations of the chunks used. */
+  /** `buf`'s element at index `at` as a storage reference of u32; the index's constant term goes
+   *  into the uniform field, its other terms stay in the code. */
+  refAt(buf: string, at: IExpr): string {
+    const l = linearForm(at);
+    const rest = [...l.terms.entries()]
+      .filter(([, t]) => t.coef !== 0)
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .reduce<IExpr>((sum, [, t]) => iadd(sum, imul(t.e, ic(t.coef))), ic(0));
+    const { mem, base } = this.where(buf, l.c);
+    return `${mem}[${base} + ${iexpr(this, rest)}]`;
+  }
+
+  /** Each field's element offset (its buffer's place plus its constant), in field order: the
+   *  kernel's uniform data. */
+  offsets(): number[] {
+    return [...this.bases.values()].map((b) => this.places.get(b.buf)!.offset / 4 + b.c);
+  }
+
+  /** The `@group(0) @binding(i)` declarations of the chunks used, then the uniform of offsets
+   *  (binding: the number of chunks). */
   bindings(): string {
-    return [...this.slots.values()]
-      .map((s) => `@group(0) @binding(${s}) var<storage, read_write> m${s}: array<u32>;`)
-      .join('\n');
+    const fields = [...this.bases.values()].map((b) => `b${b.field}: i32`);
+    return [
+      ...[...this.slots.values()].map((s) => `@group(0) @binding(${s}) var<storage, read_write> m${s}: array<u32>;`),
+      ...(fields.length
+        ? [`struct Base { ${fields.join(', ')} }`, `@group(0) @binding(${this.slots.size}) var<uniform> base: Base;`]
+        : []),
+    ].join('\n');
   }
 
   /** The helper functions used, each once. */
@@ -123,7 +155,7 @@ export function iexpr(s: Scope, e: IExpr): string {
     case 'int':
       return wrapNeg(i32Lit(e.v));
     case 'load':
-      return fromBits('i32', s.ref(e.buf, iexpr(s, e.at)));
+      return fromBits('i32', s.refAt(e.buf, e.at));
     case 'min':
     case 'max':
       return `${e.k}(${iexpr(s, e.a)}, ${iexpr(s, e.b)})`;
@@ -156,7 +188,7 @@ export function sexpr(s: Scope, e: SExpr): string {
         fail('K6001', `wgsl: kernel ${s.kernel} reads '${e.name}', which it does not define`)
       );
     case 'load': {
-      const value = fromBits(s.decl(e.buf).dtype, s.ref(e.buf, iexpr(s, e.at)));
+      const value = fromBits(s.decl(e.buf).dtype, s.refAt(e.buf, e.at));
       if (!e.guard?.length) return value;
       // robust buffer access makes the discarded out-of-range load harmless
       const inside = e.guard

@@ -6,8 +6,9 @@
 // other, so a later one may read an earlier one (softmax: max, then the sum of exp(x - max)).
 import type { Accumulator, LoopKernel } from '../../ir/kernel.ts';
 import type { DType } from '../../ir/types.ts';
+import { specialize } from '../../ir/specialize.ts';
 import { castTo, combineInit, combineStep, dtypeOf, fromBits, iexpr, Scope, sexpr, toBits, WGSL_TYPE } from './expr.ts';
-import type { WgslKernel } from './index.ts';
+import type { RenderedKernel } from './index.ts';
 
 export const LOOP_WORKGROUP = 64;
 /** Invocations of a reduction's workgroup (a power of two). */
@@ -112,7 +113,7 @@ function pointBody(c: Ctx): void {
   });
   for (const st of c.k.stores) {
     const d = c.s.decl(st.buf).dtype;
-    const ref = c.s.ref(st.buf, iexpr(c.s, st.at));
+    const ref = c.s.refAt(st.buf, st.at);
     let value = castTo(dtypeOf(c.s, st.value), d, sexpr(c.s, st.value));
     if (st.combine === 'sum') value = `${fromBits(d, ref)} + ${value}`;
     const store = `${c.s.takePre()} ${ref} = ${toBits(d, value)};`;
@@ -147,6 +148,13 @@ fn main() {
 }`;
 }
 
+/** A point of `k` (the kernel or a specialized copy) with serial reductions. */
+function point(c: Ctx, k: LoopKernel): void {
+  const one: Ctx = { ...c, k };
+  k.reduce?.accs.forEach((a, i) => serialAcc(one, a, i));
+  pointBody(one);
+}
+
 /** Whether a reduction gets a workgroup per point (long reductions, or too few points to fill the device serially). */
 export function cooperative(k: LoopKernel): boolean {
   const r = prod(k.reduce?.extents ?? []);
@@ -154,7 +162,7 @@ export function cooperative(k: LoopKernel): boolean {
   return k.reduce !== undefined && (r >= 256 || (r >= 32 && p < 4096));
 }
 
-export function renderLoop(k: LoopKernel, s: Scope): WgslKernel {
+export function renderLoop(k: LoopKernel, s: Scope): RenderedKernel {
   const n = k.space.length;
   const P = prod(k.space);
   const c: Ctx = { s, k, n, r: prod(k.reduce?.extents ?? []), lines: [] };
@@ -166,8 +174,21 @@ export function renderLoop(k: LoopKernel, s: Scope): WgslKernel {
     groups = 1;
   } else if (!cooperative(k)) {
     c.lines.push(head);
-    k.reduce?.accs.forEach((a, i) => serialAcc(c, a, i));
-    pointBody(c);
+    if (k.specialize === undefined) point(c, k);
+    else {
+      // one case per value of the specialized variable, its guards folded (ir/specialize.ts): a sum
+      // of 50 guarded loads (an RNN's stacked steps) becomes one load per case
+      const v = k.specialize;
+      const cases = Array.from({ length: k.space[v]! }, (_, x) => {
+        const one: Ctx = { ...c, lines: [] };
+        point(
+          one,
+          specialize(k, v, x, (b) => s.decl(b).dtype),
+        );
+        return `case ${x}i: { ${one.lines.join(' ')} }`;
+      });
+      c.lines.push(`switch v${v} { ${cases.join('\n    ')}\n    default: {} }`);
+    }
     groups = Math.min(MAX_GROUPS, Math.max(1, Math.ceil(P / LOOP_WORKGROUP)));
     main = `@compute @workgroup_size(${LOOP_WORKGROUP})
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
@@ -203,5 +224,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     code: `${s.bindings()}\n${s.helperCode()}\n${main}\n`,
     dispatch: [groups, 1, 1],
     chunks: [...s.slots.keys()],
+    offsets: s.offsets(),
   };
 }

@@ -419,12 +419,12 @@ describe('hostile artifacts', () => {
     );
     await refused(
       'K7016',
-      /kernel infer\/\w+ binds 1 chunks, its module 0 declares bindings \[0,1\]/,
+      /kernel infer\/\w+ binds 1 chunks and its offsets, its module 0 declares bindings \[0,1,2\]/,
       await forged(
         text(
           wgsl.replace(
             '\n@group(0) @binding(0)',
-            '\n@group(0) @binding(1) var<storage> x: array<u32>;\n@group(0) @binding(0)',
+            '\n@group(0) @binding(2) var<storage> x: array<u32>;\n@group(0) @binding(0)',
           ),
         ),
       ),

@@ -59,7 +59,7 @@ test('an adapter without timestamp-query is a K8007 error naming it, before anyt
   const device = { features: new Set<string>(), adapterInfo: { vendor: 'acme', description: 'no timers' } };
   const err = await timeOnGpu(
     {
-      kernels: { layout: { chunks: [16], places: {} }, entries: [] },
+      kernels: { layout: { chunks: [16], places: {} }, shaders: [], entries: [] },
       manifest: {} as never,
       params: {},
       feeds: {},

@@ -12,7 +12,7 @@ import { renderWgsl } from '../../targets/wgsl/index.ts';
 import { loadWasm, type RuntimeTensor, type TensorData } from '../../runtime/index.ts';
 import { SEED_CASES, seedBatch, seedEntries, seedModel, seedParams } from '../compiler/seed-cases.ts';
 import { expectClose, runtimeTensor } from '../targets/wasm-helpers.ts';
-import { bundle, openPage, type ChromiumPage } from './chromium.ts';
+import { bundle, openPage, type ChromiumPage } from '../../compiler/chromium.ts';
 import { closeGpu, testGpu } from '../targets/wgsl-helpers.ts';
 
 const gpu = await testGpu();

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../../runtime/index.ts';
-import { CHROMIUM_FLAGS } from './chromium.ts';
+import { CHROMIUM_FLAGS } from '../../compiler/chromium.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const CHROMIUM = '/usr/bin/chromium';

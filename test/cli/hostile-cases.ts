@@ -142,7 +142,7 @@ export function cases(weights: {
       files: xor((s) => s),
       args: [...TRAIN, '--target', 'gpu'],
       expect: 'K8001',
-      message: /not one of wasm, interp/,
+      message: /not one of wasm, webgpu, interp/,
     },
     { name: '--seed -1', files: xor((s) => s), args: [...TRAIN, '--seed=-1'], expect: 'K8001' },
 

@@ -137,7 +137,7 @@ describe('kiln train (CLI)', () => {
       }
     };
     expect(run(['examples/xor.ts', '--epochs', 'zero'])).toMatch(/--epochs must be an integer/);
-    expect(run(['examples/xor.ts', '--target', 'gpu'])).toMatch(/--target 'gpu' is not one of wasm, interp/);
+    expect(run(['examples/xor.ts', '--target', 'gpu'])).toMatch(/--target 'gpu' is not one of wasm, webgpu, interp/);
     expect(run(['examples/xor.ts', '--no-typecheck', '--validation-split', '1.5'])).toMatch(
       /--validation-split must be a fraction between 0 and 1, got '1.5'/,
     );

@@ -13,7 +13,7 @@ import type { Tensor, TensorType } from '../../ir/types.ts';
 import { compileProgram } from '../../compiler/pipeline.ts';
 import { loadOnWebGpu } from '../../compiler/webgpu.ts';
 import type { RemoteWebGpuExecutor, Transport } from '../../runtime/webgpu-node.ts';
-import { chromiumGpu } from '../browser/chromium.ts';
+import { chromiumGpu } from '../../compiler/chromium.ts';
 import type { RuntimeTensor } from '../../runtime/index.ts';
 import { rng } from '../grad/check-vjp.ts';
 import { expectClose, randomFeed, type WasmCheck } from './wasm-helpers.ts';

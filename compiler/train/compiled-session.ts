@@ -1,31 +1,28 @@
-// A training session on the compiled WebAssembly program: `train_step`, `infer` and `evaluate` are
-// entry points of one module sharing its params, so a step is one call into wasm.
+// A training session on the compiled program (WebAssembly, or WGSL on WebGPU): `train_step`,
+// `infer` and `evaluate` are entry points of one program sharing its params, so a step is one call
+// (one call into wasm; one submit on WebGPU).
 import { initParams } from '../../ir/init.ts';
-import { loadWasm } from '../../runtime/index.ts';
 import type { NamedArray } from '../../runtime/safetensors.ts';
-import { renderWasm } from '../../targets/wasm/index.ts';
 import type { Column } from '../data/dataset.ts';
 import { compileProgram } from '../pipeline.ts';
+import { loadProgram, type CompiledTarget } from './executor.ts';
 import { namedArray } from './interp-session.ts';
 import type { Session } from './loop.ts';
-import { toManifest } from '../artifact/manifest.ts';
 import type { SessionGraphs } from './session.ts';
 
-/** The session on `threads` threads (the threaded build on a worker pool when more than one). */
-export async function wasmSession(graphs: SessionGraphs, batch: number, threads = 1): Promise<Session> {
+/** The session on `target` (wasm: on `threads` threads, the threaded build on a worker pool when more than one). */
+export async function compiledSession(
+  graphs: SessionGraphs,
+  batch: number,
+  target: CompiledTarget,
+  threads = 1,
+): Promise<Session> {
   const program = compileProgram([
     { name: 'infer', graph: graphs.infer },
     { name: 'train_step', graph: graphs.train },
     { name: 'evaluate', graph: graphs.evaluate },
   ]);
-  const bins = await renderWasm(program, { relaxed: true, threads: threads > 1 });
-  const exec = await loadWasm(
-    { simd: bins.binary, relaxed: bins.relaxed, threads: bins.threads },
-    toManifest(program),
-    {
-      threads: bins.threads ? threads : 1,
-    },
-  );
+  const exec = await loadProgram(program, target, threads);
   for (const [name, t] of Object.entries(initParams(graphs.train))) {
     exec.writeParam(name, namedArray(t).data);
   }
