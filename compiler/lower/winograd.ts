@@ -137,8 +137,8 @@ export function convOf(k: ContractionKernel): Conv | null {
   if (rowStride % C || af.coefs[1] !== rowStride || !rowStride) return null;
   const W = rowStride / C;
   const imageStride = af.coefs[0] ?? 0;
-  if (N > 1 && (imageStride <= 0 || imageStride % rowStride)) return null;
-  const H = N > 1 ? imageStride / rowStride : OH + 2;
+  if (imageStride <= 0 || imageStride % rowStride) return null;
+  const H = imageStride / rowStride;
   const before = 0 - af.offset; // elements before the window's first tap (0, never -0)
   const pt = Math.floor(before / rowStride),
     pl = (before - pt * rowStride) / C;
@@ -182,21 +182,25 @@ class Lets {
   }
 }
 
-/** L X LT of the n x n grid X (row-major, n = L's width), separably: the rows of L X bound once each. */
-function transform2d(L: readonly (readonly number[])[], X: readonly SExpr[], lets: Lets): SExpr[] {
-  const n = L[0]!.length;
-  const LX = L.map((l) =>
-    Array.from({ length: n }, (_, b) =>
-      lets.bind(
-        combination(
-          l,
-          l.map((_, a) => X[a * n + b]!),
-        ),
+/** Row r of L X LT for the n x n grid X (row-major, n = L's width), separably: row r of L X bound once
+ *  per column, then times LT. */
+function transformRow(L: readonly (readonly number[])[], r: number, X: readonly SExpr[], lets: Lets): SExpr[] {
+  const l = L[r]!,
+    n = l.length;
+  const lx = Array.from({ length: n }, (_, b) =>
+    lets.bind(
+      combination(
+        l,
+        l.map((_, a) => X[a * n + b]!),
       ),
     ),
   );
-  return LX.flatMap((row) => L.map((l) => combination(l, row)));
+  return L.map((row) => combination(row, lx));
 }
+
+/** L X LT, row by row. */
+const transform2d = (L: readonly (readonly number[])[], X: readonly SExpr[], lets: Lets): SExpr[] =>
+  L.flatMap((_, r) => transformRow(L, r, X, lets));
 
 /** The element of operand `o` (of a kernel without batch) at flat row `r` and flat column `c`, with the
  *  new kernel's loop ranges `extents`. */
@@ -262,18 +266,18 @@ function winogradKernels(k: ContractionKernel, conv: Conv, t: WinogradTransform)
     return guard.length ? { k: 'load', buf: conv.image, at, guard, otherwise: 0 } : { k: 'load', buf: conv.image, at };
   });
   const tile = linearize([iv(0), iv(1), iv(2)], [N, TH, TW]);
-  const il = new Lets();
-  const input: LoopKernel = {
-    kind: 'loop',
-    name: name('i'),
-    space: ie,
-    stores: transform2d(BT, d, il).map((value, p) => ({
+  // one kernel per row of BT d: its alpha points need only that row, so no work is repeated, and each
+  // kernel writes alpha streams of V instead of alpha^2 (a WGSL compiler also takes far less time on
+  // kernels of this size: SwiftShader needs minutes for F(4x4)'s 36 stores in one)
+  const inputs = BT.map((_, xi): LoopKernel => {
+    const lets = new Lets();
+    const stores = transformRow(BT, xi, d, lets).map((value, nu) => ({
       buf: V.name,
-      at: linearize([ic(p), tile, iv(3)], [P, R, C]),
+      at: linearize([ic(xi * alpha + nu), tile, iv(3)], [P, R, C]),
       value,
-    })),
-    lets: il.list,
-  };
+    }));
+    return { kind: 'loop', name: name(`i${xi}`), space: ie, lets: lets.list, stores };
+  });
 
   const product: ContractionKernel = {
     kind: 'contraction',
@@ -319,7 +323,7 @@ function winogradKernels(k: ContractionKernel, conv: Conv, t: WinogradTransform)
   });
   const output: LoopKernel = { kind: 'loop', name: name('o'), space: oe, lets: ol.list, stores };
   return [
-    [filter, input, product, output],
+    [filter, ...inputs, product, output],
     [U, V, M],
   ];
 }

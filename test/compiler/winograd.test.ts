@@ -5,7 +5,7 @@
 // docs/winograd.md states the numbers these bounds hold.
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../ir/builder.ts';
-import type { Graph } from '../../ir/graph.ts';
+import type { Attrs, Graph } from '../../ir/graph.ts';
 import { interpret } from '../../ir/interpret.ts';
 import { interpretProgram } from '../../ir/interpret-kernels.ts';
 import type { ContractionKernel, Program } from '../../ir/kernel.ts';
@@ -18,7 +18,7 @@ import mnistCnn from '../../examples/mnist-cnn.ts';
 type Shape = readonly number[];
 
 /** One conv op over fed (x, w), as `op` with `attrs`. */
-function convGraph(op: string, xs: Shape, ws: Shape, attrs: Record<string, unknown> = {}): Graph {
+function convGraph(op: string, xs: Shape, ws: Shape, attrs: Attrs = {}): Graph {
   const b = new GraphBuilder('conv');
   b.output('y', b.op(op, [b.input('x', 'f32', xs), b.input('w', 'f32', ws)], attrs));
   return b.finish();
@@ -85,10 +85,11 @@ describe('winograd: recognition', () => {
 describe('winograd: the rewrite', () => {
   const g = convGraph('conv2d', [4, 13, 13, 32], [3, 3, 32, 64]);
 
-  it('replaces the contraction by filter, input, batched product and output kernels', () => {
+  it('replaces the contraction by filter, input (one per row of BT d), batched product and output kernels', () => {
     const p = compile(g);
-    expect(kernelsOf(p)).toEqual(['main_k0_wf', 'main_k0_wi', 'main_k0_wg', 'main_k0_wo']);
-    const product = p.entries[0]!.kernels[2] as ContractionKernel;
+    const input = [0, 1, 2, 3, 4, 5].map((xi) => `main_k0_wi${xi}`);
+    expect(kernelsOf(p)).toEqual(['main_k0_wf', ...input, 'main_k0_wg', 'main_k0_wo']);
+    const product = p.entries[0]!.kernels.find((k) => k.kind === 'contraction') as ContractionKernel;
     // F(4x4, 3x3): 36 points, 4 * 3 * 3 tiles (and a spare row), 32 channels in, 64 out
     expect([product.batch, product.m, product.k, product.n]).toEqual([[36], 4 * 9 + 1, 32, 64]);
   });
@@ -98,13 +99,13 @@ describe('winograd: the rewrite', () => {
     expect(kernelsOf(compile(convGraph('conv2d', [4, 5, 5, 64], [3, 3, 64, 64])))).toEqual(['main_k0']);
     expect(kernelsOf(compile(convGraph('conv2d', [4, 13, 13, 8], [3, 3, 8, 64])))).toEqual(['main_k0']);
     expect(kernelsOf(compile(g, { winograd: { transform: F2 } }))).toEqual(['main_k0']); // F2 saves under 0.4
-    expect(kernelsOf(compile(g, { winograd: { transform: F2, maxRatio: 0.6 } }))).toHaveLength(4);
+    expect(kernelsOf(compile(g, { winograd: { transform: F2, maxRatio: 0.6 } }))).toHaveLength(7); // 4 input kernels
   });
 
-  it('rewrites the MNIST CNN step: the middle conv and its input gradient (35 kernels -> 41)', () => {
+  it('rewrites the MNIST CNN step: the middle conv and its input gradient (35 kernels -> 51)', () => {
     const names = kernelsOf(compileModel(mnistCnn, { train: true })).filter((n) => n.startsWith('train_step'));
     expect(names.filter((n) => n.endsWith('_wg'))).toHaveLength(2);
-    expect(names).toHaveLength(41);
+    expect(names).toHaveLength(51);
     expect(
       kernelsOf(compileModel(mnistCnn, { train: true, winograd: false })).filter((n) => n.startsWith('train_step')),
     ).toHaveLength(35);
