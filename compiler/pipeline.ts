@@ -60,7 +60,16 @@ export const KERNEL_PASSES: readonly {
   readonly name: string;
   readonly run: (p: UnplannedProgram, opts: CompileOptions) => UnplannedProgram;
 }[] = [
-  { name: 'winograd', run: (p, opts) => (opts.winograd === false ? p : winograd(p, opts.winograd)) },
+  {
+    name: 'winograd',
+    run: (p, opts) =>
+      opts.winograd === false
+        ? p
+        : winograd(p, opts.winograd, (from, to) => {
+            const o = opts.origins?.get(from);
+            if (o) for (const name of to) opts.origins!.set(name, o);
+          }),
+  },
   { name: 'specialize', run: specializeLoops },
 ];
 

@@ -328,8 +328,13 @@ function winogradKernels(k: ContractionKernel, conv: Conv, t: WinogradTransform)
   ];
 }
 
-/** The stride-1 3x3 convolutions of a program, with enough channels, rewritten as Winograd F(m, 3). */
-export function winograd(p: UnplannedProgram, opts: WinogradOptions = {}): UnplannedProgram {
+/** The stride-1 3x3 convolutions of a program, with enough channels, rewritten as Winograd F(m, 3);
+ *  `replaced` hears each rewritten kernel's name with its replacements' (for `kiln inspect`'s origins). */
+export function winograd(
+  p: UnplannedProgram,
+  opts: WinogradOptions = {},
+  replaced?: (from: string, to: readonly string[]) => void,
+): UnplannedProgram {
   const t = opts.transform ?? F4;
   if (t === false) return p;
   const minC = opts.minChannels ?? MIN_CHANNELS,
@@ -345,6 +350,10 @@ export function winograd(p: UnplannedProgram, opts: WinogradOptions = {}): Unpla
     if (C < minC || conv.F < minC || ratio > maxRatio) return [k];
     const [ks, bufs] = winogradKernels(k, conv, t);
     temps.push(...bufs);
+    replaced?.(
+      k.name,
+      ks.map((x) => x.name),
+    );
     return ks;
   };
   const entries = p.entries.map((e) => ({ ...e, kernels: e.kernels.flatMap(rewrite) }));
