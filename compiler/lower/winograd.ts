@@ -4,18 +4,20 @@
 // m x m tile of the output is Y = AT [(G g GT) . (BT d B)] A for its (m+2) x (m+2) input tile d, so
 // the contraction over C runs once per transform point, (m+2)^2 of them, instead of 9 m^2 times:
 //   filter   U[p, c, f] = (G g[., ., c, f] GT)[p]                 loop kernel over [C, F]
-//   input    V[p, t, c] = (BT d[t, ., ., c] B)[p]                 loop kernel over the tiles' [N, TH, TW, C]
+//   input    V[p, t, c] = (BT d[t, ., ., c] B)[p]                 m+2 loop kernels (one per row of BT d)
+//                                                                  over the tiles' [N, TH, TW, C]
 //   product  M[p, t, f] = sum_c V[p, t, c] U[p, c, f]             contraction, batch [(m+2)^2]
 //   output   y[tile t's pixels, f] = epilogue((AT M[., t, f] A))  loop kernel over [N, TH, TW, F]
-// The transforms are sums of loads times constants written separably (BT d, then (BT d) B), so the
-// shared half is one binding per point (share.ts). A convolution is recognized by its operand alone:
+// The transforms are sums of loads times constants written separably (BT d, then (BT d) B), the
+// shared half bound once per point (LoopKernel.lets). A convolution is recognized by its operand alone:
 // A must equal the window windowOperand builds for a stride-1, undilated 3x3 window over some NHWC
 // image, so the pass needs no knowledge of the graph op it came from. Tiles that overhang the output
 // read zeros past the image and store nothing past the output.
 //
-// F(2x2, 3x3) multiplies exactly by small integers and halves (its error is that of reassociated
-// float sums); F(4x4, 3x3) has the larger constants of its points 0, +-1, +-2 and a larger error
-// (docs/winograd.md states both, test/compiler/winograd.test.ts checks them).
+// F(4x4, 3x3) is the default: 36 products per output tile of 16 pixels instead of 144. F(2x2, 3x3)
+// (16 per 4 pixels) multiplies only by small integers and halves, so its error stays near the direct
+// convolution's; F(4x4)'s constants (up to 8 and 1/24) make it larger, about 1e-6 of the output's
+// largest value (docs/winograd.md states both, test/compiler/winograd.test.ts checks them).
 import { viewOperand, windowOperand, affineOf } from '../../ir/contraction.ts';
 import {
   delinearize,
@@ -102,7 +104,7 @@ export const F4: WinogradTransform = {
 };
 
 export interface WinogradOptions {
-  /** Which transform; false leaves every convolution direct. Default F2. */
+  /** Which transform (default F4); false leaves every convolution direct. */
   readonly transform?: WinogradTransform | false;
   /** Both channel counts (the contraction's k / 9 and n) at least this. */
   readonly minChannels?: number;
