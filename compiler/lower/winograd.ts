@@ -110,10 +110,15 @@ export interface WinogradOptions {
   readonly minChannels?: number;
   /** Only when the transform's multiplies are at most this fraction of the direct convolution's. */
   readonly maxRatio?: number;
+  /** Only with at least this many tiles (the rows of each point's product) in all images together. */
+  readonly minTiles?: number;
 }
 
 const MIN_CHANNELS = 16;
 const MAX_RATIO = 0.4;
+/** Fewer tiles make products of a few rows each, too small for a target's tiled GEMM to pay for the
+ *  transforms (a batch of one MNIST digit has 9 tiles per point in the middle layer). */
+const MIN_TILES = 64;
 
 /** A stride-1 undilated 3x3 convolution as a contraction: its image, padding and the filter operand. */
 interface Conv {
@@ -340,16 +345,18 @@ export function winograd(
   const t = opts.transform ?? F4;
   if (t === false) return p;
   const minC = opts.minChannels ?? MIN_CHANNELS,
-    maxRatio = opts.maxRatio ?? MAX_RATIO;
+    maxRatio = opts.maxRatio ?? MAX_RATIO,
+    minTiles = opts.minTiles ?? MIN_TILES;
   const temps: BufferDecl[] = [];
   const rewrite = (k: Kernel): Kernel[] => {
     const conv = k.kind === 'contraction' ? convOf(k) : null;
     if (!conv || k.kind !== 'contraction') return [k];
-    const [, , , C] = conv.shape;
+    const [N, , , C] = conv.shape;
     const [OH, OW] = conv.out;
-    const alpha = t.m + 2;
-    const ratio = (alpha * alpha * Math.ceil(OH / t.m) * Math.ceil(OW / t.m)) / (9 * OH * OW);
-    if (C < minC || conv.F < minC || ratio > maxRatio) return [k];
+    const alpha = t.m + 2,
+      tiles = Math.ceil(OH / t.m) * Math.ceil(OW / t.m);
+    const ratio = (alpha * alpha * tiles) / (9 * OH * OW);
+    if (C < minC || conv.F < minC || ratio > maxRatio || N * tiles < minTiles) return [k];
     const [ks, bufs] = winogradKernels(k, conv, t);
     temps.push(...bufs);
     replaced?.(

@@ -83,21 +83,23 @@ describe('winograd: recognition', () => {
 });
 
 describe('winograd: the rewrite', () => {
-  const g = convGraph('conv2d', [4, 13, 13, 32], [3, 3, 32, 64]);
+  const g = convGraph('conv2d', [8, 13, 13, 32], [3, 3, 32, 64]);
 
   it('replaces the contraction by filter, input (one per row of BT d), batched product and output kernels', () => {
     const p = compile(g);
     const input = [0, 1, 2, 3, 4, 5].map((xi) => `main_k0_wi${xi}`);
     expect(kernelsOf(p)).toEqual(['main_k0_wf', ...input, 'main_k0_wg', 'main_k0_wo']);
     const product = p.entries[0]!.kernels.find((k) => k.kind === 'contraction') as ContractionKernel;
-    // F(4x4, 3x3): 36 points, 4 * 3 * 3 tiles (and a spare row), 32 channels in, 64 out
-    expect([product.batch, product.m, product.k, product.n]).toEqual([[36], 4 * 9 + 1, 32, 64]);
+    // F(4x4, 3x3): 36 points, 8 * 3 * 3 tiles (and a spare row), 32 channels in, 64 out
+    expect([product.batch, product.m, product.k, product.n]).toEqual([[36], 8 * 9 + 1, 32, 64]);
   });
 
-  it('is off with winograd: false, and off where the multiplies do not drop enough or channels are few', () => {
+  it('is off with winograd: false, and off where the multiplies do not drop enough, channels are few or tiles under 64', () => {
     expect(kernelsOf(compile(g, { winograd: false }))).toEqual(['main_k0']);
     expect(kernelsOf(compile(convGraph('conv2d', [4, 5, 5, 64], [3, 3, 64, 64])))).toEqual(['main_k0']);
-    expect(kernelsOf(compile(convGraph('conv2d', [4, 13, 13, 8], [3, 3, 8, 64])))).toEqual(['main_k0']);
+    expect(kernelsOf(compile(convGraph('conv2d', [8, 13, 13, 8], [3, 3, 8, 64])))).toEqual(['main_k0']);
+    expect(kernelsOf(compile(convGraph('conv2d', [7, 13, 13, 32], [3, 3, 32, 64])))).toEqual(['main_k0']); // 63 tiles
+    expect(kernelsOf(compileModel(mnistCnn, { batch: 2 }))).toHaveLength(10); // as the seed-model tests run it
     expect(kernelsOf(compile(g, { winograd: { transform: F2 } }))).toEqual(['main_k0']); // F2 saves under 0.4
     expect(kernelsOf(compile(g, { winograd: { transform: F2, maxRatio: 0.6 } }))).toHaveLength(7); // 4 input kernels
   });
