@@ -15,6 +15,7 @@ import { DEFAULT_LIMITS, fuse, printFusion, type Fusion, type Limits } from './p
 import { simplify } from './passes/simplify.ts';
 import { lowerProgram } from './lower/program.ts';
 import { specializeLoops } from './lower/specialize.ts';
+import { winograd, type WinogradOptions } from './lower/winograd.ts';
 import { planMemory } from './passes/memory.ts';
 import { printProgram } from '../ir/print-kernels.ts';
 import type { KernelOrigin } from './lower/program.ts';
@@ -37,6 +38,9 @@ export interface CompileOptions {
   readonly dump?: (stage: string, text: string) => void;
   /** Receives each kernel's fusion group and buffers, by kernel name (`kiln inspect`'s source maps). */
   readonly origins?: Map<string, KernelOrigin>;
+  /** Winograd F(m x m, 3 x 3) for the stride-1 3x3 convolutions that profit (compiler/lower/winograd.ts;
+   *  F(2x2, 3x3) by default); false keeps every convolution direct. */
+  readonly winograd?: WinogradOptions | false;
 }
 
 /** simplify -> cse -> dce. */
@@ -54,8 +58,20 @@ export function optimize(g: Graph, opts: CompileOptions = {}): Graph {
 /** The Kernel IR passes, in order, between lowering and the memory plan. */
 export const KERNEL_PASSES: readonly {
   readonly name: string;
-  readonly run: (p: UnplannedProgram) => UnplannedProgram;
-}[] = [{ name: 'specialize', run: specializeLoops }];
+  readonly run: (p: UnplannedProgram, opts: CompileOptions) => UnplannedProgram;
+}[] = [
+  {
+    name: 'winograd',
+    run: (p, opts) =>
+      opts.winograd === false
+        ? p
+        : winograd(p, opts.winograd, (from, to) => {
+            const o = opts.origins?.get(from);
+            if (o) for (const name of to) opts.origins!.set(name, o);
+          }),
+  },
+  { name: 'specialize', run: specializeLoops },
+];
 
 /** Every stage's name as `dump` receives it, in pipeline order ('simplified' is the graph after DCE). */
 export const STAGE_NAMES = [
@@ -81,7 +97,7 @@ export function compileProgram(entries: readonly { name: string; graph: Graph }[
     return p;
   };
   let lowered = kernelStage('lowered', lowerProgram(entries[0]?.graph.name ?? 'program', fused, limits, opts.origins));
-  for (const pass of KERNEL_PASSES) lowered = kernelStage(pass.name, pass.run(lowered));
+  for (const pass of KERNEL_PASSES) lowered = kernelStage(pass.name, pass.run(lowered, opts));
   const program: Program = { ...lowered, memory: planMemory(lowered) };
   opts.dump?.('kernels', printProgram(program));
   return program;

@@ -33,6 +33,8 @@ export interface BuildOptions {
   /** Add inspect.json (compiler/inspect/section.ts): every stage's text, kernels' source maps, Kernel
    *  IR and WAT, so `kiln inspect <folder>` works without the model's source. */
   readonly inspect?: boolean;
+  /** false: every convolution direct (CompileOptions.winograd). */
+  readonly winograd?: false;
   /** Called as each stage starts. */
   readonly onStage?: (stage: string, index: number, count: number) => void;
 }
@@ -75,7 +77,7 @@ export async function buildArtifact(
 
   stage('compile');
   const entries = modelEntries(model, { train, batch });
-  const program = compileProgram(entries);
+  const program = compileProgram(entries, { winograd: opts.winograd });
   stage('wasm');
   const wasmBins = opts.targets.includes('wasm')
     ? await renderWasm(program, { relaxed: true, threads: true })

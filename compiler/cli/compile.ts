@@ -23,6 +23,7 @@ export default defineCommand({
     noTrain: flag('compile infer only, no train_step'),
     weights: text('a weights.safetensors to start from (e.g. from kiln train --save)', { value: 'file' }),
     noTypecheck: flag('compile the model file without type-checking it first'),
+    noWinograd: flag('keep every convolution direct: no Winograd F(4x4, 3x3) for 3x3 stride-1 ones (docs/winograd.md)'),
     inspect: flag(
       "also write inspect.json (each stage's text, kernels' source maps, Kernel IR and WAT) for kiln inspect <dir>",
     ),
@@ -53,6 +54,7 @@ export default defineCommand({
       weights,
       weightsFile: opts.weights,
       inspect: opts.inspect,
+      winograd: opts.noWinograd ? false : undefined,
       onStage: tty
         ? (s, i, n) => process.stderr.write(`\r\x1b[2K${model.name}: [${'#'.repeat(i)}${'.'.repeat(n - i)}] ${s}...`)
         : undefined,

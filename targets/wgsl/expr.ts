@@ -190,13 +190,15 @@ export function sexpr(s: Scope, e: SExpr): string {
     case 'load': {
       const value = fromBits(s.decl(e.buf).dtype, s.refAt(e.buf, e.at));
       if (!e.guard?.length) return value;
-      // robust buffer access makes the discarded out-of-range load harmless
+      // robust buffer access makes the discarded out-of-range load harmless; `&`, not `&&`: no
+      // short-circuit branches (SwiftShader took a minute to compile a Winograd input transform's
+      // two dozen guarded loads written with `&&`, a second with `&`)
       const inside = e.guard
         .map((g) => {
           const x = iexpr(s, g.e);
-          return `(${x} >= ${g.lo}i && ${x} < ${g.hi}i)`;
+          return `((${x} >= ${g.lo}i) & (${x} < ${g.hi}i))`;
         })
-        .join(' && ');
+        .join(' & ');
       return `select(${constant(s.decl(e.buf).dtype, e.otherwise ?? 0)}, ${value}, ${inside})`;
     }
     case 'random': {

@@ -1,0 +1,370 @@
+// A Kernel IR pass: a 3x3 stride-1 convolution contraction with enough channels (conv2d, and
+// conv2d_input_grad, which is one over dy with the turned filter) becomes Winograd's minimal filtering
+// F(m x m, 3 x 3) (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2016). Each
+// m x m tile of the output is Y = AT [(G g GT) . (BT d B)] A for its (m+2) x (m+2) input tile d, so
+// the contraction over C runs once per transform point, (m+2)^2 of them, instead of 9 m^2 times:
+//   filter   U[p, c, f] = (G g[., ., c, f] GT)[p]                 loop kernel over [C, F]
+//   input    V[p, t, c] = (BT d[t, ., ., c] B)[p]                 m+2 loop kernels (one per row of BT d)
+//                                                                  over the tiles' [N, TH, TW, C]
+//   product  M[p, t, f] = sum_c V[p, t, c] U[p, c, f]             contraction, batch [(m+2)^2]
+//   output   y[tile t's pixels, f] = epilogue((AT M[., t, f] A))  loop kernel over [N, TH, TW, F]
+// The transforms are sums of loads times constants written separably (BT d, then (BT d) B), the
+// shared half bound once per point (LoopKernel.lets). A convolution is recognized by its operand alone:
+// A must equal the window windowOperand builds for a stride-1, undilated 3x3 window over some NHWC
+// image, so the pass needs no knowledge of the graph op it came from. Tiles that overhang the output
+// read zeros past the image and store nothing past the output.
+//
+// F(4x4, 3x3) is the default: 36 products per output tile of 16 pixels instead of 144. F(2x2, 3x3)
+// (16 per 4 pixels) multiplies only by small integers and halves, so its error stays near the direct
+// convolution's; F(4x4)'s constants (up to 8 and 1/24) make it larger, about 1e-6 of the output's
+// largest value (docs/winograd.md states both, test/compiler/winograd.test.ts checks them).
+import { viewOperand, windowOperand, affineOf } from '../../ir/contraction.ts';
+import {
+  delinearize,
+  foldIExprNode,
+  ic,
+  iadd,
+  imul,
+  isub,
+  iv,
+  linearize,
+  rangeOf,
+  sameIExpr,
+  substitute,
+} from '../../ir/iexpr.ts';
+import type {
+  Binding,
+  Bound,
+  BufferDecl,
+  ContractionKernel,
+  IExpr,
+  Kernel,
+  LoopKernel,
+  Operand,
+  SExpr,
+  Store,
+  UnplannedProgram,
+} from '../../ir/kernel.ts';
+import { mapSExpr } from '../../ir/kernel-walk.ts';
+
+/** The transform matrices of F(m x m, r x r): y = AT [(G g GT) . (BT d B)] A. */
+export interface WinogradTransform {
+  readonly m: number;
+  readonly AT: readonly (readonly number[])[];
+  readonly G: readonly (readonly number[])[];
+  readonly BT: readonly (readonly number[])[];
+}
+
+/** F(2x2, 3x3), points 0, 1, -1, infinity. */
+export const F2: WinogradTransform = {
+  m: 2,
+  AT: [
+    [1, 1, 1, 0],
+    [0, 1, -1, -1],
+  ],
+  G: [
+    [1, 0, 0],
+    [0.5, 0.5, 0.5],
+    [0.5, -0.5, 0.5],
+    [0, 0, 1],
+  ],
+  BT: [
+    [1, 0, -1, 0],
+    [0, 1, 1, 0],
+    [0, -1, 1, 0],
+    [0, 1, 0, -1],
+  ],
+};
+
+/** F(4x4, 3x3), points 0, 1, -1, 2, -2, infinity. */
+export const F4: WinogradTransform = {
+  m: 4,
+  AT: [
+    [1, 1, 1, 1, 1, 0],
+    [0, 1, -1, 2, -2, 0],
+    [0, 1, 1, 4, 4, 0],
+    [0, 1, -1, 8, -8, 1],
+  ],
+  G: [
+    [1 / 4, 0, 0],
+    [-1 / 6, -1 / 6, -1 / 6],
+    [-1 / 6, 1 / 6, -1 / 6],
+    [1 / 24, 1 / 12, 1 / 6],
+    [1 / 24, -1 / 12, 1 / 6],
+    [0, 0, 1],
+  ],
+  BT: [
+    [4, 0, -5, 0, 1, 0],
+    [0, -4, -4, 1, 1, 0],
+    [0, 4, -4, -1, 1, 0],
+    [0, -2, -1, 2, 1, 0],
+    [0, 2, -1, -2, 1, 0],
+    [0, 4, 0, -5, 0, 1],
+  ],
+};
+
+export interface WinogradOptions {
+  /** Which transform (default F4); false leaves every convolution direct. */
+  readonly transform?: WinogradTransform | false;
+  /** Both channel counts (the contraction's k / 9 and n) at least this. */
+  readonly minChannels?: number;
+  /** Only when the transform's multiplies are at most this fraction of the direct convolution's. */
+  readonly maxRatio?: number;
+  /** Only with at least this many tiles (the rows of each point's product) in all images together. */
+  readonly minTiles?: number;
+}
+
+const MIN_CHANNELS = 16;
+const MAX_RATIO = 0.4;
+/** Fewer tiles make products of a few rows each, too small for a target's tiled GEMM to pay for the
+ *  transforms (a batch of one MNIST digit has 9 tiles per point in the middle layer). */
+const MIN_TILES = 64;
+
+/** A stride-1 undilated 3x3 convolution as a contraction: its image, padding and the filter operand. */
+interface Conv {
+  readonly image: string;
+  /** [N, H, W, C] of the image, [OH, OW] of the output. */
+  readonly shape: readonly [number, number, number, number];
+  readonly out: readonly [number, number];
+  readonly pads: readonly [number, number];
+  /** Output channels (the contraction's n). */
+  readonly F: number;
+}
+
+/** The convolution `k` computes, or null: A must be windowOperand's patches of a stride-1, undilated
+ *  3x3 window (rebuilt from A's strides and compared), B any operand of 9 C rows. */
+export function convOf(k: ContractionKernel): Conv | null {
+  const a = k.a;
+  if (k.batch.length || a.rows.length !== 3 || a.cols.length !== 3 || a.cols[0] !== 3 || a.cols[1] !== 3) return null;
+  const [N, OH, OW] = a.rows as [number, number, number];
+  const C = a.cols[2]!;
+  const af = affineOf(a.at);
+  if (!af || af.coefs[5] !== 1 || af.coefs[4] !== C || af.coefs[2] !== C || af.offset > 0) return null;
+  const rowStride = af.coefs[3] ?? 0;
+  if (rowStride % C || af.coefs[1] !== rowStride || !rowStride) return null;
+  const W = rowStride / C;
+  const imageStride = af.coefs[0] ?? 0;
+  if (imageStride <= 0 || imageStride % rowStride) return null;
+  const H = imageStride / rowStride;
+  const before = 0 - af.offset; // elements before the window's first tap (0, never -0)
+  const pt = Math.floor(before / rowStride),
+    pl = (before - pt * rowStride) / C;
+  const image = [N, H, W, C] as const;
+  const w = windowOperand(
+    a.buf,
+    { image, out: [OH, OW], kernel: [3, 3], strides: [1, 1], dilations: [1, 1], pads: [pt, pl] },
+    'rows',
+  );
+  const sameGuards = (x: readonly Bound[] = [], y: readonly Bound[] = []): boolean =>
+    x.length === y.length && x.every((g, i) => g.lo === y[i]!.lo && g.hi === y[i]!.hi && sameIExpr(g.e, y[i]!.e));
+  if (!sameIExpr(w.at, a.at) || !sameGuards(w.guard, a.guard)) return null;
+  return { image: a.buf, shape: image, out: [OH, OW], pads: [pt, pl], F: k.n };
+}
+
+const f32 = (v: number): SExpr => ({ k: 'const', v, dtype: 'f32' });
+const op = (name: string, ...args: SExpr[]): SExpr => ({ k: 'op', op: name, args, dtype: 'f32' });
+
+/** sum_i coefs[i] xs[i], with no multiply by +-1 and no term for 0. */
+function combination(coefs: readonly number[], xs: readonly SExpr[]): SExpr {
+  let e: SExpr | undefined;
+  // the positive terms first, so a negation is needed only when all are negative
+  const order = [...coefs.keys()].sort((i, j) => Number(coefs[i]! < 0) - Number(coefs[j]! < 0));
+  order.forEach((i) => {
+    const c = coefs[i]!;
+    if (c === 0) return;
+    const t = Math.abs(c) === 1 ? xs[i]! : op('mul', xs[i]!, f32(Math.abs(c)));
+    e = e === undefined ? (c < 0 ? op('neg', t) : t) : op(c < 0 ? 'sub' : 'add', e, t);
+  });
+  return e ?? f32(0);
+}
+
+/** Bindings of a kernel under construction; `bind` names an op's value, leaves a load or constant inline. */
+class Lets {
+  readonly list: Binding[] = [];
+  bind(value: SExpr): SExpr {
+    if (value.k !== 'op') return value;
+    const name = `w${this.list.length}`;
+    this.list.push({ name, value, dtype: 'f32' });
+    return { k: 'let', name };
+  }
+}
+
+/** Row r of L X LT for the n x n grid X (row-major, n = L's width), separably: row r of L X bound once
+ *  per column, then times LT. */
+function transformRow(L: readonly (readonly number[])[], r: number, X: readonly SExpr[], lets: Lets): SExpr[] {
+  const l = L[r]!,
+    n = l.length;
+  const lx = Array.from({ length: n }, (_, b) =>
+    lets.bind(
+      combination(
+        l,
+        l.map((_, a) => X[a * n + b]!),
+      ),
+    ),
+  );
+  return L.map((row) => combination(row, lx));
+}
+
+/** L X LT, row by row. */
+const transform2d = (L: readonly (readonly number[])[], X: readonly SExpr[], lets: Lets): SExpr[] =>
+  L.flatMap((_, r) => transformRow(L, r, X, lets));
+
+/** The element of operand `o` (of a kernel without batch) at flat row `r` and flat column `c`, with the
+ *  new kernel's loop ranges `extents`. */
+function operandAt(o: Operand, r: IExpr, c: IExpr, extents: readonly number[]): SExpr {
+  const coords = [...delinearize(r, o.rows, extents), ...delinearize(c, o.cols, extents)];
+  const sub = (e: IExpr): IExpr => substitute(e, (i) => coords[i]!);
+  return {
+    k: 'load',
+    buf: o.buf,
+    at: sub(o.at),
+    ...(o.guard ? { guard: o.guard.map((g) => ({ ...g, e: sub(g.e) })), otherwise: 0 } : {}),
+  };
+}
+
+/** The kernels and temporaries replacing convolution contraction `k`. */
+function winogradKernels(k: ContractionKernel, conv: Conv, t: WinogradTransform): [Kernel[], BufferDecl[]] {
+  const { m, AT, BT } = t;
+  const G = t.G,
+    alpha = m + 2,
+    P = alpha * alpha;
+  const [N, H, W, C] = conv.shape;
+  const [OH, OW] = conv.out;
+  const [pt, pl] = conv.pads;
+  const F = conv.F;
+  const [TH, TW] = [Math.ceil(OH / m), Math.ceil(OW / m)];
+  const T = N * TH * TW;
+  // V and M hold one row more per point than there are tiles (its contents unspecified, its products
+  // never read): with T a multiple of 16 the points' rows would sit a multiple of 4 KiB apart, and the
+  // (m+2)^2 loads or stores of a tile would all fall in one set of a CPU's L1 cache
+  const R = T + 1;
+  const name = (s: string): string => `${k.name}_w${s}`;
+  const temp = (s: string, size: number): BufferDecl => ({ name: name(s), dtype: 'f32', size, role: 'temp' });
+  const [U, V, M] = [temp('u', P * C * F), temp('v', P * R * C), temp('m', P * R * F)];
+
+  // U[p, c, f] = (G g GT)[p], g[i, j] = B[(i*3 + j) C + c, f]; vars (c, f)
+  const fe = [C, F];
+  const g = Array.from({ length: 9 }, (_, ij) => operandAt(k.b, iadd(imul(ic(ij), ic(C)), iv(0)), iv(1), fe));
+  const fl = new Lets();
+  const filter: LoopKernel = {
+    kind: 'loop',
+    name: name('f'),
+    space: fe,
+    stores: transform2d(G, g, fl).map((value, p) => ({
+      buf: U.name,
+      at: linearize([ic(p), iv(0), iv(1)], [P, C, F]),
+      value,
+    })),
+    lets: fl.list,
+  };
+
+  // V[p, t, c] = (BT d B)[p], d[a, b] = image[n, ty m + a - pt, tx m + b - pl, c]; vars (n, ty, tx, c)
+  const ie = [N, TH, TW, C];
+  const axis = (tv: number, a: number, pad: number, size: number): [IExpr, Bound[]] => {
+    const e = isub(iadd(imul(iv(tv), ic(m)), ic(a)), ic(pad));
+    const [lo, hi] = rangeOf(e, ie);
+    return [e, lo < 0 || hi >= size ? [{ e, lo: 0, hi: size }] : []];
+  };
+  const d = Array.from({ length: P }, (_, ab): SExpr => {
+    const [y, gy] = axis(1, Math.floor(ab / alpha), pt, H),
+      [x, gx] = axis(2, ab % alpha, pl, W);
+    const guard = [...gy, ...gx];
+    const at = linearize([iv(0), y, x, iv(3)], conv.shape);
+    return guard.length ? { k: 'load', buf: conv.image, at, guard, otherwise: 0 } : { k: 'load', buf: conv.image, at };
+  });
+  const tile = linearize([iv(0), iv(1), iv(2)], [N, TH, TW]);
+  // one kernel per row of BT d: its alpha points need only that row, so no work is repeated, and each
+  // kernel writes alpha streams of V instead of alpha^2 (a WGSL compiler also takes far less time on
+  // kernels of this size: SwiftShader needs minutes for F(4x4)'s 36 stores in one)
+  const inputs = BT.map((_, xi): LoopKernel => {
+    const lets = new Lets();
+    const stores = transformRow(BT, xi, d, lets).map((value, nu) => ({
+      buf: V.name,
+      at: linearize([ic(xi * alpha + nu), tile, iv(3)], [P, R, C]),
+      value,
+    }));
+    return { kind: 'loop', name: name(`i${xi}`), space: ie, lets: lets.list, stores };
+  });
+
+  const product: ContractionKernel = {
+    kind: 'contraction',
+    name: name('g'),
+    batch: [P],
+    m: R,
+    n: F,
+    k: C,
+    a: viewOperand(V.name, 0, [R * C, C, 1], R, C),
+    b: viewOperand(U.name, 0, [C * F, F, 1], C, F),
+    out: M.name,
+  };
+
+  // y[n, ty m + i, tx m + j, f] = epilogue((AT M[., t, f] A)[i, j]); vars (n, ty, tx, f)
+  const oe = [N, TH, TW, F];
+  const Mt = Array.from(
+    { length: P },
+    (_, p): SExpr => ({
+      k: 'load',
+      buf: M.name,
+      at: linearize([ic(p), tile, iv(3)], [P, R, F]),
+    }),
+  );
+  const ol = new Lets();
+  const ys = transform2d(AT, Mt, ol).map((y) => ol.bind(y));
+  const stores = ys.map((value, ij): Store => {
+    const [i, j] = [Math.floor(ij / m), ij % m];
+    const y = iadd(imul(iv(1), ic(m)), ic(i)),
+      x = iadd(imul(iv(2), ic(m)), ic(j));
+    const guard: Bound[] = [];
+    if (TH * m > OH) guard.push({ e: y, lo: 0, hi: OH });
+    if (TW * m > OW) guard.push({ e: x, lo: 0, hi: OW });
+    const row = linearize([iv(0), y, x], [N, OH, OW]);
+    const at = [row, iv(3)];
+    const out = k.epilogue
+      ? mapSExpr(k.epilogue, {
+          iexpr: (e) => (e.k === 'var' ? at[e.i]! : foldIExprNode(e)),
+          sexpr: (e) => (e.k === 'acc' && e.name === 'dot' ? value : e),
+        })
+      : value;
+    const store = { buf: k.out, at: linearize(at, [N * OH * OW, F]), value: out };
+    return guard.length ? { ...store, guard } : store;
+  });
+  const output: LoopKernel = { kind: 'loop', name: name('o'), space: oe, lets: ol.list, stores };
+  return [
+    [filter, ...inputs, product, output],
+    [U, V, M],
+  ];
+}
+
+/** The stride-1 3x3 convolutions of a program, with enough channels, rewritten as Winograd F(m, 3);
+ *  `replaced` hears each rewritten kernel's name with its replacements' (for `kiln inspect`'s origins). */
+export function winograd(
+  p: UnplannedProgram,
+  opts: WinogradOptions = {},
+  replaced?: (from: string, to: readonly string[]) => void,
+): UnplannedProgram {
+  const t = opts.transform ?? F4;
+  if (t === false) return p;
+  const minC = opts.minChannels ?? MIN_CHANNELS,
+    maxRatio = opts.maxRatio ?? MAX_RATIO,
+    minTiles = opts.minTiles ?? MIN_TILES;
+  const temps: BufferDecl[] = [];
+  const rewrite = (k: Kernel): Kernel[] => {
+    const conv = k.kind === 'contraction' ? convOf(k) : null;
+    if (!conv || k.kind !== 'contraction') return [k];
+    const [N, , , C] = conv.shape;
+    const [OH, OW] = conv.out;
+    const alpha = t.m + 2,
+      tiles = Math.ceil(OH / t.m) * Math.ceil(OW / t.m);
+    const ratio = (alpha * alpha * tiles) / (9 * OH * OW);
+    if (C < minC || conv.F < minC || ratio > maxRatio || N * tiles < minTiles) return [k];
+    const [ks, bufs] = winogradKernels(k, conv, t);
+    temps.push(...bufs);
+    replaced?.(
+      k.name,
+      ks.map((x) => x.name),
+    );
+    return ks;
+  };
+  const entries = p.entries.map((e) => ({ ...e, kernels: e.kernels.flatMap(rewrite) }));
+  return temps.length ? { ...p, buffers: [...p.buffers, ...temps], entries } : p;
+}
