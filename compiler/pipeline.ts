@@ -15,6 +15,7 @@ import { DEFAULT_LIMITS, fuse, printFusion, type Fusion, type Limits } from './p
 import { simplify } from './passes/simplify.ts';
 import { lowerProgram } from './lower/program.ts';
 import { specializeLoops } from './lower/specialize.ts';
+import { hoistTransposes } from './lower/transpose.ts';
 import { planMemory } from './passes/memory.ts';
 import { printProgram } from '../ir/print-kernels.ts';
 import type { KernelOrigin } from './lower/program.ts';
@@ -55,7 +56,10 @@ export function optimize(g: Graph, opts: CompileOptions = {}): Graph {
 export const KERNEL_PASSES: readonly {
   readonly name: string;
   readonly run: (p: UnplannedProgram) => UnplannedProgram;
-}[] = [{ name: 'specialize', run: specializeLoops }];
+}[] = [
+  { name: 'transpose', run: hoistTransposes },
+  { name: 'specialize', run: specializeLoops },
+];
 
 /** Every stage's name as `dump` receives it, in pipeline order ('simplified' is the graph after DCE). */
 export const STAGE_NAMES = [
