@@ -266,6 +266,10 @@ interface Plan {
   readonly overread: number;
 }
 
+/** At most this many rows of A, B with contiguous rows is read in place: packing it would cost about as
+ *  much as the few row tiles that read each panel. */
+const SMALL_M = 32;
+
 /** The table of a gather plan (one row of n floats per image pixel and tap) is at most this many bytes. */
 const MAX_TABLE = 64 << 20;
 
@@ -300,7 +304,7 @@ function plan(k: ContractionKernel, bufs: ReadonlyMap<string, BufInfo>): Plan {
         : { kind: 'tiles' };
   const b: Plan['b'] =
     bv && bv.strides[nb + 1] === 1
-      ? { kind: 'view', inPlace: a.kind === 'cols' && k.n % NR === 0, ...bv }
+      ? { kind: 'view', inPlace: (a.kind === 'cols' || k.m <= SMALL_M) && k.n % NR === 0, ...bv }
       : { kind: 'any' };
   const [kc, mc] = a.kind === 'cols' ? [sliceKc(k.m), aRows(k.m)] : [KC, MC];
   return {
