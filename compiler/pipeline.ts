@@ -57,8 +57,8 @@ export const KERNEL_PASSES: readonly {
   readonly name: string;
   readonly run: (p: UnplannedProgram) => UnplannedProgram;
 }[] = [
-  { name: 'transpose', run: hoistTransposes },
   { name: 'specialize', run: specializeLoops },
+  { name: 'transpose', run: hoistTransposes },
 ];
 
 /** Every stage's name as `dump` receives it, in pipeline order ('simplified' is the graph after DCE). */

@@ -17,7 +17,7 @@ function transposedKey(k: ContractionKernel, side: Side): string | undefined {
   const op = k[side];
   if (k.batch.length || op.rows.length !== 1 || op.cols.length !== 1) return undefined;
   const v = viewOf(op, 0);
-  if (!v || v.strides[1] === 1) return undefined;
+  if (!v || v.strides[1] === 1 || op.rows[0]! < 2 || op.cols[0]! < 2) return undefined;
   return JSON.stringify([op.buf, op.rows, op.cols, op.at]);
 }
 

@@ -186,7 +186,7 @@ describe('flags', () => {
     [{ stage: 'nope' }, /--stage nope is not a stage/],
     [
       { diff: 'fused' },
-      /--diff fused: a diff compares a pass's input and output; passes: simplified, simplify, cse, dce, train, specialize, kernels/,
+      /--diff fused: a diff compares a pass's input and output; passes: simplified, simplify, cse, dce, train, specialize, transpose, kernels/,
     ],
     [{ stage: 'specialize', entry: 'infer' }, /--entry does not apply to --stage specialize/],
     [
