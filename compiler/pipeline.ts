@@ -16,6 +16,7 @@ import { simplify } from './passes/simplify.ts';
 import { lowerProgram } from './lower/program.ts';
 import { specializeLoops } from './lower/specialize.ts';
 import { winograd, type WinogradOptions } from './lower/winograd.ts';
+import { hoistTransposes } from './lower/transpose.ts';
 import { planMemory } from './passes/memory.ts';
 import { printProgram } from '../ir/print-kernels.ts';
 import type { KernelOrigin } from './lower/program.ts';
@@ -71,6 +72,7 @@ export const KERNEL_PASSES: readonly {
           }),
   },
   { name: 'specialize', run: specializeLoops },
+  { name: 'transpose', run: hoistTransposes },
 ];
 
 /** Every stage's name as `dump` receives it, in pipeline order ('simplified' is the graph after DCE). */

@@ -1,5 +1,5 @@
 // `kiln inspect <model.ts | artifact-dir> [--model NAME] [--train] [--entry NAME]
-// [--stage ir|train|simplified|fused|lowered|specialize|kernels|wat|wgsl] [--kernel NAME] [--diff PASS] [--stats [--json]]
+// [--stage ir|train|simplified|fused|lowered|specialize|transpose|kernels|wat|wgsl] [--kernel NAME] [--diff PASS] [--stats [--json]]
 // [--profile [--target wasm|webgpu|all]] [--html FILE] [--batch N] [--no-locations]`: a model at one stage of the pipeline, what
 // a pass changed, its kernels' code and costs, or an HTML report. The views live in compiler/inspect/.
 import { statSync } from 'node:fs';
@@ -217,7 +217,7 @@ export default defineCommand({
     entry: text('show one entry point (infer or train_step)', { value: 'name' }),
     kernel: text('with --stage kernels|wat or --stats: one kernel (a name such as train_step_k3)', { value: 'name' }),
     diff: text(
-      'what a pass changed, as a unified diff: simplified | simplify | cse | dce | train | specialize | kernels',
+      'what a pass changed, as a unified diff: simplified | simplify | cse | dce | train | specialize | transpose | kernels',
       { value: 'pass' },
     ),
     stats: flag('the cost of each kernel and in total: FLOPs, bytes moved, arithmetic intensity'),

@@ -145,6 +145,11 @@ export function sourceLine(l: SourceLoc, sources: InspectData['sources']): strin
   return `${locKey(l)}${text ? `  ${text}` : ''}`;
 }
 
+/** What a kernel of no fusion group copies: a param update into its param, or (a kernel pass's copy) an
+ *  operand into a temp that the contractions after it read. */
+const copyNote = (k: Pick<KernelInfo, 'stores'>): string =>
+  k.stores.some((s) => s.value) ? 'copies a param update' : 'copies an operand for the contractions after it';
+
 /** The comment a kernel's WAT starts with: where it comes from, what it stores and reads, its Kernel IR. */
 export function kernelComment(
   k: Omit<KernelInfo, 'wat'>,
@@ -157,7 +162,7 @@ export function kernelComment(
     return `${v.id} = ${v.op}: ${v.type}${v.loc ? `  ${locKey(v.loc)}` : ''}`;
   };
   const lines = [
-    `kernel ${k.name}: ${k.kind}${k.group === undefined ? ' (copies a param update)' : `, fusion group ${k.group} of ${k.entry}`}`,
+    `kernel ${k.name}: ${k.kind}${k.group === undefined ? ` (${copyNote(k)})` : `, fusion group ${k.group} of ${k.entry}`}`,
   ];
   for (const s of k.stores) lines.push(`  stores ${s.buf}${s.value ? ` <- ${val(s.value)}` : ''}`);
   for (const r of k.reads) lines.push(`  reads  ${r.buf}${r.value ? ` <- ${val(r.value)}` : ''}`);

@@ -70,7 +70,7 @@ export interface KernelCostInfo {
 export interface KernelInfo {
   readonly name: string;
   readonly entry: string;
-  /** Its fusion group in the entry (none for the copy kernels of param updates). */
+  /** Its fusion group in the entry (none for the copy kernels of param updates and of hoisted operands). */
   readonly group?: number;
   /** loop, or contraction with the op it computes: `contraction(conv2d)` */
   readonly kind: string;

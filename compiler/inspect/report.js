@@ -108,7 +108,13 @@
     else
       detail.replaceChildren(
         el('h2', '', `${k.entry}: ${k.name}`),
-        el('p', 'note', 'copies a param update into the param (no fusion group)'),
+        el(
+          'p',
+          'note',
+          k.stores.some((s) => s.value)
+            ? 'copies a param update into the param (no fusion group)'
+            : 'copies an operand into a temp that the contractions after it read (no fusion group: the transpose kernel pass)',
+        ),
         kernelBlock(k),
       );
     const box = detail.querySelector(`[data-kernel="${CSS.escape(name)}"]`);

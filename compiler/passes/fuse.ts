@@ -70,6 +70,9 @@ function epilogueChain(core: Node, users: Map<Value, Node[]>, pinned: ReadonlySe
     )
       return chain;
     if (!sameShape(cur.type.shape, u.type.shape) || claimed.has(u)) return chain;
+    // u also reads a later core (a sum of matmuls, as a recurrent kernel's gradient over its steps):
+    // u goes to that core's chain, so each product adds the sum so far in its epilogue
+    if (u.inputs.some((x) => x !== cur && x.kind === 'node' && isCore(x) && !claimed.has(x))) return chain;
     cur = u;
   }
 }

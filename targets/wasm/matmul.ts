@@ -105,6 +105,20 @@ function packB(f: Func, g: { n: number; k: number; dst: number; src: string; row
   );
 }
 
+/** A with contiguous columns (a transposed matrix: A[i, p] at src + i + p colBytes / 4) into MR-row
+ *  tiles at dst, k-major inside a tile: each tile's MR rows at one k are one v128 (m a multiple of MR). */
+function packTransposedA(f: Func, g: { m: number; k: number; dst: number; src: string; colBytes: number }): string {
+  const t = f.local('pa_t', 'i32'),
+    p = f.local('pa_p', 'i32'),
+    from = f.local('pa_from', 'i32'),
+    to = f.local('pa_to', 'i32');
+  const copy = `(v128.store ${get(to)} (v128.load ${get(from)}))
+${set(to, `(i32.add ${get(to)} (i32.const 16))`)}
+${set(from, `(i32.add ${get(from)} ${i32c(g.colBytes)})`)}`;
+  const tile = `${set(from, `(i32.add ${get(g.src)} (i32.mul ${get(t)} ${i32c(MR * 4)}))`)}\n${forLoop(p, 0, g.k, 1, copy, 'pap')}`;
+  return `${set(to, i32c(g.dst))}\n${forLoop(t, 0, g.m / MR, 1, tile, 'pat')}`;
+}
+
 /** Bytes of scratch `gemm` needs for the partial sums of one row block when k is split into KC blocks. */
 export const gemmScratchBytes = (n: number, k: number, kc = KC, mc = MC): number =>
   k > kc ? mc * panels(n) * NR * 4 : 0;
@@ -266,6 +280,10 @@ interface Plan {
   readonly overread: number;
 }
 
+/** At most this many rows of A, B with contiguous rows is read in place: packing it would cost about as
+ *  much as the few row tiles that read each panel. */
+const SMALL_M = 32;
+
 /** The table of a gather plan (one row of n floats per image pixel and tap) is at most this many bytes. */
 const MAX_TABLE = 64 << 20;
 
@@ -300,7 +318,7 @@ function plan(k: ContractionKernel, bufs: ReadonlyMap<string, BufInfo>): Plan {
         : { kind: 'tiles' };
   const b: Plan['b'] =
     bv && bv.strides[nb + 1] === 1
-      ? { kind: 'view', inPlace: a.kind === 'cols' && k.n % NR === 0, ...bv }
+      ? { kind: 'view', inPlace: (a.kind === 'cols' || k.m <= SMALL_M) && k.n % NR === 0, ...bv }
       : { kind: 'any' };
   const [kc, mc] = a.kind === 'cols' ? [sliceKc(k.m), aRows(k.m)] : [KC, MC];
   return {
@@ -429,7 +447,11 @@ export function renderContraction(
   let aSide: Pick<Gemm, 'aAddr' | 'aRowBytes' | 'aTiled' | 'aTileK' | 'prepare' | 'prepareK'>;
   if (a.kind === 'view') aSide = { aAddr: get(base('aBase', k.a.buf, a)), aRowBytes: a.strides[nb]! * 4 };
   else if (a.kind === 'tiles') {
-    parts.push(fillElements(f, k.a, nb, (r, c) => blocked(aAt, k.k, MR, get(r), get(c)), 'a'));
+    const av = viewOf(k.a, nb);
+    if (av && av.strides[nb] === 1 && k.m % MR === 0) {
+      const src = base('aBase', k.a.buf, av);
+      parts.push(packTransposedA(f, { m: k.m, k: k.k, dst: aAt, src, colBytes: av.strides[nb + 1]! * 4 }));
+    } else parts.push(fillElements(f, k.a, nb, (r, c) => blocked(aAt, k.k, MR, get(r), get(c)), 'a'));
     aSide = { aAddr: i32c(aAt), aRowBytes: 0, aTiled: true };
   } else if (a.kind === 'rows') {
     // the block's rows [i0, min(i0 + MC, m)) at aAt, row-major

@@ -189,7 +189,7 @@ describe('flags', () => {
     [{ stage: 'nope' }, /--stage nope is not a stage/],
     [
       { diff: 'fused' },
-      /--diff fused: a diff compares a pass's input and output; passes: simplified, simplify, cse, dce, train, winograd, specialize, kernels/,
+      /--diff fused: a diff compares a pass's input and output; passes: simplified, simplify, cse, dce, train, winograd, specialize, transpose, kernels/,
     ],
     [{ stage: 'specialize', entry: 'infer' }, /--entry does not apply to --stage specialize/],
     [

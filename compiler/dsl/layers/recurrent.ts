@@ -5,6 +5,8 @@
 //     z = σ(xz + hz),  r = σ(xr + hr),  h~ = tanh(xh + r·(h·Uh + bh_rec)),  h' = z·h + (1 − z)·h~
 //   GRU, resetAfter: false (Keras' reset_after=False, the original GRU; one bias):
 //     z = σ(xz + h·Uz),  r = σ(xr + h·Ur),  h~ = tanh(xh + (r·h)·Uh),  h' = z·h + (1 − z)·h~
+// The state starts at zero, so the first step leaves out its products with the recurrent kernel: no
+// kernel multiplies zeros by U, and none adds their zero product h·dz to U's gradient.
 import { blocks, type InitializerLike } from '../initializers.ts';
 import { k } from '../ops.ts';
 import type { Regularizer } from '../regularizers.ts';
@@ -45,7 +47,12 @@ interface StepScope {
   readonly recAct: ActivationFn;
   /** GRU: the recurrent bias [3*units], added to h·U (undefined without bias). */
   readonly recBias: Tensor | undefined;
+  /** The state times a recurrent kernel, h·u: undefined on the first step, whose state is zero. */
+  readonly times: (h: Tensor, u: Tensor) => Tensor | undefined;
 }
+
+/** a + b, or a when b is a product left out. */
+const plus = (a: Tensor, b: Tensor | undefined): Tensor => (b ? a.add(b) : a);
 
 /** The i-th block of `units` columns. */
 const gate = (z: Tensor, i: number, units: number): Tensor => z.slice([0, i * units], [z.shape[0]!, (i + 1) * units]);
@@ -54,7 +61,7 @@ const SIMPLE: Cell = {
   kind: 'simple_rnn',
   gates: 1,
   states: 1,
-  step: (xw, [h], u, s) => [s.act(xw.add(h!.matmul(u)))],
+  step: (xw, [h], u, s) => [s.act(plus(xw, s.times(h!, u)))],
 };
 
 const LSTM: Cell = {
@@ -62,7 +69,7 @@ const LSTM: Cell = {
   gates: 4,
   states: 2,
   step: (xw, [h, c], u, s) => {
-    const z = xw.add(h!.matmul(u));
+    const z = plus(xw, s.times(h!, u));
     const g = (i: number): Tensor => gate(z, i, s.units);
     const c2 = s
       .recAct(g(1))
@@ -77,12 +84,15 @@ const GRU: Cell = {
   gates: 3,
   states: 1,
   step: (xw, [h], u, s) => {
-    const hu = s.recBias ? h!.matmul(u).add(s.recBias) : h!.matmul(u);
+    const hU = s.times(h!, u);
+    // on the first step h·U + bh_rec is the bias alone, a row broadcast over the batch
+    const hu = hU ? plus(hU, s.recBias) : s.recBias?.reshape([1, s.recBias.shape[0]!]);
     const x = (i: number): Tensor => gate(xw, i, s.units),
-      r = (i: number): Tensor => gate(hu, i, s.units);
-    const zt = s.recAct(x(0).add(r(0)));
-    const rt = s.recAct(x(1).add(r(1)));
-    const hh = s.act(x(2).add(rt.mul(r(2))));
+      r = (i: number): Tensor | undefined => hu && gate(hu, i, s.units);
+    const zt = s.recAct(plus(x(0), r(0)));
+    const rt = s.recAct(plus(x(1), r(1)));
+    const r2 = r(2);
+    const hh = s.act(plus(x(2), r2 && rt.mul(r2)));
     return [zt.mul(h!).add(k.sub(1, zt).mul(hh))];
   },
 };
@@ -93,11 +103,11 @@ const GRU_RESET_BEFORE: Cell = {
   states: 1,
   step: (xw, [h], u, s) => {
     const units = s.units;
-    const hzr = h!.matmul(u.slice([0, 0], [units, 2 * units]));
+    const hzr = s.times(h!, u.slice([0, 0], [units, 2 * units]));
     const x = (i: number): Tensor => gate(xw, i, units);
-    const zt = s.recAct(x(0).add(gate(hzr, 0, units)));
-    const rt = s.recAct(x(1).add(gate(hzr, 1, units)));
-    const hh = s.act(x(2).add(rt.mul(h!).matmul(u.slice([0, 2 * units], [units, 3 * units]))));
+    const zt = s.recAct(plus(x(0), hzr && gate(hzr, 0, units)));
+    const rt = s.recAct(plus(x(1), hzr && gate(hzr, 1, units)));
+    const hh = s.act(plus(x(2), s.times(rt.mul(h!), u.slice([0, 2 * units], [units, 3 * units]))));
     return [zt.mul(h!).add(k.sub(1, zt).mul(hh))];
   },
 };
@@ -134,11 +144,17 @@ function recurrent(cell: Cell, units: number, opts: RecurrentOptions): Layer {
     );
     const bias = biasFor(cell, units, s, opts);
     const proj = bias.input ? x.matmul(w).add(bias.input) : x.matmul(w);
-    const scope: StepScope = { units, act, recAct, recBias: bias.rec };
+    const scope = (t: number): StepScope => ({
+      units,
+      act,
+      recAct,
+      recBias: bias.rec,
+      times: (h, m) => (t ? h.matmul(m) : undefined),
+    });
     let state: Tensor[] = Array.from({ length: cell.states }, () => k.zeros([batch, units]));
     const hs: Tensor[] = [];
     for (let t = 0; t < time; t++) {
-      state = cell.step(proj.slice([0, t], [batch, t + 1]).reshape([batch, n]), state, u, scope);
+      state = cell.step(proj.slice([0, t], [batch, t + 1]).reshape([batch, n]), state, u, scope(t));
       hs.push(state[0]!);
     }
     return opts.returnSequences
