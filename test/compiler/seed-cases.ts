@@ -50,9 +50,17 @@ export const SEED_CASES: readonly SeedCase[] = [
     gpuTol: 5e-4,
     steps: 3,
   },
-  // The transfer-learning example: the same CNN; digits_5_9's step has frozen convolutions (no filter gradients).
+  // The transfer-learning example: the same CNN; digits_5_9_frozen's step has frozen convolutions (no filter gradients).
   { file: 'mnist-finetune.ts', model: 'digits_0_4', batch: 2, range: [0, 1], ids: { y: 10 }, tol: 1e-4, steps: 1 },
-  { file: 'mnist-finetune.ts', model: 'digits_5_9', batch: 2, range: [0, 1], ids: { y: 10 }, tol: 1e-4, steps: 1 },
+  {
+    file: 'mnist-finetune.ts',
+    model: 'digits_5_9_frozen',
+    batch: 2,
+    range: [0, 1],
+    ids: { y: 10 },
+    tol: 1e-4,
+    steps: 1,
+  },
   {
     file: 'mnist-finetune.ts',
     model: 'digits_5_9_scratch',
