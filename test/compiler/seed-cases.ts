@@ -34,7 +34,7 @@ export interface SeedCase {
 
 const TEXT = { x: 10000, y: 10 };
 
-/** Every model exported by examples/*.ts. The GAN's convolutions (about 3·10^7 multiply-adds per
+/** Every model exported by examples/*.ts. The GAN's convolutions (about 2·10^7 multiply-adds per
  *  example per step) run at batch 1 and one step, the recurrent models two steps in a row where a
  *  test runs several, so that the graph interpreter (the oracle) keeps each test file near a
  *  minute: it takes about 10 s for the GAN generator's step at batch 1 on this machine. */
