@@ -188,7 +188,7 @@ export const RUNS: readonly Run[] = [
   accuracyRun('text_gru', 'examples/text-gru.ts', 8, 0.35, { baselineOf: 'text_bow' }),
   accuracyRun('text_rnn', 'examples/text-rnn.ts', 8, MAJORITY, { baselineOf: 'text_bow' }),
   accuracyRun('text_torch_lstm', 'examples/text-torch.ts', 4, 0.35, { baselineOf: 'text_bow' }),
-  ganRun(16),
+  ganRun(30),
   finetuneRun(),
 ];
 

@@ -52,6 +52,7 @@ export const SEED_CASES: readonly SeedCase[] = [
   },
   // The transfer-learning example: the same CNN; digits_5_9_frozen's step has frozen convolutions (no filter gradients).
   { file: 'mnist-finetune.ts', model: 'digits_0_4', batch: 2, range: [0, 1], ids: { y: 10 }, tol: 1e-4, steps: 1 },
+  { file: 'mnist-finetune.ts', model: 'digits_5_9', batch: 2, range: [0, 1], ids: { y: 10 }, tol: 1e-4, steps: 1 },
   {
     file: 'mnist-finetune.ts',
     model: 'digits_5_9_frozen',
