@@ -34,7 +34,7 @@ export interface SeedCase {
 
 const TEXT = { x: 10000, y: 10 };
 
-/** Every model exported by examples/*.ts. The GAN's convolutions (about 3·10^7 multiply-adds per
+/** Every model exported by examples/*.ts. The GAN's convolutions (about 2·10^7 multiply-adds per
  *  example per step) run at batch 1 and one step, the recurrent models two steps in a row where a
  *  test runs several, so that the graph interpreter (the oracle) keeps each test file near a
  *  minute: it takes about 10 s for the GAN generator's step at batch 1 on this machine. */
@@ -50,9 +50,18 @@ export const SEED_CASES: readonly SeedCase[] = [
     gpuTol: 5e-4,
     steps: 3,
   },
-  // The transfer-learning example: the same CNN; digits_5_9's step has frozen convolutions (no filter gradients).
+  // The transfer-learning example: the same CNN; digits_5_9_frozen's step has frozen convolutions (no filter gradients).
   { file: 'mnist-finetune.ts', model: 'digits_0_4', batch: 2, range: [0, 1], ids: { y: 10 }, tol: 1e-4, steps: 1 },
   { file: 'mnist-finetune.ts', model: 'digits_5_9', batch: 2, range: [0, 1], ids: { y: 10 }, tol: 1e-4, steps: 1 },
+  {
+    file: 'mnist-finetune.ts',
+    model: 'digits_5_9_frozen',
+    batch: 2,
+    range: [0, 1],
+    ids: { y: 10 },
+    tol: 1e-4,
+    steps: 1,
+  },
   {
     file: 'mnist-finetune.ts',
     model: 'digits_5_9_scratch',

@@ -90,23 +90,22 @@ describe('seed models', () => {
     expect(img.data.every((v) => v >= -1 && v <= 1)).toBe(true);
 
     const d = trace(all.gan_discriminator_step!, { mode: 'train', batch: 1 });
-    expect(d.trainable.length).toBe(6);
-    expect(d.trainable.every((p) => p.name.startsWith('conv2d') || p.name.startsWith('dense'))).toBe(true);
-    // generator BatchNorm statistics (3 layers x 2) and the discriminator's dropout counters (2 layers, 2 calls each)
-    expect(d.stateUpdates.length).toBe(8);
-    const rd = runChecked(finishTraced(d));
-    expect(
-      Object.keys(rd.assigns)
-        .filter((n) => n.endsWith('/counter'))
-        .map((n) => rd.assigns[n]!.data[0]),
-    ).toEqual([2, 2]);
+    expect(d.trainable.map((p) => p.name.replace(/_\d+/, ''))).toEqual([
+      'conv2d/kernel',
+      'conv2d/bias',
+      'conv2d/kernel',
+      'batch_normalization/gamma',
+      'batch_normalization/beta',
+      'dense/kernel',
+      'dense/bias',
+    ]);
+    // BatchNorm statistics: the discriminator's one layer and the generator's two (2 each)
+    expect(d.stateUpdates.length).toBe(6);
+    expect(runChecked(finishTraced(d)).outputs.loss!.data[0]).toBeGreaterThan(0);
 
     const s = trace(all.gan_generator_step!, { mode: 'train', batch: 1 });
     expect(s.trainable.map((p) => p.name.replace(/_\d+/, ''))).toEqual([
       'dense/kernel',
-      'batch_normalization/gamma',
-      'batch_normalization/beta',
-      'conv2d_transpose/kernel',
       'batch_normalization/gamma',
       'batch_normalization/beta',
       'conv2d_transpose/kernel',

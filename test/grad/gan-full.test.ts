@@ -2,14 +2,14 @@
 // (test/fixtures/train-gan_full_*.json, made by scripts/export-initial-weights.ts +
 // scripts/make-train-fixtures.py from kiln's initial params and batch, in float64): the loss, the
 // gradient of every trainable param, and every trainable param after three steps of each of the seven
-// optimizers. The float64 interpreter is too slow for this model (about 3·10^7 multiply-adds per
+// optimizers. The float64 interpreter is too slow for this model (about 2·10^7 multiply-adds per
 // example), so kiln runs as the compiled WebAssembly program, in float32: one module whose entries are
 // the gradients and one training step per optimizer, sharing the params.
 //
 // "Within 1e-4 relative" (FLOAT32 in test/grad/train-fixtures.ts): every stored entry within
 // 1e-4 * max(|torch|, the tensor's RMS), every projection within 1e-4 * max(|projection|, 1e-2 * norm),
-// the norm within 1e-4. Measured worst: 5e-6 for the gradients, 1.4e-5 for the steps of SGD,
-// Momentum, Nesterov, Adagrad and AdaDelta. RMSprop and Adam with epsilon 1e-7 are ill-conditioned in
+// the norm within 1e-4. Measured worst (on the earlier DCGAN of TensorFlow's tutorial): 5e-6 for the
+// gradients, 1.4e-5 for the steps of SGD, Momentum, Nesterov, Adagrad and AdaDelta. RMSprop and Adam with epsilon 1e-7 are ill-conditioned in
 // float32 (PyTorch's own float32 misses its float64 by up to 2.2e-2 on single entries): entries and
 // projections are held to FLOAT32_ILL_CONDITIONED (3e-2), norms to 1e-4; kiln measured 8e-4 (entries),
 // 1e-3 (projections), 5e-6 (norms).

@@ -38,7 +38,7 @@ export const SEED_MODELS: readonly SeedModel[] = [
   { name: 'gan_g_step', load: inline(fx.ganGenerator), batch: 4, fills: {} },
 ];
 
-/** examples/gan.ts's full DCGAN steps (about 3·10^7 multiply-adds per example): their fixtures
+/** examples/gan.ts's full DCGAN steps (about 2·10^7 multiply-adds per example): their fixtures
  *  (test/fixtures/train-gan_full_*.json) are checked on the compiled WebAssembly program in float32
  *  by test/grad/gan-full.test.ts, as the float64 interpreter is too slow for a unit test. Batch 2:
  *  the smallest at which the generator's BatchNorm layers have a batch variance. */
