@@ -8,7 +8,7 @@ import { linearForm, varKey } from '../../ir/iexpr.ts';
 import { sexprDtype } from '../../ir/kernel-walk.ts';
 import { foldVars } from '../../ir/specialize.ts';
 import { OP_CODE, opCode } from './ops.ts';
-import { forLoop, get, i32c, lanes, scalarType, sconst, set, vconst } from './wat.ts';
+import { forLoop, get, i32c, i32v, lanes, scalarType, sconst, set, vconst } from './wat.ts';
 
 const IOPS = { add: 'i32.add', sub: 'i32.sub', mul: 'i32.mul', div: 'i32.div_s', mod: 'i32.rem_s' } as const;
 
@@ -210,7 +210,7 @@ export function sx(f: Func, e: SExpr): string {
     }
     case 'random': {
       const idx = vector ? ivec(f, e.index) : `(i32x4.splat ${ix(f, e.index)})`;
-      const call = `(call $random_${e.dist} ${i32c(e.seed)} ${withMode(f, null, () => sx(f, e.counter))} ${idx})`;
+      const call = `(call $random_${e.dist} ${i32v(e.seed)} ${withMode(f, null, () => sx(f, e.counter))} ${idx})`;
       return vector ? call : `(f32x4.extract_lane 0 ${call})`;
     }
     case 'op': {

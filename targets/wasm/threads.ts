@@ -6,8 +6,9 @@
 //
 // Memory: the arena, then a control block (entry generation, entry id, barrier count and sense), the
 // scratch the threads share, and one scratch region per thread. Contraction kernels are rendered
-// against a scratch base of RELOC (and shared scratch at SHARED), and `relocate` rebases every constant
-// in those bands onto the thread's region ($scr) and the shared one.
+// against a scratch base of RELOC (and shared scratch at SHARED), and `relocate` rebases every decimal
+// constant in those bands onto the thread's region ($scr) and the shared one (values, such as a dropout's
+// random seed, are spelled in hex by wat.ts `i32v`, so that none of them is taken for an address).
 import { fail } from '../../ir/errors.ts';
 import type { Func } from './func.ts';
 import { forLoop, get, i32c, set } from './wat.ts';
@@ -67,15 +68,15 @@ export function firstThread(f: Func, code: string): string {
 /** Contraction kernels of a threaded build see their own scratch at RELOC, the shared scratch at SHARED. */
 export const RELOC = 0x40000000;
 export const SHARED = 0x60000000;
-/** Constants within this distance of RELOC or SHARED are scratch addresses; any other constant is below
- *  RELOC - BAND. */
+/** Decimal constants within this distance of RELOC or SHARED are scratch addresses; any other decimal
+ *  constant (an arena address, an index) is below RELOC - BAND. */
 const BAND = 0x10000000;
 /** A threaded build exists when the arena and one thread's scratch are below these. */
 export const MAX_THREADED_ARENA = RELOC - BAND;
 export const MAX_THREAD_SCRATCH = BAND;
 
-/** A kernel function rendered against scratch at RELOC and SHARED, its scratch addresses rebased onto
- *  $scr and the layout's shared region. */
+/** A kernel function rendered against scratch at RELOC and SHARED, its scratch addresses (decimal
+ *  constants in the bands; values are hex, `i32v`) rebased onto $scr and the layout's shared region. */
 export function relocate(func: string, layout: ThreadedLayout): string {
   if ([...func.matchAll(/offset=(\d+)/g)].some((m) => Number(m[1]) >= BAND))
     fail('K6001', 'wasm: a scratch address in a memory offset cannot be relocated (a kiln bug)');

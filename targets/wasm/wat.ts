@@ -21,13 +21,20 @@ export function flit(v: number): string {
 }
 
 export const i32c = (v: number): string => `(i32.const ${v | 0})`;
+/** An i32 that is a value, never an address (a constant of the kernel, a random seed), spelled in hex:
+ *  a threaded build's `relocate` (threads.ts) rebases decimal constants only, so a value that happens to
+ *  fall in its scratch bands stays what it is. */
+export const i32v = (v: number): string => {
+  const x = v | 0;
+  return `(i32.const ${x < 0 ? '-' : ''}0x${Math.abs(x).toString(16)})`;
+};
 export const f32c = (v: number): string => `(f32.const ${flit(v)})`;
 export const get = (name: string): string => `(local.get ${name})`;
 export const set = (name: string, v: string): string => `(local.set ${name} ${v})`;
 
 /** A scalar constant of a dtype. */
 export function sconst(d: DType, v: number): string {
-  return d === 'f32' ? f32c(v) : i32c(d === 'bool' ? (v ? 1 : 0) : v);
+  return d === 'f32' ? f32c(v) : i32v(d === 'bool' ? (v ? 1 : 0) : v);
 }
 
 /** A splatted vector constant of a dtype (bool: lane masks). */
