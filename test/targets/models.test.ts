@@ -7,6 +7,9 @@
 // of the MNIST CNN), and each step's update of each assigned param within UPDATE_TOL of the
 // interpreter's (test/compiler/seed-cases.ts). Then every optimizer, penalty and clipping on small
 // bodies (test/compiler/train-variants.ts), and two Kernel IR behaviours the steps rely on.
+// On WGSL each seed model runs as read back from its artifact's webgpu target (kernels.wgsl and the
+// manifest's webgpu section, checked as loadModel checks them): compile -> load -> run for WebGPU
+// (on wasm, test/artifact/roundtrip.test.ts).
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../ir/builder.ts';
 import type { Graph } from '../../ir/graph.ts';
@@ -18,7 +21,7 @@ import { renderWasm } from '../../targets/wasm/index.ts';
 import { loadWasm, type RuntimeTensor } from '../../runtime/index.ts';
 import { expectUpdate, SEED_CASES, seedBatch, seedEntries, seedModel, seedParams } from '../compiler/seed-cases.ts';
 import { BODIES, EXTRAS, OPTIMIZERS, variantBatch, variantModel } from '../compiler/train-variants.ts';
-import type { Executable, TargetUnderTest } from './targets.ts';
+import { type Executable, type TargetUnderTest, wgslArtifactUnderTest } from './targets.ts';
 import { TARGETS } from './list.ts';
 import type { Program } from '../../ir/kernel.ts';
 import { checkWasm, expectClose, runtimeTensor } from './wasm-helpers.ts';
@@ -82,13 +85,18 @@ async function runSteps(
 
 const loaded = await Promise.all(SEED_CASES.map(async (c) => ({ c, entries: seedEntries(await seedModel(c), c) })));
 
+/** The seed models' loader: on WGSL, through the artifact format. */
+const viaArtifact = (t: TargetUnderTest): TargetUnderTest => (t.target.name === 'wgsl' ? wgslArtifactUnderTest : t);
+
 for (const t of TARGETS) {
   for (const { c, entries } of loaded) {
     const steps = entries.some((e) => e.name === 'train_step') ? c.steps : 0;
     const tol = t.target.name === 'wgsl' ? (c.gpuTol ?? c.tol) : c.tol;
     describe(`${c.model} (examples/${c.file}, batch ${c.batch}) on ${t.target.name}`, () => {
-      it(`${steps ? `${steps} training step${steps > 1 ? 's' : ''} then ` : ''}infer match the graph interpreter (tolerance ${tol})`, async () => {
-        await checkSteps(t, entries, seedParams(entries), steps, (g, seed) => seedBatch(g, c, seed), tol);
+      const via = t.target.name === 'wgsl' ? ' (read back from the artifact)' : '';
+      it(`${steps ? `${steps} training step${steps > 1 ? 's' : ''} then ` : ''}infer${via} match the graph interpreter (tolerance ${tol})`, async () => {
+        const seedBatchOf = (g: Graph, seed: number) => seedBatch(g, c, seed);
+        await checkSteps(viaArtifact(t), entries, seedParams(entries), steps, seedBatchOf, tol);
       }, 300_000); // text_gru on WGSL: 133 s on a loaded 2-core machine
     });
   }

@@ -9,7 +9,7 @@ import { compileProgram } from '../../compiler/pipeline.ts';
 import { toManifest } from '../../compiler/artifact/manifest.ts';
 import { wasmTarget } from '../../targets/wasm/index.ts';
 import { wgslTarget } from '../../targets/wgsl/index.ts';
-import { loadOnGpu } from './wgsl-helpers.ts';
+import { loadArtifactOnGpu, loadOnGpu } from './wgsl-helpers.ts';
 import { loadWasm, type RuntimeTensor } from '../../runtime/index.ts';
 import { rng } from '../grad/check-vjp.ts';
 import { expectClose, randomFeed, type WasmCheck } from './wasm-helpers.ts';
@@ -46,6 +46,10 @@ export function wasmUnderTest(relaxed = false): TargetUnderTest {
 /** WGSL run on a WebGPU device (test/targets/wgsl-helpers.ts: headless Chromium on SwiftShader, or
  *  Dawn in a Node worker with KILN_WEBGPU=node). */
 export const wgslUnderTest: TargetUnderTest = { target: wgslTarget, load: loadOnGpu };
+
+/** WGSL as above, read back from the artifact's webgpu target (kernels.wgsl and the manifest's webgpu
+ *  section, checked as loadModel checks them) before it runs: the seed models' round trip. */
+export const wgslArtifactUnderTest: TargetUnderTest = { target: wgslTarget, load: loadArtifactOnGpu };
 
 /** Compiles `g` for the target, runs its one entry 'main' and checks outputs and updated params
  *  against the graph interpreter. */

@@ -11,8 +11,13 @@ import type { Graph } from '../../ir/graph.ts';
 import type { Program } from '../../ir/kernel.ts';
 import type { Tensor, TensorType } from '../../ir/types.ts';
 import { compileProgram } from '../../compiler/pipeline.ts';
-import { loadOnWebGpu } from '../../compiler/webgpu.ts';
-import type { RemoteWebGpuExecutor, Transport } from '../../runtime/webgpu-node.ts';
+import { loadOnWebGpu, webgpuHost } from '../../compiler/webgpu.ts';
+import { loadRemote, type RemoteWebGpuExecutor, type Transport } from '../../runtime/webgpu-node.ts';
+import { packWgsl } from '../../compiler/artifact/webgpu.ts';
+import { fileSpecs, sealManifest, toManifest } from '../../compiler/artifact/manifest.ts';
+import { renderWgsl } from '../../targets/wgsl/index.ts';
+import { checkFile, readManifest } from '../../runtime/validate.ts';
+import { gpuKernels } from '../../runtime/wgsl-artifact.ts';
 import { chromiumGpu } from '../../compiler/chromium.ts';
 import type { RuntimeTensor } from '../../runtime/index.ts';
 import { rng } from '../grad/check-vjp.ts';
@@ -30,6 +35,23 @@ let transport: (Transport & { close?: () => Promise<void> }) | undefined;
 /** Renders and loads `program` on the test device. */
 export async function loadOnGpu(program: Program): Promise<RemoteWebGpuExecutor> {
   return loadOnWebGpu(program, transport ? { transport } : {});
+}
+
+/** Loads `program` on the test device through the artifact format, as `kiln compile --target webgpu`
+ *  writes it and loadModel reads it: kernels.wgsl and the manifest's webgpu section (packWgsl), the
+ *  manifest sealed, then read back (readManifest: schema, memory plan, the webgpu section against it),
+ *  kernels.wgsl's hash checked and cut into the executor's kernels (gpuKernels). The weights file is
+ *  named but empty: the tests write params through the executor. */
+export async function loadArtifactOnGpu(program: Program): Promise<RemoteWebGpuExecutor> {
+  const wgsl = packWgsl(program, renderWgsl(program));
+  const bytes = { [wgsl.target.file]: wgsl.bytes, 'weights.safetensors': new Uint8Array(0) };
+  const sealed = await sealManifest(
+    toManifest(program, { files: await fileSpecs(bytes), wasm: null, webgpu: wgsl.target }),
+  );
+  const m = await readManifest(new TextEncoder().encode(sealed));
+  const file = m.targets.webgpu!.file;
+  await checkFile(m, file, bytes[file]!);
+  return loadRemote(transport ?? (await webgpuHost()), gpuKernels(m, bytes[file]!), m);
 }
 
 /** Closes the browser (call in afterAll). */
