@@ -14,16 +14,21 @@ import type { HostError, Request } from '../runtime/webgpu-host.ts';
 import { fromHost, type Transport } from '../runtime/webgpu-node.ts';
 
 export const CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_FLAGS = [
-  '--enable-unsafe-webgpu',
-  '--enable-unsafe-swiftshader',
-  '--use-webgpu-adapter=swiftshader',
+/** Headless, quiet, offline: every page kiln opens. */
+export const HEADLESS_FLAGS = [
   '--no-sandbox',
   '--headless',
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
   '--no-first-run',
+];
+/** HEADLESS_FLAGS with WebGPU on SwiftShader. */
+export const CHROMIUM_FLAGS = [
+  '--enable-unsafe-webgpu',
+  '--enable-unsafe-swiftshader',
+  '--use-webgpu-adapter=swiftshader',
+  ...HEADLESS_FLAGS,
 ];
 
 /** Bundles `entry` (a .ts file) for the browser. */
@@ -85,22 +90,23 @@ export async function openPage(script: string): Promise<ChromiumPage> {
 /** The page script's source file. */
 export const WEBGPU_PAGE = join(dirname(fileURLToPath(import.meta.url)), 'webgpu-page.ts');
 
+/** Calls the page's global function `fn` (set by its script) with `req`; a host error is rethrown as its typed error. */
+export async function callPage<T>(page: Page, fn: string, req: unknown): Promise<T> {
+  type Host = (q: unknown) => Promise<{ value?: unknown; error?: HostError }>;
+  const r = await page.evaluate(
+    (a: { fn: string; req: unknown }) => (globalThis as unknown as Record<string, Host>)[a.fn]!(a.req),
+    { fn, req },
+  );
+  if (r.error) throw fromHost(r.error);
+  return r.value as T;
+}
+
 /** A transport to a WebGPU host in a Chromium page (`page`: the page script's source). */
 export async function chromiumGpu(page = WEBGPU_PAGE): Promise<Transport & { close(): Promise<void> }> {
   const p = await openPage(await bundle(page));
   await p.page.waitForFunction(() => 'kilnGpu' in globalThis);
   return {
-    async call<T>(req: Request): Promise<T> {
-      const r = await p.page.evaluate(
-        (q) =>
-          (
-            globalThis as unknown as { kilnGpu: (q: unknown) => Promise<{ value?: unknown; error?: HostError }> }
-          ).kilnGpu(q),
-        req as never,
-      );
-      if (r.error) throw fromHost(r.error);
-      return r.value as T;
-    },
+    call: <T>(req: Request): Promise<T> => callPage<T>(p.page, 'kilnGpu', req),
     close: p.close,
   };
 }

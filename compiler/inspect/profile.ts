@@ -218,15 +218,7 @@ async function inChromium(req: GpuTimingRequest): Promise<GpuTimings> {
   const p = await chromium.openPage(await chromium.bundle(join(here, 'webgpu-profile-page.ts')));
   try {
     await p.page.waitForFunction(() => 'kilnTime' in globalThis);
-    const r = await p.page.evaluate(
-      (q) =>
-        (
-          globalThis as unknown as { kilnTime: (q: unknown) => Promise<{ value?: GpuTimings; error?: HostError }> }
-        ).kilnTime(q),
-      req as never,
-    );
-    if (r.error) throw fromHost(r.error);
-    return r.value!;
+    return await chromium.callPage<GpuTimings>(p.page, 'kilnTime', req);
   } finally {
     await p.close();
   }

@@ -8,17 +8,11 @@ import { pickModel } from '../../compiler/dsl/model.ts';
 import { collect } from '../../compiler/inspect/collect.ts';
 import type { InspectData } from '../../compiler/inspect/data.ts';
 import { writeReport } from '../../compiler/inspect/html.ts';
+import { HEADLESS_FLAGS } from '../../compiler/chromium.ts';
 
 const OUT = resolve('test-results/inspect');
 const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--no-sandbox',
-  '--headless',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+const ARGS = HEADLESS_FLAGS;
 
 let browser: Browser;
 let data: InspectData;

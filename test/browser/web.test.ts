@@ -12,18 +12,11 @@ import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../../runtime/index.ts';
-import { CHROMIUM_FLAGS } from '../../compiler/chromium.ts';
+import { CHROMIUM_FLAGS, HEADLESS_FLAGS } from '../../compiler/chromium.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = [
-  '--no-sandbox',
-  '--headless',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
+const FLAGS = HEADLESS_FLAGS;
 
 const present = existsSync(CHROMIUM);
 if (!present && process.env.CI)
