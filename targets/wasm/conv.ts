@@ -20,7 +20,7 @@ import type { Bound, IExpr, Operand, SExpr } from '../../ir/kernel.ts';
 import { indexVarsOf, mapIExpr } from '../../ir/kernel-walk.ts';
 import { guardCond, ix, sx, withMode } from './expr.ts';
 import type { Func } from './func.ts';
-import { firstThread, share } from './threads.ts';
+import { firstThread, share, splitLoop } from './threads.ts';
 import { forLoop, get, i32c, set } from './wat.ts';
 
 /** Windows with more taps than this are packed element by element. */
@@ -282,7 +282,7 @@ ${eachTap(f, p, imageSpace(f, p), copy, zero)}`,
 /** Columns [first, first + n) of a transposed patch operand (taps on its rows), in tiles of `mr` rows of
  *  `kc` columns at dst: element (q, c) at dst + ((q / mr) kc + c - first) mr + q % mr floats. Pixel by pixel,
  *  each tap's C channels copied (C % 4 = 0: a tile's 4 rows are 4 channels of one tap, one v128) or zeroed. */
-export function patchCols(f: Func, p: Patch, first: string, n: string, dst: number, kc: number, mr: number): string {
+export function patchCols(f: Func, p: Patch, first: string, n: string, dst: string, kc: number, mr: number): string {
   const [d, c] = ['pt_d', 'pt_c'].map((s) => f.local(s, 'i32')) as [string, string];
   const C = p.channels;
   const vector = C % 4 === 0 && mr === 4,
@@ -313,7 +313,7 @@ export function patchCols(f: Func, p: Patch, first: string, n: string, dst: numb
     imageSpace(f, p),
     first,
     n,
-    (i) => `${set(d, `(i32.add ${i32c(dst)} (i32.mul ${get(i)} ${i32c(mr * 4)}))`)}
+    (i) => `${set(d, `(i32.add ${dst} (i32.mul ${get(i)} ${i32c(mr * 4)}))`)}
 ${eachTap(
   f,
   p,
@@ -545,13 +545,14 @@ function phasedRows(
 }
 
 /** Every element (r, c) of an operand through its index expression, stored as f32 at dst(r, c) (a byte
- *  address given the locals of r and c); 0 where a guard fails. */
+ *  address given the locals of r and c); 0 where a guard fails. With `split`, this thread's share of the rows. */
 export function fillElements(
   f: Func,
   op: Operand,
   batch: number,
   dst: (r: string, c: string) => string,
   tag: string,
+  split = false,
 ): string {
   const [r, c] = ['r', 'c'].map((s) => f.local(`fe_${s}${tag}`, 'i32')) as [string, string];
   const rowSubs = subs(batch, op.rows),
@@ -562,5 +563,6 @@ export function fillElements(
   let body = `(f32.store ${dst(r, c)} ${withMode(f, null, () => sx(f, load))})\n${set(c, `(i32.add ${get(c)} (i32.const 1))`)}`;
   for (let d = colSubs.length - 1; d >= 0; d--)
     body = forLoop(f.v(colSubs[d]!.v), 0, colSubs[d]!.ext, 1, body, `fe${tag}c${d}`);
-  return forLoop(r, 0, count(rowSubs), 1, `${setCoords(f, rowSubs, get(r))}\n${set(c, i32c(0))}\n${body}`, `fe${tag}r`);
+  const row = `${setCoords(f, rowSubs, get(r))}\n${set(c, i32c(0))}\n${body}`;
+  return splitLoop(f, split, r, 0, count(rowSubs), 1, row, `fe${tag}r`);
 }

@@ -82,7 +82,7 @@ export interface WasmBuild {
 /** Whether a program gets a threaded build: its arena and scratch within the threaded layout's limits. */
 export const threadable = (p: Program): boolean =>
   p.memory.arenaBytes <= MAX_THREADED_ARENA &&
-  Math.max(programScratchBytes(p), programScratchBytes(p, true)) <= MAX_THREAD_SCRATCH;
+  Math.max(programScratchBytes(p, 'own'), programScratchBytes(p, 'shared')) <= MAX_THREAD_SCRATCH;
 
 /** Renders a Program: the WAT (plain SIMD), its binary and the relaxed-SIMD binary; with `threads`, the
  *  threaded variants too. */

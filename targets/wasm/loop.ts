@@ -167,6 +167,16 @@ function nest(
   return splitLoop(f, from === split, v, 0, k.space[from]!, 1, nest(f, k, vecVar, from + 1, spec, split), `s${from}`);
 }
 
+/** The space variable a threaded build splits: the outermost of more than one value (not a specialized
+ *  one); null for a scatter, or a kernel without such a variable (it runs on the first thread). */
+export function splitVar(k: LoopKernel): number | null {
+  if (k.stores.some((s) => s.combine === 'sum')) return null;
+  const vecVar = chooseVector(k);
+  const spec = k.specialize !== undefined && k.specialize !== vecVar ? k.specialize : null;
+  const at = k.space.findIndex((d, v) => d > 1 && v !== spec);
+  return at < 0 ? null : at;
+}
+
 export function renderLoop(
   k: LoopKernel,
   name: string,
@@ -183,10 +193,7 @@ export function renderLoop(
     return `(memory.fill ${i32c(info.offset)} (i32.const 0) ${i32c(info.size * 4)})`;
   });
   const spec = k.specialize !== undefined && k.specialize !== vecVar ? k.specialize : null;
-  // threads split the outermost space variable of more than one value (not a specialized one); a
-  // scatter, or a kernel without such a variable, runs on the first thread
-  const at = zero.length ? -1 : k.space.findIndex((d, v) => d > 1 && v !== spec);
-  const split = at < 0 ? null : at;
+  const split = splitVar(k);
   const body = [...zero, nest(f, k, vecVar, 0, spec, split)].join('\n');
   return f.render(split === null ? firstThread(f, body) : body);
 }

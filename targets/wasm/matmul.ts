@@ -17,7 +17,7 @@ import type { ContractionKernel, IExpr, SExpr } from '../../ir/kernel.ts';
 import { fillElements, gatherRows, imagePixels, patchCols, patchOf, patchRows, type Patch } from './conv.ts';
 import { store, sx, withMode } from './expr.ts';
 import { Func, type BufInfo } from './func.ts';
-import { SHARED, splitLoop } from './threads.ts';
+import { barrier, share, SHARED, splitLoop } from './threads.ts';
 import { forLoop, get, i32c, set } from './wat.ts';
 
 export const MR = 4;
@@ -71,7 +71,10 @@ export const blockKLen = (f: Func): string => f.local('g_kb', 'i32');
 
 /** B[p, j] with rows `rowBytes` apart from the byte address in local `src` (columns contiguous) into
  *  NR-wide panels at dst; the last panel's columns past n are zeros. */
-function packB(f: Func, g: { n: number; k: number; dst: number; src: string; rowBytes: number }): string {
+function packB(
+  f: Func,
+  g: { n: number; k: number; dst: number; src: string; rowBytes: number; split: boolean },
+): string {
   const p = f.local('pk_p', 'i32'),
     jp = f.local('pk_j', 'i32'),
     c = f.local('pk_c', 'i32');
@@ -95,7 +98,9 @@ function packB(f: Func, g: { n: number; k: number; dst: number; src: string; row
     `(f32.store ${dstAt(get(c))} (if (result f32) (i32.lt_s ${j} ${i32c(g.n)}) (then (f32.load ${src(j)})) (else (f32.const 0))))`,
     'pc',
   );
-  return forLoop(
+  return splitLoop(
+    f,
+    g.split,
     p,
     0,
     g.k,
@@ -106,8 +111,12 @@ function packB(f: Func, g: { n: number; k: number; dst: number; src: string; row
 }
 
 /** A with contiguous columns (a transposed matrix: A[i, p] at src + i + p colBytes / 4) into MR-row
- *  tiles at dst, k-major inside a tile: each tile's MR rows at one k are one v128 (m a multiple of MR). */
-function packTransposedA(f: Func, g: { m: number; k: number; dst: number; src: string; colBytes: number }): string {
+ *  tiles at dst, k-major inside a tile: each tile's MR rows at one k are one v128 (m a multiple of MR);
+ *  with `split`, this thread's share of the tiles. */
+function packTransposedA(
+  f: Func,
+  g: { m: number; k: number; dst: number; src: string; colBytes: number; split: boolean },
+): string {
   const t = f.local('pa_t', 'i32'),
     p = f.local('pa_p', 'i32'),
     from = f.local('pa_from', 'i32'),
@@ -115,8 +124,10 @@ function packTransposedA(f: Func, g: { m: number; k: number; dst: number; src: s
   const copy = `(v128.store ${get(to)} (v128.load ${get(from)}))
 ${set(to, `(i32.add ${get(to)} (i32.const 16))`)}
 ${set(from, `(i32.add ${get(from)} ${i32c(g.colBytes)})`)}`;
-  const tile = `${set(from, `(i32.add ${get(g.src)} (i32.mul ${get(t)} ${i32c(MR * 4)}))`)}\n${forLoop(p, 0, g.k, 1, copy, 'pap')}`;
-  return `${set(to, i32c(g.dst))}\n${forLoop(t, 0, g.m / MR, 1, tile, 'pat')}`;
+  const tile = `${set(from, `(i32.add ${get(g.src)} (i32.mul ${get(t)} ${i32c(MR * 4)}))`)}
+${set(to, `(i32.add ${i32c(g.dst)} (i32.mul ${get(t)} ${i32c(g.k * MR * 4)}))`)}
+${forLoop(p, 0, g.k, 1, copy, 'pap')}`;
+  return splitLoop(f, g.split, t, 0, g.m / MR, 1, tile, 'pat');
 }
 
 /** Bytes of scratch `gemm` needs for the partial sums of one row block when k is split into KC blocks. */
@@ -273,8 +284,11 @@ interface Plan {
   readonly b: ({ kind: 'view'; inPlace: boolean } & View) | { kind: 'any' };
   readonly kc: number;
   readonly mc: number;
+  /** B's panels; A's tiles, one row block of patches, one k block's slice of transposed patches, or a
+   *  gather's table; a gather's row sums. */
   readonly bBytes: number;
   readonly aBytes: number;
+  readonly accBytes: number;
   readonly partialBytes: number;
   /** A read in place is read up to MR-1 rows past m (results discarded): that many bytes must exist. */
   readonly overread: number;
@@ -303,7 +317,8 @@ function plan(k: ContractionKernel, bufs: ReadonlyMap<string, BufInfo>): Plan {
       kc: KC,
       mc: MC,
       bBytes: panels(w) * NR * rows.channels * 4,
-      aBytes: pixels * w * 4 + Math.ceil(k.n / 4) * 16,
+      aBytes: pixels * w * 4,
+      accBytes: Math.ceil(k.n / 4) * 16,
       partialBytes: gemmScratchBytes(w, rows.channels),
       overread: (MR - 1) * rows.channels * 4 + 16,
     };
@@ -328,20 +343,53 @@ function plan(k: ContractionKernel, bufs: ReadonlyMap<string, BufInfo>): Plan {
     mc,
     bBytes: b.kind === 'view' && b.inPlace ? 0 : panels(k.n) * NR * k.k * 4,
     aBytes: { view: 0, tiles: aRows(k.m) * k.k * 4, rows: MC * k.k * 4, cols: mc * kc * 4 }[a.kind],
+    accBytes: 0,
     partialBytes: gemmScratchBytes(k.n, k.k, kc, mc),
     overread: a.kind === 'view' ? (MR - 1) * Math.abs(a.strides[nb]! * 4) + 16 : 0,
   };
 }
 
-/** Bytes of the scratch a threaded build's threads share: a gather plan's table. */
-export function contractionSharedBytes(k: ContractionKernel, bufs: ReadonlyMap<string, BufInfo>): number {
-  const a = plan(k, bufs).a;
-  return a.kind === 'gather' ? a.pixels * (k.k / a.patch.channels) * k.n * 4 : 0;
+/** A part of the scratch: in the region the threads share, or in each thread's own, at a byte offset. */
+interface Place {
+  readonly shared: boolean;
+  readonly at: number;
 }
 
-export function contractionScratchBytes(k: ContractionKernel, bufs: ReadonlyMap<string, BufInfo>): number {
-  const p = plan(k, bufs);
-  return p.bBytes + p.aBytes + p.partialBytes + p.overread;
+/** Where the scratch parts go. Whole-operand packs (B's panels, A's tiles, the k block slices of
+ *  transposed patches, a gather's table) are shared: in a threaded build each thread packs its share of
+ *  them, then a barrier; the slices, packed once per k block, take two slots so that one barrier per
+ *  block suffices (a thread packing the next slice has passed the barrier that ends every thread's use of
+ *  the one before). A batched contraction keeps every pack its own (its threads split each batch's
+ *  GEMM), and so does one thread. */
+function placesOf(p: Plan, batched: boolean, threads: boolean) {
+  const sharing = threads && !batched;
+  let shared = 0,
+    own = 0;
+  const put = (bytes: number, inShared: boolean): Place => {
+    const at = inShared ? shared : own;
+    if (inShared) shared += bytes;
+    else own += bytes;
+    return { shared: inShared, at };
+  };
+  const gather = p.a.kind === 'gather';
+  const slots = sharing && p.a.kind === 'cols' ? 2 : 1;
+  const b = put(p.bBytes, sharing && !gather);
+  const a = put(p.aBytes * slots, sharing && p.a.kind !== 'rows');
+  const acc = put(p.accBytes, false),
+    partial = put(p.partialBytes, false);
+  own += p.overread;
+  return { b, a, acc, partial, slots, shared, own, sharing };
+}
+
+/** Bytes of the scratch a contraction needs: its threads' shared region, each thread's own, or (one
+ *  thread) all of it. */
+export function contractionScratchBytes(
+  k: ContractionKernel,
+  bufs: ReadonlyMap<string, BufInfo>,
+  part: 'all' | 'shared' | 'own' = 'all',
+): number {
+  const pl = placesOf(plan(k, bufs), k.batch.length > 0, part !== 'all');
+  return part === 'shared' ? pl.shared : part === 'own' ? pl.own : pl.shared + pl.own;
 }
 
 /** Byte address of element (major, minor) of a matrix stored in blocks of `width` majors, `len` minors
@@ -361,9 +409,12 @@ export function renderContraction(
   if (k.m === 0 || k.n === 0 || k.batch.includes(0)) return f.render('');
   const p = plan(k, bufs),
     nb = k.batch.length;
-  const bAt = scratch,
-    aAt = scratch + p.bBytes,
-    partial = aAt + p.aBytes;
+  // a threaded build's shared region is at SHARED, each thread's own scratch at `scratch` (threads.ts)
+  const pl = placesOf(p, nb > 0, threads);
+  const at = (x: Place): number => (x.shared ? SHARED : scratch) + x.at;
+  const bAt = at(pl.b),
+    aAt = at(pl.a),
+    partial = at(pl.partial);
   const out = outIndex(k),
     epi: SExpr = k.epilogue ?? { k: 'acc', name: 'dot' };
   const dotV = f.local('dot_v', 'v128'),
@@ -402,7 +453,7 @@ export function renderContraction(
         'b',
       ),
     );
-    const table = f.threads ? SHARED : aAt;
+    const table = aAt;
     const toTable = (row: string, col: string, value: string, vector: boolean): string =>
       `(${vector ? 'v128' : 'f32'}.store (i32.add ${i32c(table)} (i32.shl (i32.add (i32.mul ${get(row)} ${i32c(w)}) ${get(col)}) (i32.const 2))) ${value})`;
     parts.push(
@@ -417,9 +468,8 @@ export function renderContraction(
         partial,
       }),
     );
-    // a threaded build's threads share the table (threads.ts SHARED): each waits for all its rows
-    if (f.threads) parts.push('(call $barrier)');
-    parts.push(gatherRows(f, patch, k.m, table, k.n, aAt + pixels * w * 4, emit));
+    // a threaded build's threads share the table: each waits for all its rows
+    parts.push(barrier(f), gatherRows(f, patch, k.m, table, k.n, at(pl.acc), emit));
     return f.render(parts.join('\n'));
   }
   /** A local holding the byte address of a view's element (0, 0) in the current batch. */
@@ -435,24 +485,39 @@ export function renderContraction(
     );
     return f.local(name, 'i32');
   };
-  let packedB = i32c(bAt);
+  // whole-operand packs: in a threaded build, shared ones are packed by all threads, a share each
+  let packedB = i32c(bAt),
+    packs = false;
   if (p.b.kind === 'any') {
-    if (k.n % NR) parts.push(`(memory.fill ${packedB} (i32.const 0) ${i32c(p.bBytes)})`);
-    parts.push(fillElements(f, k.b, nb, (r, c) => blocked(bAt, k.k, NR, get(c), get(r)), 'b'));
+    if (k.n % NR) {
+      // zeros past n: the last panel's rows of this thread's share of k (the rows it then fills)
+      const z = pl.b.shared ? share(f, k.k, 'bz') : { code: '', lo: i32c(0), hi: i32c(k.k) };
+      const from = `(i32.add ${i32c(bAt)} (i32.mul (i32.add ${i32c((panels(k.n) - 1) * k.k)} ${z.lo}) ${i32c(NR * 4)}))`;
+      parts.push(z.code, `(memory.fill ${from} (i32.const 0) (i32.mul (i32.sub ${z.hi} ${z.lo}) ${i32c(NR * 4)}))`);
+    }
+    parts.push(fillElements(f, k.b, nb, (r, c) => blocked(bAt, k.k, NR, get(c), get(r)), 'b', pl.b.shared));
+    packs = true;
   } else {
     const bBase = base('bBase', k.b.buf, p.b);
     if (p.b.inPlace) packedB = get(bBase);
-    else parts.push(packB(f, { n: k.n, k: k.k, dst: bAt, src: bBase, rowBytes: p.b.strides[nb]! * 4 }));
+    else {
+      const rowBytes = p.b.strides[nb]! * 4;
+      parts.push(packB(f, { n: k.n, k: k.k, dst: bAt, src: bBase, rowBytes, split: pl.b.shared }));
+      packs = true;
+    }
   }
   let aSide: Pick<Gemm, 'aAddr' | 'aRowBytes' | 'aTiled' | 'aTileK' | 'prepare' | 'prepareK'>;
   if (a.kind === 'view') aSide = { aAddr: get(base('aBase', k.a.buf, a)), aRowBytes: a.strides[nb]! * 4 };
   else if (a.kind === 'tiles') {
     const av = viewOf(k.a, nb);
+    const split = pl.a.shared;
     if (av && av.strides[nb] === 1 && k.m % MR === 0) {
-      const src = base('aBase', k.a.buf, av);
-      parts.push(packTransposedA(f, { m: k.m, k: k.k, dst: aAt, src, colBytes: av.strides[nb + 1]! * 4 }));
-    } else parts.push(fillElements(f, k.a, nb, (r, c) => blocked(aAt, k.k, MR, get(r), get(c)), 'a'));
+      const src = base('aBase', k.a.buf, av),
+        colBytes = av.strides[nb + 1]! * 4;
+      parts.push(packTransposedA(f, { m: k.m, k: k.k, dst: aAt, src, colBytes, split }));
+    } else parts.push(fillElements(f, k.a, nb, (r, c) => blocked(aAt, k.k, MR, get(r), get(c)), 'a', split));
     aSide = { aAddr: i32c(aAt), aRowBytes: 0, aTiled: true };
+    packs = true;
   } else if (a.kind === 'rows') {
     // the block's rows [i0, min(i0 + MC, m)) at aAt, row-major
     const i0 = blockRow(f),
@@ -464,16 +529,26 @@ export function renderContraction(
       prepare: patchRows(f, a.patch, get(i0), n, aAt),
     };
   } else {
-    // the k block's columns [p0, p0 + kb) in MR-row tiles of kc at aAt
-    const prepareK = patchCols(f, a.patch, get(blockK(f)), get(blockKLen(f)), aAt, p.kc, MR);
+    // the k block's columns [p0, p0 + kb) in MR-row tiles of kc at its slot (threads: each thread packs
+    // a share of the columns, then a barrier)
+    const p0 = get(blockK(f));
+    const slot =
+      pl.slots > 1
+        ? `(i32.add ${i32c(aAt)} (i32.mul (i32.and (i32.div_u ${p0} ${i32c(p.kc)}) (i32.const 1)) ${i32c(p.aBytes)}))`
+        : i32c(aAt);
+    const cols = pl.a.shared ? share(f, get(blockKLen(f)), 'pt') : { code: '', lo: i32c(0), hi: get(blockKLen(f)) };
+    const dst = `(i32.add ${slot} (i32.mul ${cols.lo} ${i32c(MR * 4)}))`;
+    const pack = patchCols(f, a.patch, `(i32.add ${p0} ${cols.lo})`, `(i32.sub ${cols.hi} ${cols.lo})`, dst, p.kc, MR);
+    const prepareK = `${cols.code}\n(if (i32.lt_s ${cols.lo} ${cols.hi}) (then ${pack}))\n${pl.a.shared ? barrier(f) : ''}`;
     aSide = {
-      aAddr: `(i32.sub ${i32c(aAt)} (i32.mul ${get(blockK(f))} ${i32c(MR * 4)}))`,
+      aAddr: `(i32.sub ${slot} (i32.mul ${p0} ${i32c(MR * 4)}))`,
       aRowBytes: 0,
       aTiled: true,
       aTileK: p.kc,
       prepareK,
     };
   }
+  if (packs && pl.sharing) parts.push(barrier(f));
   const bRows = p.b.kind === 'view' && p.b.inPlace ? { bRowBytes: p.b.strides[nb]! * 4 } : {};
   parts.push(gemm(f, { m: k.m, n: k.n, k: k.k, packedB, emit, partial, kc: p.kc, mc: p.mc, ...bRows, ...aSide }));
   let body = parts.join('\n');

@@ -4,9 +4,9 @@
 import { fail } from '../../ir/errors.ts';
 import type { Kernel, Program } from '../../ir/kernel.ts';
 import type { BufInfo } from './func.ts';
-import { renderLoop } from './loop.ts';
+import { renderLoop, splitVar } from './loop.ts';
 import { mathFunctions } from './math.ts';
-import { contractionScratchBytes, contractionSharedBytes, renderContraction } from './matmul.ts';
+import { contractionScratchBytes, renderContraction } from './matmul.ts';
 import { RELOC, relocate, threadedLayout, threadedParts, type ThreadedLayout } from './threads.ts';
 import { i32c } from './wat.ts';
 
@@ -37,9 +37,21 @@ function buffersOf(p: Program): Map<string, BufInfo> {
   return m;
 }
 
-const scratchBytes = (k: Kernel, bufs: ReadonlyMap<string, BufInfo>): number =>
-  k.kind === 'contraction' ? contractionScratchBytes(k, bufs) : 0;
+/** Below this much work (multiply-adds of a contraction, points times reduction points of a loop) a
+ *  kernel is not worth splitting: a share would take about as long as the barriers and cache misses
+ *  of splitting it. */
+const SPLIT_MADDS = 1 << 16,
+  SPLIT_POINTS = 1 << 12;
 
+/** A threaded build runs this kernel whole on the first thread (one that cannot be split, or too small). */
+export function runsAlone(k: Kernel): boolean {
+  const size = (xs: readonly number[]): number => xs.reduce((a, b) => a * b, 1);
+  if (k.kind === 'contraction') return size(k.batch) * k.m * k.n * k.k < SPLIT_MADDS;
+  return splitVar(k) === null || size(k.space) * size(k.reduce?.extents ?? []) < SPLIT_POINTS;
+}
+
+/** A kernel's function; in a threaded build, its split form (or, run alone, the one-thread form on thread 0's
+ *  scratch: threadedParts runs it on the first thread). */
 function renderKernel(
   k: Kernel,
   name: string,
@@ -48,12 +60,13 @@ function renderKernel(
   relaxed: boolean,
   threads?: ThreadedLayout,
 ): string {
+  const split = threads !== undefined && !runsAlone(k);
   switch (k.kind) {
     case 'loop':
-      return renderLoop(k, name, bufs, relaxed, threads !== undefined);
+      return renderLoop(k, name, bufs, relaxed, split);
     case 'contraction':
       return threads
-        ? relocate(renderContraction(k, name, bufs, RELOC, relaxed, true), threads)
+        ? relocate(renderContraction(k, name, bufs, RELOC, relaxed, split), threads)
         : renderContraction(k, name, bufs, scratch, relaxed);
   }
 }
@@ -91,11 +104,16 @@ export function kernelWat(p: Program, kernel: string, opts: RenderOptions = {}):
   return commentOf(k, opts) + renderKernel(k, kernelNames(p)[ei]![ki]!, buffersOf(p), scratch, opts.relaxed ?? false);
 }
 
-/** The scratch bytes of the program's largest kernel (`shared`: the scratch a threaded build's threads share). */
-export function programScratchBytes(p: Program, shared = false): number {
+/** The scratch bytes of the program's largest kernel: all of it (one thread), or in a threaded build the
+ *  region its threads share or each thread's own. */
+export function programScratchBytes(p: Program, part: 'all' | 'shared' | 'own' = 'all'): number {
   const bufs = buffersOf(p);
-  const bytes = (k: Kernel): number =>
-    !shared ? scratchBytes(k, bufs) : k.kind === 'contraction' ? contractionSharedBytes(k, bufs) : 0;
+  const bytes = (k: Kernel): number => {
+    if (k.kind !== 'contraction') return 0;
+    // a kernel run alone keeps all its scratch on thread 0's own
+    if (part !== 'all' && runsAlone(k)) return part === 'own' ? contractionScratchBytes(k, bufs) : 0;
+    return contractionScratchBytes(k, bufs, part);
+  };
   return Math.max(0, ...p.entries.flatMap((e) => e.kernels).map(bytes));
 }
 
@@ -130,7 +148,7 @@ ${entries.join('\n')})`;
 function threadedWat(p: Program, opts: RenderOptions): string {
   const relaxed = opts.relaxed ?? false;
   const bufs = buffersOf(p);
-  const layout = threadedLayout(p.memory.arenaBytes, programScratchBytes(p), programScratchBytes(p, true));
+  const layout = threadedLayout(p.memory.arenaBytes, programScratchBytes(p, 'own'), programScratchBytes(p, 'shared'));
   const names = kernelNames(p);
   const funcs = p.entries.flatMap((e, ei) =>
     e.kernels.map((k, ki) => commentOf(k, opts) + renderKernel(k, names[ei]![ki]!, bufs, 0, relaxed, layout)),
@@ -138,7 +156,10 @@ function threadedWat(p: Program, opts: RenderOptions): string {
   const parts = threadedParts(
     layout,
     threadedMinPages(p.memory.arenaBytes),
-    p.entries.map((e, ei) => ({ name: e.name, kernels: names[ei]! })),
+    p.entries.map((e, ei) => ({
+      name: e.name,
+      kernels: e.kernels.map((k, ki) => ({ name: names[ei]![ki]!, alone: runsAlone(k) })),
+    })),
   );
   return `(module
 ${parts.imports}

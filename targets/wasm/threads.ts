@@ -18,14 +18,16 @@ const NT = '(global.get $nt)';
 
 /** `[lo, hi)`, this thread's share of [0, n) in a threaded build, as i32 expressions, with the code
  *  setting them: n split into nt contiguous runs, run t of them going to thread t (floor(n t / nt) to
- *  floor(n (t + 1) / nt), in i64 so that no product overflows). The one place where a kernel's
+ *  floor(n (t + 1) / nt), in i64 so that no product overflows); n a constant or an i32 expression. The one place where a kernel's
  *  iteration space is divided among threads. */
-export function share(f: Func, n: number, tag: string): { code: string; lo: string; hi: string } {
-  if (!f.threads) return { code: '', lo: i32c(0), hi: i32c(n) };
+export function share(f: Func, n: number | string, tag: string): { code: string; lo: string; hi: string } {
+  const count = typeof n === 'number' ? i32c(n) : n;
+  if (!f.threads) return { code: '', lo: i32c(0), hi: count };
   const lo = f.local(`sh_lo${tag}`, 'i32'),
     hi = f.local(`sh_hi${tag}`, 'i32');
+  const total = typeof n === 'number' ? `(i64.const ${n})` : `(i64.extend_i32_u ${n})`;
   const start = (t: string): string =>
-    `(i32.wrap_i64 (i64.div_u (i64.mul (i64.const ${n}) (i64.extend_i32_u ${t})) (i64.extend_i32_u ${NT})))`;
+    `(i32.wrap_i64 (i64.div_u (i64.mul ${total} (i64.extend_i32_u ${t})) (i64.extend_i32_u ${NT})))`;
   return {
     code: `${set(lo, start(TID))}\n${set(hi, start(`(i32.add ${TID} (i32.const 1))`))}`,
     lo: get(lo),
@@ -59,6 +61,10 @@ ${body}
 ${set(v, `(i32.add ${get(v)} ${i32c(step)})`)}
 (br $L${label})))`;
 }
+
+/** A barrier: every thread waits there until all have arrived (nothing in a single-threaded build). Only
+ *  in code that every thread runs equally often. */
+export const barrier = (f: Func): string => (f.threads ? '(call $barrier)' : '');
 
 /** Code only the first thread runs (a kernel that cannot be split: a scatter, a reduction to one value). */
 export function firstThread(f: Func, code: string): string {
@@ -113,11 +119,12 @@ export interface ThreadedLayout {
 /** The module's imports, globals and thread functions: the barrier, the worker loop (exported
  *  `kiln_worker`: runs each entry the main thread starts until entry -1), each entry's export (sets its
  *  id, bumps the generation, wakes the workers, runs its kernels as thread 0). `kernels[e]` are entry
- *  e's kernel function names. */
+ *  e's kernel functions in order: each split across threads, or `alone` (run whole by the first thread:
+ *  consecutive ones run one after another there, with one barrier after them all). */
 export function threadedParts(
   layout: ThreadedLayout,
   minPages: number,
-  entries: readonly { name: string; kernels: readonly string[] }[],
+  entries: readonly { name: string; kernels: readonly { name: string; alone: boolean }[] }[],
 ): { imports: string; funcs: string } {
   const c = layout.control;
   const at = (off: number): string => i32c(c + off);
@@ -147,9 +154,19 @@ export function threadedParts(
 (if (i32.eq (i32.atomic.load ${at(SENSE)}) (local.get $s)) (then (return)))
 (if (global.get $block) (then (drop (memory.atomic.wait32 ${at(SENSE)} (i32.eqz (local.get $s)) ${WAIT_NS}))))
 (br $Lwait)))`;
-  const runs = entries.map(
-    (e, i) => `(func $run${i}\n${e.kernels.map((k) => `(call $${k})\n(call $barrier)`).join('\n')})`,
-  );
+  const runs = entries.map((e, i) => {
+    const groups: { alone: boolean; names: string[] }[] = [];
+    for (const k of e.kernels) {
+      const last = groups[groups.length - 1];
+      if (k.alone && last?.alone) last.names.push(k.name);
+      else groups.push({ alone: k.alone, names: [k.name] });
+    }
+    const calls = groups.map((g) => {
+      const code = g.names.map((k) => `(call $${k})`).join('\n');
+      return `${g.alone ? `(if (i32.eqz ${TID}) (then\n${code}))` : code}\n(call $barrier)`;
+    });
+    return `(func $run${i}\n${calls.join('\n')})`;
+  });
   const exports = entries.map(
     (e, i) => `(func (export "${e.name}")
 ${scr}
