@@ -12,7 +12,10 @@ import { buildArtifact } from '../../compiler/artifact/build.ts';
 import { loadModels } from '../../compiler/dsl/model.ts';
 import { toManifest } from '../../compiler/artifact/manifest.ts';
 import { SEED_CASES, seedBatch, seedEntries, seedModel, seedParams, type SeedCase } from '../compiler/seed-cases.ts';
-import { runtimeTensor } from './wasm-helpers.ts';
+import { GraphBuilder } from '../../ir/builder.ts';
+import type { Value } from '../../ir/graph.ts';
+import type { Program } from '../../ir/kernel.ts';
+import { checkWasm, randomFeed, runtimeTensor } from './wasm-helpers.ts';
 
 const open: WasmExecutor[] = [];
 afterAll(() => {
@@ -74,6 +77,59 @@ describe('threaded wasm: bitwise equal to one thread', () => {
   }
 });
 
+/** Runs `program`'s entry `entry` on 1, 2 and 3 threads with the same feeds; each result's bytes. */
+async function onThreads(
+  program: Program,
+  entry: string,
+  feeds: Record<string, RuntimeTensor>,
+): Promise<Uint8Array[][]> {
+  const bins = await renderWasm(program, { threads: true });
+  const binaries = { simd: bins.binary, relaxed: bins.relaxed, threads: bins.threads };
+  const out: Uint8Array[][] = [];
+  for (const threads of [1, 2, 3]) {
+    const exe = await loadWasm(binaries, toManifest(program), { threads });
+    open.push(exe);
+    out.push(Object.values(exe.run(entry, feeds)).map(bytes));
+    exe.close();
+  }
+  return out;
+}
+
+describe('threaded wasm: packs shared by the threads, kernels run alone', () => {
+  it('packs each operand once (a share per thread, then a barrier), runs small kernels alone, bitwise equal on 1, 2, 3 threads', async () => {
+    const b = new GraphBuilder('packs');
+    const mm = (x: Value, y: Value): Value => b.op('matmul', [x, y]);
+    const t = (x: Value): Value => b.op('transpose', [x], { perm: [1, 0] });
+    // k past one cache block: A packed into tiles element by element, B into panels (n % 8 = 4: zeros)
+    b.output('tiles', mm(b.input('a', 'f32', [300, 600]), b.input('b', 'f32', [600, 100])));
+    // a transposed A packed by tiles
+    b.output('transposed', mm(t(b.input('c', 'f32', [600, 256])), b.input('d', 'f32', [600, 40])));
+    // B without contiguous rows: packed element by element, its last panel's zeros by each thread's rows
+    b.output('any', mm(b.input('e', 'f32', [100, 64]), t(b.input('g', 'f32', [36, 64]))));
+    // too small to split: the first thread alone
+    b.output('small', mm(b.input('h', 'f32', [8, 8]), b.input('i', 'f32', [8, 8])));
+    const g = b.finish();
+    const program = await checkWasm(g, { tol: 1e-4 }); // the one-thread program against the interpreter
+    const wat = programWat(program, { threads: true });
+    const funcs = wat.split('\n(func ').slice(1);
+    const kernel = (label: string): string => funcs.find((f) => f.includes(`$L${label}`)) ?? '';
+    // fillElements of A, packTransposedA, fillElements of B, packB: each a thread's share, then a barrier
+    for (const label of ['fear', 'pat', 'febr', 'pp']) {
+      expect(kernel(label), label).toContain(`$sh_lo${label}`);
+      expect(kernel(label), label).toContain('(call $barrier)');
+    }
+    expect(wat).toMatch(
+      /\(if \(i32\.eqz \(global\.get \$tid\)\) \(then\n\(call \$e0_k\d+_[^)]*\)\)\)\n\(call \$barrier\)/,
+    );
+    let next = 7;
+    const rand = (): number => (next = (next * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const feeds = Object.fromEntries(g.inputs.map((v) => [v.name, randomFeed(v.type, rand) as RuntimeTensor]));
+    const [one, ...more] = await onThreads(program, 'main', feeds);
+    for (const [i, got] of more.entries())
+      got.forEach((r, j) => expect(Buffer.compare(r, one![j]!), `${i + 2} threads, output ${j}`).toBe(0));
+  }, 120_000);
+});
+
 describe('threaded wasm module', () => {
   it('splits loops and GEMMs by thread, runs unsplittable kernels on thread 0, rebases scratch per thread', async () => {
     const c: SeedCase = { ...SEED_CASES.find((s) => s.model === 'mnist_cnn')!, batch: 4 };
@@ -85,6 +141,11 @@ describe('threaded wasm module', () => {
     expect(wat).toContain('$sh_logi'); // a GEMM's row blocks
     expect(wat).toMatch(/\$sh_lo(s\d|sv)/); // a loop kernel's outer variable
     expect(wat).toContain('(if (i32.eqz (global.get $tid))'); // the loss, a reduction to one value
+    // the filter gradient's transposed patches: each k block's slice packed by the threads together
+    // into one of two slots, then one barrier
+    const slices = wat.split('\n(func ').find((f) => f.includes('$Lpxpt')) ?? '';
+    expect(slices).toContain('$sh_lopt');
+    expect(slices).toMatch(/\$Lpxpt[\s\S]*\(call \$barrier\)[\s\S]*\$Lgj/);
     // the single-threaded module is the same as before: no thread code in it
     expect(programWat(program)).not.toMatch(/\$tid|\$scr|sh_lo/);
   });
