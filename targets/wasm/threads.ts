@@ -1,8 +1,11 @@
 // The threaded variant of the wasm program: the same kernels on an imported shared memory, run by
 // `nt` threads at once (thread `tid` is the instance's imported globals), each kernel's outermost
-// parallel loop split by `splitLoop` (its share of the steps: `share`), a barrier after every kernel. Each output element is computed
-// by one thread with exactly the code the single-threaded program runs for it (the split moves whole
-// loop iterations, never a reduction), so results are bitwise equal for every thread count.
+// parallel loop split by `splitLoop` (its share of the steps: `share`), a barrier after every kernel;
+// a kernel too small to pay for splitting runs alone on the first thread (consecutive ones under one
+// barrier). A contraction's whole-operand packs are made once, each thread packing a share, behind a
+// barrier (matmul.ts). Each output element is computed by one thread with exactly the code the
+// single-threaded program runs for it (the split moves whole loop iterations, never a reduction), so
+// results are bitwise equal for every thread count.
 //
 // Memory: the arena, then a control block (entry generation, entry id, barrier count and sense), the
 // scratch the threads share, and one scratch region per thread. Contraction kernels are rendered
