@@ -10,7 +10,7 @@ import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import type { Dataset, Split } from '../../compiler/data/dataset.ts';
 import type { Model } from '../../compiler/dsl/model.ts';
-import { judge } from '../../compiler/train/judge.ts';
+import { generate, judge } from '../../compiler/train/judge.ts';
 import { train, type Session } from '../../compiler/train/loop.ts';
 import { programSession, trainScheduled } from '../../compiler/train/schedule.ts';
 import { createSession } from '../../compiler/train/session.ts';
@@ -99,6 +99,42 @@ describe('the DCGAN schedule', () => {
     expect([...afterD['discriminator_step/iterations']!.data, ...afterD['generator_step/iterations']!.data]).toEqual([
       1, 0,
     ]);
+  }, 120_000);
+
+  it("the generator step keeps the generator's moving average in the compiled step, and samples come from it", async () => {
+    const s = await programSession(dcgan);
+    const data = mnistReal();
+    const tracked = ['dense_1/kernel', 'batch_normalization_1/gamma', 'conv2d_transpose_2/kernel'];
+    for (const n of tracked) expect(s.params()[`${n}/ema`], n).toBeDefined();
+    expect(Object.keys(s.params()).filter((n) => n.startsWith('conv2d_1/') && n.endsWith('/ema'))).toEqual([]); // the discriminator's optimizer keeps none
+    // The reference (float64) from the trajectory of each param: ema <- ema + (1 - d) * (p - ema), d = min(0.999, (t - 1) / (t + 9)).
+    const avg: Record<string, number[]> = {};
+    for (let t = 1; t <= 3; t++) {
+      trainScheduled(s, dcgan, data, { epochs: 1, seed: t, maxTurns: 1 });
+      const p = s.params();
+      const d = Math.min(0.999, (t - 1) / (t + 9));
+      for (const n of tracked) {
+        avg[n] = Array.from(p[n]!.data, (v, i) => (avg[n]?.[i] ?? 0) + (1 - d) * (v - (avg[n]?.[i] ?? 0)));
+        const got = p[`${n}/ema`]!.data;
+        const worst = avg[n].reduce((w, v, i) => Math.max(w, Math.abs(v - got[i]!)), 0);
+        expect(worst, `${n} after ${t} steps`).toBeLessThan(1e-6);
+      }
+    }
+    const live = s.params();
+    expect(live['dense_1/kernel']!.data.some((v, i) => v !== live['dense_1/kernel/ema']!.data[i])).toBe(true);
+    const averaged = generate(s, dcgan, 64, 7);
+    expect(s.params()['dense_1/kernel']!.data).toEqual(live['dense_1/kernel']!.data); // the trained values are back
+    const trained = generate(s, dcgan, 64, 7, false);
+    expect(averaged.some((v, i) => v !== trained[i])).toBe(true);
+    // the averaged samples are the trained model's `infer` with the averages loaded in place of the params
+    s.load(
+      Object.fromEntries(
+        Object.keys(live)
+          .filter((n) => live[`${n}/ema`])
+          .map((n) => [n, live[`${n}/ema`]!]),
+      ),
+    );
+    expect(generate(s, dcgan, 64, 7, false)).toEqual(averaged);
   }, 120_000);
 
   it('kiln train runs two turns with finite losses and writes the grid of samples and the params', () => {
