@@ -6,9 +6,7 @@
 // checkerboard of 5x5 transposed convolutions at stride 2.
 // Two training steps, each updating one network against the other (binary cross-entropy on logits),
 // taking turns as the default export's schedule declares, on the MNIST digits scaled to [-1, 1];
-// the generator's optimizer keeps an exponential moving average of its weights (decay 0.999, as in
-// modern GAN training, e.g. Karras et al. 2018), and samples come from `infer` with those averages in
-// place of the trained weights, normalizing with BatchNorm's running statistics:
+// samples come from `infer`, which normalizes with BatchNorm's running statistics:
 //   npx kiln train examples/gan.ts --epochs 10 --save out/gan   # out/gan/samples-<epoch>.png each epoch
 import { defineModel, k, losses, nn, optimizers, type Dataset, type Split, type Tensor } from '../compiler/index.ts';
 import { loadMnist } from './data/mnist.ts';
@@ -76,7 +74,7 @@ export const ganGeneratorStep = defineModel({
   forward: ({ noise }) => discriminator(generator(noise!)),
   train: {
     loss: ({ y }) => bce.of(ones(y!), y!),
-    optimizer: optimizers.adam({ learningRate: 2e-4, beta1: 0.5, ema: 0.999 }),
+    optimizer: optimizers.adam({ learningRate: 2e-4, beta1: 0.5 }),
     trainable: (p) => generator.owns(p),
   },
 });
