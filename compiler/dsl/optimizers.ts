@@ -14,6 +14,12 @@ export type EpsilonStyle = 'keras' | 'torch';
 
 interface Common extends Clipping {
   readonly learningRate: LearningRate;
+  /** Keeps an exponential moving average of every updated param in its slot `ema` (Keras 3's
+   *  `use_ema`/`ema_momentum`): after each update, `ema <- ema + (1 - d) * (p - ema)` with
+   *  `d = min(ema, (t - 1) / (t + 9))`, so the first step copies the param and the average warms up
+   *  (d 0.5 at step 11, 0.9 at 91, 0.99 at 991) before it holds the given decay. A GAN samples from
+   *  its generator's average (compiler/train/schedule.ts). */
+  readonly ema?: number;
 }
 
 export type OptimizerSpec =
@@ -225,14 +231,24 @@ export function apply(spec: OptimizerSpec, a: ApplyArgs): ApplyResult {
   const scalars: StepScalars = { lr: rateAt(spec.learningRate, a.emit, a.step), t: x.add(x.f32(a.step), 1) };
   const update = updateOf(spec);
   const slots: Assign[] = [];
-  const params = a.params.map((p, i) => {
+  const slotsOf = (p: Param): ((name: string, init?: Init) => Param) => {
     const made = new Map<string, Param>();
-    const slot = (name: string, init: Init = ZEROS): Param => {
+    return (name, init = ZEROS) => {
       const s = made.get(name) ?? a.slot(name, p, init);
       made.set(name, s);
       return s;
     };
-    return update(x, scalars, p, grads[i]!, slot, slots);
-  });
+  };
+  const params = a.params.map((p, i) => update(x, scalars, p, grads[i]!, slotsOf(p), slots));
+  if (spec.ema !== undefined) {
+    if (!(spec.ema > 0 && spec.ema < 1))
+      fail('K2002', `optimizer ${spec.kind}: ema is ${spec.ema}; it must lie between 0 and 1 (or be left out)`);
+    const t = scalars.t;
+    const decay = x.min(spec.ema, x.div(x.sub(t, 1), x.add(t, 9)));
+    a.params.forEach((p, i) => {
+      const avg = slotsOf(p)('ema');
+      put(slots, avg, x.add(avg, x.mul(x.sub(params[i]!, avg), x.sub(1, decay))));
+    });
+  }
   return { params, slots };
 }

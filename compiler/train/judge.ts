@@ -4,14 +4,27 @@
 import type { Column } from '../data/dataset.ts';
 import type { Model } from '../dsl/model.ts';
 import type { Session } from './loop.ts';
-import { drawInputs, scheduleOf, type ProgramSession } from './schedule.ts';
+import { drawInputs, scheduleOf, withAverages, type ProgramSession } from './schedule.ts';
 
-/** `count` outputs of the scheduled model's `infer` entry, from inputs drawn with `seed` (batches back to back). */
-export function generate(session: ProgramSession, model: Model, count: number, seed: number): Float32Array {
+/** `count` outputs of the scheduled model's `infer` entry, from inputs drawn with `seed` (batches back
+ *  to back), with the params' moving averages where the optimizer keeps them (unless `averaged` is false). */
+export function generate(
+  session: ProgramSession,
+  model: Model,
+  count: number,
+  seed: number,
+  averaged = true,
+): Float32Array {
   const schedule = scheduleOf(model);
   const chunks: Column[] = [];
-  for (let call = 0; call * session.batch < count; call++)
-    chunks.push(Object.values(session.run('infer', drawInputs(session, 'infer', schedule, seed, call)))[0]!);
+  withAverages(
+    session,
+    () => {
+      for (let call = 0; call * session.batch < count; call++)
+        chunks.push(Object.values(session.run('infer', drawInputs(session, 'infer', schedule, seed, call)))[0]!);
+    },
+    averaged,
+  );
   const all = new Float32Array(chunks.reduce((n, c) => n + c.length, 0));
   chunks.forEach((c, i) => all.set(c, i * c.length));
   return all.slice(0, (all.length / (chunks.length * session.batch)) * count);

@@ -164,7 +164,22 @@ export function trainScheduled(
   return results;
 }
 
-/** The `infer` entry's output for the preview's fixed drawn inputs (the same every epoch). */
+/** Runs `fn` with every param that has a moving average (the slot `<param>/ema` of an optimizer with
+ *  the `ema` option) set to that average, then puts the trained values back: a GAN samples from its
+ *  generator's average. Without averages (or with `use` false) it just runs `fn`. */
+export function withAverages<T>(session: ProgramSession, fn: () => T, use = true): T {
+  const params = session.params();
+  const names = use ? Object.keys(params).filter((n) => params[`${n}/ema`] !== undefined) : [];
+  if (names.length === 0) return fn();
+  session.load(Object.fromEntries(names.map((n) => [n, params[`${n}/ema`]!])));
+  try {
+    return fn();
+  } finally {
+    session.load(Object.fromEntries(names.map((n) => [n, params[n]!])));
+  }
+}
+
+/** The `infer` entry's output for the preview's fixed drawn inputs (the same every epoch), from the averaged params where there are any. */
 export function previewImages(
   session: ProgramSession,
   model: Model,
@@ -172,7 +187,9 @@ export function previewImages(
 ): { data: Column; shape: readonly number[] } {
   const schedule = scheduleOf(model);
   const infer = session.entries.get('infer')!;
-  const out = session.run('infer', drawInputs(session, 'infer', schedule, seed, 0xffffffff));
+  const out = withAverages(session, () =>
+    session.run('infer', drawInputs(session, 'infer', schedule, seed, 0xffffffff)),
+  );
   const [name, data] = Object.entries(out)[0]!;
   return { data, shape: infer.outputs.find((o) => o.name === name)!.value.type.shape };
 }

@@ -9,15 +9,16 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import type { Dataset, Split } from '../../compiler/data/dataset.ts';
+import { defineModel, optimizers } from '../../compiler/dsl/index.ts';
 import type { Model } from '../../compiler/dsl/model.ts';
-import { judge } from '../../compiler/train/judge.ts';
+import { generate, judge } from '../../compiler/train/judge.ts';
 import { train, type Session } from '../../compiler/train/loop.ts';
 import { programSession, trainScheduled } from '../../compiler/train/schedule.ts';
 import { createSession } from '../../compiler/train/session.ts';
 import { gatherBatch } from '../../compiler/data/dataset.ts';
 import { loadFortunes } from '../../examples/data/fortunes.ts';
 import { loadMnist } from '../../examples/data/mnist.ts';
-import dcgan, { mnistReal } from '../../examples/gan.ts';
+import dcgan, { ganGeneratorStep, mnistReal } from '../../examples/gan.ts';
 import * as mlp from '../../examples/mnist-mlp.ts';
 import textBow from '../../examples/text-bow.ts';
 import textGru from '../../examples/text-gru.ts';
@@ -99,6 +100,57 @@ describe('the DCGAN schedule', () => {
     expect([...afterD['discriminator_step/iterations']!.data, ...afterD['generator_step/iterations']!.data]).toEqual([
       1, 0,
     ]);
+  }, 120_000);
+
+  it("with the optimizer's ema option the generator step keeps the generator's moving average in the compiled step, and samples come from it", async () => {
+    // examples/gan.ts's DCGAN with `ema: 0.999` on the generator's Adam
+    const emaStep = defineModel({
+      ...ganGeneratorStep.def,
+      name: 'gan_generator_step_ema',
+      train: {
+        ...ganGeneratorStep.def.train!,
+        optimizer: optimizers.adam({ learningRate: 2e-4, beta1: 0.5, ema: 0.999 }),
+      },
+    });
+    const schedule = dcgan.def.schedule!;
+    const model = defineModel({
+      ...dcgan.def,
+      name: 'dcgan_ema',
+      schedule: { ...schedule, steps: [schedule.steps[0]!, { name: 'generator_step', model: emaStep }] },
+    });
+    const s = await programSession(model);
+    const data = mnistReal();
+    const tracked = ['dense_1/kernel', 'batch_normalization_1/gamma', 'conv2d_transpose_2/kernel'];
+    for (const n of tracked) expect(s.params()[`${n}/ema`], n).toBeDefined();
+    expect(Object.keys(s.params()).filter((n) => n.startsWith('conv2d_1/') && n.endsWith('/ema'))).toEqual([]); // the discriminator's optimizer keeps none
+    // The reference (float64) from the trajectory of each param: ema <- ema + (1 - d) * (p - ema), d = min(0.999, (t - 1) / (t + 9)).
+    const avg: Record<string, number[]> = {};
+    for (let t = 1; t <= 3; t++) {
+      trainScheduled(s, model, data, { epochs: 1, seed: t, maxTurns: 1 });
+      const p = s.params();
+      const d = Math.min(0.999, (t - 1) / (t + 9));
+      for (const n of tracked) {
+        avg[n] = Array.from(p[n]!.data, (v, i) => (avg[n]?.[i] ?? 0) + (1 - d) * (v - (avg[n]?.[i] ?? 0)));
+        const got = p[`${n}/ema`]!.data;
+        const worst = avg[n].reduce((w, v, i) => Math.max(w, Math.abs(v - got[i]!)), 0);
+        expect(worst, `${n} after ${t} steps`).toBeLessThan(1e-6);
+      }
+    }
+    const live = s.params();
+    expect(live['dense_1/kernel']!.data.some((v, i) => v !== live['dense_1/kernel/ema']!.data[i])).toBe(true);
+    const averaged = generate(s, model, 64, 7);
+    expect(s.params()['dense_1/kernel']!.data).toEqual(live['dense_1/kernel']!.data); // the trained values are back
+    const trained = generate(s, model, 64, 7, false);
+    expect(averaged.some((v, i) => v !== trained[i])).toBe(true);
+    // the averaged samples are the trained model's `infer` with the averages loaded in place of the params
+    s.load(
+      Object.fromEntries(
+        Object.keys(live)
+          .filter((n) => live[`${n}/ema`])
+          .map((n) => [n, live[`${n}/ema`]!]),
+      ),
+    );
+    expect(generate(s, model, 64, 7, false)).toEqual(averaged);
   }, 120_000);
 
   it('kiln train runs two turns with finite losses and writes the grid of samples and the params', () => {

@@ -27,8 +27,8 @@ const GRADS = [
   [-0.3, 0.4],
 ];
 
-/** Runs three optimizer steps on p = P0 with the gradients GRADS; returns p after each step. */
-function threeSteps(spec: opt.OptimizerSpec): number[][] {
+/** Runs one optimizer step per gradient on p = P0; returns every param and slot after each step. */
+function steps(spec: opt.OptimizerSpec, grads: readonly number[][]): Record<string, number[]>[] {
   const b = new GraphBuilder('opt');
   const p = b.param('w', 'f32', [2], { name: 'zeros', attrs: {} });
   const step = b.param('optimizer/iterations', 'i32', [], { name: 'zeros', attrs: {} });
@@ -41,11 +41,14 @@ function threeSteps(spec: opt.OptimizerSpec): number[][] {
   b.assign(step, emit('add', [step, emit('constant', [], { value: [1], shape: [], dtype: 'i32' })]));
   const graph = b.finish();
   let state: Record<string, Tensor> = { ...initParams(graph), w: tensor('f32', [2], P0) };
-  return GRADS.map((gv) => {
+  return grads.map((gv) => {
     state = { ...state, ...interpret(graph, { g: tensor('f32', [2], gv) }, state).assigns };
-    return Array.from(state.w!.data);
+    return Object.fromEntries(Object.entries(state).map(([k, t]) => [k, Array.from(t.data)]));
   });
 }
+
+/** Three optimizer steps on p = P0 with the gradients GRADS; p after each step. */
+const threeSteps = (spec: opt.OptimizerSpec): number[][] => steps(spec, GRADS).map((s) => s.w!);
 
 function expectClose(got: number[][], want: number[][], tol = 2e-6): void {
   got.forEach((row, i) =>
@@ -220,6 +223,37 @@ describe('optimizers: three steps on a hand-computed case', () => {
       [0.94, -1.96],
       [0.97, -2.0],
     ]);
+  });
+});
+
+describe('the moving average of the params (ema)', () => {
+  const grads = Array.from({ length: 15 }, (_, k) => [Math.sin(k + 1), Math.cos(2 * k)]);
+  it('follows ema <- ema + (1 - d) * (p - ema), d = min(ema, (t - 1) / (t + 9)), without changing the update', () => {
+    const spec = opt.adam({ learningRate: 0.1, beta1: 0.5, ema: 0.5 });
+    const got = steps(spec, grads);
+    expectClose(
+      got.map((s) => s.w!),
+      steps(opt.adam({ learningRate: 0.1, beta1: 0.5 }), grads).map((s) => s.w!),
+      0,
+    );
+    // The reference in float64 from the trajectory of p: the first step copies p, the decay reaches its cap 0.5 at t = 11.
+    let avg = [0, 0];
+    const want = got.map((s, i) => {
+      const t = i + 1;
+      const d = Math.min(0.5, (t - 1) / (t + 9));
+      avg = avg.map((a, j) => a + (1 - d) * (s.w![j]! - a));
+      return avg;
+    });
+    expectClose(
+      got.map((s) => s['w/ema']!),
+      want,
+      1e-6,
+    );
+    expect(got[0]!['w/ema']).toEqual(got[0]!.w); // the first average is the param itself
+    expect(Math.abs(got[14]!['w/ema']![0]! - got[14]!.w![0]!)).toBeGreaterThan(1e-3); // and later it lags behind
+  });
+  it('rejects a decay outside (0, 1)', () => {
+    expect(() => steps(opt.sgd({ ema: 1 }), GRADS)).toThrow(/ema is 1; it must lie between 0 and 1/);
   });
 });
 
