@@ -64,4 +64,24 @@ describe('dropout', () => {
     expect([...Object.values(r.outputs)[0]!.data].some((v) => v !== 0)).toBe(true);
     expect([...r.assigns['twice/counter']!.data]).toEqual([2]);
   });
+
+  test('noiseShape [null, 1] drops whole rows: one draw per row, shared along the row', () => {
+    const xs = f32(
+      [64, 50],
+      Array.from({ length: 3200 }, () => 1),
+    );
+    const m = model1([64, 50], nn.dropout(0.5, { noiseShape: [null, 1] }));
+    const y = [...Object.values(trainForward(m, xs).outputs)[0]!.data];
+    const rows = Array.from({ length: 64 }, (_, i) => y.slice(i * 50, (i + 1) * 50));
+    for (const row of rows) expect(new Set(row).size).toBe(1);
+    const dropped = rows.filter((r) => r[0] === 0).length;
+    expect(dropped).toBeGreaterThan(16); // 64 draws at p = 0.5: 32 expected
+    expect(dropped).toBeLessThan(48);
+    expect(rows.every((r) => r[0] === 0 || r[0] === 2)).toBe(true);
+  });
+
+  test('a noiseShape that does not fit the input is a K2002', () => {
+    for (const noiseShape of [[null], [null, 7], [2, 1]])
+      expect(() => trainForward(model1([4, 50], nn.dropout(0.5, { noiseShape })), x)).toThrow(/K2002.*noiseShape/);
+  });
 });

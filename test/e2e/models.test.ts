@@ -56,7 +56,7 @@ async function losses(model: Model, data: Dataset, size: number, steps: number, 
 describe('text classifiers on fortunes (256 training texts)', () => {
   const data = loadFortunes();
   // Each model fits a small part of the split: the mean loss of its last 16 steps is under a third of
-  // its first 8's (ln 10 = 2.3 at the start).
+  // its first step's (ln 10 = 2.3 at the start; the pooled recurrent models fall below 2 within 8 steps).
   for (const [name, model, steps] of [
     ['text_bow', textBow, 96],
     ['text_lstm', textLstm, 160],
@@ -65,8 +65,8 @@ describe('text classifiers on fortunes (256 training texts)', () => {
     it(`${name}: ${steps} steps cut the loss by 3x`, async () => {
       const l = await losses(model, data, 256, steps);
       expect(l).toHaveLength(steps);
-      expect(mean(l.slice(0, 8))).toBeGreaterThan(2);
-      expect(mean(l.slice(-16))).toBeLessThan(mean(l.slice(0, 8)) / 3);
+      expect(l[0]).toBeGreaterThan(2);
+      expect(mean(l.slice(-16))).toBeLessThan(l[0]! / 3);
     }, 180_000);
   }
 });

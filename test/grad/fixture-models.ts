@@ -81,3 +81,31 @@ export const ganGenerator: Model = defineModel({
     trainable: (p) => p.startsWith('gen_'),
   },
 });
+
+/** The text classifiers' first design (Embedding 10000x64 -> recurrent 64 returning its sequence ->
+ *  recurrent 32 -> Dense 64 relu -> Dense 10 softmax), which the PyTorch fixtures train-text_lstm.json
+ *  and train-text_gru.json were made from: two stacked LSTM or GRU layers, the first feeding every
+ *  step to the second. The names are the fixtures'. */
+function stackedText(
+  name: string,
+  recurrent: typeof nn.lstm,
+  [embedding, first, second, hidden, out]: readonly string[],
+): Model {
+  return defineModel({
+    name,
+    batch: 2,
+    inputs: { x: { dtype: 'i32', shape: [50], range: [0, 10000] } },
+    targets: { y: { dtype: 'i32', shape: [], range: [0, 10] } },
+    forward: nn.sequential([
+      nn.embedding(10000, 64, { name: embedding }),
+      recurrent(64, { returnSequences: true, name: first }),
+      recurrent(32, { name: second }),
+      nn.dense(64, { activation: 'relu', name: hidden }),
+      nn.dense(10, { activation: 'softmax', name: out }),
+    ]),
+    train: { loss: losses.sparseCategoricalCrossentropy(), optimizer: optimizers.adam(), metrics: ['accuracy'] },
+  });
+}
+
+export const textLstm = stackedText('text_lstm', nn.lstm, ['embedding_1', 'lstm_1', 'lstm_2', 'dense_1', 'dense_2']);
+export const textGru = stackedText('text_gru', nn.gru, ['embedding_2', 'gru_1', 'gru_2', 'dense_3', 'dense_4']);

@@ -51,3 +51,4 @@ export type { DenseOptions, EmbeddingOptions } from './dense.ts';
 export type { ConvLayerOptions, PoolLayerOptions } from './conv.ts';
 export type { RecurrentOptions } from './recurrent.ts';
 export type { BatchNormOptions } from './batch-norm.ts';
+export type { DropoutOptions } from './dropout.ts';
