@@ -292,10 +292,17 @@ export function curveSpec(r: FinetuneResult): Record<string, unknown> {
   const x = {
     field: 'perClass',
     type: 'quantitative',
-    scale: { type: 'log' },
+    scale: { type: 'log', domain: [r.budgets[0]?.perClass, r.budgets.at(-1)?.perClass], nice: false },
+    axis: { values: r.budgets.map((b) => b.perClass) },
     title: 'labelled digits per class of 5-9',
   };
-  const color = { field: 'arm', type: 'nominal', title: null, sort: ARMS.map((a) => label[a]) };
+  const color = {
+    field: 'arm',
+    type: 'nominal',
+    title: null,
+    sort: ARMS.map((a) => label[a]),
+    legend: { labelLimit: 0 },
+  };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: `MNIST 5-9 after pretraining on 0-4: test accuracy, mean ± sd over ${r.budgets[0]?.runs.length ?? 0} seeds`,

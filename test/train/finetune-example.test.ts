@@ -15,8 +15,12 @@ import {
   pick,
   repeated,
   tally,
+  curveSpec,
+  curveText,
+  type FinetuneResult,
 } from '../../examples/mnist-finetune.ts';
 import { planInit } from '../../compiler/train/init.ts';
+import { renderSvg } from '../../compiler/train/plot.ts';
 import { createSession, sessionGraphs } from '../../compiler/train/session.ts';
 
 const layers = (...names: string[]): string[] => names.flatMap((n) => [`${n}/bias`, `${n}/kernel`]).sort();
@@ -109,5 +113,32 @@ describe('examples/mnist-finetune.ts', () => {
     ];
     expect(tally(runs, 'finetuned', 'scratch', 963)).toEqual({ wins: 2, ties: 1, losses: 1 });
     expect(tally(runs, 'frozen', 'scratch', 963)).toEqual({ wins: 0, ties: 0, losses: 4 });
+  });
+
+  it('reports the curve as text and draws it with Vega-Lite', async () => {
+    const run = (seed: number, finetuned: number, scratch: number) => ({ seed, finetuned, frozen: 0.5, scratch });
+    const r: FinetuneResult = {
+      pretrainEpochs: 3,
+      epochs: 30,
+      testSize: 10,
+      pretrained: [
+        { seed: 1, accuracy: 0.9 },
+        { seed: 2, accuracy: 0.7 },
+      ],
+      init: { loaded: [], skipped: [], initialized: [] },
+      budgets: [
+        { perClass: 5, steps: 90, runs: [run(1, 0.8, 0.6), run(2, 0.6, 0.6)] },
+        { perClass: 50, steps: 90, runs: [run(1, 0.9, 1), run(2, 0.9, 0.8)] },
+      ],
+    };
+    const text = curveText(r);
+    expect(text).toContain('2 seeds; pretrained on 0-4 for 3 epochs: 0.8000 ± 0.1414 on 0-4');
+    expect(text).toContain('5 labels per class, 90 steps: frozen 0.5000 ± 0.0000, finetuned 0.7000 ± 0.1414');
+    expect(text).toContain('against scratch (wins/ties/losses) fine-tuned 1/1/0, frozen 0/0/2');
+    expect(text).toContain('fine-tuned 1/0/1, frozen 0/0/2');
+    const svg = await renderSvg(curveSpec(r));
+    expect(svg.startsWith('<svg')).toBe(true);
+    for (const words of ['frozen convolutions', 'fine-tuned (two phases)', 'from scratch', 'labelled digits per class'])
+      expect(svg).toContain(words);
   });
 });
