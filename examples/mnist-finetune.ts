@@ -19,7 +19,7 @@
 //   npx kiln train examples/mnist-finetune.ts --model digits_5_9 --init out/frozen/weights.safetensors --epochs 15
 //   npx kiln train examples/mnist-finetune.ts --model digits_5_9_scratch --epochs 30
 // (the 5-9 models take DECIDING labels per class), or the whole curve:
-// `node --import tsx examples/mnist-finetune.ts [--seeds 5] [--budgets 5,10] [--json] [--plot FILE.svg]`
+// `node --import tsx examples/mnist-finetune.ts [--seeds 5] [--budgets 5,10] [--pretrain-epochs 3] [--json] [--plot FILE.svg]`
 // (`finetuneExperiment` is the same for scripts).
 import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -360,13 +360,17 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       budgets: { type: 'string' },
       json: { type: 'boolean' },
       plot: { type: 'string' },
+      'pretrain-epochs': { type: 'string' },
     },
   });
   const n = Number(values.seeds ?? 5);
+  const pretrainEpochs = Number(values['pretrain-epochs'] ?? 3);
   const budgets = values.budgets?.split(',').map(Number) ?? BUDGETS;
-  if (!(Number.isInteger(n) && n > 0) || budgets.some((b) => !(Number.isInteger(b) && b > 0)))
-    throw new Error('mnist-finetune: --seeds and --budgets take positive whole numbers (--budgets 5,10,25)');
-  const r = await finetuneExperiment({ seeds: Array.from({ length: n }, (_, i) => i + 1), budgets });
+  if ([n, pretrainEpochs, ...budgets].some((b) => !(Number.isInteger(b) && b > 0)))
+    throw new Error(
+      'mnist-finetune: --seeds, --pretrain-epochs and --budgets take positive whole numbers (--budgets 5,10,25)',
+    );
+  const r = await finetuneExperiment({ seeds: Array.from({ length: n }, (_, i) => i + 1), budgets, pretrainEpochs });
   process.stdout.write(values.json ? `${JSON.stringify(r)}\n` : curveText(r));
   if (values.plot) writeFileSync(values.plot, await renderSvg(curveSpec(r)));
 }
