@@ -52,8 +52,9 @@ const HIGH = [5, 6, 7, 8, 9];
 export const BUDGETS: readonly number[] = [5, 10, 25, 50, 100];
 /** The budget that decides the e2e bar (chosen after the 50-label result was seen). */
 export const DECIDING = 10;
-/** Epochs over the labelled digits, and the fewest digits an epoch holds (repeating them): 3 steps of 64. */
+/** Epochs over the labelled digits. */
 export const EPOCHS = 30;
+/** The fewest digits an epoch holds (the labelled ones repeat): 3 steps of 64. */
 export const MIN_EPOCH = 250;
 
 /** The MNIST CNN, its weights drawn from `seed`. Every layer is named alike in every model below, so
@@ -109,9 +110,14 @@ export function repeated(split: Split, atLeast: number): Split {
  *  epoch of MIN_EPOCH) and every test digit. */
 export function digits59Data(seed: number, perClass: number): Dataset {
   const all = loadMnist();
+  const labelled = pick(all.train, HIGH, perClass, seed);
+  if (labelled.size < HIGH.length * perClass)
+    throw new Error(
+      `mnist-finetune: ${perClass} labels per class is more than the training split holds of each of 5-9`,
+    );
   return {
     name: `mnist 5-9, ${perClass} labels each`,
-    train: repeated(pick(all.train, HIGH, perClass, seed), MIN_EPOCH),
+    train: repeated(labelled, MIN_EPOCH),
     test: pick(all.test, HIGH),
   };
 }

@@ -65,6 +65,7 @@ describe('examples/mnist-finetune.ts', () => {
     const w1 = (await createSession(digits59Scratch, { target: 'interp' })).params()['conv2d_1/kernel']!.data;
     const w2 = (await createSession(other, { target: 'interp' })).params()['conv2d_1/kernel']!.data;
     expect(w2).not.toEqual(w1);
+    expect(() => digits59Data(1, 2000)).toThrow(/2000 labels per class is more than the training split holds/);
   });
 
   it('picks labels per class deterministically per seed, a smaller budget’s among a larger one’s', () => {
