@@ -4,7 +4,7 @@
 // The GAN's judge is the MNIST CNN this script trains first (run `mnist_cnn` with `dcgan`);
 // `--judge DIR` only judges a GAN saved by `kiln train examples/gan.ts --save DIR` (the CNN of --out).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { decodeSafetensors } from '../runtime/safetensors.ts';
@@ -13,7 +13,8 @@ import { createSession } from '../compiler/train/session.ts';
 import { programSession } from '../compiler/train/schedule.ts';
 import mnistCnn from '../examples/mnist-cnn.ts';
 import dcgan from '../examples/gan.ts';
-import { finetuneExperiment, meanSd, PER_CLASS } from '../examples/mnist-finetune.ts';
+import { curveSpec, curveText, DECIDING, finetuneExperiment, meanSd } from '../examples/mnist-finetune.ts';
+import { renderSvg } from '../compiler/train/plot.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const KILN = join(ROOT, 'bin/kiln.js');
@@ -156,9 +157,10 @@ function ganRun(epochs: number): Run {
   };
 }
 
-/** Transfer learning (examples/mnist-finetune.ts): the CNN pretrained on 0-4 and fine-tuned on few
- *  labels of 5-9, against the same network trained from scratch for the same steps; the mean test
- *  accuracy over five seeds must be higher. */
+/** Transfer learning (examples/mnist-finetune.ts): the CNN pretrained on 0-4, then the learning curve
+ *  over the labels of 5-9; at DECIDING labels per class the fine-tuned network's mean test accuracy
+ *  over five seeds must be above the same network's trained from scratch for the same steps. The
+ *  whole curve goes to stderr, `mnist_finetune.json` and `mnist_finetune.svg` in the output folder. */
 function finetuneRun(): Run {
   return {
     name: 'mnist_finetune',
@@ -166,25 +168,24 @@ function finetuneRun(): Run {
       const t0 = performance.now();
       const r = await finetuneExperiment();
       const seconds = (performance.now() - t0) / 1000;
-      const stat = (k: 'pretrained' | 'finetuned' | 'frozen' | 'scratch') => meanSd(r.runs.map((x) => x[k]));
-      const [fine, scratch] = [stat('finetuned'), stat('scratch')];
+      const at = r.budgets.find((b) => b.perClass === DECIDING)!;
+      const [fine, scratch] = [meanSd(at.runs.map((x) => x.finetuned)), meanSd(at.runs.map((x) => x.scratch))];
       ctx.say({
         model: 'mnist_finetune',
         target: 'wasm',
-        metric: `test_accuracy_5_9_from_${PER_CLASS}_labels_mean_of_${r.runs.length}_seeds`,
+        metric: `test_accuracy_5_9_from_${DECIDING}_labels_mean_of_${at.runs.length}_seeds`,
         value: fine.mean,
         baseline: scratch.mean,
         sd: fine.sd,
         epochs: r.epochs,
         seconds,
-        bar: 'above from scratch (the baseline), same steps',
+        bar: `above from scratch (the baseline), same steps (${at.steps})`,
         pass: fine.mean > scratch.mean,
       });
-      const f = (k: Parameters<typeof stat>[0]): string => `${stat(k).mean.toFixed(4)} ± ${stat(k).sd.toFixed(4)}`;
+      writeFileSync(join(ctx.out, 'mnist_finetune.json'), `${JSON.stringify(r)}\n`);
+      writeFileSync(join(ctx.out, 'mnist_finetune.svg'), await renderSvg(curveSpec(r)));
       process.stderr.write(
-        `mnist_finetune: ${r.steps} steps on ${PER_CLASS} labels of each of 5-9, mean ± sd over seeds ${r.runs.map((x) => x.seed).join(',')}: ` +
-          `fine-tuned ${f('finetuned')}, frozen convolutions ${f('frozen')}, from scratch ${f('scratch')} (pretrained on 0-4: ${f('pretrained')}); ` +
-          `per seed ${JSON.stringify(r.runs)}\n`,
+        `mnist_finetune (${seconds.toFixed(0)} s):\n${curveText(r)}per seed: ${JSON.stringify(r.budgets)}\n`,
       );
     },
   };

@@ -52,14 +52,19 @@ export function curveSpec(title: string, history: readonly EpochResult[]): Recor
   };
 }
 
-/** The curves as an SVG document. */
-export async function renderCurves(title: string, history: readonly EpochResult[]): Promise<string> {
+/** A Vega-Lite spec rendered as an SVG document. */
+export async function renderSvg(spec: Record<string, unknown>): Promise<string> {
   const [vega, vegaLite] = await Promise.all([import('vega'), import('vega-lite')]);
-  const compiled = vegaLite.compile(curveSpec(title, history) as unknown as Parameters<typeof vegaLite.compile>[0]);
+  const compiled = vegaLite.compile(spec as unknown as Parameters<typeof vegaLite.compile>[0]);
   const view = new vega.View(vega.parse(compiled.spec), { renderer: 'none' });
   try {
     return await view.toSVG();
   } finally {
     view.finalize();
   }
+}
+
+/** The curves as an SVG document. */
+export function renderCurves(title: string, history: readonly EpochResult[]): Promise<string> {
+  return renderSvg(curveSpec(title, history));
 }
