@@ -284,6 +284,9 @@ function inputKernels(
   });
 }
 
+/** The name of kernel or temporary `s` of the rewrite of `k`. */
+const wname = (k: Kernel, s: string): string => `${k.name}_w${s}`;
+
 /** The kernels and temporaries replacing convolution contraction `k`. */
 function winogradKernels(k: ContractionKernel, conv: Conv, t: WinogradTransform): [Kernel[], BufferDecl[]] {
   const { m, AT } = t;
@@ -299,7 +302,7 @@ function winogradKernels(k: ContractionKernel, conv: Conv, t: WinogradTransform)
   // never read): with T a multiple of 16 the points' rows would sit a multiple of 4 KiB apart, and the
   // (m+2)^2 loads or stores of a tile would all fall in one set of a CPU's L1 cache
   const R = T + 1;
-  const name = (s: string): string => `${k.name}_w${s}`;
+  const name = (s: string): string => wname(k, s);
   const temp = (s: string, size: number): BufferDecl => ({ name: name(s), dtype: 'f32', size, role: 'temp' });
   const [U, V, M] = [temp('u', P * C * F), temp('v', P * R * C), temp('m', P * R * F)];
 
@@ -385,7 +388,12 @@ const transposed = (L: readonly (readonly number[])[]): number[][] => L[0]!.map(
  *    product  M[p, c, f] = sum_t V[p, t, c] D[p, t, f]         contraction, batch [(m+2)^2], k = tiles
  *    output   dw[i, j, c, f] = epilogue((GT M[., c, f] G)[i, j])  loop kernel over [C, F]
  *  dy reads 0 past the output where tiles overhang it. */
-function filterGradKernels(k: ContractionKernel, conv: Conv, t: WinogradTransform): [Kernel[], BufferDecl[]] {
+function filterGradKernels(
+  k: ContractionKernel,
+  conv: Conv,
+  t: WinogradTransform,
+  sharedV?: string,
+): [Kernel[], BufferDecl[]] {
   const m = t.m,
     alpha = m + 2,
     P = alpha * alpha;
@@ -397,10 +405,11 @@ function filterGradKernels(k: ContractionKernel, conv: Conv, t: WinogradTransfor
   // a spare row per point in V and D, and a spare channel in M (the product reads V's next row there,
   // its result never read), so that no two points sit a multiple of 4 KiB apart (see winogradKernels)
   const R = T + 1;
-  const name = (s: string): string => `${k.name}_w${s}`;
+  const name = (s: string): string => wname(k, s);
   const temp = (s: string, size: number): BufferDecl => ({ name: name(s), dtype: 'f32', size, role: 'temp' });
-  const [V, D, M] = [temp('v', P * R * C), temp('d', P * R * F), temp('m', P * (C + 1) * F)];
-  const inputs = inputKernels(conv, t, V.name, R, name);
+  const [D, M] = [temp('d', P * R * F), temp('m', P * (C + 1) * F)];
+  const V = sharedV ?? name('v');
+  const inputs = sharedV ? [] : inputKernels(conv, t, V, R, name);
 
   // D[p, t, f] = (A dy A^T)[p], dy[i, j] = B[(n OH + ty m + i) OW + tx m + j, f]; vars (n, ty, tx, f)
   const de = [N, TH, TW, F];
@@ -432,7 +441,7 @@ function filterGradKernels(k: ContractionKernel, conv: Conv, t: WinogradTransfor
     m: C + 1,
     n: F,
     k: T,
-    a: viewOperand(V.name, 0, [R * C, 1, C], C + 1, T),
+    a: viewOperand(V, 0, [R * C, 1, C], C + 1, T),
     b: viewOperand(D.name, 0, [R * F, F, 1], T, F),
     out: M.name,
   };
@@ -448,11 +457,11 @@ function filterGradKernels(k: ContractionKernel, conv: Conv, t: WinogradTransfor
     return { buf: k.out, at: linearize(at, [9 * C, F]), value: epilogueAt(k, at, ol.bind(value)) };
   });
   const output: LoopKernel = { kind: 'loop', name: name('o'), space: [C, F], lets: ol.list, stores };
-  return [
-    [...inputs, ...dys, product, output],
-    [V, D, M],
-  ];
+  return [[...inputs, ...dys, product, output], sharedV ? [D, M] : [temp('v', P * R * C), D, M]];
 }
+
+/** The buffers kernel `k` stores to. */
+const writes = (k: Kernel): string[] => (k.kind === 'loop' ? k.stores.map((s) => s.buf) : [k.out]);
 
 /** The stride-1 3x3 convolutions of a program, with enough channels, rewritten as Winograd F(m, 3);
  *  `replaced` hears each rewritten kernel's name with its replacements' (for `kiln inspect`'s origins). */
@@ -467,7 +476,10 @@ export function winograd(
     maxRatio = opts.maxRatio ?? MAX_RATIO,
     minTiles = opts.minTiles ?? MIN_TILES;
   const temps: BufferDecl[] = [];
-  const rewrite = (k: Kernel): Kernel[] => {
+  // per entry: the transformed input V of each image and geometry, by the kernel index that made it
+  // (a training step's filter gradient reads the V of the convolution over the same x)
+  let made = new Map<string, { v: string; at: number }>();
+  const rewrite = (k: Kernel, at: number, kernels: readonly Kernel[]): Kernel[] => {
     if (k.kind !== 'contraction') return [k];
     const conv = convOf(k),
       grad = conv ? null : filterGradOf(k);
@@ -479,7 +491,13 @@ export function winograd(
       tiles = Math.ceil(OH / t.m) * Math.ceil(OW / t.m);
     const ratio = (alpha * alpha * tiles) / (9 * OH * OW);
     if (C < minC || geo.F < minC || ratio > maxRatio || N * tiles < minTiles) return [k];
-    const [ks, bufs] = conv ? winogradKernels(k, conv, t) : filterGradKernels(k, geo, t);
+    const key = JSON.stringify([geo.image, geo.shape, geo.out, geo.pads, t.m]);
+    const prior = made.get(key);
+    const unchanged = prior && kernels.slice(prior.at, at).every((x) => !writes(x).includes(geo.image));
+    const [ks, bufs] = conv
+      ? winogradKernels(k, conv, t)
+      : filterGradKernels(k, geo, t, unchanged ? prior.v : undefined);
+    if (conv) made.set(key, { v: wname(k, 'v'), at });
     temps.push(...bufs);
     replaced?.(
       k.name,
@@ -487,6 +505,9 @@ export function winograd(
     );
     return ks;
   };
-  const entries = p.entries.map((e) => ({ ...e, kernels: e.kernels.flatMap(rewrite) }));
+  const entries = p.entries.map((e) => {
+    made = new Map();
+    return { ...e, kernels: e.kernels.flatMap((k, at) => rewrite(k, at, e.kernels)) };
+  });
   return temps.length ? { ...p, buffers: [...p.buffers, ...temps], entries } : p;
 }
