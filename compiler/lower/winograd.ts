@@ -402,12 +402,12 @@ function filterGradKernels(
   const F = conv.F;
   const [TH, TW] = [Math.ceil(OH / m), Math.ceil(OW / m)];
   const T = N * TH * TW;
-  // a spare row per point in V and D, and a spare channel in M (the product reads V's next row there,
-  // its result never read), so that no two points sit a multiple of 4 KiB apart (see winogradKernels)
+  // a spare row per point in V and D, so that no two points sit a multiple of 4 KiB apart (see
+  // winogradKernels); M (C F floats a point) is small enough to stay in a CPU's L2 cache
   const R = T + 1;
   const name = (s: string): string => wname(k, s);
   const temp = (s: string, size: number): BufferDecl => ({ name: name(s), dtype: 'f32', size, role: 'temp' });
-  const [D, M] = [temp('d', P * R * F), temp('m', P * (C + 1) * F)];
+  const [D, M] = [temp('d', P * R * F), temp('m', P * C * F)];
   const V = sharedV ?? name('v');
   const inputs = sharedV ? [] : inputKernels(conv, t, V, R, name);
 
@@ -438,10 +438,10 @@ function filterGradKernels(
     kind: 'contraction',
     name: name('g'),
     batch: [P],
-    m: C + 1,
+    m: C,
     n: F,
     k: T,
-    a: viewOperand(V, 0, [R * C, 1, C], C + 1, T),
+    a: viewOperand(V, 0, [R * C, 1, C], C, T),
     b: viewOperand(D.name, 0, [R * F, F, 1], T, F),
     out: M.name,
   };
@@ -449,7 +449,7 @@ function filterGradKernels(
   // dw[(i 3 + j) C + c, f] = epilogue((GT M[., c, f] G)[i, j]); vars (c, f)
   const Mt = Array.from(
     { length: P },
-    (_, p): SExpr => ({ k: 'load', buf: M.name, at: linearize([ic(p), iv(0), iv(1)], [P, C + 1, F]) }),
+    (_, p): SExpr => ({ k: 'load', buf: M.name, at: linearize([ic(p), iv(0), iv(1)], [P, C, F]) }),
   );
   const ol = new Lets();
   const stores = transform2d(transposed(t.G), Mt, ol).map((value, ij): Store => {
