@@ -12,7 +12,9 @@
 // shared half bound once per point (LoopKernel.lets). A convolution is recognized by its operand alone:
 // A must equal the window windowOperand builds for a stride-1, undilated 3x3 window over some NHWC
 // image, so the pass needs no knowledge of the graph op it came from. Tiles that overhang the output
-// read zeros past the image and store nothing past the output.
+// read zeros past the image and store nothing past the output. The filter gradient (A that window
+// transposed) uses the same matrices in the dual form (filterGradKernels), and reads the V of the
+// convolution over the same image in the same entry when one was rewritten before it.
 //
 // F(4x4, 3x3) is the default: 36 products per output tile of 16 pixels instead of 144. F(2x2, 3x3)
 // (16 per 4 pixels) multiplies only by small integers and halves, so its error stays near the direct
