@@ -12,7 +12,9 @@
 // shared half bound once per point (LoopKernel.lets). A convolution is recognized by its operand alone:
 // A must equal the window windowOperand builds for a stride-1, undilated 3x3 window over some NHWC
 // image, so the pass needs no knowledge of the graph op it came from. Tiles that overhang the output
-// read zeros past the image and store nothing past the output.
+// read zeros past the image and store nothing past the output. The filter gradient (A that window
+// transposed) uses the same matrices in the dual form (filterGradKernels), and reads the V of the
+// convolution over the same image in the same entry when one was rewritten before it.
 //
 // F(4x4, 3x3) is the default: 36 products per output tile of 16 pixels instead of 144. F(2x2, 3x3)
 // (16 per 4 pixels) multiplies only by small integers and halves, so its error stays near the direct
@@ -131,19 +133,24 @@ interface Conv {
   readonly F: number;
 }
 
-/** The convolution `k` computes, or null: A must be windowOperand's patches of a stride-1, undilated
- *  3x3 window (rebuilt from A's strides and compared), B any operand of 9 C rows. */
-export function convOf(k: ContractionKernel): Conv | null {
-  const a = k.a;
-  if (k.batch.length || a.rows.length !== 3 || a.cols.length !== 3 || a.cols[0] !== 3 || a.cols[1] !== 3) return null;
-  const [N, OH, OW] = a.rows as [number, number, number];
-  const C = a.cols[2]!;
+/** The geometry of a stride-1, undilated 3x3 window whose patches operand `a` reads, pixels on the
+ *  `pixels` side (conv2d's A: 'rows'; the filter gradient's: 'cols'), or null: `a` is rebuilt by
+ *  windowOperand from its strides and compared. */
+function windowOf(a: Operand, pixels: 'rows' | 'cols'): Omit<Conv, 'F'> | null {
+  const [px, taps] = pixels === 'rows' ? [a.rows, a.cols] : [a.cols, a.rows];
+  if (px.length !== 3 || taps.length !== 3 || taps[0] !== 3 || taps[1] !== 3) return null;
+  const [N, OH, OW] = px as [number, number, number];
+  const C = taps[2]!;
+  // the variables of the pixel (n, y, x) and the tap (i, j, c)
+  const [n, y, x, i, j, c] = pixels === 'rows' ? [0, 1, 2, 3, 4, 5] : [3, 4, 5, 0, 1, 2];
   const af = affineOf(a.at);
-  if (!af || af.coefs[5] !== 1 || af.coefs[4] !== C || af.coefs[2] !== C || af.offset > 0) return null;
-  const rowStride = af.coefs[3] ?? 0;
-  if (rowStride % C || af.coefs[1] !== rowStride || !rowStride) return null;
+  if (!af) return null;
+  const s = (v: number): number => af.coefs[v] ?? 0;
+  if (s(c) !== 1 || s(j) !== C || s(x) !== C || af.offset > 0) return null;
+  const rowStride = s(i);
+  if (rowStride % C || s(y) !== rowStride || !rowStride) return null;
   const W = rowStride / C;
-  const imageStride = af.coefs[0] ?? 0;
+  const imageStride = s(n);
   if (imageStride <= 0 || imageStride % rowStride) return null;
   const H = imageStride / rowStride;
   const before = 0 - af.offset; // elements before the window's first tap (0, never -0)
@@ -153,12 +160,26 @@ export function convOf(k: ContractionKernel): Conv | null {
   const w = windowOperand(
     a.buf,
     { image, out: [OH, OW], kernel: [3, 3], strides: [1, 1], dilations: [1, 1], pads: [pt, pl] },
-    'rows',
+    pixels,
   );
   const sameGuards = (x: readonly Bound[] = [], y: readonly Bound[] = []): boolean =>
     x.length === y.length && x.every((g, i) => g.lo === y[i]!.lo && g.hi === y[i]!.hi && sameIExpr(g.e, y[i]!.e));
   if (!sameIExpr(w.at, a.at) || !sameGuards(w.guard, a.guard)) return null;
-  return { image: a.buf, shape: image, out: [OH, OW], pads: [pt, pl], F: k.n };
+  return { image: a.buf, shape: image, out: [OH, OW], pads: [pt, pl] };
+}
+
+/** The convolution `k` computes, or null: A must be windowOperand's patches of a stride-1, undilated
+ *  3x3 window, B any operand of 9 C rows. */
+export function convOf(k: ContractionKernel): Conv | null {
+  const w = k.batch.length ? null : windowOf(k.a, 'rows');
+  return w && { ...w, F: k.n };
+}
+
+/** The filter gradient `k` computes (dw = patches(x)^T dy), or null: A must be windowOperand's
+ *  transposed patches of a stride-1, undilated 3x3 window over x, B any operand of N OH OW rows (dy). */
+export function filterGradOf(k: ContractionKernel): Conv | null {
+  const w = k.batch.length ? null : windowOf(k.a, 'cols');
+  return w && { ...w, F: k.n };
 }
 
 const f32 = (v: number): SExpr => ({ k: 'const', v, dtype: 'f32' });
@@ -222,15 +243,60 @@ function operandAt(o: Operand, r: IExpr, c: IExpr, extents: readonly number[]): 
   };
 }
 
+/** V[p, t, c] = (BT d B)[p] for each tile t of the output, d[a, b] = image[n, ty m + a - pt, tx m + b - pl, c];
+ *  vars (n, ty, tx, c), V laid out [(m+2)^2, R, C]. One kernel per row of BT d: its m+2 points need only
+ *  that row, so no work is repeated, and each kernel writes m+2 streams of V instead of (m+2)^2 (a WGSL
+ *  compiler also takes far less time on kernels of this size: SwiftShader needs minutes for F(4x4)'s 36
+ *  stores in one). */
+function inputKernels(
+  conv: Conv,
+  t: WinogradTransform,
+  V: string,
+  R: number,
+  name: (s: string) => string,
+): LoopKernel[] {
+  const { m, BT } = t;
+  const alpha = m + 2,
+    P = alpha * alpha;
+  const [N, H, W, C] = conv.shape;
+  const [pt, pl] = conv.pads;
+  const [TH, TW] = [Math.ceil(conv.out[0] / m), Math.ceil(conv.out[1] / m)];
+  const ie = [N, TH, TW, C];
+  const axis = (tv: number, a: number, pad: number, size: number): [IExpr, Bound[]] => {
+    const e = isub(iadd(imul(iv(tv), ic(m)), ic(a)), ic(pad));
+    const [lo, hi] = rangeOf(e, ie);
+    return [e, lo < 0 || hi >= size ? [{ e, lo: 0, hi: size }] : []];
+  };
+  const d = Array.from({ length: P }, (_, ab): SExpr => {
+    const [y, gy] = axis(1, Math.floor(ab / alpha), pt, H),
+      [x, gx] = axis(2, ab % alpha, pl, W);
+    const guard = [...gy, ...gx];
+    const at = linearize([iv(0), y, x, iv(3)], conv.shape);
+    return guard.length ? { k: 'load', buf: conv.image, at, guard, otherwise: 0 } : { k: 'load', buf: conv.image, at };
+  });
+  const tile = linearize([iv(0), iv(1), iv(2)], [N, TH, TW]);
+  return BT.map((_, xi): LoopKernel => {
+    const lets = new Lets();
+    const stores = transformRow(BT, xi, d, lets).map((value, nu) => ({
+      buf: V,
+      at: linearize([ic(xi * alpha + nu), tile, iv(3)], [P, R, C]),
+      value,
+    }));
+    return { kind: 'loop', name: name(`i${xi}`), space: ie, lets: lets.list, stores };
+  });
+}
+
+/** The name of kernel or temporary `s` of the rewrite of `k`. */
+const wname = (k: Kernel, s: string): string => `${k.name}_w${s}`;
+
 /** The kernels and temporaries replacing convolution contraction `k`. */
 function winogradKernels(k: ContractionKernel, conv: Conv, t: WinogradTransform): [Kernel[], BufferDecl[]] {
-  const { m, AT, BT } = t;
+  const { m, AT } = t;
   const G = t.G,
     alpha = m + 2,
     P = alpha * alpha;
-  const [N, H, W, C] = conv.shape;
+  const [N, , , C] = conv.shape;
   const [OH, OW] = conv.out;
-  const [pt, pl] = conv.pads;
   const F = conv.F;
   const [TH, TW] = [Math.ceil(OH / m), Math.ceil(OW / m)];
   const T = N * TH * TW;
@@ -238,7 +304,7 @@ function winogradKernels(k: ContractionKernel, conv: Conv, t: WinogradTransform)
   // never read): with T a multiple of 16 the points' rows would sit a multiple of 4 KiB apart, and the
   // (m+2)^2 loads or stores of a tile would all fall in one set of a CPU's L1 cache
   const R = T + 1;
-  const name = (s: string): string => `${k.name}_w${s}`;
+  const name = (s: string): string => wname(k, s);
   const temp = (s: string, size: number): BufferDecl => ({ name: name(s), dtype: 'f32', size, role: 'temp' });
   const [U, V, M] = [temp('u', P * C * F), temp('v', P * R * C), temp('m', P * R * F)];
 
@@ -258,33 +324,8 @@ function winogradKernels(k: ContractionKernel, conv: Conv, t: WinogradTransform)
     lets: fl.list,
   };
 
-  // V[p, t, c] = (BT d B)[p], d[a, b] = image[n, ty m + a - pt, tx m + b - pl, c]; vars (n, ty, tx, c)
-  const ie = [N, TH, TW, C];
-  const axis = (tv: number, a: number, pad: number, size: number): [IExpr, Bound[]] => {
-    const e = isub(iadd(imul(iv(tv), ic(m)), ic(a)), ic(pad));
-    const [lo, hi] = rangeOf(e, ie);
-    return [e, lo < 0 || hi >= size ? [{ e, lo: 0, hi: size }] : []];
-  };
-  const d = Array.from({ length: P }, (_, ab): SExpr => {
-    const [y, gy] = axis(1, Math.floor(ab / alpha), pt, H),
-      [x, gx] = axis(2, ab % alpha, pl, W);
-    const guard = [...gy, ...gx];
-    const at = linearize([iv(0), y, x, iv(3)], conv.shape);
-    return guard.length ? { k: 'load', buf: conv.image, at, guard, otherwise: 0 } : { k: 'load', buf: conv.image, at };
-  });
   const tile = linearize([iv(0), iv(1), iv(2)], [N, TH, TW]);
-  // one kernel per row of BT d: its alpha points need only that row, so no work is repeated, and each
-  // kernel writes alpha streams of V instead of alpha^2 (a WGSL compiler also takes far less time on
-  // kernels of this size: SwiftShader needs minutes for F(4x4)'s 36 stores in one)
-  const inputs = BT.map((_, xi): LoopKernel => {
-    const lets = new Lets();
-    const stores = transformRow(BT, xi, d, lets).map((value, nu) => ({
-      buf: V.name,
-      at: linearize([ic(xi * alpha + nu), tile, iv(3)], [P, R, C]),
-      value,
-    }));
-    return { kind: 'loop', name: name(`i${xi}`), space: ie, lets: lets.list, stores };
-  });
+  const inputs = inputKernels(conv, t, V.name, R, name);
 
   const product: ContractionKernel = {
     kind: 'contraction',
@@ -317,15 +358,8 @@ function winogradKernels(k: ContractionKernel, conv: Conv, t: WinogradTransform)
     const guard: Bound[] = [];
     if (TH * m > OH) guard.push({ e: y, lo: 0, hi: OH });
     if (TW * m > OW) guard.push({ e: x, lo: 0, hi: OW });
-    const row = linearize([iv(0), y, x], [N, OH, OW]);
-    const at = [row, iv(3)];
-    const out = k.epilogue
-      ? mapSExpr(k.epilogue, {
-          iexpr: (e) => (e.k === 'var' ? at[e.i]! : foldIExprNode(e)),
-          sexpr: (e) => (e.k === 'acc' && e.name === 'dot' ? value : e),
-        })
-      : value;
-    const store = { buf: k.out, at: linearize(at, [N * OH * OW, F]), value: out };
+    const at = [linearize([iv(0), y, x], [N, OH, OW]), iv(3)];
+    const store = { buf: k.out, at: linearize(at, [N * OH * OW, F]), value: epilogueAt(k, at, value) };
     return guard.length ? { ...store, guard } : store;
   });
   const output: LoopKernel = { kind: 'loop', name: name('o'), space: oe, lets: ol.list, stores };
@@ -334,6 +368,102 @@ function winogradKernels(k: ContractionKernel, conv: Conv, t: WinogradTransform)
     [U, V, M],
   ];
 }
+
+/** `k`'s epilogue at output element (row, col) = `at`, its dot product being `value`. */
+function epilogueAt(k: ContractionKernel, at: readonly IExpr[], value: SExpr): SExpr {
+  return k.epilogue
+    ? mapSExpr(k.epilogue, {
+        iexpr: (e) => (e.k === 'var' ? at[e.i]! : foldIExprNode(e)),
+        sexpr: (e) => (e.k === 'acc' && e.name === 'dot' ? value : e),
+      })
+    : value;
+}
+
+const transposed = (L: readonly (readonly number[])[]): number[][] => L[0]!.map((_, j) => L.map((row) => row[j]!));
+
+/** The kernels and temporaries replacing filter-gradient contraction `k` (dw = patches(x)^T dy). With
+ *  y = AT [(G g) . (BT d)] in one dimension, sum_i dy_i y_i = sum_j g_j (GT [(A dy) . (BT d)])_j, so
+ *  each tile's share of dw is GT [(A dy A^T) . (BT d B)] G: x's tiles transformed as conv2d's input, dy's
+ *  m x m tiles by A (AT's transpose), a product per point summing over the tiles, and GT . G back to 3 x 3:
+ *    input    V[p, t, c] = (BT d[t] B)[p]                      as convolution (inputKernels)
+ *    dy       D[p, t, f] = (A dy[t] AT)[p]                     m+2 loop kernels over [N, TH, TW, F]
+ *    product  M[p, c, f] = sum_t V[p, t, c] D[p, t, f]         contraction, batch [(m+2)^2], k = tiles
+ *    output   dw[i, j, c, f] = epilogue((GT M[., c, f] G)[i, j])  loop kernel over [C, F]
+ *  dy reads 0 past the output where tiles overhang it. */
+function filterGradKernels(
+  k: ContractionKernel,
+  conv: Conv,
+  t: WinogradTransform,
+  sharedV?: string,
+): [Kernel[], BufferDecl[]] {
+  const m = t.m,
+    alpha = m + 2,
+    P = alpha * alpha;
+  const [N, , , C] = conv.shape;
+  const [OH, OW] = conv.out;
+  const F = conv.F;
+  const [TH, TW] = [Math.ceil(OH / m), Math.ceil(OW / m)];
+  const T = N * TH * TW;
+  // a spare row per point in V and D, so that no two points sit a multiple of 4 KiB apart (see
+  // winogradKernels); M (C F floats a point) is small enough to stay in a CPU's L2 cache
+  const R = T + 1;
+  const name = (s: string): string => wname(k, s);
+  const temp = (s: string, size: number): BufferDecl => ({ name: name(s), dtype: 'f32', size, role: 'temp' });
+  const [D, M] = [temp('d', P * R * F), temp('m', P * C * F)];
+  const V = sharedV ?? name('v');
+  const inputs = sharedV ? [] : inputKernels(conv, t, V, R, name);
+
+  // D[p, t, f] = (A dy A^T)[p], dy[i, j] = B[(n OH + ty m + i) OW + tx m + j, f]; vars (n, ty, tx, f)
+  const de = [N, TH, TW, F];
+  const dy = Array.from({ length: m * m }, (_, ij): SExpr => {
+    const y = iadd(imul(iv(1), ic(m)), ic(Math.floor(ij / m))),
+      x = iadd(imul(iv(2), ic(m)), ic(ij % m));
+    const load = operandAt(k.b, linearize([iv(0), y, x], [N, OH, OW]), iv(3), de) as SExpr & { k: 'load' };
+    const guard: Bound[] = [...(load.guard ?? [])];
+    if (rangeOf(y, de)[1] >= OH) guard.push({ e: y, lo: 0, hi: OH });
+    if (rangeOf(x, de)[1] >= OW) guard.push({ e: x, lo: 0, hi: OW });
+    return guard.length ? { ...load, guard, otherwise: 0 } : load;
+  });
+  const A = transposed(t.AT);
+  const tile = linearize([iv(0), iv(1), iv(2)], [N, TH, TW]);
+  const dys = A.map((_, xi): LoopKernel => {
+    const lets = new Lets();
+    const stores = transformRow(A, xi, dy, lets).map((value, nu) => ({
+      buf: D.name,
+      at: linearize([ic(xi * alpha + nu), tile, iv(3)], [P, R, F]),
+      value,
+    }));
+    return { kind: 'loop', name: name(`d${xi}`), space: de, lets: lets.list, stores };
+  });
+
+  const product: ContractionKernel = {
+    kind: 'contraction',
+    name: name('g'),
+    batch: [P],
+    m: C,
+    n: F,
+    k: T,
+    a: viewOperand(V, 0, [R * C, 1, C], C, T),
+    b: viewOperand(D.name, 0, [R * F, F, 1], T, F),
+    out: M.name,
+  };
+
+  // dw[(i 3 + j) C + c, f] = epilogue((GT M[., c, f] G)[i, j]); vars (c, f)
+  const Mt = Array.from(
+    { length: P },
+    (_, p): SExpr => ({ k: 'load', buf: M.name, at: linearize([ic(p), iv(0), iv(1)], [P, C, F]) }),
+  );
+  const ol = new Lets();
+  const stores = transform2d(transposed(t.G), Mt, ol).map((value, ij): Store => {
+    const at = [iadd(imul(ic(ij), ic(C)), iv(0)), iv(1)];
+    return { buf: k.out, at: linearize(at, [9 * C, F]), value: epilogueAt(k, at, ol.bind(value)) };
+  });
+  const output: LoopKernel = { kind: 'loop', name: name('o'), space: [C, F], lets: ol.list, stores };
+  return [[...inputs, ...dys, product, output], sharedV ? [D, M] : [temp('v', P * R * C), D, M]];
+}
+
+/** The buffers kernel `k` stores to. */
+const writes = (k: Kernel): string[] => (k.kind === 'loop' ? k.stores.map((s) => s.buf) : [k.out]);
 
 /** The stride-1 3x3 convolutions of a program, with enough channels, rewritten as Winograd F(m, 3);
  *  `replaced` hears each rewritten kernel's name with its replacements' (for `kiln inspect`'s origins). */
@@ -348,16 +478,28 @@ export function winograd(
     maxRatio = opts.maxRatio ?? MAX_RATIO,
     minTiles = opts.minTiles ?? MIN_TILES;
   const temps: BufferDecl[] = [];
-  const rewrite = (k: Kernel): Kernel[] => {
-    const conv = k.kind === 'contraction' ? convOf(k) : null;
-    if (!conv || k.kind !== 'contraction') return [k];
-    const [N, , , C] = conv.shape;
-    const [OH, OW] = conv.out;
+  // per entry: the transformed input V of each image and geometry, by the kernel index that made it
+  // (a training step's filter gradient reads the V of the convolution over the same x)
+  let made = new Map<string, { v: string; at: number }>();
+  const rewrite = (k: Kernel, at: number, kernels: readonly Kernel[]): Kernel[] => {
+    if (k.kind !== 'contraction') return [k];
+    const conv = convOf(k),
+      grad = conv ? null : filterGradOf(k);
+    const geo = conv ?? grad;
+    if (!geo) return [k];
+    const [N, , , C] = geo.shape;
+    const [OH, OW] = geo.out;
     const alpha = t.m + 2,
       tiles = Math.ceil(OH / t.m) * Math.ceil(OW / t.m);
     const ratio = (alpha * alpha * tiles) / (9 * OH * OW);
-    if (C < minC || conv.F < minC || ratio > maxRatio || N * tiles < minTiles) return [k];
-    const [ks, bufs] = winogradKernels(k, conv, t);
+    if (C < minC || geo.F < minC || ratio > maxRatio || N * tiles < minTiles) return [k];
+    const key = JSON.stringify([geo.image, geo.shape, geo.out, geo.pads, t.m]);
+    const prior = made.get(key);
+    const unchanged = prior && kernels.slice(prior.at, at).every((x) => !writes(x).includes(geo.image));
+    const [ks, bufs] = conv
+      ? winogradKernels(k, conv, t)
+      : filterGradKernels(k, geo, t, unchanged ? prior.v : undefined);
+    if (conv) made.set(key, { v: wname(k, 'v'), at });
     temps.push(...bufs);
     replaced?.(
       k.name,
@@ -365,6 +507,9 @@ export function winograd(
     );
     return ks;
   };
-  const entries = p.entries.map((e) => ({ ...e, kernels: e.kernels.flatMap(rewrite) }));
+  const entries = p.entries.map((e) => {
+    made = new Map();
+    return { ...e, kernels: e.kernels.flatMap((k, at) => rewrite(k, at, e.kernels)) };
+  });
   return temps.length ? { ...p, buffers: [...p.buffers, ...temps], entries } : p;
 }

@@ -49,9 +49,9 @@ describe('source maps', () => {
       }
       const g = e.groups[k.group]!;
       expect(g.kernels).toContain(k.name);
-      // the Winograd rewrite's filter, input and product kernels store temporaries, no graph value
+      // the Winograd rewrite's filter, input, dy and product kernels store temporaries, no graph value
       for (const s of k.stores)
-        if (s.value === undefined) expect(k.name).toMatch(/_w(f|i\d|g)$/);
+        if (s.value === undefined) expect(k.name).toMatch(/_w(f|i\d|d\d|g)$/);
         else expect(g.roots).toContain(s.value);
       expect(k.locs.length).toBeGreaterThan(0);
       for (const l of k.locs) {
