@@ -62,22 +62,49 @@ export class Scope {
     return { mem: `m${slot}`, base: `base.b${b.field}` };
   }
 
+  /** Whether the chunks are bound as `array<vec4<u32>>` (a kernel with vec4 loads: `vec4At`), each
+   *  scalar element then a component of one. Set before rendering anything. */
+  wide = false;
+
+  /** The u32 element at word `at` of binding `mem`. */
+  private elem(mem: string, at: string): string {
+    return this.wide ? `${mem}[(${at}) >> 2u][(${at}) & 3i]` : `${mem}[${at}]`;
+  }
+
   /** `buf`'s element `at` (an i32 WGSL expression) as a storage reference of u32. */
   ref(buf: string, at: string): string {
     const { mem, base } = this.where(buf);
-    return `${mem}[${base} + ${at}]`;
+    return this.elem(mem, `${base} + ${at}`);
   }
 
   /** `buf`'s element at index `at` as a storage reference of u32; the index's constant term goes
    *  into the uniform field, its other terms stay in the code. */
   refAt(buf: string, at: IExpr): string {
+    const { mem, base, rest } = this.split(buf, at);
+    return this.elem(mem, `${base} + ${rest}`);
+  }
+
+  private split(buf: string, at: IExpr): { mem: string; base: string; rest: string } {
     const l = linearForm(at);
     const rest = [...l.terms.entries()]
       .filter(([, t]) => t.coef !== 0)
       .sort(([a], [b]) => (a < b ? -1 : 1))
       .reduce<IExpr>((sum, [, t]) => iadd(sum, imul(t.e, ic(t.coef))), ic(0));
-    const { mem, base } = this.where(buf, l.c);
-    return `${mem}[${base} + ${iexpr(this, rest)}]`;
+    return { ...this.where(buf, l.c), rest: iexpr(this, rest) };
+  }
+
+  /** Whether element `at` of `buf` starts a 16-byte word for every point where `at`'s terms other
+   *  than its constant are multiples of 4: its buffer's place plus the constant is. */
+  aligned(buf: string, at: IExpr): boolean {
+    const p = this.places.get(buf);
+    return p !== undefined && (p.offset / 4 + linearForm(at).c) % 4 === 0;
+  }
+
+  /** The four f32 elements of `buf` from index `at` (aligned: `aligned`) as one vec4f load. */
+  vec4At(buf: string, at: IExpr): string {
+    if (!this.wide) fail('K9001', `wgsl: kernel ${this.kernel}: a vec4 load in a kernel without vec4 bindings`);
+    const { mem, base, rest } = this.split(buf, at);
+    return `bitcast<vec4f>(${mem}[(${base} + ${rest}) >> 2u])`;
   }
 
   /** Each field's element offset (its buffer's place plus its constant), in field order: the
@@ -91,7 +118,9 @@ export class Scope {
   bindings(): string {
     const fields = [...this.bases.values()].map((b) => `b${b.field}: i32`);
     return [
-      ...[...this.slots.values()].map((s) => `@group(0) @binding(${s}) var<storage, read_write> m${s}: array<u32>;`),
+      ...[...this.slots.values()].map(
+        (s) => `@group(0) @binding(${s}) var<storage, read_write> m${s}: array<${this.wide ? 'vec4<u32>' : 'u32'}>;`,
+      ),
       ...(fields.length
         ? [`struct Base { ${fields.join(', ')} }`, `@group(0) @binding(${this.slots.size}) var<uniform> base: Base;`]
         : []),

@@ -42,15 +42,17 @@ export interface WgslProgram {
 export interface WgslOptions {
   /** The device's maxStorageBufferBindingSize (default: WebGPU's guaranteed 128 MiB). */
   readonly maxBinding?: number;
+  /** vec4 loads where an operand allows them (default true; false: scalar loads, to compare). */
+  readonly vec4?: boolean;
 }
 
-function renderKernel(k: Kernel, p: Program, layout: ArenaLayout): RenderedKernel {
+function renderKernel(k: Kernel, p: Program, layout: ArenaLayout, opts: WgslOptions): RenderedKernel {
   const s = new Scope(k.name, new Map(p.buffers.map((b) => [b.name, b])), new Map(Object.entries(layout.places)));
   switch (k.kind) {
     case 'loop':
       return renderLoop(k, s);
     case 'contraction':
-      return renderContraction(contraction(k), s);
+      return renderContraction(contraction(k, opts.vec4 !== false), s);
   }
 }
 
@@ -61,7 +63,7 @@ export function renderWgsl(p: Program, opts: WgslOptions = {}): WgslProgram {
   const entries = p.entries.map((e) => ({
     name: e.name,
     kernels: e.kernels.map((k): WgslKernel => {
-      const { code, ...rest } = renderKernel(k, p, layout);
+      const { code, ...rest } = renderKernel(k, p, layout, opts);
       let shader = shaders.get(code);
       if (shader === undefined) shaders.set(code, (shader = shaders.size));
       return { ...rest, shader };
