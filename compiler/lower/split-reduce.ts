@@ -24,9 +24,9 @@ const prod = (xs: readonly number[]): number => xs.reduce((a, b) => a * b, 1);
  *  coordinates then fold to plain variables), else a divisor of their product; undefined if none fits. */
 export function sliceLength(red: readonly number[]): number | undefined {
   const R = prod(red);
-  const fits = (L: number): boolean => L >= SLICE / 4 && L <= SLICE * 8 && R / L >= 2;
+  const fits = (L: number): boolean => L >= SLICE / 8 && L <= SLICE * 8 && R / L >= 2;
   for (let d = red.length - 1, L = 1; d >= 0; d--) if (fits((L *= red[d]!))) return L;
-  for (let L = SLICE * 2; L >= SLICE / 4; L--) if (R % L === 0 && fits(L)) return L;
+  for (let L = SLICE * 2; L >= SLICE / 8; L--) if (R % L === 0 && fits(L)) return L;
   return undefined;
 }
 
@@ -53,7 +53,13 @@ export function splitReduction(k: LoopKernel, L: number): { kernels: [LoopKernel
     P = prod(space);
   const scratch: BufferDecl = { name: `${k.name}_partials`, dtype: 'f32', size: A * P * S, role: 'temp' };
   // the first kernel's vars: the space's, then s (the slice), then l (the position in it)
-  const at = delinearize(iadd(imul(iv(n), ic(L)), iv(n + 1)), red, [...space, S, L]);
+  const ext = [...space, S, L];
+  // the original reduction coordinates: from s and l apart where L is a suffix of the extents, else from s L + l
+  const d = red.findIndex((_, i) => prod(red.slice(i)) === L);
+  const at =
+    d > 0
+      ? [...delinearize(iv(n), red.slice(0, d), ext), ...delinearize(iv(n + 1), red.slice(d), ext)]
+      : delinearize(iadd(imul(iv(n), ic(L)), iv(n + 1)), red, ext);
   const moved = (e: SExpr): SExpr =>
     mapSExpr(e, { iexpr: (x: IExpr) => (x.k === 'var' && x.i >= n ? at[x.i - n]! : foldIExprNode(x)) });
   const point = linearize(
