@@ -4,6 +4,8 @@
 // with VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json); --host chromium: headless
 // Chromium's WebGPU on SwiftShader. The operands are params (written once), so a call moves no data
 // in; calls are queued without reading back, and the last one reads the result, which ends the timing.
+// Each size runs twice in one process, with vec4 tile loads and with scalar loads (WgslOptions.vec4),
+// and prints the ratio of their times.
 import { GraphBuilder } from '../ir/builder.ts';
 import { compileProgram } from '../compiler/pipeline.ts';
 import { loadOnWebGpu } from '../compiler/webgpu.ts';
@@ -15,13 +17,14 @@ const sizes = args.filter((a, i) => /^\d+$/.test(a) && args[i - 1] !== '--host')
 let transport: (Transport & { close(): Promise<void> }) | undefined;
 if (host === 'chromium') transport = await (await import('../compiler/chromium.ts')).chromiumGpu();
 
-for (const n of sizes.length ? sizes : [1024, 2048, 4096]) {
+/** GFLOP/s and ms per call of kiln's n x n matmul, tile loads by vec4 or by scalars. */
+async function measure(n: number, vec4: boolean): Promise<number> {
   const b = new GraphBuilder(`matmul${n}`);
   const x = b.param('a', 'f32', [n, n], { name: 'zeros', attrs: {} });
   const w = b.param('b', 'f32', [n, n], { name: 'zeros', attrs: {} });
   b.output('y', b.op('matmul', [x, w]));
   const program = compileProgram([{ name: 'main', graph: b.finish() }]);
-  const exe = await loadOnWebGpu(program, transport ? { transport } : {});
+  const exe = await loadOnWebGpu(program, { vec4, ...(transport ? { transport } : {}) });
   const fill = (seed: number): Float32Array =>
     Float32Array.from({ length: n * n }, (_, i) => ((i * 7919 + seed) % 1000) / 1000 - 0.5);
   await exe.writeParam('a', fill(1));
@@ -38,18 +41,27 @@ for (const n of sizes.length ? sizes : [1024, 2048, 4096]) {
   calls++;
   const secs = (performance.now() - t0) / 1000;
   const after = await exe.stats();
+  const ms = (1000 * secs) / calls;
   console.log(
     JSON.stringify({
       case: `matmul ${n}`,
+      loads: vec4 ? 'vec4' : 'scalar',
       adapter: exe.about,
       gflops: +((2 * n ** 3 * calls) / secs / 1e9).toFixed(2),
-      msPerCall: +((1000 * secs) / calls).toFixed(3),
+      msPerCall: +ms.toFixed(3),
       dispatchesPerCall: (after.dispatches - before.dispatches) / calls,
       submitsPerCall: (after.submits - before.submits) / calls,
       kernels: program.entries[0]!.kernels.length,
     }),
   );
   await exe.destroy();
+  return ms;
+}
+
+for (const n of sizes.length ? sizes : [1024, 2048, 4096]) {
+  const vec4 = await measure(n, true);
+  const scalar = await measure(n, false);
+  console.log(JSON.stringify({ case: `matmul ${n}`, vec4OverScalar: +(vec4 / scalar).toFixed(3) }));
 }
 await transport?.close();
 process.exit(0);
