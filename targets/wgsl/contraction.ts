@@ -87,8 +87,7 @@ export interface Contraction {
   readonly operands?: readonly [Operand, Operand];
 }
 
-/** The contraction of `k`; `vec4`: allow vec4 tile loads (WgslOptions.vec4). */
-export function contraction(k: ContractionKernel, vec4 = true): Contraction {
+export function contraction(k: ContractionKernel): Contraction {
   return {
     name: k.name,
     batch: k.batch,
@@ -99,7 +98,7 @@ export function contraction(k: ContractionKernel, vec4 = true): Contraction {
     b: operandLoad(k.b),
     out: k.out,
     epilogue: k.epilogue,
-    ...(vec4 ? { operands: [k.a, k.b] as const } : {}),
+    operands: [k.a, k.b],
   };
 }
 
@@ -201,9 +200,10 @@ function renderTiled(c: Contraction, s: Scope): RenderedKernel {
   const batchVars = c.batch.map((_, d) => `v${d}`);
   const guard = (conds: string[]): string => (conds.length ? conds.join(' && ') : '');
   // A's tile axis is its rows, B's its columns; a vec4 along the tile axis first
-  const [wa, wb] = c.operands
-    ? [vec4Axis(c.operands[0], nb, s, ['rows', 'cols']), vec4Axis(c.operands[1], nb, s, ['cols', 'rows'])]
-    : [undefined, undefined];
+  const [wa, wb] =
+    s.vec4 && c.operands
+      ? [vec4Axis(c.operands[0], nb, s, ['rows', 'cols']), vec4Axis(c.operands[1], nb, s, ['cols', 'rows'])]
+      : [undefined, undefined];
   s.wide = wa !== undefined || wb !== undefined;
   const along = (w: Axis | undefined, tileAxis: Axis): 't' | 'k' | undefined =>
     w === undefined ? undefined : w === tileAxis ? 't' : 'k';

@@ -28,7 +28,9 @@ export class Scope {
    *  whoever emits a statement takes them first (`takePre`). */
   pre: string[] = [];
   /** WGSL for loop variable i where it is not `v{i}` (a contraction operand's sub-coordinates). */
-  vars?: (i: number) => string;
+  vars?: (i: number) => string | undefined;
+  /** A load rendered another way where this returns its WGSL (a vec4 loop kernel's lane of a vec4). */
+  load?: (e: Extract<SExpr, { k: 'load' }>) => string | undefined;
   private fresh = 0;
   constructor(
     readonly kernel: string,
@@ -62,6 +64,8 @@ export class Scope {
     return { mem: `m${slot}`, base: `base.b${b.field}` };
   }
 
+  /** Whether vec4 loads and stores may be rendered (WgslOptions.vec4). */
+  vec4 = true;
   /** Whether the chunks are bound as `array<vec4<u32>>` (a kernel with vec4 loads: `vec4At`), each
    *  scalar element then a component of one. Set before rendering anything. */
   wide = false;
@@ -100,11 +104,16 @@ export class Scope {
     return p !== undefined && (p.offset / 4 + linearForm(at).c) % 4 === 0;
   }
 
+  /** The four elements of `buf` from index `at` (aligned: `aligned`) as one vec4<u32> reference. */
+  vec4Ref(buf: string, at: IExpr): string {
+    if (!this.wide) fail('K9001', `wgsl: kernel ${this.kernel}: a vec4 access in a kernel without vec4 bindings`);
+    const { mem, base, rest } = this.split(buf, at);
+    return `${mem}[(${base} + ${rest}) >> 2u]`;
+  }
+
   /** The four f32 elements of `buf` from index `at` (aligned: `aligned`) as one vec4f load. */
   vec4At(buf: string, at: IExpr): string {
-    if (!this.wide) fail('K9001', `wgsl: kernel ${this.kernel}: a vec4 load in a kernel without vec4 bindings`);
-    const { mem, base, rest } = this.split(buf, at);
-    return `bitcast<vec4f>(${mem}[(${base} + ${rest}) >> 2u])`;
+    return `bitcast<vec4f>(${this.vec4Ref(buf, at)})`;
   }
 
   /** Each field's element offset (its buffer's place plus its constant), in field order: the
@@ -217,6 +226,8 @@ export function sexpr(s: Scope, e: SExpr): string {
         fail('K6001', `wgsl: kernel ${s.kernel} reads '${e.name}', which it does not define`)
       );
     case 'load': {
+      const lane = s.load?.(e);
+      if (lane !== undefined) return lane;
       const value = fromBits(s.decl(e.buf).dtype, s.refAt(e.buf, e.at));
       if (!e.guard?.length) return value;
       // robust buffer access makes the discarded out-of-range load harmless; `&`, not `&&`: no

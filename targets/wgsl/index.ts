@@ -48,11 +48,12 @@ export interface WgslOptions {
 
 function renderKernel(k: Kernel, p: Program, layout: ArenaLayout, opts: WgslOptions): RenderedKernel {
   const s = new Scope(k.name, new Map(p.buffers.map((b) => [b.name, b])), new Map(Object.entries(layout.places)));
+  s.vec4 = opts.vec4 !== false;
   switch (k.kind) {
     case 'loop':
       return renderLoop(k, s);
     case 'contraction':
-      return renderContraction(contraction(k, opts.vec4 !== false), s);
+      return renderContraction(contraction(k), s);
   }
 }
 
