@@ -11,7 +11,7 @@ import { loadWasm, type WasmExecutor } from '../../runtime/index.ts';
 import { ADAM, type Case, type MatmulCase, type ModelCase } from '../cases.ts';
 import type { Layer, ModelSpec } from '../models.ts';
 import { inProcess, type Impl, type Prepared, type Runner } from './types.ts';
-import { benchGpu, closeBenchPage } from './webgpu.ts';
+import { beforeClose, benchGpu, closeBenchPage } from './webgpu.ts';
 import type { Transport } from '../../runtime/webgpu-node.ts';
 import { toManifest } from '../../compiler/artifact/manifest.ts';
 
@@ -112,7 +112,7 @@ async function modelRunner(c: ModelCase, threads: number, gpu?: Transport): Prom
         );
         return out;
       },
-      dispose: () => void exec.destroy(),
+      dispose: () => beforeClose(exec.destroy()),
     };
   }
   const exec = await load(program, threads);

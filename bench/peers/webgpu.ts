@@ -28,8 +28,18 @@ export async function benchGpu(): Promise<Transport> {
   return { call: <T>(req: Request): Promise<T> => callPage<T>(p, 'kilnGpu', req) };
 }
 
-/** Closes the bench page (each WebGPU impl's close; the first closes it). */
+const pending = new Set<Promise<unknown>>();
+
+/** `work` (a disposal on the page: the harness does not wait for it) finished before the page closes. */
+export function beforeClose(work: Promise<unknown>): void {
+  const p = work.catch(() => undefined).finally(() => pending.delete(p));
+  pending.add(p);
+}
+
+/** Closes the bench page once the disposals under way are done (each WebGPU impl's close; the
+ *  first closes it). */
 export async function closeBenchPage(): Promise<void> {
+  await Promise.all(pending);
   const p = page;
   page = undefined;
   await (await p)?.close();
@@ -47,7 +57,7 @@ export const tfjsWebGpu: Impl = {
     const id = await tfjs<number>({ op: 'prepare', case: toPlain(c) });
     return inProcess({
       run: () => tfjs<number[]>({ op: 'call', id }),
-      dispose: () => void tfjs({ op: 'dispose', id }),
+      dispose: () => beforeClose(tfjs({ op: 'dispose', id })),
     });
   },
   close: closeBenchPage,

@@ -106,11 +106,13 @@ const prod = (xs: readonly number[]): number => xs.reduce((a, b) => a * b, 1);
 
 /** Below this many outputs per batch element a contraction renders as one invocation per output
  *  with a serial K loop: the tiled template wastes most of a 64x64 tile on it, and SwiftShader takes
- *  seconds to compile the template (about 50 ms for the loop). */
+ *  seconds to compile the template (about 50 ms for the loop). So does one shorter than a K slice (a
+ *  first convolution over one channel, K = 9): a tile would stage one partial slice; measured on
+ *  SwiftShader, the MNIST CNN's first conv at batch 64 took 2,666 ms tiled and 406 ms direct. */
 export const TILED_MIN_OUTPUTS = 64 * 64;
 
 export function renderContraction(c: Contraction, s: Scope): RenderedKernel {
-  return c.m * c.n < TILED_MIN_OUTPUTS ? renderDirect(c, s) : renderTiled(c, s);
+  return c.m * c.n < TILED_MIN_OUTPUTS || c.k < KSLICE ? renderDirect(c, s) : renderTiled(c, s);
 }
 
 /** The epilogue's value at output (batch vars, v{nb}, v{nb+1}) with the dot product in `dot`, and its store. */
