@@ -5,7 +5,8 @@
 // Chromium's WebGPU on SwiftShader. The operands are params (written once), so a call moves no data
 // in; calls are queued without reading back, and the last one reads the result, which ends the timing.
 // Each size runs twice in one process, with vec4 tile loads and with scalar loads (WgslOptions.vec4),
-// and prints the ratio of their times.
+// and prints the ratio of their times; so does a loop kernel, relu(a + b) over the same n x n
+// operands (4 n^2 bytes per operand and result: one invocation per vec4 or per element).
 import { GraphBuilder } from '../ir/builder.ts';
 import { compileProgram } from '../compiler/pipeline.ts';
 import { loadOnWebGpu } from '../compiler/webgpu.ts';
@@ -17,12 +18,12 @@ const sizes = args.filter((a, i) => /^\d+$/.test(a) && args[i - 1] !== '--host')
 let transport: (Transport & { close(): Promise<void> }) | undefined;
 if (host === 'chromium') transport = await (await import('../compiler/chromium.ts')).chromiumGpu();
 
-/** GFLOP/s and ms per call of kiln's n x n matmul, tile loads by vec4 or by scalars. */
-async function measure(n: number, vec4: boolean): Promise<number> {
-  const b = new GraphBuilder(`matmul${n}`);
+/** GFLOP/s and ms per call of kiln's n x n matmul (or relu(a + b)), loads by vec4 or by scalars. */
+async function measure(op: 'matmul' | 'relu-add', n: number, vec4: boolean): Promise<number> {
+  const b = new GraphBuilder(`${op}${n}`);
   const x = b.param('a', 'f32', [n, n], { name: 'zeros', attrs: {} });
   const w = b.param('b', 'f32', [n, n], { name: 'zeros', attrs: {} });
-  b.output('y', b.op('matmul', [x, w]));
+  b.output('y', op === 'matmul' ? b.op('matmul', [x, w]) : b.op('relu', [b.op('add', [x, w])]));
   const program = compileProgram([{ name: 'main', graph: b.finish() }]);
   const exe = await loadOnWebGpu(program, { vec4, ...(transport ? { transport } : {}) });
   const fill = (seed: number): Float32Array =>
@@ -44,10 +45,10 @@ async function measure(n: number, vec4: boolean): Promise<number> {
   const ms = (1000 * secs) / calls;
   console.log(
     JSON.stringify({
-      case: `matmul ${n}`,
+      case: `${op} ${n}`,
       loads: vec4 ? 'vec4' : 'scalar',
       adapter: exe.about,
-      gflops: +((2 * n ** 3 * calls) / secs / 1e9).toFixed(2),
+      gflops: +(((op === 'matmul' ? 2 * n ** 3 : 2 * n * n) * calls) / secs / 1e9).toFixed(3),
       msPerCall: +ms.toFixed(3),
       dispatchesPerCall: (after.dispatches - before.dispatches) / calls,
       submitsPerCall: (after.submits - before.submits) / calls,
@@ -59,9 +60,11 @@ async function measure(n: number, vec4: boolean): Promise<number> {
 }
 
 for (const n of sizes.length ? sizes : [1024, 2048, 4096]) {
-  const vec4 = await measure(n, true);
-  const scalar = await measure(n, false);
-  console.log(JSON.stringify({ case: `matmul ${n}`, vec4OverScalar: +(vec4 / scalar).toFixed(3) }));
+  for (const op of ['matmul', 'relu-add'] as const) {
+    const vec4 = await measure(op, n, true);
+    const scalar = await measure(op, n, false);
+    console.log(JSON.stringify({ case: `${op} ${n}`, vec4OverScalar: +(vec4 / scalar).toFixed(3) }));
+  }
 }
 await transport?.close();
 process.exit(0);

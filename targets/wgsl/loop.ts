@@ -5,7 +5,7 @@
 // memory. Both orders are fixed, so every run gives the same bits. Accumulators run one after the
 // other, so a later one may read an earlier one (softmax: max, then the sum of exp(x - max)).
 import type { Accumulator, LoopKernel, Store } from '../../ir/kernel.ts';
-import { indexVarsOf, loopExprs, visitSExpr, type LoadExpr } from '../../ir/kernel-walk.ts';
+import { bufsRead, indexReadsOf, indexVarsOf, loopExprs, visitSExpr, type LoadExpr } from '../../ir/kernel-walk.ts';
 import { vec4Run } from '../../ir/iexpr.ts';
 import type { DType } from '../../ir/types.ts';
 import { specialize } from '../../ir/specialize.ts';
@@ -166,15 +166,37 @@ export function cooperative(k: LoopKernel): boolean {
   return k.reduce !== undefined && (r >= 256 || (r >= 32 && p < 4096));
 }
 
+/** The buffers a store of `k` reads after an earlier store of it wrote them (an optimizer's update
+ *  reading the slot it has just stored): a point's loads of them must follow its stores, as they do
+ *  lane by lane, not come before the lanes' loop, and its stores to them not after it. */
+function rewritten(k: LoopKernel): Set<string> {
+  const written = new Set<string>();
+  const out = new Set<string>();
+  for (const st of k.stores) {
+    for (const b of bufsRead(st.value)) if (written.has(b)) out.add(b);
+    for (const g of st.guard ?? []) for (const r of indexReadsOf(g.e)) if (written.has(r.buf)) out.add(r.buf);
+    written.add(st.buf);
+  }
+  return out;
+}
+
 /** Whether a load or store of a loop kernel moves a vec4 along its innermost variable `v`: unguarded,
- *  reading no other var than the space's, contiguous along `v` (vec4Run) and aligned in the arena. */
+ *  reading no other var than the space's, contiguous along `v` (vec4Run), aligned in the arena, and
+ *  of no buffer in `narrow` (rewritten). */
 function wideAccess(
   s: Scope,
   k: LoopKernel,
+  narrow: ReadonlySet<string>,
   a: { buf: string; at: LoadExpr['at']; guard?: readonly unknown[] },
 ): boolean {
   const v = k.space.length - 1;
-  return !a.guard?.length && [...indexVarsOf(a.at)].every((i) => i <= v) && vec4Run(a.at, v) && s.aligned(a.buf, a.at);
+  return (
+    !a.guard?.length &&
+    !narrow.has(a.buf) &&
+    [...indexVarsOf(a.at)].every((i) => i <= v) &&
+    vec4Run(a.at, v) &&
+    s.aligned(a.buf, a.at)
+  );
 }
 
 /** Whether a loop kernel runs one invocation per vec4 along its innermost space variable: no
@@ -184,8 +206,10 @@ export function vec4Loop(k: LoopKernel, s: Scope): boolean {
   const n = k.space.length;
   if (!s.vec4 || k.reduce || k.specialize !== undefined || n === 0 || k.space[n - 1]! % 4 !== 0) return false;
   if (k.stores.some((st) => st.combine)) return false;
-  let wide = k.stores.some((st) => wideAccess(s, k, st));
-  for (const e of loopExprs(k)) visitSExpr(e, { sexpr: (x) => void (wide ||= x.k === 'load' && wideAccess(s, k, x)) });
+  const narrow = rewritten(k);
+  let wide = k.stores.some((st) => wideAccess(s, k, narrow, st));
+  for (const e of loopExprs(k))
+    visitSExpr(e, { sexpr: (x) => void (wide ||= x.k === 'load' && wideAccess(s, k, narrow, x)) });
   return wide;
 }
 
@@ -199,8 +223,9 @@ function renderVec4(c: Ctx, P: number): string {
   const before: string[] = [];
   const after: string[] = [];
   const loads = new Map<string, string>();
+  const narrow = rewritten(k);
   s.load = (e) => {
-    if (!wideAccess(s, k, e)) return undefined;
+    if (!wideAccess(s, k, narrow, e)) return undefined;
     const key = `${e.buf}:${JSON.stringify(e.at)}`;
     let h = loads.get(key);
     if (h === undefined) {
@@ -212,7 +237,7 @@ function renderVec4(c: Ctx, P: number): string {
   const lanes: Ctx = {
     ...c,
     laneStore: (st) => {
-      if (!wideAccess(s, k, st)) return undefined;
+      if (!wideAccess(s, k, narrow, st)) return undefined;
       const o = `o${after.length}`;
       before.push(`var ${o}: vec4<u32>;`);
       after.push(`${s.vec4Ref(st.buf, st.at)} = ${o};`);

@@ -52,7 +52,26 @@ function loop(xs: Shape, f: (b: GraphBuilder, x: Value, y: Value) => Value, ys: 
   return b.finish();
 }
 
+/** A momentum step: v = v mu + g, then w = w - v mu reading the v it has just stored. */
+function momentum(): Graph {
+  const b = new GraphBuilder('momentum');
+  const zeros = { name: 'zeros', attrs: {} };
+  const w = b.param('w', 'f32', [4, 8], zeros),
+    v = b.param('v', 'f32', [4, 8], zeros);
+  const mu = b.input('mu', 'f32', [1]);
+  const vn = b.op('add', [b.op('mul', [v, mu]), b.input('g', 'f32', [4, 8])]);
+  b.assign(v, vn);
+  b.assign(w, b.op('sub', [w, b.op('mul', [vn, mu])]));
+  return b.finish();
+}
+
 const LOOPS: { label: string; g: Graph; loads: number; stores: number }[] = [
+  {
+    label: 'a momentum step reading the slot it has just stored: that slot by scalars, g and w by vec4',
+    g: momentum(),
+    loads: 2,
+    stores: 1,
+  },
   {
     label: 'relu(x + bias) over [8, 64]: x and the bias by vec4, the store by vec4',
     g: loop([8, 64], (b, x, y) => b.op('relu', [b.op('add', [x, y])]), [64]),
