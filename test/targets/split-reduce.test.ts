@@ -38,8 +38,9 @@ const CASES: { label: string; g: Graph; parts: number }[] = [
   { label: 'sum over 4096 rows for 512 outputs (too wide)', g: reduction('sum', [4096, 512], [0]), parts: 0 },
 ];
 
-const partsOf = (g: Graph): number =>
-  compileProgram([{ name: 'main', graph: g }]).entries[0]!.kernels.filter((k) => k.name.endsWith('_part')).length;
+// the Kernel IR verifier after every pass (bounds of every access, in-place safety)
+const compiled = (g: Graph) => compileProgram([{ name: 'main', graph: g }], { verifyEach: true });
+const partsOf = (g: Graph): number => compiled(g).entries[0]!.kernels.filter((k) => k.name.endsWith('_part')).length;
 
 const feedOf = (g: Graph): Record<string, Tensor> => {
   const next = rng(3);
@@ -56,7 +57,7 @@ describe('split-reduce: the pass', () => {
     it(`${c.label}: ${c.parts ? 'split' : 'not split'}; Kernel IR interpreter against the graph interpreter`, () => {
       expect(partsOf(c.g)).toBe(c.parts);
       const inputs = feedOf(c.g);
-      const got = interpretProgram(compileProgram([{ name: 'main', graph: c.g }]), 'main', inputs).outputs;
+      const got = interpretProgram(compiled(c.g), 'main', inputs).outputs;
       expectClose(got.y!, interpret(c.g, inputs, {}).outputs.y!, 'y', TOL);
     });
 });
