@@ -17,6 +17,7 @@ import { lowerProgram } from './lower/program.ts';
 import { specializeLoops } from './lower/specialize.ts';
 import { winograd, type WinogradOptions } from './lower/winograd.ts';
 import { hoistTransposes } from './lower/transpose.ts';
+import { splitReductions } from './lower/split-reduce.ts';
 import { planMemory } from './passes/memory.ts';
 import { printProgram } from '../ir/print-kernels.ts';
 import type { KernelOrigin } from './lower/program.ts';
@@ -73,6 +74,7 @@ export const KERNEL_PASSES: readonly {
   },
   { name: 'specialize', run: specializeLoops },
   { name: 'transpose', run: hoistTransposes },
+  { name: 'split-reduce', run: splitReductions },
 ];
 
 /** Every stage's name as `dump` receives it, in pipeline order ('simplified' is the graph after DCE). */

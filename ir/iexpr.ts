@@ -238,3 +238,14 @@ export function linearForm(e: IExpr): Linear {
   }
   return { terms: new Map([[`~${JSON.stringify(e)}`, { e, coef: 1 }]]), c: 0 };
 }
+
+/** Whether `at` reads runs of 4 consecutive elements, each starting at its constant term plus a
+ *  multiple of 4, as loop var `v` runs through 4 consecutive values from a multiple of 4: every term
+ *  is a loop var, v's coefficient is 1 and every other's a multiple of 4 (a target's vec4 loads). */
+export function vec4Run(at: IExpr, v: number): boolean {
+  const terms = [...linearForm(at).terms.values()].filter((t) => t.coef !== 0);
+  return (
+    terms.some((t) => t.e.k === 'var' && t.e.i === v && t.coef === 1) &&
+    terms.every((t) => t.e.k === 'var' && (t.e.i === v ? t.coef === 1 : t.coef % 4 === 0))
+  );
+}

@@ -2,12 +2,13 @@
 import { jaxPeer } from './jax.ts';
 import { kiln, kilnWebGpu } from './kiln.ts';
 import { ortNode, ortWeb } from './ort.ts';
-import { tfjsCpu, tfjsWasm, tfjsWebGpu } from './tfjs.ts';
+import { tfjsCpu, tfjsWasm } from './tfjs.ts';
+import { tfjsWebGpu } from './webgpu.ts';
 import { torchPeer } from './torch.ts';
 import type { Impl } from './types.ts';
 
 export const IMPLS: readonly Impl[] = [kiln, tfjsWasm, tfjsCpu, ortWeb, ortNode, jaxPeer, torchPeer];
 
-/** `--target webgpu`: kiln's WGSL and the peers that run WebGPU in Node (onnxruntime-web's WebGPU
- *  and jax-js's need a browser's navigator.gpu with its own feature set; not run). */
+/** `--target webgpu`: kiln's WGSL and tfjs-webgpu in one headless Chromium page (webgpu.ts), on one
+ *  adapter (onnxruntime-web's WebGPU and jax-js's: not run). */
 export const WEBGPU_IMPLS: readonly Impl[] = [kilnWebGpu, tfjsWebGpu];

@@ -11,6 +11,8 @@ import { loadWasm, type WasmExecutor } from '../../runtime/index.ts';
 import { ADAM, type Case, type MatmulCase, type ModelCase } from '../cases.ts';
 import type { Layer, ModelSpec } from '../models.ts';
 import { inProcess, type Impl, type Prepared, type Runner } from './types.ts';
+import { beforeClose, benchGpu, closeBenchPage } from './webgpu.ts';
+import type { Transport } from '../../runtime/webgpu-node.ts';
 import { toManifest } from '../../compiler/artifact/manifest.ts';
 
 /** kiln's param names of each layer's weights, in bench/models.ts's order. */
@@ -88,13 +90,30 @@ interface Exec {
   writeParam(name: string, data: Float32Array): unknown;
 }
 
-async function modelRunner(c: ModelCase, threads: number, gpu = false): Promise<Runner> {
+async function modelRunner(c: ModelCase, threads: number, gpu?: Transport): Promise<Runner> {
   const train = c.kind === 'train';
   const program = compileModel(kilnModel(c.spec, c.batch), { train, batch: c.batch });
   if (gpu) {
     const { loadOnWebGpu } = await import('../../compiler/webgpu.ts');
-    const exec = await loadOnWebGpu(program);
-    return { ...(await runnerOn(c, exec)), dispose: () => void exec.destroy() };
+    const exec = await loadOnWebGpu(program, { transport: gpu });
+    const r = await runnerOn(c, exec);
+    const kernels = program.entries.find((e) => e.name === (train ? 'train_step' : 'infer'))!.kernels.length;
+    let counted = false;
+    return {
+      // the first call (a warm-up) also counts its dispatches and submits
+      run: async () => {
+        if (counted) return r.run();
+        const before = await exec.stats();
+        const out = await r.run();
+        const after = await exec.stats();
+        counted = true;
+        console.error(
+          `kiln webgpu ${c.suite} ${c.name}: ${kernels} kernels; one call made ${after.dispatches - before.dispatches} dispatches and ${after.submits - before.submits} submits`,
+        );
+        return out;
+      },
+      dispose: () => beforeClose(exec.destroy()),
+    };
   }
   const exec = await load(program, threads);
   return { ...(await runnerOn(c, exec)), dispose: () => exec.close() };
@@ -129,14 +148,15 @@ function kilnOn(threads: number): Impl {
 export const kiln: Impl = kilnOn(1);
 
 /** kiln on WebGPU (`--target webgpu`): the same program rendered to WGSL, run by the WebGPU
- *  executor on compiler/webgpu.ts's host (headless Chromium on its adapter, or Dawn with
- *  KILN_WEBGPU=node); a call is one submit, its output read back. */
+ *  executor on the bench page's host (webgpu.ts: headless Chromium, next to tfjs-webgpu); a call is
+ *  one submit, its output read back. */
 export const kilnWebGpu: Impl = {
   name: 'kiln',
   threads: 1,
   async load() {},
   async prepare(c: Case): Promise<Prepared> {
     if (c.kind === 'matmul') throw new Error('kiln on WebGPU: bench/webgpu-matmul.ts measures matmul');
-    return inProcess(await modelRunner(c, 1, true));
+    return inProcess(await modelRunner(c, 1, await benchGpu()));
   },
+  close: closeBenchPage,
 };

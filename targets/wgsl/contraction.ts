@@ -8,7 +8,8 @@
 // guards appear only for a dimension that is not a multiple of its tile. Small contractions render as
 // one invocation per output instead (renderDirect).
 import { fail } from '../../ir/errors.ts';
-import type { ContractionKernel, Operand } from '../../ir/kernel.ts';
+import type { ContractionKernel, Operand, SExpr } from '../../ir/kernel.ts';
+import { vec4Run } from '../../ir/iexpr.ts';
 import { Scope, sexpr, toBits, castTo, dtypeOf } from './expr.ts';
 import type { RenderedKernel } from './index.ts';
 import { LOOP_WORKGROUP, MAX_GROUPS } from './loop.ts';
@@ -20,9 +21,9 @@ const LANES = 16; // invocations per tile side: TILE / 4
 /** The f32 element of an operand at coordinates (batch..., row, col), each an i32 WGSL expression. */
 export type OperandLoad = (s: Scope, batch: readonly string[], row: string, col: string) => string;
 
-/** An operand's element: `at` (and its guards, 0 where one fails) with the operand's vars
- *  (batch..., row sub-coordinates..., column sub-coordinates...) split from (batch..., row, col). */
-export function operandLoad(op: Operand): OperandLoad {
+/** Runs `f` with the operand's vars (batch..., row sub-coordinates..., column sub-coordinates...)
+ *  split from (batch..., row, col). */
+function withVars<T>(op: Operand, s: Scope, batch: readonly string[], row: string, col: string, f: () => T): T {
   const split = (flat: string, extents: readonly number[]): string[] => {
     let stride = prod(extents);
     return extents.map((e, d) => {
@@ -31,22 +32,46 @@ export function operandLoad(op: Operand): OperandLoad {
       return d === 0 ? q : `(${q} % ${e}i)`;
     });
   };
-  return (s, batch, row, col) => {
-    const vars = [...batch, ...split(row, op.rows), ...split(col, op.cols)];
-    const outer = s.vars;
-    s.vars = (i) =>
-      vars[i] ??
-      fail('K6001', `wgsl: kernel ${s.kernel}: operand of ${op.buf} reads var ${i}, beyond its ${vars.length}`);
-    try {
-      return sexpr(
-        s,
-        op.guard ? { k: 'load', buf: op.buf, at: op.at, guard: op.guard } : { k: 'load', buf: op.buf, at: op.at },
-      );
-    } finally {
-      s.vars = outer;
-    }
-  };
+  const vars = [...batch, ...split(row, op.rows), ...split(col, op.cols)];
+  const outer = s.vars;
+  s.vars = (i) =>
+    vars[i] ??
+    fail('K6001', `wgsl: kernel ${s.kernel}: operand of ${op.buf} reads var ${i}, beyond its ${vars.length}`);
+  try {
+    return f();
+  } finally {
+    s.vars = outer;
+  }
 }
+
+/** An operand's element: `at` (and its guards, 0 where one fails). */
+export function operandLoad(op: Operand): OperandLoad {
+  const load: SExpr = op.guard
+    ? { k: 'load', buf: op.buf, at: op.at, guard: op.guard }
+    : { k: 'load', buf: op.buf, at: op.at };
+  return (s, batch, row, col) => withVars(op, s, batch, row, col, () => sexpr(s, load));
+}
+
+/** The operand's four elements from (batch..., row, col) along its vec4 axis, as one vec4f. */
+const operandLoad4 =
+  (op: Operand): OperandLoad =>
+  (s, batch, row, col) =>
+    withVars(op, s, batch, row, col, () => s.vec4At(op.buf, op.at));
+
+/** The operand's axis along which its tile loads by vec4: one where it is contiguous (its last
+ *  sub-coordinate of that axis a multiple of 4 long and of stride 1, every other stride a multiple of
+ *  4: vec4Run), unguarded, and aligned (its place in the arena plus its index's constant a multiple of
+ *  4 words, known here from the memory plan, so no run-time test); `order` says which axis to try
+ *  first. Undefined: scalar loads. */
+export function vec4Axis(op: Operand, nb: number, s: Scope, order: readonly Axis[]): Axis | undefined {
+  if (op.guard?.length || !s.aligned(op.buf, op.at)) return undefined;
+  return order.find((ax) => {
+    const e = op[ax];
+    const v = nb + op.rows.length - 1 + (ax === 'cols' ? op.cols.length : 0);
+    return e[e.length - 1]! % 4 === 0 && vec4Run(op.at, v);
+  });
+}
+type Axis = 'rows' | 'cols';
 
 export interface Contraction {
   readonly name: string;
@@ -58,6 +83,8 @@ export interface Contraction {
   readonly b: OperandLoad;
   readonly out: string;
   readonly epilogue?: ContractionKernel['epilogue'];
+  /** The operands themselves, for vec4 loads (vec4Axis); without them, scalar loads. */
+  readonly operands?: readonly [Operand, Operand];
 }
 
 export function contraction(k: ContractionKernel): Contraction {
@@ -71,6 +98,7 @@ export function contraction(k: ContractionKernel): Contraction {
     b: operandLoad(k.b),
     out: k.out,
     epilogue: k.epilogue,
+    operands: [k.a, k.b],
   };
 }
 
@@ -78,11 +106,13 @@ const prod = (xs: readonly number[]): number => xs.reduce((a, b) => a * b, 1);
 
 /** Below this many outputs per batch element a contraction renders as one invocation per output
  *  with a serial K loop: the tiled template wastes most of a 64x64 tile on it, and SwiftShader takes
- *  seconds to compile the template (about 50 ms for the loop). */
+ *  seconds to compile the template (about 50 ms for the loop). So does one shorter than a K slice (a
+ *  first convolution over one channel, K = 9): a tile would stage one partial slice; measured on
+ *  SwiftShader, the MNIST CNN's first conv at batch 64 took 2,666 ms tiled and 406 ms direct. */
 export const TILED_MIN_OUTPUTS = 64 * 64;
 
 export function renderContraction(c: Contraction, s: Scope): RenderedKernel {
-  return c.m * c.n < TILED_MIN_OUTPUTS ? renderDirect(c, s) : renderTiled(c, s);
+  return c.m * c.n < TILED_MIN_OUTPUTS || c.k < KSLICE ? renderDirect(c, s) : renderTiled(c, s);
 }
 
 /** The epilogue's value at output (batch vars, v{nb}, v{nb+1}) with the dot product in `dot`, and its store. */
@@ -136,20 +166,68 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   };
 }
 
+/** One operand's K-slice tile into workgroup memory `S` ([kk][TILE], its TILE axis `gt`, origin
+ *  `t0`). Scalars: four per invocation, `kFast` (A: neighbouring invocations along k, as row-major A
+ *  lies) or along the tile axis. A vec4 along the tile axis or along k: one per invocation. `load`
+ *  reads at (gt, gk) and `conds` guard it (a vec4 starts at a multiple of 4 of an extent that is one). */
+function tileLoad(
+  S: string,
+  t0: string,
+  along: 't' | 'k' | undefined,
+  kFast: boolean,
+  load: string,
+  conds: string[],
+): string {
+  const at = `let gt = ${t0} + t; let gk = k0 + kk;`;
+  const v = conds.length ? `select(vec4f(0.0f), ${load}, ${conds.join(' && ')})` : load;
+  if (along === 't')
+    return `{ let kk = tid / ${LANES}i; let t = (tid % ${LANES}i) * 4i; ${at} let x = ${v};
+        for (var j = 0i; j < 4i; j++) { ${S}[kk * ${TILE}i + t + j] = x[j]; } }`;
+  if (along === 'k')
+    return `{ let t = tid / 4i; let kk = (tid % 4i) * 4i; ${at} let x = ${v};
+        for (var j = 0i; j < 4i; j++) { ${S}[(kk + j) * ${TILE}i + t] = x[j]; } }`;
+  const x = conds.length ? `select(0.0f, ${load}, ${conds.join(' && ')})` : load;
+  const split = kFast
+    ? `let t = e / ${KSLICE}i; let kk = e % ${KSLICE}i;`
+    : `let kk = e / ${TILE}i; let t = e % ${TILE}i;`;
+  return `for (var q = 0i; q < ${(TILE * KSLICE) / (LANES * LANES)}i; q++) {
+        let e = tid + q * ${LANES * LANES}i; ${split} ${at}
+        ${S}[kk * ${TILE}i + t] = ${x};
+      }`;
+}
+
 function renderTiled(c: Contraction, s: Scope): RenderedKernel {
   const nb = c.batch.length;
   const B = prod(c.batch);
   const batchVars = c.batch.map((_, d) => `v${d}`);
   const guard = (conds: string[]): string => (conds.length ? conds.join(' && ') : '');
-  const guarded = (load: string, conds: string[]): string =>
-    conds.length ? `select(0.0f, ${load}, ${guard(conds)})` : load;
-  const aConds = [...(c.m % TILE ? ['gi < M'] : []), ...(c.k % KSLICE ? ['gk < K'] : [])];
-  const bConds = [...(c.k % KSLICE ? ['gk < K'] : []), ...(c.n % TILE ? ['gj < N'] : [])];
-  const loadA = guarded(c.a(s, batchVars, 'gi', 'gk'), aConds);
-  const loadB = guarded(c.b(s, batchVars, 'gk', 'gj'), bConds);
+  // A's tile axis is its rows, B's its columns; a vec4 along the tile axis first
+  const [wa, wb] =
+    s.vec4 && c.operands
+      ? [vec4Axis(c.operands[0], nb, s, ['rows', 'cols']), vec4Axis(c.operands[1], nb, s, ['cols', 'rows'])]
+      : [undefined, undefined];
+  s.wide = wa !== undefined || wb !== undefined;
+  const along = (w: Axis | undefined, tileAxis: Axis): 't' | 'k' | undefined =>
+    w === undefined ? undefined : w === tileAxis ? 't' : 'k';
+  const kGuard = c.k % KSLICE ? ['gk < K'] : [];
+  const loadA = tileLoad(
+    'As',
+    'row0',
+    along(wa, 'rows'),
+    true,
+    (wa ? operandLoad4(c.operands![0]) : c.a)(s, batchVars, 'gt', 'gk'),
+    [...(c.m % TILE ? ['gt < M'] : []), ...kGuard],
+  );
+  const loadB = tileLoad(
+    'Bs',
+    'col0',
+    along(wb, 'cols'),
+    false,
+    (wb ? operandLoad4(c.operands![1]) : c.b)(s, batchVars, 'gk', 'gt'),
+    [...kGuard, ...(c.n % TILE ? ['gt < N'] : [])],
+  );
   const store = storeOut(c, s);
   const outConds = [...(c.m % TILE ? [`v${nb} < M`] : []), ...(c.n % TILE ? [`v${nb + 1} < N`] : [])];
-  const per = (TILE * KSLICE) / (LANES * LANES);
   const code = `${s.bindings()}
 ${s.helperCode()}
 const M = ${c.m}i;
@@ -168,17 +246,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(num_workgroups) nwg: vec3u, @
     ${unbatch(c)}
     var acc: array<vec4f, 4>;
     for (var k0 = 0i; k0 < K; k0 += ${KSLICE}i) {
-      for (var q = 0i; q < ${per}i; q++) {
-        let e = tid + q * ${LANES * LANES}i;
-        {
-          let rr = e / ${KSLICE}i; let kk = e % ${KSLICE}i; let gi = row0 + rr; let gk = k0 + kk;
-          As[kk * ${TILE}i + rr] = ${loadA};
-        }
-        {
-          let kk = e / ${TILE}i; let cc = e % ${TILE}i; let gk = k0 + kk; let gj = col0 + cc;
-          Bs[kk * ${TILE}i + cc] = ${loadB};
-        }
-      }
+      ${loadA}
+      ${loadB}
       workgroupBarrier();
       for (var kk = 0i; kk < ${KSLICE}i; kk++) {
         let o = kk * ${TILE}i;

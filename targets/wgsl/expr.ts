@@ -28,7 +28,9 @@ export class Scope {
    *  whoever emits a statement takes them first (`takePre`). */
   pre: string[] = [];
   /** WGSL for loop variable i where it is not `v{i}` (a contraction operand's sub-coordinates). */
-  vars?: (i: number) => string;
+  vars?: (i: number) => string | undefined;
+  /** A load rendered another way where this returns its WGSL (a vec4 loop kernel's lane of a vec4). */
+  load?: (e: Extract<SExpr, { k: 'load' }>) => string | undefined;
   private fresh = 0;
   constructor(
     readonly kernel: string,
@@ -62,22 +64,56 @@ export class Scope {
     return { mem: `m${slot}`, base: `base.b${b.field}` };
   }
 
+  /** Whether vec4 loads and stores may be rendered (WgslOptions.vec4). */
+  vec4 = true;
+  /** Whether the chunks are bound as `array<vec4<u32>>` (a kernel with vec4 loads: `vec4At`), each
+   *  scalar element then a component of one. Set before rendering anything. */
+  wide = false;
+
+  /** The u32 element at word `at` of binding `mem`. */
+  private elem(mem: string, at: string): string {
+    return this.wide ? `${mem}[(${at}) >> 2u][(${at}) & 3i]` : `${mem}[${at}]`;
+  }
+
   /** `buf`'s element `at` (an i32 WGSL expression) as a storage reference of u32. */
   ref(buf: string, at: string): string {
     const { mem, base } = this.where(buf);
-    return `${mem}[${base} + ${at}]`;
+    return this.elem(mem, `${base} + ${at}`);
   }
 
   /** `buf`'s element at index `at` as a storage reference of u32; the index's constant term goes
    *  into the uniform field, its other terms stay in the code. */
   refAt(buf: string, at: IExpr): string {
+    const { mem, base, rest } = this.split(buf, at);
+    return this.elem(mem, `${base} + ${rest}`);
+  }
+
+  private split(buf: string, at: IExpr): { mem: string; base: string; rest: string } {
     const l = linearForm(at);
     const rest = [...l.terms.entries()]
       .filter(([, t]) => t.coef !== 0)
       .sort(([a], [b]) => (a < b ? -1 : 1))
       .reduce<IExpr>((sum, [, t]) => iadd(sum, imul(t.e, ic(t.coef))), ic(0));
-    const { mem, base } = this.where(buf, l.c);
-    return `${mem}[${base} + ${iexpr(this, rest)}]`;
+    return { ...this.where(buf, l.c), rest: iexpr(this, rest) };
+  }
+
+  /** Whether element `at` of `buf` starts a 16-byte word for every point where `at`'s terms other
+   *  than its constant are multiples of 4: its buffer's place plus the constant is. */
+  aligned(buf: string, at: IExpr): boolean {
+    const p = this.places.get(buf);
+    return p !== undefined && (p.offset / 4 + linearForm(at).c) % 4 === 0;
+  }
+
+  /** The four elements of `buf` from index `at` (aligned: `aligned`) as one vec4<u32> reference. */
+  vec4Ref(buf: string, at: IExpr): string {
+    if (!this.wide) fail('K9001', `wgsl: kernel ${this.kernel}: a vec4 access in a kernel without vec4 bindings`);
+    const { mem, base, rest } = this.split(buf, at);
+    return `${mem}[(${base} + ${rest}) >> 2u]`;
+  }
+
+  /** The four f32 elements of `buf` from index `at` (aligned: `aligned`) as one vec4f load. */
+  vec4At(buf: string, at: IExpr): string {
+    return `bitcast<vec4f>(${this.vec4Ref(buf, at)})`;
   }
 
   /** Each field's element offset (its buffer's place plus its constant), in field order: the
@@ -91,7 +127,9 @@ export class Scope {
   bindings(): string {
     const fields = [...this.bases.values()].map((b) => `b${b.field}: i32`);
     return [
-      ...[...this.slots.values()].map((s) => `@group(0) @binding(${s}) var<storage, read_write> m${s}: array<u32>;`),
+      ...[...this.slots.values()].map(
+        (s) => `@group(0) @binding(${s}) var<storage, read_write> m${s}: array<${this.wide ? 'vec4<u32>' : 'u32'}>;`,
+      ),
       ...(fields.length
         ? [`struct Base { ${fields.join(', ')} }`, `@group(0) @binding(${this.slots.size}) var<uniform> base: Base;`]
         : []),
@@ -188,6 +226,8 @@ export function sexpr(s: Scope, e: SExpr): string {
         fail('K6001', `wgsl: kernel ${s.kernel} reads '${e.name}', which it does not define`)
       );
     case 'load': {
+      const lane = s.load?.(e);
+      if (lane !== undefined) return lane;
       const value = fromBits(s.decl(e.buf).dtype, s.refAt(e.buf, e.at));
       if (!e.guard?.length) return value;
       // robust buffer access makes the discarded out-of-range load harmless; `&`, not `&&`: no

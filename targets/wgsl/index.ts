@@ -42,10 +42,13 @@ export interface WgslProgram {
 export interface WgslOptions {
   /** The device's maxStorageBufferBindingSize (default: WebGPU's guaranteed 128 MiB). */
   readonly maxBinding?: number;
+  /** vec4 loads where an operand allows them (default true; false: scalar loads, to compare). */
+  readonly vec4?: boolean;
 }
 
-function renderKernel(k: Kernel, p: Program, layout: ArenaLayout): RenderedKernel {
+function renderKernel(k: Kernel, p: Program, layout: ArenaLayout, opts: WgslOptions): RenderedKernel {
   const s = new Scope(k.name, new Map(p.buffers.map((b) => [b.name, b])), new Map(Object.entries(layout.places)));
+  s.vec4 = opts.vec4 !== false;
   switch (k.kind) {
     case 'loop':
       return renderLoop(k, s);
@@ -61,7 +64,7 @@ export function renderWgsl(p: Program, opts: WgslOptions = {}): WgslProgram {
   const entries = p.entries.map((e) => ({
     name: e.name,
     kernels: e.kernels.map((k): WgslKernel => {
-      const { code, ...rest } = renderKernel(k, p, layout);
+      const { code, ...rest } = renderKernel(k, p, layout, opts);
       let shader = shaders.get(code);
       if (shader === undefined) shaders.set(code, (shader = shaders.size));
       return { ...rest, shader };

@@ -4,7 +4,9 @@
 // workgroup whose invocations fold strided slices, then combine them by a tree in workgroup
 // memory. Both orders are fixed, so every run gives the same bits. Accumulators run one after the
 // other, so a later one may read an earlier one (softmax: max, then the sum of exp(x - max)).
-import type { Accumulator, LoopKernel } from '../../ir/kernel.ts';
+import type { Accumulator, LoopKernel, Store } from '../../ir/kernel.ts';
+import { bufsRead, indexReadsOf, indexVarsOf, loopExprs, visitSExpr, type LoadExpr } from '../../ir/kernel-walk.ts';
+import { vec4Run } from '../../ir/iexpr.ts';
 import type { DType } from '../../ir/types.ts';
 import { specialize } from '../../ir/specialize.ts';
 import { castTo, combineInit, combineStep, dtypeOf, fromBits, iexpr, Scope, sexpr, toBits, WGSL_TYPE } from './expr.ts';
@@ -42,6 +44,8 @@ interface Ctx {
   readonly n: number;
   readonly r: number;
   readonly lines: string[];
+  /** Where a store's bits go instead of its element (a vec4 loop kernel's lane of a vec4 store). */
+  readonly laneStore?: (st: Store) => string | undefined;
 }
 
 /** The value an accumulator folds, and its dtype, at reduction position `pos`. */
@@ -113,7 +117,7 @@ function pointBody(c: Ctx): void {
   });
   for (const st of c.k.stores) {
     const d = c.s.decl(st.buf).dtype;
-    const ref = c.s.refAt(st.buf, st.at);
+    const ref = c.laneStore?.(st) ?? c.s.refAt(st.buf, st.at);
     let value = castTo(dtypeOf(c.s, st.value), d, sexpr(c.s, st.value));
     if (st.combine === 'sum') value = `${fromBits(d, ref)} + ${value}`;
     const store = `${c.s.takePre()} ${ref} = ${toBits(d, value)};`;
@@ -162,6 +166,101 @@ export function cooperative(k: LoopKernel): boolean {
   return k.reduce !== undefined && (r >= 256 || (r >= 32 && p < 4096));
 }
 
+/** The buffers a store of `k` reads after an earlier store of it wrote them (an optimizer's update
+ *  reading the slot it has just stored): a point's loads of them must follow its stores, as they do
+ *  lane by lane, not come before the lanes' loop, and its stores to them not after it. */
+function rewritten(k: LoopKernel): Set<string> {
+  const written = new Set<string>();
+  const out = new Set<string>();
+  for (const st of k.stores) {
+    for (const b of bufsRead(st.value)) if (written.has(b)) out.add(b);
+    for (const g of st.guard ?? []) for (const r of indexReadsOf(g.e)) if (written.has(r.buf)) out.add(r.buf);
+    written.add(st.buf);
+  }
+  return out;
+}
+
+/** Whether a load or store of a loop kernel moves a vec4 along its innermost variable `v`: unguarded,
+ *  reading no other var than the space's, contiguous along `v` (vec4Run), aligned in the arena, and
+ *  of no buffer in `narrow` (rewritten). */
+function wideAccess(
+  s: Scope,
+  k: LoopKernel,
+  narrow: ReadonlySet<string>,
+  a: { buf: string; at: LoadExpr['at']; guard?: readonly unknown[] },
+): boolean {
+  const v = k.space.length - 1;
+  return (
+    !a.guard?.length &&
+    !narrow.has(a.buf) &&
+    [...indexVarsOf(a.at)].every((i) => i <= v) &&
+    vec4Run(a.at, v) &&
+    s.aligned(a.buf, a.at)
+  );
+}
+
+/** Whether a loop kernel runs one invocation per vec4 along its innermost space variable: no
+ *  reduction, scatter or specialization, that variable a multiple of 4 long, and a load or store
+ *  moving a vec4 (wideAccess). */
+export function vec4Loop(k: LoopKernel, s: Scope): boolean {
+  const n = k.space.length;
+  if (!s.vec4 || k.reduce || k.specialize !== undefined || n === 0 || k.space[n - 1]! % 4 !== 0) return false;
+  if (k.stores.some((st) => st.combine)) return false;
+  const narrow = rewritten(k);
+  let wide = k.stores.some((st) => wideAccess(s, k, narrow, st));
+  for (const e of loopExprs(k))
+    visitSExpr(e, { sexpr: (x) => void (wide ||= x.k === 'load' && wideAccess(s, k, narrow, x)) });
+  return wide;
+}
+
+/** One invocation per 4 points along the innermost variable: its vec4 loads (wideAccess) before a loop
+ *  over the 4 lanes, which reads their components and renders the rest of the point as one point
+ *  does; its vec4 stores gather the lanes' bits and go after the loop. */
+function renderVec4(c: Ctx, P: number): string {
+  const { s, k } = c;
+  const v = k.space.length - 1;
+  s.wide = true;
+  const before: string[] = [];
+  const after: string[] = [];
+  const loads = new Map<string, string>();
+  const narrow = rewritten(k);
+  s.load = (e) => {
+    if (!wideAccess(s, k, narrow, e)) return undefined;
+    const key = `${e.buf}:${JSON.stringify(e.at)}`;
+    let h = loads.get(key);
+    if (h === undefined) {
+      loads.set(key, (h = `h${loads.size}`));
+      before.push(`let ${h} = ${s.vec4Ref(e.buf, e.at)};`);
+    }
+    return fromBits(s.decl(e.buf).dtype, `${h}[j]`);
+  };
+  const lanes: Ctx = {
+    ...c,
+    laneStore: (st) => {
+      if (!wideAccess(s, k, narrow, st)) return undefined;
+      const o = `o${after.length}`;
+      before.push(`var ${o}: vec4<u32>;`);
+      after.push(`${s.vec4Ref(st.buf, st.at)} = ${o};`);
+      return `${o}[j]`;
+    },
+  };
+  pointBody(lanes);
+  s.load = undefined;
+  return `@compute @workgroup_size(${LOOP_WORKGROUP})
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let step = i32(nwg.x) * ${LOOP_WORKGROUP}i;
+  for (var p0 = i32(gid.x); p0 < ${P / 4}i; p0 += step) {
+    let p = p0 * 4i; ${unflatten(k.space, 0, 'p')} let vb = v${v};
+    ${before.join('\n    ')}
+    for (var j = 0i; j < 4i; j++) {
+      let v${v} = vb + j;
+      ${c.lines.join('\n      ')}
+    }
+    ${after.join('\n    ')}
+  }
+}`;
+}
+
 export function renderLoop(k: LoopKernel, s: Scope): RenderedKernel {
   const n = k.space.length;
   const P = prod(k.space);
@@ -172,6 +271,9 @@ export function renderLoop(k: LoopKernel, s: Scope): RenderedKernel {
   if (k.stores.some((st) => st.combine === 'sum')) {
     main = renderScatter(c, P);
     groups = 1;
+  } else if (vec4Loop(k, s)) {
+    main = renderVec4(c, P);
+    groups = Math.min(MAX_GROUPS, Math.max(1, Math.ceil(P / 4 / LOOP_WORKGROUP)));
   } else if (!cooperative(k)) {
     c.lines.push(head);
     if (k.specialize === undefined) point(c, k);

@@ -49,9 +49,10 @@ describe('source maps', () => {
       }
       const g = e.groups[k.group]!;
       expect(g.kernels).toContain(k.name);
-      // the Winograd rewrite's filter, input, dy and product kernels store temporaries, no graph value
+      // the Winograd rewrite's filter, input, dy and product kernels and a split reduction's partials
+      // kernel store temporaries, no graph value
       for (const s of k.stores)
-        if (s.value === undefined) expect(k.name).toMatch(/_w(f|i\d|d\d|g)$/);
+        if (s.value === undefined) expect(k.name).toMatch(/(_w(f|i\d|d\d|g)|_part)$/);
         else expect(g.roots).toContain(s.value);
       expect(k.locs.length).toBeGreaterThan(0);
       for (const l of k.locs) {
@@ -189,7 +190,7 @@ describe('flags', () => {
     [{ stage: 'nope' }, /--stage nope is not a stage/],
     [
       { diff: 'fused' },
-      /--diff fused: a diff compares a pass's input and output; passes: simplified, simplify, cse, dce, train, winograd, specialize, transpose, kernels/,
+      /--diff fused: a diff compares a pass's input and output; passes: simplified, simplify, cse, dce, train, winograd, specialize, transpose, split-reduce, kernels/,
     ],
     [{ stage: 'specialize', entry: 'infer' }, /--entry does not apply to --stage specialize/],
     [
@@ -211,7 +212,7 @@ describe('costs and profile', () => {
   test('--stats: a row per kernel and the total; --json keeps the program totals', async () => {
     const table = (await inspect(MNIST, { stats: true, train: true })).split('\n');
     expect(table[0]).toMatch(/^kernel\s+kind\s+FLOPs\s+read\s+written\s+FLOP\/B$/);
-    expect(table.filter((l) => /^(infer|train_step)_k\d+(_w\w+)? /.test(l))).toHaveLength(mnist.kernels.length);
+    expect(table.filter((l) => /^(infer|train_step)_k\d+(_w\w+|_part)? /.test(l))).toHaveLength(mnist.kernels.length);
     const json = JSON.parse(await inspect(MNIST, { stats: true, json: true, train: true }));
     expect(json.kernels).toBe(mnist.kernels.length);
     expect(json.kernelCosts.reduce((s: number, k: { flops: number }) => s + k.flops, 0)).toBe(

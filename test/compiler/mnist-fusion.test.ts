@@ -86,8 +86,9 @@ describe('fusion of the MNIST CNN of examples/mnist-cnn.ts (batch 64, Adam)', as
     expect(stats.bytesMoved).toBeLessThanOrEqual(stats.bytesMovedUnfused / 2);
   });
 
-  it('at most 35 kernels per step, every one a loop or contraction kernel', () => {
-    expect(kernels.length).toBeLessThanOrEqual(35);
+  // 35 as fused, and a partials kernel for each of the two conv bias gradients (compiler/lower/split-reduce.ts)
+  it('at most 37 kernels per step, every one a loop or contraction kernel', () => {
+    expect(kernels.length).toBeLessThanOrEqual(37);
     expect(kernels.filter((k) => k.kind !== 'loop' && k.kind !== 'contraction')).toEqual([]);
   });
 
