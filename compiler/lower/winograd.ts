@@ -290,22 +290,40 @@ function inputKernels(
 const wname = (k: Kernel, s: string): string => `${k.name}_w${s}`;
 
 /** The kernels and temporaries replacing convolution contraction `k`. */
-function winogradKernels(k: ContractionKernel, conv: Conv, t: WinogradTransform): [Kernel[], BufferDecl[]] {
-  const { m, AT } = t;
-  const G = t.G,
-    alpha = m + 2,
-    P = alpha * alpha;
+/** The tiling of convolution `k` by transform `t`, and the names of its rewrite's kernels and temporaries. */
+function tilingOf(k: ContractionKernel, conv: Conv, t: WinogradTransform) {
+  const m = t.m,
+    alpha = m + 2;
   const [N, , , C] = conv.shape;
   const [OH, OW] = conv.out;
-  const F = conv.F;
   const [TH, TW] = [Math.ceil(OH / m), Math.ceil(OW / m)];
   const T = N * TH * TW;
-  // V and M hold one row more per point than there are tiles (its contents unspecified, its products
-  // never read): with T a multiple of 16 the points' rows would sit a multiple of 4 KiB apart, and the
-  // (m+2)^2 loads or stores of a tile would all fall in one set of a CPU's L1 cache
-  const R = T + 1;
   const name = (s: string): string => wname(k, s);
-  const temp = (s: string, size: number): BufferDecl => ({ name: name(s), dtype: 'f32', size, role: 'temp' });
+  return {
+    m,
+    alpha,
+    P: alpha * alpha,
+    N,
+    C,
+    F: conv.F,
+    OH,
+    OW,
+    TH,
+    TW,
+    T,
+    // the transformed buffers hold one row more per point than there are tiles (its contents
+    // unspecified, its products never read): with T a multiple of 16 the points' rows would sit a
+    // multiple of 4 KiB apart, and the (m+2)^2 loads or stores of a tile would all fall in one set of
+    // a CPU's L1 cache
+    R: T + 1,
+    name,
+    temp: (s: string, size: number): BufferDecl => ({ name: name(s), dtype: 'f32', size, role: 'temp' }),
+  };
+}
+
+function winogradKernels(k: ContractionKernel, conv: Conv, t: WinogradTransform): [Kernel[], BufferDecl[]] {
+  const { AT, G } = t;
+  const { m, P, N, C, F, OH, OW, TH, TW, R, name, temp } = tilingOf(k, conv, t);
   const [U, V, M] = [temp('u', P * C * F), temp('v', P * R * C), temp('m', P * R * F)];
 
   // U[p, c, f] = (G g GT)[p], g[i, j] = B[(i*3 + j) C + c, f]; vars (c, f)
@@ -396,19 +414,9 @@ function filterGradKernels(
   t: WinogradTransform,
   sharedV?: string,
 ): [Kernel[], BufferDecl[]] {
-  const m = t.m,
-    alpha = m + 2,
-    P = alpha * alpha;
-  const [N, , , C] = conv.shape;
-  const [OH, OW] = conv.out;
-  const F = conv.F;
-  const [TH, TW] = [Math.ceil(OH / m), Math.ceil(OW / m)];
-  const T = N * TH * TW;
-  // a spare row per point in V and D, so that no two points sit a multiple of 4 KiB apart (see
-  // winogradKernels); M (C F floats a point) is small enough to stay in a CPU's L2 cache
-  const R = T + 1;
-  const name = (s: string): string => wname(k, s);
-  const temp = (s: string, size: number): BufferDecl => ({ name: name(s), dtype: 'f32', size, role: 'temp' });
+  // a spare row per point in V and D (tilingOf); M (C F floats a point) is small enough to stay in a
+  // CPU's L2 cache
+  const { m, alpha, P, N, C, F, OH, OW, TH, TW, T, R, name, temp } = tilingOf(k, conv, t);
   const [D, M] = [temp('d', P * R * F), temp('m', P * C * F)];
   const V = sharedV ?? name('v');
   const inputs = sharedV ? [] : inputKernels(conv, t, V, R, name);
