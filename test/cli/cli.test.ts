@@ -83,7 +83,7 @@ describe('the command line', () => {
       "error K8001: train: --epochs must be an integer >= 1, got '1.5'; see kiln help train\n",
     );
     expect(kiln('inspect', 'examples/xor.ts', '--stage', 'fused?').err).toBe(
-      "error K8001: inspect: --stage 'fused?' is not one of ir, train, simplified, fused, lowered, winograd, specialize, transpose, kernels, wat, wgsl; see kiln help inspect\n",
+      "error K8001: inspect: --stage 'fused?' is not one of ir, train, simplified, fused, lowered, winograd, specialize, transpose, split-reduce, kernels, wat, wgsl; see kiln help inspect\n",
     );
   });
 });
