@@ -5,14 +5,13 @@
 // wide: generator Dense 7*7*256 -> ConvT 128 (stride 1) -> ConvT 64 -> ConvT 1 (else gan.ts's);
 // d2: discriminator 64/128 (else 32/64); batch (default 64); lrd, lrg: Adam rates (default 2e-4).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { defineModel, k, losses, nn, optimizers } from '../compiler/index.ts';
 import { generate, judge } from '../compiler/train/judge.ts';
 import { createSession } from '../compiler/train/session.ts';
 import { programSession, trainScheduled, previewImages } from '../compiler/train/schedule.ts';
 import { pngGrid } from '../compiler/train/png-grid.ts';
 import { decodeSafetensors, encodeSafetensors } from '../runtime/safetensors.ts';
 import mnistCnn from '../examples/mnist-cnn.ts';
-import { mnistReal } from '../examples/gan.ts';
+import { buildDcgan, mnistReal } from '../examples/gan.ts';
 
 const v = JSON.parse(process.argv[2] ?? '{}') as {
   tag: string;
@@ -25,85 +24,13 @@ const v = JSON.parse(process.argv[2] ?? '{}') as {
   lrg?: number;
 };
 const B = v.batch ?? 64;
-const generator = nn.sequential(
-  v.wide
-    ? [
-        nn.dense(7 * 7 * 256, { useBias: false }),
-        nn.batchNorm(),
-        nn.activation('relu'),
-        nn.reshape([7, 7, 256]),
-        nn.conv2dTranspose(128, v.ks1 ?? 4, { strides: 1, padding: 'same', useBias: false }),
-        nn.batchNorm(),
-        nn.activation('relu'),
-        nn.conv2dTranspose(64, 4, { strides: 2, padding: 'same', useBias: false }),
-        nn.batchNorm(),
-        nn.activation('relu'),
-        nn.conv2dTranspose(1, 4, { strides: 2, padding: 'same', useBias: false, activation: 'tanh' }),
-      ]
-    : [
-        nn.dense(7 * 7 * 128, { useBias: false }),
-        nn.batchNorm(),
-        nn.activation('relu'),
-        nn.reshape([7, 7, 128]),
-        nn.conv2dTranspose(64, 4, { strides: 2, padding: 'same', useBias: false }),
-        nn.batchNorm(),
-        nn.activation('relu'),
-        nn.conv2dTranspose(1, 4, { strides: 2, padding: 'same', useBias: false, activation: 'tanh' }),
-      ],
-  { name: 'generator' },
-);
-const [c1, c2] = v.d2 ? [64, 128] : [32, 64];
-const discriminator = nn.sequential(
-  [
-    nn.conv2d(c1, 4, { strides: 2, padding: 'same' }),
-    nn.leakyRelu({ negativeSlope: 0.2 }),
-    nn.conv2d(c2, 4, { strides: 2, padding: 'same', useBias: false }),
-    nn.batchNorm(),
-    nn.leakyRelu({ negativeSlope: 0.2 }),
-    nn.flatten(),
-    nn.dense(1),
-  ],
-  { name: 'discriminator' },
-);
-const bce = losses.binaryCrossentropy({ fromLogits: true });
-const images = { dtype: 'f32', shape: [28, 28, 1] } as const;
-const noise = { dtype: 'f32', shape: [100] } as const;
-const dstep = defineModel({
-  name: 'gan_discriminator_step',
+const { dcgan: gan } = buildDcgan({
+  wide: v.wide,
+  wideKernel: v.ks1,
+  discriminatorWidths: v.d2 ? [64, 128] : [32, 64],
   batch: B,
-  inputs: { real: images, noise },
-  forward: ({ real, noise }) => ({ real: discriminator(real!), fake: discriminator(generator(noise!)) }),
-  train: {
-    loss: ({ real, fake }) => bce.of(k.ones(real!.shape).mul(0.9), real!).add(bce.of(k.zeros(fake!.shape), fake!)),
-    optimizer: optimizers.adam({ learningRate: v.lrd ?? 2e-4, beta1: 0.5 }),
-    trainable: (p) => discriminator.owns(p),
-  },
-});
-const gstep = defineModel({
-  name: 'gan_generator_step',
-  batch: B,
-  inputs: { noise },
-  forward: ({ noise }) => discriminator(generator(noise!)),
-  train: {
-    loss: ({ y }) => bce.of(k.ones(y!.shape), y!),
-    optimizer: optimizers.adam({ learningRate: v.lrg ?? 2e-4, beta1: 0.5 }),
-    trainable: (p) => generator.owns(p),
-  },
-});
-const gan = defineModel({
-  name: 'dcgan',
-  batch: B,
-  inputs: { noise },
-  forward: generator,
-  schedule: {
-    steps: [
-      { name: 'discriminator_step', model: dstep },
-      { name: 'generator_step', model: gstep },
-    ],
-    draw: { noise: 'normal' },
-    preview: { rows: B / 8, cols: 8, range: [-1, 1] },
-  },
-  dataset: mnistReal,
+  lrDiscriminator: v.lrd,
+  lrGenerator: v.lrg,
 });
 
 const session = await programSession(gan);
