@@ -20,6 +20,7 @@ import {
   type Tensor,
 } from '../compiler/index.ts';
 import { loadMnist } from './data/mnist.ts';
+import type { LearningRate } from '../compiler/dsl/schedules.ts';
 
 export const NOISE = 100;
 
@@ -46,8 +47,8 @@ export interface DcganOptions {
   readonly wideKernel?: number;
   readonly discriminatorWidths?: readonly [number, number];
   readonly batch?: number;
-  readonly lrDiscriminator?: number;
-  readonly lrGenerator?: number;
+  readonly lrDiscriminator?: LearningRate;
+  readonly lrGenerator?: LearningRate;
 }
 
 /** The DCGAN's networks, its sampling model, its two steps and the program that schedules them. */

@@ -12,6 +12,7 @@ import { pngGrid } from '../compiler/train/png-grid.ts';
 import { decodeSafetensors, encodeSafetensors } from '../runtime/safetensors.ts';
 import mnistCnn from '../examples/mnist-cnn.ts';
 import { buildDcgan, mnistReal } from '../examples/gan.ts';
+import { cosineDecay, type LearningRate } from '../compiler/dsl/schedules.ts';
 
 const v = JSON.parse(process.argv[2] ?? '{}') as {
   tag: string;
@@ -22,15 +23,21 @@ const v = JSON.parse(process.argv[2] ?? '{}') as {
   epochs?: number;
   lrd?: number;
   lrg?: number;
+  /** Cosine decay of both rates over the run's updates down to this fraction of them. */
+  cosine?: number;
 };
 const B = v.batch ?? 64;
+/** The training digits' turns over the run (8,000 digits, one turn per batch). */
+const updates = Math.floor(8000 / B) * (v.epochs ?? 8);
+const rate = (initial: number): LearningRate =>
+  v.cosine === undefined ? initial : cosineDecay({ initial, decaySteps: updates, alpha: v.cosine });
 const { dcgan: gan } = buildDcgan({
   wide: v.wide,
   wideKernel: v.ks1,
   discriminatorWidths: v.d2 ? [64, 128] : [32, 64],
   batch: B,
-  lrDiscriminator: v.lrd,
-  lrGenerator: v.lrg,
+  lrDiscriminator: rate(v.lrd ?? 2e-4),
+  lrGenerator: rate(v.lrg ?? 2e-4),
 });
 
 const session = await programSession(gan);
