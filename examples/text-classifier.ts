@@ -29,8 +29,13 @@ export function poolTokens(h: Tensor, ids: Tensor): Tensor {
   return k.concat([max, sum], 1);
 }
 
+/** The Embedding layer's name, the same in every classifier: `--freeze word_vectors` keeps its table fixed. */
+export const WORD_VECTORS = 'word_vectors';
+/** Its table [VOCAB, 64], the param that scripts/bow-vectors.ts fills from the bag-of-words MLP. */
+export const WORD_VECTORS_PARAM = `${WORD_VECTORS}/embeddings`;
+
 export function textClassifier(name: string, recurrent: (units: number, opts?: RecurrentOptions) => Layer): Model {
-  const embed = nn.embedding(VOCAB, 64);
+  const embed = nn.embedding(VOCAB, 64, { name: WORD_VECTORS });
   const wordDropout = nn.dropout(0.3, { noiseShape: [null, null, 1] });
   const rnn = recurrent(64, { returnSequences: true });
   const dropout = nn.dropout(0.5);
