@@ -5,7 +5,10 @@
 // every step, rather than reading the last state, lets each word's output reach the classifier
 // directly; the sum keeps how long the text is, which the topics differ in. text-lstm.ts,
 // text-gru.ts and text-rnn.ts pick the recurrent layer; the settings were chosen on a validation
-// split (README.md, "End to end").
+// split (README.md, "End to end"). `npm run e2e` starts the Embedding (`word_vectors`) from the
+// bag-of-words MLP's first layer, kept frozen: `kiln train examples/text-bow.ts --save B`,
+// `npx tsx scripts/bow-vectors.ts B/weights.safetensors V.safetensors`, then
+// `kiln train examples/text-lstm.ts --init V.safetensors --freeze word_vectors`.
 import {
   defineModel,
   k,
