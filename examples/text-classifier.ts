@@ -5,7 +5,10 @@
 // every step, rather than reading the last state, lets each word's output reach the classifier
 // directly; the sum keeps how long the text is, which the topics differ in. text-lstm.ts,
 // text-gru.ts and text-rnn.ts pick the recurrent layer; the settings were chosen on a validation
-// split (README.md, "End to end").
+// split (README.md, "End to end"). `npm run e2e` starts the Embedding (`word_vectors`) from the
+// bag-of-words MLP's first layer, kept frozen: `kiln train examples/text-bow.ts --save B`,
+// `npx tsx scripts/bow-vectors.ts B/weights.safetensors V.safetensors`, then
+// `kiln train examples/text-lstm.ts --init V.safetensors --freeze word_vectors`.
 import {
   defineModel,
   k,
@@ -29,8 +32,13 @@ export function poolTokens(h: Tensor, ids: Tensor): Tensor {
   return k.concat([max, sum], 1);
 }
 
+/** The Embedding layer's name, the same in every classifier: `--freeze word_vectors` keeps its table fixed. */
+export const WORD_VECTORS = 'word_vectors';
+/** Its table [VOCAB, 64], the param that scripts/bow-vectors.ts fills from the bag-of-words MLP. */
+export const WORD_VECTORS_PARAM = `${WORD_VECTORS}/embeddings`;
+
 export function textClassifier(name: string, recurrent: (units: number, opts?: RecurrentOptions) => Layer): Model {
-  const embed = nn.embedding(VOCAB, 64);
+  const embed = nn.embedding(VOCAB, 64, { name: WORD_VECTORS });
   const wordDropout = nn.dropout(0.3, { noiseShape: [null, null, 1] });
   const rnn = recurrent(64, { returnSequences: true });
   const dropout = nn.dropout(0.5);

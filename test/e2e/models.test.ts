@@ -23,13 +23,27 @@ import * as mlp from '../../examples/mnist-mlp.ts';
 import textBow from '../../examples/text-bow.ts';
 import textGru from '../../examples/text-gru.ts';
 import textLstm from '../../examples/text-lstm.ts';
+import { WORD_VECTORS, WORD_VECTORS_PARAM } from '../../examples/text-classifier.ts';
+import { BOW_KERNEL, bowWordVectors } from '../../scripts/bow-vectors.ts';
+import { freezePredicate } from '../../compiler/train/init.ts';
+import type { NamedArray } from '../../runtime/safetensors.ts';
 
 const KILN = join(import.meta.dirname, '../../bin/kiln.js');
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-/** Trains `steps` steps on the first `size` examples of the training split; returns the loss of every step. */
-async function losses(model: Model, data: Dataset, size: number, steps: number, seed = 5): Promise<number[]> {
-  const s = await createSession(model, { target: 'wasm' });
+/** Trains `steps` steps on the first `size` examples of the training split, from the params in
+ *  `init` (the rest at their initializers) and with the params `freeze` picks fixed; returns the loss
+ *  of every step and the session. */
+async function trained(
+  model: Model,
+  data: Dataset,
+  size: number,
+  steps: number,
+  seed = 5,
+  opts: { init?: Record<string, NamedArray>; freeze?: (param: string) => boolean } = {},
+): Promise<{ losses: number[]; session: Session }> {
+  const s = await createSession(model, { target: 'wasm', ...(opts.freeze ? { freeze: opts.freeze } : {}) });
+  if (opts.init) s.load(opts.init);
   const seen: number[] = [];
   const recording: Session = {
     ...s,
@@ -50,8 +64,11 @@ async function losses(model: Model, data: Dataset, size: number, steps: number, 
   };
   const epochs = Math.ceil(steps / Math.floor(size / s.batch));
   train(recording, { ...data, train: part, test: part }, { epochs, seed });
-  return seen.slice(0, steps);
+  return { losses: seen.slice(0, steps), session: s };
 }
+
+const losses = async (model: Model, data: Dataset, size: number, steps: number, seed = 5): Promise<number[]> =>
+  (await trained(model, data, size, steps, seed)).losses;
 
 describe('text classifiers on fortunes (256 training texts)', () => {
   const data = loadFortunes();
@@ -69,6 +86,24 @@ describe('text classifiers on fortunes (256 training texts)', () => {
       expect(mean(l.slice(-16))).toBeLessThan(l[0]! / 3);
     }, 180_000);
   }
+
+  it("text_lstm from the bag-of-words MLP's word vectors, frozen (e2e's setting): they load, stay fixed, and 160 steps cut the loss by 3x", async () => {
+    const bow = await trained(textBow, data, 256, 96);
+    const vectors = bowWordVectors(bow.session.params());
+    expect(Object.keys(vectors)).toEqual([WORD_VECTORS_PARAM]);
+    const lstm = await trained(textLstm, data, 256, 160, 5, { init: vectors, freeze: freezePredicate([WORD_VECTORS]) });
+    const after = lstm.session.params();
+    expect(after[WORD_VECTORS_PARAM]!.data).toEqual(bow.session.params()[BOW_KERNEL]!.data);
+    expect(after[WORD_VECTORS_PARAM]!.data.some((v) => v !== 0)).toBe(true);
+    expect(lstm.losses[0]).toBeGreaterThan(2);
+    expect(mean(lstm.losses.slice(-16))).toBeLessThan(lstm.losses[0]! / 3);
+  }, 180_000);
+
+  it('bowWordVectors refuses weights without the bag-of-words kernel (K7011)', () => {
+    expect(() => bowWordVectors({}, 'x.safetensors')).toThrow(
+      /K7011.*x\.safetensors holds no 'bag_of_words_1\/kernel'/,
+    );
+  });
 });
 
 describe('the MNIST MLP (BatchNorm, Dropout, L2) under each optimizer', () => {
