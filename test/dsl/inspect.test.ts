@@ -51,7 +51,7 @@ describe('kiln inspect', () => {
     expect(embedding).toBeGreaterThan(0);
     expect(out).toMatch(
       new RegExp(
-        `gather\\(%embedding_\\d+/embeddings, %x\\) \\{axis=0\\} : f32\\[1,50,64\\]\\s+loc\\("examples/text-classifier.ts":${embedding}:\\d+\\)`,
+        `gather\\(%word_vectors/embeddings, %x\\) \\{axis=0\\} : f32\\[1,50,64\\]\\s+loc\\("examples/text-classifier.ts":${embedding}:\\d+\\)`,
       ),
     );
   }, 60_000);
