@@ -160,6 +160,7 @@ function threadedWat(p: Program, opts: RenderOptions): string {
       name: e.name,
       kernels: e.kernels.map((k, ki) => ({ name: names[ei]![ki]!, alone: runsAlone(k) })),
     })),
+    opts.profile,
   );
   return `(module
 ${parts.imports}

@@ -123,11 +123,14 @@ export interface ThreadedLayout {
  *  `kiln_worker`: runs each entry the main thread starts until entry -1), each entry's export (sets its
  *  id, bumps the generation, wakes the workers, runs its kernels as thread 0). `kernels[e]` are entry
  *  e's kernel functions in order: each split across threads, or `alone` (run whole by the first thread:
- *  consecutive ones run one after another there, with one barrier after them all). */
+ *  consecutive ones run one after another there, with one barrier after them all). A profiling build
+ *  (`profile`) has the first thread call the imported `kiln.tick(id)` before each kernel (id: its index
+ *  among all entries' kernels), so a kernel's time runs to the end of the barrier after it. */
 export function threadedParts(
   layout: ThreadedLayout,
   minPages: number,
   entries: readonly { name: string; kernels: readonly { name: string; alone: boolean }[] }[],
+  profile = false,
 ): { imports: string; funcs: string } {
   const c = layout.control;
   const at = (off: number): string => i32c(c + off);
@@ -135,7 +138,7 @@ export function threadedParts(
   const imports = `(import "env" "memory" (memory ${minPages} 65536 shared))
 (import "kiln" "tid" (global $tid i32))
 (import "kiln" "nt" (global $nt i32))
-(import "kiln" "block" (global $block i32))
+(import "kiln" "block" (global $block i32))${profile ? '\n(import "kiln" "tick" (func $tick (param i32)))' : ''}
 (global $scr (mut i32) (i32.const 0))
 (global $sense (mut i32) (i32.const 0))
 (global (export "kiln_scratch") i32 ${i32c(layout.scratch)})
@@ -157,18 +160,22 @@ export function threadedParts(
 (if (i32.eq (i32.atomic.load ${at(SENSE)}) (local.get $s)) (then (return)))
 (if (global.get $block) (then (drop (memory.atomic.wait32 ${at(SENSE)} (i32.eqz (local.get $s)) ${WAIT_NS}))))
 (br $Lwait)))`;
+  let id = 0;
+  const tick = (n: number, alone: boolean): string =>
+    !profile ? '' : alone ? `(call $tick ${i32c(n)})\n` : `(if (i32.eqz ${TID}) (then (call $tick ${i32c(n)})))\n`;
   const runs = entries.map((e, i) => {
-    const groups: { alone: boolean; names: string[] }[] = [];
+    const groups: { alone: boolean; calls: string[] }[] = [];
     for (const k of e.kernels) {
       const last = groups[groups.length - 1];
-      if (k.alone && last?.alone) last.names.push(k.name);
-      else groups.push({ alone: k.alone, names: [k.name] });
+      const call = `${tick(id++, k.alone)}(call $${k.name})`;
+      if (k.alone && last?.alone) last.calls.push(call);
+      else groups.push({ alone: k.alone, calls: [call] });
     }
     const calls = groups.map((g) => {
-      const code = g.names.map((k) => `(call $${k})`).join('\n');
+      const code = g.calls.join('\n');
       return `${g.alone ? `(if (i32.eqz ${TID}) (then\n${code}))` : code}\n(call $barrier)`;
     });
-    return `(func $run${i}\n${calls.join('\n')})`;
+    return `(func $run${i}\n${calls.join('\n')}\n${tick(-1, false)})`;
   });
   const exports = entries.map(
     (e, i) => `(func (export "${e.name}")

@@ -16,6 +16,7 @@ import { GraphBuilder } from '../../ir/builder.ts';
 import type { Value } from '../../ir/graph.ts';
 import type { Program } from '../../ir/kernel.ts';
 import { checkWasm, randomFeed, runtimeTensor } from './wasm-helpers.ts';
+import { sampleKernels } from '../../compiler/inspect/profile.ts';
 
 const open: WasmExecutor[] = [];
 afterAll(() => {
@@ -196,6 +197,26 @@ describe('loadModel threads', () => {
       );
     } finally {
       delete g.crossOriginIsolated;
+    }
+  }, 60_000);
+});
+
+describe('threaded profile', () => {
+  it('times every kernel of the threaded build on 2 threads (the first thread ticks), as the one-thread build', async () => {
+    const c: SeedCase = { ...SEED_CASES.find((s) => s.model === 'mnist_cnn')!, batch: 4 };
+    const entries = seedEntries(await seedModel(c), c);
+    const program = compileProgram(entries);
+    const wat = programWat(program, { threads: true, profile: true });
+    const kernels = program.entries.reduce((n, e) => n + e.kernels.length, 0);
+    expect(wat.match(/\(call \$tick \(i32\.const \d+\)\)/g)).toHaveLength(kernels);
+    const graphs = entries.map((e) => e.graph);
+    for (const threads of [1, 2]) {
+      const times = await sampleKernels(program, graphs, false, 2, threads);
+      expect([...times.keys()]).toEqual(program.entries.flatMap((e) => e.kernels.map((k) => k.name)));
+      for (const [name, ts] of times) {
+        expect(ts, `${name} on ${threads} threads`).toHaveLength(2);
+        for (const t of ts) expect(t).toBeGreaterThanOrEqual(0);
+      }
     }
   }, 60_000);
 });
