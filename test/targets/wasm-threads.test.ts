@@ -133,6 +133,31 @@ describe('threaded wasm: packs shared by the threads, kernels run alone', () => 
   }, 120_000);
 });
 
+describe('threaded wasm: k split into slices', () => {
+  it('a filter gradient with many k blocks: the threads share out fixed slices of k, bitwise equal on 1, 2, 3 threads', async () => {
+    const b = new GraphBuilder('slices');
+    const dw = b.op(
+      'conv2d_filter_grad',
+      [b.input('x', 'f32', [16, 28, 28, 1]), b.input('dy', 'f32', [16, 26, 26, 32])],
+      {
+        filter_shape: [3, 3, 1, 32],
+      },
+    );
+    b.output('dw', b.op('relu', [dw]));
+    const g = b.finish();
+    const program = await checkWasm(g, { tol: 1e-4 }); // a sum of 10,816 products
+    const wat = programWat(program, { threads: true });
+    expect(wat).toContain('$sh_logs'); // the slices shared out
+    expect(wat).toContain('$sh_logcr'); // then the combine's rows
+    let next = 3;
+    const rand = (): number => (next = (next * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const feeds = Object.fromEntries(g.inputs.map((v) => [v.name, randomFeed(v.type, rand) as RuntimeTensor]));
+    const [one, ...more] = await onThreads(program, 'main', feeds);
+    for (const [i, got] of more.entries())
+      got.forEach((r, j) => expect(Buffer.compare(r, one![j]!), `${i + 2} threads, output ${j}`).toBe(0));
+  }, 120_000);
+});
+
 describe('threaded wasm module', () => {
   it('splits loops and GEMMs by thread, runs unsplittable kernels on thread 0, rebases scratch per thread', async () => {
     const c: SeedCase = { ...SEED_CASES.find((s) => s.model === 'mnist_cnn')!, batch: 4 };
