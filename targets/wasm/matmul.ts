@@ -43,8 +43,9 @@ export interface Gemm {
   readonly packedB: string;
   /** Emits one result: (row local, col local, dot value: 4 columns as a v128, or one f32). */
   readonly emit: (row: string, col: string, dot: string, vector: boolean) => string;
-  /** Code run at the start of each block of MC rows (its first row is in the local `blockRow(f)`),
-   *  e.g. packing that block of A into scratch (then aAddr may depend on `blockRow(f)`). */
+  /** Code run at the start of each block of MC rows (its first row is in the local `blockRow(f)`, the
+   *  row after its last in `blockEnd(f)`), e.g. packing that block of A into scratch (then aAddr may
+   *  depend on `blockRow(f)`). */
   readonly prepare?: string;
   /** A is packed in tiles of MR rows, k-major inside a tile (A[i, p] at aAddr + ((i / MR) k + p) MR + i % MR
    *  floats): the micro-kernel reads one stream. aRowBytes is then unused. */
@@ -71,8 +72,9 @@ export interface Gemm {
 /** Bytes of one slice's partials (split k): every row tile's panels. */
 export const sliceBytes = (m: number, n: number): number => aRows(m) * panels(n) * NR * 4;
 
-/** The local holding the first row of the current row block. */
+/** The locals holding the first row of the current row block, and the row after its last. */
 export const blockRow = (f: Func): string => f.local('g_i0', 'i32');
+export const blockEnd = (f: Func): string => f.local('g_i1', 'i32');
 /** The locals holding the first k and the length of the current k block. */
 export const blockK = (f: Func): string => f.local('g_p0', 'i32');
 export const blockKLen = (f: Func): string => f.local('g_kb', 'i32');
@@ -253,7 +255,7 @@ ${set(pb, `(i32.add ${get(pb)} ${i32c(bStep)})`)}
 (loop $Li
 ${micro}
 ${set(i, `(i32.add ${get(i)} ${i32c(MR)})`)}
-(br_if $Li (i32.lt_s ${get(i)} (select ${i32c(g.m)} (i32.add ${get(i0)} ${i32c(mc)}) (i32.lt_s ${i32c(g.m)} (i32.add ${get(i0)} ${i32c(mc)}))))))`;
+(br_if $Li (i32.lt_s ${get(i)} ${get(blockEnd(f))})))`;
   // a threaded build's threads split the row blocks, or the panels when there are fewer than 4 row blocks
   // (or the slices of k)
   const split = g.slices ? 'slices' : Math.ceil(g.m / mc) >= 4 ? 'rows' : 'panels';
@@ -264,8 +266,28 @@ ${set(i, `(i32.add ${get(i)} ${i32c(MR)})`)}
     : blocked
       ? forLoop(p0, 0, g.k, kc, kBlock, 'gp')
       : jLoop;
-  const rowBlocks = splitLoop(f, split === 'rows', i0, 0, g.m, mc, `${g.prepare ?? ''}\n${kLoop}`, 'gi');
+  const rowBlocks = rowBlockLoop(f, g.m, mc, split === 'rows', `${g.prepare ?? ''}\n${kLoop}`);
   return g.slices ? `${rowBlocks}\n${barrier(f)}\n${combineSlices(f, g, g.slices)}` : rowBlocks;
+}
+
+/** The loop over blocks of `mc` rows (`blockRow(f)` to `blockEnd(f)`); when `split` (a threaded build), over
+ *  this thread's share of the MR-row tiles, in blocks of mc from its first: every thread gets as many
+ *  tiles, give or take one, and each row's result is computed by the same code as on one thread. */
+function rowBlockLoop(f: Func, m: number, mc: number, split: boolean, body: string): string {
+  const i0 = blockRow(f),
+    i1 = blockEnd(f),
+    last = f.local('g_last', 'i32');
+  const tiles = split ? share(f, Math.ceil(m / MR), 'gi') : { code: '', lo: i32c(0), hi: i32c(Math.ceil(m / MR)) };
+  const min = (a: string, b: string): string => `(select ${a} ${b} (i32.lt_s ${a} ${b}))`;
+  return `${tiles.code}
+${set(i0, `(i32.mul ${tiles.lo} ${i32c(MR)})`)}
+${set(last, min(i32c(m), `(i32.mul ${tiles.hi} ${i32c(MR)})`))}
+(block $Bgi (loop $Lgi
+(br_if $Bgi (i32.ge_s ${get(i0)} ${get(last)}))
+${set(i1, min(get(last), `(i32.add ${get(i0)} ${i32c(mc)})`))}
+${body}
+${set(i0, `(i32.add ${get(i0)} ${i32c(mc)})`)}
+(br $Lgi)))`;
 }
 
 /** Split k's loop: this thread's share of the slices, each a run of whole k blocks (`kBlock`). */
@@ -606,10 +628,9 @@ export function renderContraction(
     aSide = { aAddr: i32c(aAt), aRowBytes: 0, aTiled: true };
     packs = true;
   } else if (a.kind === 'rows') {
-    // the block's rows [i0, min(i0 + MC, m)) at aAt, row-major
-    const i0 = blockRow(f),
-      end = `(i32.add ${get(i0)} ${i32c(MC)})`;
-    const n = `(i32.sub (select ${i32c(k.m)} ${end} (i32.lt_s ${i32c(k.m)} ${end})) ${get(i0)})`;
+    // the block's rows [i0, i1) at aAt, row-major
+    const i0 = blockRow(f);
+    const n = `(i32.sub ${get(blockEnd(f))} ${get(i0)})`;
     aSide = {
       aAddr: `(i32.sub ${i32c(aAt)} (i32.mul ${get(i0)} ${i32c(k.k * 4)}))`,
       aRowBytes: k.k * 4,
