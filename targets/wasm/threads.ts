@@ -103,8 +103,10 @@ const GEN = 0,
   COUNT = 64,
   SENSE = 68;
 export const CONTROL_BYTES = 128;
-/** Spins on a barrier or a start signal before a worker blocks in memory.atomic.wait32. */
-const SPIN = 4000;
+/** Spins on a barrier or a start signal before a thread blocks in memory.atomic.wait32 (about 50 to
+ *  100 us): a kernel run alone, or a step's imbalance, is mostly shorter, and a blocked thread takes
+ *  tens of microseconds to wake. */
+const SPIN = 1 << 16;
 /** A blocked thread wakes at least this often (ns): an engine ending a worker (Node at exit) interrupts
  *  wasm code between waits, never inside an unbounded one. */
 const WAIT_NS = '(i64.const 20000000)';
