@@ -123,7 +123,8 @@ export interface ThreadedLayout {
 
 /** The module's imports, globals and thread functions: the barrier, the worker loop (exported
  *  `kiln_worker`: runs each entry the main thread starts until entry -1), each entry's export (sets its
- *  id, bumps the generation, wakes the workers, runs its kernels as thread 0). `kernels[e]` are entry
+ *  id, bumps the generation, wakes the workers, runs its kernels as thread 0), `kiln_stop` and
+ *  `kiln_wake`. `kernels[e]` are entry
  *  e's kernel functions in order: each split across threads, or `alone` (run whole by the first thread:
  *  consecutive ones run one after another there, with one barrier after them all). A profiling build
  *  (`profile`) has the first thread call the imported `kiln.tick(id)` before each kernel (id: its index
@@ -187,7 +188,8 @@ ${scr}
 (drop (memory.atomic.notify ${at(GEN)} (i32.const -1)))
 (call $run${i}))`,
   );
-  // a worker runs each generation's entry; entry -1 ends it
+  // a worker runs each generation's entry; entry -1 ends it. Woken without a new generation (kiln_wake),
+  // it spins again: an entry is about to start
   const dispatch = entries.reduce(
     (code, _e, i) => `${code}\n(if (i32.eq (local.get $e) ${i32c(i)}) (then (call $run${i})))`,
     '',
@@ -201,7 +203,7 @@ ${scr}
 (if (i32.eq (local.get $g) (local.get $gen)) (then
 (local.set $n (i32.sub (local.get $n) (i32.const 1)))
 (if (i32.le_s (local.get $n) (i32.const 0))
-(then (drop (memory.atomic.wait32 ${at(GEN)} (local.get $gen) ${WAIT_NS}))))
+(then (if (i32.eqz (memory.atomic.wait32 ${at(GEN)} (local.get $gen) ${WAIT_NS})) (then (local.set $n ${i32c(SPIN)})))))
 (br $Lstart))))
 (local.set $gen (local.get $g))
 (local.set $e (i32.atomic.load ${at(ENTRY)}))
@@ -213,7 +215,10 @@ ${dispatch}
 (i32.atomic.store ${at(ENTRY)} (i32.const -1))
 (drop (i32.atomic.rmw.add ${at(GEN)} (i32.const 1)))
 (drop (memory.atomic.notify ${at(GEN)} (i32.const -1))))`;
-  return { imports, funcs: [barrier, ...runs, ...exports, worker, stop].join('\n') };
+  // wakes blocked workers ahead of an entry (the runtime calls it before copying the inputs in): a core
+  // that idled for a while takes up to hundreds of microseconds to come back
+  const wake = `(func (export "kiln_wake") (drop (memory.atomic.notify ${at(GEN)} (i32.const -1))))`;
+  return { imports, funcs: [barrier, ...runs, ...exports, worker, stop, wake].join('\n') };
 }
 
 const up64 = (n: number): number => Math.ceil(n / 64) * 64;
