@@ -166,6 +166,7 @@ describe('threaded wasm module', () => {
     expect(wat).toContain('(import "env" "memory" (memory');
     expect(wat).toMatch(/shared\)\)/);
     expect(wat).toContain('(global.get $scr)');
+    expect(wat).toContain('(func (export "kiln_wake")'); // called by WasmExecutor.run before each entry
     expect(wat).toContain('$sh_logi'); // a GEMM's row blocks
     expect(wat).toMatch(/\$sh_lo(s\d|sv)/); // a loop kernel's outer variable
     expect(wat).toContain('(if (i32.eqz (global.get $tid))'); // the loss, a reduction to one value
