@@ -1,6 +1,6 @@
 // The benchmark entry: `npx tsx bench/run.ts <suite|all|peak> [--json] [--impl a,b] [--budget ms] [--seed n] [--no-relaxed] [--slow]`.
-// Every implementation runs the same seeded cases in this one process (PyTorch in a child it talks
-// to), one thread each; a peer that does not load is 'absent', one that cannot run a case 'cannot'.
+// Every implementation runs the same seeded cases in this one process (PyTorch, and onnxruntime on
+// more than one thread, in children stopped between their calls: peers/child.ts), one thread each; a peer that does not load is 'absent', one that cannot run a case 'cannot'.
 // Per case: every impl prepared, each warmed up until steady, then all timed in interleaved rounds.
 import { setFlagsFromString } from 'node:v8';
 import { SUITES, casesOf, type Case, type Suite } from './cases.ts';

@@ -4,7 +4,7 @@
 // index. `visit` sees every node (SExpr and IExpr) before its children; `map*` rebuild bottom-up
 // (children first, then the node through the mapper); the collectors are folds over `visit`.
 import type { IExpr, Kernel, LoopKernel, Operand, SExpr } from './kernel.ts';
-import type { DType } from './types.ts';
+import { sizeOf, type DType } from './types.ts';
 
 export type LoadExpr = Extract<SExpr, { k: 'load' }>;
 
@@ -249,3 +249,28 @@ export function sexprDtype(
       return named(e.name, e.k);
   }
 }
+
+/** Arithmetic ops and random draws in an expression (an inner reduction's, once per point it reduces). */
+export function sexprOps(e: SExpr | undefined): number {
+  let n = countNodes(e, (x) => x.k === 'op' || x.k === 'random');
+  if (e)
+    visitSExpr(e, {
+      sexpr: (x) => {
+        if (x.k === 'reduce') n += sizeOf(x.extents) * (1 + sexprOps(x.value)) - sexprOps(x.value);
+      },
+    });
+  return n;
+}
+
+/** A loop kernel's FLOPs (cost model, compiler/passes/cost.ts). */
+export function loopFlops(k: LoopKernel): number {
+  const inner = k.reduce ? sizeOf(k.reduce.extents) : 1;
+  return (
+    sizeOf(k.space) *
+    (inner * (k.reduce?.accs.reduce((s, a) => s + 1 + sexprOps(a.value), 0) ?? 0) +
+      [...(k.lets ?? []), ...k.stores].reduce((s, st) => s + sexprOps(st.value), 0))
+  );
+}
+
+/** A loop kernel's work: its FLOPs and one per element stored (a copy works too). */
+export const loopWork = (k: LoopKernel): number => loopFlops(k) + sizeOf(k.space) * k.stores.length;

@@ -9,10 +9,10 @@ const PAGE = 65536;
 
 /** The worker's whole program (this runtime's own code, the same in Node and browsers, and run as a
  *  script or a module alike): instantiate the module as thread `tid`, say so, then run entries until
- *  the main thread stops the pool. */
+ *  the main thread stops the pool. (A profiling build's `tick` is called by the first thread only.) */
 const WORKER = `const start = (d, post) => {
   let inst;
-  try { inst = new WebAssembly.Instance(d.module, { env: { memory: d.memory }, kiln: { tid: d.tid, nt: d.nt, block: 1 } }); }
+  try { inst = new WebAssembly.Instance(d.module, { env: { memory: d.memory }, kiln: { tid: d.tid, nt: d.nt, block: 1, tick: () => {} } }); }
   catch (e) { post(String(e && e.message || e)); return; }
   post('ready');
   inst.exports.kiln_worker();
@@ -88,8 +88,14 @@ export interface ThreadPool {
 }
 
 /** Instantiates a threaded module for `nt` threads: its shared memory (the arena, the control block and
- *  each thread's scratch), thread 0 here, the others in workers, each ready before this resolves. */
-export async function startPool(mod: WebAssembly.Module, arenaBytes: number, nt: number): Promise<ThreadPool> {
+ *  each thread's scratch), thread 0 here, the others in workers, each ready before this resolves.
+ *  `tick`: thread 0's import of a profiling build (compiler/inspect/profile.ts). */
+export async function startPool(
+  mod: WebAssembly.Module,
+  arenaBytes: number,
+  nt: number,
+  tick?: (id: number) => void,
+): Promise<ThreadPool> {
   const memory = new WebAssembly.Memory({
     initial: Math.max(1, Math.ceil(arenaBytes / PAGE)),
     maximum: 65536,
@@ -97,7 +103,10 @@ export async function startPool(mod: WebAssembly.Module, arenaBytes: number, nt:
   });
   // a browser's main thread may not block: it spins at barriers
   const block = isNode() ? 1 : 0;
-  const instance = await WebAssembly.instantiate(mod, { env: { memory }, kiln: { tid: 0, nt, block } });
+  const instance = await WebAssembly.instantiate(mod, {
+    env: { memory },
+    kiln: { tid: 0, nt, block, ...(tick ? { tick } : {}) },
+  });
   const global = (name: string): number => (instance.exports[name] as WebAssembly.Global).value as number;
   const bytes = global('kiln_scratch') + nt * global('kiln_thread_bytes');
   const pages = Math.ceil(bytes / PAGE) - memory.buffer.byteLength / PAGE;

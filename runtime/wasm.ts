@@ -99,6 +99,8 @@ export class WasmExecutor {
         `model ${this.manifest.model.name}: expected an entry point (${[...this.entries.keys()].join(', ')}), found '${entry}'`,
       );
     const data = checkInputs(e, inputs);
+    // a threaded module's blocked workers start waking while the inputs are copied in
+    (this.instance.exports['kiln_wake'] as (() => void) | undefined)?.();
     e.inputs.forEach((i, k) => this.put(i.buffer, data[k]!));
     (this.instance.exports[entry] as () => void)();
     const out: Record<string, RuntimeTensor> = {};

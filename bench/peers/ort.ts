@@ -1,10 +1,12 @@
 // onnxruntime peers: onnxruntime-web (its WebAssembly SIMD build, numThreads 1) and
 // onnxruntime-node (native, intraOpNumThreads 1), on the ONNX models of bench/onnx.ts; with --threads,
-// onnxruntime-node with intraOpNumThreads n, and onnxruntime-web with numThreads n when it is the only
-// thread count of the run (its thread pool is process-wide, sized once when its WebAssembly starts).
+// onnxruntime-node with intraOpNumThreads n and onnxruntime-web with numThreads n, each in a process
+// of its own stopped between its calls (child.ts): their thread pools spin after a call. (In one
+// process, onnxruntime-web's pool is process-wide, sized once when its WebAssembly starts.)
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import type { Case, MatmulCase } from '../cases.ts';
 import { nchwInput, onnxModel } from '../onnx.ts';
+import { inChild } from './child.ts';
 import { importPeer } from './load.ts';
 import { inProcess, type Impl, type Prepared } from './types.ts';
 
@@ -65,7 +67,8 @@ const TINY: MatmulCase = {
 const ortWebOptions = { executionProviders: ['wasm'], graphOptimizationLevel: 'all' };
 /** The thread count onnxruntime-web's WebAssembly started with, once it has. */
 let webThreads: number | undefined;
-function ortWebOn(n: number): Impl {
+/** onnxruntime-web on n threads in this process. */
+export function ortWebHere(n: number): Impl {
   return ortImpl(
     'onnxruntime-web',
     'onnxruntime-web',
@@ -87,9 +90,11 @@ function ortWebOn(n: number): Impl {
     ortWebOn,
   );
 }
+const ortWebOn = (n: number): Impl => (n > 1 ? inChild('onnxruntime-web', n, ortWebOn) : ortWebHere(n));
 export const ortWeb = ortWebOn(1);
 
-function ortNodeOn(n: number): Impl {
+/** onnxruntime-node on n threads in this process. */
+export function ortNodeHere(n: number): Impl {
   const options = {
     executionProviders: ['cpu'],
     intraOpNumThreads: n,
@@ -99,4 +104,5 @@ function ortNodeOn(n: number): Impl {
   };
   return ortImpl('onnxruntime-node', 'onnxruntime-node', () => {}, options, n, ortNodeOn);
 }
+const ortNodeOn = (n: number): Impl => (n > 1 ? inChild('onnxruntime-node', n, ortNodeOn) : ortNodeHere(n));
 export const ortNode = ortNodeOn(1);

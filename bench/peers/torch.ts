@@ -2,6 +2,8 @@
 // (OPENBLAS_NUM_THREADS=1, torch.set_num_threads(1)), or n with --threads (a child of its own). The case's arrays go through a temp folder;
 // the child prepares the case once, then answers each `call` request with that one call's time, taken
 // on its side (the pipe's round trip is not timed), so the harness's rounds interleave it like the others.
+// The child is stopped between its requests (child.ts `Paused`): its OpenMP threads, spinning after a
+// call, take no core from the impl timed next.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +11,7 @@ import { join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import { ADAM, type Case, type Tensor } from '../cases.ts';
 import type { Summary } from '../harness.ts';
+import { Paused } from './child.ts';
 import { BENCH_DIR } from './load.ts';
 import type { Impl, Prepared } from './types.ts';
 
@@ -49,6 +52,7 @@ function describe(c: Case, dir: string): unknown {
 class TorchImpl implements Impl {
   readonly name = 'torch';
   private child: ChildProcessWithoutNullStreams | undefined;
+  private paused: Paused | undefined;
   private lines: Interface | undefined;
   private stderr = '';
 
@@ -66,12 +70,14 @@ class TorchImpl implements Impl {
       child.once('exit', onExit);
       this.lines!.once('line', (l) => {
         child.off('exit', onExit);
+        this.paused!.pause();
         try {
           resolve(JSON.parse(l) as Reply);
         } catch {
           reject(new Error(`torch_peer.py: unreadable reply ${l.slice(0, 200)}`));
         }
       });
+      this.paused!.resume();
       child.stdin.write(`${JSON.stringify(cmd)}\n`);
     });
   }
@@ -81,6 +87,7 @@ class TorchImpl implements Impl {
       env: { ...process.env, ...threadEnv(this.threads) },
     });
     this.child = child;
+    this.paused = new Paused(child);
     child.stderr.on('data', (d: Buffer) => {
       this.stderr += d.toString();
     });
@@ -124,6 +131,7 @@ class TorchImpl implements Impl {
   }
 
   async close(): Promise<void> {
+    this.paused?.resume();
     this.child?.stdin.end();
     this.child?.kill();
   }

@@ -14,6 +14,7 @@ import type { Graph } from '../../ir/graph.ts';
 import { GraphBuilder } from '../../ir/builder.ts';
 import { initParams } from '../../ir/init.ts';
 import type { Program } from '../../ir/kernel.ts';
+import { startPool } from '../../runtime/threads.ts';
 import { relaxedSimdSupported, WasmExecutor, type TensorData } from '../../runtime/wasm.ts';
 import { fromHost } from '../../runtime/webgpu-node.ts';
 import type { HostError } from '../../runtime/webgpu-host.ts';
@@ -65,15 +66,32 @@ const initial = (graphs: readonly Graph[]): Record<string, TensorData> =>
     graphs.flatMap((g) => Object.entries(initParams(g)).map(([name, t]) => [name, namedArray(t).data] as const)),
   );
 
+/** The program's executor (the shipped build; with `tick`, the profiling build); with `threads` > 1, its
+ *  threaded build on a pool of that many threads. */
 async function executor(
   p: Program,
   graphs: readonly Graph[],
   relaxed: boolean,
   tick?: (id: number) => void,
+  threads = 1,
 ): Promise<WasmExecutor> {
-  const bin = await assemble(programWat(p, { relaxed, profile: tick !== undefined }), relaxed);
-  const { instance } = await WebAssembly.instantiate(bin as Uint8Array<ArrayBuffer>, tick ? { kiln: { tick } } : {});
-  const exe = new WasmExecutor(toManifest(p), instance, relaxed ? 'relaxed' : 'simd');
+  const threaded = threads > 1;
+  const opts = { relaxed, profile: tick !== undefined, threads: threaded };
+  const bin = await assemble(programWat(p, opts), relaxed, threaded);
+  const variant = relaxed ? 'relaxed' : 'simd';
+  let exe: WasmExecutor;
+  if (threaded) {
+    const pool = await startPool(
+      await WebAssembly.compile(bin as Uint8Array<ArrayBuffer>),
+      p.memory.arenaBytes,
+      threads,
+      tick,
+    );
+    exe = new WasmExecutor(toManifest(p), pool.instance, variant, threads, pool);
+  } else {
+    const { instance } = await WebAssembly.instantiate(bin as Uint8Array<ArrayBuffer>, tick ? { kiln: { tick } } : {});
+    exe = new WasmExecutor(toManifest(p), instance, variant);
+  }
   for (const [name, data] of Object.entries(initial(graphs))) exe.writeParam(name, data);
   return exe;
 }
@@ -85,8 +103,9 @@ export async function sampleEntries(
   graphs: readonly Graph[],
   relaxed: boolean,
   reps: number,
+  threads = 1,
 ): Promise<Record<string, number[]>> {
-  const exe = await executor(p, graphs, relaxed);
+  const exe = await executor(p, graphs, relaxed, undefined, threads);
   const out: Record<string, number[]> = {};
   for (const e of p.entries) {
     const ins = feeds(p, e.name);
@@ -99,6 +118,7 @@ export async function sampleEntries(
     }
     out[e.name] = ts;
   }
+  exe.close();
   return out;
 }
 
@@ -115,24 +135,32 @@ function microProgram(
 }
 
 /** ms of each kernel in each of `reps` calls of its entry (after 5 warm-up calls), from the profiling
- *  build: a tick with the next kernel's id ends the previous kernel's time. */
+ *  build: a tick with the next kernel's id ends the previous kernel's time (threaded, `threads` > 1:
+ *  the first thread ticks, so a kernel's time includes the barrier after it). */
 export async function sampleKernels(
   p: Program,
   graphs: readonly Graph[],
   relaxed: boolean,
   reps: number,
+  threads = 1,
 ): Promise<Map<string, number[]>> {
   const names = p.entries.flatMap((e) => e.kernels.map((k) => k.name));
   const samples = names.map(() => [] as number[]);
   let cur = -1,
     since = 0,
     recording = false;
-  const exe = await executor(p, graphs, relaxed, (id) => {
-    const now = performance.now();
-    if (cur >= 0 && recording) samples[cur]!.push(now - since);
-    cur = id;
-    since = performance.now();
-  });
+  const exe = await executor(
+    p,
+    graphs,
+    relaxed,
+    (id) => {
+      const now = performance.now();
+      if (cur >= 0 && recording) samples[cur]!.push(now - since);
+      cur = id;
+      since = performance.now();
+    },
+    threads,
+  );
   for (const e of p.entries) {
     const ins = feeds(p, e.name);
     recording = false;
@@ -140,6 +168,7 @@ export async function sampleKernels(
     recording = true;
     for (let r = 0; r < reps; r++) exe.run(e.name, ins);
   }
+  exe.close();
   return new Map(names.map((n, i) => [n, samples[i]!]));
 }
 

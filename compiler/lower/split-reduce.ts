@@ -1,6 +1,6 @@
 // A Kernel IR pass: a loop kernel with a long reduction and few outputs (a bias gradient summed over
 // batch x pixels) splits in two. The first kernel gives every output S partial folds, each over one
-// contiguous slice of L = R / S reduction positions, into a scratch buffer; the second folds each
+// contiguous slice of L = R / S reduction positions, into a scratch buffer (slices outermost); the second folds each
 // output's S partials in order and runs the original kernel's bindings and stores. A target then
 // spreads the first kernel over S times as many points (workgroups on WGSL), where one fold per
 // output would leave most of the device idle. Both folds run in a fixed order, so every run gives
@@ -52,34 +52,42 @@ export function splitReduction(k: LoopKernel, L: number): { kernels: [LoopKernel
     S = prod(red) / L,
     P = prod(space);
   const scratch: BufferDecl = { name: `${k.name}_partials`, dtype: 'f32', size: A * P * S, role: 'temp' };
-  // the first kernel's vars: the space's, then s (the slice), then l (the position in it)
-  const ext = [...space, S, L];
+  // the first kernel's vars: s (the slice), then the space's, then l (the position in it): the space's
+  // innermost var stays innermost, so its loads stay contiguous (a bias gradient's channels) and its
+  // partials, at (a S + s) P + point, are stored side by side
+  const ext = [S, ...space, L];
+  const sv = iv(0),
+    lv = iv(n + 1);
   // the original reduction coordinates: from s and l apart where L is a suffix of the extents, else from s L + l
   const d = red.findIndex((_, i) => prod(red.slice(i)) === L);
   const at =
     d > 0
-      ? [...delinearize(iv(n), red.slice(0, d), ext), ...delinearize(iv(n + 1), red.slice(d), ext)]
-      : delinearize(iadd(imul(iv(n), ic(L)), iv(n + 1)), red, ext);
+      ? [...delinearize(sv, red.slice(0, d), ext), ...delinearize(lv, red.slice(d), ext)]
+      : delinearize(iadd(imul(sv, ic(L)), lv), red, ext);
   const moved = (e: SExpr): SExpr =>
-    mapSExpr(e, { iexpr: (x: IExpr) => (x.k === 'var' && x.i >= n ? at[x.i - n]! : foldIExprNode(x)) });
-  const point = linearize(
-    Array.from({ length: n }, (_, i) => iv(i)),
-    space,
-  );
-  const slot = (a: number, s: IExpr): IExpr => iadd(imul(iadd(imul(ic(a), ic(P)), point), ic(S)), s);
+    mapSExpr(e, {
+      iexpr: (x: IExpr) => (x.k !== 'var' ? foldIExprNode(x) : x.i < n ? iv(x.i + 1) : at[x.i - n]!),
+    });
+  const point = (first: number): IExpr =>
+    linearize(
+      Array.from({ length: n }, (_, i) => iv(first + i)),
+      space,
+    );
+  const slot = (a: number, s: IExpr, first: number): IExpr =>
+    iadd(imul(iadd(imul(ic(a), ic(S)), s), ic(P)), point(first));
   const partials: LoopKernel = {
     kind: 'loop',
     name: `${k.name}_part`,
-    space: [...space, S],
+    space: [S, ...space],
     reduce: { extents: [L], accs: reduce!.accs.map((a) => ({ ...a, value: moved(a.value), dtype: 'f32' })) },
-    stores: reduce!.accs.map((a, i) => ({ buf: scratch.name, at: slot(i, iv(n)), value: { k: 'acc', name: a.name } })),
-    ...(k.specialize !== undefined ? { specialize: k.specialize } : {}),
+    stores: reduce!.accs.map((a, i) => ({ buf: scratch.name, at: slot(i, sv, 1), value: { k: 'acc', name: a.name } })),
+    ...(k.specialize !== undefined ? { specialize: k.specialize + 1 } : {}),
   };
   const combined: LoopKernel = {
     ...k,
     reduce: {
       extents: [S],
-      accs: reduce!.accs.map((a, i) => ({ ...a, value: { k: 'load', buf: scratch.name, at: slot(i, iv(n)) } })),
+      accs: reduce!.accs.map((a, i) => ({ ...a, value: { k: 'load', buf: scratch.name, at: slot(i, iv(n), 0) } })),
     },
   };
   return { kernels: [partials, combined], scratch };

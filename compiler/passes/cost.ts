@@ -3,9 +3,9 @@
 // and the bytes the unfused graph would move (every primitive op reading its inputs and writing
 // its output).
 import type { Graph } from '../../ir/graph.ts';
-import type { Kernel, Program, SExpr } from '../../ir/kernel.ts';
+import type { Kernel, Program } from '../../ir/kernel.ts';
 import { sizeOf } from '../../ir/types.ts';
-import { buffersRead, buffersWritten, countNodes, visitSExpr } from '../../ir/kernel-walk.ts';
+import { buffersRead, buffersWritten, loopFlops, sexprOps } from '../../ir/kernel-walk.ts';
 import { ELEMENT_BYTES } from './memory.ts';
 
 export interface KernelCost {
@@ -25,32 +25,14 @@ export interface ProgramStats {
   readonly bytesMovedUnfused: number;
 }
 
-/** Arithmetic ops and random draws in an expression (an inner reduction's, once per point it reduces). */
-function opsIn(e: SExpr | undefined): number {
-  let n = countNodes(e, (x) => x.k === 'op' || x.k === 'random');
-  if (e)
-    visitSExpr(e, {
-      sexpr: (x) => {
-        if (x.k === 'reduce') n += sizeOf(x.extents) * (1 + opsIn(x.value)) - opsIn(x.value);
-      },
-    });
-  return n;
-}
-
 export function kernelCost(k: Kernel, sizeOfBuf: (b: string) => number): KernelCost {
   const bytesRead = [...buffersRead(k)].reduce((s, b) => s + sizeOfBuf(b) * ELEMENT_BYTES, 0);
   const bytesWritten = [...buffersWritten(k)].reduce((s, b) => s + sizeOfBuf(b) * ELEMENT_BYTES, 0);
   let flops: number;
-  if (k.kind === 'loop') {
-    const points = sizeOf(k.space);
-    const inner = k.reduce ? sizeOf(k.reduce.extents) : 1;
-    flops =
-      points *
-      (inner * (k.reduce?.accs.reduce((s, a) => s + 1 + opsIn(a.value), 0) ?? 0) +
-        [...(k.lets ?? []), ...k.stores].reduce((s, st) => s + opsIn(st.value), 0));
-  } else {
+  if (k.kind === 'loop') flops = loopFlops(k);
+  else {
     const points = sizeOf(k.batch) * k.m * k.n;
-    flops = points * (2 * k.k + opsIn(k.epilogue));
+    flops = points * (2 * k.k + sexprOps(k.epilogue));
   }
   const moved = bytesRead + bytesWritten;
   return { name: k.name, flops, bytesRead, bytesWritten, intensity: moved ? flops / moved : 0 };

@@ -3,13 +3,13 @@ import { fail } from '../../ir/errors.ts';
 import type { Kernel, Program } from '../../ir/kernel.ts';
 import type { ElementwiseOpName, OpName } from '../../ir/ops/index.ts';
 import { DEFAULT_LIMITS, type Target } from '../../ir/target.ts';
-import { kernelNames, kernelWat, programScratchBytes, programWat, type RenderOptions } from './module.ts';
+import { kernelNames, kernelWat, programScratchBytes, programWat, runsAlone, type RenderOptions } from './module.ts';
 import { MAX_THREAD_SCRATCH, MAX_THREADED_ARENA } from './threads.ts';
 import { OP_CODE } from './ops.ts';
 import wabtInit from 'wabt';
 
 export type { RenderOptions };
-export { kernelNames, kernelWat, programWat };
+export { kernelNames, kernelWat, programWat, runsAlone };
 
 /** How each op that is not elementwise lowers (elementwise ops: OP_CODE of ops.ts); typed so that an op
  *  added to the registry without a lowering here is a compile error. */

@@ -43,8 +43,9 @@ export interface Gemm {
   readonly packedB: string;
   /** Emits one result: (row local, col local, dot value: 4 columns as a v128, or one f32). */
   readonly emit: (row: string, col: string, dot: string, vector: boolean) => string;
-  /** Code run at the start of each block of MC rows (its first row is in the local `blockRow(f)`),
-   *  e.g. packing that block of A into scratch (then aAddr may depend on `blockRow(f)`). */
+  /** Code run at the start of each block of MC rows (its first row is in the local `blockRow(f)`, the
+   *  row after its last in `blockEnd(f)`), e.g. packing that block of A into scratch (then aAddr may
+   *  depend on `blockRow(f)`). */
   readonly prepare?: string;
   /** A is packed in tiles of MR rows, k-major inside a tile (A[i, p] at aAddr + ((i / MR) k + p) MR + i % MR
    *  floats): the micro-kernel reads one stream. aRowBytes is then unused. */
@@ -61,10 +62,19 @@ export interface Gemm {
   readonly aTileK?: number;
   /** B read in place, [k, n] with rows this many bytes apart (n a multiple of NR), instead of packed panels. */
   readonly bRowBytes?: number;
+  /** Split k: its blocks in `count` contiguous slices (fixed by the shape, so that every thread count
+   *  sums alike), the threads sharing out the slices; each slice's sums go to its own partials at `at`
+   *  (sliceBytes(m, n) each), then, after a barrier, each result is its slices' partials summed in order.
+   *  One row block only (mc >= m). */
+  readonly slices?: { readonly count: number; readonly at: number };
 }
 
-/** The local holding the first row of the current row block. */
+/** Bytes of one slice's partials (split k): every row tile's panels. */
+export const sliceBytes = (m: number, n: number): number => aRows(m) * panels(n) * NR * 4;
+
+/** The locals holding the first row of the current row block, and the row after its last. */
 export const blockRow = (f: Func): string => f.local('g_i0', 'i32');
+export const blockEnd = (f: Func): string => f.local('g_i1', 'i32');
 /** The locals holding the first k and the length of the current k block. */
 export const blockK = (f: Func): string => f.local('g_p0', 'i32');
 export const blockKLen = (f: Func): string => f.local('g_kb', 'i32');
@@ -203,7 +213,11 @@ ${set(pb, `(i32.add ${get(pb)} ${i32c(bStep)})`)}
     kb = blockKLen(f),
     tile = f.local('g_tile', 'i32');
   const rowBytes = panels(g.n) * NR * 4;
-  const tileAt = `(i32.add ${i32c(g.partial ?? 0)} (i32.add (i32.mul (i32.sub ${get(i)} ${get(i0)}) ${i32c(rowBytes)}) (i32.mul ${get(jp)} ${i32c(NR * 4)})))`;
+  // split k: a slice starts at k `ss`, ends at `se`, keeps its partials at `sb`
+  const ss = f.local('g_ss', 'i32'),
+    se = f.local('g_se', 'i32'),
+    sb = f.local('g_sb', 'i32');
+  const tileAt = `(i32.add ${g.slices ? get(sb) : i32c(g.partial ?? 0)} (i32.add (i32.mul (i32.sub ${get(i)} ${get(i0)}) ${i32c(rowBytes)}) (i32.mul ${get(jp)} ${i32c(NR * 4)})))`;
   const partialIo = (load: boolean): string =>
     c
       .map((x, q) => {
@@ -216,7 +230,7 @@ ${set(pb, `(i32.add ${get(pb)} ${i32c(bStep)})`)}
   const micro = blocked
     ? [
         set(tile, tileAt),
-        `(if (i32.eqz ${get(p0)}) (then ${zero}) (else ${partialIo(true)}))`,
+        `(if ${g.slices ? `(i32.eq ${get(p0)} ${get(ss)})` : `(i32.eqz ${get(p0)})`} (then ${zero}) (else ${partialIo(true)}))`,
         set(pa, `(i32.add ${g.aAddr} (i32.add (i32.mul ${get(i)} ${i32c(aRow)}) (i32.mul ${get(p0)} ${i32c(aStep)})))`),
         set(
           pb,
@@ -224,7 +238,9 @@ ${set(pb, `(i32.add ${get(pb)} ${i32c(bStep)})`)}
         ),
         set(end, `(i32.add ${get(pb)} (i32.mul ${get(kb)} ${i32c(bStep)}))`),
         kloop,
-        `(if (i32.ge_s (i32.add ${get(p0)} ${get(kb)}) ${i32c(g.k)}) (then ${emitTile}) (else ${partialIo(false)}))`,
+        g.slices
+          ? partialIo(false)
+          : `(if (i32.ge_s (i32.add ${get(p0)} ${get(kb)}) ${i32c(g.k)}) (then ${emitTile}) (else ${partialIo(false)}))`,
       ].join('\n')
     : [
         zero,
@@ -239,21 +255,100 @@ ${set(pb, `(i32.add ${get(pb)} ${i32c(bStep)})`)}
 (loop $Li
 ${micro}
 ${set(i, `(i32.add ${get(i)} ${i32c(MR)})`)}
-(br_if $Li (i32.lt_s ${get(i)} (select ${i32c(g.m)} (i32.add ${get(i0)} ${i32c(mc)}) (i32.lt_s ${i32c(g.m)} (i32.add ${get(i0)} ${i32c(mc)}))))))`;
+(br_if $Li (i32.lt_s ${get(i)} ${get(blockEnd(f))})))`;
   // a threaded build's threads split the row blocks, or the panels when there are fewer than 4 row blocks
-  const split = Math.ceil(g.m / mc) >= 4 ? 'rows' : 'panels';
+  // (or the slices of k)
+  const split = g.slices ? 'slices' : Math.ceil(g.m / mc) >= 4 ? 'rows' : 'panels';
   const jLoop = splitLoop(f, split === 'panels', jp, 0, panels(g.n), 1, iLoop, 'gj');
-  const kLoop = blocked
-    ? forLoop(
-        p0,
-        0,
-        g.k,
-        kc,
-        `${set(kb, `(select ${i32c(kc)} (i32.sub ${i32c(g.k)} ${get(p0)}) (i32.lt_s (i32.add ${get(p0)} ${i32c(kc)}) ${i32c(g.k)}))`)}\n${g.prepareK ?? ''}\n${jLoop}`,
-        'gp',
-      )
-    : jLoop;
-  return splitLoop(f, split === 'rows', i0, 0, g.m, mc, `${g.prepare ?? ''}\n${kLoop}`, 'gi');
+  const kBlock = `${set(kb, `(select ${i32c(kc)} (i32.sub ${i32c(g.k)} ${get(p0)}) (i32.lt_s (i32.add ${get(p0)} ${i32c(kc)}) ${i32c(g.k)}))`)}\n${g.prepareK ?? ''}\n${jLoop}`;
+  const kLoop = g.slices
+    ? slicedK(f, g, g.slices, kc, kBlock, { p0, ss, se, sb })
+    : blocked
+      ? forLoop(p0, 0, g.k, kc, kBlock, 'gp')
+      : jLoop;
+  const rowBlocks = rowBlockLoop(f, g.m, mc, split === 'rows', `${g.prepare ?? ''}\n${kLoop}`);
+  return g.slices ? `${rowBlocks}\n${barrier(f)}\n${combineSlices(f, g, g.slices)}` : rowBlocks;
+}
+
+/** The loop over blocks of `mc` rows (`blockRow(f)` to `blockEnd(f)`); when `split` (a threaded build), over
+ *  this thread's share of the MR-row tiles, in blocks of mc from its first: every thread gets as many
+ *  tiles, give or take one, and each row's result is computed by the same code as on one thread. */
+function rowBlockLoop(f: Func, m: number, mc: number, split: boolean, body: string): string {
+  const i0 = blockRow(f),
+    i1 = blockEnd(f),
+    last = f.local('g_last', 'i32');
+  const tiles = split ? share(f, Math.ceil(m / MR), 'gi') : { code: '', lo: i32c(0), hi: i32c(Math.ceil(m / MR)) };
+  const min = (a: string, b: string): string => `(select ${a} ${b} (i32.lt_s ${a} ${b}))`;
+  return `${tiles.code}
+${set(i0, `(i32.mul ${tiles.lo} ${i32c(MR)})`)}
+${set(last, min(i32c(m), `(i32.mul ${tiles.hi} ${i32c(MR)})`))}
+(block $Bgi (loop $Lgi
+(br_if $Bgi (i32.ge_s ${get(i0)} ${get(last)}))
+${set(i1, min(get(last), `(i32.add ${get(i0)} ${i32c(mc)})`))}
+${body}
+${set(i0, `(i32.add ${get(i0)} ${i32c(mc)})`)}
+(br $Lgi)))`;
+}
+
+/** Split k's loop: this thread's share of the slices, each a run of whole k blocks (`kBlock`). */
+function slicedK(
+  f: Func,
+  g: Gemm,
+  sl: NonNullable<Gemm['slices']>,
+  kc: number,
+  kBlock: string,
+  v: { p0: string; ss: string; se: string; sb: string },
+): string {
+  const s = f.local('g_s', 'i32');
+  const blocks = Math.ceil(g.k / kc);
+  // slice s: blocks [floor(blocks s / count), floor(blocks (s + 1) / count))
+  const startK = (x: string): string =>
+    `(i32.mul (i32.div_u (i32.mul ${x} ${i32c(blocks)}) ${i32c(sl.count)}) ${i32c(kc)})`;
+  const end = `(i32.add ${get(s)} (i32.const 1))`;
+  const body = `${set(v.ss, startK(get(s)))}
+${set(v.se, `(select ${i32c(g.k)} ${startK(end)} (i32.lt_s ${i32c(g.k)} ${startK(end)}))`)}
+${set(v.sb, `(i32.add ${i32c(sl.at)} (i32.mul ${get(s)} ${i32c(sliceBytes(g.m, g.n))}))`)}
+${set(v.p0, get(v.ss))}
+(block $Bgp (loop $Lgp
+(br_if $Bgp (i32.ge_s ${get(v.p0)} ${get(v.se)}))
+${kBlock}
+${set(v.p0, `(i32.add ${get(v.p0)} ${i32c(kc)})`)}
+(br $Lgp)))`;
+  return splitLoop(f, true, s, 0, sl.count, 1, body, 'gs');
+}
+
+/** Each result of a split k: its slices' partials summed in slice order (4 columns at a time), emitted;
+ *  the threads share out the rows. */
+function combineSlices(f: Func, g: Gemm, sl: NonNullable<Gemm['slices']>): string {
+  const row = f.local('g_row', 'i32'),
+    col = f.local('g_col', 'i32'),
+    at = f.local('g_at', 'i32'),
+    sum = f.local('g_sum', 'v128');
+  const bytes = sliceBytes(g.m, g.n),
+    rowBytes = panels(g.n) * NR * 4;
+  const total = [...Array(sl.count).keys()]
+    .map((s) => `(v128.load offset=${s * bytes} ${get(at)})`)
+    .reduce((a, b) => `(f32x4.add ${a} ${b})`);
+  const group = (vector: boolean): string =>
+    [
+      set(
+        at,
+        `(i32.add ${i32c(sl.at)} (i32.add (i32.mul ${get(row)} ${i32c(rowBytes)}) (i32.shl ${get(col)} (i32.const 2))))`,
+      ),
+      set(sum, total),
+      vector
+        ? g.emit(row, col, get(sum), true)
+        : [0, 1, 2, 3]
+            .filter((l) => g.n % 4 > l)
+            .map(
+              (l) =>
+                `${set(col, `(i32.add ${get(col)} ${i32c(l ? 1 : 0)})`)}\n${g.emit(row, col, `(f32x4.extract_lane ${l} ${get(sum)})`, false)}`,
+            )
+            .join('\n'),
+    ].join('\n');
+  const full = Math.floor(g.n / 4) * 4;
+  const cols = `${forLoop(col, 0, full, 4, group(true), 'gcc')}${g.n % 4 ? `\n${set(col, i32c(full))}\n${group(false)}` : ''}`;
+  return splitLoop(f, true, row, 0, g.m, 1, cols, 'gcr');
 }
 
 /** The flat output index ((b...) m + i) n + j over the kernel's vars. */
@@ -290,6 +385,9 @@ interface Plan {
   readonly aBytes: number;
   readonly accBytes: number;
   readonly partialBytes: number;
+  /** Split k (transposed patches with many k blocks): the slices' count, and the bytes of their partials. */
+  readonly slices: number;
+  readonly sliceBytes: number;
   /** A read in place is read up to MR-1 rows past m (results discarded): that many bytes must exist. */
   readonly overread: number;
 }
@@ -297,6 +395,10 @@ interface Plan {
 /** At most this many rows of A, B with contiguous rows is read in place: packing it would cost about as
  *  much as the few row tiles that read each panel. */
 const SMALL_M = 32;
+
+/** Transposed patches with at least 4 SLICES k blocks split k into SLICES slices: their row block alone
+ *  (one, of every row) would leave a thread a barrier per k block, and too little work between them. */
+const SLICES = 8;
 
 /** The table of a gather plan (one row of n floats per image pixel and tap) is at most this many bytes. */
 const MAX_TABLE = 64 << 20;
@@ -320,6 +422,8 @@ function plan(k: ContractionKernel, bufs: ReadonlyMap<string, BufInfo>): Plan {
       aBytes: pixels * w * 4,
       accBytes: Math.ceil(k.n / 4) * 16,
       partialBytes: gemmScratchBytes(w, rows.channels),
+      slices: 0,
+      sliceBytes: 0,
       overread: (MR - 1) * rows.channels * 4 + 16,
     };
   }
@@ -336,6 +440,7 @@ function plan(k: ContractionKernel, bufs: ReadonlyMap<string, BufInfo>): Plan {
       ? { kind: 'view', inPlace: (a.kind === 'cols' || k.m <= SMALL_M) && k.n % NR === 0, ...bv }
       : { kind: 'any' };
   const [kc, mc] = a.kind === 'cols' ? [sliceKc(k.m), aRows(k.m)] : [KC, MC];
+  const slices = a.kind === 'cols' && nb === 0 && Math.ceil(k.k / kc) >= 4 * SLICES ? SLICES : 0;
   return {
     a,
     b,
@@ -344,7 +449,9 @@ function plan(k: ContractionKernel, bufs: ReadonlyMap<string, BufInfo>): Plan {
     bBytes: b.kind === 'view' && b.inPlace ? 0 : panels(k.n) * NR * k.k * 4,
     aBytes: { view: 0, tiles: aRows(k.m) * k.k * 4, rows: MC * k.k * 4, cols: mc * kc * 4 }[a.kind],
     accBytes: 0,
-    partialBytes: gemmScratchBytes(k.n, k.k, kc, mc),
+    partialBytes: slices ? 0 : gemmScratchBytes(k.n, k.k, kc, mc),
+    slices,
+    sliceBytes: slices * sliceBytes(k.m, k.n),
     overread: a.kind === 'view' ? (MR - 1) * Math.abs(a.strides[nb]! * 4) + 16 : 0,
   };
 }
@@ -359,7 +466,7 @@ interface Place {
  *  transposed patches, a gather's table) are shared: in a threaded build each thread packs its share of
  *  them, then a barrier; the slices, packed once per k block, take two slots so that one barrier per
  *  block suffices (a thread packing the next slice has passed the barrier that ends every thread's use of
- *  the one before). A batched contraction keeps every pack its own (its threads split each batch's
+ *  the one before). With split k, each thread packs its own k blocks, and the slices' partials are shared. A batched contraction keeps every pack its own (its threads split each batch's
  *  GEMM), and so does one thread. */
 function placesOf(p: Plan, batched: boolean, threads: boolean) {
   const sharing = threads && !batched;
@@ -372,13 +479,15 @@ function placesOf(p: Plan, batched: boolean, threads: boolean) {
     return { shared: inShared, at };
   };
   const gather = p.a.kind === 'gather';
-  const slots = sharing && p.a.kind === 'cols' ? 2 : 1;
+  // split k: each thread packs its slices' k blocks into its own slot
+  const slots = sharing && p.a.kind === 'cols' && !p.slices ? 2 : 1;
   const b = put(p.bBytes, sharing && !gather);
-  const a = put(p.aBytes * slots, sharing && p.a.kind !== 'rows');
+  const a = put(p.aBytes * slots, sharing && p.a.kind !== 'rows' && !p.slices);
   const acc = put(p.accBytes, false),
-    partial = put(p.partialBytes, false);
+    partial = put(p.partialBytes, false),
+    slices = put(p.sliceBytes, sharing);
   own += p.overread;
-  return { b, a, acc, partial, slots, shared, own, sharing };
+  return { b, a, acc, partial, slices, slots, shared, own, sharing };
 }
 
 /** Bytes of the scratch a contraction needs: its threads' shared region, each thread's own, or (one
@@ -519,10 +628,9 @@ export function renderContraction(
     aSide = { aAddr: i32c(aAt), aRowBytes: 0, aTiled: true };
     packs = true;
   } else if (a.kind === 'rows') {
-    // the block's rows [i0, min(i0 + MC, m)) at aAt, row-major
-    const i0 = blockRow(f),
-      end = `(i32.add ${get(i0)} ${i32c(MC)})`;
-    const n = `(i32.sub (select ${i32c(k.m)} ${end} (i32.lt_s ${i32c(k.m)} ${end})) ${get(i0)})`;
+    // the block's rows [i0, i1) at aAt, row-major
+    const i0 = blockRow(f);
+    const n = `(i32.sub ${get(blockEnd(f))} ${get(i0)})`;
     aSide = {
       aAddr: `(i32.sub ${i32c(aAt)} (i32.mul ${get(i0)} ${i32c(k.k * 4)}))`,
       aRowBytes: k.k * 4,
@@ -550,7 +658,10 @@ export function renderContraction(
   }
   if (packs && pl.sharing) parts.push(barrier(f));
   const bRows = p.b.kind === 'view' && p.b.inPlace ? { bRowBytes: p.b.strides[nb]! * 4 } : {};
-  parts.push(gemm(f, { m: k.m, n: k.n, k: k.k, packedB, emit, partial, kc: p.kc, mc: p.mc, ...bRows, ...aSide }));
+  const slices = p.slices ? { slices: { count: p.slices, at: at(pl.slices) } } : {};
+  parts.push(
+    gemm(f, { m: k.m, n: k.n, k: k.k, packedB, emit, partial, kc: p.kc, mc: p.mc, ...bRows, ...aSide, ...slices }),
+  );
   let body = parts.join('\n');
   for (let d = nb - 1; d >= 0; d--) body = forLoop(f.v(d), 0, k.batch[d]!, 1, body, `b${d}`);
   return f.render(body);

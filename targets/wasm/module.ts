@@ -3,6 +3,7 @@
 // each entry point is an exported function calling its kernels in order.
 import { fail } from '../../ir/errors.ts';
 import type { Kernel, Program } from '../../ir/kernel.ts';
+import { loopWork } from '../../ir/kernel-walk.ts';
 import type { BufInfo } from './func.ts';
 import { renderLoop, splitVar } from './loop.ts';
 import { mathFunctions } from './math.ts';
@@ -37,17 +38,17 @@ function buffersOf(p: Program): Map<string, BufInfo> {
   return m;
 }
 
-/** Below this much work (multiply-adds of a contraction, points times reduction points of a loop) a
- *  kernel is not worth splitting: a share would take about as long as the barriers and cache misses
+/** Below this much work (multiply-adds of a contraction; FLOPs and stores of a loop, `loopWork`)
+ *  a kernel is not worth splitting: a share would take about as long as the barriers and cache misses
  *  of splitting it. */
 const SPLIT_MADDS = 1 << 16,
-  SPLIT_POINTS = 1 << 12;
+  SPLIT_WORK = 1 << 14;
 
 /** A threaded build runs this kernel whole on the first thread (one that cannot be split, or too small). */
 export function runsAlone(k: Kernel): boolean {
   const size = (xs: readonly number[]): number => xs.reduce((a, b) => a * b, 1);
   if (k.kind === 'contraction') return size(k.batch) * k.m * k.n * k.k < SPLIT_MADDS;
-  return splitVar(k) === null || size(k.space) * size(k.reduce?.extents ?? []) < SPLIT_POINTS;
+  return splitVar(k) === null || loopWork(k) < SPLIT_WORK;
 }
 
 /** A kernel's function; in a threaded build, its split form (or, run alone, the one-thread form on thread 0's
@@ -160,6 +161,7 @@ function threadedWat(p: Program, opts: RenderOptions): string {
       name: e.name,
       kernels: e.kernels.map((k, ki) => ({ name: names[ei]![ki]!, alone: runsAlone(k) })),
     })),
+    opts.profile,
   );
   return `(module
 ${parts.imports}

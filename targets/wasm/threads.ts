@@ -103,8 +103,10 @@ const GEN = 0,
   COUNT = 64,
   SENSE = 68;
 export const CONTROL_BYTES = 128;
-/** Spins on a barrier or a start signal before a worker blocks in memory.atomic.wait32. */
-const SPIN = 4000;
+/** Spins on a barrier or a start signal before a thread blocks in memory.atomic.wait32 (about 50 to
+ *  100 us): a kernel run alone, or a step's imbalance, is mostly shorter, and a blocked thread takes
+ *  tens of microseconds to wake. */
+const SPIN = 1 << 16;
 /** A blocked thread wakes at least this often (ns): an engine ending a worker (Node at exit) interrupts
  *  wasm code between waits, never inside an unbounded one. */
 const WAIT_NS = '(i64.const 20000000)';
@@ -121,13 +123,17 @@ export interface ThreadedLayout {
 
 /** The module's imports, globals and thread functions: the barrier, the worker loop (exported
  *  `kiln_worker`: runs each entry the main thread starts until entry -1), each entry's export (sets its
- *  id, bumps the generation, wakes the workers, runs its kernels as thread 0). `kernels[e]` are entry
+ *  id, bumps the generation, wakes the workers, runs its kernels as thread 0), `kiln_stop` and
+ *  `kiln_wake`. `kernels[e]` are entry
  *  e's kernel functions in order: each split across threads, or `alone` (run whole by the first thread:
- *  consecutive ones run one after another there, with one barrier after them all). */
+ *  consecutive ones run one after another there, with one barrier after them all). A profiling build
+ *  (`profile`) has the first thread call the imported `kiln.tick(id)` before each kernel (id: its index
+ *  among all entries' kernels), so a kernel's time runs to the end of the barrier after it. */
 export function threadedParts(
   layout: ThreadedLayout,
   minPages: number,
   entries: readonly { name: string; kernels: readonly { name: string; alone: boolean }[] }[],
+  profile = false,
 ): { imports: string; funcs: string } {
   const c = layout.control;
   const at = (off: number): string => i32c(c + off);
@@ -135,7 +141,7 @@ export function threadedParts(
   const imports = `(import "env" "memory" (memory ${minPages} 65536 shared))
 (import "kiln" "tid" (global $tid i32))
 (import "kiln" "nt" (global $nt i32))
-(import "kiln" "block" (global $block i32))
+(import "kiln" "block" (global $block i32))${profile ? '\n(import "kiln" "tick" (func $tick (param i32)))' : ''}
 (global $scr (mut i32) (i32.const 0))
 (global $sense (mut i32) (i32.const 0))
 (global (export "kiln_scratch") i32 ${i32c(layout.scratch)})
@@ -157,18 +163,22 @@ export function threadedParts(
 (if (i32.eq (i32.atomic.load ${at(SENSE)}) (local.get $s)) (then (return)))
 (if (global.get $block) (then (drop (memory.atomic.wait32 ${at(SENSE)} (i32.eqz (local.get $s)) ${WAIT_NS}))))
 (br $Lwait)))`;
+  let id = 0;
+  const tick = (n: number, alone: boolean): string =>
+    !profile ? '' : alone ? `(call $tick ${i32c(n)})\n` : `(if (i32.eqz ${TID}) (then (call $tick ${i32c(n)})))\n`;
   const runs = entries.map((e, i) => {
-    const groups: { alone: boolean; names: string[] }[] = [];
+    const groups: { alone: boolean; calls: string[] }[] = [];
     for (const k of e.kernels) {
       const last = groups[groups.length - 1];
-      if (k.alone && last?.alone) last.names.push(k.name);
-      else groups.push({ alone: k.alone, names: [k.name] });
+      const call = `${tick(id++, k.alone)}(call $${k.name})`;
+      if (k.alone && last?.alone) last.calls.push(call);
+      else groups.push({ alone: k.alone, calls: [call] });
     }
     const calls = groups.map((g) => {
-      const code = g.names.map((k) => `(call $${k})`).join('\n');
+      const code = g.calls.join('\n');
       return `${g.alone ? `(if (i32.eqz ${TID}) (then\n${code}))` : code}\n(call $barrier)`;
     });
-    return `(func $run${i}\n${calls.join('\n')})`;
+    return `(func $run${i}\n${calls.join('\n')}\n${tick(-1, false)})`;
   });
   const exports = entries.map(
     (e, i) => `(func (export "${e.name}")
@@ -178,7 +188,8 @@ ${scr}
 (drop (memory.atomic.notify ${at(GEN)} (i32.const -1)))
 (call $run${i}))`,
   );
-  // a worker runs each generation's entry; entry -1 ends it
+  // a worker runs each generation's entry; entry -1 ends it. Woken without a new generation (kiln_wake),
+  // it spins again: an entry is about to start
   const dispatch = entries.reduce(
     (code, _e, i) => `${code}\n(if (i32.eq (local.get $e) ${i32c(i)}) (then (call $run${i})))`,
     '',
@@ -192,7 +203,7 @@ ${scr}
 (if (i32.eq (local.get $g) (local.get $gen)) (then
 (local.set $n (i32.sub (local.get $n) (i32.const 1)))
 (if (i32.le_s (local.get $n) (i32.const 0))
-(then (drop (memory.atomic.wait32 ${at(GEN)} (local.get $gen) ${WAIT_NS}))))
+(then (if (i32.eqz (memory.atomic.wait32 ${at(GEN)} (local.get $gen) ${WAIT_NS})) (then (local.set $n ${i32c(SPIN)})))))
 (br $Lstart))))
 (local.set $gen (local.get $g))
 (local.set $e (i32.atomic.load ${at(ENTRY)}))
@@ -204,7 +215,10 @@ ${dispatch}
 (i32.atomic.store ${at(ENTRY)} (i32.const -1))
 (drop (i32.atomic.rmw.add ${at(GEN)} (i32.const 1)))
 (drop (memory.atomic.notify ${at(GEN)} (i32.const -1))))`;
-  return { imports, funcs: [barrier, ...runs, ...exports, worker, stop].join('\n') };
+  // wakes blocked workers ahead of an entry (the runtime calls it before copying the inputs in): a core
+  // that idled for a while takes up to hundreds of microseconds to come back
+  const wake = `(func (export "kiln_wake") (drop (memory.atomic.notify ${at(GEN)} (i32.const -1))))`;
+  return { imports, funcs: [barrier, ...runs, ...exports, worker, stop, wake].join('\n') };
 }
 
 const up64 = (n: number): number => Math.ceil(n / 64) * 64;

@@ -1,10 +1,12 @@
 // The code paths of the wasm conv templates chosen by shape (targets/wasm/conv.ts) against the
 // interpreter: the filter grad's per-pixel patch build (C a multiple of 4: one v128 per 4
 // channels, unrolled or looped over wide C; other C: scalars), dy read in place (F a multiple of 8) or
-// packed, several k blocks of pixels, and padding, strides and dilations on each path.
+// packed, several k blocks of pixels, k split into slices (many k blocks), and padding, strides and
+// dilations on each path.
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../ir/builder.ts';
 import type { Value } from '../../ir/graph.ts';
+import { programWat } from '../../targets/wasm/index.ts';
 import { checkWasm } from './wasm-helpers.ts';
 
 type Shape = readonly number[];
@@ -14,6 +16,9 @@ interface Case {
   readonly ins: readonly Shape[];
   readonly attrs: Record<string, unknown>;
   readonly epi?: (b: GraphBuilder, y: Value) => Value;
+  /** k split into slices (matmul.ts SLICES): sums of 8,000 and more products, checked within 1e-4 (f32
+   *  rounding of so long a sum; one k block at a time, without slices, misses 1e-5 too) */
+  readonly sliced?: boolean;
 }
 
 const CASES: Case[] = [
@@ -72,6 +77,27 @@ const CASES: Case[] = [
     attrs: { filter_shape: [3, 3, 1, 32] },
     epi: (b, y) => b.op('mul', [y, b.input('s', 'f32', [32])]),
   },
+  {
+    label: 'C=1, F=32 in place, 42 k blocks: k split into slices, scaled',
+    op: 'conv2d_filter_grad',
+    ins: [
+      [16, 28, 28, 1],
+      [16, 26, 26, 32],
+    ],
+    attrs: { filter_shape: [3, 3, 1, 32] },
+    epi: (b, y) => b.op('mul', [y, b.input('s', 'f32', [32])]),
+    sliced: true,
+  },
+  {
+    label: 'C=3, F=6 packed (a 2-column tail), 32 k blocks: k split into slices',
+    op: 'conv2d_filter_grad',
+    ins: [
+      [8, 34, 34, 3],
+      [8, 32, 32, 6],
+    ],
+    attrs: { filter_shape: [3, 3, 3, 6] },
+    sliced: true,
+  },
 ];
 
 describe('wasm: conv template paths against the interpreter', () => {
@@ -85,8 +111,9 @@ describe('wasm: conv template paths against the interpreter', () => {
           c.attrs as never,
         );
         b.output('y', c.epi ? c.epi(b, y) : y);
-        const p = await checkWasm(b.finish(), { tol: 1e-5, relaxed });
+        const p = await checkWasm(b.finish(), { tol: c.sliced ? 1e-4 : 1e-5, relaxed });
         expect(p.entries[0]!.kernels.map((k) => k.kind)).toEqual(['contraction']);
+        expect(programWat(p).includes('$Lgs'), 'k split into slices').toBe(c.sliced === true);
       });
     }
   }

@@ -16,6 +16,7 @@ import { GraphBuilder } from '../../ir/builder.ts';
 import type { Value } from '../../ir/graph.ts';
 import type { Program } from '../../ir/kernel.ts';
 import { checkWasm, randomFeed, runtimeTensor } from './wasm-helpers.ts';
+import { sampleKernels } from '../../compiler/inspect/profile.ts';
 
 const open: WasmExecutor[] = [];
 afterAll(() => {
@@ -132,6 +133,31 @@ describe('threaded wasm: packs shared by the threads, kernels run alone', () => 
   }, 120_000);
 });
 
+describe('threaded wasm: k split into slices', () => {
+  it('a filter gradient with many k blocks: the threads share out fixed slices of k, bitwise equal on 1, 2, 3 threads', async () => {
+    const b = new GraphBuilder('slices');
+    const dw = b.op(
+      'conv2d_filter_grad',
+      [b.input('x', 'f32', [16, 28, 28, 1]), b.input('dy', 'f32', [16, 26, 26, 32])],
+      {
+        filter_shape: [3, 3, 1, 32],
+      },
+    );
+    b.output('dw', b.op('relu', [dw]));
+    const g = b.finish();
+    const program = await checkWasm(g, { tol: 1e-4 }); // a sum of 10,816 products
+    const wat = programWat(program, { threads: true });
+    expect(wat).toContain('$sh_logs'); // the slices shared out
+    expect(wat).toContain('$sh_logcr'); // then the combine's rows
+    let next = 3;
+    const rand = (): number => (next = (next * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const feeds = Object.fromEntries(g.inputs.map((v) => [v.name, randomFeed(v.type, rand) as RuntimeTensor]));
+    const [one, ...more] = await onThreads(program, 'main', feeds);
+    for (const [i, got] of more.entries())
+      got.forEach((r, j) => expect(Buffer.compare(r, one![j]!), `${i + 2} threads, output ${j}`).toBe(0));
+  }, 120_000);
+});
+
 describe('threaded wasm module', () => {
   it('splits loops and GEMMs by thread, runs unsplittable kernels on thread 0, rebases scratch per thread', async () => {
     const c: SeedCase = { ...SEED_CASES.find((s) => s.model === 'mnist_cnn')!, batch: 4 };
@@ -140,6 +166,7 @@ describe('threaded wasm module', () => {
     expect(wat).toContain('(import "env" "memory" (memory');
     expect(wat).toMatch(/shared\)\)/);
     expect(wat).toContain('(global.get $scr)');
+    expect(wat).toContain('(func (export "kiln_wake")'); // called by WasmExecutor.run before each entry
     expect(wat).toContain('$sh_logi'); // a GEMM's row blocks
     expect(wat).toMatch(/\$sh_lo(s\d|sv)/); // a loop kernel's outer variable
     expect(wat).toContain('(if (i32.eqz (global.get $tid))'); // the loss, a reduction to one value
@@ -196,6 +223,26 @@ describe('loadModel threads', () => {
       );
     } finally {
       delete g.crossOriginIsolated;
+    }
+  }, 60_000);
+});
+
+describe('threaded profile', () => {
+  it('times every kernel of the threaded build on 2 threads (the first thread ticks), as the one-thread build', async () => {
+    const c: SeedCase = { ...SEED_CASES.find((s) => s.model === 'mnist_cnn')!, batch: 4 };
+    const entries = seedEntries(await seedModel(c), c);
+    const program = compileProgram(entries);
+    const wat = programWat(program, { threads: true, profile: true });
+    const kernels = program.entries.reduce((n, e) => n + e.kernels.length, 0);
+    expect(wat.match(/\(call \$tick \(i32\.const \d+\)\)/g)).toHaveLength(kernels);
+    const graphs = entries.map((e) => e.graph);
+    for (const threads of [1, 2]) {
+      const times = await sampleKernels(program, graphs, false, 2, threads);
+      expect([...times.keys()]).toEqual(program.entries.flatMap((e) => e.kernels.map((k) => k.name)));
+      for (const [name, ts] of times) {
+        expect(ts, `${name} on ${threads} threads`).toHaveLength(2);
+        for (const t of ts) expect(t).toBeGreaterThanOrEqual(0);
+      }
     }
   }, 60_000);
 });
