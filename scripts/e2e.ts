@@ -12,7 +12,7 @@ import { generate, judge } from '../compiler/train/judge.ts';
 import { createSession } from '../compiler/train/session.ts';
 import { programSession } from '../compiler/train/schedule.ts';
 import mnistCnn from '../examples/mnist-cnn.ts';
-import dcgan from '../examples/gan.ts';
+import dcgan, { EPOCHS as GAN_EPOCHS } from '../examples/gan.ts';
 import { curveSpec, curveText, DECIDING, finetuneExperiment, meanSd } from '../examples/mnist-finetune.ts';
 import { WORD_VECTORS } from '../examples/text-classifier.ts';
 import { writeBowWordVectors } from './bow-vectors.ts';
@@ -246,7 +246,7 @@ export const RUNS: readonly Run[] = [
     }),
   ),
   accuracyRun('text_torch_lstm', 'examples/text-torch.ts', 4, 0.35, { baselineOf: 'text_bow' }),
-  ganRun(30),
+  ganRun(GAN_EPOCHS),
   finetuneRun(),
 ];
 

@@ -2,8 +2,10 @@
 // judges a saved run (the MNIST CNN of out/e2e/mnist_cnn, 1,000 samples, noise seed 2024). One JSON
 // line per epoch; weights and sample grids go to /tmp/gan2-<tag>/. Used for the README's "Tried" table:
 //   npx tsx scripts/gan-variants.ts '{"tag":"A","wide":true,"d2":true,"epochs":8}'
-// wide: generator Dense 7*7*256 -> ConvT 128 (stride 1) -> ConvT 64 -> ConvT 1 (else gan.ts's);
-// d2: discriminator 64/128 (else 32/64); batch (default 64); lrd, lrg: Adam rates (default 2e-4).
+// wide: generator Dense 7*7*256 -> ConvT 128 (stride 1) -> ConvT 64 -> ConvT 1 (else Dense 7*7*128 ->
+// ConvT 64 -> ConvT 1); d2: discriminator 64/128 (else 32/64); batch (default 64); lrd, lrg: Adam
+// rates (default 2e-4, constant unless cosine). examples/gan.ts is
+//   '{"tag":"C","wide":true,"d2":true,"batch":32,"epochs":30,"cosine":0.05}'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { generate, judge } from '../compiler/train/judge.ts';
 import { createSession } from '../compiler/train/session.ts';
@@ -32,7 +34,7 @@ const updates = Math.floor(8000 / B) * (v.epochs ?? 8);
 const rate = (initial: number): LearningRate =>
   v.cosine === undefined ? initial : cosineDecay({ initial, decaySteps: updates, alpha: v.cosine });
 const { dcgan: gan } = buildDcgan({
-  wide: v.wide,
+  wide: v.wide ?? false,
   wideKernel: v.ks1,
   discriminatorWidths: v.d2 ? [64, 128] : [32, 64],
   batch: B,

@@ -116,13 +116,16 @@ describe('seed models', () => {
       'dense/kernel',
       'dense/bias',
     ]);
-    // BatchNorm statistics: the discriminator's one layer and the generator's two (2 each)
-    expect(d.stateUpdates.length).toBe(6);
+    // BatchNorm statistics: the discriminator's one layer and the generator's three (2 each)
+    expect(d.stateUpdates.length).toBe(8);
     expect(runChecked(finishTraced(d)).outputs.loss!.data[0]).toBeGreaterThan(0);
 
     const s = trace(all.gan_generator_step!, { mode: 'train', batch: 1 });
     expect(s.trainable.map((p) => p.name.replace(/_\d+/, ''))).toEqual([
       'dense/kernel',
+      'batch_normalization/gamma',
+      'batch_normalization/beta',
+      'conv2d_transpose/kernel',
       'batch_normalization/gamma',
       'batch_normalization/beta',
       'conv2d_transpose/kernel',

@@ -33,7 +33,7 @@ describe('kiln inspect', () => {
   });
 
   test('a file with several models needs --model or a default export; unknown names are errors', async () => {
-    expect(await inspect('examples/gan.ts')).toMatch(/^graph @dcgan\(%noise: f32\[64,100\]\)/); // the default export: the scheduled GAN, whose infer is the generator
+    expect(await inspect('examples/gan.ts')).toMatch(/^graph @dcgan\(%noise: f32\[32,100\]\)/); // the default export: the scheduled GAN, whose infer is the generator
     await expect(inspect('examples/gan.ts', { model: 'nope' })).rejects.toThrow(
       /inspect: examples\/gan.ts has no model 'nope'; it exports .*gan_generator_step/,
     );

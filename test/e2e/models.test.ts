@@ -200,7 +200,7 @@ describe('the DCGAN schedule', () => {
     expect(Object.keys(line.losses)).toEqual(['discriminator_step', 'generator_step']);
     for (const v of Object.values(line.losses)) expect(Number.isFinite(v) && v > 0).toBe(true);
     const png = PNG.sync.read(readFileSync(line.samples));
-    expect([png.width, png.height]).toEqual([8 * 29 + 1, 8 * 29 + 1]); // 8 x 8 digits of 28 pixels, 1-pixel borders
+    expect([png.width, png.height]).toEqual([8 * 29 + 1, 4 * 29 + 1]); // 4 rows of 8 digits (batch 32) of 28 pixels, 1-pixel borders
     expect(existsSync(join(dir, 'weights.safetensors'))).toBe(true);
   }, 120_000);
 
