@@ -2,11 +2,17 @@
 // of the bench with that call's time and the first output's summary.
 import { setFlagsFromString } from 'node:v8';
 import type { Reply, Request } from './child.ts';
+import { kilnOn } from './kiln.ts';
 import { ortNodeHere, ortWebHere } from './ort.ts';
 import type { Impl, Prepared } from './types.ts';
 
-/** The impls that run in a child, on n threads, in process. */
-const HERE: Record<string, (n: number) => Impl> = { 'onnxruntime-node': ortNodeHere, 'onnxruntime-web': ortWebHere };
+/** The impls that run in a child, on n threads, in process (kiln: for the test of this machinery,
+ *  which needs no optional peer). */
+const HERE: Record<string, (n: number) => Impl> = {
+  'onnxruntime-node': ortNodeHere,
+  'onnxruntime-web': ortWebHere,
+  kiln: kilnOn,
+};
 
 // as in the bench's process (run.ts)
 setFlagsFromString('--experimental-wasm-relaxed-simd');

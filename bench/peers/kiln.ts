@@ -133,7 +133,7 @@ async function runnerOn(c: ModelCase, exec: Exec): Promise<Runner> {
 }
 
 /** kiln on `threads` threads: one thread runs the plain module, more the threaded one on a worker pool. */
-function kilnOn(threads: number): Impl {
+export function kilnOn(threads: number): Impl {
   return {
     name: 'kiln',
     threads,

@@ -2,8 +2,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { casesOf, type Case } from '../../bench/cases.ts';
+import { summaryDiff } from '../../bench/harness.ts';
 import { inChild } from '../../bench/peers/child.ts';
-import { ortNodeHere } from '../../bench/peers/ort.ts';
+import { kilnOn } from '../../bench/peers/kiln.ts';
 
 /** The state letter (R, S, T...) of each child process of this one. */
 function children(): string[] {
@@ -32,17 +33,15 @@ async function stoppedChild(): Promise<boolean> {
 }
 
 describe('bench: peers in a child process', () => {
-  it('runs onnxruntime-node on 2 threads in a child, its output as in process, the child stopped between calls', async () => {
+  // kiln stands in for the threaded peers (onnxruntime-node and -web run in a child the same way; the
+  // bench's peers are optional installs, kiln is not): on 2 threads in the child, on 1 here. The child
+  // turns relaxed SIMD on as the bench does (fused multiply-adds) and this process may not, so the
+  // outputs agree to float32 rounding, not bit for bit
+  it('runs an impl on 2 threads in a child, its output as in process, the child stopped between calls', async () => {
     const c: Case = casesOf('matmul', 1234)[0]!;
-    const here = ortNodeHere(1);
-    try {
-      await here.load();
-    } catch (e) {
-      // the bench's peers are optional (bench/package.json); this machine has them
-      throw new Error(`onnxruntime-node is needed by this test: ${(e as Error).message}`);
-    }
+    const here = kilnOn(1);
     const before = children().length;
-    const impl = inChild('onnxruntime-node', 2, () => 'unused');
+    const impl = inChild('kiln', 2, () => 'unused');
     await impl.load();
     try {
       expect(children()).toHaveLength(before + 1);
@@ -53,7 +52,7 @@ describe('bench: peers in a child process', () => {
       expect(await stoppedChild()).toBe(true);
       const q = await here.prepare(c);
       await q.call();
-      expect(p.first()).toEqual(q.first());
+      expect(summaryDiff(p.first(), q.first())).toBeLessThan(1e-5);
       await p.dispose();
       await q.dispose();
     } finally {
