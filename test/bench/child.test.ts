@@ -52,7 +52,7 @@ describe('bench: peers in a child process', () => {
       expect(await stoppedChild()).toBe(true);
       const q = await here.prepare(c);
       await q.call();
-      expect(summaryDiff(p.first(), q.first())).toBeLessThan(1e-5);
+      expect(summaryDiff(p.first()!, q.first()!)).toBeLessThan(1e-5);
       await p.dispose();
       await q.dispose();
     } finally {
