@@ -18,7 +18,7 @@ import { fillElements, gatherRows, imagePixels, patchCols, patchOf, patchRows, t
 import { store, sx, withMode } from './expr.ts';
 import { Func, type BufInfo } from './func.ts';
 import { barrier, share, SHARED, splitLoop } from './threads.ts';
-import { forLoop, get, i32c, set } from './wat.ts';
+import { forLoop, get, i32c, minI32, set } from './wat.ts';
 
 export const MR = 4;
 export const NR = 8;
@@ -278,13 +278,12 @@ function rowBlockLoop(f: Func, m: number, mc: number, split: boolean, body: stri
     i1 = blockEnd(f),
     last = f.local('g_last', 'i32');
   const tiles = split ? share(f, Math.ceil(m / MR), 'gi') : { code: '', lo: i32c(0), hi: i32c(Math.ceil(m / MR)) };
-  const min = (a: string, b: string): string => `(select ${a} ${b} (i32.lt_s ${a} ${b}))`;
   return `${tiles.code}
 ${set(i0, `(i32.mul ${tiles.lo} ${i32c(MR)})`)}
-${set(last, min(i32c(m), `(i32.mul ${tiles.hi} ${i32c(MR)})`))}
+${set(last, minI32(i32c(m), `(i32.mul ${tiles.hi} ${i32c(MR)})`))}
 (block $Bgi (loop $Lgi
 (br_if $Bgi (i32.ge_s ${get(i0)} ${get(last)}))
-${set(i1, min(get(last), `(i32.add ${get(i0)} ${i32c(mc)})`))}
+${set(i1, minI32(get(last), `(i32.add ${get(i0)} ${i32c(mc)})`))}
 ${body}
 ${set(i0, `(i32.add ${get(i0)} ${i32c(mc)})`)}
 (br $Lgi)))`;
@@ -306,7 +305,7 @@ function slicedK(
     `(i32.mul (i32.div_u (i32.mul ${x} ${i32c(blocks)}) ${i32c(sl.count)}) ${i32c(kc)})`;
   const end = `(i32.add ${get(s)} (i32.const 1))`;
   const body = `${set(v.ss, startK(get(s)))}
-${set(v.se, `(select ${i32c(g.k)} ${startK(end)} (i32.lt_s ${i32c(g.k)} ${startK(end)}))`)}
+${set(v.se, minI32(i32c(g.k), startK(end)))}
 ${set(v.sb, `(i32.add ${i32c(sl.at)} (i32.mul ${get(s)} ${i32c(sliceBytes(g.m, g.n))}))`)}
 ${set(v.p0, get(v.ss))}
 (block $Bgp (loop $Lgp
@@ -466,8 +465,9 @@ interface Place {
  *  transposed patches, a gather's table) are shared: in a threaded build each thread packs its share of
  *  them, then a barrier; the slices, packed once per k block, take two slots so that one barrier per
  *  block suffices (a thread packing the next slice has passed the barrier that ends every thread's use of
- *  the one before). With split k, each thread packs its own k blocks, and the slices' partials are shared. A batched contraction keeps every pack its own (its threads split each batch's
- *  GEMM), and so does one thread. */
+ *  the one before). With split k, each thread packs its own k blocks, and the slices' partials are
+ *  shared. A batched contraction keeps every pack its own (its threads split each batch's GEMM), and so
+ *  does one thread. */
 function placesOf(p: Plan, batched: boolean, threads: boolean) {
   const sharing = threads && !batched;
   let shared = 0,

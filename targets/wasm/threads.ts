@@ -14,7 +14,7 @@
 // random seed, are spelled in hex by wat.ts `i32v`, so that none of them is taken for an address).
 import { fail } from '../../ir/errors.ts';
 import type { Func } from './func.ts';
-import { forLoop, get, i32c, set } from './wat.ts';
+import { forLoop, get, i32c, minI32, set } from './wat.ts';
 
 const TID = '(global.get $tid)';
 const NT = '(global.get $nt)';
@@ -57,7 +57,7 @@ export function splitLoop(
   const end = f.local(`sh_end${label}`, 'i32');
   return `${steps.code}
 ${set(v, at(steps.lo))}
-${set(end, `(select ${i32c(to)} ${at(steps.hi)} (i32.lt_s ${i32c(to)} ${at(steps.hi)}))`)}
+${set(end, minI32(i32c(to), at(steps.hi)))}
 (block $B${label} (loop $L${label}
 (br_if $B${label} (i32.ge_s ${get(v)} ${get(end)}))
 ${body}

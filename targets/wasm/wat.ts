@@ -29,6 +29,9 @@ export const i32v = (v: number): string => {
   return `(i32.const ${x < 0 ? '-' : ''}0x${Math.abs(x).toString(16)})`;
 };
 export const f32c = (v: number): string => `(f32.const ${flit(v)})`;
+/** The smaller of two i32 expressions (signed; each appears twice in the text, so pass a constant or a
+ *  local's get when evaluating one twice matters). */
+export const minI32 = (a: string, b: string): string => `(select ${a} ${b} (i32.lt_s ${a} ${b}))`;
 export const get = (name: string): string => `(local.get ${name})`;
 export const set = (name: string, v: string): string => `(local.set ${name} ${v})`;
 

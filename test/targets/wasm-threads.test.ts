@@ -13,7 +13,7 @@ import { loadModels } from '../../compiler/dsl/model.ts';
 import { toManifest } from '../../compiler/artifact/manifest.ts';
 import { SEED_CASES, seedBatch, seedEntries, seedModel, seedParams, type SeedCase } from '../compiler/seed-cases.ts';
 import { GraphBuilder } from '../../ir/builder.ts';
-import type { Value } from '../../ir/graph.ts';
+import type { Graph, Value } from '../../ir/graph.ts';
 import type { Program } from '../../ir/kernel.ts';
 import { checkWasm, randomFeed, runtimeTensor } from './wasm-helpers.ts';
 import { sampleKernels } from '../../compiler/inspect/profile.ts';
@@ -80,22 +80,24 @@ describe('threaded wasm: bitwise equal to one thread', () => {
   }
 });
 
-/** Runs `program`'s entry `entry` on 1, 2 and 3 threads with the same feeds; each result's bytes. */
-async function onThreads(
-  program: Program,
-  entry: string,
-  feeds: Record<string, RuntimeTensor>,
-): Promise<Uint8Array[][]> {
+/** Runs `g`'s compiled `program` (entry 'main') on 1, 2 and 3 threads with the same random feeds (from
+ *  `seed`) and expects every output bitwise equal to one thread's. */
+async function expectSameOnThreads(program: Program, g: Graph, seed: number): Promise<void> {
+  let next = seed;
+  const rand = (): number => (next = (next * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const feeds = Object.fromEntries(g.inputs.map((v) => [v.name, randomFeed(v.type, rand) as RuntimeTensor]));
   const bins = await renderWasm(program, { threads: true });
   const binaries = { simd: bins.binary, relaxed: bins.relaxed, threads: bins.threads };
   const out: Uint8Array[][] = [];
   for (const threads of [1, 2, 3]) {
     const exe = await loadWasm(binaries, toManifest(program), { threads });
     open.push(exe);
-    out.push(Object.values(exe.run(entry, feeds)).map(bytes));
+    out.push(Object.values(exe.run('main', feeds)).map(bytes));
     exe.close();
   }
-  return out;
+  const [one, ...more] = out;
+  for (const [i, got] of more.entries())
+    got.forEach((r, j) => expect(Buffer.compare(r, one![j]!), `${i + 2} threads, output ${j}`).toBe(0));
 }
 
 describe('threaded wasm: packs shared by the threads, kernels run alone', () => {
@@ -124,12 +126,7 @@ describe('threaded wasm: packs shared by the threads, kernels run alone', () => 
     expect(wat).toMatch(
       /\(if \(i32\.eqz \(global\.get \$tid\)\) \(then\n\(call \$e0_k\d+_[^)]*\)\)\)\n\(call \$barrier\)/,
     );
-    let next = 7;
-    const rand = (): number => (next = (next * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-    const feeds = Object.fromEntries(g.inputs.map((v) => [v.name, randomFeed(v.type, rand) as RuntimeTensor]));
-    const [one, ...more] = await onThreads(program, 'main', feeds);
-    for (const [i, got] of more.entries())
-      got.forEach((r, j) => expect(Buffer.compare(r, one![j]!), `${i + 2} threads, output ${j}`).toBe(0));
+    await expectSameOnThreads(program, g, 7);
   }, 120_000);
 });
 
@@ -149,12 +146,7 @@ describe('threaded wasm: k split into slices', () => {
     const wat = programWat(program, { threads: true });
     expect(wat).toContain('$sh_logs'); // the slices shared out
     expect(wat).toContain('$sh_logcr'); // then the combine's rows
-    let next = 3;
-    const rand = (): number => (next = (next * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-    const feeds = Object.fromEntries(g.inputs.map((v) => [v.name, randomFeed(v.type, rand) as RuntimeTensor]));
-    const [one, ...more] = await onThreads(program, 'main', feeds);
-    for (const [i, got] of more.entries())
-      got.forEach((r, j) => expect(Buffer.compare(r, one![j]!), `${i + 2} threads, output ${j}`).toBe(0));
+    await expectSameOnThreads(program, g, 3);
   }, 120_000);
 });
 
