@@ -186,6 +186,7 @@ async function judgeGan(dir: string, cnnWeights: string, seconds: number, say: (
 function ganRun(epochs: number): Run {
   return {
     name: 'dcgan',
+    needs: 'mnist_cnn', // the judge
     async run(ctx) {
       const dir = join(ctx.out, 'dcgan');
       const { seconds } = kilnTrain('examples/gan.ts', ['--epochs', String(epochs), '--save', dir, '--force']);
