@@ -4,8 +4,10 @@
 //   npx tsx scripts/gan-variants.ts '{"tag":"A","wide":true,"d2":true,"epochs":8}'
 // wide: generator Dense 7*7*256 -> ConvT 128 (stride 1) -> ConvT 64 -> ConvT 1 (else Dense 7*7*128 ->
 // ConvT 64 -> ConvT 1); d2: discriminator 64/128 (else 32/64); batch (default 64); lrd, lrg: Adam
-// rates (default 2e-4, constant unless cosine). examples/gan.ts is
-//   '{"tag":"C","wide":true,"d2":true,"batch":32,"epochs":30,"cosine":0.05}'
+// rates (default 2e-4, constant unless cosine); d3, d4: discriminator 64/128/256, 64/128/256/512;
+// loss "ls": least squares; ema: the generator's moving average (judged beside the trained weights).
+// examples/gan.ts is
+//   '{"tag":"D3","wide":true,"d3":true,"batch":32,"epochs":30,"cosine":0.05,"ema":0.999}'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { generate, judge } from '../compiler/train/judge.ts';
 import { createSession } from '../compiler/train/session.ts';
@@ -27,16 +29,26 @@ const v = JSON.parse(process.argv[2] ?? '{}') as {
   lrg?: number;
   /** Cosine decay of both rates over the run's updates down to this fraction of them. */
   cosine?: number;
+  /** The epochs the cosine spans (default: the run's). */
+  decayEpochs?: number;
+  /** A third discriminator convolution of 256. */
+  d3?: boolean;
+  /** A third and a fourth of 256 and 512. */
+  d4?: boolean;
+  loss?: 'bce' | 'ls';
+  ema?: number;
 };
 const B = v.batch ?? 64;
 /** The training digits' turns over the run (8,000 digits, one turn per batch). */
-const updates = Math.floor(8000 / B) * (v.epochs ?? 8);
+const updates = Math.floor(8000 / B) * (v.decayEpochs ?? v.epochs ?? 8);
 const rate = (initial: number): LearningRate =>
   v.cosine === undefined ? initial : cosineDecay({ initial, decaySteps: updates, alpha: v.cosine });
 const { dcgan: gan } = buildDcgan({
   wide: v.wide ?? false,
   wideKernel: v.ks1,
-  discriminatorWidths: v.d2 ? [64, 128] : [32, 64],
+  discriminatorWidths: v.d4 ? [64, 128, 256, 512] : v.d3 ? [64, 128, 256] : v.d2 ? [64, 128] : [32, 64],
+  loss: v.loss,
+  ema: v.ema,
   batch: B,
   lrDiscriminator: rate(v.lrd ?? 2e-4),
   lrGenerator: rate(v.lrg ?? 2e-4),
@@ -53,13 +65,16 @@ trainScheduled(session, gan, mnistReal(), {
   seed: 1,
   onEpoch: (r) => {
     const tj = performance.now();
-    const j = judge(
-      cnn,
-      'x',
-      generate(session, gan, 1000, 2024).map((x) => (x + 1) / 2),
-      1000,
-      0.9,
-    );
+    const judged = (averaged: boolean) =>
+      judge(
+        cnn,
+        'x',
+        generate(session, gan, 1000, 2024, averaged).map((x) => (x + 1) / 2),
+        1000,
+        0.9,
+      );
+    const j = judged(false);
+    const a = v.ema === undefined ? undefined : judged(true);
     const { data: d, shape } = previewImages(session, gan, 1);
     writeFileSync(
       `${dir}/weights-${r.epoch}.safetensors`,
@@ -77,6 +92,7 @@ trainScheduled(session, gan, mnistReal(), {
         train_s: +r.seconds.toFixed(1),
         conf: j.confident,
         largest: j.largestClass,
+        ...(a && { ema_conf: a.confident, ema_largest: a.largestClass }),
         spread: j.spread.map((x) => +x.toFixed(3)),
         judge_s: +((performance.now() - tj) / 1000).toFixed(1),
         s: Math.round((performance.now() - t0) / 1000),

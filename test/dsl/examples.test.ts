@@ -113,11 +113,14 @@ describe('seed models', () => {
       'conv2d/kernel',
       'batch_normalization/gamma',
       'batch_normalization/beta',
+      'conv2d/kernel',
+      'batch_normalization/gamma',
+      'batch_normalization/beta',
       'dense/kernel',
       'dense/bias',
     ]);
-    // BatchNorm statistics: the discriminator's one layer and the generator's three (2 each)
-    expect(d.stateUpdates.length).toBe(8);
+    // BatchNorm statistics: the discriminator's two layers and the generator's three (2 each)
+    expect(d.stateUpdates.length).toBe(10);
     expect(runChecked(finishTraced(d)).outputs.loss!.data[0]).toBeGreaterThan(0);
 
     const s = trace(all.gan_generator_step!, { mode: 'train', batch: 1 });

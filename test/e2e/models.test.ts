@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import type { Dataset, Split } from '../../compiler/data/dataset.ts';
-import { defineModel, optimizers } from '../../compiler/dsl/index.ts';
 import type { Model } from '../../compiler/dsl/model.ts';
 import { generate, judge } from '../../compiler/train/judge.ts';
 import { train, type Session } from '../../compiler/train/loop.ts';
@@ -137,22 +136,10 @@ describe('the DCGAN schedule', () => {
     ]);
   }, 120_000);
 
-  it("with the optimizer's ema option the generator step keeps the generator's moving average in the compiled step, and samples come from it", async () => {
-    // examples/gan.ts's DCGAN with `ema: 0.999` on the generator's Adam
-    const emaStep = defineModel({
-      ...ganGeneratorStep.def,
-      name: 'gan_generator_step_ema',
-      train: {
-        ...ganGeneratorStep.def.train!,
-        optimizer: optimizers.adam({ learningRate: 2e-4, beta1: 0.5, ema: 0.999 }),
-      },
-    });
-    const schedule = dcgan.def.schedule!;
-    const model = defineModel({
-      ...dcgan.def,
-      name: 'dcgan_ema',
-      schedule: { ...schedule, steps: [schedule.steps[0]!, { name: 'generator_step', model: emaStep }] },
-    });
+  it("the generator's optimizer keeps its moving average (the ema option) in the compiled step, and samples come from it", async () => {
+    // examples/gan.ts's DCGAN: `ema: 0.999` on the generator's Adam
+    expect(ganGeneratorStep.def.train!.optimizer.ema).toBe(0.999);
+    const model = dcgan;
     const s = await programSession(model);
     const data = mnistReal();
     const tracked = ['dense_1/kernel', 'batch_normalization_1/gamma', 'conv2d_transpose_2/kernel'];
