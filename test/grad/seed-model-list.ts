@@ -55,7 +55,11 @@ export const SEED_MODELS: readonly SeedModel[] = [
  *  discriminator 32/64 under the layer numbers it gets after the default's third convolution missed
  *  Nesterov's first projection of the generator's Dense kernel (9.0e-4 against 3.7e-4). */
 const narrowDcgan = async () =>
-  (await import('../../examples/gan.ts')).buildDcgan({ wide: false, discriminatorWidths: [32, 64, 128], ema: undefined });
+  (await import('../../examples/gan.ts')).buildDcgan({
+    wide: false,
+    discriminatorWidths: [32, 64, 128],
+    ema: undefined,
+  });
 
 export const COMPILED_SEED_MODELS: readonly SeedModel[] = [
   { name: 'gan_full_d_step', load: async () => (await narrowDcgan()).ganDiscriminatorStep, batch: 2, fills: {} },
