@@ -2,7 +2,8 @@
 // models through `kiln train` (a child process each, its --json lines parsed), with each run's bar.
 // With --json, one line per result: { model, target, metric, value, baseline, epochs, seconds, bar, pass }.
 // The GAN's judge is the MNIST CNN this script trains first (run `mnist_cnn` with `dcgan`);
-// `--judge DIR` only judges a GAN saved by `kiln train examples/gan.ts --save DIR` (the CNN of --out).
+// `--judge DIR` only judges a GAN saved by `kiln train examples/gan.ts --save DIR` (the CNN of --out);
+// `--noise-seeds 1,2,3` with it also judges samples drawn with other noise seeds than the e2e's 2024.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -145,7 +146,13 @@ function bowWordVectorArgs(ctx: Context, seed: number): string[] {
 }
 
 /** The MNIST CNN (weights `cnnWeights`) judges 1,000 samples of the GAN saved in `dir` (`kiln train examples/gan.ts --save dir`). */
-async function judgeGan(dir: string, cnnWeights: string, seconds: number, say: (r: Result) => void): Promise<void> {
+async function judgeGan(
+  dir: string,
+  cnnWeights: string,
+  seconds: number,
+  say: (r: Result) => void,
+  otherSeeds: readonly number[] = [],
+): Promise<void> {
   const saved = decodeSafetensors(readFileSync(join(dir, 'weights.safetensors')));
   const gen = await programSession(dcgan);
   gen.load(saved.tensors);
@@ -153,11 +160,11 @@ async function judgeGan(dir: string, cnnWeights: string, seconds: number, say: (
   cnn.load(decodeSafetensors(readFileSync(cnnWeights)).tensors);
   // Samples from the generator's moving average where its optimizer keeps one (the `ema` option), else from its trained weights.
   const averaged = Object.keys(saved.tensors).some((n) => n.endsWith('/ema'));
-  const judged = (useAverages: boolean) =>
+  const judged = (useAverages: boolean, seed = 2024) =>
     judge(
       cnn,
       'x',
-      generate(gen, dcgan, 1000, 2024, useAverages).map((v) => (v + 1) / 2), // [-1, 1] -> the CNN's [0, 1]
+      generate(gen, dcgan, 1000, seed, useAverages).map((v) => (v + 1) / 2), // [-1, 1] -> the CNN's [0, 1]
       1000,
       0.9,
     );
@@ -180,6 +187,12 @@ async function judgeGan(dir: string, cnnWeights: string, seconds: number, say: (
         : '') +
       `samples in ${dir}\n`,
   );
+  for (const seed of otherSeeds) {
+    const o = judged(true, seed);
+    process.stderr.write(
+      `dcgan judge, noise seed ${seed}: confident ${o.confident.toFixed(3)}, largest class ${o.largestClass.toFixed(3)}\n`,
+    );
+  }
 }
 
 /** The GAN: `kiln train examples/gan.ts`, then the MNIST CNN of run `mnist_cnn` judges 1,000 samples. */
@@ -258,6 +271,7 @@ async function main(): Promise<number> {
       only: { type: 'string' },
       out: { type: 'string' },
       judge: { type: 'string' },
+      'noise-seeds': { type: 'string' },
     },
   });
   const picked = values.only?.split(',');
@@ -280,7 +294,11 @@ async function main(): Promise<number> {
         : `${r.model}: ${r.metric} ${r.value.toFixed(4)}${r.sd !== undefined ? ` ± ${r.sd.toFixed(4)}` : ''}${b}  (bar ${r.bar}: ${r.pass ? 'pass' : 'FAIL'})  ${r.epochs} epochs, ${r.seconds.toFixed(0)} s\n`,
     );
   };
-  if (values.judge !== undefined) await judgeGan(values.judge, join(out, 'mnist_cnn', 'weights.safetensors'), NaN, say);
+  const seeds = values['noise-seeds']?.split(',').map(Number) ?? [];
+  if (seeds.some((n) => !Number.isInteger(n)))
+    throw new Error(`e2e: --noise-seeds takes integers separated by commas, not '${values['noise-seeds']}'`);
+  if (values.judge !== undefined)
+    await judgeGan(values.judge, join(out, 'mnist_cnn', 'weights.safetensors'), NaN, say, seeds);
   else for (const r of RUNS) if (!only || only.includes(r.name)) await r.run({ out, done, say });
   return failed === 0 ? 0 : 1;
 }
