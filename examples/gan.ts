@@ -67,7 +67,8 @@ export interface DcganOptions {
   readonly lrGenerator?: LearningRate;
   /** 'bce': binary cross-entropy on logits (this file's); 'ls': least squares (Mao et al. 2017). */
   readonly loss?: 'bce' | 'ls';
-  /** The generator optimizer's moving average of its params (`ema`). */
+  /** The generator optimizer's moving average of its params (`ema`): this file's 0.999 when the key is
+   *  absent; `ema: undefined` given explicitly keeps none. */
   readonly ema?: number;
 }
 

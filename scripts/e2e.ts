@@ -3,15 +3,18 @@
 // With --json, one line per result: { model, target, metric, value, baseline, epochs, seconds, bar, pass }.
 // The GAN's judge is the MNIST CNN this script trains first (run `mnist_cnn` with `dcgan`);
 // `--judge DIR` only judges a GAN saved by `kiln train examples/gan.ts --save DIR` (the CNN of --out);
-// `--noise-seeds 1,2,3` with it also judges samples drawn with other noise seeds than the e2e's 2024.
+// `--noise-seeds 1,2,3` with it also judges samples drawn with other noise seeds than the e2e's
+// (JUDGE_NOISE_SEED).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { decodeSafetensors } from '../runtime/safetensors.ts';
-import { generate, judge } from '../compiler/train/judge.ts';
+import { generate, judge, type Judgement } from '../compiler/train/judge.ts';
+import type { Model } from '../compiler/dsl/model.ts';
+import type { Session } from '../compiler/train/loop.ts';
 import { createSession } from '../compiler/train/session.ts';
-import { programSession } from '../compiler/train/schedule.ts';
+import { programSession, type ProgramSession } from '../compiler/train/schedule.ts';
 import mnistCnn from '../examples/mnist-cnn.ts';
 import dcgan, { EPOCHS as GAN_EPOCHS } from '../examples/gan.ts';
 import { curveSpec, curveText, DECIDING, finetuneExperiment, meanSd } from '../examples/mnist-finetune.ts';
@@ -145,6 +148,23 @@ function bowWordVectorArgs(ctx: Context, seed: number): string[] {
   return ['--init', vectors, '--freeze', WORD_VECTORS];
 }
 
+/** The noise seed of the GAN's judged samples. */
+export const JUDGE_NOISE_SEED = 2024;
+
+/** The MNIST CNN `cnn` judges 1,000 samples of the scheduled GAN `model` running in `gen` (noise drawn
+ *  with `seed`; from the generator's moving average where there is one, unless `averaged` is false):
+ *  the fraction confident >= 0.9 and the classes' spread. */
+export function judgeDcgan(
+  cnn: Session,
+  gen: ProgramSession,
+  model: Model,
+  seed = JUDGE_NOISE_SEED,
+  averaged = true,
+): Judgement {
+  const samples = generate(gen, model, 1000, seed, averaged).map((v) => (v + 1) / 2); // [-1, 1] -> the CNN's [0, 1]
+  return judge(cnn, 'x', samples, 1000, 0.9);
+}
+
 /** The MNIST CNN (weights `cnnWeights`) judges 1,000 samples of the GAN saved in `dir` (`kiln train examples/gan.ts --save dir`). */
 async function judgeGan(
   dir: string,
@@ -160,15 +180,7 @@ async function judgeGan(
   cnn.load(decodeSafetensors(readFileSync(cnnWeights)).tensors);
   // Samples from the generator's moving average where its optimizer keeps one (the `ema` option), else from its trained weights.
   const averaged = Object.keys(saved.tensors).some((n) => n.endsWith('/ema'));
-  const judged = (useAverages: boolean, seed = 2024) =>
-    judge(
-      cnn,
-      'x',
-      generate(gen, dcgan, 1000, seed, useAverages).map((v) => (v + 1) / 2), // [-1, 1] -> the CNN's [0, 1]
-      1000,
-      0.9,
-    );
-  const j = judged(true);
+  const j = judgeDcgan(cnn, gen, dcgan);
   const common = { model: 'dcgan', target: 'wasm', epochs: Number(saved.metadata.epochs), seconds };
   say({ ...common, metric: 'judge_confident_0.9', value: j.confident, bar: '>= 0.7', pass: j.confident >= 0.7 });
   say({
@@ -179,7 +191,7 @@ async function judgeGan(
     bar: '<= 0.3',
     pass: j.largestClass <= 0.3,
   });
-  const live = averaged ? judged(false) : undefined;
+  const live = averaged ? judgeDcgan(cnn, gen, dcgan, JUDGE_NOISE_SEED, false) : undefined;
   process.stderr.write(
     `dcgan judge${averaged ? ' (the moving average)' : ''}: class spread ${j.spread.map((f, c) => `${c}:${f.toFixed(3)}`).join(' ')}; ` +
       (live
@@ -188,7 +200,7 @@ async function judgeGan(
       `samples in ${dir}\n`,
   );
   for (const seed of otherSeeds) {
-    const o = judged(true, seed);
+    const o = judgeDcgan(cnn, gen, dcgan, seed);
     process.stderr.write(
       `dcgan judge, noise seed ${seed}: confident ${o.confident.toFixed(3)}, largest class ${o.largestClass.toFixed(3)}\n`,
     );
@@ -297,6 +309,8 @@ async function main(): Promise<number> {
   const seeds = values['noise-seeds']?.split(',').map(Number) ?? [];
   if (seeds.some((n) => !Number.isInteger(n)))
     throw new Error(`e2e: --noise-seeds takes integers separated by commas, not '${values['noise-seeds']}'`);
+  if (seeds.length > 0 && values.judge === undefined)
+    throw new Error('e2e: --noise-seeds judges a saved GAN: give it with --judge DIR');
   if (values.judge !== undefined)
     await judgeGan(values.judge, join(out, 'mnist_cnn', 'weights.safetensors'), NaN, say, seeds);
   else for (const r of RUNS) if (!only || only.includes(r.name)) await r.run({ out, done, say });

@@ -9,7 +9,7 @@
 // examples/gan.ts is
 //   '{"tag":"D3","wide":true,"d3":true,"batch":32,"epochs":30,"cosine":0.05,"ema":0.999}'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { generate, judge } from '../compiler/train/judge.ts';
+import { judgeDcgan, JUDGE_NOISE_SEED } from './e2e.ts';
 import { createSession } from '../compiler/train/session.ts';
 import { programSession, trainScheduled, previewImages } from '../compiler/train/schedule.ts';
 import { pngGrid } from '../compiler/train/png-grid.ts';
@@ -65,16 +65,8 @@ trainScheduled(session, gan, mnistReal(), {
   seed: 1,
   onEpoch: (r) => {
     const tj = performance.now();
-    const judged = (averaged: boolean) =>
-      judge(
-        cnn,
-        'x',
-        generate(session, gan, 1000, 2024, averaged).map((x) => (x + 1) / 2),
-        1000,
-        0.9,
-      );
-    const j = judged(false);
-    const a = v.ema === undefined ? undefined : judged(true);
+    const j = judgeDcgan(cnn, session, gan, JUDGE_NOISE_SEED, false);
+    const a = v.ema === undefined ? undefined : judgeDcgan(cnn, session, gan);
     const { data: d, shape } = previewImages(session, gan, 1);
     writeFileSync(
       `${dir}/weights-${r.epoch}.safetensors`,

@@ -139,8 +139,7 @@ describe('the DCGAN schedule', () => {
   it("the generator's optimizer keeps its moving average (the ema option) in the compiled step, and samples come from it", async () => {
     // examples/gan.ts's DCGAN: `ema: 0.999` on the generator's Adam
     expect(ganGeneratorStep.def.train!.optimizer.ema).toBe(0.999);
-    const model = dcgan;
-    const s = await programSession(model);
+    const s = await programSession(dcgan);
     const data = mnistReal();
     const tracked = ['dense_1/kernel', 'batch_normalization_1/gamma', 'conv2d_transpose_2/kernel'];
     for (const n of tracked) expect(s.params()[`${n}/ema`], n).toBeDefined();
@@ -148,7 +147,7 @@ describe('the DCGAN schedule', () => {
     // The reference (float64) from the trajectory of each param: ema <- ema + (1 - d) * (p - ema), d = min(0.999, (t - 1) / (t + 9)).
     const avg: Record<string, number[]> = {};
     for (let t = 1; t <= 3; t++) {
-      trainScheduled(s, model, data, { epochs: 1, seed: t, maxTurns: 1 });
+      trainScheduled(s, dcgan, data, { epochs: 1, seed: t, maxTurns: 1 });
       const p = s.params();
       const d = Math.min(0.999, (t - 1) / (t + 9));
       for (const n of tracked) {
@@ -160,9 +159,9 @@ describe('the DCGAN schedule', () => {
     }
     const live = s.params();
     expect(live['dense_1/kernel']!.data.some((v, i) => v !== live['dense_1/kernel/ema']!.data[i])).toBe(true);
-    const averaged = generate(s, model, 64, 7);
+    const averaged = generate(s, dcgan, 64, 7);
     expect(s.params()['dense_1/kernel']!.data).toEqual(live['dense_1/kernel']!.data); // the trained values are back
-    const trained = generate(s, model, 64, 7, false);
+    const trained = generate(s, dcgan, 64, 7, false);
     expect(averaged.some((v, i) => v !== trained[i])).toBe(true);
     // the averaged samples are the trained model's `infer` with the averages loaded in place of the params
     s.load(
@@ -172,7 +171,7 @@ describe('the DCGAN schedule', () => {
           .map((n) => [n, live[`${n}/ema`]!]),
       ),
     );
-    expect(generate(s, model, 64, 7, false)).toEqual(averaged);
+    expect(generate(s, dcgan, 64, 7, false)).toEqual(averaged);
   }, 120_000);
 
   it('kiln train runs two turns with finite losses and writes the grid of samples and the params', () => {
